@@ -1,0 +1,121 @@
+"""DynamoDB's error types: one small class each, carrying the wire `__type`, HTTP status and message."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+DYNAMODB = "com.amazonaws.dynamodb.v20120810#"
+CORAL_VALIDATE = "com.amazon.coral.validate#"
+CORAL_SERVICE = "com.amazon.coral.service#"
+
+
+class DynamoDBError(Exception):
+    """An error answered to the client as `{"__type": ..., "message": ...}`."""
+
+    namespace: ClassVar[str] = DYNAMODB
+    status: ClassVar[int] = 400
+    default_message: ClassVar[str | None] = None
+
+    def __init__(self, message: str | None = None, **extra: Any) -> None:
+        text = message if message is not None else self.default_message
+        super().__init__(text)
+        self.message = text
+        self.extra = extra
+
+    @property
+    def type_name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def wire_type(self) -> str:
+        return self.namespace + self.type_name
+
+    def to_wire(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"__type": self.wire_type}
+        if self.message is not None:
+            body["message"] = self.message
+        body.update(self.extra)
+        return body
+
+
+class ValidationException(DynamoDBError):
+    namespace = CORAL_VALIDATE
+
+
+class SerializationException(DynamoDBError):
+    namespace = CORAL_SERVICE
+
+
+class UnknownOperationException(DynamoDBError):
+    namespace = CORAL_SERVICE
+
+
+class MissingAuthenticationTokenException(DynamoDBError):
+    namespace = CORAL_SERVICE
+    status = 400
+    default_message = "Request is missing Authentication Token"
+
+
+class AccessDeniedException(DynamoDBError):
+    namespace = CORAL_SERVICE
+
+
+class RequestEntityTooLarge(DynamoDBError):
+    """Bodies over 16 MB; DynamoDB answers 413 with this type."""
+
+    namespace = CORAL_SERVICE
+    status = 413
+    default_message = "Request payload size exceeds the limit"
+
+
+class ResourceNotFoundException(DynamoDBError):
+    default_message = "Requested resource not found"
+
+
+class ResourceInUseException(DynamoDBError):
+    pass
+
+
+class ConditionalCheckFailedException(DynamoDBError):
+    default_message = "The conditional request failed"
+
+
+class TransactionCanceledException(DynamoDBError):
+    pass
+
+
+class TransactionConflictException(DynamoDBError):
+    pass
+
+
+class TransactionInProgressException(DynamoDBError):
+    pass
+
+
+class IdempotentParameterMismatchException(DynamoDBError):
+    pass
+
+
+class ItemCollectionSizeLimitExceededException(DynamoDBError):
+    pass
+
+
+class LimitExceededException(DynamoDBError):
+    pass
+
+
+class ProvisionedThroughputExceededException(DynamoDBError):
+    pass
+
+
+class ExpiredIteratorException(DynamoDBError):
+    pass
+
+
+class TrimmedDataAccessException(DynamoDBError):
+    pass
+
+
+class InternalServerError(DynamoDBError):
+    status = 500
+    default_message = "Internal server error"

@@ -1,0 +1,108 @@
+"""Table, index, stream and TTL specifications: frozen values, serialised into the catalog."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+KeyType = Literal["S", "N", "B"]
+ProjectionType = Literal["ALL", "KEYS_ONLY", "INCLUDE"]
+StreamViewType = Literal["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"]
+
+
+@dataclass(frozen=True, slots=True)
+class KeyAttribute:
+    name: str
+    type: KeyType
+
+
+@dataclass(frozen=True, slots=True)
+class KeySchema:
+    hash: KeyAttribute
+    range: KeyAttribute | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.hash.name,) if self.range is None else (self.hash.name, self.range.name)
+
+    def to_wire(self) -> list[dict[str, str]]:
+        out = [{"AttributeName": self.hash.name, "KeyType": "HASH"}]
+        if self.range is not None:
+            out.append({"AttributeName": self.range.name, "KeyType": "RANGE"})
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Projection:
+    type: ProjectionType = "ALL"
+    non_key_attributes: tuple[str, ...] = ()
+
+    def to_wire(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"ProjectionType": self.type}
+        if self.type == "INCLUDE":
+            out["NonKeyAttributes"] = list(self.non_key_attributes)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Throughput:
+    read: int = 0
+    write: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class IndexSpec:
+    index_id: int  # storage id, unique within the table (the table itself is 0)
+    name: str
+    kind: Literal["GSI", "LSI"]
+    key: KeySchema
+    projection: Projection
+    throughput: Throughput = Throughput()
+    status: str = "ACTIVE"
+    backfilling: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StreamSpec:
+    enabled: bool
+    view_type: StreamViewType | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TtlSpec:
+    attribute: str | None = None
+    status: Literal["ENABLED", "DISABLED", "ENABLING", "DISABLING"] = "DISABLED"
+
+
+@dataclass(frozen=True, slots=True)
+class TableSpec:
+    """Everything DescribeTable says about a table, plus the storage id."""
+
+    table_id: int
+    name: str
+    table_uuid: str
+    key: KeySchema
+    attribute_definitions: tuple[KeyAttribute, ...]
+    created_at: float
+    status: str = "ACTIVE"
+    billing_mode: Literal["PROVISIONED", "PAY_PER_REQUEST"] = "PROVISIONED"
+    billing_mode_updated_at: float | None = None
+    throughput: Throughput = Throughput()
+    indexes: tuple[IndexSpec, ...] = ()
+    stream: StreamSpec = StreamSpec(enabled=False)
+    stream_id: int | None = None  # the latest stream (streams live on after being disabled)
+    ttl: TtlSpec = TtlSpec()
+    tags: tuple[tuple[str, str], ...] = ()
+    sse: dict[str, Any] | None = None
+    table_class: str = "STANDARD"
+    deletion_protection: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def index(self, name: str) -> IndexSpec | None:
+        for spec in self.indexes:
+            if spec.name == name:
+                return spec
+        return None
+
+    def evolve(self, **changes: Any) -> TableSpec:
+        return replace(self, **changes)

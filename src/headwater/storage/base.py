@@ -1,0 +1,195 @@
+"""The storage interface: what every backend (SQLite, PostgreSQL) provides.
+
+One write path: a `WriteOperation` names the item keys it touches; the backend's single writer reads
+their current values, calls the operation's pure `apply(old_items)`, and commits the resulting
+`WriteSet` (items, index entries, stream records, counters, metadata) in one transaction, sharing the
+commit with other concurrent operations (group commit). Readers use their own connections.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class ItemKey:
+    """Where an item lives: table, partition hash, encoded partition and sort key (b"" if none)."""
+
+    table_id: int
+    h: int
+    pk: bytes
+    sk: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class IndexKey:
+    """An index entry: the index's own key, then the base item's key (index keys are not unique)."""
+
+    table_id: int
+    index_id: int
+    h: int
+    pk: bytes
+    sk: bytes
+    base_pk: bytes
+    base_sk: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ItemWrite:
+    key: ItemKey
+    item: bytes | None  # the orjson-encoded wire-form item; None deletes it
+
+
+@dataclass(frozen=True, slots=True)
+class IndexWrite:
+    key: IndexKey
+    item: bytes | None  # the projected item; None deletes the entry
+
+
+@dataclass(frozen=True, slots=True)
+class StreamWrite:
+    """A stream record to append; the writer assigns its sequence number at commit."""
+
+    stream_id: int
+    slot: int  # which of the stream's shard slots (from the partition hash)
+    created_at: float  # epoch seconds
+    payload: bytes  # the record without its sequence number (streams.records decides the shape)
+
+
+@dataclass(frozen=True, slots=True)
+class MetaWrite:
+    """Catalog-like state (tables, streams, shards, mappings): a small document per (kind, key)."""
+
+    kind: str
+    key: str
+    value: bytes | None  # None deletes
+
+
+@dataclass(slots=True)
+class WriteSet:
+    """Everything one operation changes. Committed all together or not at all."""
+
+    items: list[ItemWrite] = field(default_factory=list)
+    indexes: list[IndexWrite] = field(default_factory=list)
+    stream: list[StreamWrite] = field(default_factory=list)
+    meta: list[MetaWrite] = field(default_factory=list)
+    # table_id -> (item count delta, size bytes delta)
+    counters: dict[int, tuple[int, int]] = field(default_factory=dict)
+    # tables whose items, index entries and counters are dropped (DeleteTable)
+    drop_tables: list[int] = field(default_factory=list)
+    # what the caller of `write` receives once committed
+    result: Any = None
+
+    def count(self, table_id: int, items: int, size: int) -> None:
+        old_items, old_size = self.counters.get(table_id, (0, 0))
+        self.counters[table_id] = (old_items + items, old_size + size)
+
+
+class WriteOperation(Protocol):
+    """A read-modify-write unit. `apply` is pure: same old items in, same WriteSet out.
+
+    It may raise a DynamoDBError (e.g. a failed condition); then nothing it describes is written and
+    the error reaches the caller. It must not do I/O.
+    """
+
+    @property
+    def keys(self) -> Sequence[ItemKey]: ...
+
+    def apply(self, old_items: Sequence[bytes | None]) -> WriteSet: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One item (or index entry) read back: its keys and its encoded body."""
+
+    h: int
+    pk: bytes
+    sk: bytes
+    item: bytes
+    base_pk: bytes = b""  # index rows only
+    base_sk: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class SortBound:
+    value: bytes
+    inclusive: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    seq: int
+    created_at: float
+    payload: bytes
+
+
+class Storage(Protocol):
+    """A backend. Reads are synchronous and cheap; writes go through the single writer."""
+
+    def open(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    async def write(self, op: WriteOperation) -> Any:
+        """Commit `op` (group commit); return its WriteSet's result or raise its error."""
+        ...
+
+    def write_sync(self, op: WriteOperation) -> Any:
+        """The same from a thread that is not running an event loop."""
+        ...
+
+    def get_item(self, key: ItemKey) -> bytes | None: ...
+
+    def query(
+        self,
+        table_id: int,
+        index_id: int,
+        h: int,
+        pk: bytes,
+        *,
+        lower: SortBound | None = None,
+        upper: SortBound | None = None,
+        forward: bool = True,
+        start_after: tuple[bytes, bytes, bytes] | None = None,
+    ) -> Iterator[Row]:
+        """Rows of one partition in sort-key order (index 0 is the table itself).
+
+        `start_after` is (sk, base_pk, base_sk) of the last row of the previous page.
+        """
+        ...
+
+    def scan(
+        self,
+        table_id: int,
+        index_id: int,
+        *,
+        h_from: int = 0,
+        h_to: int = 0xFFFFFFFF,
+        start_after: tuple[int, bytes, bytes, bytes, bytes] | None = None,
+    ) -> Iterator[Row]:
+        """Rows with h_from <= h <= h_to in (h, pk, sk, base_pk, base_sk) order, after `start_after`."""
+        ...
+
+    def counters(self, table_id: int) -> tuple[int, int]:
+        """(item count, total item bytes) of a table."""
+        ...
+
+    def meta_get(self, kind: str, key: str) -> bytes | None: ...
+
+    def meta_list(self, kind: str) -> list[tuple[str, bytes]]: ...
+
+    def stream_records(
+        self, stream_id: int, slot: int, seq_from: int, seq_to: int | None, limit: int
+    ) -> list[StoredRecord]:
+        """Records of one slot with seq_from <= seq (<= seq_to), oldest first, at most `limit`."""
+        ...
+
+    def last_sequence(self) -> int:
+        """The highest sequence number ever assigned (0 if none)."""
+        ...
+
+    def trim_stream_records(self, created_before: float) -> int:
+        """Delete records older than the retention cut-off; returns how many went."""
+        ...
