@@ -1,0 +1,64 @@
+"""Shape validation of a request body against the service model, with DynamoDB's exact error texts."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from headwater.errors import UnknownOperationException, ValidationException
+from headwater.protocol import extra_rules
+from headwater.protocol.compiler import Violation, render_path
+from headwater.protocol.service import load_service
+
+
+def validate_request(service: str, operation: str, body: dict[str, Any]) -> None:
+    """Raise SerializationException (wrong JSON type) or ValidationException (constraints) for `body`."""
+    try:
+        model = load_service(service)
+        checker = model.checkers[operation]
+    except KeyError:
+        raise UnknownOperationException() from None
+    errors: list[Violation] = []
+    checker(body, None, errors)
+    if errors:
+        raise ValidationException(format_violations(errors))
+
+
+def format_violations(errors: list[Violation]) -> str:
+    shown = errors[: extra_rules.MAX_REPORTED_ERRORS]
+    count = len(shown)
+    head = f"{count} validation error{'s' if count > 1 else ''} detected: "
+    return head + "; ".join(_describe(v) for v in shown)
+
+
+def _describe(v: Violation) -> str:
+    return f"Value {render_value(v.value)} at '{render_path(v.path)}' failed to satisfy constraint: {v.constraint}"
+
+
+def render_value(value: Any) -> str:
+    """How DynamoDB quotes the offending value: null bare, anything else as Java's toString in quotes."""
+    if value is None:
+        return "null"
+    return f"'{_java_string(value)}'"
+
+
+def _java_string(value: Any) -> str:
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, float):
+        return _java_double(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_java_string(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}={_java_string(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def _java_double(value: float) -> str:
+    if math.isfinite(value) and value == int(value) and abs(value) < 1e7:
+        return f"{int(value)}.0"
+    return repr(value)
