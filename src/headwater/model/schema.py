@@ -66,6 +66,7 @@ class IndexSpec:
 class StreamSpec:
     enabled: bool
     view_type: StreamViewType | None = None
+    shards: int = 1  # open shards (slots); an item's records go to slot partition_hash % shards
 
 
 @dataclass(frozen=True, slots=True)

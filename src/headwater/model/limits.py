@@ -1,0 +1,24 @@
+"""DynamoDB's hard limits, as named constants (one place to read them)."""
+
+from __future__ import annotations
+
+MAX_ITEM_BYTES = 400 * 1024
+MAX_PARTITION_KEY_BYTES = 2048
+MAX_SORT_KEY_BYTES = 1024
+MAX_NESTING_DEPTH = 32
+"""A top-level attribute value is at depth 1; a value at depth 33 is refused."""
+
+NUMBER_PRECISION = 38
+"""Significant decimal digits a Number may hold."""
+NUMBER_MAX_EXPONENT = 125
+"""Largest adjusted exponent (of the leading digit): 9.99...E+125."""
+NUMBER_MIN_EXPONENT = -130
+"""Smallest adjusted exponent: 1E-130."""
+
+MAX_ATTRIBUTE_NAME_BYTES = 64 * 1024
+MAX_EXPRESSION_BYTES = 4 * 1024
+MAX_ITEM_COLLECTION_BYTES = 10 * 1024 * 1024
+
+# Item size accounting (see model/size.py)
+CONTAINER_OVERHEAD_BYTES = 3
+CONTAINER_ELEMENT_BYTES = 1
