@@ -75,16 +75,16 @@ class WriteSet:
     indexes: list[IndexWrite] = field(default_factory=list)
     stream: list[StreamWrite] = field(default_factory=list)
     meta: list[MetaWrite] = field(default_factory=list)
-    # table_id -> (item count delta, size bytes delta)
-    counters: dict[int, tuple[int, int]] = field(default_factory=dict)
+    # (table_id, index_id) -> (item count delta, size bytes delta); index_id 0 is the table itself
+    counters: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
     # tables whose items, index entries and counters are dropped (DeleteTable)
     drop_tables: list[int] = field(default_factory=list)
     # what the caller of `write` receives once committed
     result: Any = None
 
-    def count(self, table_id: int, items: int, size: int) -> None:
-        old_items, old_size = self.counters.get(table_id, (0, 0))
-        self.counters[table_id] = (old_items + items, old_size + size)
+    def count(self, table_id: int, items: int, size: int, index_id: int = 0) -> None:
+        old_items, old_size = self.counters.get((table_id, index_id), (0, 0))
+        self.counters[(table_id, index_id)] = (old_items + items, old_size + size)
 
 
 class WriteOperation(Protocol):
@@ -172,8 +172,8 @@ class Storage(Protocol):
         """Rows with h_from <= h <= h_to in (h, pk, sk, base_pk, base_sk) order, after `start_after`."""
         ...
 
-    def counters(self, table_id: int) -> tuple[int, int]:
-        """(item count, total item bytes) of a table."""
+    def counters(self, table_id: int, index_id: int = 0) -> tuple[int, int]:
+        """(item count, total item bytes) of a table (index_id 0) or one of its indexes."""
         ...
 
     def meta_get(self, kind: str, key: str) -> bytes | None: ...

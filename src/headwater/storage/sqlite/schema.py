@@ -1,0 +1,115 @@
+"""The SQLite schema, connection settings and the schema version (for future migrations)."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Literal
+
+from headwater.errors import InternalServerError
+
+SCHEMA_VERSION = 1
+DB_FILENAME = "headwater.db"
+
+Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
+SYNCHRONOUS_MODES: tuple[Synchronous, ...] = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+# Keys are order-preserving byte strings: SQLite compares BLOBs with memcmp, so a range read on the
+# primary key returns a partition in sort-key order without sorting anything.
+_DDL = (
+    """CREATE TABLE IF NOT EXISTS schema_version (
+        version INTEGER NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS items (
+        table_id INTEGER NOT NULL,
+        h INTEGER NOT NULL,
+        pk BLOB NOT NULL,
+        sk BLOB NOT NULL,
+        item BLOB NOT NULL,
+        PRIMARY KEY (table_id, h, pk, sk)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS index_entries (
+        table_id INTEGER NOT NULL,
+        index_id INTEGER NOT NULL,
+        h INTEGER NOT NULL,
+        pk BLOB NOT NULL,
+        sk BLOB NOT NULL,
+        base_pk BLOB NOT NULL,
+        base_sk BLOB NOT NULL,
+        item BLOB NOT NULL,
+        PRIMARY KEY (table_id, index_id, h, pk, sk, base_pk, base_sk)
+    ) WITHOUT ROWID""",
+    # index_id 0 is the table itself
+    """CREATE TABLE IF NOT EXISTS counters (
+        table_id INTEGER NOT NULL,
+        index_id INTEGER NOT NULL,
+        item_count INTEGER NOT NULL,
+        size_bytes INTEGER NOT NULL,
+        PRIMARY KEY (table_id, index_id)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS meta (
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value BLOB NOT NULL,
+        PRIMARY KEY (kind, key)
+    ) WITHOUT ROWID""",
+    # One slot read from a sequence number is a range on the primary key; trim uses created_at.
+    """CREATE TABLE IF NOT EXISTS stream_records (
+        stream_id INTEGER NOT NULL,
+        slot INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        created_at REAL NOT NULL,
+        payload BLOB NOT NULL,
+        PRIMARY KEY (stream_id, slot, seq)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS stream_records_created_at ON stream_records (created_at)",
+    """CREATE TABLE IF NOT EXISTS sequence (
+        id INTEGER PRIMARY KEY CHECK (id = 0),
+        last INTEGER NOT NULL
+    )""",
+)
+
+
+def connect(target: str, *, uri: bool = False) -> sqlite3.Connection:
+    """A connection in autocommit mode: transactions are begun explicitly by the writer."""
+    conn = sqlite3.connect(
+        target, uri=uri, isolation_level=None, check_same_thread=False, cached_statements=256
+    )
+    conn.execute("PRAGMA busy_timeout = 10000")
+    return conn
+
+
+def configure_writer(conn: sqlite3.Connection, synchronous: Synchronous, *, in_memory: bool) -> None:
+    if synchronous not in SYNCHRONOUS_MODES:
+        raise ValueError(f"synchronous must be one of {SYNCHRONOUS_MODES}, not {synchronous!r}")
+    if not in_memory:
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise InternalServerError(f"SQLite refused WAL mode (got {mode})")
+    conn.execute(f"PRAGMA synchronous = {synchronous}")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    conn.execute("PRAGMA foreign_keys = OFF")
+
+
+def configure_reader(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA query_only = 1")
+    conn.execute("PRAGMA temp_store = MEMORY")
+
+
+def create_schema(conn: sqlite3.Connection) -> None:
+    """Create the tables if missing and check the stored schema version."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for statement in _DDL:
+            conn.execute(statement)
+        row = conn.execute("SELECT version FROM schema_version").fetchone()
+        if row is None:
+            conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+        elif row[0] > SCHEMA_VERSION:
+            raise InternalServerError(
+                f"database schema version {row[0]} is newer than this Headwater ({SCHEMA_VERSION})"
+            )
+        conn.execute("INSERT OR IGNORE INTO sequence (id, last) VALUES (0, 0)")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise

@@ -1,0 +1,93 @@
+"""Turning one WriteSet into SQL on the writer's connection (inside the writer's open transaction)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+from headwater.storage.base import ItemKey, WriteSet
+
+_GET_ITEM = "SELECT item FROM items WHERE table_id = ? AND h = ? AND pk = ? AND sk = ?"
+_PUT_ITEM = (
+    "INSERT INTO items (table_id, h, pk, sk, item) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (table_id, h, pk, sk) DO UPDATE SET item = excluded.item"
+)
+_DELETE_ITEM = "DELETE FROM items WHERE table_id = ? AND h = ? AND pk = ? AND sk = ?"
+_PUT_INDEX = (
+    "INSERT INTO index_entries (table_id, index_id, h, pk, sk, base_pk, base_sk, item) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (table_id, index_id, h, pk, sk, base_pk, base_sk) DO UPDATE SET item = excluded.item"
+)
+_DELETE_INDEX = (
+    "DELETE FROM index_entries WHERE table_id = ? AND index_id = ? AND h = ? AND pk = ? AND sk = ? "
+    "AND base_pk = ? AND base_sk = ?"
+)
+_ADD_COUNTERS = (
+    "INSERT INTO counters (table_id, index_id, item_count, size_bytes) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (table_id, index_id) DO UPDATE SET item_count = item_count + excluded.item_count, "
+    "size_bytes = size_bytes + excluded.size_bytes"
+)
+_PUT_META = (
+    "INSERT INTO meta (kind, key, value) VALUES (?, ?, ?) "
+    "ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value"
+)
+_DELETE_META = "DELETE FROM meta WHERE kind = ? AND key = ?"
+_PUT_RECORD = "INSERT INTO stream_records (stream_id, slot, seq, created_at, payload) VALUES (?, ?, ?, ?, ?)"
+_SET_SEQUENCE = "UPDATE sequence SET last = ? WHERE id = 0"
+_TRIM = "DELETE FROM stream_records WHERE created_at < ?"
+
+
+def read_olds(conn: sqlite3.Connection, keys: Sequence[ItemKey]) -> list[bytes | None]:
+    olds: list[bytes | None] = []
+    for key in keys:
+        row = conn.execute(_GET_ITEM, (key.table_id, key.h, key.pk, key.sk)).fetchone()
+        olds.append(None if row is None else row[0])
+    return olds
+
+
+def write_set(conn: sqlite3.Connection, ws: WriteSet, last_seq: int) -> int:
+    """Write everything of `ws`; returns the last sequence number used (stream records get the next ones).
+
+    Dropped tables go first, so a WriteSet may drop a table and write a fresh one with the same id.
+    """
+    for table_id in ws.drop_tables:
+        conn.execute("DELETE FROM items WHERE table_id = ?", (table_id,))
+        conn.execute("DELETE FROM index_entries WHERE table_id = ?", (table_id,))
+        conn.execute("DELETE FROM counters WHERE table_id = ?", (table_id,))
+    for iw in ws.items:
+        k = iw.key
+        if iw.item is None:
+            conn.execute(_DELETE_ITEM, (k.table_id, k.h, k.pk, k.sk))
+        else:
+            conn.execute(_PUT_ITEM, (k.table_id, k.h, k.pk, k.sk, iw.item))
+    for xw in ws.indexes:
+        x = xw.key
+        params = (x.table_id, x.index_id, x.h, x.pk, x.sk, x.base_pk, x.base_sk)
+        if xw.item is None:
+            conn.execute(_DELETE_INDEX, params)
+        else:
+            conn.execute(_PUT_INDEX, (*params, xw.item))
+    for (table_id, index_id), (count, size) in ws.counters.items():
+        conn.execute(_ADD_COUNTERS, (table_id, index_id, count, size))
+    for mw in ws.meta:
+        if mw.value is None:
+            conn.execute(_DELETE_META, (mw.kind, mw.key))
+        else:
+            conn.execute(_PUT_META, (mw.kind, mw.key, mw.value))
+    for sw in ws.stream:
+        last_seq += 1
+        conn.execute(_PUT_RECORD, (sw.stream_id, sw.slot, last_seq, sw.created_at, sw.payload))
+    return last_seq
+
+
+def save_sequence(conn: sqlite3.Connection, last_seq: int) -> None:
+    conn.execute(_SET_SEQUENCE, (last_seq,))
+
+
+def load_sequence(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT last FROM sequence WHERE id = 0").fetchone()
+    return 0 if row is None else int(row[0])
+
+
+def trim(conn: sqlite3.Connection, created_before: float) -> int:
+    return conn.execute(_TRIM, (created_before,)).rowcount
