@@ -32,7 +32,8 @@ def format_violations(errors: list[Violation]) -> str:
 
 
 def _describe(v: Violation) -> str:
-    return f"Value {render_value(v.value)} at '{render_path(v.path)}' failed to satisfy constraint: {v.constraint}"
+    where = render_path(v.path)
+    return f"Value {render_value(v.value)} at '{where}' failed to satisfy constraint: {v.constraint}"
 
 
 def render_value(value: Any) -> str:
