@@ -1,0 +1,201 @@
+"""Request-level compilation: every expression and legacy parameter of one request, checked and resolved."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from headwater.errors import ValidationException
+from headwater.expressions import legacy
+from headwater.expressions.ast import AttributeValue, Condition, KeyCondition, Projection, Update
+from headwater.expressions.errors import ExpressionError
+from headwater.expressions.keycond import key_condition_from
+from headwater.expressions.parser import parse_condition, parse_projection, parse_update
+from headwater.expressions.resolve import Resolver
+from headwater.expressions.validate import validate_condition, validate_projection, validate_update
+from headwater.model.values import validate_value
+
+# The order DynamoDB lists parameters in its "Can not use both ..." message.
+LEGACY_PARAMETERS = (
+    "AttributeUpdates",
+    "AttributesToGet",
+    "Expected",
+    "KeyConditions",
+    "QueryFilter",
+    "ScanFilter",
+    "ConditionalOperator",
+)
+EXPRESSION_PARAMETERS = (
+    "UpdateExpression",
+    "ConditionExpression",
+    "KeyConditionExpression",
+    "FilterExpression",
+    "ProjectionExpression",
+)
+# What DynamoDB names when ExpressionAttributeValues comes without an expression that can use it.
+_VALUES_NEED = {
+    "PutItem": "ConditionExpression is null",
+    "DeleteItem": "ConditionExpression is null",
+    "UpdateItem": "UpdateExpression and ConditionExpression are null",
+    "Query": "FilterExpression and KeyConditionExpression are null",
+    "Scan": "FilterExpression is null",
+}
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledExpressions:
+    """Everything a request asks of items, resolved: evaluation needs only the item."""
+
+    condition: Condition | None = None
+    update: Update | None = None
+    projection: Projection | None = None
+    key_condition: KeyCondition | None = None
+    filter: Condition | None = None
+
+
+def _present(request: dict[str, Any], name: str) -> bool:
+    return request.get(name) is not None
+
+
+def _check_mixing(request: dict[str, Any]) -> tuple[list[str], list[str]]:
+    old = [p for p in LEGACY_PARAMETERS if _present(request, p)]
+    new = [p for p in EXPRESSION_PARAMETERS if _present(request, p)]
+    if old and new:
+        raise ValidationException(
+            "Can not use both expression and non-expression parameters in the same request: "
+            f"Non-expression parameters: {{{', '.join(old)}}} Expression parameters: {{{', '.join(new)}}}"
+        )
+    return old, new
+
+
+def _attribute_values(raw: Any) -> dict[str, AttributeValue]:
+    values: dict[str, AttributeValue] = {}
+    for key, value in raw.items():
+        try:
+            values[key] = validate_value(value)
+        except ValidationException as error:
+            raise ValidationException(
+                f"ExpressionAttributeValues contains invalid value: {error.message} for key {key}"
+            ) from None
+    return values
+
+
+def _compile(parameter: str, text: Any, step: Callable[[str], T]) -> T:
+    if not isinstance(text, str):
+        raise ValidationException(f"Invalid {parameter}: The expression can not be empty;")
+    try:
+        return step(text)
+    except ExpressionError as error:
+        raise error.for_parameter(parameter) from None
+
+
+def compile_request(request: dict[str, Any], *, operation: str) -> CompiledExpressions:
+    """Check and compile the expression (or legacy) parameters of one request."""
+    legacy_used, expressions_used = _check_mixing(request)
+    raw_names = request.get("ExpressionAttributeNames")
+    raw_values = request.get("ExpressionAttributeValues")
+    if raw_names is not None and not expressions_used:
+        raise ValidationException("ExpressionAttributeNames can only be specified when using expressions")
+    if raw_values is not None and not any(p != "ProjectionExpression" for p in expressions_used):
+        need = _VALUES_NEED.get(operation, "ConditionExpression is null")
+        raise ValidationException(
+            f"ExpressionAttributeValues can only be specified when using expressions: {need}"
+        )
+    if raw_names is not None and not raw_names:
+        raise ValidationException("ExpressionAttributeNames must not be empty")
+    if raw_values is not None and not raw_values:
+        raise ValidationException("ExpressionAttributeValues must not be empty")
+    if expressions_used:
+        return _compile_expressions(request, raw_names or {}, _attribute_values(raw_values or {}))
+    if legacy_used:
+        return _compile_legacy(request)
+    return CompiledExpressions()
+
+
+def _compile_expressions(
+    request: dict[str, Any], names: dict[str, str], values: dict[str, AttributeValue]
+) -> CompiledExpressions:
+    resolver = Resolver(dict(names), values)
+
+    def condition(parameter: str) -> Condition | None:
+        if not _present(request, parameter):
+            return None
+
+        def step(text: str) -> Condition:
+            resolved = resolver.condition(parse_condition(text))
+            validate_condition(resolved)
+            return resolved
+
+        return _compile(parameter, request[parameter], step)
+
+    update = None
+    if _present(request, "UpdateExpression"):
+
+        def update_step(text: str) -> Update:
+            resolved = resolver.update(parse_update(text))
+            validate_update(resolved)
+            return resolved
+
+        update = _compile("UpdateExpression", request["UpdateExpression"], update_step)
+    key_condition = None
+    key_expression = condition("KeyConditionExpression")
+    if key_expression is not None:
+        key_condition = key_condition_from(key_expression)
+    compiled_condition = condition("ConditionExpression")
+    compiled_filter = condition("FilterExpression")
+    projection = None
+    if _present(request, "ProjectionExpression"):
+
+        def projection_step(text: str) -> Projection:
+            resolved = resolver.projection(parse_projection(text))
+            validate_projection(resolved)
+            return resolved
+
+        projection = _compile("ProjectionExpression", request["ProjectionExpression"], projection_step)
+    unused_names = [k for k in names if k not in resolver.used_names]
+    if unused_names:
+        raise ValidationException(
+            "Value provided in ExpressionAttributeNames unused in expressions: "
+            f"keys: {{{', '.join(unused_names)}}}"
+        )
+    unused_values = [k for k in values if k not in resolver.used_values]
+    if unused_values:
+        raise ValidationException(
+            "Value provided in ExpressionAttributeValues unused in expressions: "
+            f"keys: {{{', '.join(unused_values)}}}"
+        )
+    return CompiledExpressions(compiled_condition, update, projection, key_condition, compiled_filter)
+
+
+def _compile_legacy(request: dict[str, Any]) -> CompiledExpressions:
+    conditional_operator = request.get("ConditionalOperator")
+    filters = request.get("Expected") or request.get("QueryFilter") or request.get("ScanFilter")
+    if conditional_operator is not None:
+        if filters is None:
+            raise ValidationException("ConditionalOperator cannot be used without Filter or Expected")
+        if len(filters) < 2:
+            raise ValidationException(
+                "ConditionalOperator can only be used when Filter or Expected has two or more elements"
+            )
+    condition = None
+    if _present(request, "Expected"):
+        condition = legacy.expected_condition(request["Expected"], conditional_operator)
+    compiled_filter = None
+    for parameter in ("QueryFilter", "ScanFilter"):
+        if _present(request, parameter):
+            compiled_filter = legacy.filter_condition(request[parameter], conditional_operator)
+    update = (
+        legacy.attribute_updates(request["AttributeUpdates"])
+        if _present(request, "AttributeUpdates")
+        else None
+    )
+    projection = (
+        legacy.attributes_to_get(request["AttributesToGet"]) if _present(request, "AttributesToGet") else None
+    )
+    key_condition = (
+        legacy.key_conditions(request["KeyConditions"]) if _present(request, "KeyConditions") else None
+    )
+    return CompiledExpressions(condition, update, projection, key_condition, compiled_filter)
