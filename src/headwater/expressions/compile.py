@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -21,17 +22,17 @@ LEGACY_PARAMETERS = (
     "AttributeUpdates",
     "AttributesToGet",
     "Expected",
-    "KeyConditions",
     "QueryFilter",
     "ScanFilter",
     "ConditionalOperator",
+    "KeyConditions",
 )
 EXPRESSION_PARAMETERS = (
+    "ProjectionExpression",
     "UpdateExpression",
     "ConditionExpression",
-    "KeyConditionExpression",
     "FilterExpression",
-    "ProjectionExpression",
+    "KeyConditionExpression",
 )
 # What DynamoDB names when ExpressionAttributeValues comes without an expression that can use it.
 _VALUES_NEED = {
@@ -71,9 +72,30 @@ def _check_mixing(request: dict[str, Any]) -> tuple[list[str], list[str]]:
     return old, new
 
 
+_NAME_KEY = re.compile(r"#[A-Za-z0-9_]+")
+_VALUE_KEY = re.compile(r":[A-Za-z0-9_]+")
+
+
+def _attribute_names(raw: Any) -> dict[str, str]:
+    for key, value in raw.items():
+        if not _NAME_KEY.fullmatch(key):
+            raise ValidationException(
+                f'ExpressionAttributeNames contains invalid key: Syntax error; key: "{key}"'
+            )
+        if not value:
+            raise ValidationException(
+                f"ExpressionAttributeNames contains invalid value: Empty attribute name for key {key}"
+            )
+    return dict(raw)
+
+
 def _attribute_values(raw: Any) -> dict[str, AttributeValue]:
     values: dict[str, AttributeValue] = {}
     for key, value in raw.items():
+        if not _VALUE_KEY.fullmatch(key):
+            raise ValidationException(
+                f'ExpressionAttributeValues contains invalid key: Syntax error; key: "{key}"'
+            )
         try:
             values[key] = validate_value(value)
         except ValidationException as error:
@@ -109,7 +131,8 @@ def compile_request(request: dict[str, Any], *, operation: str) -> CompiledExpre
     if raw_values is not None and not raw_values:
         raise ValidationException("ExpressionAttributeValues must not be empty")
     if expressions_used:
-        return _compile_expressions(request, raw_names or {}, _attribute_values(raw_values or {}))
+        names = _attribute_names(raw_names or {})
+        return _compile_expressions(request, names, _attribute_values(raw_values or {}))
     if legacy_used:
         return _compile_legacy(request)
     return CompiledExpressions()

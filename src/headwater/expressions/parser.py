@@ -7,7 +7,9 @@ the earliest in the text first, as DynamoDB does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
+from typing import TypeVar
 
 from headwater.expressions.ast import (
     AddAction,
@@ -49,11 +51,14 @@ FUNCTIONS = frozenset(
 COMPARATORS = frozenset({"=", "<>", "<", "<=", ">", ">="})
 CLAUSES = ("SET", "REMOVE", "ADD", "DELETE")
 MAX_LIST_INDEX = 2**31 - 1
+MAX_OPERATORS = 300
+MAX_PATH_DEPTH = 32
 _CACHE_SIZE = 2048
+T = TypeVar("T")
 
 
 class _Parser:
-    __slots__ = ("deferred", "pos", "source", "tokens")
+    __slots__ = ("deferred", "operators", "parens", "pos", "source", "tokens")
 
     def __init__(self, source: str) -> None:
         self.source = source
@@ -61,6 +66,9 @@ class _Parser:
         self.pos = 0
         # (position, detail) of semantic problems found while parsing; raised after syntax passes.
         self.deferred: list[tuple[int, str]] = []
+        # (open, close) token indexes of parenthesized conditions, to spot redundant ones.
+        self.parens: set[tuple[int, int]] = set()
+        self.operators = 0
 
     # --- token helpers -------------------------------------------------------------------------
     def peek(self, ahead: int = 0) -> Token:
@@ -107,6 +115,13 @@ class _Parser:
             self.deferred.sort(key=lambda entry: entry[0])
             raise ExpressionError(self.deferred[0][1])
 
+    def operator(self) -> None:
+        self.operators += 1
+        if self.operators > MAX_OPERATORS:
+            raise ExpressionError(
+                f"The expression contains too many operators; operator count: {self.operators}"
+            )
+
     # --- operands ------------------------------------------------------------------------------
     def name_element(self) -> str | NameRef:
         token = self.peek()
@@ -140,10 +155,18 @@ class _Parser:
                 elements.append(index)
                 self.expect_punct("]")
             else:
+                if len(elements) > MAX_PATH_DEPTH:
+                    self.deferred.append(
+                        (
+                            self.tokens[self.pos - 1].start,
+                            f"The document path has too many nesting levels; nesting levels: {len(elements)}",
+                        )
+                    )
                 return Path(tuple(elements))
 
     def call(self) -> Call:
         token = self.advance()
+        self.operator()
         if token.text not in FUNCTIONS:
             self.deferred.append((token.start, f"Invalid function name; function: {token.text}"))
         self.expect_punct("(")
@@ -154,6 +177,10 @@ class _Parser:
         return Call(token.text, tuple(args))
 
     def operand(self) -> Operand:
+        if self.accept_punct("("):
+            inner = self.operand()
+            self.expect_punct(")")
+            return inner
         token = self.peek()
         if token.kind == VALUE_REF:
             self.pos += 1
@@ -166,36 +193,66 @@ class _Parser:
     def condition(self) -> Condition:
         left = self.conjunction()
         while self.accept_keyword("OR"):
+            self.operator()
             left = Or(left, self.conjunction())
         return left
 
     def conjunction(self) -> Condition:
         left = self.negation()
         while self.accept_keyword("AND"):
+            self.operator()
             left = And(left, self.negation())
         return left
 
     def negation(self) -> Condition:
         if self.accept_keyword("NOT"):
+            self.operator()
             return Not(self.negation())
         return self.predicate()
 
     def predicate(self) -> Condition:
-        if self.accept_punct("("):
+        if self.peek().is_punct("("):
+            return self.parenthesized()
+        return self.comparison(self.operand())
+
+    def parenthesized(self) -> Condition:
+        """`( condition )`, or a comparison whose first operand is parenthesized: `(a) = :v`."""
+        open_at = self.pos
+        deferred = len(self.deferred)
+        try:
+            self.pos += 1
             inner = self.condition()
             self.expect_punct(")")
-            return inner
-        left = self.operand()
+        except ExpressionError as as_condition:
+            failed_at = self.pos
+            self.pos = open_at
+            del self.deferred[deferred:]
+            try:
+                return self.comparison(self.operand())
+            except ExpressionError:
+                if self.pos < failed_at:
+                    raise as_condition from None
+                raise
+        close_at = self.pos - 1
+        if (open_at + 1, close_at - 1) in self.parens:
+            self.deferred.append((self.tokens[open_at].start, "The expression has redundant parentheses;"))
+        self.parens.add((open_at, close_at))
+        return inner
+
+    def comparison(self, left: Operand) -> Condition:
         token = self.peek()
         if token.kind == "PUNCT" and token.text in COMPARATORS:
             self.pos += 1
+            self.operator()
             return Compare(token.text, left, self.operand())
         if self.accept_keyword("BETWEEN"):
+            self.operator()
             low = self.operand()
             if not self.accept_keyword("AND"):
                 self.fail()
             return Between(left, low, self.operand())
         if self.accept_keyword("IN"):
+            self.operator()
             self.expect_punct("(")
             choices = [self.operand()]
             while self.accept_punct(","):
@@ -247,6 +304,7 @@ class _Parser:
         token = self.peek()
         if token.is_punct("+") or token.is_punct("-"):
             self.pos += 1
+            self.operator()
             return Arithmetic(token.text, left, self.set_operand())
         return left
 
@@ -265,37 +323,33 @@ class _Parser:
         return Projection(tuple(paths))
 
 
-def _check_not_empty(source: str) -> None:
+def _run(source: str, entry: Callable[[_Parser], T]) -> T:
     if not source:
         raise ExpressionError("The expression can not be empty;")
+    parser = _Parser(source)
+    try:
+        result = entry(parser)
+    except RecursionError:
+        # Only absurdly deep parenthesization gets here (operators are capped at 300).
+        raise ExpressionError("The expression has redundant parentheses;") from None
+    parser.finish()
+    return result
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
 def parse_condition(source: str) -> Condition:
     """Parse a condition, filter or key-condition expression."""
-    _check_not_empty(source)
-    parser = _Parser(source)
-    result = parser.condition()
-    parser.finish()
-    return result
+    return _run(source, _Parser.condition)
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
 def parse_update(source: str) -> Update:
-    _check_not_empty(source)
-    parser = _Parser(source)
-    result = parser.update()
-    parser.finish()
-    return result
+    return _run(source, _Parser.update)
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
 def parse_projection(source: str) -> Projection:
-    _check_not_empty(source)
-    parser = _Parser(source)
-    result = parser.projection()
-    parser.finish()
-    return result
+    return _run(source, _Parser.projection)
 
 
 __all__ = ["COMPARATORS", "FUNCTIONS", "parse_condition", "parse_projection", "parse_update"]

@@ -43,10 +43,11 @@ class UpdateResult:
 
 
 def updated_attributes(item: Item | None, paths: tuple[ResolvedPath, ...]) -> Item:
-    """`item` cut down to `paths`: what ReturnValues UPDATED_OLD / UPDATED_NEW answer."""
+    """What ReturnValues UPDATED_OLD / UPDATED_NEW answer: the whole top-level attributes the update
+    touched (DynamoDB returns `a` in full for `SET a.b = :v`), those present in `item`."""
     if item is None or not paths:
         return {}
-    return project(item, [Path(p) for p in paths])
+    return project(item, [Path((p[0],)) for p in paths])
 
 
 def _key_of(path: Path) -> tuple[tuple[int, Any], ...]:
