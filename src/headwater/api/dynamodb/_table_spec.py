@@ -1,0 +1,179 @@
+"""CreateTable's request -> TableSpec, with DynamoDB's cross-field rules and messages."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from ...errors import ValidationException
+from ...model.schema import (
+    IndexSpec,
+    KeyAttribute,
+    KeySchema,
+    KeyType,
+    Projection,
+    ProjectionType,
+    Throughput,
+)
+
+INVALID = "One or more parameter values were invalid: "
+MAX_LSIS = 5
+MAX_GSIS = 20
+MAX_CAPACITY = 1_000_000_000_000
+
+
+def check_billing(billing_mode: str, throughput: dict[str, Any] | None) -> Throughput:
+    if billing_mode == "PAY_PER_REQUEST":
+        if throughput:
+            raise ValidationException(
+                INVALID + "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when "
+                "BillingMode is PAY_PER_REQUEST"
+            )
+        return Throughput(0, 0)
+    if not throughput or not throughput.get("ReadCapacityUnits") or not throughput.get("WriteCapacityUnits"):
+        raise ValidationException(
+            INVALID + "ReadCapacityUnits and WriteCapacityUnits must both be specified when "
+            "BillingMode is PROVISIONED"
+        )
+    return parse_throughput(throughput)
+
+
+def parse_throughput(throughput: dict[str, Any]) -> Throughput:
+    for name in ("ReadCapacityUnits", "WriteCapacityUnits"):
+        if throughput[name] > MAX_CAPACITY:
+            raise ValidationException(f"Given value {throughput[name]} for {name} is out of bounds")
+    return Throughput(throughput["ReadCapacityUnits"], throughput["WriteCapacityUnits"])
+
+
+def key_schema(elements: list[dict[str, Any]], types: dict[str, KeyType]) -> KeySchema:
+    """Check the HASH-then-RANGE shape and resolve attribute types from AttributeDefinitions."""
+    names = [e["AttributeName"] for e in elements]
+    if any(name not in types for name in names):
+        raise ValidationException(
+            INVALID + "Some index key attributes are not defined in AttributeDefinitions. "
+            f"Keys: [{', '.join(names)}], AttributeDefinitions: [{', '.join(types)}]"
+        )
+    if len(names) == 2 and names[0] == names[1]:
+        raise ValidationException(
+            "Both the Hash Key and the Range Key element in the KeySchema have the same name"
+        )
+    if elements[0]["KeyType"] != "HASH":
+        raise ValidationException("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
+    if len(elements) == 2 and elements[1]["KeyType"] != "RANGE":
+        raise ValidationException("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type")
+    hash_key = KeyAttribute(names[0], types[names[0]])
+    range_key = KeyAttribute(names[1], types[names[1]]) if len(names) == 2 else None
+    return KeySchema(hash_key, range_key)
+
+
+def projection(raw: dict[str, Any]) -> Projection:
+    kind = raw.get("ProjectionType")
+    if kind is None:
+        raise ValidationException(INVALID + "Unknown ProjectionType: null")
+    non_key = raw.get("NonKeyAttributes")
+    if non_key is not None and kind != "INCLUDE":
+        raise ValidationException(INVALID + f"ProjectionType is {kind}, but NonKeyAttributes is specified")
+    return Projection(cast(ProjectionType, kind), tuple(non_key or ()))
+
+
+def attribute_types(definitions: list[dict[str, Any]]) -> dict[str, KeyType]:
+    types: dict[str, KeyType] = {}
+    for d in definitions:
+        if d["AttributeName"] in types:
+            raise ValidationException(
+                INVALID + f"Duplicate AttributeName in AttributeDefinitions: {d['AttributeName']}"
+            )
+        types[d["AttributeName"]] = cast(KeyType, d["AttributeType"])
+    return types
+
+
+def secondary_indexes(
+    request: dict[str, Any], table_key: KeySchema, types: dict[str, KeyType], billing_mode: str
+) -> tuple[IndexSpec, ...]:
+    indexes: list[IndexSpec] = []
+    seen: set[str] = set()
+    next_id = 1
+    lsis = request.get("LocalSecondaryIndexes")
+    if lsis is not None:
+        if not lsis:
+            raise ValidationException(INVALID + "List of LocalSecondaryIndexes is empty")
+        if table_key.range is None:
+            raise ValidationException(
+                INVALID + "Table KeySchema does not have a range key, which is required when specifying "
+                "a LocalSecondaryIndex"
+            )
+        for raw in lsis:
+            name = raw["IndexName"]
+            key = key_schema(raw["KeySchema"], types)
+            if key.range is None:
+                raise ValidationException(
+                    INVALID + f"Index KeySchema does not have a range key for index: {name}"
+                )
+            if key.hash.name != table_key.hash.name:
+                raise ValidationException(
+                    INVALID + "Index KeySchema does not have the same leading hash key as table KeySchema "
+                    f"for index: {name}. index hash key: {key.hash.name}, "
+                    f"table hash key: {table_key.hash.name}"
+                )
+            proj = projection(raw["Projection"])
+            if name in seen:
+                raise ValidationException(INVALID + f"Duplicate index name: {name}")
+            seen.add(name)
+            indexes.append(IndexSpec(next_id, name, "LSI", key, proj))
+            next_id += 1
+        if len(lsis) > MAX_LSIS:
+            raise ValidationException(
+                INVALID + f"Number of LocalSecondaryIndexes exceeds per-table limit of {MAX_LSIS}"
+            )
+    gsis = request.get("GlobalSecondaryIndexes")
+    if gsis is not None:
+        if not gsis:
+            raise ValidationException(INVALID + "List of GlobalSecondaryIndexes is empty")
+        for raw in gsis:
+            indexes.append(global_index(raw, types, billing_mode, next_id, seen))
+            next_id += 1
+        if len(gsis) > MAX_GSIS:
+            raise ValidationException(
+                INVALID + f"GlobalSecondaryIndex count exceeds the per-table limit of {MAX_GSIS}"
+            )
+    return tuple(indexes)
+
+
+def global_index(
+    raw: dict[str, Any], types: dict[str, KeyType], billing_mode: str, index_id: int, seen: set[str]
+) -> IndexSpec:
+    name = raw["IndexName"]
+    key = key_schema(raw["KeySchema"], types)
+    proj = projection(raw["Projection"])
+    throughput = Throughput(0, 0)
+    if billing_mode == "PAY_PER_REQUEST":
+        if raw.get("ProvisionedThroughput"):
+            raise ValidationException(
+                INVALID + f"ProvisionedThroughput should not be specified for index: {name} when "
+                "BillingMode is PAY_PER_REQUEST"
+            )
+    else:
+        if not raw.get("ProvisionedThroughput"):
+            raise ValidationException(INVALID + f"ProvisionedThroughput is not specified for index: {name}")
+        throughput = parse_throughput(raw["ProvisionedThroughput"])
+    if name in seen:
+        raise ValidationException(INVALID + f"Duplicate index name: {name}")
+    seen.add(name)
+    return IndexSpec(index_id, name, "GSI", key, proj, throughput)
+
+
+def check_definitions_used(
+    definitions: dict[str, KeyType], table_key: KeySchema, indexes: tuple[IndexSpec, ...]
+) -> None:
+    used = set(table_key.names)
+    for index in indexes:
+        used.update(index.key.names)
+    if set(definitions) != used:
+        if not indexes:
+            raise ValidationException(
+                INVALID + "Number of attributes in KeySchema does not exactly match number of attributes "
+                "defined in AttributeDefinitions"
+            )
+        raise ValidationException(
+            INVALID + "Some AttributeDefinitions are not used. AttributeDefinitions: "
+            f"[{', '.join(definitions)}], keys used: [{', '.join(sorted(used))}]"
+        )

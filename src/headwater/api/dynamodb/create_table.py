@@ -1,0 +1,66 @@
+"""CreateTable."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+
+from ...core.database import Database
+from ...core.tables import create_table
+from ...errors import ResourceInUseException
+from ...model.schema import KeyAttribute, KeyType, StreamSpec, TableSpec
+from ._describe import table_description
+from ._stream_spec import parse_stream_specification
+from ._table_spec import (
+    attribute_types,
+    check_billing,
+    check_definitions_used,
+    key_schema,
+    secondary_indexes,
+)
+
+
+async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
+    name = request["TableName"]
+    billing_mode: Literal["PROVISIONED", "PAY_PER_REQUEST"] = request.get("BillingMode") or "PROVISIONED"
+    throughput = check_billing(billing_mode, request.get("ProvisionedThroughput"))
+    types = attribute_types(request["AttributeDefinitions"])
+    key = key_schema(request["KeySchema"], types)
+    indexes = secondary_indexes(request, key, types, billing_mode)
+    check_definitions_used(types, key, indexes)
+    stream = parse_stream_specification(request.get("StreamSpecification"), current=None)
+    sse = request.get("SSESpecification")
+    spec = TableSpec(
+        table_id=0,
+        name=name,
+        table_uuid=str(uuid.uuid4()),
+        key=key,
+        attribute_definitions=tuple(key_attr for key_attr in _definitions(types)),
+        created_at=round(db.clock.now(), 3),
+        billing_mode=billing_mode,
+        billing_mode_updated_at=None,
+        throughput=throughput,
+        indexes=indexes,
+        stream=stream or StreamSpec(enabled=False),
+        tags=tuple((t["Key"], t["Value"]) for t in request.get("Tags") or ()),
+        sse=_sse_description(sse),
+        table_class=request.get("TableClass") or "STANDARD",
+        deletion_protection=bool(request.get("DeletionProtectionEnabled", False)),
+    )
+    async with db.catalog.lock:
+        if db.catalog.get(name) is not None:
+            raise ResourceInUseException(f"Table already exists: {name}")
+        created = await create_table(db, spec)
+    return {"TableDescription": table_description(db, created)}
+
+
+def _definitions(types: dict[str, KeyType]) -> list[KeyAttribute]:
+    return [KeyAttribute(name, kind) for name, kind in types.items()]
+
+
+def _sse_description(sse: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not sse or not sse.get("Enabled"):
+        return None
+    out: dict[str, Any] = {"Status": "ENABLED", "SSEType": sse.get("SSEType") or "KMS"}
+    out["KMSMasterKeyArn"] = sse.get("KMSMasterKeyId") or "arn:aws:kms:us-east-1:000000000000:key/headwater"
+    return out

@@ -1,0 +1,34 @@
+"""DeleteTable: answers DELETING; the table's stream stays readable (DISABLED) for 24 hours."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...core.database import Database
+from ...core.tables import delete_table
+from ...errors import ResourceInUseException, ValidationException
+from ._describe import table_description
+
+
+async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
+    async with db.catalog.lock:
+        table = db.catalog.require_table(request["TableName"])
+        if table.deletion_protection:
+            raise ValidationException(
+                "Resource cannot be deleted as it is currently protected against deletion. "
+                "Disable deletion protection first."
+            )
+        if table.status in ("CREATING", "UPDATING", "DELETING"):
+            raise ResourceInUseException(
+                "Attempt to change a resource which is still in use: "
+                f"Table is being {_verb(table.status)}: {table.name}"
+            )
+        description = table_description(db, table)
+        deleted = await delete_table(db, table)
+    description["TableStatus"] = deleted.status
+    description.pop("StreamSpecification", None)
+    return {"TableDescription": description}
+
+
+def _verb(status: str) -> str:
+    return {"CREATING": "created", "UPDATING": "updated", "DELETING": "deleted"}[status]

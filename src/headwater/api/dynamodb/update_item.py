@@ -1,0 +1,31 @@
+"""UpdateItem."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...core.database import Database
+from ...core.writes import ItemWriteOp
+from ...expressions import compile_request
+from ._items import check_return_values, resolve_key, write_response
+
+RETURN_VALUES = ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW")
+
+
+async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
+    return_values = check_return_values(request.get("ReturnValues"), RETURN_VALUES)
+    compiled = compile_request(request, operation="UpdateItem")
+    table = db.catalog.require(request["TableName"])
+    key, key_item = resolve_key(table, request["Key"])
+    op = ItemWriteOp(
+        "update",
+        table,
+        key,
+        key_item,
+        db.clock.now(),
+        update=compiled.update,
+        condition=compiled.condition,
+        return_old_on_failure=request.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD",
+    )
+    result = await db.storage.write(op)
+    return write_response(request, table, result, return_values)

@@ -1,0 +1,95 @@
+"""UpdateTable: billing mode, throughput, deletion protection, table class and the stream."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...core.database import Database
+from ...core.tables import close_stream, open_stream, update_table
+from ...errors import ResourceInUseException, ValidationException
+from ...model.schema import TableSpec, Throughput
+from ...storage.base import MetaWrite
+from ._describe import table_description
+from ._stream_spec import parse_stream_specification
+from ._table_spec import INVALID, parse_throughput
+
+UPDATABLE = (
+    "BillingMode",
+    "ProvisionedThroughput",
+    "DeletionProtectionEnabled",
+    "StreamSpecification",
+    "TableClass",
+    "SSESpecification",
+    "GlobalSecondaryIndexUpdates",
+    "AttributeDefinitions",
+)
+
+
+async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
+    if not any(request.get(name) is not None for name in UPDATABLE):
+        raise ValidationException("Nothing to update")
+    async with db.catalog.lock:
+        table = db.catalog.require_table(request["TableName"])
+        if table.status != "ACTIVE":
+            raise ResourceInUseException(
+                f"Attempt to change a resource which is still in use: Table: {table.name}"
+            )
+        if request.get("GlobalSecondaryIndexUpdates"):
+            raise ValidationException("GlobalSecondaryIndexUpdates are not supported yet")
+        table, writes = _apply(db, table, request)
+        table = await update_table(db, table, writes)
+    return {"TableDescription": table_description(db, table)}
+
+
+def _apply(db: Database, table: TableSpec, request: dict[str, Any]) -> tuple[TableSpec, list[MetaWrite]]:
+    writes: list[MetaWrite] = []
+    table = _billing(db, table, request.get("BillingMode"), request.get("ProvisionedThroughput"))
+    if request.get("DeletionProtectionEnabled") is not None:
+        table = table.evolve(deletion_protection=bool(request["DeletionProtectionEnabled"]))
+    if request.get("TableClass") is not None:
+        table = table.evolve(table_class=request["TableClass"])
+    stream = parse_stream_specification(request.get("StreamSpecification"), current=table.stream)
+    if stream is not None:
+        table, stream_writes = open_stream(db, table, stream) if stream.enabled else close_stream(db, table)
+        writes.extend(stream_writes)
+    return table, writes
+
+
+def _billing(
+    db: Database, table: TableSpec, mode: str | None, throughput: dict[str, Any] | None
+) -> TableSpec:
+    target = mode or table.billing_mode
+    if target == "PAY_PER_REQUEST":
+        if throughput:
+            raise ValidationException(
+                INVALID + "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when "
+                "BillingMode is PAY_PER_REQUEST"
+            )
+        if table.billing_mode != "PAY_PER_REQUEST":
+            return table.evolve(
+                billing_mode="PAY_PER_REQUEST",
+                throughput=Throughput(0, 0),
+                billing_mode_updated_at=round(db.clock.now(), 3),
+            )
+        return table
+    if throughput is None:
+        if table.billing_mode == "PAY_PER_REQUEST":
+            raise ValidationException(
+                INVALID + "ProvisionedThroughput must be specified when BillingMode is PROVISIONED"
+            )
+        return table
+    new = parse_throughput(throughput)
+    if table.billing_mode == "PROVISIONED" and new == table.throughput:
+        raise ValidationException(
+            "The provisioned throughput for the table will not change. The requested value equals the "
+            f"current value. Current ReadCapacityUnits provisioned for the table: {new.read}. Requested "
+            f"ReadCapacityUnits: {new.read}. Current WriteCapacityUnits provisioned for the table: "
+            f"{new.write}. Requested WriteCapacityUnits: {new.write}. Refer to the Amazon DynamoDB "
+            "Developer Guide for current limits and how to request higher limits."
+        )
+    changed = table.billing_mode != "PROVISIONED"
+    return table.evolve(
+        billing_mode="PROVISIONED",
+        throughput=new,
+        billing_mode_updated_at=round(db.clock.now(), 3) if changed else table.billing_mode_updated_at,
+    )

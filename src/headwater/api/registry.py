@@ -1,0 +1,50 @@
+"""Every operation Headwater answers, by (service, operation name)."""
+
+from __future__ import annotations
+
+from .context import Handler
+from .dynamodb import (
+    create_table,
+    delete_item,
+    delete_table,
+    describe_endpoints,
+    describe_limits,
+    describe_table,
+    describe_time_to_live,
+    get_item,
+    list_tables,
+    list_tags_of_resource,
+    put_item,
+    tag_resource,
+    untag_resource,
+    update_item,
+    update_table,
+    update_time_to_live,
+)
+
+DYNAMODB_OPERATIONS: dict[str, Handler] = {
+    "CreateTable": create_table.handle,
+    "DeleteItem": delete_item.handle,
+    "DeleteTable": delete_table.handle,
+    "DescribeEndpoints": describe_endpoints.handle,
+    "DescribeLimits": describe_limits.handle,
+    "DescribeTable": describe_table.handle,
+    "DescribeTimeToLive": describe_time_to_live.handle,
+    "GetItem": get_item.handle,
+    "ListTables": list_tables.handle,
+    "ListTagsOfResource": list_tags_of_resource.handle,
+    "PutItem": put_item.handle,
+    "TagResource": tag_resource.handle,
+    "UntagResource": untag_resource.handle,
+    "UpdateItem": update_item.handle,
+    "UpdateTable": update_table.handle,
+    "UpdateTimeToLive": update_time_to_live.handle,
+}
+
+STREAMS_OPERATIONS: dict[str, Handler] = {}
+
+
+def operations() -> dict[tuple[str, str], Handler]:
+    table = {("dynamodb", name): handler for name, handler in DYNAMODB_OPERATIONS.items()}
+    table.update({("dynamodbstreams", name): handler for name, handler in STREAMS_OPERATIONS.items()})
+    return table

@@ -1,0 +1,43 @@
+"""Composition root: settings -> storage -> database -> HTTP app (and, later, background workers)."""
+
+from __future__ import annotations
+
+import logging
+from typing import cast
+
+from .api.registry import operations
+from .clock import Clock, SystemClock
+from .config import Settings
+from .core.database import Database
+from .http.app import HeadwaterApp
+from .storage.base import Storage
+from .storage.sqlite import SqliteStorage, Synchronous
+
+log = logging.getLogger(__name__)
+
+
+def build_storage(settings: Settings) -> Storage:
+    sync = cast(Synchronous, settings.sync_mode.upper())
+    if settings.in_memory:
+        return SqliteStorage(None, synchronous=sync)
+    return SqliteStorage.in_data_dir(settings.data_dir, synchronous=sync)
+
+
+def build_database(settings: Settings, clock: Clock | None = None) -> Database:
+    return Database(settings=settings, storage=build_storage(settings), clock=clock or SystemClock())
+
+
+def build_app(settings: Settings, clock: Clock | None = None) -> HeadwaterApp:
+    """The ASGI app; the database opens on lifespan startup and closes on shutdown."""
+    db = build_database(settings, clock)
+
+    async def startup() -> None:
+        db.open()
+        where = "memory" if settings.in_memory else settings.database_path
+        log.info("Headwater listening on http://%s (data in %s)", settings.endpoint_address, where)
+
+    async def shutdown() -> None:
+        await db.close()
+        log.info("Headwater stopped")
+
+    return HeadwaterApp(db, operations(), on_startup=startup, on_shutdown=shutdown)

@@ -1,0 +1,149 @@
+"""The `headwater` command."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+
+from .config import DEFAULT_ACCOUNT, DEFAULT_REGION, Settings
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Headwater: DynamoDB and DynamoDB Streams on your own machine."""
+
+
+@main.command()
+@click.option(
+    "--host", envvar="HEADWATER_HOST", default="127.0.0.1", show_default=True, help="Address to listen on."
+)
+@click.option(
+    "--port", envvar="HEADWATER_PORT", default=8000, show_default=True, type=int, help="Port to listen on."
+)
+@click.option(
+    "--data-dir",
+    envvar="HEADWATER_DATA_DIR",
+    default="./headwater-data",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the database file lives.",
+)
+@click.option(
+    "--in-memory",
+    envvar="HEADWATER_IN_MEMORY",
+    is_flag=True,
+    help="Keep everything in memory (lost on exit).",
+)
+@click.option(
+    "--region",
+    envvar="HEADWATER_REGION",
+    default=DEFAULT_REGION,
+    show_default=True,
+    help="Region named in ARNs and records.",
+)
+@click.option(
+    "--account-id",
+    envvar="HEADWATER_ACCOUNT_ID",
+    default=DEFAULT_ACCOUNT,
+    show_default=True,
+    help="Account id named in ARNs.",
+)
+@click.option(
+    "--sync",
+    "sync_mode",
+    envvar="HEADWATER_SYNC",
+    default="FULL",
+    show_default=True,
+    type=click.Choice(["FULL", "NORMAL"], case_sensitive=False),
+    help="FULL: every group commit is fsynced. NORMAL: survives a process crash, not a power cut.",
+)
+@click.option(
+    "--table-status-delay",
+    envvar="HEADWATER_TABLE_STATUS_DELAY",
+    default=0.0,
+    show_default=True,
+    type=float,
+    help="Seconds tables stay CREATING/UPDATING/DELETING (0: changes complete at once).",
+)
+@click.option(
+    "--stream-shards",
+    envvar="HEADWATER_STREAM_SHARDS",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+)
+@click.option(
+    "--shard-rollover",
+    envvar="HEADWATER_SHARD_ROLLOVER",
+    default=4 * 3600.0,
+    show_default=True,
+    type=float,
+    help="Seconds.",
+)
+@click.option(
+    "--stream-retention",
+    envvar="HEADWATER_STREAM_RETENTION",
+    default=24 * 3600.0,
+    show_default=True,
+    type=float,
+    help="Seconds.",
+)
+@click.option(
+    "--ttl-sweep-interval",
+    envvar="HEADWATER_TTL_SWEEP_INTERVAL",
+    default=60.0,
+    show_default=True,
+    type=float,
+    help="Seconds.",
+)
+@click.option("--log-level", envvar="HEADWATER_LOG_LEVEL", default="info", show_default=True)
+def serve(
+    host: str,
+    port: int,
+    data_dir: Path,
+    in_memory: bool,
+    region: str,
+    account_id: str,
+    sync_mode: str,
+    table_status_delay: float,
+    stream_shards: int,
+    shard_rollover: float,
+    stream_retention: float,
+    ttl_sweep_interval: float,
+    log_level: str,
+) -> None:
+    """Run the server."""
+    import uvicorn
+
+    from .app import build_app
+
+    settings = Settings(
+        host=host,
+        port=port,
+        data_dir=data_dir,
+        in_memory=in_memory,
+        region=region,
+        account_id=account_id,
+        sync_mode=sync_mode.upper(),
+        table_status_delay=table_status_delay,
+        stream_shards=stream_shards,
+        shard_rollover_seconds=shard_rollover,
+        stream_retention_seconds=stream_retention,
+        ttl_sweep_interval=ttl_sweep_interval,
+        log_level=log_level,
+    )
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = uvicorn.Config(
+        build_app(settings),
+        host=host,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        access_log=False,
+        log_level=log_level.lower(),
+        timeout_graceful_shutdown=10,
+    )
+    uvicorn.Server(config).run()

@@ -1,0 +1,37 @@
+"""Settings: one frozen value built from command-line flags and HEADWATER_* environment variables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT = "000000000000"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path("./headwater-data")
+    in_memory: bool = False
+    region: str = DEFAULT_REGION
+    account_id: str = DEFAULT_ACCOUNT
+    # seconds a table stays CREATING/UPDATING/DELETING before the change completes (0: at once)
+    table_status_delay: float = 0.0
+    # SQLite `synchronous`: FULL fsyncs every group commit; NORMAL survives process crashes only
+    sync_mode: str = "FULL"
+    # streams
+    stream_shards: int = 1
+    shard_rollover_seconds: float = 4 * 3600.0
+    stream_retention_seconds: float = 24 * 3600.0
+    ttl_sweep_interval: float = 60.0
+    log_level: str = "info"
+
+    @property
+    def database_path(self) -> str | None:
+        return None if self.in_memory else str(self.data_dir / "headwater.db")
+
+    @property
+    def endpoint_address(self) -> str:
+        return f"{self.host}:{self.port}"

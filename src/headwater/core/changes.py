@@ -1,0 +1,114 @@
+"""From one item's (old, new) pair to everything the write changes: the item, its index entries,
+its stream record and the table counters. Every write path (put, update, delete, batch,
+transaction, TTL) goes through `item_change`, so none of them can forget an index or a record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import orjson
+
+from ..model.keys import encode_key_value, partition_hash
+from ..model.schema import IndexSpec, TableSpec
+from ..model.size import item_size
+from ..model.values import Item, values_equal
+from ..storage.base import IndexKey, IndexWrite, ItemKey, ItemWrite, WriteSet
+from .stream_capture import stream_write
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What happened to one item, for ReturnValues and capacity."""
+
+    old: Item | None
+    new: Item | None
+    old_size: int
+    new_size: int
+
+    @property
+    def changed(self) -> bool:
+        return not same_item(self.old, self.new)
+
+
+def same_item(a: Item | None, b: Item | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    if a.keys() != b.keys():
+        return False
+    return all(values_equal(a[name], b[name]) for name in a)
+
+
+def decode_item(data: bytes | None) -> Item | None:
+    return None if data is None else orjson.loads(data)
+
+
+def item_change(
+    ws: WriteSet,
+    table: TableSpec,
+    key: ItemKey,
+    old: Item | None,
+    new: Item | None,
+    now: float,
+    *,
+    ttl_delete: bool = False,
+) -> Change:
+    """Add the writes for one item's change to `ws` and describe it. A change to nothing writes nothing."""
+    old_size = item_size(old) if old is not None else 0
+    new_size = item_size(new) if new is not None else 0
+    change = Change(old, new, old_size, new_size)
+    if not change.changed:
+        return change
+    ws.items.append(ItemWrite(key, None if new is None else orjson.dumps(new)))
+    ws.count(table.table_id, (new is not None) - (old is not None), new_size - old_size)
+    for index in table.indexes:
+        _index_change(ws, table, index, key, old, new)
+    if table.stream.enabled and table.stream_id is not None:
+        ws.stream.append(stream_write(table, key, old, new, now, ttl_delete=ttl_delete))
+    return change
+
+
+def index_entry(table: TableSpec, index: IndexSpec, item: Item) -> tuple[bytes, bytes] | None:
+    """The index key of `item`, or None when the item is absent from this (sparse) index."""
+    hash_value = item.get(index.key.hash.name)
+    if hash_value is None or index.key.hash.type not in hash_value:
+        return None
+    pk = encode_key_value(index.key.hash.type, hash_value)
+    sk = b""
+    if index.key.range is not None:
+        range_value = item.get(index.key.range.name)
+        if range_value is None or index.key.range.type not in range_value:
+            return None
+        sk = encode_key_value(index.key.range.type, range_value)
+    return pk, sk
+
+
+def project_for_index(table: TableSpec, index: IndexSpec, item: Item) -> Item:
+    if index.projection.type == "ALL":
+        return item
+    keep = set(table.key.names) | set(index.key.names)
+    if index.projection.type == "INCLUDE":
+        keep.update(index.projection.non_key_attributes)
+    return {name: value for name, value in item.items() if name in keep}
+
+
+def _index_change(
+    ws: WriteSet, table: TableSpec, index: IndexSpec, key: ItemKey, old: Item | None, new: Item | None
+) -> None:
+    old_entry = index_entry(table, index, old) if old is not None else None
+    new_entry = index_entry(table, index, new) if new is not None else None
+    old_projected = project_for_index(table, index, old) if old is not None and old_entry else None
+    new_projected = project_for_index(table, index, new) if new is not None and new_entry else None
+    if old_entry == new_entry and old_projected is not None and same_item(old_projected, new_projected):
+        return  # the entry is unchanged
+    if old_entry is not None and old_projected is not None:
+        ws.count(table.table_id, -1, -item_size(old_projected), index.index_id)
+        if old_entry != new_entry:
+            ws.indexes.append(IndexWrite(_index_key(table, index, old_entry, key), None))
+    if new_entry is not None and new_projected is not None:
+        ws.count(table.table_id, 1, item_size(new_projected), index.index_id)
+        ws.indexes.append(IndexWrite(_index_key(table, index, new_entry, key), orjson.dumps(new_projected)))
+
+
+def _index_key(table: TableSpec, index: IndexSpec, entry: tuple[bytes, bytes], key: ItemKey) -> IndexKey:
+    pk, sk = entry
+    return IndexKey(table.table_id, index.index_id, partition_hash(pk), pk, sk, key.pk, key.sk)

@@ -1,0 +1,112 @@
+"""Single-item write operations (PutItem, UpdateItem, DeleteItem) as pure read-modify-write units."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ..errors import ConditionalCheckFailedException, ValidationException
+from ..expressions import apply_update, evaluate
+from ..model.limits import MAX_ITEM_BYTES
+from ..model.schema import TableSpec
+from ..model.size import item_size
+from ..model.values import Item
+from ..storage.base import ItemKey, WriteSet
+from .capacity import write_units
+from .changes import Change, decode_item, item_change
+
+WriteKind = Literal["put", "update", "delete"]
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    change: Change
+    updated_paths: Any = None  # UpdateItem: what the update touched (for UPDATED_OLD/UPDATED_NEW)
+    index_units: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def units(self) -> float:
+        return write_units(max(self.change.old_size, self.change.new_size))
+
+
+def index_write_units(table: TableSpec, ws: WriteSet) -> dict[str, float]:
+    """Each index entry written or deleted costs write units by its size."""
+    names = {index.index_id: index.name for index in table.indexes}
+    units: dict[str, float] = {}
+    for write in ws.indexes:
+        name = names.get(write.key.index_id)
+        if name is not None:
+            size = len(write.item) if write.item is not None else 0
+            units[name] = units.get(name, 0.0) + write_units(size)
+    return units
+
+
+def check_index_key_types(table: TableSpec, item: Item) -> None:
+    """An attribute that is an index key must have the index's key type (else the write is refused)."""
+    for index in table.indexes:
+        for attr in (index.key.hash, index.key.range):
+            if attr is None:
+                continue
+            value = item.get(attr.name)
+            if value is not None and attr.type not in value:
+                actual = next(iter(value))
+                raise ValidationException(
+                    "One or more parameter values were invalid: Type mismatch for Index Key "
+                    f"{attr.name} Expected: {attr.type} Actual: {actual} IndexName: {index.name}"
+                )
+
+
+def check_condition(condition: Any, old: Item | None, return_old: bool) -> None:
+    if condition is not None and not evaluate(condition, old):
+        if return_old and old is not None:
+            raise ConditionalCheckFailedException(Item=old)
+        raise ConditionalCheckFailedException()
+
+
+@dataclass(frozen=True, slots=True)
+class ItemWriteOp:
+    """One item's put, update or delete. `apply` is pure: it only reads its argument."""
+
+    kind: WriteKind
+    table: TableSpec
+    key: ItemKey
+    key_item: Item  # the key attributes
+    now: float
+    item: Item | None = None  # put: the new item
+    update: Any = None  # update: the compiled update (None: only make sure the item exists)
+    condition: Any = None
+    return_old_on_failure: bool = False
+
+    @property
+    def keys(self) -> Sequence[ItemKey]:
+        return (self.key,)
+
+    def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
+        old = decode_item(old_items[0])
+        check_condition(self.condition, old, self.return_old_on_failure)
+        updated_paths = None
+        new: Item | None
+        if self.kind == "put":
+            new = self.item
+        elif self.kind == "delete":
+            new = None
+        else:
+            new, updated_paths = self._updated(old)
+        ws = WriteSet()
+        change = item_change(ws, self.table, self.key, old, new, self.now)
+        ws.result = WriteResult(
+            change, updated_paths, index_write_units(self.table, ws) if ws.indexes else {}
+        )
+        return ws
+
+    def _updated(self, old: Item | None) -> tuple[Item, Any]:
+        base = old if old is not None else dict(self.key_item)
+        if self.update is None:
+            return base, None
+        result = apply_update(self.update, base, self.table.key.names)
+        new = result.item
+        check_index_key_types(self.table, new)
+        if item_size(new) > MAX_ITEM_BYTES:
+            raise ValidationException("Item size to update has exceeded the maximum allowed size")
+        return new, result.updated_paths

@@ -1,0 +1,150 @@
+"""The ASGI application: one POST endpoint dispatching on X-Amz-Target, DynamoDB's error JSON.
+
+Written against raw ASGI (no framework): this path runs for every request and stays small.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from ..api.context import Handler
+from ..core.database import Database
+from ..errors import (
+    DynamoDBError,
+    InternalServerError,
+    MissingAuthenticationTokenException,
+    RequestEntityTooLarge,
+    UnknownOperationException,
+)
+from ..protocol.targets import parse_target
+from ..protocol.validate import validate_request
+from ..protocol.wire import (
+    MAX_BODY_BYTES,
+    crc32_header,
+    encode_response,
+    error_body,
+    new_request_id,
+    parse_body,
+)
+
+log = logging.getLogger(__name__)
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+CONTENT_TYPE = b"application/x-amz-json-1.0"
+
+
+class HeadwaterApp:
+    def __init__(
+        self,
+        db: Database,
+        operations: dict[tuple[str, str], Handler],
+        *,
+        on_startup: Callable[[], Awaitable[None]] | None = None,
+        on_shutdown: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self.db = db
+        self.operations = operations
+        self.on_startup = on_startup
+        self.on_shutdown = on_shutdown
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    if self.on_startup is not None:
+                        await self.on_startup()
+                except Exception as exc:
+                    log.exception("startup failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self.on_shutdown is not None:
+                    await self.on_shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request_id = new_request_id()
+        if scope["method"] != "POST":
+            await self._health(scope, receive, send, request_id)
+            return
+        headers = dict(scope["headers"])
+        try:
+            body = await self._read_body(headers, receive)
+            status, payload = await self._dispatch(headers, body)
+        except DynamoDBError as err:
+            status, payload = err.status, error_body(err)
+        await _respond(send, status, payload, request_id, CONTENT_TYPE)
+
+    async def _dispatch(self, headers: dict[bytes, bytes], body: bytes) -> tuple[int, bytes]:
+        if b"authorization" not in headers:
+            raise MissingAuthenticationTokenException()
+        target = headers.get(b"x-amz-target")
+        service, operation = parse_target(target.decode("latin-1") if target is not None else None)
+        encoding = headers.get(b"content-encoding")
+        request = parse_body(body, encoding.decode("latin-1") if encoding is not None else None)
+        validate_request(service, operation, request)
+        handler = self.operations.get((service, operation))
+        if handler is None:
+            raise UnknownOperationException()
+        try:
+            response = await handler(self.db, request)
+        except DynamoDBError:
+            raise
+        except Exception:
+            log.exception("%s failed", operation)
+            raise InternalServerError() from None
+        return 200, encode_response(response)
+
+    async def _read_body(self, headers: dict[bytes, bytes], receive: Receive) -> bytes:
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            raise RequestEntityTooLarge()
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            chunk = message.get("body", b"")
+            if chunk:
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    raise RequestEntityTooLarge()
+                chunks.append(chunk)
+            if not message.get("more_body"):
+                break
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    async def _health(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
+        text = f"healthy: {self.db.settings.endpoint_address} ".encode()
+        await _respond(send, 200, text, request_id, b"text/plain")
+
+
+async def _respond(send: Send, status: int, payload: bytes, request_id: str, content_type: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(payload)).encode()),
+                (b"x-amzn-requestid", request_id.encode()),
+                (b"x-amz-crc32", crc32_header(payload).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})

@@ -1,0 +1,212 @@
+"""Table operations through boto3 against a live server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+
+def error_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
+    err = exc.value.response["Error"]
+    return err["Code"], err["Message"]
+
+
+def test_create_describe_list_delete(ddb: Any, table_name: str) -> None:
+    created = ddb.create_table(
+        TableName=table_name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "N"},
+        ],
+        ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 7},
+        Tags=[{"Key": "team", "Value": "streams"}],
+    )["TableDescription"]
+    assert created["TableStatus"] == "ACTIVE"
+    assert created["TableArn"] == f"arn:aws:dynamodb:us-east-1:000000000000:table/{table_name}"
+    assert created["ProvisionedThroughput"]["ReadCapacityUnits"] == 5
+    assert created["ProvisionedThroughput"]["WriteCapacityUnits"] == 7
+    assert created["KeySchema"][1] == {"AttributeName": "sk", "KeyType": "RANGE"}
+    assert len(created["TableId"]) == 36
+    described = ddb.describe_table(TableName=table_name)["Table"]
+    assert described["TableId"] == created["TableId"]
+    assert described["ItemCount"] == 0
+    assert "BillingModeSummary" not in described
+    assert table_name in ddb.list_tables()["TableNames"]
+    arn = created["TableArn"]
+    assert ddb.list_tags_of_resource(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "streams"}]
+    deleted = ddb.delete_table(TableName=table_name)["TableDescription"]
+    assert deleted["TableStatus"] == "DELETING"
+    with pytest.raises(ClientError) as exc:
+        ddb.describe_table(TableName=table_name)
+    assert error_of(exc) == (
+        "ResourceNotFoundException",
+        f"Requested resource not found: Table: {table_name} not found",
+    )
+
+
+def test_create_existing_table(make_table: Any, ddb: Any) -> None:
+    name = make_table()
+    with pytest.raises(ClientError) as exc:
+        make_table(name)
+    assert error_of(exc) == ("ResourceInUseException", f"Table already exists: {name}")
+
+
+def test_pay_per_request_summary(make_table: Any, ddb: Any) -> None:
+    name = make_table()
+    table = ddb.describe_table(TableName=name)["Table"]
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["ProvisionedThroughput"]["ReadCapacityUnits"] == 0
+
+
+def _create(ddb: Any, **kwargs: Any) -> None:
+    request: dict[str, Any] = {
+        "TableName": "bad_table",
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    request.update(kwargs)
+    ddb.create_table(**{k: v for k, v in request.items() if v is not None})
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"BillingMode": None},
+            "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must both "
+            "be specified when BillingMode is PROVISIONED",
+        ),
+        (
+            {"ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}},
+            "One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can "
+            "be specified when BillingMode is PAY_PER_REQUEST",
+        ),
+        (
+            {"AttributeDefinitions": [{"AttributeName": "other", "AttributeType": "S"}]},
+            "One or more parameter values were invalid: Some index key attributes are not defined in "
+            "AttributeDefinitions. Keys: [pk], AttributeDefinitions: [other]",
+        ),
+        (
+            {
+                "AttributeDefinitions": [
+                    {"AttributeName": "pk", "AttributeType": "S"},
+                    {"AttributeName": "x", "AttributeType": "S"},
+                ]
+            },
+            "One or more parameter values were invalid: Number of attributes in KeySchema does not exactly "
+            "match number of attributes defined in AttributeDefinitions",
+        ),
+        (
+            {"KeySchema": [{"AttributeName": "pk", "KeyType": "RANGE"}]},
+            "Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
+        ),
+        (
+            {
+                "KeySchema": [
+                    {"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "pk", "KeyType": "RANGE"},
+                ]
+            },
+            "Both the Hash Key and the Range Key element in the KeySchema have the same name",
+        ),
+        (
+            {"TableName": "ab"},
+            "1 validation error detected: Value 'ab' at 'tableName' failed to satisfy constraint: "
+            "Member must have length greater than or equal to 3",
+        ),
+        (
+            {"StreamSpecification": {"StreamEnabled": True}},
+            "Invalid StreamViewType: Stream ViewType must not be null or empty when enabling streams.",
+        ),
+        (
+            {"KeySchema": [{"AttributeName": "pk", "KeyType": "HASHY"}]},
+            "1 validation error detected: Value 'HASHY' at 'keySchema.1.member.keyType' failed to satisfy "
+            "constraint: Member must satisfy enum value set: [HASH, RANGE]",
+        ),
+    ],
+)
+def test_create_table_validation(ddb: Any, kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ClientError) as exc:
+        _create(ddb, **kwargs)
+    assert error_of(exc) == ("ValidationException", message)
+
+
+def test_list_tables_pagination(make_table: Any, ddb: Any, table_name: str) -> None:
+    names = sorted(make_table(f"{table_name}_{i}") for i in range(5))
+    seen: list[str] = []
+    kwargs: dict[str, Any] = {"ExclusiveStartTableName": table_name, "Limit": 2}
+    while True:
+        page = ddb.list_tables(**kwargs)
+        seen.extend(n for n in page["TableNames"] if n.startswith(table_name))
+        if "LastEvaluatedTableName" not in page or not page["TableNames"][-1].startswith(table_name):
+            break
+        kwargs["ExclusiveStartTableName"] = page["LastEvaluatedTableName"]
+    assert seen == names
+
+
+def test_update_table(make_table: Any, ddb: Any) -> None:
+    name = make_table()
+    with pytest.raises(ClientError) as exc:
+        ddb.update_table(TableName=name)
+    assert error_of(exc) == ("ValidationException", "Nothing to update")
+    out = ddb.update_table(
+        TableName=name,
+        BillingMode="PROVISIONED",
+        ProvisionedThroughput={"ReadCapacityUnits": 3, "WriteCapacityUnits": 4},
+    )["TableDescription"]
+    assert out["ProvisionedThroughput"]["WriteCapacityUnits"] == 4
+    assert out["BillingModeSummary"]["BillingMode"] == "PROVISIONED"
+    ddb.update_table(TableName=name, DeletionProtectionEnabled=True)
+    with pytest.raises(ClientError) as exc:
+        ddb.delete_table(TableName=name)
+    assert error_of(exc) == (
+        "ValidationException",
+        "Resource cannot be deleted as it is currently protected against deletion. "
+        "Disable deletion protection first.",
+    )
+    ddb.update_table(TableName=name, DeletionProtectionEnabled=False)
+    ddb.delete_table(TableName=name)
+
+
+def test_time_to_live(make_table: Any, ddb: Any) -> None:
+    name = make_table()
+    assert ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"] == {
+        "TimeToLiveStatus": "DISABLED"
+    }
+    spec = {"Enabled": True, "AttributeName": "expires"}
+    assert (
+        ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=spec)["TimeToLiveSpecification"]
+        == spec
+    )
+    assert ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"] == {
+        "TimeToLiveStatus": "ENABLED",
+        "AttributeName": "expires",
+    }
+    with pytest.raises(ClientError) as exc:
+        ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=spec)
+    assert error_of(exc) == ("ValidationException", "TimeToLive is already enabled")
+    with pytest.raises(ClientError) as exc:
+        ddb.describe_time_to_live(TableName="missing_table")
+    assert error_of(exc)[0] == "ResourceNotFoundException"
+
+
+def test_tags(make_table: Any, ddb: Any) -> None:
+    name = make_table()
+    arn = ddb.describe_table(TableName=name)["Table"]["TableArn"]
+    ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}])
+    ddb.untag_resource(ResourceArn=arn, TagKeys=["a"])
+    assert ddb.list_tags_of_resource(ResourceArn=arn)["Tags"] == [{"Key": "b", "Value": "2"}]
+    with pytest.raises(ClientError) as exc:
+        ddb.list_tags_of_resource(ResourceArn=arn + "nope")
+    assert error_of(exc)[0] == "ResourceNotFoundException"
+
+
+def test_limits_and_endpoints(ddb: Any, server: Any) -> None:
+    limits = ddb.describe_limits()
+    assert limits["TableMaxWriteCapacityUnits"] == 40000
+    endpoints = ddb.describe_endpoints()["Endpoints"]
+    assert endpoints == [{"Address": f"127.0.0.1:{server.port}", "CachePeriodInMinutes": 1440}]

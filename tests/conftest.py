@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.server import Server
+
+_names = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One shared server per test process (pytest-xdist worker)."""
+    srv = Server(tmp_path_factory.mktemp("headwater")).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def ddb(server: Server) -> Any:
+    return server.client("dynamodb")
+
+
+@pytest.fixture(scope="session")
+def streams(server: Server) -> Any:
+    return server.client("dynamodbstreams")
+
+
+@pytest.fixture
+def table_name(request: pytest.FixtureRequest) -> str:
+    return f"t{next(_names)}_{request.node.name[:40].replace('[', '_').replace(']', '')}"
+
+
+@pytest.fixture
+def make_table(ddb: Any, table_name: str) -> Callable[..., str]:
+    """Create a table (hash key `pk` S by default); returns its name."""
+
+    def make(
+        name: str | None = None,
+        *,
+        hash_key: tuple[str, str] = ("pk", "S"),
+        range_key: tuple[str, str] | None = None,
+        **extra: Any,
+    ) -> str:
+        name = name or table_name
+        keys = [{"AttributeName": hash_key[0], "KeyType": "HASH"}]
+        defs = {hash_key[0]: hash_key[1]}
+        if range_key:
+            keys.append({"AttributeName": range_key[0], "KeyType": "RANGE"})
+            defs[range_key[0]] = range_key[1]
+        for name_type in extra.pop("attribute_definitions", ()):
+            defs[name_type[0]] = name_type[1]
+        ddb.create_table(
+            TableName=name,
+            KeySchema=keys,
+            AttributeDefinitions=[{"AttributeName": k, "AttributeType": t} for k, t in defs.items()],
+            BillingMode="PAY_PER_REQUEST",
+            **extra,
+        )
+        return name
+
+    return make
+
+
+@pytest.fixture
+def tmp_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    """Servers of the test's own (restartable, killable), cleaned up afterwards."""
+    started: list[Server] = []
+
+    def make(*args: str) -> Server:
+        srv = Server(tmp_path, tuple(args))
+        started.append(srv)
+        return srv
+
+    yield make
+    for srv in started:
+        if srv.process is not None:
+            srv.kill()
