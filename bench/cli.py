@@ -16,13 +16,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from loadgen import run_async
-from phases import DEFAULT_PHASES, PHASES, Bench, PhaseResult, Settings, final_check, run_phase, run_tag
-from report import render, to_json, write_json
 from rich.console import Console
-from server import Server, local_server, wait_ready
-from tables import delete_table
-from wire import Endpoint
+
+from bench.loadgen import run_async
+from bench.phases import DEFAULT_PHASES, PHASES, Bench, PhaseResult, Settings, final_check, run_phase, run_tag
+from bench.report import render, to_json, write_json
+from bench.server import Server, local_server, wait_ready
+from bench.tables import delete_table
+from bench.wire import Endpoint
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

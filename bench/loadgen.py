@@ -16,7 +16,8 @@ from multiprocessing.connection import Connection as Pipe
 from typing import Any, Protocol, TypeVar
 
 import uvloop
-from wire import UNKNOWN_OPERATION, Connection, Endpoint, error_type, now
+
+from bench.wire import UNKNOWN_OPERATION, Connection, Endpoint, error_type, now
 
 MAX_ERROR_SAMPLES = 5
 T = TypeVar("T")

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from phases import Check, PhaseResult
 from rich.console import Console
 from rich.table import Table
+
+from bench.phases import Check, PhaseResult
 
 
 def _num(value: float | None, digits: int = 0) -> str:

@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from loadgen import run_async
-from wire import Endpoint, http_get_root
+from bench.loadgen import run_async
+from bench.wire import Endpoint, http_get_root
 
 READY_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0

@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from wire import Client, Endpoint
+from bench.wire import Client, Endpoint
 
 GET_RECORDS_LIMIT = 1000
 OPEN_SHARD_EMPTY_PAGES = 2  # an open shard is caught up after this many empty pages in a row

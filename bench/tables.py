@@ -7,7 +7,7 @@ import itertools
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from wire import ApiError, Client, Endpoint, now
+from bench.wire import ApiError, Client, Endpoint, now
 
 PAYLOAD = "x" * 100
 BATCH = 25

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from tables import BATCH, batch_put, item, key
-from wire import RequestBuilder
+
+from bench.tables import BATCH, batch_put, item, key
+from bench.wire import RequestBuilder
 
 QUERY_PARTITION = "qpart"
 QUERY_ITEMS = 1000

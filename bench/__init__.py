@@ -1,0 +1,1 @@
+"""Headwater's benchmark (see README.md); run it with `make bench` or `python bench/run.py`."""
