@@ -75,7 +75,7 @@ def main() -> None:
             with SqliteStorage(path) as store:
                 print(f"get_item ({label}): {bench_reads(store):,.0f} reads/s")
         for sync in ("FULL", "NORMAL"):
-            with SqliteStorage(os.path.join(tmp, f"w-{sync}.db"), synchronous=sync) as store:  # type: ignore[arg-type]
+            with SqliteStorage(os.path.join(tmp, f"w-{sync}.db"), synchronous=sync) as store:
                 rate, group = asyncio.run(bench_writes(store))
                 print(f"16 async writers, synchronous={sync}: {rate:,.0f} puts/s, {group:.1f} ops per commit")
         with SqliteStorage(None) as store:

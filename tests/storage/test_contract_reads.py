@@ -107,7 +107,12 @@ def test_query_bounds(storage: Storage) -> None:
     def q(lo: SortBound | None, hi: SortBound | None, forward: bool = True) -> list[int]:
         return [r.sk[0] for r in storage.query(1, 0, 3, b"p", lower=lo, upper=hi, forward=forward)]
 
-    inc, exc = (lambda v: SortBound(bytes([v]), True)), (lambda v: SortBound(bytes([v]), False))
+    def inc(v: int) -> SortBound:
+        return SortBound(bytes([v]), True)
+
+    def exc(v: int) -> SortBound:
+        return SortBound(bytes([v]), False)
+
     assert q(inc(50), inc(80)) == [50, 60, 70, 80]
     assert q(exc(50), exc(80)) == [60, 70]
     assert q(inc(55), None) == list(range(60, 200, 10))

@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from headwater.errors import InternalServerError
-from headwater.storage.base import ItemKey, Row, SortBound, StoredRecord, WriteOperation
+from headwater.storage.base import ItemKey, Row, SortBound, Storage, StoredRecord, WriteOperation
 from headwater.storage.sqlite import reads, writes
 from headwater.storage.sqlite.connections import ReadConnections, SharedConnection, ThreadLocalReaders
 from headwater.storage.sqlite.schema import (
@@ -180,3 +180,8 @@ class SqliteStorage:
         self, stream_id: int, slot: int, seq_from: int, seq_to: int | None, limit: int
     ) -> list[StoredRecord]:
         return reads.stream_records(self._r(), stream_id, slot, seq_from, seq_to, limit)
+
+
+def _conforms(storage: SqliteStorage) -> Storage:
+    """Static check (mypy) that SqliteStorage implements the Storage protocol."""
+    return storage
