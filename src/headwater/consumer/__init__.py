@@ -1,0 +1,26 @@
+"""The public stream reader library: a transport (HTTP or in-process) and a shard-lineage-aware reader."""
+
+from __future__ import annotations
+
+from .checkpoints import CheckpointStore, MemoryCheckpoints, ShardCheckpoint
+from .errors import StreamsError
+from .http import HttpTransport
+from .inprocess import InProcessTransport
+from .reader import Shard, ShardCursor, StreamReader, list_shards, ready_shards, resolve_latest
+from .transport import StreamsTransport
+
+__all__ = [
+    "CheckpointStore",
+    "HttpTransport",
+    "InProcessTransport",
+    "MemoryCheckpoints",
+    "Shard",
+    "ShardCheckpoint",
+    "ShardCursor",
+    "StreamReader",
+    "StreamsError",
+    "StreamsTransport",
+    "list_shards",
+    "ready_shards",
+    "resolve_latest",
+]

@@ -1,0 +1,21 @@
+"""The four Streams calls, wire dicts in and out: what every reader is written against."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+Wire = dict[str, Any]
+
+
+class StreamsTransport(Protocol):
+    """Raises `StreamsError` for service errors (and for connection failures, code "ConnectionError")."""
+
+    async def list_streams(self, request: Wire) -> Wire: ...
+
+    async def describe_stream(self, request: Wire) -> Wire: ...
+
+    async def get_shard_iterator(self, request: Wire) -> Wire: ...
+
+    async def get_records(self, request: Wire) -> Wire: ...
+
+    async def close(self) -> None: ...
