@@ -22,6 +22,7 @@ from headwater.expressions.ast import (
 
 _OPS = {"=": "EQ", "<": "LT", "<=": "LE", ">": "GT", ">=": "GE"}
 _FLIPPED = {"=": "=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+KEY_OPS = frozenset({"EQ", "LT", "LE", "GT", "GE", "BETWEEN", "BEGINS_WITH"})
 NESTED = "KeyConditionExpressions cannot have conditions on nested attributes"
 MISSED = "Query condition missed key schema element"
 NOT_SUPPORTED = "Query key condition not supported"
@@ -103,4 +104,9 @@ def for_schema(
     if hash_term.op != "EQ":
         raise ValidationException(NOT_SUPPORTED)
     range_term = by_name.get(range_key) if range_key is not None else None
+    if range_term is not None and range_term.op not in KEY_OPS:
+        # Only legacy KeyConditions can get here.
+        if range_term.op in ("NULL", "NOT_NULL"):
+            raise ValidationException("Only scalar types can be used as Range Key values")
+        raise ValidationException("Attempted conditional constraint is not an indexable operation")
     return hash_term.values[0], range_term

@@ -52,7 +52,6 @@ _ALLOWED_TYPES = {
     "CONTAINS": ("S", "N", "B"),
     "NOT_CONTAINS": ("S", "N", "B"),
 }
-_KEY_OPS = frozenset({"EQ", "LT", "LE", "GT", "GE", "BETWEEN", "BEGINS_WITH"})
 _LONG_NAMES = {
     "S": "STRING",
     "N": "NUMBER",
@@ -79,7 +78,7 @@ def _operator_condition(name: str, operator: str, values: list[AttributeValue]) 
         if not values:
             raise ValidationException(INVALID + "Invalid number of argument(s) for the IN ComparisonOperator")
     elif expected is None:
-        raise ValidationException(INVALID + f"Unsupported ComparisonOperator: {operator}")
+        raise ValidationException("Comparison type does not exist in DynamoDB")
     elif len(values) != expected:
         raise ValidationException(
             INVALID + f"Invalid number of argument(s) for the {operator} ComparisonOperator"
@@ -157,8 +156,9 @@ def expected_condition(expected: dict[str, Any], conditional_operator: str | Non
             conditions.append(Call("attribute_not_exists", (Path((name,)),)))
         else:
             if not has_value:
+                state = "null" if exists is None else "true"
                 raise ValidationException(
-                    INVALID + f"Value must be provided when Exists is true for Attribute: {name}"
+                    INVALID + f"Value must be provided when Exists is {state} for Attribute: {name}"
                 )
             conditions.append(Compare("=", Path((name,)), Value(validate_value(spec["Value"]))))
     return _combine(conditions, conditional_operator)
@@ -210,6 +210,8 @@ def attribute_updates(updates: dict[str, Any]) -> Update:
 
 
 def attributes_to_get(names: list[str]) -> Projection:
+    if len(set(names)) != len(names):
+        raise ValidationException("Cannot have two attributes with the same name")
     return Projection(tuple(Path((name,)) for name in names))
 
 
@@ -217,10 +219,8 @@ def key_conditions(conditions: dict[str, Any]) -> KeyCondition:
     terms: list[KeyTerm] = []
     for name, spec in conditions.items():
         spec = spec or {}
-        operator = spec.get("ComparisonOperator")
+        operator = str(spec.get("ComparisonOperator") or "")
         values = _values(spec.get("AttributeValueList"))
-        if operator not in _KEY_OPS:
-            raise ValidationException("Attempted conditional constraint is not an indexable operation")
-        _operator_condition(name, operator, values)  # arity and type checks
+        _operator_condition(name, operator, values)  # arity and type checks; for_schema checks the operator
         terms.append(KeyTerm(name, operator, tuple(values)))
     return KeyCondition(tuple(terms))

@@ -77,7 +77,8 @@ def test_no_expressions_gives_empty_result() -> None:
                 "ConditionalOperator": "OR",
             },
             "Can not use both expression and non-expression parameters in the same request: "
-            "Non-expression parameters: {ScanFilter, ConditionalOperator} Expression parameters: {ProjectionExpression}",
+            "Non-expression parameters: {ScanFilter, ConditionalOperator} "
+            "Expression parameters: {ProjectionExpression}",
         ),
         (
             "PutItem",
@@ -87,7 +88,8 @@ def test_no_expressions_gives_empty_result() -> None:
         (
             "PutItem",
             {"values": {":v": S1}},
-            "ExpressionAttributeValues can only be specified when using expressions: ConditionExpression is null",
+            "ExpressionAttributeValues can only be specified when using "
+            "expressions: ConditionExpression is null",
         ),
         (
             "UpdateItem",
@@ -107,7 +109,8 @@ def test_no_expressions_gives_empty_result() -> None:
         (
             "Scan",
             {"values": {":v": S1}, "ProjectionExpression": "a"},
-            "ExpressionAttributeValues can only be specified when using expressions: FilterExpression is null",
+            "ExpressionAttributeValues can only be specified when "
+            "using expressions: FilterExpression is null",
         ),
         (
             "Query",
@@ -158,7 +161,8 @@ def test_no_expressions_gives_empty_result() -> None:
         (
             "UpdateItem",
             {"UpdateExpression": "SET #a = :v", "values": {":v": N1}},
-            "Invalid UpdateExpression: An expression attribute name used in the document path is not defined; "
+            "Invalid UpdateExpression: An expression attribute name "
+            "used in the document path is not defined; "
             "attribute name: #a",
         ),
         (
@@ -195,7 +199,8 @@ def test_no_expressions_gives_empty_result() -> None:
         (
             "GetItem",
             {"ProjectionExpression": "a, a.b"},
-            "Invalid ProjectionExpression: Two document paths overlap with each other; must remove or rewrite one of "
+            "Invalid ProjectionExpression: Two document paths overlap with "
+            "each other; must remove or rewrite one of "
             "these paths; path one: [a], path two: [a, b]",
         ),
         (
@@ -228,13 +233,15 @@ def test_request_errors(operation: str, kwargs: dict[str, object], expected: str
         (
             "contains(a)",
             None,
-            "Incorrect number of operands for operator or function; operator or function: contains, number of operands: 1",
+            "Incorrect number of operands for operator or function; operator "
+            "or function: contains, number of operands: 1",
         ),
         ("size(a)", None, "The function is not allowed to be used this way in an expression; function: size"),
         (
             "attribute_not_exists(a) = :v",
             {":v": N1},
-            "The function is not allowed to be used this way in an expression; function: attribute_not_exists",
+            "The function is not allowed to be used this way in an "
+            "expression; function: attribute_not_exists",
         ),
         (
             "list_append(a, b) = c",
@@ -249,7 +256,8 @@ def test_request_errors(operation: str, kwargs: dict[str, object], expected: str
         (
             "attribute_type(a, :v)",
             {":v": N1},
-            "Incorrect operand type for operator or function; operator or function: attribute_type, operand type: N",
+            "Incorrect operand type for operator or function; operator or "
+            "function: attribute_type, operand type: N",
         ),
         (
             "attribute_type(a, :v)",
@@ -264,7 +272,8 @@ def test_request_errors(operation: str, kwargs: dict[str, object], expected: str
         (
             "attribute_type(a, b)",
             None,
-            "Incorrect operand type for operator or function; operator or function: attribute_type, operand type: "
+            "Incorrect operand type for operator or function; operator "
+            "or function: attribute_type, operand type: "
             "{FLOAT,HD,DICT,DECIMALSET,DOUBLE,SS,B,INT,NS,FS,BOOL,N,DECIMAL,DOUBLESET,M,INTSET,HDS,BS,L,S,NULL}",
         ),
         (
@@ -288,7 +297,8 @@ def test_request_errors(operation: str, kwargs: dict[str, object], expected: str
         (
             "a BETWEEN :h AND :l",
             {":h": {"SS": ["a"]}, ":l": {"SS": ["a"]}},
-            "Incorrect operand type for operator or function; operator or function: BETWEEN, operand type: SS",
+            "Incorrect operand type for operator or function; operator "
+            "or function: BETWEEN, operand type: SS",
         ),
         (
             "a < :v",
@@ -313,7 +323,8 @@ def test_request_errors(operation: str, kwargs: dict[str, object], expected: str
         (
             "begins_with(a, :v)",
             {":v": N1},
-            "Incorrect operand type for operator or function; operator or function: begins_with, operand type: N",
+            "Incorrect operand type for operator or function; operator "
+            "or function: begins_with, operand type: N",
         ),
         (
             "a = :v OR size(:v) > :v",
@@ -484,7 +495,8 @@ def test_condition_validation(expression: str, values: dict[str, object] | None,
         (
             "SET a = list_append(:v, b)",
             {":v": N1},
-            "Incorrect operand type for operator or function; operator or function: list_append, operand type: N",
+            "Incorrect operand type for operator or function; operator "
+            "or function: list_append, operand type: N",
         ),
     ],
 )

@@ -134,7 +134,8 @@ def test_key_attributes_cannot_be_updated(expression: str) -> None:
         run(expression, {}, values, names)
     key = "sk" if "sk" in expression else "id"
     assert info.value.message == (
-        f"One or more parameter values were invalid: Cannot update attribute {key}. This attribute is part of the key"
+        "One or more parameter values were invalid: Cannot update "
+        f"attribute {key}. This attribute is part of the key"
     )
 
 
