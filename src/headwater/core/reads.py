@@ -1,0 +1,149 @@
+"""Query and Scan pages: key conditions to storage bounds, and one page assembled from a lazy row stream.
+
+Rows come from `Storage.query`/`Storage.scan` (chunked range reads), so a page holds at most `Limit` rows
+or about 1 MB of items, never the whole partition or table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any
+
+import orjson
+
+from ..errors import ValidationException
+from ..expressions import KeyTerm, Path, evaluate, project
+from ..expressions.ast import Condition
+from ..model.keys import encode_key_value
+from ..model.size import item_size
+from ..model.values import Item
+from ..storage.base import Row, SortBound
+
+MAX_PAGE_BYTES = 1024 * 1024
+TYPE_MISMATCH = (
+    "One or more parameter values were invalid: Condition parameter type does not match schema type"
+)
+
+
+def check_key_value_type(value: dict[str, Any], key_type: str) -> None:
+    if key_type not in value:
+        raise ValidationException(TYPE_MISMATCH)
+
+
+def sort_bounds(term: KeyTerm | None, key_type: str) -> tuple[SortBound | None, SortBound | None]:
+    """The sort-key range a key condition term selects, on the order-preserving encoding."""
+    if term is None:
+        return None, None
+    for value in term.values:
+        check_key_value_type(value, key_type)
+    encoded = [encode_key_value(key_type, value) for value in term.values]
+    op = term.op
+    if op == "EQ":
+        return SortBound(encoded[0], True), SortBound(encoded[0], True)
+    if op == "LT":
+        return None, SortBound(encoded[0], False)
+    if op == "LE":
+        return None, SortBound(encoded[0], True)
+    if op == "GT":
+        return SortBound(encoded[0], False), None
+    if op == "GE":
+        return SortBound(encoded[0], True), None
+    if op == "BETWEEN":
+        return SortBound(encoded[0], True), SortBound(encoded[1], True)
+    if op == "BEGINS_WITH":
+        if key_type == "N":
+            raise ValidationException(
+                "Invalid KeyConditionExpression: Incorrect operand type for operator or function; "
+                "operator or function: begins_with, operand type: N"
+            )
+        return SortBound(encoded[0], True), prefix_end(encoded[0])
+    raise ValidationException("Query key condition not supported")
+
+
+def prefix_end(prefix: bytes) -> SortBound | None:
+    """The smallest byte string greater than every string starting with `prefix` (exclusive)."""
+    trimmed = prefix.rstrip(b"\xff")
+    if not trimmed:
+        return None
+    return SortBound(trimmed[:-1] + bytes((trimmed[-1] + 1,)), False)
+
+
+def in_bounds(sk: bytes, lower: SortBound | None, upper: SortBound | None) -> bool:
+    if lower is not None and (sk < lower.value or (sk == lower.value and not lower.inclusive)):
+        return False
+    return not (upper is not None and (sk > upper.value or (sk == upper.value and not upper.inclusive)))
+
+
+def top_level_names(node: Any) -> set[str]:
+    """Attribute names at the top of every document path a (resolved) condition mentions."""
+    names: set[str] = set()
+    _walk(node, names)
+    return names
+
+
+def _walk(node: Any, names: set[str]) -> None:
+    if isinstance(node, Path):
+        first = node.elements[0] if node.elements else None
+        if isinstance(first, str):
+            names.add(first)
+        return
+    if isinstance(node, tuple):
+        for child in node:
+            _walk(child, names)
+        return
+    if is_dataclass(node) and not isinstance(node, type):
+        for f in fields(node):
+            _walk(getattr(node, f.name), names)
+
+
+@dataclass(frozen=True, slots=True)
+class PageSpec:
+    """What to do with each row read: count towards Limit, filter, project."""
+
+    limit: int | None = None
+    filter: Condition | None = None
+    projection: tuple[Path, ...] | None = None
+    count_only: bool = False
+
+
+@dataclass(slots=True)
+class Page:
+    items: list[Item] = field(default_factory=list)
+    count: int = 0
+    scanned: int = 0
+    last: Row | None = None  # the row LastEvaluatedKey is made of (None: the read is complete)
+    read_bytes: int = 0  # item sizes read from the table or index scanned
+    fetched_bytes: int = 0  # item sizes fetched from the base table (LSI reads of unprojected attributes)
+
+
+Fetch = Callable[[Row], Item | None]
+
+
+def read_page(rows: Iterable[Row], spec: PageSpec, fetch: Fetch | None = None) -> Page:
+    """Consume rows until Limit (counted before the filter) or 1 MB read; the rest stays unread."""
+    page = Page()
+    for row in rows:
+        stored: Item = orjson.loads(row.item)
+        item: Item | None = stored
+        page.scanned += 1
+        page.read_bytes += item_size(stored)
+        if fetch is not None:
+            full = fetch(row)
+            if full is not None:
+                page.fetched_bytes += item_size(full)
+            item = full
+        if item is not None and (spec.filter is None or evaluate(spec.filter, item)):
+            page.count += 1
+            if not spec.count_only:
+                page.items.append(project(item, spec.projection) if spec.projection is not None else item)
+        if (spec.limit is not None and page.scanned >= spec.limit) or page.read_bytes >= MAX_PAGE_BYTES:
+            page.last = row
+            break
+    return page
+
+
+def segment_range(segment: int, total: int) -> tuple[int, int]:
+    """Parallel scan segment `segment` of `total` as an inclusive range of the 32-bit partition hash."""
+    space = 1 << 32
+    return segment * space // total, (segment + 1) * space // total - 1
