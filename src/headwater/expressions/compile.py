@@ -82,7 +82,7 @@ def _attribute_names(raw: Any) -> dict[str, str]:
             raise ValidationException(
                 f'ExpressionAttributeNames contains invalid key: Syntax error; key: "{key}"'
             )
-        if not value:
+        if not value or not isinstance(value, str):
             raise ValidationException(
                 f"ExpressionAttributeNames contains invalid value: Empty attribute name for key {key}"
             )
@@ -126,6 +126,12 @@ def compile_request(request: dict[str, Any], *, operation: str) -> CompiledExpre
         raise ValidationException(
             f"ExpressionAttributeValues can only be specified when using expressions: {need}"
         )
+    for parameter, raw in (
+        ("ExpressionAttributeNames", raw_names),
+        ("ExpressionAttributeValues", raw_values),
+    ):
+        if raw is not None and not isinstance(raw, dict):
+            raise ValidationException(f"{parameter} must be a map")
     if raw_names is not None and not raw_names:
         raise ValidationException("ExpressionAttributeNames must not be empty")
     if raw_values is not None and not raw_values:
