@@ -48,9 +48,22 @@ class IndexWrite:
     item: bytes | None  # the projected item; None deletes the entry
 
 
+# Records in negative ("control") slots are never trimmed: streams keeps shard boundary markers there.
+CONTROL_SLOT = -1
+# `trim_stream_records` leaves, per (stream, slot) it trimmed, the highest trimmed sequence number as
+# meta (TRIM_MARK_KIND, trim_mark_key(stream_id, slot)) = b"<seq>", in the same transaction.
+TRIM_MARK_KIND = "stream_trim"
+
+
+def trim_mark_key(stream_id: int, slot: int) -> str:
+    return f"{stream_id:012d}:{slot:05d}"
+
+
 @dataclass(frozen=True, slots=True)
 class StreamWrite:
-    """A stream record to append; the writer assigns its sequence number at commit."""
+    """A stream record to append; the writer assigns its sequence number at commit (the next one after
+    every record of earlier commits and earlier records of the same WriteSet, so a record in a control
+    slot marks an exact boundary in every slot)."""
 
     stream_id: int
     slot: int  # which of the stream's shard slots (from the partition hash)
@@ -79,6 +92,8 @@ class WriteSet:
     counters: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
     # tables whose items, index entries and counters are dropped (DeleteTable)
     drop_tables: list[int] = field(default_factory=list)
+    # streams whose records (control slots included) and trim marks are dropped (end of retention)
+    drop_streams: list[int] = field(default_factory=list)
     # what the caller of `write` receives once committed
     result: Any = None
 
@@ -186,10 +201,15 @@ class Storage(Protocol):
         """Records of one slot with seq_from <= seq (<= seq_to), oldest first, at most `limit`."""
         ...
 
+    def last_stream_seq(self, stream_id: int, slot: int, seq_from: int, seq_to: int | None) -> int | None:
+        """The highest seq of one slot's records with seq_from <= seq (<= seq_to), or None."""
+        ...
+
     def last_sequence(self) -> int:
         """The highest sequence number ever assigned (0 if none)."""
         ...
 
     def trim_stream_records(self, created_before: float) -> int:
-        """Delete records older than the retention cut-off; returns how many went."""
+        """Delete records older than the retention cut-off (never in control slots) and update the trim
+        marks (see TRIM_MARK_KIND); returns how many went."""
         ...

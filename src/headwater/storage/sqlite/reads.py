@@ -150,3 +150,15 @@ def stream_records(
         )
         params = [stream_id, slot, seq_from, seq_to, limit]
     return [StoredRecord(r[0], r[1], r[2]) for r in readers.fetchall(sql, params)]
+
+
+def last_stream_seq(
+    readers: ReadConnections, stream_id: int, slot: int, seq_from: int, seq_to: int | None
+) -> int | None:
+    sql = "SELECT MAX(seq) FROM stream_records WHERE stream_id = ? AND slot = ? AND seq >= ?"
+    params: list[Any] = [stream_id, slot, seq_from]
+    if seq_to is not None:
+        sql += " AND seq <= ?"
+        params.append(seq_to)
+    rows = readers.fetchall(sql, params)
+    return None if not rows or rows[0][0] is None else int(rows[0][0])

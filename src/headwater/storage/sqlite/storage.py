@@ -134,6 +134,9 @@ class SqliteStorage:
     def last_sequence(self) -> int:
         return self._w().last_sequence
 
+    def last_stream_seq(self, stream_id: int, slot: int, seq_from: int, seq_to: int | None) -> int | None:
+        return reads.last_stream_seq(self._r(), stream_id, slot, seq_from, seq_to)
+
     # -- reads
 
     def get_item(self, key: ItemKey) -> bytes | None:

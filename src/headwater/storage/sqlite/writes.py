@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-from headwater.storage.base import ItemKey, WriteSet
+from headwater.storage.base import TRIM_MARK_KIND, ItemKey, WriteSet, trim_mark_key
 
 _GET_ITEM = "SELECT item FROM items WHERE table_id = ? AND h = ? AND pk = ? AND sk = ?"
 _PUT_ITEM = (
@@ -34,7 +34,11 @@ _PUT_META = (
 _DELETE_META = "DELETE FROM meta WHERE kind = ? AND key = ?"
 _PUT_RECORD = "INSERT INTO stream_records (stream_id, slot, seq, created_at, payload) VALUES (?, ?, ?, ?, ?)"
 _SET_SEQUENCE = "UPDATE sequence SET last = ? WHERE id = 0"
-_TRIM = "DELETE FROM stream_records WHERE created_at < ?"
+_TRIM = "DELETE FROM stream_records WHERE created_at < ? AND slot >= 0"
+_TRIM_MARKS = (
+    "SELECT stream_id, slot, MAX(seq) FROM stream_records WHERE created_at < ? AND slot >= 0 "
+    "GROUP BY stream_id, slot"
+)
 
 
 def read_olds(conn: sqlite3.Connection, keys: Sequence[ItemKey]) -> list[bytes | None]:
@@ -54,6 +58,12 @@ def write_set(conn: sqlite3.Connection, ws: WriteSet, last_seq: int) -> int:
         conn.execute("DELETE FROM items WHERE table_id = ?", (table_id,))
         conn.execute("DELETE FROM index_entries WHERE table_id = ?", (table_id,))
         conn.execute("DELETE FROM counters WHERE table_id = ?", (table_id,))
+    for stream_id in ws.drop_streams:
+        conn.execute("DELETE FROM stream_records WHERE stream_id = ?", (stream_id,))
+        conn.execute(
+            "DELETE FROM meta WHERE kind = ? AND key >= ? AND key < ?",
+            (TRIM_MARK_KIND, f"{stream_id:012d}:", f"{stream_id:012d};"),
+        )
     for iw in ws.items:
         k = iw.key
         if iw.item is None:
@@ -90,4 +100,6 @@ def load_sequence(conn: sqlite3.Connection) -> int:
 
 
 def trim(conn: sqlite3.Connection, created_before: float) -> int:
+    for stream_id, slot, seq in conn.execute(_TRIM_MARKS, (created_before,)).fetchall():
+        conn.execute(_PUT_META, (TRIM_MARK_KIND, trim_mark_key(stream_id, slot), str(seq).encode()))
     return conn.execute(_TRIM, (created_before,)).rowcount
