@@ -63,6 +63,21 @@ _LONG_NAMES = {
 }
 
 
+def _spec(raw: Any) -> dict[str, Any]:
+    """One per-attribute entry; the protocol layer has shape-checked it, this only keeps bad input typed."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ValidationException(INVALID + "Invalid attribute condition or update")
+    return raw
+
+
+def _entries(raw: Any) -> list[tuple[str, Any]]:
+    if not isinstance(raw, dict):
+        raise ValidationException(INVALID + "Expected a map of attribute names")
+    return list(raw.items())
+
+
 def _values(raw: Any) -> list[AttributeValue]:
     if raw is None:
         return []
@@ -126,8 +141,8 @@ def _combine(conditions: list[Condition], conditional_operator: str | None) -> C
 def expected_condition(expected: dict[str, Any], conditional_operator: str | None) -> Condition | None:
     """Expected (PutItem/UpdateItem/DeleteItem) -> condition."""
     conditions: list[Condition] = []
-    for name, spec in expected.items():
-        spec = spec or {}
+    for name, spec in _entries(expected):
+        spec = _spec(spec)
         has_value = spec.get("Value") is not None
         has_list = spec.get("AttributeValueList") is not None
         exists = spec.get("Exists")
@@ -167,8 +182,8 @@ def expected_condition(expected: dict[str, Any], conditional_operator: str | Non
 def filter_condition(filters: dict[str, Any], conditional_operator: str | None) -> Condition | None:
     """QueryFilter / ScanFilter -> condition."""
     conditions: list[Condition] = []
-    for name, spec in filters.items():
-        spec = spec or {}
+    for name, spec in _entries(filters):
+        spec = _spec(spec)
         operator = spec.get("ComparisonOperator")
         if operator is None:
             raise ValidationException(INVALID + f"ComparisonOperator must be specified for Attribute: {name}")
@@ -178,8 +193,8 @@ def filter_condition(filters: dict[str, Any], conditional_operator: str | None) 
 
 def attribute_updates(updates: dict[str, Any]) -> Update:
     actions: list[Action] = []
-    for name, spec in updates.items():
-        spec = spec or {}
+    for name, spec in _entries(updates):
+        spec = _spec(spec)
         action = spec.get("Action") or "PUT"
         path = Path((name,))
         if spec.get("Value") is None:
@@ -210,6 +225,8 @@ def attribute_updates(updates: dict[str, Any]) -> Update:
 
 
 def attributes_to_get(names: list[str]) -> Projection:
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ValidationException(INVALID + "AttributesToGet must be a list of attribute names")
     if len(set(names)) != len(names):
         raise ValidationException("Cannot have two attributes with the same name")
     return Projection(tuple(Path((name,)) for name in names))
@@ -217,8 +234,8 @@ def attributes_to_get(names: list[str]) -> Projection:
 
 def key_conditions(conditions: dict[str, Any]) -> KeyCondition:
     terms: list[KeyTerm] = []
-    for name, spec in conditions.items():
-        spec = spec or {}
+    for name, spec in _entries(conditions):
+        spec = _spec(spec)
         operator = str(spec.get("ComparisonOperator") or "")
         values = _values(spec.get("AttributeValueList"))
         _operator_condition(name, operator, values)  # arity and type checks; for_schema checks the operator
