@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.postgres_server import postgres_server  # noqa: F401 - a session fixture for every test dir
 from tests.server import Server
 
 _names = itertools.count()

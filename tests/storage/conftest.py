@@ -1,4 +1,4 @@
-"""Backends for the storage contract suite. A new backend (PostgreSQL) adds a parameter here."""
+"""Backends for the storage contract suite: every test taking `storage` or `backend` runs on each."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 from headwater.storage.base import Storage
 from headwater.storage.sqlite import SqliteStorage
+from tests.postgres_server import PostgresServer
 
 
 @dataclass(frozen=True)
@@ -19,24 +20,35 @@ class Backend:
     persistent: bool  # survives close + reopen
 
 
-def _sqlite_file(tmp_path: Path) -> Backend:
+def _sqlite_file(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
     path = tmp_path / "headwater.db"
     return Backend("sqlite-file", lambda: SqliteStorage(path), persistent=True)
 
 
-def _sqlite_memory(tmp_path: Path) -> Backend:
+def _sqlite_memory(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
     return Backend("sqlite-memory", lambda: SqliteStorage(None), persistent=False)
 
 
-BACKENDS: dict[str, Callable[[Path], Backend]] = {
+def _postgres(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    """A fresh schema per test on this process's throwaway PostgreSQL server."""
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    pytest.importorskip("psycopg")
+    from headwater.storage.postgres import PostgresStorage
+
+    schema = server.new_name("t")
+    return Backend("postgres", lambda: PostgresStorage(server.url, schema=schema), persistent=True)
+
+
+BACKENDS: dict[str, Callable[[pytest.FixtureRequest, Path], Backend]] = {
     "sqlite-file": _sqlite_file,
     "sqlite-memory": _sqlite_memory,
+    "postgres": _postgres,
 }
 
 
 @pytest.fixture(params=sorted(BACKENDS))
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
-    return BACKENDS[request.param](tmp_path)
+    return BACKENDS[request.param](request, tmp_path)
 
 
 @pytest.fixture

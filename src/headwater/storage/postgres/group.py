@@ -1,0 +1,228 @@
+"""One group's pending writes, kept in memory and flushed to PostgreSQL in a few set-based statements.
+
+Round trips, not rows, are what a PostgreSQL write costs. So the writer reads the old items of a whole
+group in one SELECT, lets every operation see the earlier operations' writes through this overlay (the
+last write of each key wins; a dropped table reads as empty), and then writes the final state of each
+touched row with one `unnest` statement per kind, all in one pipeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import psycopg
+
+from headwater.storage.base import TRIM_MARK_KIND, ItemKey, WriteSet
+
+ItemTuple = tuple[int, int, bytes, bytes]
+IndexTuple = tuple[int, int, int, bytes, bytes, bytes, bytes]
+
+_READ_ITEMS = (
+    "SELECT k.table_id, k.h, k.pk, k.sk, i.item "
+    "FROM unnest(%s::integer[], %s::bigint[], %s::bytea[], %s::bytea[]) AS k (table_id, h, pk, sk) "
+    "JOIN items i ON i.table_id = k.table_id AND i.h = k.h AND i.pk = k.pk AND i.sk = k.sk"
+)
+_DROP = (
+    "DELETE FROM items WHERE table_id = ANY(%s::integer[])",
+    "DELETE FROM index_entries WHERE table_id = ANY(%s::integer[])",
+    "DELETE FROM counters WHERE table_id = ANY(%s::integer[])",
+)
+_DROP_STREAMS = (
+    "DELETE FROM stream_records WHERE stream_id = ANY(%s::integer[])",
+    # the trim marks of those streams: keys "<stream_id:012d>:<slot>" (meta keys compare bytewise)
+    "DELETE FROM meta m USING unnest(%s::text[]) AS s (prefix) "
+    "WHERE m.kind = %s AND m.key >= s.prefix || ':' AND m.key < s.prefix || ';'",
+)
+_PUT_ITEMS = (
+    "INSERT INTO items (table_id, h, pk, sk, item) "
+    "SELECT * FROM unnest(%s::integer[], %s::bigint[], %s::bytea[], %s::bytea[], %s::bytea[]) "
+    "ON CONFLICT (table_id, h, pk, sk) DO UPDATE SET item = excluded.item"
+)
+_DELETE_ITEMS = (
+    "DELETE FROM items i USING unnest(%s::integer[], %s::bigint[], %s::bytea[], %s::bytea[]) "
+    "AS k (table_id, h, pk, sk) "
+    "WHERE i.table_id = k.table_id AND i.h = k.h AND i.pk = k.pk AND i.sk = k.sk"
+)
+_PUT_INDEX = (
+    "INSERT INTO index_entries (table_id, index_id, h, pk, sk, base_pk, base_sk, item) "
+    "SELECT * FROM unnest(%s::integer[], %s::integer[], %s::bigint[], %s::bytea[], %s::bytea[], "
+    "%s::bytea[], %s::bytea[], %s::bytea[]) "
+    "ON CONFLICT (table_id, index_id, h, pk, sk, base_pk, base_sk) DO UPDATE SET item = excluded.item"
+)
+_DELETE_INDEX = (
+    "DELETE FROM index_entries x USING unnest(%s::integer[], %s::integer[], %s::bigint[], %s::bytea[], "
+    "%s::bytea[], %s::bytea[], %s::bytea[]) AS k (table_id, index_id, h, pk, sk, base_pk, base_sk) "
+    "WHERE x.table_id = k.table_id AND x.index_id = k.index_id AND x.h = k.h AND x.pk = k.pk "
+    "AND x.sk = k.sk AND x.base_pk = k.base_pk AND x.base_sk = k.base_sk"
+)
+_ADD_COUNTERS = (
+    "INSERT INTO counters AS c (table_id, index_id, item_count, size_bytes) "
+    "SELECT * FROM unnest(%s::integer[], %s::integer[], %s::bigint[], %s::bigint[]) "
+    "ON CONFLICT (table_id, index_id) DO UPDATE SET item_count = c.item_count + excluded.item_count, "
+    "size_bytes = c.size_bytes + excluded.size_bytes"
+)
+_PUT_META = (
+    "INSERT INTO meta (kind, key, value) SELECT * FROM unnest(%s::text[], %s::text[], %s::bytea[]) "
+    "ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value"
+)
+_DELETE_META = (
+    "DELETE FROM meta m USING unnest(%s::text[], %s::text[]) AS k (kind, key) "
+    "WHERE m.kind = k.kind AND m.key = k.key"
+)
+_PUT_RECORDS = (
+    "INSERT INTO stream_records (stream_id, slot, seq, created_at, payload) "
+    "SELECT * FROM unnest(%s::integer[], %s::integer[], %s::bigint[], %s::float8[], %s::bytea[])"
+)
+_SET_SEQUENCE = "UPDATE sequence SET last = %s WHERE id = 0"
+
+
+def _columns(rows: Iterable[Sequence[Any]], width: int) -> list[list[Any]]:
+    """Rows to per-column lists (the arrays `unnest` takes)."""
+    cols: list[list[Any]] = [[] for _ in range(width)]
+    for row in rows:
+        for col, value in zip(cols, row, strict=True):
+            col.append(value)
+    return cols
+
+
+def read_items(conn: psycopg.Connection[Any], keys: Iterable[ItemTuple]) -> dict[ItemTuple, bytes | None]:
+    """The stored items of `keys` (None when missing), in one SELECT."""
+    wanted = list(dict.fromkeys(keys))
+    found: dict[ItemTuple, bytes | None] = dict.fromkeys(wanted)
+    if wanted:
+        for t, h, pk, sk, item in conn.execute(_READ_ITEMS, _columns(wanted, 4), binary=True):
+            found[(t, h, pk, sk)] = item
+    return found
+
+
+def _trim_mark_prefix(stream_id: int) -> str:
+    return f"{stream_id:012d}:"
+
+
+def item_tuple(key: ItemKey) -> ItemTuple:
+    return (key.table_id, key.h, key.pk, key.sk)
+
+
+class Pending:
+    """The writes of a group not yet sent to the database, plus what it knows of the stored items."""
+
+    def __init__(self, cache: dict[ItemTuple, bytes | None] | None, last_seq: int) -> None:
+        # stored items as of the last flush (None entries: known missing); None: ask the database
+        self.cache = cache
+        self.drops: list[int] = []
+        self.dropped_streams: list[int] = []
+        self.items: dict[ItemTuple, bytes | None] = {}
+        self.indexes: dict[IndexTuple, bytes | None] = {}
+        self.meta: dict[tuple[str, str], bytes | None] = {}
+        self.counters: dict[tuple[int, int], tuple[int, int]] = {}
+        self.records: list[tuple[int, int, int, float, bytes]] = []
+        self.seq_written = last_seq  # the sequence number the database holds in this transaction
+
+    def read(self, conn: psycopg.Connection[Any], keys: Sequence[ItemKey]) -> list[bytes | None]:
+        """Old items as this group has left them so far."""
+        wanted = [item_tuple(k) for k in keys]
+        missing = [k for k in wanted if k not in self.items and k[0] not in self.drops]
+        if self.cache is None:
+            stored = read_items(conn, missing)
+        else:
+            unknown = [k for k in missing if k not in self.cache]
+            if unknown:
+                self.cache.update(read_items(conn, unknown))
+            stored = self.cache
+        out: list[bytes | None] = []
+        for k in wanted:
+            if k in self.items:
+                out.append(self.items[k])
+            elif k[0] in self.drops:
+                out.append(None)
+            else:
+                out.append(stored[k])
+        return out
+
+    def add(self, ws: WriteSet, seq: int) -> int:
+        """Take in one operation's WriteSet; returns the last sequence number its records used."""
+        for table_id in ws.drop_tables:
+            if table_id not in self.drops:
+                self.drops.append(table_id)
+            self.items = {k: v for k, v in self.items.items() if k[0] != table_id}
+            self.indexes = {k: v for k, v in self.indexes.items() if k[0] != table_id}
+            self.counters = {k: v for k, v in self.counters.items() if k[0] != table_id}
+        for stream_id in ws.drop_streams:
+            if stream_id not in self.dropped_streams:
+                self.dropped_streams.append(stream_id)
+            self.records = [r for r in self.records if r[0] != stream_id]
+            prefix = _trim_mark_prefix(stream_id)
+            self.meta = {
+                k: v for k, v in self.meta.items() if not (k[0] == TRIM_MARK_KIND and k[1].startswith(prefix))
+            }
+        for iw in ws.items:
+            self.items[item_tuple(iw.key)] = iw.item
+        for xw in ws.indexes:
+            x = xw.key
+            self.indexes[(x.table_id, x.index_id, x.h, x.pk, x.sk, x.base_pk, x.base_sk)] = xw.item
+        for ck, (count, size) in ws.counters.items():
+            old_count, old_size = self.counters.get(ck, (0, 0))
+            self.counters[ck] = (old_count + count, old_size + size)
+        for mw in ws.meta:
+            self.meta[(mw.kind, mw.key)] = mw.value
+        for sw in ws.stream:
+            seq += 1
+            self.records.append((sw.stream_id, sw.slot, seq, sw.created_at, sw.payload))
+        return seq
+
+    def flush(self, conn: psycopg.Connection[Any], seq: int) -> None:
+        """Send everything pending (in one pipeline) and save the sequence number; then start empty.
+
+        Dropped tables go first, so a group may drop a table and write a fresh one with the same id.
+        """
+        statements: list[tuple[str, Sequence[Any]]] = []
+        if self.drops:
+            statements += [(sql, [self.drops]) for sql in _DROP]
+        if self.dropped_streams:
+            prefixes = [f"{stream_id:012d}" for stream_id in self.dropped_streams]
+            statements.append((_DROP_STREAMS[0], [self.dropped_streams]))
+            statements.append((_DROP_STREAMS[1], [prefixes, TRIM_MARK_KIND]))
+        puts = [(*k, v) for k, v in self.items.items() if v is not None]
+        deletes = [k for k, v in self.items.items() if v is None]
+        if deletes:
+            statements.append((_DELETE_ITEMS, _columns(deletes, 4)))
+        if puts:
+            statements.append((_PUT_ITEMS, _columns(puts, 5)))
+        x_puts = [(*k, v) for k, v in self.indexes.items() if v is not None]
+        x_deletes = [k for k, v in self.indexes.items() if v is None]
+        if x_deletes:
+            statements.append((_DELETE_INDEX, _columns(x_deletes, 7)))
+        if x_puts:
+            statements.append((_PUT_INDEX, _columns(x_puts, 8)))
+        counters = [(*k, *v) for k, v in self.counters.items()]
+        if counters:
+            statements.append((_ADD_COUNTERS, _columns(counters, 4)))
+        m_puts = [(*k, v) for k, v in self.meta.items() if v is not None]
+        m_deletes = [k for k, v in self.meta.items() if v is None]
+        if m_deletes:
+            statements.append((_DELETE_META, _columns(m_deletes, 2)))
+        if m_puts:
+            statements.append((_PUT_META, _columns(m_puts, 3)))
+        if self.records:
+            statements.append((_PUT_RECORDS, _columns(self.records, 5)))
+        if seq != self.seq_written:
+            statements.append((_SET_SEQUENCE, (seq,)))
+        if len(statements) == 1:
+            conn.execute(*statements[0])
+        elif statements:
+            with conn.pipeline():
+                for statement in statements:
+                    conn.execute(*statement)
+        self._flushed()
+        self.seq_written = seq
+
+    def _flushed(self) -> None:
+        if self.cache is not None:
+            for k in self.cache:
+                if k[0] in self.drops:
+                    self.cache[k] = None
+            self.cache.update(self.items)
+        self.drops, self.dropped_streams = [], []
+        self.items, self.indexes, self.meta = {}, {}, {}
+        self.counters, self.records = {}, []

@@ -1,0 +1,145 @@
+"""The PostgreSQL schema, connection settings, the schema version and the single-writer lock."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from headwater.errors import InternalServerError
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+# pg_advisory_lock(int, int): the first half says "Headwater", the second is the schema's hash, so two
+# Headwater servers on one schema never both write (sequence numbers would collide), but servers on
+# different schemas or databases do not block each other.
+_LOCK_CLASS = 0x48574154  # "HWAT"
+
+_SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+# Keys are order-preserving byte strings: PostgreSQL compares bytea with memcmp (then length), whatever
+# the database's collation, so a range read on the primary key returns a partition in sort-key order.
+_DDL = (
+    """CREATE TABLE IF NOT EXISTS schema_version (
+        version integer NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS items (
+        table_id integer NOT NULL,
+        h bigint NOT NULL,
+        pk bytea NOT NULL,
+        sk bytea NOT NULL,
+        item bytea NOT NULL,
+        PRIMARY KEY (table_id, h, pk, sk)
+    )""",
+    """CREATE TABLE IF NOT EXISTS index_entries (
+        table_id integer NOT NULL,
+        index_id integer NOT NULL,
+        h bigint NOT NULL,
+        pk bytea NOT NULL,
+        sk bytea NOT NULL,
+        base_pk bytea NOT NULL,
+        base_sk bytea NOT NULL,
+        item bytea NOT NULL,
+        PRIMARY KEY (table_id, index_id, h, pk, sk, base_pk, base_sk)
+    )""",
+    # index_id 0 is the table itself
+    """CREATE TABLE IF NOT EXISTS counters (
+        table_id integer NOT NULL,
+        index_id integer NOT NULL,
+        item_count bigint NOT NULL,
+        size_bytes bigint NOT NULL,
+        PRIMARY KEY (table_id, index_id)
+    )""",
+    """CREATE TABLE IF NOT EXISTS meta (
+        kind text COLLATE "C" NOT NULL,
+        key text COLLATE "C" NOT NULL,
+        value bytea NOT NULL,
+        PRIMARY KEY (kind, key)
+    )""",
+    # One slot read from a sequence number is a range on the primary key; trim uses created_at.
+    """CREATE TABLE IF NOT EXISTS stream_records (
+        stream_id integer NOT NULL,
+        slot integer NOT NULL,
+        seq bigint NOT NULL,
+        created_at double precision NOT NULL,
+        payload bytea NOT NULL,
+        PRIMARY KEY (stream_id, slot, seq)
+    )""",
+    "CREATE INDEX IF NOT EXISTS stream_records_created_at ON stream_records (created_at)",
+    """CREATE TABLE IF NOT EXISTS sequence (
+        id integer PRIMARY KEY CHECK (id = 0),
+        last bigint NOT NULL
+    )""",
+)
+
+
+def check_schema_name(schema: str | None) -> None:
+    if schema is not None and not _SCHEMA_NAME.match(schema):
+        raise ValueError(f"not a plain PostgreSQL schema name: {schema!r}")
+
+
+def connect(url: str, schema: str | None, *, autocommit: bool, **settings: str) -> psycopg.Connection[Any]:
+    """A connection whose search_path is `schema` (when given) plus the given session settings."""
+    options = dict(settings)
+    if schema is not None:
+        options["search_path"] = schema
+    conn: psycopg.Connection[Any] = psycopg.connect(url, autocommit=autocommit)
+    try:
+        for name, value in options.items():
+            conn.execute("SELECT set_config(%s, %s, false)", (name, value))
+        if not autocommit:
+            conn.commit()
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def take_writer_lock(conn: psycopg.Connection[Any], schema: str | None, wait_seconds: float) -> None:
+    """Hold the schema's advisory lock for the life of the writer connection (released when it ends,
+    also when the process is killed). Waits a little: a killed predecessor's session may linger."""
+    conn.execute("SELECT set_config('lock_timeout', %s, false)", (f"{max(1, int(wait_seconds * 1000))}ms",))
+    try:
+        conn.execute(
+            "SELECT pg_advisory_lock(%s, hashtext(coalesce(%s, current_schema())))", (_LOCK_CLASS, schema)
+        )
+    except psycopg.errors.LockNotAvailable:
+        conn.rollback()
+        raise InternalServerError("another Headwater server is writing to this PostgreSQL schema") from None
+    finally:
+        if not conn.broken:
+            conn.execute("SELECT set_config('lock_timeout', '0', false)")
+            conn.commit()
+
+
+def create_schema(conn: psycopg.Connection[Any], schema: str | None) -> None:
+    """Create the schema and tables if missing and check the stored schema version (one transaction)."""
+    try:
+        if schema is not None:
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+        for statement in _DDL:
+            conn.execute(statement)
+        row = conn.execute("SELECT version FROM schema_version").fetchone()
+        if row is None:
+            conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (SCHEMA_VERSION,))
+        elif row[0] > SCHEMA_VERSION:
+            raise InternalServerError(
+                f"database schema version {row[0]} is newer than this Headwater ({SCHEMA_VERSION})"
+            )
+        conn.execute("INSERT INTO sequence (id, last) VALUES (0, 0) ON CONFLICT (id) DO NOTHING")
+        conn.commit()
+    except BaseException:
+        if not conn.broken:
+            conn.rollback()
+        raise
+
+
+def load_sequence(conn: psycopg.Connection[Any]) -> int:
+    row = conn.execute("SELECT last FROM sequence WHERE id = 0").fetchone()
+    conn.commit()
+    return 0 if row is None else int(row[0])
