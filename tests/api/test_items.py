@@ -375,3 +375,24 @@ def test_expression_errors(ddb: Any, table: str) -> None:
         "ValidationException",
         "An operand in the update expression has an incorrect data type",
     )
+
+
+def test_wrong_json_types_in_item(server: Any, table: str) -> None:
+    """Attribute values are checked by the model layer with DynamoDB's serialization messages."""
+    from tests.api.test_wire import raw
+
+    cases = [
+        ({"pk": {"S": 5}}, "NUMBER_VALUE cannot be converted to String"),
+        ({"pk": {"S": "a"}, "b": {"B": 5}}, "only base-64-encoded strings are convertible to bytes"),
+        ({"pk": {"S": "a"}, "x": 5}, "Unexpected value type in payload"),
+    ]
+    import json
+
+    for item, message in cases:
+        body = json.dumps({"TableName": table, "Item": item}).encode()
+        status, _, data = raw(server, body, target="DynamoDB_20120810.PutItem")
+        assert status == 400
+        assert json.loads(data) == {
+            "__type": "com.amazon.coral.service#SerializationException",
+            "Message": message,
+        }

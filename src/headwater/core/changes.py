@@ -51,10 +51,15 @@ def item_change(
     now: float,
     *,
     ttl_delete: bool = False,
+    new_size: int | None = None,
 ) -> Change:
-    """Add the writes for one item's change to `ws` and describe it. A change to nothing writes nothing."""
+    """Add the writes for one item's change to `ws` and describe it. A change to nothing writes nothing.
+
+    `new_size` may pass the new item's size when the caller already computed it.
+    """
     old_size = item_size(old) if old is not None else 0
-    new_size = item_size(new) if new is not None else 0
+    if new_size is None:
+        new_size = item_size(new) if new is not None else 0
     change = Change(old, new, old_size, new_size)
     if not change.changed:
         return change

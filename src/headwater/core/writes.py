@@ -77,6 +77,7 @@ class ItemWriteOp:
     update: Any = None  # update: the compiled update (None: only make sure the item exists)
     condition: Any = None
     return_old_on_failure: bool = False
+    item_size: int | None = None  # put: the new item's size, already computed by the caller
 
     @property
     def keys(self) -> Sequence[ItemKey]:
@@ -94,7 +95,8 @@ class ItemWriteOp:
         else:
             new, updated_paths = self._updated(old)
         ws = WriteSet()
-        change = item_change(ws, self.table, self.key, old, new, self.now)
+        size = self.item_size if self.kind == "put" else None
+        change = item_change(ws, self.table, self.key, old, new, self.now, new_size=size)
         ws.result = WriteResult(
             change, updated_paths, index_write_units(self.table, ws) if ws.indexes else {}
         )

@@ -57,6 +57,11 @@ class CompiledExpressions:
     filter: Condition | None = None
 
 
+_ALL_PARAMETERS = frozenset(
+    (*LEGACY_PARAMETERS, *EXPRESSION_PARAMETERS, "ExpressionAttributeNames", "ExpressionAttributeValues")
+)
+
+
 def _present(request: dict[str, Any], name: str) -> bool:
     return request.get(name) is not None
 
@@ -114,8 +119,13 @@ def _compile(parameter: str, text: Any, step: Callable[[str], T]) -> T:
         raise error.for_parameter(parameter) from None
 
 
+_NOTHING = CompiledExpressions()
+
+
 def compile_request(request: dict[str, Any], *, operation: str) -> CompiledExpressions:
     """Check and compile the expression (or legacy) parameters of one request."""
+    if request.keys().isdisjoint(_ALL_PARAMETERS):
+        return _NOTHING  # the common plain put/get/delete: nothing to look at
     legacy_used, expressions_used = _check_mixing(request)
     raw_names = request.get("ExpressionAttributeNames")
     raw_values = request.get("ExpressionAttributeValues")

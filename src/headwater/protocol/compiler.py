@@ -127,6 +127,8 @@ class _Compiler:
     def compile(self, name: str) -> Checker:
         if name in self.cache:
             return self.cache[name]
+        if name in extra_rules.ITEM_SHAPES:
+            return self._item_map(name)
         # Recursive shapes (AttributeValue -> M -> AttributeValue): register a forwarder first.
         slot: list[Checker] = []
 
@@ -140,6 +142,18 @@ class _Compiler:
         slot.append(checker)
         self.cache[name] = checker
         return checker
+
+    def _item_map(self, name: str) -> Checker:
+        """A whole item: its attribute values are validated (and canonicalised) by the model layer,
+        which every write path runs anyway; walking them twice would double the hot path's cost."""
+        not_a_map = self._not_a_map
+
+        def check(value: Any, path: Path, errors: list[Violation]) -> None:
+            if type(value) is not dict:
+                raise not_a_map(name, value, _UNEXPECTED_FIELD)
+
+        self.cache[name] = check
+        return check
 
     # -- scalars --------------------------------------------------------------------------------------
 

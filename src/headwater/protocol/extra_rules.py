@@ -52,3 +52,7 @@ ENUM_ORDER: Final[dict[str, tuple[str, ...]]] = {
 
 # DynamoDB lists at most this many violations in one ValidationException.
 MAX_REPORTED_ERRORS: Final = 10
+
+# Item maps whose attribute values the model layer validates with the same messages (PutItem, the Put of
+# TransactWriteItems and the PutRequest of BatchWriteItem all use this shape).
+ITEM_SHAPES: Final = frozenset({"PutItemInputAttributeMap"})

@@ -21,7 +21,8 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
     compiled = compile_request(request, operation="PutItem")
     table = db.catalog.require(request["TableName"])
     pk, sk = item_key(item, table.key)
-    if item_size(item) > MAX_ITEM_BYTES:
+    size = item_size(item)
+    if size > MAX_ITEM_BYTES:
         raise ValidationException("Item size has exceeded the maximum allowed size")
     check_index_key_types(table, item)
     key = storage_key(table, pk, sk)
@@ -34,6 +35,7 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
         item=item,
         condition=compiled.condition,
         return_old_on_failure=request.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD",
+        item_size=size,
     )
     result = await db.storage.write(op)
     return write_response(request, table, result, return_values)
