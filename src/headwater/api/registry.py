@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from .context import Handler
 from .dynamodb import (
+    batch_get_item,
+    batch_write_item,
     create_table,
     delete_item,
     delete_table,
@@ -18,6 +20,8 @@ from .dynamodb import (
     query,
     scan,
     tag_resource,
+    transact_get_items,
+    transact_write_items,
     untag_resource,
     update_item,
     update_table,
@@ -25,6 +29,8 @@ from .dynamodb import (
 )
 
 DYNAMODB_OPERATIONS: dict[str, Handler] = {
+    "BatchGetItem": batch_get_item.handle,
+    "BatchWriteItem": batch_write_item.handle,
     "CreateTable": create_table.handle,
     "DeleteItem": delete_item.handle,
     "DeleteTable": delete_table.handle,
@@ -39,6 +45,8 @@ DYNAMODB_OPERATIONS: dict[str, Handler] = {
     "Query": query.handle,
     "Scan": scan.handle,
     "TagResource": tag_resource.handle,
+    "TransactGetItems": transact_get_items.handle,
+    "TransactWriteItems": transact_write_items.handle,
     "UntagResource": untag_resource.handle,
     "UpdateItem": update_item.handle,
     "UpdateTable": update_table.handle,

@@ -11,6 +11,7 @@ from ..clock import Clock
 from ..config import Settings
 from ..storage.base import Storage
 from .catalog import Catalog
+from .transactions import TokenCache
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,7 @@ class Database:
     storage: Storage
     clock: Clock
     catalog: Catalog = field(init=False)
+    transaction_tokens: TokenCache = field(default_factory=TokenCache, init=False)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False)
 
     def __post_init__(self) -> None:

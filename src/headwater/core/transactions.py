@@ -1,0 +1,184 @@
+"""Multi-item writes (TransactWriteItems, BatchWriteItem) as ONE WriteOperation, and transaction tokens.
+
+All items' conditions are checked inside `apply` against the items the single writer read, so a
+transaction is all-or-nothing: one failed condition cancels every action, with the reasons in order.
+Each put/update/delete goes through `item_change` (item, index entries, stream record).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ..errors import (
+    IdempotentParameterMismatchException,
+    TransactionCanceledException,
+    TransactionInProgressException,
+    ValidationException,
+)
+from ..expressions import apply_update, evaluate
+from ..model.limits import MAX_ITEM_BYTES
+from ..model.schema import TableSpec
+from ..model.size import item_size
+from ..model.values import Item
+from ..storage.base import ItemKey, WriteSet
+from .capacity import write_units
+from .changes import decode_item, item_change
+from .writes import check_index_key_types, index_write_units
+
+ActionKind = Literal["put", "update", "delete", "check"]
+CONDITION_FAILED = "The conditional request failed."
+TOKEN_SECONDS = 600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    kind: ActionKind
+    table: TableSpec
+    key: ItemKey
+    key_item: Item
+    item: Item | None = None  # put
+    update: Any = None  # update
+    condition: Any = None
+    return_old_on_failure: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    table: TableSpec
+    units: float
+    index_units: dict[str, float]
+
+
+def cancellation_message(codes: Sequence[str]) -> str:
+    return (
+        f"Transaction cancelled, please refer cancellation reasons for specific reasons [{', '.join(codes)}]"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class MultiWriteOp:
+    """Several items' writes committed together; `transactional` doubles the units (DynamoDB's rule)."""
+
+    actions: tuple[Action, ...]
+    now: float
+    transactional: bool = True
+
+    @property
+    def keys(self) -> Sequence[ItemKey]:
+        return tuple(action.key for action in self.actions)
+
+    def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
+        olds = [decode_item(raw) for raw in old_items]
+        reasons: list[dict[str, Any]] = []
+        failed = False
+        for action, old in zip(self.actions, olds, strict=True):
+            if action.condition is not None and not evaluate(action.condition, old):
+                failed = True
+                reason: dict[str, Any] = {"Code": "ConditionalCheckFailed", "Message": CONDITION_FAILED}
+                if action.return_old_on_failure and old is not None:
+                    reason["Item"] = old
+                reasons.append(reason)
+            else:
+                reasons.append({"Code": "None"})
+        if failed:
+            raise TransactionCanceledException(
+                cancellation_message([r["Code"] for r in reasons]), CancellationReasons=reasons
+            )
+        ws = WriteSet()
+        results: list[ActionResult] = []
+        factor = 2.0 if self.transactional else 1.0
+        for action, old in zip(self.actions, olds, strict=True):
+            if action.kind == "check":
+                size = item_size(old) if old is not None else 0
+                results.append(ActionResult(action.table, factor * write_units(size), {}))
+                continue
+            before = len(ws.indexes)
+            change = item_change(ws, action.table, action.key, old, _new_item(action, old), self.now)
+            written = WriteSet(indexes=ws.indexes[before:])
+            index_units = {
+                name: factor * units for name, units in index_write_units(action.table, written).items()
+            }
+            units = factor * write_units(max(change.old_size, change.new_size))
+            results.append(ActionResult(action.table, units, index_units))
+        ws.result = results
+        return ws
+
+
+def _new_item(action: Action, old: Item | None) -> Item | None:
+    if action.kind == "put":
+        return action.item
+    if action.kind == "delete":
+        return None
+    base = old if old is not None else dict(action.key_item)
+    if action.update is None:
+        return base
+    new = apply_update(action.update, base, action.table.key.names).item
+    check_index_key_types(action.table, new)
+    if item_size(new) > MAX_ITEM_BYTES:
+        raise ValidationException("Item size to update has exceeded the maximum allowed size")
+    return new
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionGetOp:
+    """TransactGetItems: read several items at one instant through the single writer (writes nothing)."""
+
+    item_keys: tuple[ItemKey, ...]
+
+    @property
+    def keys(self) -> Sequence[ItemKey]:
+        return self.item_keys
+
+    def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
+        return WriteSet(result=list(old_items))
+
+
+@dataclass(slots=True)
+class _Token:
+    fingerprint: bytes
+    expires: float
+    response: dict[str, Any] | None = None  # None while the first request is still running
+
+
+@dataclass
+class TokenCache:
+    """ClientRequestToken idempotency: a token's outcome is remembered for 10 minutes, in memory."""
+
+    ttl: float = TOKEN_SECONDS
+    _tokens: OrderedDict[str, _Token] = field(default_factory=OrderedDict)
+
+    def _expire(self, now: float) -> None:
+        while self._tokens:
+            token, entry = next(iter(self._tokens.items()))
+            if entry.expires > now:
+                return
+            del self._tokens[token]
+
+    def begin(self, token: str, fingerprint: bytes, now: float) -> dict[str, Any] | None:
+        """The earlier response for a repeated request, or None after reserving the token."""
+        self._expire(now)
+        entry = self._tokens.get(token)
+        if entry is None:
+            self._tokens[token] = _Token(fingerprint, now + self.ttl)
+            return None
+        if entry.fingerprint != fingerprint:
+            raise IdempotentParameterMismatchException()
+        if entry.response is None:
+            raise TransactionInProgressException(
+                "The transaction with the given request token is already in progress."
+            )
+        return entry.response
+
+    def finish(self, token: str, response: dict[str, Any]) -> None:
+        entry = self._tokens.get(token)
+        if entry is not None:
+            entry.response = response
+
+    def abandon(self, token: str) -> None:
+        """A failed transaction leaves no trace: the same token may run it again."""
+        entry = self._tokens.get(token)
+        if entry is not None and entry.response is None:
+            del self._tokens[token]
