@@ -210,3 +210,28 @@ def test_limits_and_endpoints(ddb: Any, server: Any) -> None:
     assert limits["TableMaxWriteCapacityUnits"] == 40000
     endpoints = ddb.describe_endpoints()["Endpoints"]
     assert endpoints == [{"Address": f"127.0.0.1:{server.port}", "CachePeriodInMinutes": 1440}]
+
+
+def test_status_transitions_with_delay(tmp_server: Any) -> None:
+    srv = tmp_server("--table-status-delay", "0.4").start()
+    ddb = srv.client("dynamodb")
+    created = ddb.create_table(
+        TableName="slow_table",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )["TableDescription"]
+    assert created["TableStatus"] == "CREATING"
+    with pytest.raises(ClientError) as exc:
+        ddb.put_item(TableName="slow_table", Item={"pk": {"S": "a"}})
+    assert error_of(exc) == ("ResourceNotFoundException", "Requested resource not found")
+    ddb.get_waiter("table_exists").wait(
+        TableName="slow_table", WaiterConfig={"Delay": 0.2, "MaxAttempts": 50}
+    )
+    assert ddb.describe_table(TableName="slow_table")["Table"]["TableStatus"] == "ACTIVE"
+    ddb.put_item(TableName="slow_table", Item={"pk": {"S": "a"}})
+    assert ddb.delete_table(TableName="slow_table")["TableDescription"]["TableStatus"] == "DELETING"
+    assert ddb.describe_table(TableName="slow_table")["Table"]["TableStatus"] == "DELETING"
+    ddb.get_waiter("table_not_exists").wait(
+        TableName="slow_table", WaiterConfig={"Delay": 0.2, "MaxAttempts": 50}
+    )

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..errors import ResourceNotFoundException
 from ..model.schema import TableSpec
-from ..storage.base import ItemKey, MetaWrite, Storage, WriteSet
+from ..storage.base import ItemKey, MetaWrite, Storage, StreamWrite, WriteSet
 from .codec import decode_spec, encode_spec
 
 TABLE_KIND = "table"
@@ -24,9 +24,22 @@ class MetaOp:
     drop_tables: tuple[int, ...] = ()
     result: Any = None
     keys: Sequence[ItemKey] = field(default=())
+    stream: tuple[StreamWrite, ...] = ()  # e.g. shard boundary markers, committed with the catalog change
 
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
-        return WriteSet(meta=list(self.writes), drop_tables=list(self.drop_tables), result=self.result)
+        return WriteSet(
+            meta=list(self.writes),
+            drop_tables=list(self.drop_tables),
+            result=self.result,
+            stream=list(self.stream),
+        )
+
+
+def _split(extra: tuple[MetaWrite | StreamWrite, ...]) -> tuple[tuple[MetaWrite, ...], tuple[StreamWrite, ...]]:
+    return (
+        tuple(w for w in extra if isinstance(w, MetaWrite)),
+        tuple(w for w in extra if isinstance(w, StreamWrite)),
+    )
 
 
 class Catalog:
@@ -50,9 +63,9 @@ class Catalog:
         return self._tables.get(name)
 
     def require(self, name: str) -> TableSpec:
-        """For item operations: DynamoDB's short message."""
+        """For item operations: DynamoDB's short message. A table still being created is not there yet."""
         spec = self._tables.get(name)
-        if spec is None:
+        if spec is None or spec.status == "CREATING":
             raise ResourceNotFoundException("Requested resource not found")
         return spec
 
@@ -75,16 +88,19 @@ class Catalog:
         self._next_id += 1
         return table_id, MetaWrite(COUNTER_KIND, "table_id", str(self._next_id).encode())
 
-    async def save(self, spec: TableSpec, *extra: MetaWrite) -> None:
-        await self._storage.write(MetaOp((MetaWrite(TABLE_KIND, spec.name, encode_spec(spec)), *extra)))
+    async def save(self, spec: TableSpec, *extra: MetaWrite | StreamWrite) -> None:
+        meta, stream = _split(extra)
+        await self._storage.write(
+            MetaOp((MetaWrite(TABLE_KIND, spec.name, encode_spec(spec)), *meta), stream=stream)
+        )
         self._tables[spec.name] = spec
 
-    async def drop(self, spec: TableSpec, *extra: MetaWrite) -> None:
+    async def drop(self, spec: TableSpec, *extra: MetaWrite | StreamWrite) -> None:
         """Remove the table and every item and index entry it had, in one commit."""
+        meta, stream = _split(extra)
         await self._storage.write(
-            MetaOp((MetaWrite(TABLE_KIND, spec.name, None), *extra), drop_tables=(spec.table_id,))
+            MetaOp((MetaWrite(TABLE_KIND, spec.name, None), *meta), drop_tables=(spec.table_id,), stream=stream)
         )
-        if self._tables.get(spec.name) is spec or (
-            spec.name in self._tables and self._tables[spec.name].table_id == spec.table_id
-        ):
+        current = self._tables.get(spec.name)
+        if current is not None and current.table_id == spec.table_id:
             del self._tables[spec.name]
