@@ -69,10 +69,8 @@ def start_postgres(*, fsync: bool = False) -> PostgresServer:
         if os.geteuid() == 0:
             shutil.chown(root, PG_USER, PG_USER)
         data = root / "data"
-        _run(
-            [str(PG_BIN / "initdb"), "-D", str(data), "-U", PG_USER, "-A", "trust", "-E", "UTF8"]
-            + ["--locale=C", "--no-sync", "--no-instructions"]
-        )
+        initdb = [str(PG_BIN / "initdb"), "-D", str(data), "-U", PG_USER, "-A", "trust", "-E", "UTF8"]
+        _run([*initdb, "--locale=C", "--no-sync", "--no-instructions"])
         options = f"-k {root} -c listen_addresses='' -c max_connections=200 -c shared_buffers=32MB"
         if not fsync:
             options += " -c fsync=off -c full_page_writes=off"

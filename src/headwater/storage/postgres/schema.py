@@ -79,7 +79,7 @@ _DDL = (
 
 
 def check_schema_name(schema: str | None) -> None:
-    if schema is not None and not _SCHEMA_NAME.match(schema):
+    if schema is not None and (not _SCHEMA_NAME.match(schema) or schema.lower().startswith("pg_")):
         raise ValueError(f"not a plain PostgreSQL schema name: {schema!r}")
 
 

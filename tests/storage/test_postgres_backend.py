@@ -1,0 +1,276 @@
+"""PostgreSQL-only behaviour: byte order under a linguistic collation, group commit, the careful replay,
+commit failure, the writer lock, reconnecting, the schema version, the bounded read pool, memory."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import tracemalloc
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from headwater.errors import InternalServerError
+from headwater.storage.base import IndexKey, IndexWrite, ItemKey, ItemWrite, WriteSet
+from tests.postgres_server import PostgresServer
+
+from .ops import Put, Raw, key
+
+psycopg = pytest.importorskip("psycopg")
+
+from headwater.storage.postgres import SCHEMA_VERSION, PostgresStorage  # noqa: E402
+from headwater.storage.postgres.writer import Task  # noqa: E402
+
+
+@pytest.fixture
+def url(postgres_server: PostgresServer) -> str:
+    return postgres_server.url
+
+
+@pytest.fixture
+def schema(postgres_server: PostgresServer) -> str:
+    return postgres_server.new_name("be")
+
+
+@pytest.fixture
+def store(url: str, schema: str) -> Iterator[PostgresStorage]:
+    with PostgresStorage(url, schema=schema) as s:
+        yield s
+
+
+def _hold_writer(store: PostgresStorage) -> threading.Event:
+    """Park the writer inside a group so that what is submitted next is queued into the next one."""
+    release, parked = threading.Event(), threading.Event()
+
+    def park(conn: Any) -> None:
+        parked.set()
+        release.wait(10)
+
+    store._w().submit_sync(Task(park))
+    assert parked.wait(10)
+    return release
+
+
+HIGH_BYTES = [b"", b"\x00", b"\x00\x00", b"\x01", b"A", b"B", b"a", b"a\x00", b"a\xff", b"ab", b"b"]
+HIGH_BYTES += [b"\x7f", b"\x80", b"\x80\x00", b"\xc3\xa9", b"\xe2\x82\xac", b"\xfe", b"\xff", b"\xff\xff"]
+
+
+def test_bytea_sorts_by_memcmp_even_under_a_linguistic_collation(postgres_server: PostgresServer) -> None:
+    """bytea has no collation: a database whose text collation is ICU en-US still orders keys bytewise."""
+    name = postgres_server.new_name("icu")
+    with psycopg.connect(postgres_server.url, autocommit=True) as conn:
+        try:
+            conn.execute(
+                f"CREATE DATABASE {name} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C'"
+            )
+        except psycopg.Error as exc:
+            pytest.skip(f"no ICU collations in this PostgreSQL: {exc}")
+    url = postgres_server.url_for(name)
+    with psycopg.connect(url) as conn:
+        # the collation really is linguistic: as text, 'a' < 'B'; bytewise, 'B' (0x42) < 'a' (0x61)
+        assert conn.execute("SELECT 'a'::text < 'B'::text").fetchone() == (True,)
+    with PostgresStorage(url) as store:
+        store.write_sync(Raw(WriteSet(items=[ItemWrite(ItemKey(1, 0, b"p", sk), sk) for sk in HIGH_BYTES])))
+        assert [r.sk for r in store.query(1, 0, 0, b"p")] == sorted(HIGH_BYTES)
+        assert [r.sk for r in store.query(1, 0, 0, b"p", forward=False)] == sorted(HIGH_BYTES, reverse=True)
+        store.write_sync(Raw(WriteSet(items=[ItemWrite(ItemKey(2, 0, pk, b""), pk) for pk in HIGH_BYTES])))
+        assert [r.pk for r in store.scan(2, 0)] == sorted(HIGH_BYTES)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.sets(st.binary(min_size=0, max_size=6), min_size=1, max_size=80))
+def test_index_order_is_memcmp_for_random_bytes(store: PostgresStorage, data: set[bytes]) -> None:
+    pk = os.urandom(8)
+    entries = [IndexWrite(IndexKey(1, 3, 0, pk, sk, sk[::-1], b""), sk) for sk in data]
+    store.write_sync(Raw(WriteSet(indexes=entries)))
+    assert [r.item for r in store.query(1, 3, 0, pk)] == sorted(data)
+
+
+def test_concurrent_writes_share_commits(store: PostgresStorage) -> None:
+    before = store.stats
+
+    async def main() -> None:
+        await asyncio.gather(*(store.write(Put(key(b"g%d" % i), b"v")) for i in range(500)))
+
+    asyncio.run(main())
+    stats = store.stats
+    assert stats.operations - before.operations == 500
+    assert stats.commits - before.commits < 100
+    assert stats.largest_group > 1
+    assert stats.replays == 0
+
+
+def test_a_bad_write_set_is_singled_out_by_a_careful_replay(store: PostgresStorage) -> None:
+    """The fast path sends the whole group at once; a failure makes it run again op by op."""
+    bad = WriteSet(items=[ItemWrite(key(b"bad"), object())])  # type: ignore[arg-type]
+
+    async def main() -> list[Any]:
+        release = _hold_writer(store)
+        ops: list[Any] = [Put(key(b"r%d" % i), b"v") for i in range(20)]
+        ops.insert(7, Raw(bad))
+        futures = [asyncio.ensure_future(store.write(op)) for op in ops]
+        await asyncio.sleep(0.05)
+        release.set()
+        return await asyncio.gather(*futures, return_exceptions=True)
+
+    outcomes = asyncio.run(main())
+    assert isinstance(outcomes.pop(7), InternalServerError)
+    assert outcomes == [None] * 20
+    assert store.stats.replays >= 1
+    assert store.get_item(key(b"bad")) is None
+    assert store.counters(1) == (20, 20)
+    assert all(store.get_item(key(b"r%d" % i)) == b"v" for i in range(20))
+
+
+def test_ops_of_a_group_see_drops_and_rewrites(store: PostgresStorage) -> None:
+    """Overlay semantics: a group that writes, drops the table, writes again, reads back in between."""
+    store.write_sync(Put(ItemKey(1, 0, b"old", b""), b"stored"))
+
+    async def main() -> list[Any]:
+        release = _hold_writer(store)
+        ops: list[Any] = [
+            Put(ItemKey(1, 0, b"a", b""), b"1"),
+            Put(ItemKey(1, 0, b"old", b""), b"2"),
+            Raw(WriteSet(drop_tables=[1])),
+            Put(ItemKey(1, 0, b"old", b""), b"3"),
+            Put(ItemKey(1, 0, b"a", b""), None),
+            Put(ItemKey(1, 0, b"b", b""), b"4"),
+            Put(ItemKey(1, 0, b"b", b""), b"5"),
+        ]
+        futures = [asyncio.ensure_future(store.write(op)) for op in ops]
+        await asyncio.sleep(0.05)
+        release.set()
+        return await asyncio.gather(*futures)
+
+    # results are the old items each op saw
+    assert asyncio.run(main()) == [None, b"stored", None, None, None, None, b"4"]
+    assert [(r.pk, r.item) for r in store.scan(1, 0)] == [(b"b", b"5"), (b"old", b"3")]
+    assert store.counters(1) == (2, 2)
+    assert store.stats.replays == 0
+
+
+def test_commit_failure_fails_the_whole_group(store: PostgresStorage) -> None:
+    conn = psycopg.connect(store.url, autocommit=True)
+    with conn:
+        conn.execute(f"CREATE TABLE {store.schema}.parent (id integer PRIMARY KEY)")
+        conn.execute(
+            f"CREATE TABLE {store.schema}.child (pid integer REFERENCES {store.schema}.parent (id) "
+            "DEFERRABLE INITIALLY DEFERRED)"
+        )
+
+    def orphan(c: Any) -> None:  # a deferred foreign key violation makes COMMIT itself fail
+        c.execute("INSERT INTO child VALUES (42)")
+
+    async def main() -> list[Any]:
+        release = _hold_writer(store)
+        futures = [asyncio.ensure_future(store.write(Put(key(b"f%d" % i), b"v"))) for i in range(5)]
+        await asyncio.sleep(0.05)
+        bad = asyncio.ensure_future(asyncio.wrap_future(store._w().submit_sync(Task(orphan))))
+        await asyncio.sleep(0.05)
+        release.set()
+        return await asyncio.gather(*futures, bad, return_exceptions=True)
+
+    outcomes = asyncio.run(main())
+    assert all(isinstance(o, InternalServerError) for o in outcomes)
+    assert store.stats.failed_commits == 1
+    assert all(store.get_item(key(b"f%d" % i)) is None for i in range(5))
+    assert store.write_sync(Put(key(b"after"), b"v")) is None
+    assert store.get_item(key(b"after")) == b"v"
+
+
+def test_one_writer_per_schema(url: str, schema: str, store: PostgresStorage) -> None:
+    with pytest.raises(InternalServerError, match="another Headwater server"):
+        PostgresStorage(url, schema=schema, lock_wait=0.2).open()
+    with PostgresStorage(url, schema=schema + "_other", lock_wait=0.2) as other:
+        other.write_sync(Put(key(b"x"), b"elsewhere"))
+    assert store.get_item(key(b"x")) is None
+
+
+def test_writer_reconnects_after_losing_its_connection(store: PostgresStorage) -> None:
+    store.write_sync(Put(key(b"before"), b"v"))
+    pid = store._w()._conn.info.backend_pid  # type: ignore[union-attr]
+    with psycopg.connect(store.url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    outcomes = []
+    for i in range(3):  # the first write may fail with the dead connection; later ones reconnect
+        try:
+            outcomes.append(store.write_sync(Put(key(b"after%d" % i), b"v")))
+        except InternalServerError as exc:
+            outcomes.append(exc)
+    assert outcomes[1:] == [None, None]
+    assert store.stats.reconnects == 1
+    assert store.get_item(key(b"after2")) == b"v"
+    assert store.last_sequence() == 0
+
+
+def test_sequence_counter_row_and_schema_version(url: str, schema: str) -> None:
+    with PostgresStorage(url, schema=schema) as store:
+        store.write_sync(Raw(WriteSet(stream=[])))
+        from .test_contract_writes import record
+
+        store.write_sync(Raw(WriteSet(stream=[record(b"a"), record(b"b")])))
+    with psycopg.connect(url) as conn:
+        assert conn.execute(f"SELECT last FROM {schema}.sequence").fetchall() == [(2,)]
+        assert conn.execute(f"SELECT version FROM {schema}.schema_version").fetchall() == [(SCHEMA_VERSION,)]
+        conn.execute(f"UPDATE {schema}.schema_version SET version = %s", (SCHEMA_VERSION + 1,))
+    with pytest.raises(InternalServerError, match="newer"):
+        PostgresStorage(url, schema=schema).open()
+    with pytest.raises(ValueError):
+        PostgresStorage(url, schema="bad; DROP TABLE items")
+    with pytest.raises(ValueError):
+        PostgresStorage(url, schema="pg_catalog")
+
+
+def test_unreachable_server_is_an_internal_error(tmp_path: Any) -> None:
+    with pytest.raises(InternalServerError, match="cannot connect"):
+        PostgresStorage(f"postgresql://nobody@/none?host={tmp_path}&connect_timeout=1").open()
+
+
+def test_synchronous_commit_is_on(store: PostgresStorage) -> None:
+    conn = store._w()._conn
+    assert conn is not None
+    assert conn.execute("SHOW synchronous_commit").fetchone() == ("on",)
+    conn.rollback()
+
+
+def test_read_pool_is_bounded(url: str, schema: str) -> None:
+    with PostgresStorage(url, schema=schema, pool_size=3) as store:
+        store.write_sync(Put(key(b"k"), b"v"))
+        errors: list[BaseException] = []
+
+        def reader() -> None:
+            try:
+                for _ in range(50):
+                    assert store.get_item(key(b"k")) == b"v"
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=reader) for _ in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert store._r().size <= 3
+
+
+def test_large_partition_streams_with_flat_memory(store: PostgresStorage) -> None:
+    n = 20_000
+    for start in range(0, n, 5000):
+        items = [ItemWrite(ItemKey(1, 0, b"p", b"%08d" % i), b"x" * 100) for i in range(start, start + 5000)]
+        store.write_sync(Raw(WriteSet(items=items)))
+    tracemalloc.start()
+    try:
+        count = 0
+        for row in store.query(1, 0, 0, b"p"):
+            count += len(row.item) // 100
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == n
+    # the whole partition would be > 3 MB of Python objects; a chunk is ~ 1024 rows
+    assert peak < 1_000_000
