@@ -17,6 +17,12 @@ log = logging.getLogger(__name__)
 
 
 def build_storage(settings: Settings) -> Storage:
+    if settings.storage_url is not None:
+        if not settings.storage_url.startswith(("postgresql://", "postgres://")):
+            raise ValueError("--storage-url must be a postgresql:// URL")
+        from .storage.postgres import PostgresStorage  # psycopg is the optional `postgres` extra
+
+        return PostgresStorage(settings.storage_url)
     sync = cast(Synchronous, settings.sync_mode.upper())
     if settings.in_memory:
         return SqliteStorage(None, synchronous=sync)
@@ -34,6 +40,8 @@ def build_app(settings: Settings, clock: Clock | None = None) -> HeadwaterApp:
     async def startup() -> None:
         db.open()
         where = "memory" if settings.in_memory else settings.database_path
+        if settings.storage_url is not None:
+            where = "PostgreSQL"
         log.info("Headwater listening on http://%s (data in %s)", settings.endpoint_address, where)
 
     async def shutdown() -> None:

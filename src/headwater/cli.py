@@ -37,6 +37,12 @@ def main() -> None:
     help="Keep everything in memory (lost on exit).",
 )
 @click.option(
+    "--storage-url",
+    envvar="HEADWATER_STORAGE_URL",
+    default=None,
+    help="postgresql://user:password@host:port/database: store everything in PostgreSQL.",
+)
+@click.option(
     "--region",
     envvar="HEADWATER_REGION",
     default=DEFAULT_REGION,
@@ -104,6 +110,7 @@ def serve(
     port: int,
     data_dir: Path,
     in_memory: bool,
+    storage_url: str | None,
     region: str,
     account_id: str,
     sync_mode: str,
@@ -124,6 +131,7 @@ def serve(
         port=port,
         data_dir=data_dir,
         in_memory=in_memory,
+        storage_url=storage_url or None,
         region=region,
         account_id=account_id,
         sync_mode=sync_mode.upper(),

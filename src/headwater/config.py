@@ -15,6 +15,8 @@ class Settings:
     port: int = 8000
     data_dir: Path = Path("./headwater-data")
     in_memory: bool = False
+    # postgresql://... stores everything in PostgreSQL instead of the data dir's SQLite file
+    storage_url: str | None = None
     region: str = DEFAULT_REGION
     account_id: str = DEFAULT_ACCOUNT
     # seconds a table stays CREATING/UPDATING/DELETING before the change completes (0: at once)
