@@ -82,6 +82,8 @@ def resolve_target(table: TableSpec, request: dict[str, Any], compiled: Compiled
         index = table.index(name)
         if index is None:
             raise ValidationException(f"The table does not have the specified index: {name}")
+        if index.backfilling:
+            raise ValidationException(f"Cannot read from backfilling global secondary index: {name}")
         if index.kind == "GSI" and consistent:
             raise ValidationException("Consistent reads are not supported on global secondary indexes")
         projected = projected_names(table, index)

@@ -8,8 +8,9 @@ from ...core.database import Database
 from ...core.tables import close_stream, open_stream, update_table
 from ...errors import ResourceInUseException, ValidationException
 from ...model.schema import TableSpec, Throughput
-from ...storage.base import MetaWrite
+from ...storage.base import MetaWrite, StreamWrite
 from ._describe import table_description
+from ._gsi_updates import Task, apply_gsi_updates
 from ._stream_spec import parse_stream_specification
 from ._table_spec import INVALID, parse_throughput
 
@@ -34,15 +35,20 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
             raise ResourceInUseException(
                 f"Attempt to change a resource which is still in use: Table: {table.name}"
             )
+        tasks: list[Task] = []
         if request.get("GlobalSecondaryIndexUpdates"):
-            raise ValidationException("GlobalSecondaryIndexUpdates are not supported yet")
+            table, tasks = apply_gsi_updates(db, table, request)
         table, writes = _apply(db, table, request)
         table = await update_table(db, table, writes)
+    for task in tasks:
+        db.later(0, task)
     return {"TableDescription": table_description(db, table)}
 
 
-def _apply(db: Database, table: TableSpec, request: dict[str, Any]) -> tuple[TableSpec, list[MetaWrite]]:
-    writes: list[MetaWrite] = []
+def _apply(
+    db: Database, table: TableSpec, request: dict[str, Any]
+) -> tuple[TableSpec, list[MetaWrite | StreamWrite]]:
+    writes: list[MetaWrite | StreamWrite] = []
     table = _billing(db, table, request.get("BillingMode"), request.get("ProvisionedThroughput"))
     if request.get("DeletionProtectionEnabled") is not None:
         table = table.evolve(deletion_protection=bool(request["DeletionProtectionEnabled"]))

@@ -1,0 +1,125 @@
+"""UpdateTable's GlobalSecondaryIndexUpdates: Create (with backfill), Update (throughput), Delete."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
+
+from ...core.database import Database
+from ...core.indexes import backfill, drop_entries
+from ...errors import LimitExceededException, ResourceNotFoundException, ValidationException
+from ...model.schema import IndexSpec, KeyAttribute, KeyType, TableSpec
+from ._table_spec import INVALID, MAX_GSIS, global_index, parse_throughput
+
+Task = Callable[[], Awaitable[None]]
+
+
+def _types(table: TableSpec, request: dict[str, Any]) -> dict[str, KeyType]:
+    types: dict[str, KeyType] = {a.name: a.type for a in table.attribute_definitions}
+    for raw in request.get("AttributeDefinitions") or ():
+        name, kind = raw["AttributeName"], cast(KeyType, raw["AttributeType"])
+        if name in types and types[name] != kind:
+            raise ValidationException(
+                "invalid attribute, SchemaElement redefined should be of same type as previously defined"
+            )
+        types[name] = kind
+    return types
+
+
+def apply_gsi_updates(
+    db: Database, table: TableSpec, request: dict[str, Any]
+) -> tuple[TableSpec, list[Task]]:
+    updates: list[dict[str, Any]] = request["GlobalSecondaryIndexUpdates"]
+    for update in updates:
+        if not any(update.get(k) is not None for k in ("Create", "Update", "Delete")):
+            raise ValidationException("Update global secondary index action is null")
+    if sum(1 for u in updates if u.get("Create") is not None or u.get("Delete") is not None) > 1:
+        raise LimitExceededException(
+            "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously "
+            "per table"
+        )
+    types = _types(table, request)
+    indexes = list(table.indexes)
+    tasks: list[Task] = []
+    next_id = max([ix.index_id for ix in indexes] + [int(table.extra.get("last_index_id", 0))]) + 1
+    extra = dict(table.extra)
+    for update in updates:
+        if update.get("Create") is not None:
+            raw = update["Create"]
+            if table.index(raw["IndexName"]) is not None:
+                raise ValidationException("Attempting to create an index which already exists")
+            if any(e["AttributeName"] not in types for e in raw["KeySchema"]):
+                raise ValidationException("No Attribute Schema Defined")
+            index = global_index(raw, types, table.billing_mode, next_id, set())
+            index = dataclasses.replace(index, status="CREATING", backfilling=True)
+            if sum(1 for ix in indexes if ix.kind == "GSI") >= MAX_GSIS:
+                raise ValidationException(
+                    INVALID + f"GlobalSecondaryIndex count exceeds the per-table limit of {MAX_GSIS}"
+                )
+            indexes.append(index)
+            extra["last_index_id"] = next_id
+            tasks.append(_create_task(db, table, index))
+        else:
+            body = update.get("Update") or update["Delete"]
+            current = table.index(body["IndexName"])
+            if current is None or current.kind != "GSI":
+                raise ResourceNotFoundException("Requested resource not found")
+            position = indexes.index(current)
+            if update.get("Update") is not None:
+                throughput = parse_throughput(body["ProvisionedThroughput"])
+                indexes[position] = dataclasses.replace(current, throughput=throughput)
+            else:
+                indexes[position] = dataclasses.replace(current, status="DELETING")
+                tasks.append(_delete_task(db, table, current))
+    definitions = _used_definitions(table, types, indexes)
+    return table.evolve(indexes=tuple(indexes), attribute_definitions=definitions, extra=extra), tasks
+
+
+def _used_definitions(
+    table: TableSpec, types: dict[str, KeyType], indexes: list[IndexSpec]
+) -> tuple[KeyAttribute, ...]:
+    used = list(table.key.names)
+    for index in indexes:
+        if index.status != "DELETING":
+            used.extend(n for n in index.key.names if n not in used)
+    return tuple(KeyAttribute(name, types[name]) for name in used)
+
+
+def _create_task(db: Database, table: TableSpec, index: IndexSpec) -> Task:
+    async def run() -> None:
+        current = db.catalog.get(table.name)
+        if current is None or current.table_id != table.table_id:
+            return
+        await backfill(db.storage, current, index)
+        await _set_index(
+            db, table, index.index_id, lambda ix: dataclasses.replace(ix, status="ACTIVE", backfilling=False)
+        )
+
+    return run
+
+
+def _delete_task(db: Database, table: TableSpec, index: IndexSpec) -> Task:
+    async def run() -> None:
+        await _set_index(db, table, index.index_id, lambda ix: None)
+        await drop_entries(db.storage, table.table_id, index.index_id)
+
+    return run
+
+
+async def _set_index(
+    db: Database, table: TableSpec, index_id: int, change: Callable[[IndexSpec], IndexSpec | None]
+) -> None:
+    async with db.catalog.lock:
+        current = db.catalog.get(table.name)
+        if current is None or current.table_id != table.table_id:
+            return
+        indexes: list[IndexSpec] = []
+        for ix in current.indexes:
+            if ix.index_id == index_id:
+                changed = change(ix)
+                if changed is not None:
+                    indexes.append(changed)
+            else:
+                indexes.append(ix)
+        await db.catalog.save(current.evolve(indexes=tuple(indexes)))
