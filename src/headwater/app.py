@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import cast
 
 from .api.registry import operations
+from .api.streams import stream_service
 from .clock import Clock, SystemClock
 from .config import Settings
 from .core.database import Database
+from .core.ttl import run_sweeper
 from .http.app import HeadwaterApp
 from .storage.base import Storage
 from .storage.sqlite import SqliteStorage, Synchronous
+from .streams.background import run_retention, run_rollover
 
 log = logging.getLogger(__name__)
 
@@ -33,18 +37,39 @@ def build_database(settings: Settings, clock: Clock | None = None) -> Database:
     return Database(settings=settings, storage=build_storage(settings), clock=clock or SystemClock())
 
 
+async def start_workers(db: Database, workers: list[asyncio.Task[None]]) -> None:
+    """Streams (iterator secret, shard rollover, retention) and the TTL sweeper."""
+    streams = stream_service(db)
+    await streams.start()
+    settings = db.settings
+    workers.append(asyncio.create_task(run_rollover(streams, settings.shard_rollover_seconds)))
+    workers.append(asyncio.create_task(run_retention(streams, settings.stream_retention_seconds)))
+    workers.append(asyncio.create_task(run_sweeper(db, settings.ttl_sweep_interval)))
+
+
+async def stop_workers(workers: list[asyncio.Task[None]]) -> None:
+    for task in workers:
+        task.cancel()
+    await asyncio.gather(*workers, return_exceptions=True)
+    workers.clear()
+
+
 def build_app(settings: Settings, clock: Clock | None = None) -> HeadwaterApp:
     """The ASGI app; the database opens on lifespan startup and closes on shutdown."""
     db = build_database(settings, clock)
 
+    workers: list[asyncio.Task[None]] = []
+
     async def startup() -> None:
         db.open()
+        await start_workers(db, workers)
         where = "memory" if settings.in_memory else settings.database_path
         if settings.storage_url is not None:
             where = "PostgreSQL"
         log.info("Headwater listening on http://%s (data in %s)", settings.endpoint_address, where)
 
     async def shutdown() -> None:
+        await stop_workers(workers)
         await db.close()
         log.info("Headwater stopped")
 

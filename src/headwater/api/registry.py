@@ -27,6 +27,7 @@ from .dynamodb import (
     update_table,
     update_time_to_live,
 )
+from .streams import describe_stream, get_records, get_shard_iterator, list_streams
 
 DYNAMODB_OPERATIONS: dict[str, Handler] = {
     "BatchGetItem": batch_get_item.handle,
@@ -53,7 +54,12 @@ DYNAMODB_OPERATIONS: dict[str, Handler] = {
     "UpdateTimeToLive": update_time_to_live.handle,
 }
 
-STREAMS_OPERATIONS: dict[str, Handler] = {}
+STREAMS_OPERATIONS: dict[str, Handler] = {
+    "DescribeStream": describe_stream.handle,
+    "GetRecords": get_records.handle,
+    "GetShardIterator": get_shard_iterator.handle,
+    "ListStreams": list_streams.handle,
+}
 
 
 def operations() -> dict[tuple[str, str], Handler]:

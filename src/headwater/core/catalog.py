@@ -35,7 +35,9 @@ class MetaOp:
         )
 
 
-def _split(extra: tuple[MetaWrite | StreamWrite, ...]) -> tuple[tuple[MetaWrite, ...], tuple[StreamWrite, ...]]:
+def _split(
+    extra: tuple[MetaWrite | StreamWrite, ...],
+) -> tuple[tuple[MetaWrite, ...], tuple[StreamWrite, ...]]:
     return (
         tuple(w for w in extra if isinstance(w, MetaWrite)),
         tuple(w for w in extra if isinstance(w, StreamWrite)),
@@ -99,7 +101,9 @@ class Catalog:
         """Remove the table and every item and index entry it had, in one commit."""
         meta, stream = _split(extra)
         await self._storage.write(
-            MetaOp((MetaWrite(TABLE_KIND, spec.name, None), *meta), drop_tables=(spec.table_id,), stream=stream)
+            MetaOp(
+                (MetaWrite(TABLE_KIND, spec.name, None), *meta), drop_tables=(spec.table_id,), stream=stream
+            )
         )
         current = self._tables.get(spec.name)
         if current is not None and current.table_id == spec.table_id:

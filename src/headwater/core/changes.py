@@ -68,7 +68,18 @@ def item_change(
     for index in table.indexes:
         _index_change(ws, table, index, key, old, new)
     if table.stream.enabled and table.stream_id is not None:
-        ws.stream.append(stream_write(table, key, old, new, now, ttl_delete=ttl_delete))
+        ws.stream.append(
+            stream_write(
+                table,
+                key,
+                old,
+                new,
+                now,
+                ttl_delete=ttl_delete,
+                sizes=(old_size, new_size),
+                new_bytes=ws.items[-1].item,
+            )
+        )
     return change
 
 

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..clock import Clock
 from ..config import Settings
@@ -24,6 +25,8 @@ class Database:
     catalog: Catalog = field(init=False)
     transaction_tokens: TokenCache = field(default_factory=TokenCache, init=False)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False)
+    # services built on top of the database by outer layers (e.g. "streams"), one per database
+    extensions: dict[str, Any] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self.catalog = Catalog(self.storage)

@@ -1,7 +1,9 @@
 """The stream record a change produces, built inside the write so it commits with it.
 
 The stored payload is the record without the fields fixed at commit or read time (SequenceNumber,
-eventID, eventSourceARN); `headwater.streams.records` renders the wire record from it.
+eventID, awsRegion...): `{"dynamodb":{...},"eventName":"..."[,"userIdentity":{...}]}`, `dynamodb` first
+so that `headwater.streams.records` can splice SequenceNumber in without parsing. Built as bytes from
+the item encodings (the new image reuses the bytes written for the item itself).
 """
 
 from __future__ import annotations
@@ -13,27 +15,48 @@ from ..model.size import item_size
 from ..model.values import Item
 from ..storage.base import ItemKey, StreamWrite
 
+_TTL_IDENTITY = b',"userIdentity":{"PrincipalId":"dynamodb.amazonaws.com","Type":"Service"}'
+_NEW_VIEWS = frozenset({"NEW_IMAGE", "NEW_AND_OLD_IMAGES"})
+_OLD_VIEWS = frozenset({"OLD_IMAGE", "NEW_AND_OLD_IMAGES"})
+
 
 def stream_write(
-    table: TableSpec, key: ItemKey, old: Item | None, new: Item | None, now: float, *, ttl_delete: bool
+    table: TableSpec,
+    key: ItemKey,
+    old: Item | None,
+    new: Item | None,
+    now: float,
+    *,
+    ttl_delete: bool,
+    sizes: tuple[int, int] | None = None,
+    new_bytes: bytes | None = None,
 ) -> StreamWrite:
-    assert table.stream_id is not None  # callers check; a programming error otherwise
+    """`sizes` (old, new item sizes) and `new_bytes` (the encoded new item) save recomputing them."""
+    stream_id = table.stream_id if table.stream_id is not None else 0
     view = table.stream.view_type or "KEYS_ONLY"
     source = new if new is not None else old
-    assert source is not None
-    keys = {name: source[name] for name in table.key.names}
-    event = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
-    dynamodb: dict[str, object] = {"ApproximateCreationDateTime": int(now), "Keys": keys}
+    keys = {name: source[name] for name in table.key.names} if source is not None else {}
+    if old is None:
+        event = b"INSERT"
+    elif new is None:
+        event = b"REMOVE"
+    else:
+        event = b"MODIFY"
+    old_size, new_size = sizes if sizes is not None else (_size(old), _size(new))
     size = item_size(keys)
-    if new is not None and view in ("NEW_IMAGE", "NEW_AND_OLD_IMAGES"):
-        dynamodb["NewImage"] = new
-        size += item_size(new)
-    if old is not None and view in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES"):
-        dynamodb["OldImage"] = old
-        size += item_size(old)
-    dynamodb["SizeBytes"] = size
-    dynamodb["StreamViewType"] = view
-    payload: dict[str, object] = {"eventName": event, "dynamodb": dynamodb}
+    parts = [b'{"dynamodb":{"ApproximateCreationDateTime":%d,"Keys":%s' % (int(now), orjson.dumps(keys))]
+    if new is not None and view in _NEW_VIEWS:
+        parts.append(b',"NewImage":' + (new_bytes if new_bytes is not None else orjson.dumps(new)))
+        size += new_size
+    if old is not None and view in _OLD_VIEWS:
+        parts.append(b',"OldImage":' + orjson.dumps(old))
+        size += old_size
+    parts.append(b',"SizeBytes":%d,"StreamViewType":"%s"},"eventName":"%s"' % (size, view.encode(), event))
     if ttl_delete:
-        payload["userIdentity"] = {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}
-    return StreamWrite(table.stream_id, key.h % table.stream.shards, now, orjson.dumps(payload))
+        parts.append(_TTL_IDENTITY)
+    parts.append(b"}")
+    return StreamWrite(stream_id, key.h % table.stream.shards, now, b"".join(parts))
+
+
+def _size(item: Item | None) -> int:
+    return item_size(item) if item is not None else 0

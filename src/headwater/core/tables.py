@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import orjson
 
 from ..model.schema import StreamSpec, TableSpec
-from ..storage.base import MetaWrite
+from ..storage.base import CLOSE_MARKER, CONTROL_SLOT, MetaWrite, StreamWrite
 from .catalog import COUNTER_KIND
 from .database import Database
 
@@ -29,11 +29,17 @@ def _stream_counter(db: Database) -> int:
     return int(stored) if stored else 1
 
 
-def open_stream(db: Database, spec: TableSpec, stream: StreamSpec) -> tuple[TableSpec, list[MetaWrite]]:
+def open_stream(
+    db: Database, spec: TableSpec, stream: StreamSpec
+) -> tuple[TableSpec, list[MetaWrite | StreamWrite]]:
     """Give the table a new stream (a new id, label and ARN); the old stream, if any, lives on."""
     stream_id = _stream_counter(db)
     now = db.clock.now()
     label = stream_label(now)
+    previous = spec.extra.get("stream_label")
+    while previous is not None and label <= previous:  # a new stream of the table needs a new ARN
+        now += 0.001
+        label = stream_label(now)
     stream = dataclasses.replace(stream, shards=db.settings.stream_shards)
     doc = {
         "stream_id": stream_id,
@@ -47,18 +53,23 @@ def open_stream(db: Database, spec: TableSpec, stream: StreamSpec) -> tuple[Tabl
         "status": "ENABLED",
         "disabled_at": None,
         "shards": stream.shards,
+        # every record of this stream commits later, so gets a greater sequence number
+        "start_seq": db.storage.last_sequence(),
     }
     extra = dict(spec.extra, stream_label=label)
-    writes = [
+    writes: list[MetaWrite | StreamWrite] = [
         MetaWrite(COUNTER_KIND, "stream_id", str(stream_id + 1).encode()),
         MetaWrite(STREAM_KIND, f"{stream_id:012d}", orjson.dumps(doc)),
     ]
     return spec.evolve(stream=stream, stream_id=stream_id, extra=extra), writes
 
 
-def close_stream(db: Database, spec: TableSpec) -> tuple[TableSpec, list[MetaWrite]]:
-    """Disable the table's stream: it stays listed and readable (DISABLED) for the retention period."""
-    writes: list[MetaWrite] = []
+def close_stream(db: Database, spec: TableSpec) -> tuple[TableSpec, list[MetaWrite | StreamWrite]]:
+    """Disable the table's stream: it stays listed and readable (DISABLED) for the retention period.
+
+    The CLOSE marker, committed with the status change, ends every open shard at an exact sequence number.
+    """
+    writes: list[MetaWrite | StreamWrite] = []
     if spec.stream_id is not None:
         key = f"{spec.stream_id:012d}"
         stored = db.storage.meta_get(STREAM_KIND, key)
@@ -67,6 +78,7 @@ def close_stream(db: Database, spec: TableSpec) -> tuple[TableSpec, list[MetaWri
             doc["status"] = "DISABLED"
             doc["disabled_at"] = db.clock.now()
             writes.append(MetaWrite(STREAM_KIND, key, orjson.dumps(doc)))
+            writes.append(StreamWrite(spec.stream_id, CONTROL_SLOT, doc["disabled_at"], CLOSE_MARKER))
     return spec.evolve(stream=StreamSpec(False)), writes
 
 
@@ -74,7 +86,7 @@ async def create_table(db: Database, spec: TableSpec) -> TableSpec:
     table_id, counter = db.catalog.allocate_id()
     delay = db.settings.table_status_delay
     spec = spec.evolve(table_id=table_id, status="CREATING" if delay else "ACTIVE")
-    writes = [counter]
+    writes: list[MetaWrite | StreamWrite] = [counter]
     if spec.stream.enabled:
         spec, stream_writes = open_stream(db, spec, spec.stream)
         writes.extend(stream_writes)
@@ -84,7 +96,7 @@ async def create_table(db: Database, spec: TableSpec) -> TableSpec:
     return spec
 
 
-async def update_table(db: Database, spec: TableSpec, writes: list[MetaWrite]) -> TableSpec:
+async def update_table(db: Database, spec: TableSpec, writes: list[MetaWrite | StreamWrite]) -> TableSpec:
     delay = db.settings.table_status_delay
     if delay:
         spec = spec.evolve(status="UPDATING")

@@ -48,8 +48,11 @@ class IndexWrite:
     item: bytes | None  # the projected item; None deletes the entry
 
 
-# Records in negative ("control") slots are never trimmed: streams keeps shard boundary markers there.
+# Records in negative ("control") slots are never trimmed: streams keeps shard boundary markers there
+# (a ROLLOVER closes every open shard of the stream and opens a child; a CLOSE ends them all).
 CONTROL_SLOT = -1
+ROLLOVER_MARKER = b'{"m":"rollover"}'
+CLOSE_MARKER = b'{"m":"close"}'
 # `trim_stream_records` leaves, per (stream, slot) it trimmed, the highest trimmed sequence number as
 # meta (TRIM_MARK_KIND, trim_mark_key(stream_id, slot)) = b"<seq>", in the same transaction.
 TRIM_MARK_KIND = "stream_trim"

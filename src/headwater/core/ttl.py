@@ -1,0 +1,99 @@
+"""Time to live: a sweeper deletes expired items through the normal write path (indexes, stream record).
+
+An item expires when its TTL attribute is a Number of epoch seconds in the past; other types are
+ignored, and so are values more than five years in the past (as DynamoDB does). Expired items stay
+readable until swept. Each deletion re-checks expiry inside the write, so a concurrent update that
+moves the TTL forward wins.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import orjson
+
+from ..model.schema import TableSpec
+from ..model.values import Item
+from ..storage.base import ItemKey, WriteSet
+from .changes import decode_item, item_change
+from .database import Database
+
+log = logging.getLogger(__name__)
+
+FIVE_YEARS = 5 * 365 * 24 * 3600
+
+
+def expired(item: Item, attribute: str, now: float) -> bool:
+    value = item.get(attribute)
+    if not isinstance(value, dict) or "N" not in value:
+        return False
+    try:
+        expires = float(value["N"])
+    except (TypeError, ValueError):
+        return False
+    return now - FIVE_YEARS <= expires < now
+
+
+@dataclass(frozen=True, slots=True)
+class TtlDeleteOp:
+    """Delete one item if (still) expired; the REMOVE record carries the TTL service identity."""
+
+    table: TableSpec
+    key: ItemKey
+    attribute: str
+    now: float
+
+    @property
+    def keys(self) -> Sequence[ItemKey]:
+        return (self.key,)
+
+    def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
+        old = decode_item(old_items[0])
+        ws = WriteSet(result=False)
+        if old is not None and expired(old, self.attribute, self.now):
+            item_change(ws, self.table, self.key, old, None, self.now, ttl_delete=True)
+            ws.result = True
+        return ws
+
+
+def _expired_keys(db: Database, table: TableSpec, attribute: str, now: float) -> list[ItemKey]:
+    found: list[ItemKey] = []
+    marker = b'"' + orjson.dumps(attribute)[1:-1] + b'"'
+    for row in db.storage.scan(table.table_id, 0):
+        if marker not in row.item:  # cheap pre-filter: most items of most tables do not expire now
+            continue
+        item = orjson.loads(row.item)
+        if expired(item, attribute, now):
+            found.append(ItemKey(table.table_id, row.h, row.pk, row.sk))
+    return found
+
+
+async def sweep(db: Database) -> int:
+    """One pass over every table with TTL enabled; returns how many items were deleted."""
+    deleted = 0
+    for table in db.catalog.specs():
+        if table.ttl.status != "ENABLED" or table.ttl.attribute is None or table.status != "ACTIVE":
+            continue
+        now = db.clock.now()
+        keys = await asyncio.to_thread(_expired_keys, db, table, table.ttl.attribute, now)
+        for key in keys:
+            current = db.catalog.get(table.name)
+            if current is None or current.table_id != table.table_id or current.ttl.attribute is None:
+                break
+            if await db.storage.write(TtlDeleteOp(current, key, current.ttl.attribute, now)):
+                deleted += 1
+    return deleted
+
+
+async def run_sweeper(db: Database, interval: float) -> None:
+    while True:
+        await asyncio.sleep(max(interval, 0.05))
+        try:
+            await sweep(db)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("TTL sweep failed")

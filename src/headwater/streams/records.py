@@ -1,0 +1,31 @@
+"""Rendering stored records for GetRecords with as little Python work as possible.
+
+core.stream_capture stores each record pre-rendered as `{"dynamodb":{...},"eventName":...}`; here we
+splice in the SequenceNumber (first member of `dynamodb`), the eventID and the constant members.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+PAYLOAD_PREFIX = b'{"dynamodb":{'
+_CUT = len(PAYLOAD_PREFIX)
+
+
+def event_id(stream_id: int, seq: int) -> str:
+    """32 hex digits, the same every time (stream, sequence number) is read."""
+    return hashlib.blake2b(b"%d:%d" % (stream_id, seq), digest_size=16).hexdigest()
+
+
+def constant_tail(region: str) -> bytes:
+    return b',"awsRegion":"%s","eventSource":"aws:dynamodb","eventVersion":"1.1"}' % region.encode()
+
+
+def render(stream_id: int, seq_text: bytes, seq: int, payload: bytes, tail: bytes) -> bytes:
+    eid = hashlib.blake2b(b"%d:%d" % (stream_id, seq), digest_size=16).hexdigest().encode()
+    return b'{"dynamodb":{"SequenceNumber":"%s",%s,"eventID":"%s"%s' % (
+        seq_text,
+        payload[_CUT:-1],
+        eid,
+        tail,
+    )

@@ -1,0 +1,266 @@
+"""The Streams API over the storage interface: ListStreams, DescribeStream, GetShardIterator, GetRecords."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..clock import Clock
+from ..config import Settings
+from ..errors import (
+    LimitExceededException,
+    ResourceNotFoundException,
+    TrimmedDataAccessException,
+    ValidationException,
+)
+from ..storage.base import (
+    CONTROL_SLOT,
+    TRIM_MARK_KIND,
+    ItemKey,
+    MetaWrite,
+    Storage,
+    WriteSet,
+    trim_mark_key,
+)
+from . import iterators
+from .arns import parse_stream_arn
+from .docs import STREAM_KIND, StreamDoc, stream_key
+from .iterators import Position
+from .records import constant_tail, render
+from .sequence import OFFSET, format_seq, parse_seq
+from .shards import Shard, layout
+
+SECRET_KIND = "streams"
+SECRET_KEY = "iterator_secret"
+MAX_RECORDS_BYTES = 1024 * 1024
+MAX_READERS_PER_SHARD = 2
+INVALID = "One or more parameter values were invalid: "
+
+
+@dataclass(frozen=True, slots=True)
+class _PutSecret:
+    """Store the iterator secret unless one exists (first start wins); result: the stored secret."""
+
+    candidate: bytes
+    current: bytes | None
+
+    @property
+    def keys(self) -> Sequence[ItemKey]:
+        return ()
+
+    def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
+        if self.current is not None:
+            return WriteSet(result=self.current)
+        return WriteSet(meta=[MetaWrite(SECRET_KIND, SECRET_KEY, self.candidate)], result=self.candidate)
+
+
+class StreamService:
+    def __init__(self, storage: Storage, clock: Clock, settings: Settings) -> None:
+        self._storage = storage
+        self._clock = clock
+        self._settings = settings
+        self._secret: bytes | None = None
+        self._tail = constant_tail(settings.region)
+        self._readers: dict[tuple[int, int, int], int] = {}
+
+    @property
+    def storage(self) -> Storage:
+        return self._storage
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    # -- setup
+
+    async def start(self) -> None:
+        """Load (or create and persist) the per-database HMAC secret for shard iterators."""
+        stored = self._storage.meta_get(SECRET_KIND, SECRET_KEY)
+        if stored is None:
+            stored = await self._storage.write(_PutSecret(os.urandom(32), None))
+        self._secret = stored
+
+    @property
+    def secret(self) -> bytes:
+        if self._secret is None:
+            stored = self._storage.meta_get(SECRET_KIND, SECRET_KEY)
+            if stored is None:
+                raise ResourceNotFoundException("Streams are not ready")
+            self._secret = stored
+        return self._secret
+
+    # -- catalog of streams
+
+    def docs(self) -> list[StreamDoc]:
+        return [StreamDoc.decode(value) for _, value in self._storage.meta_list(STREAM_KIND)]
+
+    def doc(self, stream_id: int) -> StreamDoc | None:
+        data = self._storage.meta_get(STREAM_KIND, stream_key(stream_id))
+        return None if data is None else StreamDoc.decode(data)
+
+    def find(self, arn: str, missing: str | None = None) -> StreamDoc:
+        parsed = parse_stream_arn(arn)
+        if parsed.region == self._settings.region and parsed.account == self._settings.account_id:
+            for doc in self.docs():
+                if doc.label == parsed.label and doc.table_name == parsed.table:
+                    return doc
+        raise ResourceNotFoundException(missing or f"Requested resource not found: Stream: {arn} not found")
+
+    def shards(self, doc: StreamDoc) -> list[Shard]:
+        markers = self._storage.stream_records(doc.stream_id, CONTROL_SLOT, 0, None, 1_000_000)
+        return layout(doc, markers)
+
+    def visible_shards(self, doc: StreamDoc) -> list[Shard]:
+        """Closed shards drop out once they closed longer than the retention period ago."""
+        horizon = self._clock.now() - self._settings.stream_retention_seconds
+        return sorted(
+            (s for s in self.shards(doc) if s.closed_at is None or s.closed_at >= horizon),
+            key=lambda s: s.shard_id,
+        )
+
+    def trim_mark(self, stream_id: int, slot: int) -> int:
+        data = self._storage.meta_get(TRIM_MARK_KIND, trim_mark_key(stream_id, slot))
+        return 0 if data is None else int(data)
+
+    # -- ListStreams
+
+    def list_streams(self, table: str | None, limit: int, start: str | None) -> dict[str, Any]:
+        if limit > 100:
+            raise ValidationException(INVALID + "Limit cannot be greater than the maximum allowed size: 100")
+        docs = sorted(self.docs(), key=lambda d: (d.label, d.table_name, d.stream_id))
+        if table is not None:
+            docs = [d for d in docs if d.table_name == table]
+        if start is not None:
+            cookie = parse_stream_arn(start)
+            docs = [d for d in docs if (d.label, d.table_name) > (cookie.label, cookie.table)]
+        page = docs[:limit]
+        out: dict[str, Any] = {
+            "Streams": [{"StreamArn": d.arn, "TableName": d.table_name, "StreamLabel": d.label} for d in page]
+        }
+        if len(docs) > limit:
+            out["LastEvaluatedStreamArn"] = page[-1].arn
+        return out
+
+    # -- DescribeStream
+
+    def describe_stream(
+        self, arn: str, limit: int, start_shard: str | None, child_of: str | None
+    ) -> dict[str, Any]:
+        if limit > 100:
+            raise ValidationException(INVALID + "Limit cannot be greater than the maximum: 100")
+        doc = self.find(arn)
+        shards = self.visible_shards(doc)
+        if child_of is not None:
+            shards = [s for s in shards if s.parent_id == child_of]
+        if start_shard is not None:
+            shards = [s for s in shards if s.shard_id > start_shard]
+        page = shards[:limit]
+        description: dict[str, Any] = {
+            "StreamArn": doc.arn,
+            "StreamLabel": doc.label,
+            "StreamStatus": doc.status,
+            "StreamViewType": doc.view_type,
+            "CreationRequestDateTime": doc.created_at,
+            "TableName": doc.table_name,
+            "KeySchema": doc.key,
+            "Shards": [self._shard_wire(doc, s) for s in page],
+        }
+        if len(shards) > limit:
+            description["LastEvaluatedShardId"] = page[-1].shard_id
+        return {"StreamDescription": description}
+
+    def _shard_wire(self, doc: StreamDoc, shard: Shard) -> dict[str, Any]:
+        seq_range = {"StartingSequenceNumber": format_seq(shard.starting)}
+        if shard.hi is not None:
+            last = self._storage.last_stream_seq(doc.stream_id, shard.slot, shard.lo + 1, shard.hi - 1)
+            # an empty closed shard ends where it starts (or just before its successor)
+            ending = last if last is not None else max(shard.starting, shard.hi - 1)
+            seq_range["EndingSequenceNumber"] = format_seq(ending)
+        out: dict[str, Any] = {"ShardId": shard.shard_id, "SequenceNumberRange": seq_range}
+        if shard.parent_id is not None:
+            out["ParentShardId"] = shard.parent_id
+        return out
+
+    # -- GetShardIterator
+
+    def get_shard_iterator(
+        self, arn: str, shard_id: str, kind: str, sequence_number: str | None
+    ) -> dict[str, Any]:
+        if kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
+            if sequence_number is None:
+                raise ValidationException(INVALID + "Invalid SequenceNumber")
+        elif sequence_number is not None:
+            raise ValidationException(INVALID + "SequenceNumber should not be passed for this iterator type")
+        doc = self.find(arn, missing="Stream does not exist")
+        shard = next((s for s in self.visible_shards(doc) if s.shard_id == shard_id), None)
+        if shard is None:
+            raise ResourceNotFoundException("Shard does not exist")
+        trimmed = self.trim_mark(doc.stream_id, shard.slot)
+        if kind == "TRIM_HORIZON":
+            pos = max(shard.lo + 1, trimmed + 1)
+        elif kind == "LATEST":
+            pos = shard.hi if shard.hi is not None else self._storage.last_sequence() + 1
+        else:
+            seq = parse_seq(sequence_number or "")
+            if seq <= shard.lo or (shard.hi is not None and seq >= shard.hi):
+                raise ValidationException(INVALID + f"Invalid SequenceNumber {sequence_number} for shard")
+            if seq <= trimmed:
+                raise TrimmedDataAccessException(
+                    f"The sequence number {sequence_number} is beyond the trim horizon of the shard"
+                )
+            pos = seq if kind == "AT_SEQUENCE_NUMBER" else seq + 1
+        position = Position(doc.stream_id, shard.slot, shard.lo, pos, int(self._clock.now() * 1000))
+        return {"ShardIterator": iterators.encode(self.secret, doc.arn, position)}
+
+    # -- GetRecords
+
+    async def get_records(self, iterator: str, limit: int) -> bytes:
+        if limit > 1000:
+            raise ValidationException(INVALID + "Limit should be less than or equal to 1000")
+        arn, position = iterators.decode(self.secret, iterator, self._clock.now())
+        shard_key = (position.stream_id, position.slot, position.lo)
+        readers = self._readers.get(shard_key, 0)
+        if readers >= MAX_READERS_PER_SHARD:
+            raise LimitExceededException(
+                "Too many concurrent GetRecords requests on this shard; at most 2 readers may poll a shard"
+            )
+        self._readers[shard_key] = readers + 1
+        try:
+            return await asyncio.to_thread(self._read, arn, position, limit)
+        finally:
+            left = self._readers[shard_key] - 1
+            if left:
+                self._readers[shard_key] = left
+            else:
+                del self._readers[shard_key]
+
+    def _read(self, arn: str, position: Position, limit: int) -> bytes:
+        storage = self._storage
+        stream_id, slot, pos = position.stream_id, position.slot, position.pos
+        if self._storage.meta_get(STREAM_KIND, stream_key(stream_id)) is None:
+            raise ResourceNotFoundException(f"Requested resource not found: Stream: {arn} not found")
+        if pos <= self.trim_mark(stream_id, slot):
+            raise TrimmedDataAccessException(
+                "The iterator points at stream records that were trimmed (older than the retention period)"
+            )
+        following = storage.stream_records(stream_id, CONTROL_SLOT, position.lo + 1, None, 1)
+        hi = following[0].seq if following else None
+        stored = storage.stream_records(stream_id, slot, pos, None if hi is None else hi - 1, limit)
+        out: list[bytes] = []
+        size = 0
+        tail = self._tail
+        for record in stored:
+            size += len(record.payload)
+            if size > MAX_RECORDS_BYTES and out:
+                break
+            out.append(render(stream_id, b"%d" % (OFFSET + record.seq), record.seq, record.payload, tail))
+        next_pos = stored[len(out) - 1].seq + 1 if out else pos
+        body = b'{"Records":[' + b",".join(out) + b"]"
+        exhausted = hi is not None and len(out) == len(stored) and len(stored) < limit
+        if not exhausted:
+            nxt = Position(stream_id, slot, position.lo, next_pos, int(self._clock.now() * 1000))
+            body += b',"NextShardIterator":"' + iterators.encode(self.secret, arn, nxt).encode() + b'"'
+        return body + b"}"
