@@ -6,7 +6,8 @@ Kept in one place so the gap between "the model" and "the service" stays visible
 from __future__ import annotations
 
 import re
-from typing import Final
+from collections.abc import Mapping
+from typing import Any, Final
 
 # Table and index names. botocore types `TableName` as `TableArn` (1-1024, no pattern) since tables accept
 # ARNs; a plain name must still be 3-255 characters of [a-zA-Z0-9_.-].
@@ -56,3 +57,18 @@ MAX_REPORTED_ERRORS: Final = 10
 # Item maps whose attribute values the model layer validates with the same messages (PutItem, the Put of
 # TransactWriteItems and the PutRequest of BatchWriteItem all use this shape).
 ITEM_SHAPES: Final = frozenset({"PutItemInputAttributeMap"})
+
+# Members DynamoDB requires that botocore's model no longer marks required (CreateTable's KeySchema and
+# AttributeDefinitions became optional when TableName grew to accept ARNs, but the service still needs them).
+EXTRA_REQUIRED: Final = {"CreateTableInput": ("AttributeDefinitions", "KeySchema")}
+
+
+def with_extra_required(shapes: Mapping[str, Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    out = dict(shapes)
+    for name, members in EXTRA_REQUIRED.items():
+        if name not in out:
+            continue
+        shape = dict(out[name])
+        shape["required"] = sorted({*shape.get("required", ()), *members})
+        out[name] = shape
+    return out

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final
 
+from headwater.protocol import extra_rules
 from headwater.protocol.compiler import Checker, compile_shapes
 
 API_VERSION: Final = "2012-08-10"
@@ -66,6 +67,7 @@ def load_service(service: str) -> ServiceModel:
             synthetic = f"{op_name}Input"
             shapes = {**shapes, synthetic: {"type": "structure", "members": {}}}
             inputs[op_name] = synthetic
+    shapes = extra_rules.with_extra_required(shapes)
     compiled = compile_shapes(shapes, sorted(set(inputs.values())))
     checkers = {op: compiled[shape] for op, shape in inputs.items()}
     return ServiceModel(

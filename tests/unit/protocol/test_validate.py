@@ -168,7 +168,12 @@ def test_decimal_for_integer_is_truncated() -> None:
 
 def test_list_paths_are_one_based_with_member() -> None:
     assert validation(
-        "CreateTable", {"TableName": "abc", "KeySchema": [{"AttributeName": "a"}, {"KeyType": "FOO"}]}
+        "CreateTable",
+        {
+            "TableName": "abc",
+            "AttributeDefinitions": [],
+            "KeySchema": [{"AttributeName": "a"}, {"KeyType": "FOO"}],
+        },
     ) == (
         "3 validation errors detected: "
         f"Value null at 'keySchema.1.member.keyType' {NOT_NULL}; "
@@ -179,7 +184,7 @@ def test_list_paths_are_one_based_with_member() -> None:
 
 
 def test_list_length_renders_value() -> None:
-    assert validation("CreateTable", {"TableName": "abc", "KeySchema": []}) == (
+    assert validation("CreateTable", {"TableName": "abc", "AttributeDefinitions": [], "KeySchema": []}) == (
         "1 validation error detected: Value '[]' at 'keySchema' failed to satisfy constraint: "
         "Member must have length greater than or equal to 1"
     )
