@@ -113,7 +113,11 @@ class ShardCursor:
         self.shard_id = shard_id
         self.last_sequence = start.sequence_number
         self._iterator: str | None = None if start.sequence_number else start.iterator
-        self._initial: StartingPosition = initial
+        # a reader started at LATEST whose first iterator expired unused falls back to LATEST, not the
+        # whole shard
+        self._initial: StartingPosition = (
+            "LATEST" if start.iterator and not start.sequence_number else initial
+        )
         self.ended = start.finished
 
     async def _acquire(self, kind: str | None = None) -> None:

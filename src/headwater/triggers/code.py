@@ -1,0 +1,71 @@
+"""Function code on disk: ZIP packages extracted under the state directory (by content hash), or a
+local directory used in place (hot reload)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import shutil
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InvalidParameterValueException
+
+HOT_RELOAD_BUCKET = "hot-reload"  # Code={"S3Bucket": "hot-reload", "S3Key": "/abs/dir"} = a local directory
+MAX_UNZIPPED = 250 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    kind: str  # "zip" | "dir"
+    path: str
+    sha256: str
+    size: int
+
+
+def sha256_b64(data: bytes) -> str:
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+def from_zip(root: Path, function_name: str, data: bytes) -> Code:
+    digest = sha256_b64(data)
+    folder = root / function_name / hashlib.sha256(data).hexdigest()[:16]
+    if not folder.is_dir():
+        tmp = folder.with_name(folder.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                total = sum(info.file_size for info in archive.infolist())
+                if total > MAX_UNZIPPED:
+                    raise InvalidParameterValueException(
+                        f"Unzipped size must be smaller than {MAX_UNZIPPED} bytes"
+                    )
+                for info in archive.infolist():
+                    target = (tmp / info.filename).resolve()
+                    if not str(target).startswith(str(tmp.resolve())):
+                        raise InvalidParameterValueException(
+                            "Could not unzip uploaded file. Please check your file, then try to upload again."
+                        )
+                archive.extractall(tmp)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise InvalidParameterValueException(
+                "Could not unzip uploaded file. Please check your file, then try to upload again."
+            ) from None
+        tmp.rename(folder)
+    return Code("zip", str(folder), digest, len(data))
+
+
+def from_directory(path: str) -> Code:
+    folder = Path(path).expanduser()
+    if not folder.is_absolute() or not folder.is_dir():
+        raise InvalidParameterValueException(
+            f"Hot-reload code must be an absolute path to an existing directory: {path}"
+        )
+    return Code("dir", str(folder.resolve()), sha256_b64(str(folder.resolve()).encode()), 0)
+
+
+def remove(root: Path, function_name: str) -> None:
+    shutil.rmtree(root / function_name, ignore_errors=True)

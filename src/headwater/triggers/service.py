@@ -1,0 +1,495 @@
+"""The trigger service: functions, invocations and event source mappings, with their runners.
+
+Owned by the composition root: `start()` on server startup, `stop()` on shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+import os
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..consumer import ShardCheckpoint, StreamsError, StreamsTransport, resolve_latest
+from . import code as code_store
+from . import params
+from .errors import (
+    InvalidParameterValueException,
+    InvalidRequestContentException,
+    ResourceConflictException,
+    ResourceNotFoundException,
+)
+from .esm import MappingRunner, RunnerSettings
+from .events import to_attribute_value
+from .model import FunctionConfig, MappingConfig
+from .pool import InvocationResult, WorkerPool, WorkerSpec, code_fingerprint
+from .state import CHECKPOINT_KIND, FAILURE_KIND, FUNCTION_KIND, MAPPING_KIND, StateStore, Tables
+
+log = logging.getLogger(__name__)
+
+MAX_FAILURES_KEPT = 100
+MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerSettings:
+    region: str
+    account_id: str
+    state_dir: Path  # function code and logs live under it
+    endpoint_url: str  # what handlers' boto3 talks to (AWS_ENDPOINT_URL)
+    runner: RunnerSettings = field(default_factory=RunnerSettings)
+    python: str = sys.executable
+
+
+class TriggerService:
+    def __init__(
+        self, settings: TriggerSettings, *, transport: StreamsTransport, state: StateStore, tables: Tables
+    ) -> None:
+        self.settings = settings
+        self.transport = transport
+        self.state = state
+        self.tables = tables
+        self.functions: dict[str, FunctionConfig] = {}
+        self.mappings: dict[str, MappingConfig] = {}
+        self._runners: dict[str, tuple[MappingRunner, asyncio.Task[None]]] = {}
+        self._background: set[asyncio.Task[Any]] = set()
+        self._lock = asyncio.Lock()
+        self.pool = WorkerPool(self._base_env(), settings.python)
+
+    # lifecycle ----------------------------------------------------------------------------------
+
+    def _base_env(self) -> dict[str, str]:
+        src = str(Path(__file__).resolve().parents[2])  # the directory holding the headwater package
+        env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")}
+        env.update(
+            {
+                "PYTHONPATH": src,
+                "AWS_REGION": self.settings.region,
+                "AWS_DEFAULT_REGION": self.settings.region,
+                "AWS_ACCESS_KEY_ID": "headwater",
+                "AWS_SECRET_ACCESS_KEY": "headwater",
+                "AWS_ENDPOINT_URL": self.settings.endpoint_url,
+                "TZ": ":UTC",
+            }
+        )
+        return env
+
+    async def start(self) -> None:
+        for _, doc in await self.state.list(FUNCTION_KIND):
+            fn = FunctionConfig.from_doc(doc)
+            self.functions[fn.name] = fn
+        for _, doc in await self.state.list(MAPPING_KIND):
+            mapping = MappingConfig.from_doc(doc)
+            self.mappings[mapping.uuid] = mapping
+            if mapping.enabled:
+                self._start_runner(mapping)
+
+    async def stop(self) -> None:
+        for runner_uuid in list(self._runners):
+            await self._stop_runner(runner_uuid)
+        for task in list(self._background):
+            task.cancel()
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+        await self.pool.close()
+
+    def _start_runner(self, mapping: MappingConfig) -> None:
+        runner = MappingRunner(
+            mapping,
+            transport=self.transport,
+            state=self.state,
+            invoke=self._invoke_for_mapping,
+            discard=self._record_failure,
+            function_arn=self.function_arn,
+            settings=self.settings.runner,
+        )
+        task = asyncio.get_running_loop().create_task(runner.run(), name=f"mapping-{mapping.uuid}")
+        self._runners[mapping.uuid] = (runner, task)
+
+    async def _stop_runner(self, mapping_uuid: str) -> None:
+        entry = self._runners.pop(mapping_uuid, None)
+        if entry is None:
+            return
+        entry[1].cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await entry[1]
+
+    # functions ----------------------------------------------------------------------------------
+
+    def function_arn(self, name: str) -> str:
+        return f"arn:aws:lambda:{self.settings.region}:{self.settings.account_id}:function:{name}"
+
+    def require_function(self, name_or_arn: Any) -> FunctionConfig:
+        name = params.function_name(name_or_arn)
+        fn = self.functions.get(name)
+        if fn is None:
+            raise ResourceNotFoundException(f"Function not found: {self.function_arn(name)}")
+        return fn
+
+    def log_path(self, name: str) -> Path:
+        return self.settings.state_dir / "logs" / f"{name}.log"
+
+    def _code(self, name: str, code: Any) -> code_store.Code:
+        if not isinstance(code, dict):
+            raise InvalidParameterValueException("Code is required")
+        if code.get("ZipFile") is not None:
+            try:
+                data = base64.b64decode(code["ZipFile"], validate=False)
+            except (ValueError, TypeError):
+                raise InvalidParameterValueException(
+                    "Could not unzip uploaded file. Please check your file, then try to upload again."
+                ) from None
+            return code_store.from_zip(self.settings.state_dir / "functions", name, data)
+        if code.get("S3Bucket") == code_store.HOT_RELOAD_BUCKET and code.get("S3Key"):
+            return code_store.from_directory(str(code["S3Key"]))
+        if code.get("S3Bucket") or code.get("ImageUri"):
+            raise InvalidParameterValueException(
+                "Headwater takes function code as a ZipFile, or as a local directory with "
+                f'S3Bucket "{code_store.HOT_RELOAD_BUCKET}" and S3Key set to its absolute path.'
+            )
+        raise InvalidParameterValueException("Please provide a source for function code.")
+
+    async def create_function(self, request: dict[str, Any]) -> FunctionConfig:
+        name = params.function_name(request.get("FunctionName"))
+        if request.get("PackageType", "Zip") != "Zip":
+            raise InvalidParameterValueException("Headwater runs Zip package functions only.")
+        if not request.get("Runtime") or not request.get("Handler"):
+            raise InvalidParameterValueException(
+                "Runtime and Handler are mandatory parameters for functions created with deployment packages."
+            )
+        runtime = params.runtime(request["Runtime"])
+        timeout = params.int_range(request.get("Timeout"), "timeout", 1, 900, 3)
+        memory = params.int_range(request.get("MemorySize"), "memorySize", 128, 10240, 128)
+        env = params.environment(request.get("Environment"))
+        async with self._lock:
+            if name in self.functions:
+                raise ResourceConflictException(f"Function already exist: {name}")
+            code = self._code(name, request.get("Code"))
+            fn = FunctionConfig(
+                name=name,
+                runtime=runtime,
+                handler=str(request["Handler"]),
+                role=str(request.get("Role", "")),
+                code_kind=code.kind,
+                code_path=code.path,
+                code_sha256=code.sha256,
+                code_size=code.size,
+                revision_id=str(uuid.uuid4()),
+                last_modified=time.time(),
+                description=str(request.get("Description", "")),
+                timeout=timeout,
+                memory_size=memory,
+                environment=env,
+                architectures=tuple(request.get("Architectures") or ("x86_64",)),
+            )
+            await self._save_function(fn)
+        return fn
+
+    async def _save_function(self, fn: FunctionConfig) -> None:
+        await self.state.put(FUNCTION_KIND, fn.name, fn.to_doc())
+        self.functions[fn.name] = fn
+        self.pool.discard(fn.name)
+
+    async def update_code(self, name_or_arn: Any, request: dict[str, Any]) -> FunctionConfig:
+        async with self._lock:
+            fn = self.require_function(name_or_arn)
+            code = self._code(fn.name, request)
+            if request.get("DryRun"):
+                return fn
+            fn = fn.with_changes(
+                code_kind=code.kind,
+                code_path=code.path,
+                code_sha256=code.sha256,
+                code_size=code.size,
+                revision_id=str(uuid.uuid4()),
+                last_modified=time.time(),
+            )
+            await self._save_function(fn)
+        return fn
+
+    async def update_configuration(self, name_or_arn: Any, request: dict[str, Any]) -> FunctionConfig:
+        async with self._lock:
+            fn = self.require_function(name_or_arn)
+            changes: dict[str, Any] = {}
+            if "Runtime" in request:
+                changes["runtime"] = params.runtime(request["Runtime"])
+            if "Handler" in request:
+                changes["handler"] = str(request["Handler"])
+            if "Timeout" in request:
+                changes["timeout"] = params.int_range(request["Timeout"], "timeout", 1, 900, 3)
+            if "MemorySize" in request:
+                changes["memory_size"] = params.int_range(
+                    request["MemorySize"], "memorySize", 128, 10240, 128
+                )
+            if "Environment" in request:
+                changes["environment"] = params.environment(request["Environment"])
+            if "Description" in request:
+                changes["description"] = str(request["Description"])
+            if "Role" in request:
+                changes["role"] = str(request["Role"])
+            fn = fn.with_changes(**changes, revision_id=str(uuid.uuid4()), last_modified=time.time())
+            await self._save_function(fn)
+        return fn
+
+    async def delete_function(self, name_or_arn: Any) -> None:
+        async with self._lock:
+            fn = self.require_function(name_or_arn)
+            await self.state.delete(FUNCTION_KIND, fn.name)
+            del self.functions[fn.name]
+            self.pool.discard(fn.name)
+            if fn.code_kind == "zip":
+                code_store.remove(self.settings.state_dir / "functions", fn.name)
+
+    def list_functions(self) -> list[FunctionConfig]:
+        return [self.functions[name] for name in sorted(self.functions)]
+
+    # invocation ---------------------------------------------------------------------------------
+
+    def _spec(self, fn: FunctionConfig) -> WorkerSpec:
+        key = fn.revision_id
+        if fn.code_kind == "dir":
+            key += ":" + code_fingerprint(Path(fn.code_path))
+        return WorkerSpec(
+            function_name=fn.name,
+            function_arn=self.function_arn(fn.name),
+            handler=fn.handler,
+            runtime=fn.runtime,
+            code_dir=Path(fn.code_path),
+            log_path=self.log_path(fn.name),
+            timeout=float(fn.timeout),
+            memory_size=fn.memory_size,
+            environment=tuple(sorted(fn.environment.items())),
+            key=key,
+        )
+
+    @staticmethod
+    def check_payload(payload: bytes) -> None:
+        if len(payload) > MAX_SYNC_PAYLOAD:
+            from .errors import RequestTooLargeException
+
+            raise RequestTooLargeException(
+                f"Request must be smaller than {MAX_SYNC_PAYLOAD} bytes for the InvokeFunction operation"
+            )
+        if payload.strip():
+            try:
+                orjson.loads(payload)
+            except orjson.JSONDecodeError as exc:
+                raise InvalidRequestContentException(
+                    f"Could not parse request body into json: Could not parse payload into json: {exc}"
+                ) from None
+
+    async def invoke(self, name_or_arn: Any, payload: bytes, *, tail: bool = False) -> InvocationResult:
+        fn = self.require_function(name_or_arn)
+        self.check_payload(payload)
+        return await self.pool.invoke(self._spec(fn), payload or b"{}", tail=tail)
+
+    def invoke_event(self, name_or_arn: Any, payload: bytes) -> str:
+        """Asynchronous invocation: accepted now, run in the background (retried twice on error)."""
+        fn = self.require_function(name_or_arn)
+        self.check_payload(payload)
+        request_id = str(uuid.uuid4())
+
+        async def run() -> None:
+            for attempt in range(3):
+                current = self.functions.get(fn.name)
+                if current is None:
+                    return
+                result = await self.pool.invoke(self._spec(current), payload or b"{}", request_id=request_id)
+                if result.function_error is None:
+                    return
+                await asyncio.sleep(1.0 * (attempt + 1))
+
+        self._spawn(run())
+        return request_id
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _invoke_for_mapping(self, function_name: str, payload: bytes) -> InvocationResult | None:
+        fn = self.functions.get(function_name)
+        if fn is None:
+            return None
+        return await self.pool.invoke(self._spec(fn), payload)
+
+    # event source mappings ----------------------------------------------------------------------
+
+    def require_mapping(self, mapping_uuid: str) -> MappingConfig:
+        mapping = self.mappings.get(mapping_uuid)
+        if mapping is None:
+            raise ResourceNotFoundException("The resource you requested does not exist.")
+        return mapping
+
+    def last_result(self, mapping: MappingConfig) -> MappingConfig:
+        runner = self._runners.get(mapping.uuid)
+        return mapping.with_changes(last_processing_result=runner[0].last_result) if runner else mapping
+
+    async def _check_source(self, arn: Any) -> str:
+        if not isinstance(arn, str) or not arn:
+            raise InvalidParameterValueException("EventSourceArn is required.")
+        if ":dynamodb:" not in arn or "/stream/" not in arn:
+            raise InvalidParameterValueException(
+                f"Headwater supports DynamoDB stream event sources only; unsupported event source: {arn}"
+            )
+        try:
+            await self.transport.describe_stream({"StreamArn": arn, "Limit": 1})
+        except StreamsError:
+            raise InvalidParameterValueException(f"Stream not found: {arn}") from None
+        return arn
+
+    async def _check_destination(self, config: Any) -> str | None:
+        if not config:
+            return None
+        on_failure = config.get("OnFailure") if isinstance(config, dict) else None
+        if not on_failure:
+            return None
+        arn = on_failure.get("Destination") if isinstance(on_failure, dict) else None
+        if not arn:
+            return None
+        arn = str(arn)
+        service = arn.split(":")[2] if arn.count(":") >= 5 else ""
+        if service in ("sqs", "sns", "s3", "kafka"):
+            raise InvalidParameterValueException(
+                f"Headwater does not support {service} destinations yet; use the ARN of a Headwater table "
+                f"with a single String hash key as the OnFailure destination: {arn}"
+            )
+        if service != "dynamodb" or ":table/" not in arn or "/stream/" in arn:
+            raise InvalidParameterValueException(
+                f"The OnFailure destination must be the ARN of a Headwater table: {arn}"
+            )
+        table = arn.split(":table/", 1)[1]
+        description = await self.tables.describe_table(table)
+        if description is None:
+            raise InvalidParameterValueException(f"The OnFailure destination table does not exist: {arn}")
+        keys = description.get("KeySchema", [])
+        types = {d["AttributeName"]: d["AttributeType"] for d in description.get("AttributeDefinitions", [])}
+        if len(keys) != 1 or types.get(keys[0]["AttributeName"]) != "S":
+            raise InvalidParameterValueException(
+                f"The OnFailure destination table must have a single String hash key: {arn}"
+            )
+        return arn
+
+    async def create_mapping(self, request: dict[str, Any]) -> MappingConfig:
+        fn = self.require_function(request.get("FunctionName"))
+        source = await self._check_source(request.get("EventSourceArn"))
+        position = params.starting_position(request.get("StartingPosition"))
+        settings = params.mapping_settings(request)
+        destination = await self._check_destination(request.get("DestinationConfig"))
+        async with self._lock:
+            for existing in self.mappings.values():
+                if existing.function_name == fn.name and existing.event_source_arn == source:
+                    raise ResourceConflictException(
+                        f'The event source arn (" {source} ") and function (" {fn.name} ") provided mapping '
+                        "already exists. Please update or delete the existing mapping with UUID "
+                        + existing.uuid
+                    )
+            mapping = MappingConfig(
+                uuid=str(uuid.uuid4()),
+                function_name=fn.name,
+                event_source_arn=source,
+                starting_position=position,
+                on_failure=destination,
+                last_modified=time.time(),
+                **settings,
+            )
+            if position == "LATEST":
+                # fixed now, so writes made after this call returns are never missed
+                latest = await resolve_latest(self.transport, source)
+                for shard_id, checkpoint in latest.items():
+                    await self._save_checkpoint(mapping.uuid, shard_id, checkpoint)
+            await self.state.put(MAPPING_KIND, mapping.uuid, mapping.to_doc())
+            self.mappings[mapping.uuid] = mapping
+            if mapping.enabled:
+                self._start_runner(mapping)
+        return mapping
+
+    async def _save_checkpoint(self, mapping_uuid: str, shard_id: str, checkpoint: ShardCheckpoint) -> None:
+        await self.state.put(CHECKPOINT_KIND, f"{mapping_uuid}/{shard_id}", checkpoint.to_json())
+
+    async def update_mapping(self, mapping_uuid: str, request: dict[str, Any]) -> MappingConfig:
+        async with self._lock:
+            mapping = self.require_mapping(mapping_uuid)
+            changes = params.mapping_settings(request)
+            if request.get("FunctionName") is not None:
+                changes["function_name"] = self.require_function(request["FunctionName"]).name
+            if "DestinationConfig" in request:
+                changes["on_failure"] = await self._check_destination(request["DestinationConfig"])
+            mapping = mapping.with_changes(**changes, last_modified=time.time())
+            await self.state.put(MAPPING_KIND, mapping.uuid, mapping.to_doc())
+            self.mappings[mapping.uuid] = mapping
+            entry = self._runners.get(mapping.uuid)
+            if not mapping.enabled:
+                await self._stop_runner(mapping.uuid)
+            elif entry is None:
+                self._start_runner(mapping)
+            else:
+                entry[0].update(mapping)
+        return mapping
+
+    async def delete_mapping(self, mapping_uuid: str) -> MappingConfig:
+        async with self._lock:
+            mapping = self.require_mapping(mapping_uuid)
+            await self._stop_runner(mapping.uuid)
+            await self.state.delete(MAPPING_KIND, mapping.uuid)
+            for key, _ in await self.state.list(CHECKPOINT_KIND):
+                if key.startswith(mapping.uuid + "/"):
+                    await self.state.delete(CHECKPOINT_KIND, key)
+            del self.mappings[mapping.uuid]
+        return mapping
+
+    def list_mappings(self, function: Any = None, source: Any = None) -> list[MappingConfig]:
+        name = params.function_name(function) if function else None
+        out = [
+            m
+            for m in self.mappings.values()
+            if (name is None or m.function_name == name) and (not source or m.event_source_arn == source)
+        ]
+        return sorted(out, key=lambda m: m.last_modified)
+
+    # failures -----------------------------------------------------------------------------------
+
+    async def _record_failure(self, mapping: MappingConfig, record: dict[str, Any]) -> None:
+        request_id = record["requestContext"]["requestId"]
+        key = f"{mapping.uuid}/{int(time.time() * 1000):015d}-{request_id}"
+        await self.state.put(FAILURE_KIND, key, record)
+        kept = [k for k, _ in await self.state.list(FAILURE_KIND) if k.startswith(mapping.uuid + "/")]
+        for old in sorted(kept)[:-MAX_FAILURES_KEPT]:
+            await self.state.delete(FAILURE_KIND, old)
+        if mapping.on_failure:
+            table = mapping.on_failure.split(":table/", 1)[1]
+            description = await self.tables.describe_table(table)
+            if description is None:
+                log.error("on-failure destination table %s is gone", table)
+                return
+            hash_key = description["KeySchema"][0]["AttributeName"]
+            item = {name: to_attribute_value(value) for name, value in record.items()}
+            item[hash_key] = {"S": request_id}
+            await self.tables.put_item({"TableName": table, "Item": item})
+
+    async def failures(self, mapping_uuid: str) -> list[dict[str, Any]]:
+        self.require_mapping(mapping_uuid)
+        prefix = mapping_uuid + "/"
+        return [doc for key, doc in sorted(await self.state.list(FAILURE_KIND)) if key.startswith(prefix)]
+
+    def read_log(self, name_or_arn: Any, offset: int) -> tuple[bytes, int]:
+        fn = self.require_function(name_or_arn)
+        path = self.log_path(fn.name)
+        try:
+            with open(path, "rb") as handle:
+                size = handle.seek(0, 2)
+                start = offset if 0 <= offset <= size else max(0, size + offset) if offset < 0 else size
+                handle.seek(start)
+                data = handle.read(1024 * 1024)
+                return data, start + len(data)
+        except FileNotFoundError:
+            return b"", 0
