@@ -1,0 +1,91 @@
+"""BatchGetItem and BatchWriteItem through boto3."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+
+def _error(call: Callable[..., Any], **kwargs: Any) -> tuple[str, str]:
+    with pytest.raises(ClientError) as info:
+        call(**kwargs)
+    return info.value.response["Error"]["Code"], info.value.response["Error"]["Message"]
+
+
+def _key(i: int) -> dict[str, Any]:
+    return {"pk": {"S": f"k{i}"}}
+
+
+def test_batch_write_then_get(ddb: Any, make_table: Callable[..., str]) -> None:
+    name = make_table(f"h_{uuid.uuid4().hex}")
+    response = ddb.batch_write_item(
+        RequestItems={name: [{"PutRequest": {"Item": {**_key(i), "v": {"N": str(i)}}}} for i in range(25)]},
+        ReturnConsumedCapacity="TOTAL",
+    )
+    assert response["UnprocessedItems"] == {}
+    assert response["ConsumedCapacity"][0]["CapacityUnits"] == 25.0
+    got = ddb.batch_get_item(
+        RequestItems={name: {"Keys": [_key(i) for i in range(0, 30, 3)], "ProjectionExpression": "v"}},
+        ReturnConsumedCapacity="TOTAL",
+    )
+    assert sorted(int(item["v"]["N"]) for item in got["Responses"][name]) == list(range(0, 25, 3))
+    assert got["UnprocessedKeys"] == {}
+    assert got["ConsumedCapacity"] == [
+        {"TableName": name, "CapacityUnits": 4.5, "ReadCapacityUnits": 4.5}
+    ]  # 9 found items, 0.5 each; missing keys cost nothing
+    ddb.batch_write_item(RequestItems={name: [{"DeleteRequest": {"Key": _key(i)}} for i in range(10)]})
+    assert ddb.scan(TableName=name, Select="COUNT")["Count"] == 15
+
+
+@pytest.mark.parametrize(
+    ("writes", "message"),
+    [
+        (
+            [{"PutRequest": {"Item": _key(1)}}, {"DeleteRequest": {"Key": _key(1)}}],
+            "Provided list of item keys contains duplicates",
+        ),
+        (
+            [{"DeleteRequest": {"Key": {"pk": {"S": "a"}, "x": {"S": "b"}}}}],
+            "The number of conditions on the keys is invalid",
+        ),
+        ([{"PutRequest": {"Item": {"x": {"S": "a"}}}}], "One of the required keys was not given a value"),
+        (
+            [{"PutRequest": {"Item": _key(1)}, "DeleteRequest": {"Key": _key(1)}}],
+            "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported "
+            "datatypes",
+        ),
+    ],
+)
+def test_batch_write_errors(
+    ddb: Any, make_table: Callable[..., str], writes: list[Any], message: str
+) -> None:
+    name = make_table(f"h_{uuid.uuid4().hex}")
+    assert _error(ddb.batch_write_item, RequestItems={name: writes}) == ("ValidationException", message)
+
+
+def test_batch_limits_and_missing_table(ddb: Any, make_table: Callable[..., str]) -> None:
+    name = make_table(f"h_{uuid.uuid4().hex}")
+    other = make_table(name + "_b")
+    too_many = {name: [{"PutRequest": {"Item": _key(i)}} for i in range(13)]}
+    too_many[other] = [{"PutRequest": {"Item": _key(i)}} for i in range(13)]
+    assert _error(ddb.batch_write_item, RequestItems=too_many) == (
+        "ValidationException",
+        "Too many items requested for the BatchWriteItem call",
+    )
+    keys = {name: {"Keys": [_key(i) for i in range(60)]}, other: {"Keys": [_key(i) for i in range(41)]}}
+    assert _error(ddb.batch_get_item, RequestItems=keys) == (
+        "ValidationException",
+        "Too many items requested for the BatchGetItem call",
+    )
+    assert _error(ddb.batch_get_item, RequestItems={name: {"Keys": [_key(1), _key(1)]}}) == (
+        "ValidationException",
+        "Provided list of item keys contains duplicates",
+    )
+    assert _error(ddb.batch_get_item, RequestItems={"missing_table": {"Keys": [_key(1)]}}) == (
+        "ResourceNotFoundException",
+        "Cannot do operations on a non-existent table",
+    )
