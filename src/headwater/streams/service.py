@@ -205,7 +205,8 @@ class StreamService:
             pos = shard.hi if shard.hi is not None else self._storage.last_sequence() + 1
         else:
             seq = parse_seq(sequence_number or "")
-            if seq <= shard.lo or (shard.hi is not None and seq >= shard.hi):
+            beyond = shard.hi if shard.hi is not None else self._storage.last_sequence() + 1
+            if seq <= shard.lo or seq >= beyond:  # outside the shard, or not assigned yet
                 raise ValidationException(INVALID + f"Invalid SequenceNumber {sequence_number} for shard")
             if seq <= trimmed:
                 raise TrimmedDataAccessException(
