@@ -13,9 +13,11 @@ from .config import Settings
 from .core.database import Database
 from .core.ttl import run_sweeper
 from .http.app import HeadwaterApp
+from .http.lambda_routes import LambdaRoutes
 from .storage.base import Storage
 from .storage.sqlite import SqliteStorage, Synchronous
 from .streams.background import run_retention, run_rollover
+from .trigger_host import build_trigger_service
 
 log = logging.getLogger(__name__)
 
@@ -59,18 +61,23 @@ def build_app(settings: Settings, clock: Clock | None = None) -> HeadwaterApp:
     db = build_database(settings, clock)
 
     workers: list[asyncio.Task[None]] = []
+    triggers = build_trigger_service(db)
 
     async def startup() -> None:
         db.open()
         await start_workers(db, workers)
+        await triggers.start()
         where = "memory" if settings.in_memory else settings.database_path
         if settings.storage_url is not None:
             where = "PostgreSQL"
         log.info("Headwater listening on http://%s (data in %s)", settings.endpoint_address, where)
 
     async def shutdown() -> None:
+        await triggers.stop()
         await stop_workers(workers)
         await db.close()
         log.info("Headwater stopped")
 
-    return HeadwaterApp(db, operations(), on_startup=startup, on_shutdown=shutdown)
+    return HeadwaterApp(
+        db, operations(), on_startup=startup, on_shutdown=shutdown, lambda_routes=LambdaRoutes(triggers)
+    )

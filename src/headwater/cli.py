@@ -104,6 +104,14 @@ def main() -> None:
     type=float,
     help="Seconds.",
 )
+@click.option(
+    "--trigger-poll-interval",
+    envvar="HEADWATER_TRIGGER_POLL_INTERVAL",
+    default=0.25,
+    show_default=True,
+    type=click.FloatRange(0.001, 60.0),
+    help="Seconds between polls of each shard by an event source mapping.",
+)
 @click.option("--log-level", envvar="HEADWATER_LOG_LEVEL", default="info", show_default=True)
 def serve(
     host: str,
@@ -119,6 +127,7 @@ def serve(
     shard_rollover: float,
     stream_retention: float,
     ttl_sweep_interval: float,
+    trigger_poll_interval: float,
     log_level: str,
 ) -> None:
     """Run the server."""
@@ -140,6 +149,7 @@ def serve(
         shard_rollover_seconds=shard_rollover,
         stream_retention_seconds=stream_retention,
         ttl_sweep_interval=ttl_sweep_interval,
+        trigger_poll_interval=trigger_poll_interval,
         log_level=log_level,
     )
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -28,6 +28,8 @@ class Settings:
     shard_rollover_seconds: float = 4 * 3600.0
     stream_retention_seconds: float = 24 * 3600.0
     ttl_sweep_interval: float = 60.0
+    # triggers: seconds between polls of each shard by an event source mapping (AWS: ~4 per second)
+    trigger_poll_interval: float = 0.25
     log_level: str = "info"
 
     @property

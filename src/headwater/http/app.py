@@ -28,6 +28,8 @@ from ..protocol.wire import (
     new_request_id,
     parse_body,
 )
+from .lambda_routes import PREFIX as LAMBDA_PREFIX
+from .lambda_routes import LambdaRoutes
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +49,10 @@ class HeadwaterApp:
         *,
         on_startup: Callable[[], Awaitable[None]] | None = None,
         on_shutdown: Callable[[], Awaitable[None]] | None = None,
+        lambda_routes: LambdaRoutes | None = None,
     ) -> None:
         self.db = db
+        self.lambda_routes = lambda_routes
         self.operations = operations
         self.on_startup = on_startup
         self.on_shutdown = on_shutdown
@@ -80,6 +84,9 @@ class HeadwaterApp:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = new_request_id()
+        if self.lambda_routes is not None and scope["path"].startswith(LAMBDA_PREFIX):
+            await self._lambda(self.lambda_routes, scope, receive, send, request_id)
+            return
         if scope["method"] != "POST":
             await self._health(scope, receive, send, request_id)
             return
@@ -90,6 +97,24 @@ class HeadwaterApp:
         except DynamoDBError as err:
             status, payload = err.status, error_body(err)
         await _respond(send, status, payload, request_id, CONTENT_TYPE)
+
+    async def _lambda(
+        self, routes: LambdaRoutes, scope: Scope, receive: Receive, send: Send, request_id: str
+    ) -> None:
+        """The Lambda REST API (its own paths, error shapes and headers)."""
+        headers = dict(scope["headers"])
+        try:
+            body = await self._read_body(headers, receive)
+        except DynamoDBError as err:
+            await _respond(send, err.status, error_body(err), request_id, CONTENT_TYPE)
+            return
+        reply = await routes.handle(scope["method"], scope["path"], scope["query_string"], headers, body)
+        out = list(reply.headers)
+        if not any(name == b"x-amzn-requestid" for name, _ in out):
+            out.append((b"x-amzn-requestid", request_id.encode()))
+        out.append((b"content-length", str(len(reply.body)).encode()))
+        await send({"type": "http.response.start", "status": reply.status, "headers": out})
+        await send({"type": "http.response.body", "body": reply.body})
 
     async def _dispatch(self, headers: dict[bytes, bytes], body: bytes) -> tuple[int, bytes]:
         if b"authorization" not in headers:

@@ -1,0 +1,79 @@
+"""Composition-root wiring for triggers: the metadata-backed StateStore, table access for on-failure
+destinations, and the in-process Streams transport (triggers never import storage or api)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .api.dynamodb import describe_table, put_item
+from .api.registry import STREAMS_OPERATIONS
+from .consumer import InProcessTransport
+from .core.catalog import MetaOp
+from .core.database import Database
+from .errors import ResourceNotFoundException
+from .storage.base import MetaWrite
+from .triggers.esm import RunnerSettings
+from .triggers.service import TriggerService, TriggerSettings
+from .triggers.state import Doc
+
+
+class MetaStateStore:
+    """Documents stored as storage metadata, written through the single writer."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, kind: str, key: str) -> Doc | None:
+        raw = self._db.storage.meta_get(kind, key)
+        return orjson.loads(raw) if raw is not None else None
+
+    async def put(self, kind: str, key: str, doc: Doc) -> None:
+        await self._db.storage.write(MetaOp((MetaWrite(kind, key, orjson.dumps(doc)),)))
+
+    async def delete(self, kind: str, key: str) -> None:
+        await self._db.storage.write(MetaOp((MetaWrite(kind, key, None),)))
+
+    async def list(self, kind: str) -> list[tuple[str, Doc]]:
+        return [(key, orjson.loads(raw)) for key, raw in self._db.storage.meta_list(kind)]
+
+
+class DatabaseTables:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def describe_table(self, name: str) -> Doc | None:
+        try:
+            response: dict[str, Any] = await describe_table.handle(self._db, {"TableName": name})
+        except ResourceNotFoundException:
+            return None
+        table: Doc = response["Table"]
+        return table
+
+    async def put_item(self, request: Doc) -> None:
+        await put_item.handle(self._db, request)
+
+
+def build_trigger_service(db: Database) -> TriggerService:
+    settings = db.settings
+    if settings.in_memory:
+        state_dir = Path(tempfile.mkdtemp(prefix="headwater-triggers-"))
+    else:
+        state_dir = settings.data_dir / "triggers"
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    poll = settings.trigger_poll_interval
+    return TriggerService(
+        TriggerSettings(
+            region=settings.region,
+            account_id=settings.account_id,
+            state_dir=state_dir,
+            endpoint_url=f"http://{host}:{settings.port}",
+            runner=RunnerSettings(poll_interval=poll, retry_delay=min(0.25, poll * 4)),
+        ),
+        transport=InProcessTransport(db, STREAMS_OPERATIONS),
+        state=MetaStateStore(db),
+        tables=DatabaseTables(db),
+    )
