@@ -55,8 +55,8 @@ def test_batch_write_then_get(ddb: Any, make_table: Callable[..., str]) -> None:
         ([{"PutRequest": {"Item": {"x": {"S": "a"}}}}], "One of the required keys was not given a value"),
         (
             [{"PutRequest": {"Item": _key(1)}, "DeleteRequest": {"Key": _key(1)}}],
-            "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported "
-            "datatypes",
+            "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the "
+            "supported datatypes",
         ),
     ],
 )

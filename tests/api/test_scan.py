@@ -84,8 +84,8 @@ def test_select_count(ddb: Any, filled: str) -> None:
         ),
         (
             {"Segment": 2, "TotalSegments": 2},
-            "The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: 2 is "
-            "not less than TotalSegments: 2",
+            "The Segment parameter is zero-based and must be less than parameter TotalSegments: "
+            "Segment: 2 is not less than TotalSegments: 2",
         ),
         (
             {"Select": "ALL_PROJECTED_ATTRIBUTES"},

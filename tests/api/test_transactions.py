@@ -1,0 +1,151 @@
+"""TransactWriteItems and TransactGetItems through boto3."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+
+def _key(i: int) -> dict[str, Any]:
+    return {"pk": {"S": f"k{i}"}}
+
+
+@pytest.fixture
+def table(ddb: Any, make_table: Callable[..., str]) -> str:
+    name = make_table(f"t_{uuid.uuid4().hex}")
+    ddb.put_item(TableName=name, Item={**_key(1), "v": {"N": "1"}})
+    return name
+
+
+def test_conflicting_condition_cancels_everything(ddb: Any, table: str) -> None:
+    with pytest.raises(ClientError) as info:
+        ddb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": table, "Item": {**_key(2), "v": {"N": "2"}}}},
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": _key(3),
+                        "UpdateExpression": "SET v = :v",
+                        "ExpressionAttributeValues": {":v": {"N": "3"}},
+                    }
+                },
+                {
+                    "ConditionCheck": {
+                        "TableName": table,
+                        "Key": _key(1),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    }
+                },
+            ]
+        )
+    error = info.value.response
+    assert error["Error"]["Code"] == "TransactionCanceledException"
+    assert error["Error"]["Message"] == (
+        "Transaction cancelled, please refer cancellation reasons for specific reasons [None, None, "
+        "ConditionalCheckFailed]"
+    )
+    assert error["CancellationReasons"] == [
+        {"Code": "None"},
+        {"Code": "None"},
+        {
+            "Code": "ConditionalCheckFailed",
+            "Message": "The conditional request failed.",
+            "Item": {"pk": {"S": "k1"}, "v": {"N": "1"}},
+        },
+    ]
+    assert ddb.scan(TableName=table, Select="COUNT")["Count"] == 1
+
+
+def test_commit_and_capacity(ddb: Any, table: str) -> None:
+    response = ddb.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": table, "Item": _key(2)}},
+            {
+                "Delete": {
+                    "TableName": table,
+                    "Key": _key(1),
+                    "ConditionExpression": "v = :one",
+                    "ExpressionAttributeValues": {":one": {"N": "1"}},
+                }
+            },
+        ],
+        ReturnConsumedCapacity="TOTAL",
+    )
+    assert response["ConsumedCapacity"][0]["CapacityUnits"] == 4.0  # 2 units per transactional write
+    got = ddb.transact_get_items(
+        TransactItems=[
+            {"Get": {"TableName": table, "Key": _key(1)}},
+            {"Get": {"TableName": table, "Key": _key(2)}},
+        ]
+    )
+    assert got["Responses"] == [{}, {"Item": {"pk": {"S": "k2"}}}]
+
+
+def test_idempotency_token(ddb: Any, table: str) -> None:
+    items = [
+        {
+            "Update": {
+                "TableName": table,
+                "Key": _key(1),
+                "UpdateExpression": "ADD v :one",
+                "ExpressionAttributeValues": {":one": {"N": "1"}},
+            }
+        }
+    ]
+    token = uuid.uuid4().hex
+    ddb.transact_write_items(TransactItems=items, ClientRequestToken=token)
+    ddb.transact_write_items(TransactItems=items, ClientRequestToken=token)
+    assert ddb.get_item(TableName=table, Key=_key(1))["Item"]["v"] == {"N": "2"}
+    with pytest.raises(ClientError) as info:
+        ddb.transact_write_items(
+            TransactItems=[{"Put": {"TableName": table, "Item": _key(5)}}], ClientRequestToken=token
+        )
+    assert info.value.response["Error"]["Code"] == "IdempotentParameterMismatchException"
+
+
+@pytest.mark.parametrize(
+    ("items", "message"),
+    [
+        (
+            lambda t: [
+                {"Put": {"TableName": t, "Item": _key(1)}},
+                {"Delete": {"TableName": t, "Key": _key(1)}},
+            ],
+            "Transaction request cannot include multiple operations on one item",
+        ),
+        (
+            lambda t: [
+                {"Put": {"TableName": t, "Item": _key(1)}, "Delete": {"TableName": t, "Key": _key(2)}}
+            ],
+            "TransactItems can only contain one of Check, Put, Update or Delete",
+        ),
+        (
+            lambda t: [{"Delete": {"TableName": t, "Key": {"pk": {"S": "a"}, "x": {"S": "b"}}}}],
+            "The number of conditions on the keys is invalid",
+        ),
+    ],
+)
+def test_validation(ddb: Any, table: str, items: Callable[[str], Any], message: str) -> None:
+    with pytest.raises(ClientError) as info:
+        ddb.transact_write_items(TransactItems=items(table))
+    assert info.value.response["Error"]["Code"] == "ValidationException"
+    assert info.value.response["Error"]["Message"] == message
+
+
+def test_transact_get_duplicates(ddb: Any, table: str) -> None:
+    with pytest.raises(ClientError) as info:
+        ddb.transact_get_items(
+            TransactItems=[
+                {"Get": {"TableName": table, "Key": _key(1)}},
+                {"Get": {"TableName": table, "Key": _key(1)}},
+            ]
+        )
+    assert info.value.response["Error"]["Message"] == (
+        "Transaction request cannot include multiple operations on one item"
+    )
