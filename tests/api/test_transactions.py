@@ -149,3 +149,50 @@ def test_transact_get_duplicates(ddb: Any, table: str) -> None:
     assert info.value.response["Error"]["Message"] == (
         "Transaction request cannot include multiple operations on one item"
     )
+
+
+def _stream_records(streams: Any, arn: str) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = []
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        records.extend(streams.get_records(ShardIterator=iterator)["Records"])
+    return records
+
+
+def test_batch_and_transaction_writes_appear_once_in_the_stream(
+    ddb: Any, streams: Any, make_table: Callable[..., str]
+) -> None:
+    name = make_table(
+        f"s_{uuid.uuid4().hex}", StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
+    )
+    arn = ddb.describe_table(TableName=name)["Table"]["LatestStreamArn"]
+    ddb.batch_write_item(RequestItems={name: [{"PutRequest": {"Item": _key(i)}} for i in range(3)]})
+    ddb.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": name, "Item": _key(10)}},
+            {"Delete": {"TableName": name, "Key": _key(0)}},
+        ]
+    )
+    with pytest.raises(ClientError):  # cancelled: nothing reaches the stream
+        ddb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": name, "Item": _key(11)}},
+                {
+                    "ConditionCheck": {
+                        "TableName": name,
+                        "Key": _key(1),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+    events = sorted((r["eventName"], r["dynamodb"]["Keys"]["pk"]["S"]) for r in _stream_records(streams, arn))
+    assert events == [
+        ("INSERT", "k0"),
+        ("INSERT", "k1"),
+        ("INSERT", "k10"),
+        ("INSERT", "k2"),
+        ("REMOVE", "k0"),
+    ]
