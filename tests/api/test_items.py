@@ -246,8 +246,8 @@ def test_key_errors(ddb: Any, range_table: str) -> None:
     _expect(
         lambda: ddb.put_item(TableName=range_table, Item={"pk": {"S": ""}, "sk": {"N": "1"}}),
         "ValidationException",
-        "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an "
-        "empty string value. Key: pk",
+        "One or more parameter values are not valid. "
+        "The AttributeValue for a key attribute cannot contain an empty string value. Key: pk",
     )
     _expect(
         lambda: ddb.put_item(TableName=range_table, Item={"pk": {"S": "x" * 2049}, "sk": {"N": "1"}}),
