@@ -165,3 +165,14 @@ def serve(
         timeout_graceful_shutdown=10,
     )
     uvicorn.Server(config).run()
+
+
+from .commands.streams import streams as _streams_commands  # noqa: E402
+
+main.add_command(_streams_commands)
+
+
+from .commands.triggers import functions, triggers  # noqa: E402 - subcommands register after main
+
+main.add_command(triggers)
+main.add_command(functions)

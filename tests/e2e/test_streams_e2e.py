@@ -217,3 +217,21 @@ def test_retention_and_ttl_on_a_live_server(tmp_server: Callable[..., Server]) -
     assert len(removes) == 1
     assert removes[0]["userIdentity"] == {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}
     assert removes[0]["dynamodb"]["OldImage"]["pk"] == {"S": "gone"}
+
+
+def test_streams_tail_prints_records_readable_and_json(server: Server, ddb: Any) -> None:
+    create(ddb, "tailed")
+    ddb.put_item(TableName="tailed", Item={"pk": {"S": "a"}, "v": {"N": "1"}})
+    ddb.delete_item(TableName="tailed", Key={"pk": {"S": "a"}})
+    base = [sys.executable, "-m", "headwater", "streams", "tail", "tailed", "--endpoint-url", server.endpoint]
+    base += ["--from", "trim-horizon", "--exit-when-idle"]
+    readable = subprocess.run(
+        base, capture_output=True, text=True, timeout=60, check=True
+    ).stdout.splitlines()
+    assert len(readable) == 2
+    assert " INSERT " in readable[0] and '{"pk":{"S":"a"}}' in readable[0] and 'new={"pk"' in readable[0]
+    assert " REMOVE " in readable[1]
+    lines = subprocess.run([*base, "--json"], capture_output=True, text=True, timeout=60, check=True).stdout
+    parsed = [json.loads(line) for line in lines.splitlines()]
+    assert [r["eventName"] for r in parsed] == ["INSERT", "REMOVE"]
+    assert parsed[0]["dynamodb"]["NewImage"] == {"pk": {"S": "a"}, "v": {"N": "1"}}

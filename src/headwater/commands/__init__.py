@@ -1,0 +1,1 @@
+"""Subcommands of `headwater` that talk to a running server."""
