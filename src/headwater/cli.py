@@ -176,3 +176,9 @@ from .commands.triggers import functions, triggers  # noqa: E402 - subcommands r
 
 main.add_command(triggers)
 main.add_command(functions)
+
+
+from .commands.triggers import functions, triggers  # noqa: E402 - subcommands register after main
+
+main.add_command(triggers)
+main.add_command(functions)
