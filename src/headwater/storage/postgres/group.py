@@ -20,7 +20,7 @@ IndexTuple = tuple[int, int, int, bytes, bytes, bytes, bytes]
 
 _READ_ITEMS = (
     "SELECT k.table_id, k.h, k.pk, k.sk, i.item "
-    "FROM unnest(%s::integer[], %s::bigint[], %s::bytea[], %s::bytea[]) AS k (table_id, h, pk, sk) "
+    "FROM unnest(%s::integer[], %s::bigint[], %b::bytea[], %b::bytea[]) AS k (table_id, h, pk, sk) "
     "JOIN items i ON i.table_id = k.table_id AND i.h = k.h AND i.pk = k.pk AND i.sk = k.sk"
 )
 _DROP = (
@@ -36,23 +36,23 @@ _DROP_STREAMS = (
 )
 _PUT_ITEMS = (
     "INSERT INTO items (table_id, h, pk, sk, item) "
-    "SELECT * FROM unnest(%s::integer[], %s::bigint[], %s::bytea[], %s::bytea[], %s::bytea[]) "
+    "SELECT * FROM unnest(%s::integer[], %s::bigint[], %b::bytea[], %b::bytea[], %b::bytea[]) "
     "ON CONFLICT (table_id, h, pk, sk) DO UPDATE SET item = excluded.item"
 )
 _DELETE_ITEMS = (
-    "DELETE FROM items i USING unnest(%s::integer[], %s::bigint[], %s::bytea[], %s::bytea[]) "
+    "DELETE FROM items i USING unnest(%s::integer[], %s::bigint[], %b::bytea[], %b::bytea[]) "
     "AS k (table_id, h, pk, sk) "
     "WHERE i.table_id = k.table_id AND i.h = k.h AND i.pk = k.pk AND i.sk = k.sk"
 )
 _PUT_INDEX = (
     "INSERT INTO index_entries (table_id, index_id, h, pk, sk, base_pk, base_sk, item) "
-    "SELECT * FROM unnest(%s::integer[], %s::integer[], %s::bigint[], %s::bytea[], %s::bytea[], "
-    "%s::bytea[], %s::bytea[], %s::bytea[]) "
+    "SELECT * FROM unnest(%s::integer[], %s::integer[], %s::bigint[], %b::bytea[], %b::bytea[], "
+    "%b::bytea[], %b::bytea[], %b::bytea[]) "
     "ON CONFLICT (table_id, index_id, h, pk, sk, base_pk, base_sk) DO UPDATE SET item = excluded.item"
 )
 _DELETE_INDEX = (
-    "DELETE FROM index_entries x USING unnest(%s::integer[], %s::integer[], %s::bigint[], %s::bytea[], "
-    "%s::bytea[], %s::bytea[], %s::bytea[]) AS k (table_id, index_id, h, pk, sk, base_pk, base_sk) "
+    "DELETE FROM index_entries x USING unnest(%s::integer[], %s::integer[], %s::bigint[], %b::bytea[], "
+    "%b::bytea[], %b::bytea[], %b::bytea[]) AS k (table_id, index_id, h, pk, sk, base_pk, base_sk) "
     "WHERE x.table_id = k.table_id AND x.index_id = k.index_id AND x.h = k.h AND x.pk = k.pk "
     "AND x.sk = k.sk AND x.base_pk = k.base_pk AND x.base_sk = k.base_sk"
 )
@@ -63,7 +63,7 @@ _ADD_COUNTERS = (
     "size_bytes = c.size_bytes + excluded.size_bytes"
 )
 _PUT_META = (
-    "INSERT INTO meta (kind, key, value) SELECT * FROM unnest(%s::text[], %s::text[], %s::bytea[]) "
+    "INSERT INTO meta (kind, key, value) SELECT * FROM unnest(%s::text[], %s::text[], %b::bytea[]) "
     "ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value"
 )
 _DELETE_META = (
@@ -72,7 +72,7 @@ _DELETE_META = (
 )
 _PUT_RECORDS = (
     "INSERT INTO stream_records (stream_id, slot, seq, created_at, payload) "
-    "SELECT * FROM unnest(%s::integer[], %s::integer[], %s::bigint[], %s::float8[], %s::bytea[])"
+    "SELECT * FROM unnest(%s::integer[], %s::integer[], %s::bigint[], %s::float8[], %b::bytea[])"
 )
 _SET_SEQUENCE = "UPDATE sequence SET last = %s WHERE id = 0"
 
