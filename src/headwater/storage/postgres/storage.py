@@ -13,6 +13,7 @@ from headwater.storage.base import (
     ItemKey,
     Row,
     SortBound,
+    Storage,
     StoredRecord,
     WriteOperation,
     trim_mark_key,
@@ -210,3 +211,8 @@ class PostgresStorage:
         self, stream_id: int, slot: int, seq_from: int, seq_to: int | None, limit: int
     ) -> list[StoredRecord]:
         return reads.stream_records(self._r(), stream_id, slot, seq_from, seq_to, limit)
+
+
+def _conforms(storage: PostgresStorage) -> Storage:
+    """Static check (mypy) that PostgresStorage implements the Storage protocol."""
+    return storage

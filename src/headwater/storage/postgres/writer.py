@@ -177,7 +177,10 @@ class Writer:
                 log.exception("writer failed on a group of %d operations", len(batch))
                 self._rollback()
                 outcomes = [(None, _internal()) for _ in batch]
-            self._resolve(batch, outcomes)
+            try:
+                self._resolve(batch, outcomes)
+            except Exception:  # never let a waking problem kill the writer
+                log.exception("writer could not deliver results")
             if stop:
                 return
 
@@ -305,7 +308,7 @@ class Writer:
         for job, outcome in zip(batch, outcomes, strict=True):
             if job.loop is None:
                 future = job.future
-                if isinstance(future, concurrent.futures.Future) and not future.done():
+                if isinstance(future, concurrent.futures.Future) and future.set_running_or_notify_cancel():
                     result, exc = outcome
                     if exc is None:
                         future.set_result(result)
