@@ -335,11 +335,12 @@ class ShardProcessor:
 
     async def _deliver(self, batch: list[Entry], attempts: int) -> None:
         """Returns once every record of `batch` is consumed: delivered, or discarded after the retry
-        policy gave up (one failing record blocks its shard until then)."""
-        config = self.config
+        policy gave up (one failing record blocks its shard until then). The policy is re-read on
+        every attempt, so UpdateEventSourceMapping applies to a batch already being retried."""
         invokes = 0
         last: InvocationResult | None = None
         while batch:
+            config = self.config
             if config.maximum_record_age != -1:
                 limit = time.time() - config.maximum_record_age
                 expired = 0

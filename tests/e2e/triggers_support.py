@@ -1,0 +1,131 @@
+"""Helpers for the trigger end-to-end tests: a server polling fast, handler files, waiting."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import textwrap
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tests.server import Server
+
+POLL = "0.02"
+ROLE = "arn:aws:iam::000000000000:role/test"
+_names = itertools.count()
+
+# Appends every event it receives to $OUT (one JSON a line); the test tells it how to fail.
+RECORDER = """
+import json, os, time
+
+def handler(event, context):
+    with open(os.environ["OUT"], "a") as out:
+        out.write(json.dumps(event) + "\\n")
+    return respond(event, context)
+
+def respond(event, context):
+    return None
+"""
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{next(_names)}x{int(time.time() * 1000) % 100000}"
+
+
+def start_server(directory: Path, *extra: str) -> Server:
+    return Server(directory, ("--trigger-poll-interval", POLL, *extra)).start()
+
+
+def handler_dir(root: Path, code: str, name: str = "app.py") -> Path:
+    folder = root / unique("fn")
+    folder.mkdir(parents=True)
+    (folder / name).write_text(textwrap.dedent(code))
+    return folder
+
+
+def zip_of(code: str, name: str = "app.py") -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(name, textwrap.dedent(code))
+    return buffer.getvalue()
+
+
+def dir_function(lam: Any, folder: Path, *, env: dict[str, str] | None = None, **extra: Any) -> str:
+    name = unique("f")
+    lam.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler=extra.pop("Handler", "app.handler"),
+        Code={"S3Bucket": "hot-reload", "S3Key": str(folder)},
+        Environment={"Variables": env or {}},
+        **extra,
+    )
+    return name
+
+
+def recorder(lam: Any, root: Path, respond: str = "", **extra: Any) -> tuple[str, Path]:
+    """A function that records its events in a file; `respond` redefines respond(event, context)."""
+    out = root / f"{unique('events')}.jsonl"
+    code = RECORDER + "\n" + textwrap.dedent(respond)
+    folder = handler_dir(root, code)
+    return dir_function(lam, folder, env={"OUT": str(out)}, **extra), out
+
+
+def stream_table(ddb: Any, *, view: str = "NEW_AND_OLD_IMAGES", hash_key: str = "pk") -> tuple[str, str]:
+    name = unique("tbl")
+    response = ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": hash_key, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": hash_key, "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": view},
+    )
+    return name, response["TableDescription"]["LatestStreamArn"]
+
+
+def plain_table(ddb: Any, hash_key: str = "id") -> tuple[str, str]:
+    name = unique("dest")
+    response = ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": hash_key, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": hash_key, "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return name, response["TableDescription"]["TableArn"]
+
+
+def events(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def records(path: Path) -> list[dict[str, Any]]:
+    return [r for event in events(path) for r in event.get("Records", [])]
+
+
+def keys(path: Path, attr: str = "pk") -> list[str]:
+    return [r["dynamodb"]["Keys"][attr]["S"] for r in records(path)]
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 15.0, interval: float = 0.02) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting; last value {value!r}")
+        time.sleep(interval)
+
+
+def put(ddb: Any, table: str, pk: str, **attrs: Any) -> None:
+    item: dict[str, Any] = {"pk": {"S": pk}}
+    for name, value in attrs.items():
+        item[name] = {"N": str(value)} if isinstance(value, int | float) else {"S": str(value)}
+    ddb.put_item(TableName=table, Item=item)
