@@ -396,3 +396,38 @@ def test_wrong_json_types_in_item(server: Any, table: str) -> None:
             "__type": "com.amazon.coral.service#SerializationException",
             "Message": message,
         }
+
+
+def test_consumed_capacity_with_indexes(ddb: Any, make_table: Any) -> None:
+    name = make_table(
+        attribute_definitions=[("g", "S")],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by_g",
+                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    )
+    out = ddb.put_item(
+        TableName=name, Item={"pk": {"S": "a"}, "g": {"S": "x"}}, ReturnConsumedCapacity="INDEXES"
+    )["ConsumedCapacity"]
+    assert out["Table"]["CapacityUnits"] == 1.0
+    assert out["GlobalSecondaryIndexes"] == {"by_g": {"CapacityUnits": 1.0, "WriteCapacityUnits": 1.0}}
+    assert out["CapacityUnits"] == 2.0
+    # moving the item to another index key deletes one entry and writes another
+    out = ddb.put_item(
+        TableName=name, Item={"pk": {"S": "a"}, "g": {"S": "y"}}, ReturnConsumedCapacity="INDEXES"
+    )["ConsumedCapacity"]
+    assert out["GlobalSecondaryIndexes"]["by_g"]["CapacityUnits"] == 2.0
+    # an item without the index key is not in the (sparse) index: no index write
+    out = ddb.put_item(TableName=name, Item={"pk": {"S": "b"}}, ReturnConsumedCapacity="INDEXES")[
+        "ConsumedCapacity"
+    ]
+    assert "GlobalSecondaryIndexes" not in out
+    with pytest.raises(ClientError) as exc:
+        ddb.put_item(TableName=name, Item={"pk": {"S": "c"}, "g": {"N": "1"}})
+    assert error_of(exc) == (
+        "ValidationException",
+        INVALID + "Type mismatch for Index Key g Expected: S Actual: N IndexName: by_g",
+    )

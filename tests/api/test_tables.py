@@ -235,3 +235,24 @@ def test_status_transitions_with_delay(tmp_server: Any) -> None:
     ddb.get_waiter("table_not_exists").wait(
         TableName="slow_table", WaiterConfig={"Delay": 0.2, "MaxAttempts": 50}
     )
+
+
+def test_sse_table_class_and_deletion_protection_are_described(ddb: Any, table_name: str) -> None:
+    ddb.create_table(
+        TableName=table_name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        SSESpecification={"Enabled": True, "SSEType": "KMS"},
+        TableClass="STANDARD_INFREQUENT_ACCESS",
+        DeletionProtectionEnabled=True,
+    )
+    table = ddb.describe_table(TableName=table_name)["Table"]
+    assert table["SSEDescription"]["Status"] == "ENABLED"
+    assert table["SSEDescription"]["SSEType"] == "KMS"
+    assert table["TableClassSummary"] == {"TableClass": "STANDARD_INFREQUENT_ACCESS"}
+    assert table["DeletionProtectionEnabled"] is True
+    ddb.update_table(TableName=table_name, TableClass="STANDARD", DeletionProtectionEnabled=False)
+    table = ddb.describe_table(TableName=table_name)["Table"]
+    assert "TableClassSummary" not in table
+    ddb.delete_table(TableName=table_name)
