@@ -35,7 +35,7 @@ def test_batch_write_then_get(ddb: Any, make_table: Callable[..., str]) -> None:
     assert sorted(int(item["v"]["N"]) for item in got["Responses"][name]) == list(range(0, 25, 3))
     assert got["UnprocessedKeys"] == {}
     assert got["ConsumedCapacity"] == [
-        {"TableName": name, "CapacityUnits": 4.5, "ReadCapacityUnits": 4.5}
+        {"TableName": name, "CapacityUnits": 4.5}
     ]  # 9 found items, 0.5 each; missing keys cost nothing
     ddb.batch_write_item(RequestItems={name: [{"DeleteRequest": {"Key": _key(i)}} for i in range(10)]})
     assert ddb.scan(TableName=name, Select="COUNT")["Count"] == 15

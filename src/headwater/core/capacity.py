@@ -30,23 +30,23 @@ def consumed_capacity(
 ) -> dict[str, Any] | None:
     """The `ConsumedCapacity` member for `ReturnConsumedCapacity` = mode (TOTAL, INDEXES, NONE).
 
-    `kind` is "read" or "write" (DynamoDB reports Read/WriteCapacityUnits beside CapacityUnits).
+    `kind` ("read" or "write") is not part of the shape: the service reports CapacityUnits only, as its
+    CLI examples and DynamoDB Local show.
     """
     if mode not in ("TOTAL", "INDEXES"):
         return None
     index_units = index_units or {}
     total = table_units + sum(index_units.values())
-    field = "ReadCapacityUnits" if kind == "read" else "WriteCapacityUnits"
-    out: dict[str, Any] = {"TableName": table.name, "CapacityUnits": total, field: total}
+    out: dict[str, Any] = {"TableName": table.name, "CapacityUnits": total}
     if mode == "INDEXES":
-        out["Table"] = {"CapacityUnits": table_units, field: table_units}
+        out["Table"] = {"CapacityUnits": table_units}
         gsis: dict[str, Any] = {}
         lsis: dict[str, Any] = {}
         for index in table.indexes:
             if index.name in index_units:
                 units = index_units[index.name]
                 target = gsis if index.kind == "GSI" else lsis
-                target[index.name] = {"CapacityUnits": units, field: units}
+                target[index.name] = {"CapacityUnits": units}
         if gsis:
             out["GlobalSecondaryIndexes"] = gsis
         if lsis:
