@@ -74,6 +74,16 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
         "Member must have length greater than or equal to 1",
     ),
     (
+        "CreateTable",
+        {
+            "TableName": "abc",
+            "KeySchema": [None],
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "BillingMode": "PAY_PER_REQUEST",
+        },
+        ONE + "Value null at 'keySchema.1.member' failed to satisfy constraint: Member must not be null",
+    ),
+    (
         "UpdateTable",
         {"TableName": "abc", "BillingMode": "FREE"},
         ONE

@@ -314,7 +314,9 @@ class _Compiler:
                     raise SerializationException(_START_OF_MAP)
                 raise SerializationException(_UNEXPECTED_FIELD)
             for index, item in enumerate(value, 1):
-                if item is not None:
+                if item is None:
+                    errors.append(Violation(((path, str(index)), "member"), None, "Member must not be null"))
+                else:
                     element(item, ((path, str(index)), "member"), errors)
             size = len(value)
             if low is not None and size < low:
