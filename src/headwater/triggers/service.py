@@ -256,8 +256,12 @@ class TriggerService:
 
     def _spec(self, fn: FunctionConfig) -> WorkerSpec:
         key = fn.revision_id
+        env = dict(fn.environment)
         if fn.code_kind == "dir":
             key += ":" + code_fingerprint(Path(fn.code_path))
+            # bytecode caches validate by whole-second mtime: a quick edit could run stale code
+            env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+            env.setdefault("PYTHONPYCACHEPREFIX", str(self.settings.state_dir / "no-pycache"))
         return WorkerSpec(
             function_name=fn.name,
             function_arn=self.function_arn(fn.name),
@@ -267,7 +271,7 @@ class TriggerService:
             log_path=self.log_path(fn.name),
             timeout=float(fn.timeout),
             memory_size=fn.memory_size,
-            environment=tuple(sorted(fn.environment.items())),
+            environment=tuple(sorted(env.items())),
             key=key,
         )
 
