@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from .model.limits import MAX_ITEM_COLLECTION_BYTES
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT = "000000000000"
+
+
+def _item_collection_limit() -> int:
+    """Hidden, for tests only: HEADWATER_ITEM_COLLECTION_LIMIT_BYTES shrinks the LSI item-collection
+    limit (10 GB) so a live server can be driven past it with a few small items. No flag on purpose."""
+    raw = os.environ.get("HEADWATER_ITEM_COLLECTION_LIMIT_BYTES")
+    return int(raw) if raw else MAX_ITEM_COLLECTION_BYTES
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +41,7 @@ class Settings:
     # triggers: seconds between polls of each shard by an event source mapping (AWS: ~4 per second)
     trigger_poll_interval: float = 0.25
     log_level: str = "info"
+    item_collection_limit_bytes: int = field(default_factory=_item_collection_limit)
 
     @property
     def database_path(self) -> str | None:

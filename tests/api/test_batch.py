@@ -52,7 +52,15 @@ def test_batch_write_then_get(ddb: Any, make_table: Callable[..., str]) -> None:
             [{"DeleteRequest": {"Key": {"pk": {"S": "a"}, "x": {"S": "b"}}}}],
             "The number of conditions on the keys is invalid",
         ),
-        ([{"PutRequest": {"Item": {"x": {"S": "a"}}}}], "One of the required keys was not given a value"),
+        ([{"PutRequest": {"Item": {"x": {"S": "a"}}}}], "The provided key element does not match the schema"),
+        (
+            [{"PutRequest": {"Item": {"pk": {"N": "1"}}}}],
+            "The provided key element does not match the schema",
+        ),
+        (
+            [{"DeleteRequest": {"Key": {"pk": {"N": "1"}}}}],
+            "The provided key element does not match the schema",
+        ),
         (
             [{"PutRequest": {"Item": _key(1)}, "DeleteRequest": {"Key": _key(1)}}],
             "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the "
@@ -85,7 +93,15 @@ def test_batch_limits_and_missing_table(ddb: Any, make_table: Callable[..., str]
         "ValidationException",
         "Provided list of item keys contains duplicates",
     )
+    # The real service's text (DynamoDB Local says "Cannot do operations on a non-existent table").
     assert _error(ddb.batch_get_item, RequestItems={"missing_table": {"Keys": [_key(1)]}}) == (
         "ResourceNotFoundException",
-        "Cannot do operations on a non-existent table",
+        "Requested resource not found",
+    )
+    assert _error(
+        ddb.batch_write_item, RequestItems={"missing_table": [{"PutRequest": {"Item": _key(1)}}]}
+    ) == ("ResourceNotFoundException", "Requested resource not found")
+    assert _error(ddb.batch_get_item, RequestItems={name: {"Keys": [{"pk": {"N": "1"}}]}}) == (
+        "ValidationException",
+        "The provided key element does not match the schema",
     )

@@ -129,6 +129,14 @@ def test_idempotency_token(ddb: Any, table: str) -> None:
             lambda t: [{"Delete": {"TableName": t, "Key": {"pk": {"S": "a"}, "x": {"S": "b"}}}}],
             "The number of conditions on the keys is invalid",
         ),
+        (
+            lambda t: [{"Put": {"TableName": t, "Item": {"pk": {"M": {}}}}}],
+            "The provided key element does not match the schema",
+        ),
+        (
+            lambda t: [{"Delete": {"TableName": t, "Key": {"pk": {"N": "1"}}}}],
+            "The provided key element does not match the schema",
+        ),
     ],
 )
 def test_validation(ddb: Any, table: str, items: Callable[[str], Any], message: str) -> None:
@@ -196,3 +204,47 @@ def test_batch_and_transaction_writes_appear_once_in_the_stream(
         ("INSERT", "k2"),
         ("REMOVE", "k0"),
     ]
+
+
+def test_missing_table(ddb: Any, table: str) -> None:
+    """The real service's text (DynamoDB Local says "Cannot do operations on a non-existent table")."""
+    for call, items in (
+        (ddb.transact_write_items, [{"Put": {"TableName": "no_such_table", "Item": _key(1)}}]),
+        (ddb.transact_get_items, [{"Get": {"TableName": "no_such_table", "Key": _key(1)}}]),
+    ):
+        with pytest.raises(ClientError) as info:
+            call(TransactItems=items)
+        assert info.value.response["Error"]["Code"] == "ResourceNotFoundException"
+        assert info.value.response["Error"]["Message"] == "Requested resource not found"
+
+
+def test_update_of_a_key_attribute_cancels_with_validation_error(ddb: Any, table: str) -> None:
+    with pytest.raises(ClientError) as info:
+        ddb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": table, "Item": _key(7)}},
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": _key(1),
+                        "UpdateExpression": "SET pk = :v",
+                        "ExpressionAttributeValues": {":v": {"S": "other"}},
+                    }
+                },
+            ]
+        )
+    response = info.value.response
+    assert response["Error"]["Code"] == "TransactionCanceledException"
+    assert response["Error"]["Message"] == (
+        "Transaction cancelled, please refer cancellation reasons for specific reasons "
+        "[None, ValidationError]"
+    )
+    assert response["CancellationReasons"] == [
+        {"Code": "None"},
+        {
+            "Code": "ValidationError",
+            "Message": "One or more parameter values were invalid: Cannot update attribute pk. "
+            "This attribute is part of the key",
+        },
+    ]
+    assert "Item" not in ddb.get_item(TableName=table, Key=_key(7))

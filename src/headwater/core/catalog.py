@@ -102,7 +102,10 @@ class Catalog:
         meta, stream = _split(extra)
         await self._storage.write(
             MetaOp(
-                (MetaWrite(TABLE_KIND, spec.name, None), *meta), drop_tables=(spec.table_id,), stream=stream
+                (MetaWrite(TABLE_KIND, spec.name, None), *meta),
+                # the table's item-collection counters live under its negated id (core/collections.py)
+                drop_tables=(spec.table_id, -spec.table_id),
+                stream=stream,
             )
         )
         current = self._tables.get(spec.name)

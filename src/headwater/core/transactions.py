@@ -14,18 +14,20 @@ from typing import Any, Literal
 
 from ..errors import (
     IdempotentParameterMismatchException,
+    ItemCollectionSizeLimitExceededException,
     TransactionCanceledException,
     TransactionInProgressException,
     ValidationException,
 )
 from ..expressions import apply_update, evaluate
-from ..model.limits import MAX_ITEM_BYTES
+from ..model.limits import MAX_ITEM_BYTES, MAX_ITEM_COLLECTION_BYTES
 from ..model.schema import TableSpec
 from ..model.size import item_size
 from ..model.values import Item
 from ..storage.base import ItemKey, WriteSet
 from .capacity import write_units
 from .changes import decode_item, item_change
+from .collections import CANCEL_CODE, COLLECTION_EXCEEDED, CollectionSizes, collection_keys
 from .writes import check_index_key_types, index_write_units
 
 ActionKind = Literal["put", "update", "delete", "check"]
@@ -50,6 +52,7 @@ class ActionResult:
     table: TableSpec
     units: float
     index_units: dict[str, float]
+    collection_size: int | None = None  # the item collection's size after this action (tables with LSIs)
 
 
 def cancellation_message(codes: Sequence[str]) -> str:
@@ -65,17 +68,25 @@ class MultiWriteOp:
     actions: tuple[Action, ...]
     now: float
     transactional: bool = True
+    collection_limit: int = MAX_ITEM_COLLECTION_BYTES
 
     @property
     def keys(self) -> Sequence[ItemKey]:
-        return tuple(action.key for action in self.actions)
+        # the items, then the size counters of the item collections they write (tables with LSIs)
+        writes = ((a.table, a.key) for a in self.actions if a.kind != "check")
+        return (*(action.key for action in self.actions), *collection_keys(writes))
 
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
-        olds = [decode_item(raw) for raw in old_items]
+        count = len(self.actions)
+        olds = [decode_item(raw) for raw in old_items[:count]]
         reasons: list[dict[str, Any]] = []
         failed = False
         for action, old in zip(self.actions, olds, strict=True):
-            if action.condition is not None and not evaluate(action.condition, old):
+            invalid = _key_update(action) if self.transactional else None
+            if invalid is not None:
+                failed = True
+                reasons.append({"Code": "ValidationError", "Message": invalid})
+            elif action.condition is not None and not evaluate(action.condition, old):
                 failed = True
                 reason: dict[str, Any] = {"Code": "ConditionalCheckFailed", "Message": CONDITION_FAILED}
                 if action.return_old_on_failure and old is not None:
@@ -90,21 +101,52 @@ class MultiWriteOp:
         ws = WriteSet()
         results: list[ActionResult] = []
         factor = 2.0 if self.transactional else 1.0
-        for action, old in zip(self.actions, olds, strict=True):
+        collections = CollectionSizes(self.keys[count:], old_items[count:], self.collection_limit)
+        for position, (action, old) in enumerate(zip(self.actions, olds, strict=True)):
             if action.kind == "check":
                 size = item_size(old) if old is not None else 0
                 results.append(ActionResult(action.table, factor * write_units(size), {}))
                 continue
+            new = _new_item(action, old)
+            try:
+                collection_size = collections.change(action.table, action.key, old, new)
+            except ItemCollectionSizeLimitExceededException:
+                if not self.transactional:
+                    raise
+                raise _collection_cancelled(count, position) from None
             before = len(ws.indexes)
-            change = item_change(ws, action.table, action.key, old, _new_item(action, old), self.now)
+            change = item_change(ws, action.table, action.key, old, new, self.now)
             written = WriteSet(indexes=ws.indexes[before:])
             index_units = {
                 name: factor * units for name, units in index_write_units(action.table, written).items()
             }
             units = factor * write_units(max(change.old_size, change.new_size))
-            results.append(ActionResult(action.table, units, index_units))
+            results.append(ActionResult(action.table, units, index_units, collection_size))
+        collections.write(ws)
         ws.result = results
         return ws
+
+
+def _key_update(action: Action) -> str | None:
+    """A transaction's Update that touches a key attribute cancels it with reason ValidationError."""
+    if action.kind != "update" or action.update is None:
+        return None
+    for update in action.update.actions:
+        first = update.path.elements[0]
+        if first in action.table.key.names:
+            return (
+                "One or more parameter values were invalid: "
+                f"Cannot update attribute {first}. This attribute is part of the key"
+            )
+    return None
+
+
+def _collection_cancelled(count: int, position: int) -> TransactionCanceledException:
+    reasons: list[dict[str, Any]] = [{"Code": "None"} for _ in range(count)]
+    reasons[position] = {"Code": CANCEL_CODE, "Message": COLLECTION_EXCEEDED}
+    return TransactionCanceledException(
+        cancellation_message([r["Code"] for r in reasons]), CancellationReasons=reasons
+    )
 
 
 def _new_item(action: Action, old: Item | None) -> Item | None:

@@ -19,6 +19,7 @@ from ..model.schema import TableSpec
 from ..model.values import Item
 from ..storage.base import ItemKey, WriteSet
 from .changes import decode_item, item_change
+from .collections import CollectionSizes, collection_keys
 from .database import Database
 
 log = logging.getLogger(__name__)
@@ -48,13 +49,16 @@ class TtlDeleteOp:
 
     @property
     def keys(self) -> Sequence[ItemKey]:
-        return (self.key,)
+        return (self.key, *collection_keys(((self.table, self.key),)))
 
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
         old = decode_item(old_items[0])
         ws = WriteSet(result=False)
         if old is not None and expired(old, self.attribute, self.now):
+            collections = CollectionSizes(self.keys[1:], old_items[1:], limit=0)  # a delete only shrinks
+            collections.change(self.table, self.key, old, None)
             item_change(ws, self.table, self.key, old, None, self.now, ttl_delete=True)
+            collections.write(ws)
             ws.result = True
         return ws
 

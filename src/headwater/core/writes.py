@@ -8,13 +8,14 @@ from typing import Any, Literal
 
 from ..errors import ConditionalCheckFailedException, ValidationException
 from ..expressions import apply_update, evaluate
-from ..model.limits import MAX_ITEM_BYTES
+from ..model.limits import MAX_ITEM_BYTES, MAX_ITEM_COLLECTION_BYTES
 from ..model.schema import TableSpec
 from ..model.size import item_size
 from ..model.values import Item
 from ..storage.base import ItemKey, WriteSet
 from .capacity import write_units
 from .changes import Change, decode_item, item_change
+from .collections import CollectionSizes, collection_keys
 
 WriteKind = Literal["put", "update", "delete"]
 
@@ -24,6 +25,8 @@ class WriteResult:
     change: Change
     updated_paths: Any = None  # UpdateItem: what the update touched (for UPDATED_OLD/UPDATED_NEW)
     index_units: dict[str, float] = field(default_factory=dict)
+    collection_size: int | None = None  # the item collection's size after the write (tables with LSIs)
+    key_item: Item = field(default_factory=dict)  # the key attributes (names the collection)
 
     @property
     def units(self) -> float:
@@ -78,13 +81,16 @@ class ItemWriteOp:
     condition: Any = None
     return_old_on_failure: bool = False
     item_size: int | None = None  # put: the new item's size, already computed by the caller
+    collection_limit: int = MAX_ITEM_COLLECTION_BYTES
 
     @property
     def keys(self) -> Sequence[ItemKey]:
-        return (self.key,)
+        # then the item collection's size counter (tables with LSIs)
+        return (self.key, *collection_keys(((self.table, self.key),)))
 
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
         old = decode_item(old_items[0])
+        collections = CollectionSizes(self.keys[1:], old_items[1:], self.collection_limit)
         check_condition(self.condition, old, self.return_old_on_failure)
         updated_paths = None
         new: Item | None
@@ -96,9 +102,15 @@ class ItemWriteOp:
             new, updated_paths = self._updated(old)
         ws = WriteSet()
         size = self.item_size if self.kind == "put" else None
+        collection_size = collections.change(self.table, self.key, old, new)
         change = item_change(ws, self.table, self.key, old, new, self.now, new_size=size)
+        collections.write(ws)
         ws.result = WriteResult(
-            change, updated_paths, index_write_units(self.table, ws) if ws.indexes else {}
+            change,
+            updated_paths,
+            index_write_units(self.table, ws) if ws.indexes else {},
+            collection_size,
+            self.key_item,
         )
         return ws
 

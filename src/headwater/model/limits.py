@@ -17,7 +17,8 @@ NUMBER_MIN_EXPONENT = -130
 
 MAX_ATTRIBUTE_NAME_BYTES = 64 * 1024
 MAX_EXPRESSION_BYTES = 4 * 1024
-MAX_ITEM_COLLECTION_BYTES = 10 * 1024 * 1024
+MAX_ITEM_COLLECTION_BYTES = 10 * 1024**3
+"""An item collection (one partition key's items plus their LSI entries) of a table with LSIs: 10 GB."""
 
 # Item size accounting (see model/size.py)
 CONTAINER_OVERHEAD_BYTES = 3

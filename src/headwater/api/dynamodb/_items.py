@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...core.capacity import consumed_capacity
+from ...core.collections import metrics
 from ...core.writes import WriteResult
 from ...errors import ValidationException
 from ...expressions import updated_attributes
@@ -56,4 +57,6 @@ def write_response(
     )
     if capacity is not None:
         out["ConsumedCapacity"] = capacity
+    if request.get("ReturnItemCollectionMetrics") == "SIZE" and result.collection_size is not None:
+        out["ItemCollectionMetrics"] = metrics(table, result.key_item, result.collection_size)
     return out

@@ -6,8 +6,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from ...core.capacity import consumed_capacity
+from ...core.collections import metrics
 from ...core.database import Database
-from ...errors import ResourceNotFoundException, ValidationException
+from ...errors import ValidationException
 from ...model.keys import KEY_SCHEMA_MISMATCH, item_key, request_key
 from ...model.limits import MAX_ITEM_BYTES
 from ...model.schema import TableSpec
@@ -16,35 +17,33 @@ from ...model.values import Item, validate_item
 from ...storage.base import ItemKey
 from ._items import storage_key
 
-NO_TABLE = "Cannot do operations on a non-existent table"
 KEY_CONDITIONS_INVALID = "The number of conditions on the keys is invalid"
 
 
 def require_table(db: Database, name: str) -> TableSpec:
-    table = db.catalog.get(name)
-    if table is None:
-        raise ResourceNotFoundException(NO_TABLE)
-    return table
+    """The real service's text for a missing (or still CREATING) table in Batch*/Transact* operations is
+    the short one of the item operations (DynamoDB Local says "Cannot do operations on a non-existent
+    table")."""
+    return db.catalog.require(name)
 
 
 def key_of(table: TableSpec, raw: Any) -> tuple[ItemKey, Item]:
-    """A `Key` member of a multi-item request; a key without exactly the key attributes is refused."""
-    try:
-        pk, sk = request_key(raw, table.key)
-    except ValidationException as error:
-        if error.message == KEY_SCHEMA_MISMATCH:
-            raise ValidationException(KEY_CONDITIONS_INVALID) from None
-        raise
-    return storage_key(table, pk, sk), {name: raw[name] for name in table.key.names}
+    """A `Key` member of a multi-item request: one without exactly the key attributes is refused with
+    "The number of conditions on the keys is invalid"; a wrongly typed one does not match the schema."""
+    values = validate_item(raw)
+    if len(values) != len(table.key.names) or any(name not in values for name in table.key.names):
+        raise ValidationException(KEY_CONDITIONS_INVALID)
+    pk, sk = request_key(values, table.key)
+    return storage_key(table, pk, sk), {name: values[name] for name in table.key.names}
 
 
-def item_of(table: TableSpec, raw: Any, *, missing_key: str | None = None) -> tuple[ItemKey, Item]:
-    """A put's item: valid, with its key, within the size limit."""
+def item_of(table: TableSpec, raw: Any) -> tuple[ItemKey, Item]:
+    """A put's item (BatchWriteItem PutRequest, TransactWriteItems Put): valid, with its key, within the
+    size limit. Unlike PutItem, a missing or wrongly typed key attribute "does not match the schema"."""
     item = validate_item(raw)
-    if missing_key is not None:
-        for name in table.key.names:
-            if name not in item:
-                raise ValidationException(missing_key)
+    for attr in (table.key.hash, table.key.range):
+        if attr is not None and (attr.name not in item or attr.type not in item[attr.name]):
+            raise ValidationException(KEY_SCHEMA_MISMATCH)
     pk, sk = item_key(item, table.key)
     if item_size(item) > MAX_ITEM_BYTES:
         raise ValidationException("Item size has exceeded the maximum allowed size")
@@ -70,3 +69,17 @@ def capacity_list(
         if capacity is not None:
             out.append(capacity)
     return out
+
+
+def collection_metrics(
+    mode: str | None, writes: Iterable[tuple[TableSpec, Item, int | None]]
+) -> dict[str, list[dict[str, Any]]] | None:
+    """`ItemCollectionMetrics` of BatchWriteItem/TransactWriteItems: per table, one entry per write to a
+    table with LSIs (key item, collection size after it); tables without LSIs are left out."""
+    if mode != "SIZE":
+        return None
+    out: dict[str, list[dict[str, Any]]] = {}
+    for table, key_item, size in writes:
+        if size is not None:
+            out.setdefault(table.name, []).append(metrics(table, key_item, size))
+    return out or None

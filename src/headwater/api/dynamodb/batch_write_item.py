@@ -8,7 +8,7 @@ from ...core.database import Database
 from ...core.transactions import Action, ActionResult, MultiWriteOp
 from ...core.writes import check_index_key_types
 from ...errors import ValidationException
-from ._multi import capacity_list, item_of, key_of, require_table
+from ._multi import capacity_list, collection_metrics, item_of, key_of, require_table
 
 MAX_REQUESTS = 25
 ONE_DATATYPE = (
@@ -37,9 +37,7 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
             if (put is None) == (delete is None):
                 raise ValidationException(ONE_DATATYPE)
             if put is not None:
-                key, item = item_of(
-                    table, put.get("Item"), missing_key="One of the required keys was not given a value"
-                )
+                key, item = item_of(table, put.get("Item"))
                 check_index_key_types(table, item)
                 key_item = {n: item[n] for n in table.key.names}
                 action = Action("put", table, key, key_item, item=item)
@@ -51,11 +49,18 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
                 raise ValidationException("Provided list of item keys contains duplicates")
             seen.add(identity)
             actions.append(action)
-    results: list[ActionResult] = await db.storage.write(MultiWriteOp(tuple(actions), now, False))
+    op = MultiWriteOp(tuple(actions), now, False, db.settings.item_collection_limit_bytes)
+    results: list[ActionResult] = await db.storage.write(op)
     out: dict[str, Any] = {"UnprocessedItems": {}}
     capacity = capacity_list(
         request.get("ReturnConsumedCapacity"), ((r.table, r.units, r.index_units) for r in results), "write"
     )
     if capacity is not None:
         out["ConsumedCapacity"] = capacity
+    metrics = collection_metrics(
+        request.get("ReturnItemCollectionMetrics"),
+        ((a.table, a.key_item, r.collection_size) for a, r in zip(actions, results, strict=True)),
+    )
+    if metrics is not None:
+        out["ItemCollectionMetrics"] = metrics
     return out

@@ -35,6 +35,7 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
         item=item,
         condition=compiled.condition,
         return_old_on_failure=request.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD",
+        collection_limit=db.settings.item_collection_limit_bytes,
         item_size=size,
     )
     result = await db.storage.write(op)

@@ -11,7 +11,7 @@ from ...core.transactions import Action, ActionKind, ActionResult, MultiWriteOp
 from ...core.writes import check_index_key_types
 from ...errors import ValidationException
 from ...expressions import compile_request
-from ._multi import capacity_list, item_of, key_of, require_table
+from ._multi import capacity_list, collection_metrics, item_of, key_of, require_table
 
 KINDS = {"ConditionCheck": "check", "Put": "put", "Delete": "delete", "Update": "update"}
 OPERATIONS = {
@@ -89,7 +89,8 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
                 out["ConsumedCapacity"] = capacity
             return out
     try:
-        results: list[ActionResult] = await db.storage.write(MultiWriteOp(tuple(actions), now))
+        op = MultiWriteOp(tuple(actions), now, True, db.settings.item_collection_limit_bytes)
+        results: list[ActionResult] = await db.storage.write(op)
     except BaseException:
         if token is not None:
             tokens.abandon(token)
@@ -100,4 +101,10 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
     capacity = capacity_list(mode, ((r.table, r.units, r.index_units) for r in results), "write")
     if capacity is not None:
         response["ConsumedCapacity"] = capacity
+    metrics = collection_metrics(
+        request.get("ReturnItemCollectionMetrics"),
+        ((a.table, a.key_item, r.collection_size) for a, r in zip(actions, results, strict=True)),
+    )
+    if metrics is not None:
+        response["ItemCollectionMetrics"] = metrics
     return response

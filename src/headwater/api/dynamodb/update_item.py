@@ -26,6 +26,7 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
         update=compiled.update,
         condition=compiled.condition,
         return_old_on_failure=request.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD",
+        collection_limit=db.settings.item_collection_limit_bytes,
     )
     result = await db.storage.write(op)
     return write_response(request, table, result, return_values)
