@@ -7,7 +7,6 @@ import logging
 from typing import cast
 
 from .api.registry import operations
-from .api.streams import stream_service
 from .clock import Clock, SystemClock
 from .config import Settings
 from .core.database import Database
@@ -41,7 +40,7 @@ def build_database(settings: Settings, clock: Clock | None = None) -> Database:
 
 async def start_workers(db: Database, workers: list[asyncio.Task[None]]) -> None:
     """Streams (iterator secret, shard rollover, retention) and the TTL sweeper."""
-    streams = stream_service(db)
+    streams = db.streams
     await streams.start()
     settings = db.settings
     workers.append(asyncio.create_task(run_rollover(streams, settings.shard_rollover_seconds)))

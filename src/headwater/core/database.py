@@ -6,11 +6,11 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from ..clock import Clock
 from ..config import Settings
 from ..storage.base import Storage
+from ..streams import StreamService
 from .catalog import Catalog
 from .transactions import TokenCache
 
@@ -24,12 +24,12 @@ class Database:
     clock: Clock
     catalog: Catalog = field(init=False)
     transaction_tokens: TokenCache = field(default_factory=TokenCache, init=False)
+    streams: StreamService = field(init=False)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False)
-    # services built on top of the database by outer layers (e.g. "streams"), one per database
-    extensions: dict[str, Any] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self.catalog = Catalog(self.storage)
+        self.streams = StreamService(self.storage, self.clock, self.settings)
 
     def open(self) -> None:
         self.storage.open()

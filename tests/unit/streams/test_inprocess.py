@@ -11,7 +11,6 @@ import orjson
 import pytest
 
 from headwater.api.registry import DYNAMODB_OPERATIONS, STREAMS_OPERATIONS
-from headwater.api.streams import stream_service
 from headwater.clock import FakeClock
 from headwater.config import Settings
 from headwater.core.database import Database
@@ -36,7 +35,7 @@ class Env:
         self.db = Database(Settings(in_memory=True, **settings), SqliteStorage(None), self.clock)
         self.loop = asyncio.new_event_loop()
         self.db.open()
-        self.run(stream_service(self.db).start())
+        self.run(self.db.streams.start())
 
     def run(self, coro: Any) -> Any:
         return self.loop.run_until_complete(coro)
@@ -107,9 +106,9 @@ def test_forced_rollover_splits_exactly_with_lineage(env: Env) -> None:
     arn = env.table()
     env.put("a", v={"N": "1"})
     env.put("a", v={"N": "2"})
-    stream_id = stream_service(env.db).find(arn).stream_id
+    stream_id = env.db.streams.find(arn).stream_id
     env.clock.advance(1)
-    env.run(force_rollover(stream_service(env.db), stream_id))
+    env.run(force_rollover(env.db.streams, stream_id))
     env.put("a", v={"N": "3"})
     parent, child = env.shards(arn)
     assert parent["ShardId"] < child["ShardId"]
@@ -135,7 +134,7 @@ def test_forced_rollover_splits_exactly_with_lineage(env: Env) -> None:
 
 def test_periodic_rollover_is_due_by_age(env: Env) -> None:
     arn = env.table()
-    service = stream_service(env.db)
+    service = env.db.streams
     assert env.run(rollover_due(service, 60.0, env.clock.now() + 59)) == 0
     assert env.run(rollover_due(service, 60.0, env.clock.now() + 60)) == 1
     assert len(env.shards(arn)) == 2
@@ -149,7 +148,7 @@ def test_retention_trims_and_old_positions_are_trimmed(env: Env) -> None:
     first_seq = env.streams("GetRecords", ShardIterator=old_it)["Records"][0]["dynamodb"]["SequenceNumber"]
     env.clock.advance(100)
     env.put("a", v={"N": "2"})
-    service = stream_service(env.db)
+    service = env.db.streams
     assert env.run(enforce_retention(service, 50.0, env.clock.now())) == 1
     with pytest.raises(TrimmedDataAccessException):
         env.streams("GetRecords", ShardIterator=old_it)
@@ -163,7 +162,7 @@ def test_disabled_stream_is_dropped_after_retention(env: Env) -> None:
     arn = env.table()
     env.put("a")
     env.ddb("UpdateTable", TableName="ttt", StreamSpecification={"StreamEnabled": False})
-    service = stream_service(env.db)
+    service = env.db.streams
     env.clock.advance(10)
     env.run(enforce_retention(service, 50.0, env.clock.now()))
     assert env.streams("DescribeStream", StreamArn=arn)["StreamDescription"]["StreamStatus"] == "DISABLED"
@@ -207,7 +206,7 @@ def test_expired_rule() -> None:
 def test_more_than_two_concurrent_readers_of_a_shard(env: Env) -> None:
     arn = env.table()
     it = env.iterator(arn, env.shards(arn)[0]["ShardId"])
-    service = stream_service(env.db)
+    service = env.db.streams
 
     async def three() -> list[Any]:
         return await asyncio.gather(*(service.get_records(it, 10) for _ in range(3)), return_exceptions=True)

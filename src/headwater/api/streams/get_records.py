@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...core.database import Database
-from ._service import stream_service
 
 
 async def handle(db: Database, request: dict[str, Any]) -> bytes:
-    return await stream_service(db).get_records(request["ShardIterator"], request.get("Limit") or 1000)
+    return await db.streams.get_records(request["ShardIterator"], request.get("Limit") or 1000)

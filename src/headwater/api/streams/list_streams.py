@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ...core.database import Database
-from ._service import stream_service
 
 
 async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
-    return stream_service(db).list_streams(
+    return db.streams.list_streams(
         request.get("TableName"), request.get("Limit") or 100, request.get("ExclusiveStartStreamArn")
     )
