@@ -7,6 +7,9 @@ from pathlib import Path
 
 import click
 
+from .commands.admin import admin
+from .commands.streams import streams
+from .commands.triggers import functions, triggers
 from .config import DEFAULT_ACCOUNT, DEFAULT_REGION, Settings
 
 
@@ -167,18 +170,7 @@ def serve(
     uvicorn.Server(config).run()
 
 
-from .commands.streams import streams as _streams_commands  # noqa: E402
-
-main.add_command(_streams_commands)
-
-
-from .commands.triggers import functions, triggers  # noqa: E402 - subcommands register after main
-
-main.add_command(triggers)
+main.add_command(admin)
 main.add_command(functions)
-
-
-from .commands.triggers import functions, triggers  # noqa: E402 - subcommands register after main
-
+main.add_command(streams)
 main.add_command(triggers)
-main.add_command(functions)

@@ -28,6 +28,7 @@ from ..protocol.wire import (
     new_request_id,
     parse_body,
 )
+from .admin_routes import ADMIN_PREFIX, AdminRoutes
 from .lambda_routes import PREFIX as LAMBDA_PREFIX
 from .lambda_routes import LambdaRoutes
 
@@ -53,6 +54,7 @@ class HeadwaterApp:
     ) -> None:
         self.db = db
         self.lambda_routes = lambda_routes
+        self.admin_routes = AdminRoutes(db)
         self.operations = operations
         self.on_startup = on_startup
         self.on_shutdown = on_shutdown
@@ -87,6 +89,9 @@ class HeadwaterApp:
         if self.lambda_routes is not None and scope["path"].startswith(LAMBDA_PREFIX):
             await self._lambda(self.lambda_routes, scope, receive, send, request_id)
             return
+        if scope["path"].startswith(ADMIN_PREFIX):
+            await self._admin(scope, receive, send, request_id)
+            return
         if scope["method"] != "POST":
             await self._health(scope, receive, send, request_id)
             return
@@ -94,6 +99,14 @@ class HeadwaterApp:
         try:
             body = await self._read_body(headers, receive)
             status, payload = await self._dispatch(headers, body)
+        except DynamoDBError as err:
+            status, payload = err.status, error_body(err)
+        await _respond(send, status, payload, request_id, CONTENT_TYPE)
+
+    async def _admin(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
+        try:
+            body = await self._read_body(dict(scope["headers"]), receive)
+            status, payload = await self.admin_routes.handle(scope["method"], scope["path"], body)
         except DynamoDBError as err:
             status, payload = err.status, error_body(err)
         await _respond(send, status, payload, request_id, CONTENT_TYPE)

@@ -1,0 +1,53 @@
+"""Headwater's own admin calls (not part of any AWS API), for tests and operators:
+
+    POST /_headwater/streams/rollover  {"TableName": "T"}  close the open shards of T's stream now
+    POST /_headwater/ttl/sweep         {}                  delete every expired item now
+
+Answers are JSON; errors use DynamoDB's error shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from ..core.database import Database
+from ..core.ttl import sweep
+from ..errors import DynamoDBError, ResourceNotFoundException, UnknownOperationException, ValidationException
+from ..protocol.wire import error_body
+from ..streams.background import force_rollover
+
+ADMIN_PREFIX = "/_headwater/"
+
+
+class AdminRoutes:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def handle(self, method: str, path: str, body: bytes) -> tuple[int, bytes]:
+        try:
+            if method != "POST":
+                raise UnknownOperationException()
+            request = orjson.loads(body) if body.strip() else {}
+            if not isinstance(request, dict):
+                raise ValidationException("The request body must be a JSON object")
+            if path == ADMIN_PREFIX + "streams/rollover":
+                return 200, orjson.dumps(await self._rollover(request))
+            if path == ADMIN_PREFIX + "ttl/sweep":
+                return 200, orjson.dumps({"Deleted": await sweep(self.db)})
+            raise UnknownOperationException()
+        except orjson.JSONDecodeError:
+            return 400, error_body(ValidationException("The request body must be JSON"))
+        except DynamoDBError as err:
+            return err.status, error_body(err)
+
+    async def _rollover(self, request: dict[str, Any]) -> dict[str, Any]:
+        name = request.get("TableName")
+        if not isinstance(name, str):
+            raise ValidationException("TableName is required")
+        table = self.db.catalog.require_table(name)
+        if not table.stream.enabled or table.stream_id is None:
+            raise ResourceNotFoundException(f"Table {name} has no enabled stream")
+        await force_rollover(self.db.streams, table.stream_id)
+        return {"TableName": name, "StreamLabel": table.extra.get("stream_label")}
