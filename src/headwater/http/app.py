@@ -22,10 +22,10 @@ from ..protocol.targets import parse_target
 from ..protocol.validate import validate_request
 from ..protocol.wire import (
     MAX_BODY_BYTES,
+    RequestIds,
     crc32_header,
     encode_response,
     error_body,
-    new_request_id,
     parse_body,
 )
 from .admin_routes import ADMIN_PREFIX, AdminRoutes
@@ -55,6 +55,7 @@ class HeadwaterApp:
         self.db = db
         self.lambda_routes = lambda_routes
         self.admin_routes = AdminRoutes(db)
+        self.request_ids = RequestIds()
         self.operations = operations
         self.on_startup = on_startup
         self.on_shutdown = on_shutdown
@@ -85,7 +86,7 @@ class HeadwaterApp:
                 return
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request_id = new_request_id()
+        request_id = self.request_ids.next()
         if self.lambda_routes is not None and scope["path"].startswith(LAMBDA_PREFIX):
             await self._lambda(self.lambda_routes, scope, receive, send, request_id)
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import os
 import zlib
 from typing import Any, Final
@@ -17,6 +18,28 @@ CONTENT_TYPE: Final = "application/x-amz-json-1.0"
 # Error types whose message member DynamoDB spells "Message" (the coral deserializer's errors);
 # every other error uses "message". botocore reads either.
 _CAPITAL_MESSAGE: Final = frozenset({"SerializationException"})
+
+
+class RequestIds:
+    """52-character ids like the service's: a random per-process prefix and a counter, so that a request
+    costs no system call for randomness (unique within a process, unpredictable across processes)."""
+
+    _COUNTER_CHARS: Final = 13  # 13 base32 characters hold a 64-bit counter
+
+    def __init__(self) -> None:
+        self._prefix = new_request_id()[: 52 - self._COUNTER_CHARS]
+        self._next = itertools.count()
+
+    def next(self) -> str:
+        n = next(self._next)
+        digits = []
+        for _ in range(self._COUNTER_CHARS):
+            n, d = divmod(n, 32)
+            digits.append(_BASE32HEX[d])
+        return self._prefix + "".join(reversed(digits))
+
+
+_BASE32HEX: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUV"
 
 
 def new_request_id() -> str:

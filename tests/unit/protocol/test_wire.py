@@ -17,6 +17,7 @@ from headwater.errors import (
 from headwater.protocol.targets import parse_target
 from headwater.protocol.wire import (
     MAX_BODY_BYTES,
+    RequestIds,
     crc32_header,
     encode_response,
     error_body,
@@ -128,3 +129,11 @@ def test_parse_target_unknown(target: str | None) -> None:
     with pytest.raises(UnknownOperationException) as info:
         parse_target(target)
     assert info.value.wire_type == "com.amazon.coral.service#UnknownOperationException"
+
+
+def test_request_ids_from_a_counter_are_unique_and_well_formed() -> None:
+    ids = RequestIds()
+    seen = [ids.next() for _ in range(2000)]
+    assert len(set(seen)) == 2000
+    assert all(len(i) == 52 and all(c in "0123456789ABCDEFGHIJKLMNOPQRSTUV" for c in i) for i in seen)
+    assert RequestIds().next()[:39] != ids.next()[:39]  # another process (instance) gets another prefix
