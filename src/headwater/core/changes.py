@@ -13,6 +13,7 @@ from ..model.schema import IndexSpec, TableSpec
 from ..model.size import item_size
 from ..model.values import Item, values_equal
 from ..storage.base import IndexKey, IndexWrite, ItemKey, ItemWrite, WriteSet
+from . import stored
 from .stream_capture import stream_write
 
 
@@ -38,10 +39,6 @@ def same_item(a: Item | None, b: Item | None) -> bool:
     return all(values_equal(a[name], b[name]) for name in a)
 
 
-def decode_item(data: bytes | None) -> Item | None:
-    return None if data is None else orjson.loads(data)
-
-
 def item_change(
     ws: WriteSet,
     table: TableSpec,
@@ -51,19 +48,22 @@ def item_change(
     now: float,
     *,
     ttl_delete: bool = False,
+    old_size: int | None = None,
     new_size: int | None = None,
 ) -> Change:
     """Add the writes for one item's change to `ws` and describe it. A change to nothing writes nothing.
 
-    `new_size` may pass the new item's size when the caller already computed it.
+    `old_size` and `new_size` pass sizes the caller already knows (the stored header, a put's check).
     """
-    old_size = item_size(old) if old is not None else 0
+    if old_size is None:
+        old_size = item_size(old) if old is not None else 0
     if new_size is None:
         new_size = item_size(new) if new is not None else 0
     change = Change(old, new, old_size, new_size)
     if not change.changed:
         return change
-    ws.items.append(ItemWrite(key, None if new is None else orjson.dumps(new)))
+    new_json = None if new is None else orjson.dumps(new)
+    ws.items.append(ItemWrite(key, None if new_json is None else stored.pack_json(new_json, new_size)))
     ws.count(table.table_id, (new is not None) - (old is not None), new_size - old_size)
     for index in table.indexes:
         _index_change(ws, table, index, key, old, new)
@@ -77,7 +77,7 @@ def item_change(
                 now,
                 ttl_delete=ttl_delete,
                 sizes=(old_size, new_size),
-                new_bytes=ws.items[-1].item,
+                new_bytes=new_json,
             )
         )
     return change
@@ -121,8 +121,11 @@ def _index_change(
         if old_entry != new_entry:
             ws.indexes.append(IndexWrite(_index_key(table, index, old_entry, key), None))
     if new_entry is not None and new_projected is not None:
-        ws.count(table.table_id, 1, item_size(new_projected), index.index_id)
-        ws.indexes.append(IndexWrite(_index_key(table, index, new_entry, key), orjson.dumps(new_projected)))
+        size = item_size(new_projected)
+        ws.count(table.table_id, 1, size, index.index_id)
+        ws.indexes.append(
+            IndexWrite(_index_key(table, index, new_entry, key), stored.pack(new_projected, size))
+        )
 
 
 def _index_key(table: TableSpec, index: IndexSpec, entry: tuple[bytes, bytes], key: ItemKey) -> IndexKey:

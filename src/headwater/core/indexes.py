@@ -13,12 +13,11 @@ import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-import orjson
-
 from ..model.keys import partition_hash
 from ..model.schema import IndexSpec, TableSpec
 from ..model.size import item_size
 from ..storage.base import IndexKey, IndexWrite, ItemKey, Row, Storage, WriteSet
+from . import stored
 from .changes import index_entry, project_for_index
 
 CHUNK = 500
@@ -39,7 +38,7 @@ class BackfillOp:
         for key, raw in zip(self.item_keys, old_items, strict=True):
             if raw is None:
                 continue
-            item = orjson.loads(raw)
+            item = stored.unpack(raw)
             entry = index_entry(self.table, self.index, item)
             if entry is None:
                 continue
@@ -48,8 +47,9 @@ class BackfillOp:
             index_key = IndexKey(
                 self.table.table_id, self.index.index_id, partition_hash(pk), pk, sk, key.pk, key.sk
             )
-            ws.indexes.append(IndexWrite(index_key, orjson.dumps(projected)))
-            ws.count(self.table.table_id, 1, item_size(projected), self.index.index_id)
+            size = item_size(projected)
+            ws.indexes.append(IndexWrite(index_key, stored.pack(projected, size)))
+            ws.count(self.table.table_id, 1, size, self.index.index_id)
         return ws
 
 
@@ -93,7 +93,7 @@ async def recount(storage: Storage, table_id: int, index_id: int) -> None:
         count = size = 0
         for row in storage.scan(table_id, index_id):
             count += 1
-            size += item_size(orjson.loads(row.item))
+            size += stored.size_of(row.item)
         return count, size
 
     count, size = await asyncio.to_thread(measure)

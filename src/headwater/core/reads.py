@@ -10,8 +10,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
-import orjson
-
 from ..errors import ValidationException
 from ..expressions import KeyTerm, Path, evaluate, project
 from ..expressions.ast import Condition
@@ -19,6 +17,7 @@ from ..model.keys import encode_key_value
 from ..model.size import item_size
 from ..model.values import Item
 from ..storage.base import Row, SortBound
+from . import stored
 
 MAX_PAGE_BYTES = 1024 * 1024
 TYPE_MISMATCH = (
@@ -110,6 +109,8 @@ class PageSpec:
 @dataclass(slots=True)
 class Page:
     items: list[Item] = field(default_factory=list)
+    # the items' stored JSON, when nothing had to look inside them (no filter, projection or fetch)
+    raw_items: list[bytes] | None = None
     count: int = 0
     scanned: int = 0
     last: Row | None = None  # the row LastEvaluatedKey is made of (None: the read is complete)
@@ -123,11 +124,12 @@ Fetch = Callable[[Row], Item | None]
 def read_page(rows: Iterable[Row], spec: PageSpec, fetch: Fetch | None = None) -> Page:
     """Consume rows until Limit (counted before the filter) or 1 MB read; the rest stays unread."""
     page = Page()
+    if spec.filter is None and spec.projection is None and not spec.count_only and fetch is None:
+        return _read_raw_page(rows, spec, page)
     for row in rows:
-        stored: Item = orjson.loads(row.item)
-        item: Item | None = stored
+        item: Item | None = stored.unpack(row.item)
         page.scanned += 1
-        page.read_bytes += item_size(stored)
+        page.read_bytes += stored.size_of(row.item)
         if fetch is not None:
             full = fetch(row)
             if full is not None:
@@ -140,6 +142,21 @@ def read_page(rows: Iterable[Row], spec: PageSpec, fetch: Fetch | None = None) -
         if (spec.limit is not None and page.scanned >= spec.limit) or page.read_bytes >= MAX_PAGE_BYTES:
             page.last = row
             break
+    return page
+
+
+def _read_raw_page(rows: Iterable[Row], spec: PageSpec, page: Page) -> Page:
+    """The common plain page: every row is returned as stored, so none is decoded."""
+    raw: list[bytes] = []
+    for row in rows:
+        raw.append(stored.json_of(row.item))
+        page.scanned += 1
+        page.read_bytes += stored.size_of(row.item)
+        if (spec.limit is not None and page.scanned >= spec.limit) or page.read_bytes >= MAX_PAGE_BYTES:
+            page.last = row
+            break
+    page.count = page.scanned
+    page.raw_items = raw
     return page
 
 

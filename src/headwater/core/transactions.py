@@ -25,8 +25,9 @@ from ..model.schema import TableSpec
 from ..model.size import item_size
 from ..model.values import Item
 from ..storage.base import ItemKey, WriteSet
+from . import stored
 from .capacity import write_units
-from .changes import decode_item, item_change
+from .changes import item_change
 from .collections import CANCEL_CODE, COLLECTION_EXCEEDED, CollectionSizes, collection_keys
 from .writes import check_index_key_types, index_write_units
 
@@ -42,6 +43,7 @@ class Action:
     key: ItemKey
     key_item: Item
     item: Item | None = None  # put
+    item_size: int | None = None  # put: the item's size, already computed
     update: Any = None  # update
     condition: Any = None
     return_old_on_failure: bool = False
@@ -78,7 +80,8 @@ class MultiWriteOp:
 
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
         count = len(self.actions)
-        olds = [decode_item(raw) for raw in old_items[:count]]
+        unpacked = [stored.unpack_optional(raw) for raw in old_items[:count]]
+        olds = [item for item, _ in unpacked]
         reasons: list[dict[str, Any]] = []
         failed = False
         for action, old in zip(self.actions, olds, strict=True):
@@ -102,10 +105,9 @@ class MultiWriteOp:
         results: list[ActionResult] = []
         factor = 2.0 if self.transactional else 1.0
         collections = CollectionSizes(self.keys[count:], old_items[count:], self.collection_limit)
-        for position, (action, old) in enumerate(zip(self.actions, olds, strict=True)):
+        for position, (action, (old, old_size)) in enumerate(zip(self.actions, unpacked, strict=True)):
             if action.kind == "check":
-                size = item_size(old) if old is not None else 0
-                results.append(ActionResult(action.table, factor * write_units(size), {}))
+                results.append(ActionResult(action.table, factor * write_units(old_size), {}))
                 continue
             new = _new_item(action, old)
             try:
@@ -115,7 +117,9 @@ class MultiWriteOp:
                     raise
                 raise _collection_cancelled(count, position) from None
             before = len(ws.indexes)
-            change = item_change(ws, action.table, action.key, old, new, self.now)
+            change = item_change(
+                ws, action.table, action.key, old, new, self.now, old_size=old_size, new_size=action.item_size
+            )
             written = WriteSet(indexes=ws.indexes[before:])
             index_units = {
                 name: factor * units for name, units in index_write_units(action.table, written).items()

@@ -18,7 +18,8 @@ import orjson
 from ..model.schema import TableSpec
 from ..model.values import Item
 from ..storage.base import ItemKey, WriteSet
-from .changes import decode_item, item_change
+from . import stored
+from .changes import item_change
 from .collections import CollectionSizes, collection_keys
 from .database import Database
 
@@ -52,12 +53,12 @@ class TtlDeleteOp:
         return (self.key, *collection_keys(((self.table, self.key),)))
 
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
-        old = decode_item(old_items[0])
+        old, old_size = stored.unpack_optional(old_items[0])
         ws = WriteSet(result=False)
         if old is not None and expired(old, self.attribute, self.now):
             collections = CollectionSizes(self.keys[1:], old_items[1:], limit=0)  # a delete only shrinks
             collections.change(self.table, self.key, old, None)
-            item_change(ws, self.table, self.key, old, None, self.now, ttl_delete=True)
+            item_change(ws, self.table, self.key, old, None, self.now, ttl_delete=True, old_size=old_size)
             collections.write(ws)
             ws.result = True
         return ws
@@ -69,7 +70,7 @@ def _expired_keys(db: Database, table: TableSpec, attribute: str, now: float) ->
     for row in db.storage.scan(table.table_id, 0):
         if marker not in row.item:  # cheap pre-filter: most items of most tables do not expire now
             continue
-        item = orjson.loads(row.item)
+        item = stored.unpack(row.item)
         if expired(item, attribute, now):
             found.append(ItemKey(table.table_id, row.h, row.pk, row.sk))
     return found

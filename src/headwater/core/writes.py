@@ -13,8 +13,9 @@ from ..model.schema import TableSpec
 from ..model.size import item_size
 from ..model.values import Item
 from ..storage.base import ItemKey, WriteSet
+from . import stored
 from .capacity import write_units
-from .changes import Change, decode_item, item_change
+from .changes import Change, item_change
 from .collections import CollectionSizes, collection_keys
 
 WriteKind = Literal["put", "update", "delete"]
@@ -40,7 +41,7 @@ def index_write_units(table: TableSpec, ws: WriteSet) -> dict[str, float]:
     for write in ws.indexes:
         name = names.get(write.key.index_id)
         if name is not None:
-            size = len(write.item) if write.item is not None else 0
+            size = stored.size_of(write.item) if write.item is not None else 0
             units[name] = units.get(name, 0.0) + write_units(size)
     return units
 
@@ -89,7 +90,7 @@ class ItemWriteOp:
         return (self.key, *collection_keys(((self.table, self.key),)))
 
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
-        old = decode_item(old_items[0])
+        old, old_size = stored.unpack_optional(old_items[0])
         collections = CollectionSizes(self.keys[1:], old_items[1:], self.collection_limit)
         check_condition(self.condition, old, self.return_old_on_failure)
         updated_paths = None
@@ -103,7 +104,7 @@ class ItemWriteOp:
         ws = WriteSet()
         size = self.item_size if self.kind == "put" else None
         collection_size = collections.change(self.table, self.key, old, new)
-        change = item_change(ws, self.table, self.key, old, new, self.now, new_size=size)
+        change = item_change(ws, self.table, self.key, old, new, self.now, old_size=old_size, new_size=size)
         collections.write(ws)
         ws.result = WriteResult(
             change,

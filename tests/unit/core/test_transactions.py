@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 import pytest
 
+from headwater.core import stored
 from headwater.core.collections import collection_bytes, collection_key
 from headwater.core.transactions import Action, MultiWriteOp
 from headwater.errors import ItemCollectionSizeLimitExceededException, TransactionCanceledException
 from headwater.expressions import compile_request
+from headwater.model.size import item_size
 from headwater.storage.base import ItemKey
 
 from .helpers import index, table
@@ -31,7 +32,7 @@ def _compiled(**request: Any) -> Any:
 
 
 def _raw(item: dict[str, Any] | None) -> bytes | None:
-    return None if item is None else orjson.dumps(item)
+    return None if item is None else stored.pack(item, item_size(item))
 
 
 def test_one_failed_condition_cancels_all_with_reasons_in_order() -> None:
@@ -81,7 +82,7 @@ def test_commit_writes_every_item_and_doubles_units() -> None:
     )
     ws = MultiWriteOp(actions, 0.0).apply([None, None, _raw(_item("3")), _raw(_item("4"))])
     assert [(w.key.sk, w.item is None) for w in ws.items] == [(b"1", False), (b"2", False), (b"3", True)]
-    assert orjson.loads(ws.items[1].item or b"") == _item("2", v={"S": "x" * 2000})
+    assert stored.unpack(ws.items[1].item or b"") == _item("2", v={"S": "x" * 2000})
     assert [r.units for r in ws.result] == [2.0, 4.0, 2.0, 2.0]
     # a batch (not transactional) pays single units
     ws = MultiWriteOp(actions, 0.0, transactional=False).apply([None, None, _raw(_item("3")), None])

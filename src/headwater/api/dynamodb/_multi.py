@@ -37,7 +37,7 @@ def key_of(table: TableSpec, raw: Any) -> tuple[ItemKey, Item]:
     return storage_key(table, pk, sk), {name: values[name] for name in table.key.names}
 
 
-def item_of(table: TableSpec, raw: Any) -> tuple[ItemKey, Item]:
+def item_of(table: TableSpec, raw: Any) -> tuple[ItemKey, Item, int]:
     """A put's item (BatchWriteItem PutRequest, TransactWriteItems Put): valid, with its key, within the
     size limit. Unlike PutItem, a missing or wrongly typed key attribute "does not match the schema"."""
     item = validate_item(raw)
@@ -45,9 +45,10 @@ def item_of(table: TableSpec, raw: Any) -> tuple[ItemKey, Item]:
         if attr is not None and (attr.name not in item or attr.type not in item[attr.name]):
             raise ValidationException(KEY_SCHEMA_MISMATCH)
     pk, sk = item_key(item, table.key)
-    if item_size(item) > MAX_ITEM_BYTES:
+    size = item_size(item)
+    if size > MAX_ITEM_BYTES:
         raise ValidationException("Item size has exceeded the maximum allowed size")
-    return storage_key(table, pk, sk), item
+    return storage_key(table, pk, sk), item, size
 
 
 def capacity_list(

@@ -5,14 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import orjson
-
+from ...core import stored
 from ...core.capacity import read_units
 from ...core.database import Database
 from ...errors import ValidationException
 from ...expressions import compile_request, project
 from ...model.schema import TableSpec
-from ...model.size import item_size
 from ...storage.base import ItemKey
 from ._multi import capacity_list, key_of, require_table
 
@@ -61,8 +59,8 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
                 raw = db.storage.get_item(key)
                 if raw is None:
                     continue
-                item = orjson.loads(raw)
-                size = item_size(item)
+                item = stored.unpack(raw)
+                size = stored.size_of(raw)
                 total += size
                 usage.append((table, read_units(size, consistent), {}))
                 items.append(project(item, projection.paths) if projection is not None else item)

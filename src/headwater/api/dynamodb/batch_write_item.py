@@ -37,10 +37,10 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
             if (put is None) == (delete is None):
                 raise ValidationException(ONE_DATATYPE)
             if put is not None:
-                key, item = item_of(table, put.get("Item"))
+                key, item, size = item_of(table, put.get("Item"))
                 check_index_key_types(table, item)
                 key_item = {n: item[n] for n in table.key.names}
-                action = Action("put", table, key, key_item, item=item)
+                action = Action("put", table, key, key_item, item=item, item_size=size)
             else:
                 key, key_item = key_of(table, delete.get("Key"))
                 action = Action("delete", table, key, key_item)

@@ -25,7 +25,7 @@ NO_KEY_CONDITION = (
 START_KEY_MISMATCH = "The provided starting key does not match the range key predicate"
 
 
-async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
+async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any] | bytes:
     compiled = compile_request(request, operation="Query")
     if compiled.key_condition is None:
         raise ValidationException(NO_KEY_CONDITION)
@@ -45,7 +45,7 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
     forward = request.get("ScanIndexForward") is not False
     fetch = base_fetcher(db.storage, target)
 
-    def read() -> dict[str, Any]:
+    def read() -> dict[str, Any] | bytes:
         rows = db.storage.query(
             table.table_id,
             target.index_id,

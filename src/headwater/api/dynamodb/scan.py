@@ -34,7 +34,7 @@ def _segments(request: dict[str, Any]) -> tuple[int, int]:
     return int(segment), int(total)
 
 
-async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
+async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any] | bytes:
     compiled = compile_request(request, operation="Scan")
     segment, total = _segments(request)
     table = db.catalog.require(request["TableName"])
@@ -45,7 +45,7 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
         raise ValidationException("Exclusive start key must lie within the segment")
     fetch = base_fetcher(db.storage, target)
 
-    def read() -> dict[str, Any]:
+    def read() -> dict[str, Any] | bytes:
         rows = db.storage.scan(table.table_id, target.index_id, h_from=h_from, h_to=h_to, start_after=start)
         return page_response(request, target, read_page(rows, target.spec, fetch))
 

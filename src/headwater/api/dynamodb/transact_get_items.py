@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
+from ...core import stored
 from ...core.capacity import read_units
 from ...core.database import Database
 from ...core.transactions import TransactionGetOp
 from ...errors import TransactionCanceledException, ValidationException
 from ...expressions import compile_request, project
 from ...model.schema import TableSpec
-from ...model.size import item_size
 from ...storage.base import ItemKey
 from ._multi import KEY_CONDITIONS_INVALID, capacity_list, key_of, require_table
 
@@ -46,8 +44,8 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
             responses.append({})
             usage.append((table, 2.0, {}))
             continue
-        item = orjson.loads(raw)
-        usage.append((table, 2 * read_units(item_size(item), True), {}))
+        item = stored.unpack(raw)
+        usage.append((table, 2 * read_units(stored.size_of(raw), True), {}))
         responses.append({"Item": project(item, projection.paths) if projection is not None else item})
     out: dict[str, Any] = {}
     capacity = capacity_list(request.get("ReturnConsumedCapacity"), usage, "read")

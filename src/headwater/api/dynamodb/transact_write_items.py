@@ -37,7 +37,7 @@ def _action(db: Database, entry: dict[str, Any], now: float) -> Action:
     table = require_table(db, body["TableName"])
     return_old = body.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
     if name == "Put":
-        key, item = item_of(table, body.get("Item"))
+        key, item, size = item_of(table, body.get("Item"))
         check_index_key_types(table, item)
         key_item = {n: item[n] for n in table.key.names}
         return Action(
@@ -46,6 +46,7 @@ def _action(db: Database, entry: dict[str, Any], now: float) -> Action:
             key,
             key_item,
             item=item,
+            item_size=size,
             condition=compiled.condition,
             return_old_on_failure=return_old,
         )
