@@ -171,10 +171,12 @@ class Storage(Protocol):
         upper: SortBound | None = None,
         forward: bool = True,
         start_after: tuple[bytes, bytes, bytes] | None = None,
+        expected: int | None = None,
     ) -> Iterator[Row]:
         """Rows of one partition in sort-key order (index 0 is the table itself).
 
-        `start_after` is (sk, base_pk, base_sk) of the last row of the previous page.
+        `start_after` is (sk, base_pk, base_sk) of the last row of the previous page; `expected` says
+        how many rows the caller means to read (a page's Limit), so the first fetch can be sized to it.
         """
         ...
 
@@ -186,6 +188,7 @@ class Storage(Protocol):
         h_from: int = 0,
         h_to: int = 0xFFFFFFFF,
         start_after: tuple[int, bytes, bytes, bytes, bytes] | None = None,
+        expected: int | None = None,
     ) -> Iterator[Row]:
         """Rows with h_from <= h <= h_to in (h, pk, sk, base_pk, base_sk) order, after `start_after`."""
         ...

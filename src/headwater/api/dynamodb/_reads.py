@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -182,6 +184,19 @@ def base_fetcher(storage: Storage, target: Target) -> Fetch | None:
         return None if raw is None else stored.unpack(raw)
 
     return fetch
+
+
+# Pages of at most this many rows are read on the event loop's thread: a few hundred rows take well
+# under a millisecond, less than handing them to a worker thread. Larger pages (up to 1 MB) go to a thread
+# so that one big Scan cannot stall every other request.
+INLINE_PAGE_ROWS = 256
+T = TypeVar("T")
+
+
+async def run_page(read: Callable[[], T], limit: int | None) -> T:
+    if limit is not None and limit <= INLINE_PAGE_ROWS:
+        return read()
+    return await asyncio.to_thread(read)
 
 
 def page_response(request: dict[str, Any], target: Target, page: Page) -> dict[str, Any] | bytes:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from ...core.database import Database
@@ -16,6 +15,7 @@ from ._reads import (
     encode_hash,
     page_response,
     resolve_target,
+    run_page,
     start_position,
 )
 
@@ -55,7 +55,8 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any] | byte
             upper=upper,
             forward=forward,
             start_after=start[2:] if start is not None else None,
+            expected=target.spec.limit,
         )
         return page_response(request, target, read_page(rows, target.spec, fetch))
 
-    return await asyncio.to_thread(read)
+    return await run_page(read, target.spec.limit)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from ...core.database import Database
 from ...core.reads import read_page, segment_range
 from ...errors import ValidationException
 from ...expressions import compile_request
-from ._reads import base_fetcher, page_response, resolve_target, start_position
+from ._reads import base_fetcher, page_response, resolve_target, run_page, start_position
 
 
 def _segments(request: dict[str, Any]) -> tuple[int, int]:
@@ -46,7 +45,14 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any] | byte
     fetch = base_fetcher(db.storage, target)
 
     def read() -> dict[str, Any] | bytes:
-        rows = db.storage.scan(table.table_id, target.index_id, h_from=h_from, h_to=h_to, start_after=start)
+        rows = db.storage.scan(
+            table.table_id,
+            target.index_id,
+            h_from=h_from,
+            h_to=h_to,
+            start_after=start,
+            expected=target.spec.limit,
+        )
         return page_response(request, target, read_page(rows, target.spec, fetch))
 
-    return await asyncio.to_thread(read)
+    return await run_page(read, target.spec.limit)

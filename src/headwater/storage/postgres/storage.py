@@ -8,6 +8,7 @@ from typing import Any
 import psycopg
 
 from headwater.errors import InternalServerError
+from headwater.storage import keyset
 from headwater.storage.base import (
     TRIM_MARK_KIND,
     ItemKey,
@@ -182,8 +183,11 @@ class PostgresStorage:
         upper: SortBound | None = None,
         forward: bool = True,
         start_after: tuple[bytes, bytes, bytes] | None = None,
+        expected: int | None = None,
     ) -> Iterator[Row]:
-        return reads.query(self._r(), table_id, index_id, h, pk, lower, upper, forward, start_after)
+        return keyset.query(
+            self._r().fetchall, "%s", table_id, index_id, h, pk, lower, upper, forward, start_after, expected
+        )
 
     def scan(
         self,
@@ -193,8 +197,9 @@ class PostgresStorage:
         h_from: int = 0,
         h_to: int = 0xFFFFFFFF,
         start_after: tuple[int, bytes, bytes, bytes, bytes] | None = None,
+        expected: int | None = None,
     ) -> Iterator[Row]:
-        return reads.scan(self._r(), table_id, index_id, h_from, h_to, start_after)
+        return keyset.scan(self._r().fetchall, "%s", table_id, index_id, h_from, h_to, start_after, expected)
 
     def counters(self, table_id: int, index_id: int = 0) -> tuple[int, int]:
         rows = self._r().fetchall(reads.COUNTERS, (table_id, index_id))

@@ -11,6 +11,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from headwater.errors import InternalServerError
+from headwater.storage import keyset
 from headwater.storage.base import ItemKey, Row, SortBound, Storage, StoredRecord, WriteOperation
 from headwater.storage.sqlite import reads, writes
 from headwater.storage.sqlite.connections import ReadConnections, SharedConnection, ThreadLocalReaders
@@ -154,8 +155,11 @@ class SqliteStorage:
         upper: SortBound | None = None,
         forward: bool = True,
         start_after: tuple[bytes, bytes, bytes] | None = None,
+        expected: int | None = None,
     ) -> Iterator[Row]:
-        return reads.query(self._r(), table_id, index_id, h, pk, lower, upper, forward, start_after)
+        return keyset.query(
+            self._r().fetchall, "?", table_id, index_id, h, pk, lower, upper, forward, start_after, expected
+        )
 
     def scan(
         self,
@@ -165,8 +169,9 @@ class SqliteStorage:
         h_from: int = 0,
         h_to: int = 0xFFFFFFFF,
         start_after: tuple[int, bytes, bytes, bytes, bytes] | None = None,
+        expected: int | None = None,
     ) -> Iterator[Row]:
-        return reads.scan(self._r(), table_id, index_id, h_from, h_to, start_after)
+        return keyset.scan(self._r().fetchall, "?", table_id, index_id, h_from, h_to, start_after, expected)
 
     def counters(self, table_id: int, index_id: int = 0) -> tuple[int, int]:
         rows = self._r().fetchall(_COUNTERS, (table_id, index_id))
