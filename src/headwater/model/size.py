@@ -36,11 +36,15 @@ def _binary_size(text: str) -> int:
     return len(text) // 4 * 3 - text.count("=", len(text) - 2)
 
 
+def _utf8_length(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
+
+
 def value_size(av: dict[str, Any]) -> int:
     """Size in bytes of one (validated, canonical) attribute value."""
     for kind, member in av.items():
         if kind == "S":
-            return len(member.encode("utf-8"))
+            return _utf8_length(member)
         if kind == "N":
             return number_size(member)
         if kind == "B":
@@ -48,15 +52,14 @@ def value_size(av: dict[str, Any]) -> int:
         if kind in ("BOOL", "NULL"):
             return 1
         if kind == "SS":
-            return sum(len(s.encode("utf-8")) for s in member)
+            return sum(_utf8_length(s) for s in member)
         if kind == "NS":
             return sum(number_size(n) for n in member)
         if kind == "BS":
             return sum(_binary_size(b) for b in member)
         if kind == "M":
             return CONTAINER_OVERHEAD_BYTES + sum(
-                CONTAINER_ELEMENT_BYTES + len(name.encode("utf-8")) + value_size(v)
-                for name, v in member.items()
+                CONTAINER_ELEMENT_BYTES + _utf8_length(name) + value_size(v) for name, v in member.items()
             )
         if kind == "L":
             return CONTAINER_OVERHEAD_BYTES + sum(CONTAINER_ELEMENT_BYTES + value_size(v) for v in member)
@@ -65,7 +68,10 @@ def value_size(av: dict[str, Any]) -> int:
 
 def item_size(item: dict[str, dict[str, Any]]) -> int:
     """Size in bytes of an item: sum over attributes of name UTF-8 length + value size."""
-    return sum(len(name.encode("utf-8")) + value_size(v) for name, v in item.items())
+    total = 0
+    for name, value in item.items():
+        total += _utf8_length(name) + value_size(value)
+    return total
 
 
 def check_item_size(item: dict[str, dict[str, Any]]) -> int:

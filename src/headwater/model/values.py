@@ -167,6 +167,16 @@ def _type_of(raw: dict[str, Any]) -> tuple[str, Any]:
 def _value(raw: object, depth: int) -> AttributeValue:
     if depth > MAX_NESTING_DEPTH:
         raise ValidationException(NESTING_TOO_DEEP)
+    if type(raw) is dict and len(raw) == 1:
+        # fast path for the common scalars: a value already in canonical form is returned as it is
+        # (nothing mutates attribute values, so sharing the request's dict is safe)
+        for kind, member in raw.items():
+            if kind == "S" and type(member) is str:
+                return raw
+            if kind == "N" and type(member) is str and number.canonical(member) == member:
+                return raw
+            if kind == "BOOL" and type(member) is bool:
+                return raw
     kind, member = _type_of(_expect_value(raw))
     if kind == "S":
         return {"S": _expect_string(member)}
