@@ -42,6 +42,15 @@ def lam(srv: Server) -> Any:
     return srv.client("lambda")
 
 
+@pytest.fixture(autouse=True)
+def _delete_mappings(lam: Any) -> Iterator[None]:
+    """Each test's mappings stop when it ends, so idle pollers do not pile up on the shared server."""
+    yield
+    for page in lam.get_paginator("list_event_source_mappings").paginate():
+        for found in page["EventSourceMappings"]:
+            lam.delete_event_source_mapping(UUID=found["UUID"])
+
+
 def mapping(lam: Any, fn: str, arn: str, **extra: Any) -> str:
     extra.setdefault("StartingPosition", "TRIM_HORIZON")
     return str(lam.create_event_source_mapping(FunctionName=fn, EventSourceArn=arn, **extra)["UUID"])

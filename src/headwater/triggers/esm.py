@@ -38,6 +38,32 @@ class RunnerSettings:
     shard_refresh: float = 1.0  # how often new shards (rollover) are looked for
 
 
+class ChangeNotifier:
+    """Wakes idle shard pollers early when the database has committed something new.
+
+    `hint` is a cheap in-memory change counter (the last sequence number). One task checks it every
+    `interval`; pollers still poll at least every `poll_interval` without it."""
+
+    def __init__(self, hint: Callable[[], int], interval: float = 0.005) -> None:
+        self._hint = hint
+        self._interval = interval
+        self._event = asyncio.Event()
+
+    async def run(self) -> None:
+        last = self._hint()
+        while True:
+            await asyncio.sleep(self._interval)
+            current = self._hint()
+            if current != last:
+                last = current
+                event, self._event = self._event, asyncio.Event()
+                event.set()
+
+    async def wait(self, timeout: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._event.wait(), timeout)
+
+
 @dataclass(slots=True)
 class Entry:
     record: dict[str, Any]
@@ -65,7 +91,9 @@ class MappingRunner:
         discard: Discard,
         function_arn: Callable[[str], str],
         settings: RunnerSettings,
+        notifier: ChangeNotifier | None = None,
     ) -> None:
+        self.notifier = notifier
         self.config = config
         self.transport = transport
         self.state = state
@@ -186,7 +214,7 @@ class ShardProcessor:
                     runner.shard_finished()
                     return
             if fetched == 0:
-                await asyncio.sleep(self._sleep_time(now))
+                await self._idle(self._sleep_time(now))
 
     def _accept(self, records: list[dict[str, Any]], scanned: str | None) -> str | None:
         config = self.config
@@ -214,6 +242,13 @@ class ShardProcessor:
         if sum(len(e.body) for e in self.buffer) >= MAX_PAYLOAD:
             return True
         return now - self.first_buffered_at >= config.maximum_batching_window
+
+    async def _idle(self, seconds: float) -> None:
+        notifier = self.runner.notifier
+        if notifier is None:
+            await asyncio.sleep(seconds)
+        else:
+            await notifier.wait(seconds)
 
     def _sleep_time(self, now: float) -> float:
         poll = self.runner.settings.poll_interval

@@ -20,6 +20,12 @@ log = logging.getLogger(__name__)
 
 MAX_IDLE_PER_FUNCTION = 8
 PROTOCOL_LIMIT = 8 * 1024 * 1024
+INIT_TIMEOUT = 10.0  # Lambda's init phase limit
+WORKER_SCRIPT = str(Path(__file__).with_name("worker.py"))
+
+
+async def _eof() -> bytes:
+    return b""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +76,7 @@ class WorkerPool:
         self._idle: dict[str, list[_Worker]] = {}
         self._busy: set[_Worker] = set()
         self._waiters: set[asyncio.Task[None]] = set()
+        self._starting: dict[tuple[str, str], asyncio.Task[_Worker]] = {}
 
     async def _spawn(self, spec: WorkerSpec) -> _Worker:
         spec.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,10 +98,11 @@ class WorkerPool:
             }
         )
         env.update(dict(spec.environment))
+        # run by path, not `-m headwater.triggers.worker`: importing the headwater package would load
+        # the whole server into every worker and slow cold starts
         process = await asyncio.create_subprocess_exec(
             self._python,
-            "-m",
-            "headwater.triggers.worker",
+            WORKER_SCRIPT,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=None,
@@ -102,7 +110,18 @@ class WorkerPool:
             env=env,
             limit=PROTOCOL_LIMIT,
         )
-        return _Worker(process, spec.key)
+        worker = _Worker(process, spec.key)
+        try:
+            # the handler module is imported before the worker says it is ready
+            ready = await asyncio.wait_for(
+                process.stdout.readline() if process.stdout else _eof(), INIT_TIMEOUT
+            )
+        except TimeoutError:
+            ready = b""
+        if not ready:
+            self._reap(worker)
+            raise OSError(f"the worker of {spec.function_name} did not start")
+        return worker
 
     def _take_idle(self, spec: WorkerSpec) -> _Worker | None:
         idle = self._idle.get(spec.function_name, [])
@@ -132,6 +151,36 @@ class WorkerPool:
         else:
             self._reap(worker)
 
+    async def prewarm(self, spec: WorkerSpec) -> None:
+        """Start a worker ahead of the first invocation (mappings do, so the first batch is not cold);
+        an invocation arriving meanwhile takes this worker instead of starting another."""
+        idle = self._idle.setdefault(spec.function_name, [])
+        slot = (spec.function_name, spec.key)
+        if any(w.alive and w.key == spec.key for w in idle) or slot in self._starting:
+            return
+        task = asyncio.get_running_loop().create_task(self._spawn(spec))
+        self._starting[slot] = task
+        try:
+            worker = await asyncio.shield(task)
+        except OSError:
+            self._starting.pop(slot, None)
+            raise
+        if self._starting.get(slot) is task:  # nobody took it while it started: it waits idle
+            del self._starting[slot]
+            self._release(spec, worker)
+
+    async def _acquire(self, spec: WorkerSpec) -> _Worker:
+        worker = self._take_idle(spec)
+        if worker is not None:
+            return worker
+        starting = self._starting.pop((spec.function_name, spec.key), None)
+        if starting is not None:
+            try:
+                return await asyncio.shield(starting)
+            except OSError:
+                pass
+        return await self._spawn(spec)
+
     def discard(self, function_name: str) -> None:
         """Drop idle workers of a function (its code or configuration changed, or it was deleted)."""
         for worker in self._idle.pop(function_name, []):
@@ -143,7 +192,15 @@ class WorkerPool:
         request_id = request_id or str(uuid.uuid4())
         started = time.monotonic()
         deadline_ms = int(time.time() * 1000 + spec.timeout * 1000)
-        worker = self._take_idle(spec) or await self._spawn(spec)
+        worker = self._take_idle(spec)
+        if worker is None:
+            try:
+                worker = await self._acquire(spec)
+            except OSError as exc:
+                failure = ("Runtime.ExitError", f"Runtime exited without providing a reason: {exc}")
+                return self._failed(spec, request_id, started, failure, tail)
+            started = time.monotonic()
+            deadline_ms = int(time.time() * 1000 + spec.timeout * 1000)
         self._busy.add(worker)
         header = {"id": request_id, "deadline_ms": deadline_ms, "arn": spec.function_arn, "tail": tail}
         header["len"] = len(payload)

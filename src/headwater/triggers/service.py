@@ -13,6 +13,7 @@ import os
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from .errors import (
     ResourceConflictException,
     ResourceNotFoundException,
 )
-from .esm import MappingRunner, RunnerSettings
+from .esm import ChangeNotifier, MappingRunner, RunnerSettings
 from .events import to_attribute_value
 from .model import FunctionConfig, MappingConfig
 from .pool import InvocationResult, WorkerPool, WorkerSpec, code_fingerprint
@@ -52,9 +53,17 @@ class TriggerSettings:
 
 class TriggerService:
     def __init__(
-        self, settings: TriggerSettings, *, transport: StreamsTransport, state: StateStore, tables: Tables
+        self,
+        settings: TriggerSettings,
+        *,
+        transport: StreamsTransport,
+        state: StateStore,
+        tables: Tables,
+        change_hint: Callable[[], int] | None = None,
     ) -> None:
         self.settings = settings
+        self.notifier = ChangeNotifier(change_hint) if change_hint is not None else None
+        self._notifier_task: asyncio.Task[None] | None = None
         self.transport = transport
         self.state = state
         self.tables = tables
@@ -68,11 +77,9 @@ class TriggerService:
     # lifecycle ----------------------------------------------------------------------------------
 
     def _base_env(self) -> dict[str, str]:
-        src = str(Path(__file__).resolve().parents[2])  # the directory holding the headwater package
         env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")}
         env.update(
             {
-                "PYTHONPATH": src,
                 "AWS_REGION": self.settings.region,
                 "AWS_DEFAULT_REGION": self.settings.region,
                 "AWS_ACCESS_KEY_ID": "headwater",
@@ -84,6 +91,8 @@ class TriggerService:
         return env
 
     async def start(self) -> None:
+        if self.notifier is not None:
+            self._notifier_task = asyncio.get_running_loop().create_task(self.notifier.run())
         for _, doc in await self.state.list(FUNCTION_KIND):
             fn = FunctionConfig.from_doc(doc)
             self.functions[fn.name] = fn
@@ -96,6 +105,9 @@ class TriggerService:
     async def stop(self) -> None:
         for runner_uuid in list(self._runners):
             await self._stop_runner(runner_uuid)
+        if self._notifier_task is not None:
+            self._notifier_task.cancel()
+            self._background.add(self._notifier_task)
         for task in list(self._background):
             task.cancel()
         if self._background:
@@ -111,9 +123,19 @@ class TriggerService:
             discard=self._record_failure,
             function_arn=self.function_arn,
             settings=self.settings.runner,
+            notifier=self.notifier,
         )
         task = asyncio.get_running_loop().create_task(runner.run(), name=f"mapping-{mapping.uuid}")
         self._runners[mapping.uuid] = (runner, task)
+        fn = self.functions.get(mapping.function_name)
+        if fn is not None:
+            self._spawn(self._prewarm(fn))
+
+    async def _prewarm(self, fn: FunctionConfig) -> None:
+        try:
+            await self.pool.prewarm(self._spec(fn))
+        except OSError:
+            log.exception("could not start a worker for %s", fn.name)
 
     async def _stop_runner(self, mapping_uuid: str) -> None:
         entry = self._runners.pop(mapping_uuid, None)

@@ -136,12 +136,17 @@ def main() -> None:
     logging.getLogger().setLevel(logging.WARNING)
 
     task_root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
+    here = os.path.dirname(os.path.abspath(__file__))
+    # run as a script, sys.path[0] is this directory: handler imports must not see headwater's modules
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
     sys.path.insert(0, task_root)
     init_start = time.monotonic()
     func, init_error = _load(os.environ.get("_HANDLER", ""))
     init_ms = (time.monotonic() - init_start) * 1000
     if init_error is not None:
         tee.write(f"[ERROR] {init_error['errorType']}: {init_error['errorMessage']}\n")
+    # init is over: the invocation timeout starts counting once the parent reads this (as in Lambda)
+    proto_out.write(json.dumps({"ready": True, "init_ms": round(init_ms, 2)}).encode() + b"\n")
     first = True
 
     while True:
