@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import secrets
+import subprocess
 import sys
 import time
 import uuid
@@ -22,10 +23,6 @@ MAX_IDLE_PER_FUNCTION = 8
 PROTOCOL_LIMIT = 8 * 1024 * 1024
 INIT_TIMEOUT = 10.0  # Lambda's init phase limit
 WORKER_SCRIPT = str(Path(__file__).with_name("worker.py"))
-
-
-async def _eof() -> bytes:
-    return b""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,18 +52,38 @@ class InvocationResult:
 
 @dataclass(slots=True, eq=False)
 class _Worker:
-    process: asyncio.subprocess.Process
+    process: subprocess.Popen[bytes]
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
     key: str
     started: float = field(default_factory=time.monotonic)
 
     @property
     def alive(self) -> bool:
-        return self.process.returncode is None
+        return self.process.poll() is None
 
     def kill(self) -> None:
-        if self.process.returncode is None:
+        if self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 self.process.kill()
+        self.writer.close()
+
+    async def wait(self, timeout: float | None = None) -> int | None:
+        deadline = time.monotonic() + (timeout if timeout is not None else 3600.0)
+        while self.process.poll() is None:
+            if time.monotonic() > deadline:
+                return None
+            await asyncio.sleep(0.01)
+        return self.process.returncode
+
+
+async def _pipes(process: subprocess.Popen[bytes]) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    loop = asyncio.get_running_loop()
+    assert process.stdout is not None and process.stdin is not None  # both are PIPE
+    reader = asyncio.StreamReader(limit=PROTOCOL_LIMIT)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), process.stdout)
+    transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, process.stdin)
+    return reader, asyncio.StreamWriter(transport, protocol, None, loop)
 
 
 class WorkerPool:
@@ -100,22 +117,21 @@ class WorkerPool:
         env.update(dict(spec.environment))
         # run by path, not `-m headwater.triggers.worker`: importing the headwater package would load
         # the whole server into every worker and slow cold starts
-        process = await asyncio.create_subprocess_exec(
-            self._python,
-            WORKER_SCRIPT,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=None,
+        # subprocess.Popen (fork+exec in C, no Python in the child) rather than the event loop's
+        # subprocess support: uvloop's can deadlock a child forked from this multi-threaded server
+        process = subprocess.Popen(
+            [self._python, WORKER_SCRIPT],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
             cwd=str(spec.code_dir),
             env=env,
-            limit=PROTOCOL_LIMIT,
+            close_fds=True,
         )
-        worker = _Worker(process, spec.key)
+        reader, writer = await _pipes(process)
+        worker = _Worker(process, reader, writer, spec.key)
         try:
             # the handler module is imported before the worker says it is ready
-            ready = await asyncio.wait_for(
-                process.stdout.readline() if process.stdout else _eof(), INIT_TIMEOUT
-            )
+            ready = await asyncio.wait_for(reader.readline(), INIT_TIMEOUT)
         except TimeoutError:
             ready = b""
         if not ready:
@@ -141,7 +157,7 @@ class WorkerPool:
     @staticmethod
     async def _wait(worker: _Worker) -> None:
         with contextlib.suppress(Exception):
-            await worker.process.wait()
+            await worker.wait()
 
     def _release(self, spec: WorkerSpec, worker: _Worker) -> None:
         self._busy.discard(worker)
@@ -226,24 +242,20 @@ class WorkerPool:
 
     @staticmethod
     async def _exchange(worker: _Worker, message: bytes) -> tuple[dict[str, object], bytes]:
-        stdin, stdout = worker.process.stdin, worker.process.stdout
-        if stdin is None or stdout is None:
-            raise EOFError
-        stdin.write(message)
-        await stdin.drain()
-        line = await stdout.readline()
+        worker.writer.write(message)
+        await worker.writer.drain()
+        line = await worker.reader.readline()
         if not line:
             raise EOFError
         response = json.loads(line)
-        body = await stdout.readexactly(int(response["len"]))
+        body = await worker.reader.readexactly(int(response["len"]))
         return response, body
 
     async def _exit_code(self, worker: _Worker) -> int | None:
-        try:
-            return await asyncio.wait_for(worker.process.wait(), 2.0)
-        except TimeoutError:
+        code = await worker.wait(2.0)
+        if code is None:
             worker.kill()
-            return None
+        return code
 
     def _failed(
         self, spec: WorkerSpec, request_id: str, started: float, message: tuple[str, str], tail: bool
