@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench import triggers
 from bench.loadgen import LoadResult, Workload, run_async, run_load
 from bench.server import RssSampler
 from bench.streams import drain_table_stream
@@ -245,6 +246,29 @@ class Bench:
         self.expected[main] += load.ok_total * TRANSACT_PUTS
         r.note = f"{TRANSACT_PUTS} puts per transaction"
 
+    def trigger_latency(self, r: PhaseResult) -> None:
+        table = self.table("trigger_latency", stream=True)
+        out = triggers.latency(self.endpoint, table, rate=1000.0, seconds=self.settings.duration)
+        self.expected[table] += out["written"]
+        r.rate, r.unit, r.ok = out["writes_per_s"], "writes/s", out["delivered"]
+        r.p50_ms, r.p99_ms = out["p50_ms"], out["p99_ms"]
+        r.metrics.update(out)
+        r.checks.append(
+            Check("every write invoked the handler", out["complete"], f"{out['delivered']}/{out['written']}")
+        )
+        r.note = "write -> handler latency at ~1,000 writes/s (p50/p99)"
+
+    def trigger_throughput(self, r: PhaseResult) -> None:
+        table = self.table("trigger_throughput", stream=True)
+        out = triggers.throughput(self.endpoint, table, records=self.settings.drain_items // 2)
+        self.expected[table] += out["written"]
+        r.rate, r.unit, r.ok = out["delivered"] / out["seconds"], "records/s", out["delivered"]
+        r.metrics.update(out)
+        r.checks.append(
+            Check("every record delivered", out["complete"], f"{out['delivered']}/{out['written']}")
+        )
+        r.note = "BatchSize 1000 from TRIM_HORIZON through a trivial handler"
+
     def bigpartition(self, r: PhaseResult) -> None:
         n = self.settings.big_items
         table = self.table("big")
@@ -321,6 +345,8 @@ PHASES: dict[str, Callable[[Bench, PhaseResult], None]] = {
     "scan": Bench.scan,
     "batch": Bench.batch,
     "transact": Bench.transact,
+    "trigger-latency": Bench.trigger_latency,
+    "trigger-throughput": Bench.trigger_throughput,
     "bigpartition": Bench.bigpartition,
 }
 DEFAULT_PHASES = [p for p in PHASES if p != "bigpartition"]
