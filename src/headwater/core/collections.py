@@ -33,7 +33,7 @@ def collection_table_id(table_id: int) -> int:
 
 
 def has_collections(table: TableSpec) -> bool:
-    return any(index.kind == "LSI" for index in table.indexes)
+    return bool(table.indexes) and any(index.kind == "LSI" for index in table.indexes)
 
 
 def collection_key(table: TableSpec, key: ItemKey) -> ItemKey:

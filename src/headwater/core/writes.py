@@ -83,11 +83,11 @@ class ItemWriteOp:
     return_old_on_failure: bool = False
     item_size: int | None = None  # put: the new item's size, already computed by the caller
     collection_limit: int = MAX_ITEM_COLLECTION_BYTES
+    # the item, then its collection's size counter (tables with LSIs); computed once
+    keys: tuple[ItemKey, ...] = field(init=False)
 
-    @property
-    def keys(self) -> Sequence[ItemKey]:
-        # then the item collection's size counter (tables with LSIs)
-        return (self.key, *collection_keys(((self.table, self.key),)))
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "keys", (self.key, *collection_keys(((self.table, self.key),))))
 
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
         old, old_size = stored.unpack_optional(old_items[0])
