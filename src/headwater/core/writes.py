@@ -95,14 +95,14 @@ class ItemWriteOp:
         check_condition(self.condition, old, self.return_old_on_failure)
         updated_paths = None
         new: Item | None
+        size = self.item_size if self.kind == "put" else None
         if self.kind == "put":
             new = self.item
         elif self.kind == "delete":
             new = None
         else:
-            new, updated_paths = self._updated(old)
+            new, updated_paths, size = self._updated(old)
         ws = WriteSet()
-        size = self.item_size if self.kind == "put" else None
         collection_size = collections.change(self.table, self.key, old, new)
         change = item_change(ws, self.table, self.key, old, new, self.now, old_size=old_size, new_size=size)
         collections.write(ws)
@@ -115,13 +115,15 @@ class ItemWriteOp:
         )
         return ws
 
-    def _updated(self, old: Item | None) -> tuple[Item, Any]:
+    def _updated(self, old: Item | None) -> tuple[Item, Any, int | None]:
+        """The updated item, the paths the update touched, and the new size when it was measured."""
         base = old if old is not None else dict(self.key_item)
         if self.update is None:
-            return base, None
+            return base, None, None
         result = apply_update(self.update, base, self.table.key.names)
         new = result.item
         check_index_key_types(self.table, new)
-        if item_size(new) > MAX_ITEM_BYTES:
+        size = item_size(new)
+        if size > MAX_ITEM_BYTES:
             raise ValidationException("Item size to update has exceeded the maximum allowed size")
-        return new, result.updated_paths
+        return new, result.updated_paths, size
