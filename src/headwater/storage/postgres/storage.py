@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Sequence
 from typing import Any
 
 import psycopg
 
 from headwater.errors import InternalServerError
-from headwater.storage import keyset
 from headwater.storage.base import (
     TRIM_MARK_KIND,
-    ItemKey,
-    Row,
-    SortBound,
     Storage,
-    StoredRecord,
     WriteOperation,
     trim_mark_key,
 )
-from headwater.storage.postgres import reads
 from headwater.storage.postgres.pool import DEFAULT_POOL_SIZE, ReaderPool
 from headwater.storage.postgres.schema import (
     check_schema_name,
@@ -29,6 +23,7 @@ from headwater.storage.postgres.schema import (
     take_writer_lock,
 )
 from headwater.storage.postgres.writer import DEFAULT_GROUP_CAP, Task, Writer, WriterStats
+from headwater.storage.sql_reads import SqlReads
 
 # Control slots (< 0) are never trimmed; each trimmed (stream, slot) leaves its highest trimmed seq.
 _TRIM = "DELETE FROM stream_records WHERE created_at < %s AND slot >= 0"
@@ -46,7 +41,9 @@ def is_postgres_url(url: str | None) -> bool:
     return url is not None and url.startswith(("postgresql://", "postgres://"))
 
 
-class PostgresStorage:
+class PostgresStorage(SqlReads):
+    _mark = "%s"
+
     """PostgreSQL through psycopg 3: one writer thread owning one connection, with group commit
     (synchronous_commit on: a write is acknowledged only once PostgreSQL has flushed its commit), and a
     small pool of read connections.
@@ -163,59 +160,10 @@ class PostgresStorage:
     def last_sequence(self) -> int:
         return self._w().last_sequence
 
-    def last_stream_seq(self, stream_id: int, slot: int, seq_from: int, seq_to: int | None) -> int | None:
-        return reads.last_stream_seq(self._r(), stream_id, slot, seq_from, seq_to)
+    # -- reads (SqlReads supplies them; this is how a statement runs here)
 
-    # -- reads
-
-    def get_item(self, key: ItemKey) -> bytes | None:
-        rows = self._r().fetchall(reads.GET_ITEM, (key.table_id, key.h, key.pk, key.sk))
-        return rows[0][0] if rows else None
-
-    def query(
-        self,
-        table_id: int,
-        index_id: int,
-        h: int,
-        pk: bytes,
-        *,
-        lower: SortBound | None = None,
-        upper: SortBound | None = None,
-        forward: bool = True,
-        start_after: tuple[bytes, bytes, bytes] | None = None,
-        expected: int | None = None,
-    ) -> Iterator[Row]:
-        return keyset.query(
-            self._r().fetchall, "%s", table_id, index_id, h, pk, lower, upper, forward, start_after, expected
-        )
-
-    def scan(
-        self,
-        table_id: int,
-        index_id: int,
-        *,
-        h_from: int = 0,
-        h_to: int = 0xFFFFFFFF,
-        start_after: tuple[int, bytes, bytes, bytes, bytes] | None = None,
-        expected: int | None = None,
-    ) -> Iterator[Row]:
-        return keyset.scan(self._r().fetchall, "%s", table_id, index_id, h_from, h_to, start_after, expected)
-
-    def counters(self, table_id: int, index_id: int = 0) -> tuple[int, int]:
-        rows = self._r().fetchall(reads.COUNTERS, (table_id, index_id))
-        return (rows[0][0], rows[0][1]) if rows else (0, 0)
-
-    def meta_get(self, kind: str, key: str) -> bytes | None:
-        rows = self._r().fetchall(reads.META_GET, (kind, key))
-        return rows[0][0] if rows else None
-
-    def meta_list(self, kind: str) -> list[tuple[str, bytes]]:
-        return [(r[0], r[1]) for r in self._r().fetchall(reads.META_LIST, (kind,))]
-
-    def stream_records(
-        self, stream_id: int, slot: int, seq_from: int, seq_to: int | None, limit: int
-    ) -> list[StoredRecord]:
-        return reads.stream_records(self._r(), stream_id, slot, seq_from, seq_to, limit)
+    def _fetch(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        return self._r().fetchall(sql, params)
 
 
 def _conforms(storage: PostgresStorage) -> Storage:

@@ -10,24 +10,21 @@ back and run again carefully: each operation flushed on its own, and the one tha
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import logging
-import queue
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 
-from headwater.errors import DynamoDBError, InternalServerError
+from headwater.errors import DynamoDBError
 from headwater.storage.base import WriteOperation
+from headwater.storage.group_commit import DEFAULT_GROUP_CAP, GroupCommitWriter, Job, Outcome, internal
 from headwater.storage.postgres.group import Pending, item_tuple, read_items
 
 log = logging.getLogger(__name__)
 
-DEFAULT_GROUP_CAP = 512
+__all__ = ["DEFAULT_GROUP_CAP", "Task", "Writer", "WriterStats"]
 
 Connection = psycopg.Connection[Any]
 
@@ -51,31 +48,16 @@ class Task:
     run: Callable[[Connection], Any]
 
 
-@dataclass(frozen=True, slots=True)
-class _Job:
-    op: WriteOperation | Task
-    loop: asyncio.AbstractEventLoop | None
-    future: asyncio.Future[Any] | concurrent.futures.Future[Any]
-
-
-_STOP = object()
-_Outcome = tuple[Any, BaseException | None]
-
-
 class _Dirty(Exception):
     """The transaction is spoiled; `attributable` when the operation at hand is known to be the cause."""
 
-    def __init__(self, outcome: _Outcome, *, attributable: bool) -> None:
+    def __init__(self, outcome: Outcome, *, attributable: bool) -> None:
         super().__init__()
         self.outcome = outcome
         self.attributable = attributable
 
 
-def _internal(message: str = "Internal server error") -> InternalServerError:
-    return InternalServerError(message)
-
-
-class Writer:
+class Writer(GroupCommitWriter):
     """`connect` opens a ready writer connection (settings, lock); it is called again after a failure."""
 
     def __init__(
@@ -89,18 +71,9 @@ class Writer:
     ) -> None:
         self._conn: Connection | None = conn
         self._connect = connect
-        self._cap = max(1, group_cap)
-        self._queue: queue.SimpleQueue[_Job | object] = queue.SimpleQueue()
         self._last_seq = last_seq
-        self._closed = False
-        self._commits = 0
-        self._operations = 0
-        self._failed_commits = 0
-        self._largest_group = 0
-        self._replays = 0
         self._reconnects = 0
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._thread.start()
+        super().__init__(group_cap=group_cap, name=name)
 
     @property
     def last_sequence(self) -> int:
@@ -118,71 +91,13 @@ class Writer:
             self._reconnects,
         )
 
-    def submit_async(self, op: WriteOperation | Task) -> asyncio.Future[Any]:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        self._put(_Job(op, loop, future))
-        return future
+    def _after_failed_group(self) -> None:
+        self._rollback()
 
-    def submit_sync(self, op: WriteOperation | Task) -> concurrent.futures.Future[Any]:
-        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-        self._put(_Job(op, None, future))
-        return future
-
-    def _put(self, job: _Job) -> None:
-        if self._closed:
-            raise _internal("storage is closed")
-        self._queue.put(job)
-
-    def close(self) -> None:
-        """Commit everything already queued, stop the thread, close the connection; later submissions fail."""
-        if self._closed:
-            return
-        self._closed = True
-        self._queue.put(_STOP)
-        self._thread.join()
-        leftovers: list[_Job] = []
-        while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if isinstance(item, _Job):
-                leftovers.append(item)
-        self._resolve(leftovers, [(None, _internal("storage is closed")) for _ in leftovers])
+    def _after_close(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
-
-    def _run(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is _STOP:
-                return
-            batch: list[_Job] = [first] if isinstance(first, _Job) else []
-            stop = False
-            while len(batch) < self._cap:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is _STOP:
-                    stop = True
-                    break
-                if isinstance(item, _Job):
-                    batch.append(item)
-            try:
-                outcomes = self._commit_group(batch)
-            except Exception:  # a bug or a lost database must not kill the writer: fail this group only
-                log.exception("writer failed on a group of %d operations", len(batch))
-                self._rollback()
-                outcomes = [(None, _internal()) for _ in batch]
-            try:
-                self._resolve(batch, outcomes)
-            except Exception:  # never let a waking problem kill the writer
-                log.exception("writer could not deliver results")
-            if stop:
-                return
 
     def _connection(self) -> Connection:
         conn = self._conn
@@ -196,8 +111,8 @@ class Writer:
         self._reconnects += 1
         return conn
 
-    def _commit_group(self, batch: list[_Job]) -> list[_Outcome]:
-        failed: dict[int, _Outcome] = {}
+    def _commit_group(self, batch: list[Job]) -> list[Outcome]:
+        failed: dict[int, Outcome] = {}
         careful = False
         while True:
             outcomes, careful_next = self._try_group(batch, failed, careful)
@@ -207,8 +122,8 @@ class Writer:
             self._replays += 1
 
     def _try_group(
-        self, batch: list[_Job], failed: dict[int, _Outcome], careful: bool
-    ) -> tuple[list[_Outcome] | None, bool]:
+        self, batch: list[Job], failed: dict[int, Outcome], careful: bool
+    ) -> tuple[list[Outcome] | None, bool]:
         """One attempt: (outcomes, _) or (None, go careful) to run the group again."""
         live = [i for i in range(len(batch)) if i not in failed]
         if not live:
@@ -244,7 +159,7 @@ class Writer:
             log.exception("commit of a group of %d operations failed", len(batch))
             self._rollback()
             self._failed_commits += 1
-            return [(None, _internal()) for _ in batch], False
+            return [(None, internal()) for _ in batch], False
         self._last_seq = seq
         self._commits += 1
         self._operations += len(batch)
@@ -253,44 +168,44 @@ class Writer:
 
     def _apply_one(
         self, conn: Connection, pending: Pending, op: WriteOperation | Task, seq: int, careful: bool
-    ) -> tuple[_Outcome, int]:
+    ) -> tuple[Outcome, int]:
         """(outcome, last sequence number); raises _Dirty when the transaction is spoiled."""
         if isinstance(op, Task):
             try:
                 pending.flush(conn, seq)
             except Exception as exc:
-                raise _Dirty((None, _internal()), attributable=False) from exc
+                raise _Dirty((None, internal()), attributable=False) from exc
             pending.cache = None  # the task may change anything
             try:
                 return (op.run(conn), None), seq
             except Exception as exc:
                 log.exception("writer task failed")
-                raise _Dirty((None, _internal()), attributable=True) from exc
+                raise _Dirty((None, internal()), attributable=True) from exc
         try:
             olds = pending.read(conn, op.keys)
         except Exception as exc:
             log.exception("could not read the old items of %s", type(op).__name__)
-            raise _Dirty((None, _internal()), attributable=True) from exc
+            raise _Dirty((None, internal()), attributable=True) from exc
         try:
             ws = op.apply(olds)
         except DynamoDBError as exc:
             return (None, exc), seq
         except Exception:
             log.exception("write operation %s failed unexpectedly", type(op).__name__)
-            return (None, _internal()), seq
+            return (None, internal()), seq
         try:
             new_seq = pending.add(ws, seq)
             if careful:
                 pending.flush(conn, new_seq)
         except Exception as exc:
             log.exception("could not write the WriteSet of %s", type(op).__name__)
-            raise _Dirty((None, _internal()), attributable=True) from exc
+            raise _Dirty((None, internal()), attributable=True) from exc
         return (ws.result, None), new_seq
 
     def _spoiled(self, conn: Connection) -> None:
         """Roll back; a connection that broke fails the whole group (it is not any operation's fault)."""
         if conn.broken:
-            raise _internal("lost the database connection")
+            raise internal("lost the database connection")
         self._rollback()
 
     def _rollback(self) -> None:
@@ -301,33 +216,3 @@ class Writer:
             conn.rollback()
         except psycopg.Error:
             log.exception("rollback failed")
-
-    @staticmethod
-    def _resolve(batch: list[_Job], outcomes: list[_Outcome]) -> None:
-        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], _Outcome]]] = {}
-        for job, outcome in zip(batch, outcomes, strict=True):
-            if job.loop is None:
-                future = job.future
-                if isinstance(future, concurrent.futures.Future) and future.set_running_or_notify_cancel():
-                    result, exc = outcome
-                    if exc is None:
-                        future.set_result(result)
-                    else:
-                        future.set_exception(exc)
-            elif isinstance(job.future, asyncio.Future):
-                by_loop.setdefault(job.loop, []).append((job.future, outcome))
-        for loop, pending in by_loop.items():
-            try:
-                loop.call_soon_threadsafe(_wake, pending)
-            except RuntimeError:  # the caller's loop is closed: nobody is waiting any more
-                log.warning("dropped %d write results for a closed event loop", len(pending))
-
-
-def _wake(pending: list[tuple[asyncio.Future[Any], _Outcome]]) -> None:
-    for future, (result, exc) in pending:
-        if future.done():  # cancelled by the caller; the write itself stands
-            continue
-        if exc is None:
-            future.set_result(result)
-        else:
-            future.set_exception(exc)

@@ -6,14 +6,14 @@ import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
 from headwater.errors import InternalServerError
-from headwater.storage import keyset
-from headwater.storage.base import ItemKey, Row, SortBound, Storage, StoredRecord, WriteOperation
-from headwater.storage.sqlite import reads, writes
+from headwater.storage.base import Storage, WriteOperation
+from headwater.storage.sql_reads import SqlReads
+from headwater.storage.sqlite import writes
 from headwater.storage.sqlite.connections import ReadConnections, SharedConnection, ThreadLocalReaders
 from headwater.storage.sqlite.schema import (
     DB_FILENAME,
@@ -24,12 +24,10 @@ from headwater.storage.sqlite.schema import (
 )
 from headwater.storage.sqlite.writer import DEFAULT_GROUP_CAP, Task, Writer, WriterStats
 
-_META_GET = "SELECT value FROM meta WHERE kind = ? AND key = ?"
-_META_LIST = "SELECT key, value FROM meta WHERE kind = ? ORDER BY key"
-_COUNTERS = "SELECT item_count, size_bytes FROM counters WHERE table_id = ? AND index_id = ?"
 
+class SqliteStorage(SqlReads):
+    _mark = "?"
 
-class SqliteStorage:
     """SQLite in WAL mode; a single writer thread with group commit; one read connection per thread.
 
     `path` is the database file; None or ":memory:" gives an in-memory database that lives until
@@ -135,59 +133,10 @@ class SqliteStorage:
     def last_sequence(self) -> int:
         return self._w().last_sequence
 
-    def last_stream_seq(self, stream_id: int, slot: int, seq_from: int, seq_to: int | None) -> int | None:
-        return reads.last_stream_seq(self._r(), stream_id, slot, seq_from, seq_to)
+    # -- reads (SqlReads supplies them; this is how a statement runs here)
 
-    # -- reads
-
-    def get_item(self, key: ItemKey) -> bytes | None:
-        rows = self._r().fetchall(reads.GET_ITEM, (key.table_id, key.h, key.pk, key.sk))
-        return rows[0][0] if rows else None
-
-    def query(
-        self,
-        table_id: int,
-        index_id: int,
-        h: int,
-        pk: bytes,
-        *,
-        lower: SortBound | None = None,
-        upper: SortBound | None = None,
-        forward: bool = True,
-        start_after: tuple[bytes, bytes, bytes] | None = None,
-        expected: int | None = None,
-    ) -> Iterator[Row]:
-        return keyset.query(
-            self._r().fetchall, "?", table_id, index_id, h, pk, lower, upper, forward, start_after, expected
-        )
-
-    def scan(
-        self,
-        table_id: int,
-        index_id: int,
-        *,
-        h_from: int = 0,
-        h_to: int = 0xFFFFFFFF,
-        start_after: tuple[int, bytes, bytes, bytes, bytes] | None = None,
-        expected: int | None = None,
-    ) -> Iterator[Row]:
-        return keyset.scan(self._r().fetchall, "?", table_id, index_id, h_from, h_to, start_after, expected)
-
-    def counters(self, table_id: int, index_id: int = 0) -> tuple[int, int]:
-        rows = self._r().fetchall(_COUNTERS, (table_id, index_id))
-        return (rows[0][0], rows[0][1]) if rows else (0, 0)
-
-    def meta_get(self, kind: str, key: str) -> bytes | None:
-        rows = self._r().fetchall(_META_GET, (kind, key))
-        return rows[0][0] if rows else None
-
-    def meta_list(self, kind: str) -> list[tuple[str, bytes]]:
-        return [(r[0], r[1]) for r in self._r().fetchall(_META_LIST, (kind,))]
-
-    def stream_records(
-        self, stream_id: int, slot: int, seq_from: int, seq_to: int | None, limit: int
-    ) -> list[StoredRecord]:
-        return reads.stream_records(self._r(), stream_id, slot, seq_from, seq_to, limit)
+    def _fetch(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        return self._r().fetchall(sql, params)
 
 
 def _conforms(storage: SqliteStorage) -> Storage:

@@ -1,0 +1,170 @@
+"""The single writer's plumbing, shared by every backend: a queue of operations, one thread that takes
+everything queued as one group, and results delivered only after the group's COMMIT (one wake-up per
+event loop per group). A backend supplies `_commit_group`: run the group in one transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import queue
+import threading
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import InternalServerError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_GROUP_CAP = 512
+
+Outcome = tuple[Any, BaseException | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    op: Any  # a WriteOperation, or a backend's internal Task
+    loop: asyncio.AbstractEventLoop | None
+    future: asyncio.Future[Any] | concurrent.futures.Future[Any]
+
+
+_STOP = object()
+
+
+def internal(message: str = "Internal server error") -> InternalServerError:
+    return InternalServerError(message)
+
+
+class GroupCommitWriter(ABC):
+    """Subclasses set up their own state, then call `super().__init__`, which starts the thread."""
+
+    def __init__(self, *, group_cap: int, name: str) -> None:
+        self._cap = max(1, group_cap)
+        self._queue: queue.SimpleQueue[Job | object] = queue.SimpleQueue()
+        self._closed = False
+        self._commits = 0
+        self._operations = 0
+        self._failed_commits = 0
+        self._largest_group = 0
+        self._replays = 0
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    # -- what a backend provides
+
+    @abstractmethod
+    def _commit_group(self, batch: list[Job]) -> list[Outcome]:
+        """Run every job of `batch` in one transaction; one outcome per job, in order."""
+
+    @abstractmethod
+    def _after_failed_group(self) -> None:
+        """Called when `_commit_group` raised: leave the connection usable (e.g. roll back)."""
+
+    @abstractmethod
+    def _after_close(self) -> None:
+        """Called once the thread has stopped (e.g. close the connection)."""
+
+    # -- submitting
+
+    def submit_async(self, op: Any) -> asyncio.Future[Any]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._put(Job(op, loop, future))
+        return future
+
+    def submit_sync(self, op: Any) -> concurrent.futures.Future[Any]:
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        self._put(Job(op, None, future))
+        return future
+
+    def _put(self, job: Job) -> None:
+        if self._closed:
+            raise internal("storage is closed")
+        self._queue.put(job)
+
+    def close(self) -> None:
+        """Commit everything already queued, stop the thread; later submissions fail."""
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(_STOP)
+        self._thread.join()
+        # A submission racing with close may have landed behind the stop marker.
+        leftovers: list[Job] = []
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(item, Job):
+                leftovers.append(item)
+        self._resolve(leftovers, [(None, internal("storage is closed")) for _ in leftovers])
+        self._after_close()
+
+    # -- the thread
+
+    def _count_commit(self, size: int) -> None:
+        self._commits += 1
+        self._operations += size
+        self._largest_group = max(self._largest_group, size)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is _STOP:
+                return
+            batch: list[Job] = [first] if isinstance(first, Job) else []
+            stop = False
+            while len(batch) < self._cap:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    stop = True
+                    break
+                if isinstance(item, Job):
+                    batch.append(item)
+            try:
+                outcomes = self._commit_group(batch)
+            except Exception:  # a bug here must not kill the writer: fail this group only
+                log.exception("writer failed on a group of %d operations", len(batch))
+                self._after_failed_group()
+                outcomes = [(None, internal()) for _ in batch]
+            try:
+                self._resolve(batch, outcomes)
+            except Exception:  # never let a waking problem kill the writer
+                log.exception("writer could not deliver results")
+            if stop:
+                return
+
+    @staticmethod
+    def _resolve(batch: list[Job], outcomes: list[Outcome]) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Outcome]]] = {}
+        for job, outcome in zip(batch, outcomes, strict=True):
+            if job.loop is None:
+                future = job.future
+                if isinstance(future, concurrent.futures.Future) and future.set_running_or_notify_cancel():
+                    result, exc = outcome
+                    if exc is None:
+                        future.set_result(result)
+                    else:
+                        future.set_exception(exc)
+            elif isinstance(job.future, asyncio.Future):
+                by_loop.setdefault(job.loop, []).append((job.future, outcome))
+        for loop, pending in by_loop.items():
+            try:
+                loop.call_soon_threadsafe(_wake, pending)
+            except RuntimeError:  # the caller's loop is closed: nobody is waiting any more
+                log.warning("dropped %d write results for a closed event loop", len(pending))
+
+
+def _wake(pending: list[tuple[asyncio.Future[Any], Outcome]]) -> None:
+    for future, (result, exc) in pending:
+        if future.done():  # cancelled by the caller; the write itself stands
+            continue
+        if exc is None:
+            future.set_result(result)
+        else:
+            future.set_exception(exc)

@@ -1,0 +1,246 @@
+"""The Storage protocol's reads, shared by the SQL backends (SQLite, PostgreSQL).
+
+A backend mixes in `SqlReads` and supplies `_fetch` (run one SELECT on a reader connection) and `_mark`
+(its parameter placeholder). Partition and table range reads are lazy iterators fetched in chunks: each
+chunk is its own keyset-paginated SELECT that resumes after the last row seen (a comparison the primary
+key index answers), so a partition is never loaded whole, no statement or snapshot stays open between
+chunks, and rows come back in key order without any sorting. The first chunk is sized to what the caller
+expects to read (a page's Limit).
+"""
+
+from __future__ import annotations
+
+import functools
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, ClassVar
+
+from .base import ItemKey, Row, SortBound, StoredRecord
+
+FIRST_CHUNK = 32
+MAX_CHUNK = 1024
+
+Fetch = Callable[[str, Sequence[Any]], list[Any]]
+
+
+@functools.lru_cache(maxsize=256)
+def query_sql(index: bool, lower: int, upper: int, cursor: bool, forward: bool, mark: str) -> str:
+    """lower/upper: 0 none, 1 inclusive, 2 exclusive; `mark` is the driver's placeholder."""
+    direction = "ASC" if forward else "DESC"
+    if index:
+        sql = (
+            "SELECT h, pk, sk, item, base_pk, base_sk FROM index_entries "
+            f"WHERE table_id = {mark} AND index_id = {mark} AND h = {mark} AND pk = {mark}"
+        )
+        order = f" ORDER BY sk {direction}, base_pk {direction}, base_sk {direction}"
+        after = f"(sk, base_pk, base_sk) {{}} ({mark}, {mark}, {mark})"
+    else:
+        sql = f"SELECT h, pk, sk, item FROM items WHERE table_id = {mark} AND h = {mark} AND pk = {mark}"
+        order = f" ORDER BY sk {direction}"
+        after = f"sk {{}} {mark}"
+    if lower:
+        sql += f" AND sk >= {mark}" if lower == 1 else f" AND sk > {mark}"
+    if upper:
+        sql += f" AND sk <= {mark}" if upper == 1 else f" AND sk < {mark}"
+    if cursor:
+        sql += " AND " + after.format(">" if forward else "<")
+    return sql + order + f" LIMIT {mark}"
+
+
+@functools.lru_cache(maxsize=16)
+def scan_sql(index: bool, cursor: bool, mark: str) -> str:
+    if index:
+        sql = (
+            "SELECT h, pk, sk, item, base_pk, base_sk FROM index_entries "
+            f"WHERE table_id = {mark} AND index_id = {mark}"
+        )
+        after = f" AND (h, pk, sk, base_pk, base_sk) > ({mark}, {mark}, {mark}, {mark}, {mark})"
+        order = " ORDER BY h, pk, sk, base_pk, base_sk"
+    else:
+        sql = f"SELECT h, pk, sk, item FROM items WHERE table_id = {mark}"
+        after = f" AND (h, pk, sk) > ({mark}, {mark}, {mark})"
+        order = " ORDER BY h, pk, sk"
+    sql += after if cursor else f" AND h >= {mark}"
+    return sql + f" AND h <= {mark}" + order + f" LIMIT {mark}"
+
+
+def _bound_code(bound: SortBound | None) -> int:
+    if bound is None:
+        return 0
+    return 1 if bound.inclusive else 2
+
+
+def _row(r: Any, index: bool) -> Row:
+    if index:
+        return Row(r[0], r[1], r[2], r[3], r[4], r[5])
+    return Row(r[0], r[1], r[2], r[3])
+
+
+def _first_chunk(expected: int | None) -> int:
+    # a caller that knows how many rows it wants (a page's Limit) gets them in one statement
+    return FIRST_CHUNK if expected is None else max(1, min(expected, MAX_CHUNK))
+
+
+def query(
+    fetch: Fetch,
+    mark: str,
+    table_id: int,
+    index_id: int,
+    h: int,
+    pk: bytes,
+    lower: SortBound | None,
+    upper: SortBound | None,
+    forward: bool,
+    start_after: tuple[bytes, bytes, bytes] | None,
+    expected: int | None = None,
+) -> Iterator[Row]:
+    index = index_id != 0
+    prefix: list[Any] = [table_id, index_id, h, pk] if index else [table_id, h, pk]
+    if lower is not None:
+        prefix.append(lower.value)
+    if upper is not None:
+        prefix.append(upper.value)
+    lower_code, upper_code = _bound_code(lower), _bound_code(upper)
+    cursor: tuple[bytes, ...] | None = None
+    if start_after is not None:
+        cursor = start_after if index else (start_after[0],)
+    chunk = _first_chunk(expected)
+    while True:
+        sql = query_sql(index, lower_code, upper_code, cursor is not None, forward, mark)
+        params = prefix if cursor is None else [*prefix, *cursor]
+        rows = fetch(sql, [*params, chunk])
+        for r in rows:
+            yield _row(r, index)
+        if len(rows) < chunk:
+            return
+        last = rows[-1]
+        cursor = (last[2], last[4], last[5]) if index else (last[2],)
+        chunk = min(chunk * 2, MAX_CHUNK)
+
+
+def scan(
+    fetch: Fetch,
+    mark: str,
+    table_id: int,
+    index_id: int,
+    h_from: int,
+    h_to: int,
+    start_after: tuple[int, bytes, bytes, bytes, bytes] | None,
+    expected: int | None = None,
+) -> Iterator[Row]:
+    index = index_id != 0
+    prefix: list[Any] = [table_id, index_id] if index else [table_id]
+    cursor: tuple[Any, ...] | None = None
+    if start_after is not None and start_after[0] >= h_from:
+        cursor = start_after if index else start_after[:3]
+    chunk = _first_chunk(expected)
+    while True:
+        params = [*prefix, h_from, h_to, chunk] if cursor is None else [*prefix, *cursor, h_to, chunk]
+        rows = fetch(scan_sql(index, cursor is not None, mark), params)
+        for r in rows:
+            yield _row(r, index)
+        if len(rows) < chunk:
+            return
+        last = rows[-1]
+        cursor = (last[0], last[1], last[2], last[4], last[5]) if index else (last[0], last[1], last[2])
+        chunk = min(chunk * 2, MAX_CHUNK)
+
+
+@functools.lru_cache(maxsize=16)
+def _statements(mark: str) -> dict[str, str]:
+    m = mark
+    return {
+        "get_item": f"SELECT item FROM items WHERE table_id = {m} AND h = {m} AND pk = {m} AND sk = {m}",
+        "counters": f"SELECT item_count, size_bytes FROM counters WHERE table_id = {m} AND index_id = {m}",
+        "meta_get": f"SELECT value FROM meta WHERE kind = {m} AND key = {m}",
+        "meta_list": f"SELECT key, value FROM meta WHERE kind = {m} ORDER BY key",
+        "records": (
+            "SELECT seq, created_at, payload FROM stream_records "
+            f"WHERE stream_id = {m} AND slot = {m} AND seq >= {m} ORDER BY seq LIMIT {m}"
+        ),
+        "records_to": (
+            "SELECT seq, created_at, payload FROM stream_records "
+            f"WHERE stream_id = {m} AND slot = {m} AND seq >= {m} AND seq <= {m} ORDER BY seq LIMIT {m}"
+        ),
+        "last_seq": (
+            f"SELECT MAX(seq) FROM stream_records WHERE stream_id = {m} AND slot = {m} AND seq >= {m}"
+        ),
+        "last_seq_to": (
+            "SELECT MAX(seq) FROM stream_records "
+            f"WHERE stream_id = {m} AND slot = {m} AND seq >= {m} AND seq <= {m}"
+        ),
+    }
+
+
+class SqlReads(ABC):
+    """Every read of the Storage protocol, for a backend that can run one SQL statement."""
+
+    _mark: ClassVar[str]
+
+    @abstractmethod
+    def _fetch(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        """All rows of one SELECT on this thread's reader connection."""
+
+    def get_item(self, key: ItemKey) -> bytes | None:
+        rows = self._fetch(_statements(self._mark)["get_item"], (key.table_id, key.h, key.pk, key.sk))
+        return rows[0][0] if rows else None
+
+    def query(
+        self,
+        table_id: int,
+        index_id: int,
+        h: int,
+        pk: bytes,
+        *,
+        lower: SortBound | None = None,
+        upper: SortBound | None = None,
+        forward: bool = True,
+        start_after: tuple[bytes, bytes, bytes] | None = None,
+        expected: int | None = None,
+    ) -> Iterator[Row]:
+        return query(
+            self._fetch, self._mark, table_id, index_id, h, pk, lower, upper, forward, start_after, expected
+        )
+
+    def scan(
+        self,
+        table_id: int,
+        index_id: int,
+        *,
+        h_from: int = 0,
+        h_to: int = 0xFFFFFFFF,
+        start_after: tuple[int, bytes, bytes, bytes, bytes] | None = None,
+        expected: int | None = None,
+    ) -> Iterator[Row]:
+        return scan(self._fetch, self._mark, table_id, index_id, h_from, h_to, start_after, expected)
+
+    def counters(self, table_id: int, index_id: int = 0) -> tuple[int, int]:
+        rows = self._fetch(_statements(self._mark)["counters"], (table_id, index_id))
+        return (rows[0][0], rows[0][1]) if rows else (0, 0)
+
+    def meta_get(self, kind: str, key: str) -> bytes | None:
+        rows = self._fetch(_statements(self._mark)["meta_get"], (kind, key))
+        return rows[0][0] if rows else None
+
+    def meta_list(self, kind: str) -> list[tuple[str, bytes]]:
+        return [(r[0], r[1]) for r in self._fetch(_statements(self._mark)["meta_list"], (kind,))]
+
+    def stream_records(
+        self, stream_id: int, slot: int, seq_from: int, seq_to: int | None, limit: int
+    ) -> list[StoredRecord]:
+        if limit <= 0:
+            return []
+        sql = _statements(self._mark)
+        if seq_to is None:
+            rows = self._fetch(sql["records"], (stream_id, slot, seq_from, limit))
+        else:
+            rows = self._fetch(sql["records_to"], (stream_id, slot, seq_from, seq_to, limit))
+        return [StoredRecord(r[0], r[1], r[2]) for r in rows]
+
+    def last_stream_seq(self, stream_id: int, slot: int, seq_from: int, seq_to: int | None) -> int | None:
+        sql = _statements(self._mark)
+        if seq_to is None:
+            rows = self._fetch(sql["last_seq"], (stream_id, slot, seq_from))
+        else:
+            rows = self._fetch(sql["last_seq_to"], (stream_id, slot, seq_from, seq_to))
+        return None if not rows or rows[0][0] is None else int(rows[0][0])
