@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from ..consumer import ShardCheckpoint, StreamsError, StreamsTransport, resolve_latest
+from ..consumer import ShardCheckpoint, StreamsTransport, resolve_latest
 from . import code as code_store
 from . import params
 from .errors import (
@@ -33,6 +33,7 @@ from .esm import ChangeNotifier, MappingRunner, RunnerSettings
 from .events import to_attribute_value
 from .model import FunctionConfig, MappingConfig
 from .pool import InvocationResult, WorkerPool, WorkerSpec, code_fingerprint
+from .sources import check_destination, check_source
 from .state import CHECKPOINT_KIND, FAILURE_KIND, FUNCTION_KIND, MAPPING_KIND, StateStore, Tables
 
 log = logging.getLogger(__name__)
@@ -360,57 +361,12 @@ class TriggerService:
         runner = self._runners.get(mapping.uuid)
         return mapping.with_changes(last_processing_result=runner[0].last_result) if runner else mapping
 
-    async def _check_source(self, arn: Any) -> str:
-        if not isinstance(arn, str) or not arn:
-            raise InvalidParameterValueException("EventSourceArn is required.")
-        if ":dynamodb:" not in arn or "/stream/" not in arn:
-            raise InvalidParameterValueException(
-                f"Headwater supports DynamoDB stream event sources only; unsupported event source: {arn}"
-            )
-        try:
-            await self.transport.describe_stream({"StreamArn": arn, "Limit": 1})
-        except StreamsError:
-            raise InvalidParameterValueException(f"Stream not found: {arn}") from None
-        return arn
-
-    async def _check_destination(self, config: Any) -> str | None:
-        if not config:
-            return None
-        on_failure = config.get("OnFailure") if isinstance(config, dict) else None
-        if not on_failure:
-            return None
-        arn = on_failure.get("Destination") if isinstance(on_failure, dict) else None
-        if not arn:
-            return None
-        arn = str(arn)
-        service = arn.split(":")[2] if arn.count(":") >= 5 else ""
-        if service in ("sqs", "sns", "s3", "kafka"):
-            raise InvalidParameterValueException(
-                f"Headwater does not support {service} destinations yet; use the ARN of a Headwater table "
-                f"with a single String hash key as the OnFailure destination: {arn}"
-            )
-        if service != "dynamodb" or ":table/" not in arn or "/stream/" in arn:
-            raise InvalidParameterValueException(
-                f"The OnFailure destination must be the ARN of a Headwater table: {arn}"
-            )
-        table = arn.split(":table/", 1)[1]
-        description = await self.tables.describe_table(table)
-        if description is None:
-            raise InvalidParameterValueException(f"The OnFailure destination table does not exist: {arn}")
-        keys = description.get("KeySchema", [])
-        types = {d["AttributeName"]: d["AttributeType"] for d in description.get("AttributeDefinitions", [])}
-        if len(keys) != 1 or types.get(keys[0]["AttributeName"]) != "S":
-            raise InvalidParameterValueException(
-                f"The OnFailure destination table must have a single String hash key: {arn}"
-            )
-        return arn
-
     async def create_mapping(self, request: dict[str, Any]) -> MappingConfig:
         fn = self.require_function(request.get("FunctionName"))
-        source = await self._check_source(request.get("EventSourceArn"))
+        source = await check_source(self.transport, request.get("EventSourceArn"))
         position = params.starting_position(request.get("StartingPosition"))
         settings = params.mapping_settings(request)
-        destination = await self._check_destination(request.get("DestinationConfig"))
+        destination = await check_destination(self.tables, request.get("DestinationConfig"))
         async with self._lock:
             for existing in self.mappings.values():
                 if existing.function_name == fn.name and existing.event_source_arn == source:
@@ -449,7 +405,7 @@ class TriggerService:
             if request.get("FunctionName") is not None:
                 changes["function_name"] = self.require_function(request["FunctionName"]).name
             if "DestinationConfig" in request:
-                changes["on_failure"] = await self._check_destination(request["DestinationConfig"])
+                changes["on_failure"] = await check_destination(self.tables, request["DestinationConfig"])
             mapping = mapping.with_changes(**changes, last_modified=time.time())
             await self.state.put(MAPPING_KIND, mapping.uuid, mapping.to_doc())
             self.mappings[mapping.uuid] = mapping

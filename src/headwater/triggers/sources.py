@@ -1,0 +1,58 @@
+"""What an event source mapping may read from and send its failures to, checked at creation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..consumer import StreamsError, StreamsTransport
+from .errors import InvalidParameterValueException
+from .state import Tables
+
+
+async def check_source(transport: StreamsTransport, arn: Any) -> str:
+    """The mapping's EventSourceArn: a DynamoDB stream that exists."""
+    if not isinstance(arn, str) or not arn:
+        raise InvalidParameterValueException("EventSourceArn is required.")
+    if ":dynamodb:" not in arn or "/stream/" not in arn:
+        raise InvalidParameterValueException(
+            f"Headwater supports DynamoDB stream event sources only; unsupported event source: {arn}"
+        )
+    try:
+        await transport.describe_stream({"StreamArn": arn, "Limit": 1})
+    except StreamsError:
+        raise InvalidParameterValueException(f"Stream not found: {arn}") from None
+    return arn
+
+
+async def check_destination(tables: Tables, config: Any) -> str | None:
+    """DestinationConfig.OnFailure: the ARN of a Headwater table with a single String hash key, or None."""
+    if not config:
+        return None
+    on_failure = config.get("OnFailure") if isinstance(config, dict) else None
+    if not on_failure:
+        return None
+    arn = on_failure.get("Destination") if isinstance(on_failure, dict) else None
+    if not arn:
+        return None
+    arn = str(arn)
+    service = arn.split(":")[2] if arn.count(":") >= 5 else ""
+    if service in ("sqs", "sns", "s3", "kafka"):
+        raise InvalidParameterValueException(
+            f"Headwater does not support {service} destinations yet; use the ARN of a Headwater table "
+            f"with a single String hash key as the OnFailure destination: {arn}"
+        )
+    if service != "dynamodb" or ":table/" not in arn or "/stream/" in arn:
+        raise InvalidParameterValueException(
+            f"The OnFailure destination must be the ARN of a Headwater table: {arn}"
+        )
+    table = arn.split(":table/", 1)[1]
+    description = await tables.describe_table(table)
+    if description is None:
+        raise InvalidParameterValueException(f"The OnFailure destination table does not exist: {arn}")
+    keys = description.get("KeySchema", [])
+    types = {d["AttributeName"]: d["AttributeType"] for d in description.get("AttributeDefinitions", [])}
+    if len(keys) != 1 or types.get(keys[0]["AttributeName"]) != "S":
+        raise InvalidParameterValueException(
+            f"The OnFailure destination table must have a single String hash key: {arn}"
+        )
+    return arn
