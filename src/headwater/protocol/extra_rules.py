@@ -54,9 +54,11 @@ ENUM_ORDER: Final[dict[str, tuple[str, ...]]] = {
 # DynamoDB lists at most this many violations in one ValidationException.
 MAX_REPORTED_ERRORS: Final = 10
 
-# Item maps whose attribute values the model layer validates with the same messages (PutItem, the Put of
-# TransactWriteItems and the PutRequest of BatchWriteItem all use this shape).
-ITEM_SHAPES: Final = frozenset({"PutItemInputAttributeMap"})
+# Maps of attribute values that the model layer validates anyway, with the same messages: items (PutItem,
+# the Put of TransactWriteItems, the PutRequest of BatchWriteItem), keys (every Key and ExclusiveStartKey)
+# and ExpressionAttributeValues. Only their JSON type is checked here; walking them twice would double the
+# cost of the hot path.
+ITEM_SHAPES: Final = frozenset({"PutItemInputAttributeMap", "Key", "ExpressionAttributeValueMap"})
 
 # Members DynamoDB requires that botocore's model no longer marks required (CreateTable's KeySchema and
 # AttributeDefinitions became optional when TableName grew to accept ARNs, but the service still needs them).

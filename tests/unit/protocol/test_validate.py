@@ -73,28 +73,32 @@ def validation(op: str, body: dict[str, Any], service: str = "dynamodb") -> str:
         ("PutItem", {"TableName": "abc", "Item": "x"}, "Unexpected field type"),
         (
             "DeleteItem",
-            {"TableName": "abc", "Key": {"a": {"S": 5}}},
+            {"TableName": "abc", "Key": {}, "Expected": {"a": {"Value": {"S": 5}}}},
             "NUMBER_VALUE cannot be converted to String",
         ),
-        ("DeleteItem", {"TableName": "abc", "Key": {"a": 5}}, "Unexpected value type in payload"),
         (
             "DeleteItem",
-            {"TableName": "abc", "Key": {"a": {"S": {"S": "x"}}}},
+            {"TableName": "abc", "Key": {}, "Expected": {"a": {"AttributeValueList": [5]}}},
+            "Unexpected value type in payload",
+        ),
+        (
+            "DeleteItem",
+            {"TableName": "abc", "Key": {}, "Expected": {"a": {"Value": {"S": {"S": "x"}}}}},
             "Start of structure or map found where not expected",
         ),
         (
             "DeleteItem",
-            {"TableName": "abc", "Key": {"a": {"B": "abcde"}}},
+            {"TableName": "abc", "Key": {}, "Expected": {"a": {"Value": {"B": "abcde"}}}},
             "Base64 encoded length is expected a multiple of 4 bytes but found: 5",
         ),
         (
             "DeleteItem",
-            {"TableName": "abc", "Key": {"a": {"B": 5}}},
+            {"TableName": "abc", "Key": {}, "Expected": {"a": {"Value": {"B": 5}}}},
             "only base-64-encoded strings are convertible to bytes",
         ),
         (
             "DeleteItem",
-            {"TableName": "abc", "Key": {"a": {"M": {"b": {"L": [{"N": 1}]}}}}},
+            {"TableName": "abc", "Key": {}, "Expected": {"a": {"Value": {"M": {"b": {"L": [{"N": 1}]}}}}}},
             "NUMBER_VALUE cannot be converted to String",
         ),
     ],
