@@ -67,8 +67,9 @@ def _present(request: dict[str, Any], name: str) -> bool:
 
 
 def _check_mixing(request: dict[str, Any]) -> tuple[list[str], list[str]]:
-    old = [p for p in LEGACY_PARAMETERS if _present(request, p)]
-    new = [p for p in EXPRESSION_PARAMETERS if _present(request, p)]
+    given = request.keys() & _ALL_PARAMETERS  # usually one or two names: test only those, in order
+    old = [p for p in LEGACY_PARAMETERS if p in given and request[p] is not None]
+    new = [p for p in EXPRESSION_PARAMETERS if p in given and request[p] is not None]
     if old and new:
         raise ValidationException(
             "Can not use both expression and non-expression parameters in the same request: "
