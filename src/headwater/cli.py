@@ -166,6 +166,9 @@ def serve(
         access_log=False,
         log_level=log_level.lower(),
         timeout_graceful_shutdown=10,
+        # no proxy in front of a local database: skip the per-request X-Forwarded-* middleware
+        proxy_headers=False,
+        server_header=False,
     )
     uvicorn.Server(config).run()
 
