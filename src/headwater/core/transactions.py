@@ -71,12 +71,12 @@ class MultiWriteOp:
     now: float
     transactional: bool = True
     collection_limit: int = MAX_ITEM_COLLECTION_BYTES
+    # the items, then the size counters of the item collections they write (tables with LSIs); computed once
+    keys: tuple[ItemKey, ...] = field(init=False)
 
-    @property
-    def keys(self) -> Sequence[ItemKey]:
-        # the items, then the size counters of the item collections they write (tables with LSIs)
+    def __post_init__(self) -> None:
         writes = ((a.table, a.key) for a in self.actions if a.kind != "check")
-        return (*(action.key for action in self.actions), *collection_keys(writes))
+        object.__setattr__(self, "keys", (*(action.key for action in self.actions), *collection_keys(writes)))
 
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
         count = len(self.actions)
@@ -120,10 +120,12 @@ class MultiWriteOp:
             change = item_change(
                 ws, action.table, action.key, old, new, self.now, old_size=old_size, new_size=action.item_size
             )
-            written = WriteSet(indexes=ws.indexes[before:])
-            index_units = {
-                name: factor * units for name, units in index_write_units(action.table, written).items()
-            }
+            index_units: dict[str, float] = {}
+            if len(ws.indexes) > before:
+                written = WriteSet(indexes=ws.indexes[before:])
+                index_units = {
+                    name: factor * units for name, units in index_write_units(action.table, written).items()
+                }
             units = factor * write_units(max(change.old_size, change.new_size))
             results.append(ActionResult(action.table, units, index_units, collection_size))
         collections.write(ws)
