@@ -8,7 +8,7 @@ from typing import Any, Literal
 from ...core.database import Database
 from ...core.tables import create_table
 from ...errors import ResourceInUseException
-from ...model.schema import KeyAttribute, KeyType, StreamSpec, TableSpec
+from ...model.schema import KeyAttribute, StreamSpec, TableSpec
 from ._describe import table_description
 from ._stream_spec import parse_stream_specification
 from ._table_spec import (
@@ -35,7 +35,7 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
         name=name,
         table_uuid=str(uuid.uuid4()),
         key=key,
-        attribute_definitions=tuple(key_attr for key_attr in _definitions(types)),
+        attribute_definitions=tuple(KeyAttribute(attr, kind) for attr, kind in types.items()),
         created_at=round(db.clock.now(), 3),
         billing_mode=billing_mode,
         billing_mode_updated_at=None,
@@ -43,7 +43,7 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
         indexes=indexes,
         stream=stream or StreamSpec(enabled=False),
         tags=tuple((t["Key"], t["Value"]) for t in request.get("Tags") or ()),
-        sse=_sse_description(sse),
+        sse=_sse_description(db, sse),
         table_class=request.get("TableClass") or "STANDARD",
         deletion_protection=bool(request.get("DeletionProtectionEnabled", False)),
     )
@@ -54,13 +54,13 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
     return {"TableDescription": table_description(db, created)}
 
 
-def _definitions(types: dict[str, KeyType]) -> list[KeyAttribute]:
-    return [KeyAttribute(name, kind) for name, kind in types.items()]
-
-
-def _sse_description(sse: dict[str, Any] | None) -> dict[str, Any] | None:
+def _sse_description(db: Database, sse: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Encryption at rest is only described (a local database has no KMS): the key is named, not used."""
     if not sse or not sse.get("Enabled"):
         return None
-    out: dict[str, Any] = {"Status": "ENABLED", "SSEType": sse.get("SSEType") or "KMS"}
-    out["KMSMasterKeyArn"] = sse.get("KMSMasterKeyId") or "arn:aws:kms:us-east-1:000000000000:key/headwater"
-    return out
+    default_key = f"arn:aws:kms:{db.region}:{db.account_id}:key/headwater"
+    return {
+        "Status": "ENABLED",
+        "SSEType": sse.get("SSEType") or "KMS",
+        "KMSMasterKeyArn": sse.get("KMSMasterKeyId") or default_key,
+    }
