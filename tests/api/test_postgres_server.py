@@ -3,13 +3,12 @@ and acknowledged writes surviving kill -9 of the server."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from tests.durability import write_until_killed
 from tests.postgres_server import PostgresServer
 from tests.server import Server
 
@@ -66,37 +65,7 @@ def test_acknowledged_writes_survive_kill9(pg_server: tuple[Server, str]) -> Non
     srv, _ = pg_server
     srv.start()
     _create(srv.client("dynamodb"), "pg_durable")
-    acknowledged: list[str] = []
-    lock = threading.Lock()
-    stop = threading.Event()
-
-    def writer(n: int) -> None:
-        client: Any = srv.client("dynamodb")
-        i = 0
-        while not stop.is_set():
-            key = f"w{n}-{i}"
-            try:
-                client.put_item(TableName="pg_durable", Item={"pk": {"S": key}, "n": {"N": str(i)}})
-                client.update_item(
-                    TableName="pg_durable",
-                    Key={"pk": {"S": "counter"}},
-                    UpdateExpression="ADD hits :one",
-                    ExpressionAttributeValues={":one": {"N": "1"}},
-                )
-            except Exception:
-                return  # the server died mid-request: not acknowledged
-            with lock:
-                acknowledged.append(key)
-            i += 1
-
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
-    for t in threads:
-        t.start()
-    time.sleep(1.5)
-    srv.kill()
-    stop.set()
-    for t in threads:
-        t.join(timeout=30)
+    acknowledged = write_until_killed(srv, "pg_durable")
     assert len(acknowledged) > 50, "the writers should have been acknowledged many times"
 
     srv.start()  # waits for the killed server's writer lock to be released by PostgreSQL

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any
 
-from botocore.exceptions import ClientError, EndpointConnectionError
-from urllib3.exceptions import ProtocolError
+from tests.durability import write_until_killed
 
 
 def test_acknowledged_writes_survive_kill9(tmp_server: Any) -> None:
@@ -19,39 +16,7 @@ def test_acknowledged_writes_survive_kill9(tmp_server: Any) -> None:
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    acknowledged: list[str] = []
-    lock = threading.Lock()
-    stop = threading.Event()
-
-    def writer(n: int) -> None:
-        client = srv.client("dynamodb")
-        i = 0
-        while not stop.is_set():
-            key = f"w{n}-{i}"
-            try:
-                client.put_item(TableName="durable", Item={"pk": {"S": key}, "n": {"N": str(i)}})
-                client.update_item(
-                    TableName="durable",
-                    Key={"pk": {"S": "counter"}},
-                    UpdateExpression="ADD hits :one",
-                    ExpressionAttributeValues={":one": {"N": "1"}},
-                )
-            except (ClientError, EndpointConnectionError, ProtocolError, ConnectionError, OSError):
-                return  # the server died mid-request: not acknowledged
-            except Exception:
-                return
-            with lock:
-                acknowledged.append(key)
-            i += 1
-
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
-    for t in threads:
-        t.start()
-    time.sleep(1.5)
-    srv.kill()
-    stop.set()
-    for t in threads:
-        t.join(timeout=30)
+    acknowledged = write_until_killed(srv, "durable")
     assert len(acknowledged) > 50, "the writers should have been acknowledged many times"
 
     srv.start()
