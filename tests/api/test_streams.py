@@ -7,7 +7,9 @@ DynamoDB Local says ResourceNotFoundException.
 
 from __future__ import annotations
 
+import json
 import re
+import urllib.request
 from collections.abc import Callable
 from typing import Any
 
@@ -331,6 +333,80 @@ def test_get_shard_iterator_types_and_errors(
         "Invalid StreamArn",
     )
     assert fails(ShardIteratorType="AT_SEQUENCE_NUMBER", SequenceNumber="1" * 21)[0] == "ValidationException"
+
+
+def rollover(server: Server, table: str) -> None:
+    """Close the table's open shards now (Headwater's admin call)."""
+    request = urllib.request.Request(
+        server.endpoint + "/_headwater/streams/rollover", data=json.dumps({"TableName": table}).encode()
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+
+
+def test_shard_filter_lists_the_children_and_needs_both_members(
+    ddb: Any, streams: Any, raw: Any, server: Server, make_table: Callable[..., str]
+) -> None:
+    name, arn = stream_table(ddb, make_table)
+    parent = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    rollover(server, name)
+    child = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][1]
+    assert child["ParentShardId"] == parent
+
+    def children(of: str) -> list[str]:
+        shards = streams.describe_stream(StreamArn=arn, ShardFilter={"Type": "CHILD_SHARDS", "ShardId": of})
+        return [s["ShardId"] for s in shards["StreamDescription"]["Shards"]]
+
+    assert children(parent) == [child["ShardId"]]
+    assert children(child["ShardId"]) == []
+
+    def fails(shard_filter: dict[str, Any]) -> tuple[str, str]:
+        with pytest.raises(ClientError) as info:
+            raw.describe_stream(StreamArn=arn, ShardFilter=shard_filter)
+        return error(info)
+
+    no_type = (
+        "ValidationException",
+        "1 validation error detected: Value 'null' at 'shardFilter.type' failed to satisfy constraint: "
+        "Member must be CHILD_SHARDS",
+    )
+    assert fails({"ShardId": parent}) == no_type
+    assert fails({}) == no_type
+    assert fails({"Type": "CHILD_SHARDS"}) == (
+        "ValidationException",
+        "1 validation error detected: Value null at 'shardFilter.shardId' failed to satisfy constraint: "
+        "Member must not be null",
+    )
+    assert fails({"Type": "PARENT_SHARDS", "ShardId": parent}) == (
+        "ValidationException",
+        "1 validation error detected: Value 'PARENT_SHARDS' at 'shardFilter.type' failed to satisfy "
+        "constraint: Member must satisfy enum value set: [CHILD_SHARDS]",
+    )
+    assert fails({"Type": "CHILD_SHARDS", "ShardId": "x"}) == (
+        "ValidationException",
+        "1 validation error detected: Value 'x' at 'shardFilter.shardId' failed to satisfy constraint: "
+        "Member must have length greater than or equal to 28",
+    )
+
+
+def test_a_new_shards_starting_sequence_number_is_a_valid_position(
+    ddb: Any, streams: Any, server: Server, make_table: Callable[..., str]
+) -> None:
+    """As DescribeStream reports it, before any record has that number (KCL and Flink start there)."""
+    name, arn = stream_table(ddb, make_table)
+    rollover(server, name)  # the child is open, and nothing is written after its boundary
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][1]
+    start = shard["SequenceNumberRange"]["StartingSequenceNumber"]
+    iterators = {
+        kind: streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType=kind, SequenceNumber=start
+        )["ShardIterator"]
+        for kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER")
+    }
+    ddb.put_item(TableName=name, Item={"pk": {"S": "first"}})
+    at = streams.get_records(ShardIterator=iterators["AT_SEQUENCE_NUMBER"])["Records"]
+    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in at] == ["first"]
+    assert at[0]["dynamodb"]["SequenceNumber"] == start
 
 
 def test_get_records_paging_and_errors(

@@ -206,7 +206,9 @@ class StreamService:
         else:
             seq = parse_seq(sequence_number or "")
             beyond = shard.hi if shard.hi is not None else self._storage.last_sequence() + 1
-            if seq <= shard.lo or seq >= beyond:  # outside the shard, or not assigned yet
+            # outside the shard, or not assigned yet; the shard's own StartingSequenceNumber (as
+            # DescribeStream reports it) is a valid position even before any record has it
+            if seq <= shard.lo or (seq >= beyond and seq != shard.starting):
                 raise ValidationException(INVALID + f"Invalid SequenceNumber {sequence_number} for shard")
             if seq <= trimmed:
                 raise TrimmedDataAccessException(
@@ -247,9 +249,13 @@ class StreamService:
             raise TrimmedDataAccessException(
                 "The iterator points at stream records that were trimmed (older than the retention period)"
             )
-        following = storage.stream_records(stream_id, CONTROL_SLOT, position.lo + 1, None, 1)
+        # The commit ceiling first: a rollover committed after it (and the child shard's records behind
+        # it) may already be visible to the reads below, so neither the marker nor a record past the
+        # ceiling may count. Everything at or below the ceiling was committed before it was read.
+        ceiling = storage.last_sequence()
+        following = storage.stream_records(stream_id, CONTROL_SLOT, position.lo + 1, ceiling, 1)
         hi = following[0].seq if following else None
-        stored = storage.stream_records(stream_id, slot, pos, None if hi is None else hi - 1, limit)
+        stored = storage.stream_records(stream_id, slot, pos, ceiling if hi is None else hi - 1, limit)
         out: list[bytes] = []
         size = 0
         tail = self._tail

@@ -4,7 +4,7 @@ TTL, reader limits, layout and iterator tokens."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
@@ -21,18 +21,20 @@ from headwater.errors import (
     TrimmedDataAccessException,
     ValidationException,
 )
+from headwater.storage.base import CONTROL_SLOT, Storage, StoredRecord
 from headwater.storage.sqlite import SqliteStorage
 from headwater.streams import iterators
 from headwater.streams.background import enforce_retention, force_rollover, rollover_due
 from headwater.streams.iterators import Position
+from headwater.streams.markers import RolloverOp
 from headwater.streams.records import event_id
 from headwater.streams.sequence import format_seq, parse_seq
 
 
 class Env:
-    def __init__(self, **settings: Any) -> None:
+    def __init__(self, storage: Storage | None = None, **settings: Any) -> None:
         self.clock = FakeClock()
-        self.db = Database(Settings(in_memory=True, **settings), SqliteStorage(None), self.clock)
+        self.db = Database(Settings(in_memory=True, **settings), storage or SqliteStorage(None), self.clock)
         self.loop = asyncio.new_event_loop()
         self.db.open()
         self.run(self.db.streams.start())
@@ -241,3 +243,86 @@ def test_sequence_numbers_and_event_ids() -> None:
         parse_seq("x" * 21)
     assert event_id(1, 2) == event_id(1, 2) != event_id(1, 3)
     assert len(event_id(1, 2)) == 32
+
+
+def test_a_shards_starting_sequence_number_is_a_valid_position(env: Env) -> None:
+    """AT/AFTER_SEQUENCE_NUMBER with the StartingSequenceNumber DescribeStream reports, before any record
+    has that number: in an open shard, a child shard and an empty closed shard."""
+    arn = env.table()
+    shard = env.shards(arn)[0]
+    start = shard["SequenceNumberRange"]["StartingSequenceNumber"]
+    at = env.iterator(arn, shard["ShardId"], "AT_SEQUENCE_NUMBER", start)
+    after = env.iterator(arn, shard["ShardId"], "AFTER_SEQUENCE_NUMBER", start)
+    env.put("a")
+    assert [
+        r["dynamodb"]["Keys"]["pk"]["S"] for r in env.streams("GetRecords", ShardIterator=at)["Records"]
+    ] == ["a"]
+    assert env.streams("GetRecords", ShardIterator=after)["Records"] == []  # "a" has the starting number
+    stream_id = env.db.streams.find(arn).stream_id
+    env.run(force_rollover(env.db.streams, stream_id))
+    env.run(force_rollover(env.db.streams, stream_id))
+    _, empty, child = env.shards(arn)
+    for closed_or_open in (empty, child):
+        first = closed_or_open["SequenceNumberRange"]["StartingSequenceNumber"]
+        for kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
+            page = env.streams(
+                "GetRecords", ShardIterator=env.iterator(arn, closed_or_open["ShardId"], kind, first)
+            )
+            assert page["Records"] == []
+            assert ("NextShardIterator" in page) == (closed_or_open is child)
+    with pytest.raises(ValidationException, match="Invalid SequenceNumber"):
+        env.iterator(arn, child["ShardId"], "AT_SEQUENCE_NUMBER", format_seq(parse_seq(first) + 1))
+
+
+class RolloverBetweenReads(SqliteStorage):
+    """Storage with a one-shot hook run right after a read of a stream's boundary markers."""
+
+    hook: Callable[[], None] | None = None
+
+    def stream_records(
+        self, stream_id: int, slot: int, seq_from: int, seq_to: int | None, limit: int
+    ) -> list[StoredRecord]:
+        out = super().stream_records(stream_id, slot, seq_from, seq_to, limit)
+        if slot == CONTROL_SLOT and self.hook is not None:
+            hook, self.hook = self.hook, None
+            hook()
+        return out
+
+
+def test_get_records_never_returns_a_child_shards_record_when_the_shard_rolls_over_mid_read() -> None:
+    """A rollover and a child record committed between GetRecords' read of the boundary markers and its
+    read of the records: the parent's page stops at the commit ceiling read first, so the child's record
+    is delivered once, by the child shard."""
+    storage = RolloverBetweenReads(None)
+    env = Env(storage=storage)
+    try:
+        arn = env.table()
+        env.put("a", v={"N": "1"})
+        parent = env.shards(arn)[0]["ShardId"]
+        it = env.iterator(arn, parent)
+        stream_id = env.db.streams.find(arn).stream_id
+        loop = env.loop
+
+        async def put() -> None:
+            await DYNAMODB_OPERATIONS["PutItem"](
+                env.db, {"TableName": "ttt", "Item": {"pk": {"S": "a"}, "v": {"N": "2"}}}
+            )
+
+        def roll_over_and_write() -> None:  # runs in GetRecords' worker thread, the loop waiting on it
+            storage.write_sync(RolloverOp(stream_id, env.clock.now()))
+            asyncio.run_coroutine_threadsafe(put(), loop).result()
+
+        storage.hook = roll_over_and_write
+        page = env.streams("GetRecords", ShardIterator=it)
+        assert storage.hook is None  # the interleaving happened
+        parent_values = [r["dynamodb"]["NewImage"]["v"]["N"] for r in page["Records"]]
+        while "NextShardIterator" in page and page["Records"]:
+            page = env.streams("GetRecords", ShardIterator=page["NextShardIterator"])
+            parent_values += [r["dynamodb"]["NewImage"]["v"]["N"] for r in page["Records"]]
+        assert parent_values == ["1"]
+        child = env.shards(arn)[1]
+        assert child["ParentShardId"] == parent
+        records = env.streams("GetRecords", ShardIterator=env.iterator(arn, child["ShardId"]))["Records"]
+        assert [r["dynamodb"]["NewImage"]["v"]["N"] for r in records] == ["2"]
+    finally:
+        env.close()
