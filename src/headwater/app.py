@@ -12,6 +12,7 @@ from .config import Settings
 from .core.database import Database
 from .core.ttl import run_sweeper
 from .http.app import HeadwaterApp
+from .http.catch_all import CatchAll
 from .http.lambda_routes import LambdaRoutes
 from .storage.base import Storage
 from .storage.sqlite import SqliteStorage, Synchronous
@@ -55,7 +56,7 @@ async def stop_workers(workers: list[asyncio.Task[None]]) -> None:
     workers.clear()
 
 
-def build_app(settings: Settings, clock: Clock | None = None) -> HeadwaterApp:
+def build_app(settings: Settings, clock: Clock | None = None) -> CatchAll:
     """The ASGI app; the database opens on lifespan startup and closes on shutdown."""
     db = build_database(settings, clock)
 
@@ -77,6 +78,8 @@ def build_app(settings: Settings, clock: Clock | None = None) -> HeadwaterApp:
         await db.close()
         log.info("Headwater stopped")
 
-    return HeadwaterApp(
-        db, operations(), on_startup=startup, on_shutdown=shutdown, lambda_routes=LambdaRoutes(triggers)
+    return CatchAll(
+        HeadwaterApp(
+            db, operations(), on_startup=startup, on_shutdown=shutdown, lambda_routes=LambdaRoutes(triggers)
+        )
     )

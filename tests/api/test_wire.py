@@ -25,6 +25,7 @@ def raw(
     auth: bool = True,
     headers: dict[str, str] | None = None,
     method: str = "POST",
+    path: str = "/",
 ) -> tuple[int, dict[str, str], bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     all_headers = {"Content-Type": "application/x-amz-json-1.0"}
@@ -33,7 +34,7 @@ def raw(
     if auth:
         all_headers["Authorization"] = AUTH
     all_headers.update(headers or {})
-    conn.request(method, "/", body=body, headers=all_headers)
+    conn.request(method, path, body=body, headers=all_headers)
     response = conn.getresponse()
     data = response.read()
     conn.close()
@@ -52,6 +53,27 @@ def test_response_headers(server: Server) -> None:
     assert headers["content-type"] == "application/x-amz-json-1.0"
     assert headers["x-amz-crc32"] == str(zlib.crc32(body))
     assert len(headers["x-amzn-requestid"]) == 52
+    assert headers["server"] == "Server"  # what DynamoDB sends
+    assert "content-encoding" not in headers
+
+
+def test_only_get_slash_is_the_health_check(server: Server) -> None:
+    """Any other path or method is an API call, as DynamoDB Local answers it: unsigned, it is refused."""
+    for method, path in (
+        ("GET", "/foo"),
+        ("GET", "/shell"),
+        ("PUT", "/"),
+        ("DELETE", "/x"),
+        ("OPTIONS", "/"),
+    ):
+        status, headers, body = raw(server, b"", target=None, auth=False, method=method, path=path)
+        assert status == 400, (method, path)
+        assert json.loads(body)["__type"].endswith("#MissingAuthenticationTokenException")
+        assert headers["server"] == "Server"
+    status, _, body = raw(server, b"{}", method="GET", path="/foo")
+    assert status == 200 and "TableNames" in json.loads(body)
+    status, headers, body = raw(server, b"", method="HEAD", auth=False)
+    assert status == 200 and body == b"" and headers["server"] == "Server"
 
 
 def test_missing_authorization(server: Server) -> None:
@@ -125,3 +147,124 @@ def test_no_500_on_random_bodies(server: Server) -> None:
         for op in ("PutItem", "GetItem", "DeleteItem", "UpdateItem", "CreateTable"):
             status, _, data = raw(server, json.dumps(body).encode(), target=f"DynamoDB_20120810.{op}")
             assert status == 400, (op, body, data)
+
+
+ORIGIN = {"Origin": "http://localhost:3000"}
+EXPOSED = "x-amzn-RequestId,x-amzn-ErrorType,x-amzn-ErrorMessage,Date"
+CORS = (
+    "access-control-allow-origin",
+    "access-control-allow-methods",
+    "access-control-allow-headers",
+    "access-control-expose-headers",
+    "access-control-max-age",
+)
+
+
+def test_cors_preflight_as_dynamodb_answers_it(server: Server) -> None:
+    asked = "content-type,x-amz-target,x-amz-date,authorization,amz-sdk-invocation-id,amz-sdk-request"
+    preflight = {**ORIGIN, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": asked}
+    status, headers, body = raw(server, b"", target=None, auth=False, method="OPTIONS", headers=preflight)
+    assert (status, body) == (200, b"")
+    assert {name: headers[name] for name in CORS} == {
+        "access-control-allow-origin": "*",
+        "access-control-allow-methods": "POST",
+        "access-control-allow-headers": asked,
+        "access-control-expose-headers": EXPOSED,
+        "access-control-max-age": "172800",
+    }
+    assert headers["content-length"] == "0" and len(headers["x-amzn-requestid"]) == 52
+
+
+def test_cors_on_the_request_itself_and_not_without_an_origin(server: Server) -> None:
+    for auth in (True, False):  # an answer and an error
+        _, headers, _ = raw(server, b"{}", auth=auth, headers=ORIGIN)
+        assert headers["access-control-allow-origin"] == "*"
+        assert headers["access-control-expose-headers"] == EXPOSED
+        assert "access-control-max-age" not in headers and "access-control-allow-methods" not in headers
+    _, headers, _ = raw(server, b"", method="GET", auth=False, headers=ORIGIN)  # the health check too
+    assert headers["access-control-allow-origin"] == "*"
+    _, headers, _ = raw(server, b"{}")
+    assert not any(name in headers for name in CORS)
+
+
+@pytest.mark.parametrize(
+    "path", ["/2015-03-31/functions", "/2015-03-31/functions/f/invocations", "/_headwater/ttl/sweep"]
+)
+def test_no_cors_for_the_lambda_and_admin_routes(server: Server, path: str) -> None:
+    """Those must refuse what a browser could send cross-site: no preflight succeeds, no answer is shared."""
+    preflight = {**ORIGIN, "Access-Control-Request-Method": "POST"}
+    for method in ("OPTIONS", "POST", "GET"):
+        _, headers, _ = raw(server, b"{}", method=method, path=path, headers=preflight)
+        assert not any(name in headers for name in CORS), (method, path)
+
+
+@pytest.fixture(scope="module")
+def big_item(ddb: Any) -> dict[str, Any]:
+    """A table holding one item whose GetItem answer is well over 4 KB, and one under."""
+    name = "wire_compression"
+    ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    item = {"pk": {"S": "big"}, "text": {"S": "lorem ipsum dolor " * 2000}}
+    ddb.put_item(TableName=name, Item=item)
+    return {"TableName": name, "Item": item}
+
+
+def get_item_raw(server: Server, big_item: dict[str, Any], accept: str | None, key: str = "big") -> Any:
+    request = json.dumps({"TableName": big_item["TableName"], "Key": {"pk": {"S": key}}}).encode()
+    headers = {"Accept-Encoding": accept} if accept is not None else {}
+    return raw(server, request, target="DynamoDB_20120810.GetItem", headers=headers)
+
+
+@pytest.mark.parametrize(
+    ("accept", "coding"), [("gzip", "gzip"), ("deflate", "deflate"), ("gzip, deflate", "gzip")]
+)
+def test_large_answers_are_compressed_and_the_crc_covers_the_wire_bytes(
+    server: Server, big_item: dict[str, Any], accept: str, coding: str
+) -> None:
+    status, headers, body = get_item_raw(server, big_item, accept)
+    assert status == 200
+    assert headers["content-encoding"] == coding
+    assert headers["content-length"] == str(len(body))
+    assert headers["x-amz-crc32"] == str(zlib.crc32(body))
+    plain = gzip.decompress(body) if coding == "gzip" else zlib.decompress(body)
+    assert json.loads(plain) == {"Item": big_item["Item"]}
+    assert len(body) < len(plain) // 10
+
+
+@pytest.mark.parametrize("accept", [None, "identity", "br", "gzip;q=0"])
+def test_answers_are_not_compressed_unless_asked(
+    server: Server, big_item: dict[str, Any], accept: str | None
+) -> None:
+    _, headers, body = get_item_raw(server, big_item, accept)
+    assert "content-encoding" not in headers
+    assert json.loads(body) == {"Item": big_item["Item"]}
+
+
+def test_small_answers_are_not_compressed(server: Server, big_item: dict[str, Any]) -> None:
+    _, headers, body = get_item_raw(server, big_item, "gzip", key="missing")
+    assert "content-encoding" not in headers and json.loads(body) == {}
+
+
+def test_boto3_validates_the_crc_of_a_compressed_answer(server: Server, big_item: dict[str, Any]) -> None:
+    """botocore checks x-amz-crc32 against the undecoded bytes (retrying, then ChecksumError, on a
+    mismatch); it does not inflate, so a client that asks for gzip inflates before parsing."""
+    client: Any = server.client("dynamodb")
+    seen: dict[str, str] = {}
+
+    def ask_for_gzip(params: dict[str, Any], **_: Any) -> None:
+        params["headers"]["Accept-Encoding"] = "gzip"
+
+    def inflate(response_dict: dict[str, Any], **_: Any) -> None:
+        seen["coding"] = response_dict["headers"].get("content-encoding", "")
+        if seen["coding"] == "gzip":
+            response_dict["body"] = gzip.decompress(response_dict["body"])
+
+    client.meta.events.register("before-call.dynamodb.GetItem", ask_for_gzip)
+    client.meta.events.register("before-parse.dynamodb.GetItem", inflate)
+    got = client.get_item(TableName=big_item["TableName"], Key={"pk": {"S": "big"}})
+    assert seen["coding"] == "gzip"
+    assert got["Item"] == big_item["Item"]

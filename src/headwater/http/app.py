@@ -1,4 +1,5 @@
-"""The ASGI application: one POST endpoint dispatching on X-Amz-Target, DynamoDB's error JSON.
+"""The ASGI application: one POST endpoint dispatching on X-Amz-Target, DynamoDB's error JSON, the
+Lambda REST API and Headwater's admin calls beside it.
 
 Written against raw ASGI (no framework): this path runs for every request and stays small.
 """
@@ -6,8 +7,7 @@ Written against raw ASGI (no framework): this path runs for every request and st
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from ..api.context import Handler
 from ..core.database import Database
@@ -28,18 +28,19 @@ from ..protocol.wire import (
     error_body,
     parse_body,
 )
+from . import compression
 from .admin_routes import ADMIN_PREFIX, AdminRoutes
+from .asgi import Receive, Scope, Send
+from .cors import cors_headers, is_preflight
 from .lambda_routes import PREFIX as LAMBDA_PREFIX
 from .lambda_routes import LambdaRoutes
 
 log = logging.getLogger(__name__)
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
+Headers = list[tuple[bytes, bytes]]
 
 CONTENT_TYPE = b"application/x-amz-json-1.0"
+SERVER = (b"server", b"Server")  # what DynamoDB calls itself
 
 
 class HeadwaterApp:
@@ -87,22 +88,34 @@ class HeadwaterApp:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = self.request_ids.next()
-        if self.lambda_routes is not None and scope["path"].startswith(LAMBDA_PREFIX):
+        path = scope["path"]
+        if self.lambda_routes is not None and path.startswith(LAMBDA_PREFIX):
             await self._lambda(self.lambda_routes, scope, receive, send, request_id)
             return
-        if scope["path"].startswith(ADMIN_PREFIX):
+        if path.startswith(ADMIN_PREFIX):
             await self._admin(scope, receive, send, request_id)
             return
-        if scope["method"] != "POST":
-            await self._health(scope, receive, send, request_id)
-            return
+        # the DynamoDB and Streams endpoint: every method and path but the health check and a CORS
+        # preflight is an API call (DynamoDB Local answers GET /foo as it answers POST /)
         headers = dict(scope["headers"])
+        method = scope["method"]
+        preflight = is_preflight(method, headers)
+        extra = [SERVER, *cors_headers(headers, preflight)]
+        if preflight:
+            ids = (b"x-amzn-requestid", request_id.encode())
+            await _send(send, 200, b"", [(b"content-length", b"0"), ids, *extra])
+            return
+        if path == "/" and method in ("GET", "HEAD"):
+            text = f"healthy: {self.db.settings.endpoint_address} ".encode()
+            await _respond(send, 200, text, request_id, b"text/plain", extra)
+            return
         try:
             body = await self._read_body(headers, receive)
             status, payload = await self._dispatch(headers, body)
         except DynamoDBError as err:
             status, payload = err.status, error_body(err)
-        await _respond(send, status, payload, request_id, CONTENT_TYPE)
+        coding = compression.choose(headers.get(b"accept-encoding"))
+        await _respond(send, status, payload, request_id, CONTENT_TYPE, extra, coding)
 
     async def _admin(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
         try:
@@ -168,22 +181,28 @@ class HeadwaterApp:
                 break
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
-    async def _health(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
-        text = f"healthy: {self.db.settings.endpoint_address} ".encode()
-        await _respond(send, 200, text, request_id, b"text/plain")
+
+async def _respond(
+    send: Send,
+    status: int,
+    payload: bytes,
+    request_id: str,
+    content_type: bytes,
+    extra: Headers | None = None,
+    coding: str | None = None,
+) -> None:
+    headers = [(b"content-type", content_type)]
+    if coding is not None and len(payload) >= compression.THRESHOLD:
+        payload = await compression.compress(payload, coding)
+        headers.append((b"content-encoding", coding.encode()))
+    headers += [
+        (b"content-length", str(len(payload)).encode()),
+        (b"x-amzn-requestid", request_id.encode()),
+        (b"x-amz-crc32", crc32_header(payload).encode()),  # of the bytes on the wire
+    ]
+    await _send(send, status, payload, headers + (extra or []))
 
 
-async def _respond(send: Send, status: int, payload: bytes, request_id: str, content_type: bytes) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", content_type),
-                (b"content-length", str(len(payload)).encode()),
-                (b"x-amzn-requestid", request_id.encode()),
-                (b"x-amz-crc32", crc32_header(payload).encode()),
-            ],
-        }
-    )
+async def _send(send: Send, status: int, payload: bytes, headers: Headers) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
