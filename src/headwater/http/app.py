@@ -32,7 +32,7 @@ from . import compression
 from .admin_routes import ADMIN_PREFIX, AdminRoutes
 from .asgi import Receive, Scope, Send
 from .cors import cors_headers, is_preflight
-from .lambda_routes import PREFIX as LAMBDA_PREFIX
+from .lambda_routes import PREFIXES as LAMBDA_PREFIXES
 from .lambda_routes import LambdaRoutes
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ class HeadwaterApp:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = self.request_ids.next()
         path = scope["path"]
-        if self.lambda_routes is not None and path.startswith(LAMBDA_PREFIX):
+        if self.lambda_routes is not None and path.startswith(LAMBDA_PREFIXES):
             await self._lambda(self.lambda_routes, scope, receive, send, request_id)
             return
         if path.startswith(ADMIN_PREFIX):

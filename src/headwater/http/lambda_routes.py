@@ -1,5 +1,6 @@
-"""The Lambda REST API subset (paths under /2015-03-31/) on the DynamoDB endpoint, answering with
-Lambda's error shapes: an `x-amzn-ErrorType` header and a {"Type", "message"} body."""
+"""The Lambda REST API subset (paths under /2015-03-31/, and /2018-10-31/ for layers) on the DynamoDB
+endpoint, answering with Lambda's error shapes: an `x-amzn-ErrorType` header and a {"Type", "message"}
+body."""
 
 from __future__ import annotations
 
@@ -13,13 +14,16 @@ from urllib.parse import parse_qs, unquote
 
 import orjson
 
+from ..triggers import params
 from ..triggers.errors import InvalidRequestContentException, LambdaError, ServiceException
 from ..triggers.model import FunctionConfig, MappingConfig
 from ..triggers.service import TriggerService
 
 log = logging.getLogger(__name__)
 
-PREFIX = "/2015-03-31/"
+FUNCTIONS = "/2015-03-31/"
+LAYERS = "/2018-10-31/"
+PREFIXES = (FUNCTIONS, LAYERS)
 Headers = list[tuple[bytes, bytes]]
 
 
@@ -180,6 +184,37 @@ class LambdaRoutes:
     async def mapping_failures(self, call: Call) -> Reply:
         return _json(200, {"Failures": await self.service.failures(call.params[0])})
 
+    # layers -------------------------------------------------------------------------------------
+
+    async def publish_layer_version(self, call: Call) -> Reply:
+        layers = self.service.layers
+        return _json(201, layers.wire(await layers.publish(call.params[0], call.json())))
+
+    async def get_layer_version(self, call: Call) -> Reply:
+        layers = self.service.layers
+        return _json(
+            200, layers.wire(layers.get(call.params[0], params.layer_version_number(call.params[1])))
+        )
+
+    async def list_layers(self, call: Call) -> Reply:
+        """ListLayers, or GetLayerVersionByArn (the same path with ?find=LayerVersion&Arn=...)."""
+        layers = self.service.layers
+        if call.query.get("find") == "LayerVersion":
+            return _json(200, layers.wire(layers.get_by_arn(call.query.get("Arn"))))
+        runtime, architecture = params.layer_filters(call.query)
+        size = params.max_items(call.query, 50, 50)
+        return _json(200, _page(layers.list_layers(runtime, architecture), call.query, "Layers", size))
+
+    async def list_layer_versions(self, call: Call) -> Reply:
+        runtime, architecture = params.layer_filters(call.query)
+        size = params.max_items(call.query, 50, 50)
+        found = self.service.layers.list_versions(call.params[0], runtime, architecture)
+        return _json(200, _page(found, call.query, "LayerVersions", size))
+
+    async def delete_layer_version(self, call: Call) -> Reply:
+        await self.service.layers.delete(call.params[0], params.layer_version_number(call.params[1]))
+        return Reply(204, b"", [])
+
 
 def _page(items: list[dict[str, Any]], query: dict[str, str], key: str, default: int) -> dict[str, Any]:
     start = int(query["Marker"]) if query.get("Marker", "").isdigit() else 0
@@ -191,33 +226,38 @@ def _page(items: list[dict[str, Any]], query: dict[str, str], key: str, default:
     return out
 
 
-_ROUTES: list[tuple[str, re.Pattern[str], Route]] = [
-    ("POST", re.compile(r"^functions/?$"), LambdaRoutes.create_function),
-    ("GET", re.compile(r"^functions/?$"), LambdaRoutes.list_functions),
-    ("GET", re.compile(r"^functions/([^/]+)/?$"), LambdaRoutes.get_function),
-    ("DELETE", re.compile(r"^functions/([^/]+)/?$"), LambdaRoutes.delete_function),
-    ("GET", re.compile(r"^functions/([^/]+)/configuration/?$"), LambdaRoutes.get_configuration),
-    ("PUT", re.compile(r"^functions/([^/]+)/configuration/?$"), LambdaRoutes.update_configuration),
-    ("PUT", re.compile(r"^functions/([^/]+)/code/?$"), LambdaRoutes.update_code),
-    ("POST", re.compile(r"^functions/([^/]+)/invocations/?$"), LambdaRoutes.invoke),
-    ("GET", re.compile(r"^functions/([^/]+)/headwater-logs/?$"), LambdaRoutes.function_logs),
-    ("POST", re.compile(r"^event-source-mappings/?$"), LambdaRoutes.create_mapping),
-    ("GET", re.compile(r"^event-source-mappings/?$"), LambdaRoutes.list_mappings),
-    ("GET", re.compile(r"^event-source-mappings/([^/]+)/?$"), LambdaRoutes.get_mapping),
-    ("PUT", re.compile(r"^event-source-mappings/([^/]+)/?$"), LambdaRoutes.update_mapping),
-    ("DELETE", re.compile(r"^event-source-mappings/([^/]+)/?$"), LambdaRoutes.delete_mapping),
+_ROUTES: list[tuple[str, str, re.Pattern[str], Route]] = [
+    ("POST", FUNCTIONS, re.compile(r"^functions/?$"), LambdaRoutes.create_function),
+    ("GET", FUNCTIONS, re.compile(r"^functions/?$"), LambdaRoutes.list_functions),
+    ("GET", FUNCTIONS, re.compile(r"^functions/([^/]+)/?$"), LambdaRoutes.get_function),
+    ("DELETE", FUNCTIONS, re.compile(r"^functions/([^/]+)/?$"), LambdaRoutes.delete_function),
+    ("GET", FUNCTIONS, re.compile(r"^functions/([^/]+)/configuration/?$"), LambdaRoutes.get_configuration),
+    ("PUT", FUNCTIONS, re.compile(r"^functions/([^/]+)/configuration/?$"), LambdaRoutes.update_configuration),
+    ("PUT", FUNCTIONS, re.compile(r"^functions/([^/]+)/code/?$"), LambdaRoutes.update_code),
+    ("POST", FUNCTIONS, re.compile(r"^functions/([^/]+)/invocations/?$"), LambdaRoutes.invoke),
+    ("GET", FUNCTIONS, re.compile(r"^functions/([^/]+)/headwater-logs/?$"), LambdaRoutes.function_logs),
+    ("POST", FUNCTIONS, re.compile(r"^event-source-mappings/?$"), LambdaRoutes.create_mapping),
+    ("GET", FUNCTIONS, re.compile(r"^event-source-mappings/?$"), LambdaRoutes.list_mappings),
+    ("GET", FUNCTIONS, re.compile(r"^event-source-mappings/([^/]+)/?$"), LambdaRoutes.get_mapping),
+    ("PUT", FUNCTIONS, re.compile(r"^event-source-mappings/([^/]+)/?$"), LambdaRoutes.update_mapping),
+    ("DELETE", FUNCTIONS, re.compile(r"^event-source-mappings/([^/]+)/?$"), LambdaRoutes.delete_mapping),
     (
         "GET",
+        FUNCTIONS,
         re.compile(r"^event-source-mappings/([^/]+)/headwater-failures/?$"),
         LambdaRoutes.mapping_failures,
     ),
+    ("GET", LAYERS, re.compile(r"^layers/?$"), LambdaRoutes.list_layers),
+    ("POST", LAYERS, re.compile(r"^layers/([^/]+)/versions/?$"), LambdaRoutes.publish_layer_version),
+    ("GET", LAYERS, re.compile(r"^layers/([^/]+)/versions/?$"), LambdaRoutes.list_layer_versions),
+    ("GET", LAYERS, re.compile(r"^layers/([^/]+)/versions/(-?\d+)/?$"), LambdaRoutes.get_layer_version),
+    ("DELETE", LAYERS, re.compile(r"^layers/([^/]+)/versions/(-?\d+)/?$"), LambdaRoutes.delete_layer_version),
 ]
 
 
 def _match(method: str, path: str) -> tuple[Route, tuple[str, ...]]:
-    rest = path[len(PREFIX) :]
-    for verb, pattern, route in _ROUTES:
-        found = pattern.match(rest)
+    for verb, prefix, pattern, route in _ROUTES:
+        found = pattern.match(path[len(prefix) :]) if path.startswith(prefix) else None
         if found and verb == method:
             return route, tuple(unquote(g) for g in found.groups())
     raise UnknownRoute(f"No Lambda operation at {method} {path}")

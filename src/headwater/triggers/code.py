@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import os
 import shutil
 import zipfile
 from dataclasses import dataclass
@@ -69,3 +70,15 @@ def from_directory(path: str) -> Code:
 
 def remove(root: Path, function_name: str) -> None:
     shutil.rmtree(root / function_name, ignore_errors=True)
+
+
+def tree_size(path: str) -> int:
+    """The bytes of every file under `path` (a package's unzipped size)."""
+    total = 0
+    for folder, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(folder, name)).st_size
+            except OSError:
+                continue
+    return total

@@ -21,6 +21,15 @@ def iso_millis(epoch: float) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class FunctionLayer:
+    """A layer version a function uses, as the function keeps it (even once the version is deleted)."""
+
+    arn: str
+    code_size: int
+    unzipped_size: int
+
+
+@dataclass(frozen=True, slots=True)
 class FunctionConfig:
     name: str
     runtime: str
@@ -38,15 +47,24 @@ class FunctionConfig:
     environment: dict[str, str] = field(default_factory=dict)
     architectures: tuple[str, ...] = ("x86_64",)
     ephemeral_storage: int = 512
+    layers: tuple[FunctionLayer, ...] = ()
+    opt_path: str = ""  # the function's layers merged, in order (Lambda's /opt); "" without layers
 
     def to_doc(self) -> Doc:
         doc = asdict(self)
         doc["architectures"] = list(self.architectures)
+        doc["layers"] = [asdict(layer) for layer in self.layers]
         return doc
 
     @classmethod
     def from_doc(cls, doc: Doc) -> FunctionConfig:
-        return cls(**{**doc, "architectures": tuple(doc.get("architectures", ("x86_64",)))})
+        return cls(
+            **{
+                **doc,
+                "architectures": tuple(doc.get("architectures", ("x86_64",))),
+                "layers": tuple(FunctionLayer(**layer) for layer in doc.get("layers", ())),
+            }
+        )
 
     def with_changes(self, **changes: Any) -> FunctionConfig:
         return replace(self, **changes)
@@ -80,6 +98,8 @@ class FunctionConfig:
         }
         if self.environment:
             out["Environment"] = {"Variables": dict(self.environment)}
+        if self.layers:
+            out["Layers"] = [{"Arn": layer.arn, "CodeSize": layer.code_size} for layer in self.layers]
         return out
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, NoReturn
 
 from .errors import InvalidParameterValueException, ValidationException
 from .filters import MAX_FILTERS, PatternError, parse_patterns
@@ -204,3 +204,220 @@ def mapping_settings(request: dict[str, Any]) -> dict[str, Any]:
     if "Enabled" in request:
         out["enabled"] = bool(request["Enabled"])
     return out
+
+
+# layers -------------------------------------------------------------------------------------------
+
+LAYER_NAME_PATTERN = r"(arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:[a-zA-Z0-9-_]+)|[a-zA-Z0-9-_]+"
+LAYER_VERSION_ARN_PATTERN = (
+    r"(arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:layer:"
+    r"[a-zA-Z0-9-_]+:[0-9]+)|(arn:[a-zA-Z0-9-]+:lambda:::awslayer:[a-zA-Z0-9-_]+)"
+)
+_LAYER_NAME = re.compile(LAYER_NAME_PATTERN)
+_LAYER_VERSION_ARN = re.compile(LAYER_VERSION_ARN_PATTERN)
+ARCHITECTURES = ("x86_64", "arm64")
+# The runtimes a layer may declare, in the order Lambda lists them in its error message.
+LAYER_RUNTIMES_TEXT = (
+    "nodejs20.x, python3.14, provided.al2023, python3.12, python3.13, nodejs24.x, nodejs22.x, java25, "
+    "python3.10, python3.11, java21, ruby3.3, ruby3.4, ruby3.2, python3.8, python3.9, java17, nodejs16.x, "
+    "dotnet10, dotnet8, java11, dotnet6, nodejs18.x, provided.al2, java8.al2"
+)
+LAYER_RUNTIMES = frozenset(LAYER_RUNTIMES_TEXT.split(", "))
+# The runtimes ListLayers and ListLayerVersions filter by (deprecated ones included), as Lambda lists them.
+FILTER_RUNTIMES_TEXT = (
+    "ruby3.5, ruby2.6, dotnetcore1.0, python3.7, nodejs8.10, nasa, ruby2.7, python2.7-greengrass, "
+    "dotnetcore2.0, python3.8, java21, dotnet6, dotnetcore2.1, python3.9, java11, nodejs6.10, provided, "
+    "dotnetcore3.1, dotnet8, java25, java17, nodejs, nodejs4.3, java8.al2, go1.x, dotnet10, nodejs20.x, "
+    "go1.9, byol, nodejs10.x, provided.al2023, nodejs22.x, python3.10, java8, nodejs12.x, python3.11, "
+    "nodejs24.x, nodejs8.x, python3.12, nodejs14.x, nodejs8.9, nodejs26.x, python3.13, python3.14, "
+    "nodejs16.x, python3.15, provided.al2, nodejs4.3-edge, nodejs18.x, ruby3.2, python3.4, ruby3.3, ruby3.4, "
+    "ruby2.5, python3.6, python2.7"
+)
+FILTER_RUNTIMES = frozenset(FILTER_RUNTIMES_TEXT.split(", "))
+MAX_LAYERS_PER_FUNCTION = 5
+
+
+def _violation(value: str, field: str, constraint: str) -> str:
+    return f"Value {value} at '{field}' failed to satisfy constraint: {constraint}"
+
+
+def _invalid(*violations: str) -> NoReturn:
+    count = len(violations)
+    raise ValidationException(
+        f"{count} validation error{'s' if count > 1 else ''} detected: " + "; ".join(violations)
+    )
+
+
+def _java_list(values: list[Any]) -> str:
+    return "'[" + ", ".join(str(v) for v in values) + "]'"
+
+
+def layer_name(value: str) -> str:
+    """A layer's name or unversioned ARN, as given in the path."""
+    if len(value) > 140:
+        _invalid(_violation(f"'{value}'", "layerName", "Member must have length less than or equal to 140"))
+    if not value or not _LAYER_NAME.fullmatch(value):
+        _invalid(
+            _violation(
+                f"'{value}'",
+                "layerName",
+                "Member must satisfy regular expression pattern: " + LAYER_NAME_PATTERN,
+            )
+        )
+    return value
+
+
+def layer_version_number(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise InvalidParameterValueException("Layer Version Cannot be less than 1")
+    return number
+
+
+def layer_version_arn(value: str | None) -> str:
+    """GetLayerVersionByArn's Arn."""
+    if value is None:
+        _invalid(_violation("null", "arn", "Member must not be null"))
+    if not _LAYER_VERSION_ARN.fullmatch(value) or len(value) > 140:
+        _invalid(
+            _violation(
+                f"'{value}'",
+                "arn",
+                "Member must satisfy regular expression pattern: " + LAYER_VERSION_ARN_PATTERN,
+            )
+        )
+    return value
+
+
+def function_layers(value: Any) -> list[str]:
+    """CreateFunction's and UpdateFunctionConfiguration's Layers: a list of layer version ARNs."""
+    items = value if isinstance(value, list) else [value]
+    if not isinstance(value, list) or any(
+        not isinstance(arn, str) or not 1 <= len(arn) <= 2048 or not _LAYER_VERSION_ARN.fullmatch(arn)
+        for arn in items
+    ):
+        _invalid(
+            _violation(
+                _java_list(items),
+                "layers",
+                "Member must satisfy constraint: [Member must have length less than or equal to 2048, "
+                "Member must have length greater than or equal to 1, Member must satisfy regular "
+                f"expression pattern: {LAYER_VERSION_ARN_PATTERN}, Member must not be null]",
+            )
+        )
+    if len(items) > MAX_LAYERS_PER_FUNCTION:
+        raise InvalidParameterValueException(f"Cannot reference more than {MAX_LAYERS_PER_FUNCTION} layers.")
+    return [str(arn) for arn in items]
+
+
+def layer_publication(request: dict[str, Any]) -> dict[str, Any]:
+    """PublishLayerVersion's body, checked: description, license, compatible runtimes and architectures."""
+    violations: list[str] = []
+    content = request.get("Content")
+    if content is None:
+        violations.append(_violation("null", "content", "Member must not be null"))
+    description = request.get("Description")
+    if description is not None and len(str(description)) > 256:
+        violations.append(
+            _violation(f"'{description}'", "description", "Member must have length less than or equal to 256")
+        )
+    license_info = request.get("LicenseInfo")
+    if license_info is not None and len(str(license_info)) > 512:
+        violations.append(
+            _violation(
+                f"'{license_info}'", "licenseInfo", "Member must have length less than or equal to 512"
+            )
+        )
+    runtimes = _string_list(request.get("CompatibleRuntimes"))
+    if len(runtimes) > 15:
+        violations.append(
+            _violation(
+                _java_list(runtimes), "compatibleRuntimes", "Member must have length less than or equal to 15"
+            )
+        )
+    elif any(r not in LAYER_RUNTIMES for r in runtimes):
+        violations.append(
+            _violation(
+                _java_list(runtimes),
+                "compatibleRuntimes",
+                "Member must satisfy enum value set: [" + LAYER_RUNTIMES_TEXT + "]",
+            )
+        )
+    architectures = _string_list(request.get("CompatibleArchitectures"))
+    if len(architectures) > 2:
+        violations.append(
+            _violation(
+                _java_list(architectures),
+                "compatibleArchitectures",
+                "Member must have length less than or equal to 2",
+            )
+        )
+    elif any(a not in ARCHITECTURES for a in architectures):
+        violations.append(
+            _violation(
+                _java_list(architectures),
+                "compatibleArchitectures",
+                "Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64], "
+                "Member must not be null]",
+            )
+        )
+    if violations:
+        _invalid(*violations)
+    if not isinstance(content, dict):
+        raise InvalidParameterValueException("Content must be an object")
+    return {
+        "content": content,
+        "description": "" if description is None else str(description),
+        "license_info": None if license_info is None else str(license_info),
+        "compatible_runtimes": tuple(runtimes),
+        "compatible_architectures": tuple(architectures),
+    }
+
+
+def _string_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        return [str(value)]
+    return [str(v) for v in value]
+
+
+def layer_filters(query: dict[str, str]) -> tuple[str | None, str | None]:
+    """ListLayers' and ListLayerVersions' CompatibleRuntime and CompatibleArchitecture."""
+    runtime = query.get("CompatibleRuntime")
+    architecture = query.get("CompatibleArchitecture")
+    violations: list[str] = []
+    if runtime is not None and runtime not in FILTER_RUNTIMES:
+        violations.append(
+            _violation(
+                f"'{runtime}'",
+                "compatibleRuntime",
+                "Member must satisfy enum value set: [" + FILTER_RUNTIMES_TEXT + "]",
+            )
+        )
+    if architecture is not None and architecture not in ARCHITECTURES:
+        violations.append(
+            _violation(
+                f"'{architecture}'",
+                "compatibleArchitecture",
+                "Member must satisfy enum value set: [x86_64, arm64]",
+            )
+        )
+    if violations:
+        _invalid(*violations)
+    return runtime, architecture
+
+
+def max_items(query: dict[str, str], default: int, high: int) -> int:
+    raw = query.get("MaxItems")
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidParameterValueException(f"Invalid MaxItems: {raw}") from None
+    if value < 1:
+        _invalid(_violation(f"'{value}'", "maxItems", "Member must have value greater than or equal to 1"))
+    if value > high:
+        _invalid(_violation(f"'{value}'", "maxItems", f"Member must have value less than or equal to {high}"))
+    return value

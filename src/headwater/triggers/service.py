@@ -31,6 +31,7 @@ from .errors import (
 )
 from .esm import ChangeNotifier, MappingRunner, RunnerSettings
 from .events import to_attribute_value
+from .layers import LayerStore, check_total_size, layer_environment
 from .model import FunctionConfig, MappingConfig
 from .pool import InvocationResult, WorkerPool, WorkerSpec, code_fingerprint
 from .sources import check_destination, check_source
@@ -74,6 +75,7 @@ class TriggerService:
         self._background: set[asyncio.Task[Any]] = set()
         self._lock = asyncio.Lock()
         self.pool = WorkerPool(self._base_env(), settings.python)
+        self.layers = LayerStore(state, settings.state_dir, settings.region, settings.account_id)
 
     # lifecycle ----------------------------------------------------------------------------------
 
@@ -94,6 +96,7 @@ class TriggerService:
     async def start(self) -> None:
         if self.notifier is not None:
             self._notifier_task = asyncio.get_running_loop().create_task(self.notifier.run())
+        await self.layers.load()
         for _, doc in await self.state.list(FUNCTION_KIND):
             fn = FunctionConfig.from_doc(doc)
             self.functions[fn.name] = fn
@@ -193,10 +196,12 @@ class TriggerService:
         timeout = params.int_range(request.get("Timeout"), "timeout", 1, 900, 3)
         memory = params.int_range(request.get("MemorySize"), "memorySize", 128, 10240, 128)
         env = params.environment(request.get("Environment"))
+        layers = self.layers.resolve(request["Layers"]) if request.get("Layers") is not None else ()
         async with self._lock:
             if name in self.functions:
                 raise ResourceConflictException(f"Function already exist: {name}")
             code = self._code(name, request.get("Code"))
+            check_total_size(code.kind, code.path, layers)
             fn = FunctionConfig(
                 name=name,
                 runtime=runtime,
@@ -213,6 +218,8 @@ class TriggerService:
                 memory_size=memory,
                 environment=env,
                 architectures=tuple(request.get("Architectures") or ("x86_64",)),
+                layers=layers,
+                opt_path=self.layers.merged(layers),
             )
             await self._save_function(fn)
         return fn
@@ -221,11 +228,13 @@ class TriggerService:
         await self.state.put(FUNCTION_KIND, fn.name, fn.to_doc())
         self.functions[fn.name] = fn
         self.pool.discard(fn.name)
+        self.layers.sweep({f.opt_path for f in self.functions.values()})
 
     async def update_code(self, name_or_arn: Any, request: dict[str, Any]) -> FunctionConfig:
         async with self._lock:
             fn = self.require_function(name_or_arn)
             code = self._code(fn.name, request)
+            check_total_size(code.kind, code.path, fn.layers)
             if request.get("DryRun"):
                 return fn
             fn = fn.with_changes(
@@ -259,6 +268,10 @@ class TriggerService:
                 changes["description"] = str(request["Description"])
             if "Role" in request:
                 changes["role"] = str(request["Role"])
+            if "Layers" in request:
+                layers = self.layers.resolve(request["Layers"])
+                check_total_size(fn.code_kind, fn.code_path, layers)
+                changes.update(layers=layers, opt_path=self.layers.merged(layers))
             fn = fn.with_changes(**changes, revision_id=str(uuid.uuid4()), last_modified=time.time())
             await self._save_function(fn)
         return fn
@@ -271,6 +284,7 @@ class TriggerService:
             self.pool.discard(fn.name)
             if fn.code_kind == "zip":
                 code_store.remove(self.settings.state_dir / "functions", fn.name)
+            self.layers.sweep({f.opt_path for f in self.functions.values()})
 
     def list_functions(self) -> list[FunctionConfig]:
         return [self.functions[name] for name in sorted(self.functions)]
@@ -285,6 +299,9 @@ class TriggerService:
             # bytecode caches validate by whole-second mtime: a quick edit could run stale code
             env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
             env.setdefault("PYTHONPYCACHEPREFIX", str(self.settings.state_dir / "no-pycache"))
+        if fn.opt_path:
+            layered = layer_environment(fn.opt_path, fn.runtime, self._base_env().get("PATH", os.defpath))
+            env = {**layered, **env}
         return WorkerSpec(
             function_name=fn.name,
             function_arn=self.function_arn(fn.name),

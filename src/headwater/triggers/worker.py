@@ -15,6 +15,7 @@ import io
 import json
 import logging
 import os
+import site
 import sys
 import time
 import traceback
@@ -139,7 +140,13 @@ def main() -> None:
     here = os.path.dirname(os.path.abspath(__file__))
     # run as a script, sys.path[0] is this directory: handler imports must not see headwater's modules
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
-    sys.path.insert(0, task_root)
+    # the function's own code first, then its layers (Lambda's /opt/python/lib/python3.x/site-packages
+    # and /opt/python), then the interpreter's own paths
+    layers = [p for p in os.environ.get("HEADWATER_LAYER_PATHS", "").split(os.pathsep) if p]
+    sys.path[:0] = [task_root, *layers]
+    for path in layers:
+        if os.path.basename(path) == "site-packages":
+            site.addsitedir(path)  # its .pth files, as for any site directory
     init_start = time.monotonic()
     func, init_error = _load(os.environ.get("_HANDLER", ""))
     init_ms = (time.monotonic() - init_start) * 1000
