@@ -18,7 +18,7 @@ from headwater.auth.config import AuthConfigError
 from headwater.cli import main
 
 ACCOUNT = "111122223333"
-READER = {
+READER: dict[str, Any] = {
     "Version": "2012-10-17",
     "Statement": [
         {
@@ -98,7 +98,7 @@ def test_secrets_do_not_show_in_the_config_repr(folder: Path) -> None:
 @pytest.mark.parametrize("mode", [0o640, 0o604, 0o644])
 def test_a_file_others_can_read_is_refused_unless_allowed(folder: Path, mode: int) -> None:
     path = write(folder / "auth.toml", base(), mode)
-    with pytest.raises(AuthConfigError, match="UNPROTECTED AUTH CONFIG FILE.*chmod 600"):
+    with pytest.raises(AuthConfigError, match=r"UNPROTECTED AUTH CONFIG FILE.*chmod 600"):
         auth_config.load(path)
     assert auth_config.load(path, allow_insecure=True).users
 
