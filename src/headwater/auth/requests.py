@@ -25,12 +25,13 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from headwater.auth.credentials import Principal
 from headwater.auth.policy.context import ContextValue
+from headwater.auth.policy.evaluate import ResourcePolicy, evaluate
 from headwater.expressions.ast import KeyTerm, Path
 from headwater.expressions.compile import CompiledExpressions, compile_request
 
@@ -125,6 +126,25 @@ def checks(
     from it gets no LeadingKeys: the operation will answer ResourceNotFoundException itself);
     `stream_arn` is the stream a GetRecords iterator belongs to (decoded by the caller)."""
     return tuple(_Builder(caller, keys, global_context(caller)).build(operation, request, stream_arn))
+
+
+def _no_resource_policy(arn: str) -> ResourcePolicy | None:
+    return None
+
+
+def authorize(
+    principal: Principal,
+    found: Iterable[Check],
+    resource_policy: Callable[[str], ResourcePolicy | None] = _no_resource_policy,
+) -> None:
+    """Evaluate every check; the first denial raises AccessDeniedException with AWS's message.
+
+    `resource_policy` gives the resource-based policy that governs an ARN (a table's policy also governs
+    its indexes; a stream has its own), or None.
+    """
+    for check in found:
+        policy = resource_policy(check.resource)
+        evaluate(principal, check.action, check.resource, check.context, policy).raise_if_denied()
 
 
 class _Builder:

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from headwater.auth.credentials import Principal
-from headwater.auth.policy import Reason, evaluate, parse_policy
-from headwater.auth.requests import Caller, Check, TableKeys, checks
+from headwater.auth.policy import Reason, ResourcePolicy, evaluate, parse_policy
+from headwater.auth.requests import Caller, Check, TableKeys, authorize, checks
+from headwater.errors import AccessDeniedException
 
 from .signing import ALICE, WORKER
 
@@ -331,3 +332,28 @@ def test_leading_keys_keep_a_user_in_their_own_partition() -> None:
     assert not allowed(alice, "TransactWriteItems", transact)
     assert allowed(alice, "TransactWriteItems", {"TransactItems": transact["TransactItems"][:1]})
     assert not allowed(alice, "Scan", {"TableName": "Orders"})  # Scan has no leading keys: not granted
+
+
+def test_authorize_raises_the_first_denial_and_consults_resource_policies() -> None:
+    reader = holding(STREAM_READER)
+    found = checks(
+        "BatchGetItem", {"RequestItems": {"Orders": {"Keys": [{"customer": s("a")}]}}}, caller(reader), KEYS
+    )
+    with pytest.raises(AccessDeniedException) as caught:
+        authorize(reader, found)
+    assert caught.value.message.endswith(
+        "because no identity-based policy allows the dynamodb:BatchGetItem action"
+    )
+    grant = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": ALICE.arn},
+                "Action": "dynamodb:BatchGetItem",
+                "Resource": ORDERS,
+            }
+        ],
+    }
+    table_policy = ResourcePolicy(parse_policy(grant, "resource"), ACCOUNT)
+    authorize(reader, found, lambda arn: table_policy if arn.startswith(ORDERS) else None)
