@@ -341,7 +341,7 @@ def test_authorize_raises_the_first_denial_and_consults_resource_policies() -> N
     )
     with pytest.raises(AccessDeniedException) as caught:
         authorize(reader, found)
-    assert caught.value.message.endswith(
+    assert str(caught.value.message).endswith(
         "because no identity-based policy allows the dynamodb:BatchGetItem action"
     )
     grant = {
