@@ -420,7 +420,9 @@ def _http_date_as_basic(value: str) -> str:
     return parsed.astimezone(dt.UTC).strftime(_BASIC_FORMAT)
 
 
+@lru_cache(maxsize=256)
 def _parse_timestamp(timestamp: str) -> float:
+    """Epoch seconds of an ISO-8601 basic timestamp (cached: busy clients send the same second often)."""
     if _BASIC_RE.fullmatch(timestamp):
         try:
             moment = dt.datetime(
