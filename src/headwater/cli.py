@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from .commands.admin import admin
+from .commands.auth import auth
 from .commands.streams import streams
 from .commands.triggers import functions, triggers
 from .config import DEFAULT_ACCOUNT, DEFAULT_REGION, Settings
@@ -174,6 +175,7 @@ def serve(
 
 
 main.add_command(admin)
+main.add_command(auth)
 main.add_command(functions)
 main.add_command(streams)
 main.add_command(triggers)

@@ -60,6 +60,41 @@ class AccessDeniedException(DynamoDBError):
     namespace = CORAL_SERVICE
 
 
+# Request signing (SigV4). DynamoDB answers all of these with HTTP 400 and the coral namespace;
+# other APIs on the endpoint (Lambda) map them to their own status codes at the HTTP layer.
+
+
+class IncompleteSignatureException(DynamoDBError):
+    """A malformed Authorization header or presigned query string."""
+
+    namespace = CORAL_SERVICE
+
+
+class InvalidSignatureException(DynamoDBError):
+    """A well-formed signature that does not verify (wrong secret, scope, date, or signed headers)."""
+
+    namespace = CORAL_SERVICE
+    default_message = (
+        "The request signature we calculated does not match the signature you provided. "
+        "Check your AWS Secret Access Key and signing method. "
+        "Consult the service documentation for details."
+    )
+
+
+class UnrecognizedClientException(DynamoDBError):
+    """An access key id (or session token) the server does not know."""
+
+    namespace = CORAL_SERVICE
+    default_message = "The security token included in the request is invalid."
+
+
+class ExpiredTokenException(DynamoDBError):
+    """Temporary credentials past their expiry."""
+
+    namespace = CORAL_SERVICE
+    default_message = "The security token included in the request is expired"
+
+
 class RequestEntityTooLarge(DynamoDBError):
     """Bodies over 16 MB; DynamoDB answers 413 with this type."""
 
