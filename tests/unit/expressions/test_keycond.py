@@ -9,10 +9,13 @@ import pytest
 from headwater.errors import ValidationException
 from headwater.expressions import compile_request, key_condition_for_schema
 from headwater.expressions.ast import KeyCondition, KeyTerm
+from headwater.expressions.keycond import KeyMatch
+from headwater.model.schema import KeyAttribute, KeySchema
 
 from .helpers import N1, S1, compile_error
 
 VALUES = {":v": S1, ":n": N1, ":m": {"N": "5"}}
+ID_SK = KeySchema.single(KeyAttribute("id", "S"), KeyAttribute("sk", "N"))
 
 
 def key_condition(expression: str) -> KeyCondition:
@@ -26,14 +29,14 @@ def key_condition(expression: str) -> KeyCondition:
 
 def schema_error(condition: KeyCondition) -> str:
     with pytest.raises(ValidationException) as info:
-        key_condition_for_schema(condition, "id", "sk")
+        key_condition_for_schema(condition, ID_SK)
     return str(info.value.message)
 
 
 def test_hash_and_range_terms() -> None:
     condition = key_condition("id = :v AND sk BETWEEN :n AND :m")
     assert condition.terms == (KeyTerm("id", "EQ", (S1,)), KeyTerm("sk", "BETWEEN", (N1, {"N": "5"})))
-    assert key_condition_for_schema(condition, "id", "sk") == (S1, condition.terms[1])
+    assert key_condition_for_schema(condition, ID_SK) == KeyMatch((S1,), (condition.terms[1],))
 
 
 def test_value_first_comparisons_are_flipped() -> None:
@@ -43,7 +46,7 @@ def test_value_first_comparisons_are_flipped() -> None:
 def test_parentheses_and_begins_with() -> None:
     condition = key_condition("(id = :v) AND (begins_with(sk, :v))")
     assert condition.terms[1] == KeyTerm("sk", "BEGINS_WITH", (S1,))
-    assert key_condition_for_schema(key_condition("id = :v"), "id", "sk") == (S1, None)
+    assert key_condition_for_schema(key_condition("id = :v"), ID_SK) == KeyMatch((S1,), ())
 
 
 @pytest.mark.parametrize(
