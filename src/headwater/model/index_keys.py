@@ -51,7 +51,8 @@ def _groups(schema: KeySchema) -> Iterator[tuple[KeyRole, tuple[KeyAttribute, ..
         yield "RANGE", schema.ranges, MAX_SORT_KEY_BYTES
 
 
-def _is_empty(attr: KeyAttribute, value: AttributeValue) -> bool:
+def is_empty_key_value(attr: KeyAttribute, value: AttributeValue) -> bool:
+    """An empty string or binary of the attribute's type: never a valid key value."""
     return attr.type != "N" and value.get(attr.type) == ""
 
 
@@ -62,7 +63,7 @@ def index_key(schema: KeySchema, item: Item) -> tuple[bytes, bytes] | None:
         total = 0
         for attr in attrs:
             value = item.get(attr.name)
-            if value is None or attr.type not in value or _is_empty(attr, value):
+            if value is None or attr.type not in value or is_empty_key_value(attr, value):
                 return None
             total += value_size(value)
             values.append(value)
@@ -96,7 +97,7 @@ def check_index_keys(indexes: Sequence[IndexSpec], item: Item, *, updating: bool
                 f"Actual: {next(iter(value))} IndexName: {index_name}"
             )
     for index_name, _limit, attr, value in present:
-        if _is_empty(attr, value):
+        if is_empty_key_value(attr, value):
             raise ValidationException(
                 _empty_update_message(attr) if updating else empty_index_key_message(index_name, attr)
             )

@@ -14,8 +14,8 @@ from ...core.capacity import consumed_capacity, read_units
 from ...core.reads import Fetch, Page, PageSpec, top_level_names
 from ...errors import ValidationException
 from ...expressions import CompiledExpressions
-from ...model.index_keys import index_key
-from ...model.keys import decode_key_values, partition_hash, request_key
+from ...model.index_keys import empty_index_key_message, index_key, is_empty_key_value
+from ...model.keys import decode_key_values, empty_key_message, partition_hash, request_key
 from ...model.schema import IndexSpec, KeySchema, TableSpec
 from ...model.values import Item, validate_item
 from ...storage.base import ItemKey, Row, Storage
@@ -150,6 +150,14 @@ def start_position(target: Target, raw: Any) -> tuple[int, bytes, bytes, bytes, 
         return partition_hash(pk), pk, sk, b"", b""
     if set(values) != set(table.key.names) | set(index.key.names):
         raise ValidationException(START_KEY_INVALID)
+    for attr in (*table.key.hashes, *table.key.ranges, *index.key.hashes, *index.key.ranges):
+        if is_empty_key_value(attr, values[attr.name]):
+            message = (
+                empty_key_message(attr.name, attr.type)
+                if attr.name in table.key.names
+                else empty_index_key_message(index.name, attr)
+            )
+            raise ValidationException(f"{START_KEY_INVALID}: {message}")
     try:
         base_pk, base_sk = request_key({n: values[n] for n in table.key.names}, table.key)
     except ValidationException:
