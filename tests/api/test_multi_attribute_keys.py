@@ -3,9 +3,11 @@
 A GSI's KeySchema names up to four HASH attributes, then up to four RANGE attributes. An item is in the
 index only when it has every key attribute with its declared type; a Query gives equality on every HASH
 attribute, then conditions on the RANGE attributes from the first one on, equality on all but the last.
-Error texts were checked against DynamoDB Local 3.3 (the AWS documentation does not give them); where a
-shape was already valid before multi-attribute keys (one HASH, at most one RANGE), the texts stay the
-service's own.
+Error texts were checked against DynamoDB Local 3.3 (the AWS documentation does not give them). Where
+DynamoDB Local differs on purpose: an undefined key attribute, a mistyped or oversized index key value
+keep the service's longer texts (as for single-attribute keys); a mistyped ExclusiveStartKey value is
+"The provided starting key is invalid"; and the backfill leaves out items that break the new key, as the
+AWS documentation says (DynamoDB Local indexes them).
 """
 
 from __future__ import annotations
