@@ -776,7 +776,7 @@ def test_stream_records_are_unchanged(ddb: Any, streams: Any, table_name: str) -
 
 def test_a_restarted_server_keeps_multi_attribute_indexes(tmp_server: Callable[..., Server]) -> None:
     server = tmp_server().start()
-    ddb = server.client("dynamodb")
+    ddb: Any = server.client("dynamodb")
     _create(ddb, "kept")
     items = _dataset()[:12]
     for item in items:
@@ -793,3 +793,28 @@ def test_a_restarted_server_keeps_multi_attribute_indexes(tmp_server: Callable[.
         ExpressionAttributeValues=HASH_VALUES,
     )
     assert found == _partition(items)
+
+
+def test_postgresql_orders_and_pages_the_same(
+    postgres_server: Any, tmp_server: Callable[..., Server]
+) -> None:
+    """PostgreSQL compares the key bytes (with their 0x00 and 0xFF bytes) as SQLite does."""
+    pytest.importorskip("psycopg")
+    server = tmp_server("--storage-url", postgres_server.create_database()).start()
+    ddb: Any = server.client("dynamodb")
+    _create(ddb, "on_pg")
+    items = _dataset()
+    for item in items:
+        ddb.put_item(TableName="on_pg", Item=item)
+    found, pages = _query_all(
+        ddb,
+        "on_pg",
+        IndexName="gsi",
+        KeyConditionExpression=f"{BOTH_HASHES} AND r1 = :a AND r2 BETWEEN :n AND :m",
+        ExpressionAttributeValues={**HASH_VALUES, ":a": {"S": "ab"}, ":n": {"N": "-1.5"}, ":m": {"N": "2"}},
+        Limit=3,
+    )
+    assert found == [
+        i for i in _partition(items) if i["r1"]["S"] == "ab" and Decimal("-1.5") <= Decimal(i["r2"]["N"]) <= 2
+    ]
+    assert pages > 1

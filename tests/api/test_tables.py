@@ -192,6 +192,7 @@ def test_update_table(make_table: Any, ddb: Any) -> None:
         ddb.update_table(TableName=name)
     assert error_of(exc) == ("ValidationException", "Nothing to update")
     # AttributeDefinitions alone, or an empty list of index updates, change nothing either
+    nothing: dict[str, Any]
     for nothing in (
         {"AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}]},
         {"GlobalSecondaryIndexUpdates": []},
