@@ -21,7 +21,7 @@ from headwater.expressions.ast import (
     Path,
     Value,
 )
-from headwater.model.index_keys import empty_index_key_message
+from headwater.model.index_keys import empty_index_key_message, is_empty_key_value
 from headwater.model.keys import empty_key_message
 from headwater.model.schema import KeySchema
 
@@ -121,7 +121,7 @@ def for_schema(condition: KeyCondition, key: KeySchema, index_name: str | None =
         for value in term.values if term is not None else ():
             if attr.type not in value:
                 raise ValidationException(TYPE_MISMATCH)
-            if attr.type != "N" and value[attr.type] == "":
+            if is_empty_key_value(attr, value):
                 raise ValidationException(
                     empty_key_message(attr.name, attr.type)
                     if index_name is None
@@ -174,6 +174,8 @@ def _check_multi_attribute(by_name: dict[str, KeyTerm], key: KeySchema) -> None:
         raise ValidationException(
             f"HASH key attributes {', '.join(unequal)} must have equality conditions specified in the query"
         )
+    # At each RANGE attribute with a condition, the attributes skipped since the previous condition are
+    # reported; with none skipped, the previous condition must be an equality (DynamoDB's order).
     skipped: list[str] = []
     previous: KeyTerm | None = None
     for attr in key.ranges:
