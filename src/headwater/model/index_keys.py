@@ -3,7 +3,7 @@
 An item is in an index only when every key attribute is present with the declared type and a valid
 value: not an empty string or binary, each value within the key size limit (partition 2048 bytes, sort
 1024 bytes) and, for multi-attribute keys, the HASH values and the RANGE values each within that limit
-together. Writes that would break these rules are refused (`check_index_key`); items already in a table
+together. Writes that would break these rules are refused (`check_index_keys`); items already in a table
 when a GSI is created are checked while backfilling and left out of the index (`index_key` is None).
 """
 
