@@ -20,6 +20,11 @@ def _error(call: Callable[..., Any], **kwargs: Any) -> tuple[str, str]:
     return info.value.response["Error"]["Code"], info.value.response["Error"]["Message"]
 
 
+TYPE_MISMATCH = (
+    "One or more parameter values were invalid: Condition parameter type does not match schema type"
+)
+
+
 def _kc(pk: str = "a", **more: Any) -> dict[str, Any]:
     return {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": pk}}, **more}
 
@@ -201,6 +206,97 @@ def test_consumed_capacity(ddb: Any, ranged: str) -> None:
 )
 def test_validation_errors(ddb: Any, ranged: str, kwargs: dict[str, Any], message: str) -> None:
     assert _error(ddb.query, TableName=ranged, **kwargs) == ("ValidationException", message)
+
+
+def _kce(expression: str, **values: dict[str, str]) -> dict[str, Any]:
+    return {
+        "KeyConditionExpression": expression,
+        "ExpressionAttributeValues": {f":{k}": v for k, v in values.items()},
+    }
+
+
+EMPTY_KEY = (
+    "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an "
+    "empty string value. Key: "
+)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        # no condition on the partition key
+        (_kce("sk = :n", n={"N": "1"}), "Query condition missed key schema element"),
+        (_kce("sk > :n AND v = :s", n={"N": "1"}, s={"S": "a"}), "Query condition missed key schema element"),
+        (_kce("v = :s", s={"S": "a"}), "Query condition missed key schema element"),
+        (_kce("pk > :s", s={"S": "a"}), "Query key condition not supported"),
+        (_kce("pk > :s AND v = :s", s={"S": "a"}), "Query key condition not supported"),
+        # a table key has at most two conditions
+        (
+            _kce("pk = :s AND sk = :n AND v = :s", s={"S": "a"}, n={"N": "1"}),
+            "Conditions can be of length 1 or 2 only",
+        ),
+        # value types and empty values are checked before a condition on a non-key attribute
+        (_kce("pk = :n AND v = :s", n={"N": "1"}, s={"S": "a"}), TYPE_MISMATCH),
+        (_kce("pk = :e", e={"S": ""}), EMPTY_KEY + "pk"),
+        (_kce("pk = :e AND v = :s", e={"S": ""}, s={"S": "a"}), EMPTY_KEY + "pk"),
+        (
+            {
+                "KeyConditions": {
+                    "pk": {"ComparisonOperator": "NULL"},
+                }
+            },
+            "Only scalar types can be used as Hash Key values",
+        ),
+        ({"KeyConditions": {}}, "Conditions must be at least length 1"),
+    ],
+)
+def test_key_condition_errors(ddb: Any, ranged: str, kwargs: dict[str, Any], message: str) -> None:
+    assert _error(ddb.query, TableName=ranged, **kwargs) == ("ValidationException", message)
+
+
+def test_two_conditions_on_a_hash_only_table_are_not_supported(
+    ddb: Any, make_table: Callable[..., str]
+) -> None:
+    name = make_table()
+    assert _error(ddb.query, TableName=name, **_kce("pk = :s AND v = :s", s={"S": "a"})) == (
+        "ValidationException",
+        "Query key condition not supported",
+    )
+    assert _error(ddb.query, TableName=name, **_kce("v = :s", s={"S": "a"})) == (
+        "ValidationException",
+        "Query condition missed key schema element",
+    )
+
+
+def test_empty_sort_key_value_in_an_index_condition(ddb: Any, make_table: Callable[..., str]) -> None:
+    name = make_table(
+        range_key=("sk", "S"),
+        attribute_definitions=[("l", "S")],
+        LocalSecondaryIndexes=[
+            {
+                "IndexName": "lsi",
+                "KeySchema": [
+                    {"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "l", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    )
+    assert _error(
+        ddb.query, TableName=name, **_kce("pk = :s AND begins_with(sk, :e)", s={"S": "a"}, e={"S": ""})
+    ) == (
+        "ValidationException",
+        EMPTY_KEY + "sk",
+    )
+    assert _error(
+        ddb.query, TableName=name, IndexName="lsi", **_kce("pk = :s AND l > :e", s={"S": "a"}, e={"S": ""})
+    ) == (
+        "ValidationException",
+        "One or more parameter values are not valid. A value specified for a secondary index key is not "
+        "supported. The AttributeValue for a key attribute cannot contain an empty string value. "
+        "IndexName: lsi, IndexKey: l",
+    )
 
 
 def test_legacy_key_conditions_and_query_filter(ddb: Any, ranged: str) -> None:

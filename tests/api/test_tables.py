@@ -123,6 +123,44 @@ def _create(ddb: Any, **kwargs: Any) -> None:
             "Invalid StreamViewType: Stream ViewType must not be null or empty when enabling streams.",
         ),
         (
+            {
+                "AttributeDefinitions": [
+                    {"AttributeName": "pk", "AttributeType": "S"},
+                    {"AttributeName": "pk", "AttributeType": "N"},
+                ]
+            },
+            "Cannot have two attributes with the same name",
+        ),
+        (
+            # AttributeDefinitions no key uses are refused when the table has indexes too
+            {
+                "AttributeDefinitions": [
+                    {"AttributeName": "pk", "AttributeType": "S"},
+                    {"AttributeName": "g", "AttributeType": "S"},
+                    {"AttributeName": "unused", "AttributeType": "S"},
+                ],
+                "GlobalSecondaryIndexes": [
+                    {
+                        "IndexName": "gsi",
+                        "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                        "Projection": {"ProjectionType": "ALL"},
+                    }
+                ],
+            },
+            "One or more parameter values were invalid: Some AttributeDefinitions are not used. "
+            "AttributeDefinitions: [pk, g, unused], keys used: [g, pk]",
+        ),
+        (
+            {
+                "KeySchema": [
+                    {"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "a", "KeyType": "RANGE"},
+                    {"AttributeName": "b", "KeyType": "RANGE"},
+                ]
+            },
+            "Key Schema too big.  Key Schema must at most consist of the hash and range key of a table",
+        ),
+        (
             {"KeySchema": [{"AttributeName": "pk", "KeyType": "HASHY"}]},
             "1 validation error detected: Value 'HASHY' at 'keySchema.1.member.keyType' failed to satisfy "
             "constraint: Member must satisfy enum value set: [HASH, RANGE]",
@@ -153,6 +191,15 @@ def test_update_table(make_table: Any, ddb: Any) -> None:
     with pytest.raises(ClientError) as exc:
         ddb.update_table(TableName=name)
     assert error_of(exc) == ("ValidationException", "Nothing to update")
+    # AttributeDefinitions alone, or an empty list of index updates, change nothing either
+    nothing: dict[str, Any]
+    for nothing in (
+        {"AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}]},
+        {"GlobalSecondaryIndexUpdates": []},
+    ):
+        with pytest.raises(ClientError) as exc:
+            ddb.update_table(TableName=name, **nothing)
+        assert error_of(exc) == ("ValidationException", "Nothing to update")
     out = ddb.update_table(
         TableName=name,
         BillingMode="PROVISIONED",

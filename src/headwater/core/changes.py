@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import orjson
 
+from ..model.index_keys import index_key
 from ..model.keys import encode_key_value, partition_hash
 from ..model.schema import IndexSpec, TableSpec
 from ..model.size import item_size
@@ -85,17 +86,7 @@ def item_change(
 
 def index_entry(table: TableSpec, index: IndexSpec, item: Item) -> tuple[bytes, bytes] | None:
     """The index key of `item`, or None when the item is absent from this (sparse) index."""
-    hash_value = item.get(index.key.hash.name)
-    if hash_value is None or index.key.hash.type not in hash_value:
-        return None
-    pk = encode_key_value(index.key.hash.type, hash_value)
-    sk = b""
-    if index.key.range is not None:
-        range_value = item.get(index.key.range.name)
-        if range_value is None or index.key.range.type not in range_value:
-            return None
-        sk = encode_key_value(index.key.range.type, range_value)
-    return pk, sk
+    return index_key(index.key, item)
 
 
 def project_for_index(table: TableSpec, index: IndexSpec, item: Item) -> Item:
@@ -112,6 +103,8 @@ def _index_change(
 ) -> None:
     old_entry = index_entry(table, index, old) if old is not None else None
     new_entry = index_entry(table, index, new) if new is not None else None
+    if old is not None and old_entry is None:
+        _drop_unchecked_entry(ws, table, index, key, old, new_entry)
     old_projected = project_for_index(table, index, old) if old is not None and old_entry else None
     new_projected = project_for_index(table, index, new) if new is not None and new_entry else None
     if old_entry == new_entry and old_projected is not None and same_item(old_projected, new_projected):
@@ -126,6 +119,28 @@ def _index_change(
         ws.indexes.append(
             IndexWrite(_index_key(table, index, new_entry, key), stored.pack(new_projected, size))
         )
+
+
+def _drop_unchecked_entry(
+    ws: WriteSet,
+    table: TableSpec,
+    index: IndexSpec,
+    key: ItemKey,
+    old: Item,
+    new_entry: tuple[bytes, bytes] | None,
+) -> None:
+    """Versions before the empty-value and key-size checks indexed such values; delete that entry too.
+
+    (Deleting an entry that is not there is a no-op; the counters are left alone, as the entry may not
+    be there: a GSI backfill skips such items.)
+    """
+    attrs = (*index.key.hashes, *index.key.ranges)
+    if index.key.composite or any(a.name not in old or a.type not in old[a.name] for a in attrs):
+        return
+    pk = encode_key_value(attrs[0].type, old[attrs[0].name])
+    sk = encode_key_value(attrs[1].type, old[attrs[1].name]) if len(attrs) > 1 else b""
+    if (pk, sk) != new_entry:
+        ws.indexes.append(IndexWrite(_index_key(table, index, (pk, sk), key), None))
 
 
 def _index_key(table: TableSpec, index: IndexSpec, entry: tuple[bytes, bytes], key: ItemKey) -> IndexKey:

@@ -21,15 +21,26 @@ from ..model.schema import (
 )
 
 
+def _attribute(pair: list[str]) -> KeyAttribute:
+    return KeyAttribute(pair[0], cast(KeyType, pair[1]))
+
+
 def _key_schema(doc: dict[str, Any]) -> KeySchema:
+    if "hashes" in doc:  # a multi-attribute GSI key
+        return KeySchema(
+            tuple(_attribute(p) for p in doc["hashes"]), tuple(_attribute(p) for p in doc["ranges"])
+        )
     rng = doc.get("range")
-    return KeySchema(
-        hash=KeyAttribute(doc["hash"][0], cast(KeyType, doc["hash"][1])),
-        range=KeyAttribute(rng[0], cast(KeyType, rng[1])) if rng else None,
-    )
+    return KeySchema.single(_attribute(doc["hash"]), _attribute(rng) if rng else None)
 
 
 def _key_schema_doc(key: KeySchema) -> dict[str, Any]:
+    # Single-attribute schemas keep the original document shape, so catalogs stay readable both ways.
+    if key.composite:
+        return {
+            "hashes": [[a.name, a.type] for a in key.hashes],
+            "ranges": [[a.name, a.type] for a in key.ranges],
+        }
     return {
         "hash": [key.hash.name, key.hash.type],
         "range": [key.range.name, key.range.type] if key.range else None,

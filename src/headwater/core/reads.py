@@ -6,36 +6,75 @@ or about 1 MB of items, never the whole partition or table.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 from ..errors import ValidationException
 from ..expressions import KeyTerm, Path, evaluate, project
 from ..expressions.ast import Condition
-from ..model.keys import encode_key_value
+from ..model.keys import encode_key_value, escape_key_bytes, key_component
+from ..model.schema import KeyAttribute
 from ..model.size import item_size
 from ..model.values import Item
 from ..storage.base import Row, SortBound
 from . import stored
 
 MAX_PAGE_BYTES = 1024 * 1024
-TYPE_MISMATCH = (
-    "One or more parameter values were invalid: Condition parameter type does not match schema type"
+BEGINS_WITH_NUMBER = (
+    "Invalid KeyConditionExpression: Incorrect operand type for operator or function; "
+    "operator or function: begins_with, operand type: N"
 )
+Bounds = tuple[SortBound | None, SortBound | None]
 
 
-def check_key_value_type(value: dict[str, Any], key_type: str) -> None:
-    if key_type not in value:
-        raise ValidationException(TYPE_MISMATCH)
+def sort_bounds(terms: Sequence[KeyTerm], attrs: Sequence[KeyAttribute]) -> Bounds:
+    """The sort-key range that a query's sort conditions select, on the order-preserving encoding.
 
-
-def sort_bounds(term: KeyTerm | None, key_type: str) -> tuple[SortBound | None, SortBound | None]:
-    """The sort-key range a key condition term selects, on the order-preserving encoding."""
-    if term is None:
+    `terms` hold the conditions on the leading RANGE attributes `attrs` (all but the last are equality),
+    as `KeyMatch.sort` gives them, with values of the right types.
+    """
+    if not terms:
         return None, None
-    for value in term.values:
-        check_key_value_type(value, key_type)
+    if len(attrs) == 1:
+        return _single_bounds(terms[0], attrs[0].type)
+    # A multi-attribute sort key: the equalities are a byte prefix, the last term a range within it.
+    *equal, term = terms
+    prefix = b"".join(
+        key_component(encode_key_value(attr.type, t.values[0]))
+        for attr, t in zip(attrs[: len(equal)], equal, strict=True)
+    )
+    key_type = attrs[len(equal)].type
+    if term.op == "BEGINS_WITH":
+        if key_type == "N":
+            raise ValidationException(BEGINS_WITH_NUMBER)
+        start = prefix + escape_key_bytes(encode_key_value(key_type, term.values[0]))
+        return SortBound(start, True), prefix_end(start)
+    values = [prefix + key_component(encode_key_value(key_type, value)) for value in term.values]
+    whole = SortBound(prefix, True) if prefix else None, prefix_end(prefix)
+    op = term.op
+    if op == "EQ":
+        return SortBound(values[0], True), prefix_end(values[0])
+    if op == "LT":
+        return whole[0], SortBound(values[0], False)
+    if op == "LE":
+        return whole[0], prefix_end(values[0])
+    if op == "GT":
+        return _after_prefix(values[0]), whole[1]
+    if op == "GE":
+        return SortBound(values[0], True), whole[1]
+    if op == "BETWEEN":
+        return SortBound(values[0], True), prefix_end(values[1])
+    raise ValidationException("Query key condition not supported")
+
+
+def _after_prefix(value: bytes) -> SortBound:
+    """The lower bound above every key that starts with `value`, a key ending in a terminated component
+    (0x00 0x01): the same bytes ending in 0x00 0x02."""
+    return SortBound(value[:-1] + b"\x02", True)
+
+
+def _single_bounds(term: KeyTerm, key_type: str) -> Bounds:
     encoded = [encode_key_value(key_type, value) for value in term.values]
     op = term.op
     if op == "EQ":
@@ -52,10 +91,7 @@ def sort_bounds(term: KeyTerm | None, key_type: str) -> tuple[SortBound | None, 
         return SortBound(encoded[0], True), SortBound(encoded[1], True)
     if op == "BEGINS_WITH":
         if key_type == "N":
-            raise ValidationException(
-                "Invalid KeyConditionExpression: Incorrect operand type for operator or function; "
-                "operator or function: begins_with, operand type: N"
-            )
+            raise ValidationException(BEGINS_WITH_NUMBER)
         return SortBound(encoded[0], True), prefix_end(encoded[0])
     raise ValidationException("Query key condition not supported")
 

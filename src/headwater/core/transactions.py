@@ -164,7 +164,7 @@ def _new_item(action: Action, old: Item | None) -> Item | None:
     if action.update is None:
         return base
     new = apply_update(action.update, base, action.table.key.names).item
-    check_index_key_types(action.table, new)
+    check_index_key_types(action.table, new, updating=True)
     if item_size(new) > MAX_ITEM_BYTES:
         raise ValidationException("Item size to update has exceeded the maximum allowed size")
     return new

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from ..errors import ConditionalCheckFailedException, ValidationException
 from ..expressions import apply_update, evaluate
+from ..model.index_keys import check_index_keys
 from ..model.limits import MAX_ITEM_BYTES, MAX_ITEM_COLLECTION_BYTES
 from ..model.schema import TableSpec
 from ..model.size import item_size
@@ -46,19 +47,10 @@ def index_write_units(table: TableSpec, ws: WriteSet) -> dict[str, float]:
     return units
 
 
-def check_index_key_types(table: TableSpec, item: Item) -> None:
-    """An attribute that is an index key must have the index's key type (else the write is refused)."""
-    for index in table.indexes:
-        for attr in (index.key.hash, index.key.range):
-            if attr is None:
-                continue
-            value = item.get(attr.name)
-            if value is not None and attr.type not in value:
-                actual = next(iter(value))
-                raise ValidationException(
-                    "One or more parameter values were invalid: Type mismatch for Index Key "
-                    f"{attr.name} Expected: {attr.type} Actual: {actual} IndexName: {index.name}"
-                )
+def check_index_key_types(table: TableSpec, item: Item, *, updating: bool = False) -> None:
+    """Refuse an item whose values would break one of the table's index keys (type, empty, size)."""
+    if table.indexes:
+        check_index_keys(table.indexes, item, updating=updating)
 
 
 def check_condition(condition: Any, old: Item | None, return_old: bool) -> None:
@@ -122,7 +114,7 @@ class ItemWriteOp:
             return base, None, None
         result = apply_update(self.update, base, self.table.key.names)
         new = result.item
-        check_index_key_types(self.table, new)
+        check_index_key_types(self.table, new, updating=True)
         size = item_size(new)
         if size > MAX_ITEM_BYTES:
             raise ValidationException("Item size to update has exceeded the maximum allowed size")

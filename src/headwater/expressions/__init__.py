@@ -18,6 +18,7 @@ from headwater.expressions.ast import (
 )
 from headwater.expressions.compile import CompiledExpressions, compile_request
 from headwater.expressions.evaluate import evaluate
+from headwater.expressions.keycond import KeyMatch
 from headwater.expressions.keycond import for_schema as key_condition_for_schema
 from headwater.expressions.parser import parse_condition, parse_projection, parse_update
 from headwater.expressions.projection import project
@@ -29,6 +30,7 @@ __all__ = [
     "Condition",
     "Item",
     "KeyCondition",
+    "KeyMatch",
     "KeyTerm",
     "Path",
     "Projection",

@@ -10,12 +10,16 @@ Number layout (all valid DynamoDB numbers):
 A larger exponent means a larger magnitude because digits carry no leading zero; with equal exponents the
 digit strings (no trailing zeros) compare like the values. For negatives everything is inverted and the
 0xFF terminator makes "-1" (digits 8, FF) sort after "-1.5" (digits 8, 4, FF).
+
+Multi-attribute (GSI) keys: the values of a key's HASH attributes, or of its RANGE attributes, become one
+byte string that sorts like the tuple of values (see `encode_key_values`).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 from headwater.errors import ValidationException
@@ -97,6 +101,55 @@ def decode_key_value(key_type: str, data: bytes) -> AttributeValue:
     if key_type == "N":
         return {"N": _decode_number(data)}
     return {"B": base64.b64encode(data).decode("ascii")}
+
+
+# A multi-attribute key is the concatenation of its values' order-preserving bytes, each escaped
+# (0x00 -> 0x00 0xFF) and terminated by 0x00 0x01. Memcmp order is then tuple order: two keys compare at
+# their first differing value, and a value sorts before every longer value it is a prefix of, because the
+# terminator 0x00 0x01 sorts below both what can follow inside a value (0x00 0xFF, or a byte >= 0x01). A
+# prefix of the tuple (a query's equality conditions) is a byte prefix, so every query condition on the
+# last attribute given is one contiguous range, and begins_with on it is a prefix of its escaped bytes.
+# A single-attribute key keeps the plain encoding: the stored format of every existing table and index.
+_ESCAPED_ZERO = b"\x00\xff"
+_VALUE_END = b"\x00\x01"
+
+
+def escape_key_bytes(raw: bytes) -> bytes:
+    """A value's bytes inside a multi-attribute key, without its terminator (a begins_with prefix)."""
+    return raw.replace(b"\x00", _ESCAPED_ZERO)
+
+
+def key_component(raw: bytes) -> bytes:
+    """One value of a multi-attribute key: escaped and terminated."""
+    return raw.replace(b"\x00", _ESCAPED_ZERO) + _VALUE_END
+
+
+def encode_key_values(attrs: Sequence[KeyAttribute], values: Sequence[AttributeValue]) -> bytes:
+    """The key bytes of validated values, one per attribute (b"" for no attributes)."""
+    if len(attrs) == 1:
+        return encode_key_value(attrs[0].type, values[0])
+    return b"".join(
+        key_component(encode_key_value(attr.type, value)) for attr, value in zip(attrs, values, strict=True)
+    )
+
+
+def decode_key_values(attrs: Sequence[KeyAttribute], data: bytes) -> list[AttributeValue]:
+    """The values `encode_key_values` turned into `data`."""
+    if len(attrs) == 1:
+        return [decode_key_value(attrs[0].type, data)]
+    values: list[AttributeValue] = []
+    raw = bytearray()
+    position = 0
+    while len(values) < len(attrs):
+        zero = data.index(b"\x00", position)
+        raw += data[position:zero]
+        if data[zero + 1] == _VALUE_END[1]:
+            values.append(decode_key_value(attrs[len(values)].type, bytes(raw)))
+            raw.clear()
+        else:
+            raw.append(0)
+        position = zero + 2
+    return values
 
 
 def partition_hash(encoded_pk: bytes) -> int:

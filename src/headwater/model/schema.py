@@ -18,18 +18,47 @@ class KeyAttribute:
 
 @dataclass(frozen=True, slots=True)
 class KeySchema:
-    hash: KeyAttribute
-    range: KeyAttribute | None = None
+    """HASH attributes, then RANGE attributes, each in KeySchema order.
+
+    Tables and LSIs have one HASH and at most one RANGE attribute; a GSI may have up to four of each
+    (multi-attribute keys: the partition key is the tuple of the HASH values, the sort key the tuple of
+    the RANGE values, compared attribute by attribute).
+    """
+
+    hashes: tuple[KeyAttribute, ...]
+    ranges: tuple[KeyAttribute, ...] = ()
+
+    @classmethod
+    def single(cls, hash_key: KeyAttribute, range_key: KeyAttribute | None = None) -> KeySchema:
+        return cls((hash_key,), (range_key,) if range_key is not None else ())
+
+    @property
+    def composite(self) -> bool:
+        """More than one HASH or more than one RANGE attribute (a multi-attribute GSI key)."""
+        return len(self.hashes) > 1 or len(self.ranges) > 1
+
+    @property
+    def hash(self) -> KeyAttribute:
+        """The partition key attribute of a single-attribute schema (every table and LSI)."""
+        if len(self.hashes) != 1:
+            raise TypeError("a multi-attribute partition key has no single hash attribute")
+        return self.hashes[0]
+
+    @property
+    def range(self) -> KeyAttribute | None:
+        """The sort key attribute of a single-attribute schema, if any."""
+        if len(self.ranges) > 1:
+            raise TypeError("a multi-attribute sort key has no single range attribute")
+        return self.ranges[0] if self.ranges else None
 
     @property
     def names(self) -> tuple[str, ...]:
-        return (self.hash.name,) if self.range is None else (self.hash.name, self.range.name)
+        return tuple(attr.name for attr in (*self.hashes, *self.ranges))
 
     def to_wire(self) -> list[dict[str, str]]:
-        out = [{"AttributeName": self.hash.name, "KeyType": "HASH"}]
-        if self.range is not None:
-            out.append({"AttributeName": self.range.name, "KeyType": "RANGE"})
-        return out
+        return [{"AttributeName": a.name, "KeyType": "HASH"} for a in self.hashes] + [
+            {"AttributeName": a.name, "KeyType": "RANGE"} for a in self.ranges
+        ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from headwater.model.schema import IndexSpec, KeyAttribute, KeySchema, Projectio
 
 
 def table(*indexes: IndexSpec, range_key: bool = True) -> TableSpec:
-    key = KeySchema(KeyAttribute("p", "S"), KeyAttribute("s", "S") if range_key else None)
+    key = KeySchema.single(KeyAttribute("p", "S"), KeyAttribute("s", "S") if range_key else None)
     return TableSpec(1, "t", "uuid", key, key_attributes(key), 0.0, indexes=indexes)
 
 
@@ -23,5 +23,5 @@ def index(
     include: tuple[str, ...] = (),
     index_id: int = 1,
 ) -> IndexSpec:
-    key = KeySchema(KeyAttribute(hash_key, "S"), KeyAttribute(range_key, "S") if range_key else None)
+    key = KeySchema.single(KeyAttribute(hash_key, "S"), KeyAttribute(range_key, "S") if range_key else None)
     return IndexSpec(index_id, f"i{index_id}", kind, key, Projection(projection, include))  # type: ignore[arg-type]

@@ -78,3 +78,21 @@ def test_an_unchanged_item_writes_nothing() -> None:
     change = item_change(ws, spec, KEY, item, _item(g={"S": "x"}, n={"N": "1.0"}), 0.0)
     assert not change.changed
     assert ws.items == [] and ws.indexes == [] and ws.counters == {}
+
+
+def test_entries_earlier_versions_wrote_for_values_no_key_can_hold_are_deleted() -> None:
+    """Empty or oversized index key values were indexed before they were refused; such an item's change
+    deletes that entry (the counters are left alone: a backfill never wrote one)."""
+    gsi = index("GSI", hash_key="g", range_key="r")
+    spec = table(gsi)
+    old = _item(g={"S": ""}, r={"S": "y"})
+    ws = WriteSet()
+    item_change(ws, spec, KEY, old, _item(g={"S": "x"}, r={"S": "y"}), 0.0)
+    deleted = [w.key.pk for w in ws.indexes if w.item is None]
+    written = [w.key.pk for w in ws.indexes if w.item is not None]
+    assert deleted == [b""] and written == [b"x"]
+    assert ws.counters[(1, 1)] == (1, item_size(_item(g={"S": "x"}, r={"S": "y"})))
+    # an item that never had the attributes deletes nothing
+    ws = WriteSet()
+    item_change(ws, spec, KEY, _item(v={"S": "1"}), None, 0.0)
+    assert ws.indexes == []

@@ -21,9 +21,9 @@ from headwater.model.schema import KeyAttribute, KeySchema
 
 from .test_number import dynamo_numbers
 
-HASH_S = KeySchema(KeyAttribute("id", "S"))
-HASH_RANGE = KeySchema(KeyAttribute("id", "S"), KeyAttribute("r", "N"))
-BINARY = KeySchema(KeyAttribute("id", "B"), KeyAttribute("r", "B"))
+HASH_S = KeySchema.single(KeyAttribute("id", "S"))
+HASH_RANGE = KeySchema.single(KeyAttribute("id", "S"), KeyAttribute("r", "N"))
+BINARY = KeySchema.single(KeyAttribute("id", "B"), KeyAttribute("r", "B"))
 INVALID = "One or more parameter values were invalid: "
 NOT_VALID = "One or more parameter values are not valid. "
 MISMATCH = "The provided key element does not match the schema"
@@ -161,7 +161,7 @@ def test_request_key() -> None:
         ({"id": {"N": "1"}}, HASH_S, MISMATCH),
         (
             {"id": {"S": "a"}, "r": {"S": ""}},
-            KeySchema(KeyAttribute("id", "S"), KeyAttribute("r", "S")),
+            KeySchema.single(KeyAttribute("id", "S"), KeyAttribute("r", "S")),
             NOT_VALID + "The AttributeValue for a key attribute cannot contain an empty string value. Key: r",
         ),
         ({"id": {"S": "a" * 2049}}, HASH_S, HASH_TOO_LARGE),

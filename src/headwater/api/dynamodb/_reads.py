@@ -14,7 +14,8 @@ from ...core.capacity import consumed_capacity, read_units
 from ...core.reads import Fetch, Page, PageSpec, top_level_names
 from ...errors import ValidationException
 from ...expressions import CompiledExpressions
-from ...model.keys import decode_key_value, encode_key_value, partition_hash, request_key
+from ...model.index_keys import empty_index_key_message, index_key, is_empty_key_value
+from ...model.keys import decode_key_values, empty_key_message, partition_hash, request_key
 from ...model.schema import IndexSpec, KeySchema, TableSpec
 from ...model.values import Item, validate_item
 from ...storage.base import ItemKey, Row, Storage
@@ -149,11 +150,22 @@ def start_position(target: Target, raw: Any) -> tuple[int, bytes, bytes, bytes, 
         return partition_hash(pk), pk, sk, b"", b""
     if set(values) != set(table.key.names) | set(index.key.names):
         raise ValidationException(START_KEY_INVALID)
+    for attr in (*table.key.hashes, *table.key.ranges, *index.key.hashes, *index.key.ranges):
+        if is_empty_key_value(attr, values[attr.name]):
+            message = (
+                empty_key_message(attr.name, attr.type)
+                if attr.name in table.key.names
+                else empty_index_key_message(index.name, attr)
+            )
+            raise ValidationException(f"{START_KEY_INVALID}: {message}")
     try:
         base_pk, base_sk = request_key({n: values[n] for n in table.key.names}, table.key)
-        ipk, isk = request_key({n: values[n] for n in index.key.names}, index.key)
     except ValidationException:
         raise ValidationException(START_KEY_INVALID) from None
+    entry = index_key(index.key, values)
+    if entry is None:  # a value of the wrong type, empty or too large: no entry can have this key
+        raise ValidationException(START_KEY_INVALID)
+    ipk, isk = entry
     return partition_hash(ipk), ipk, isk, base_pk, base_sk
 
 
@@ -167,9 +179,9 @@ def last_evaluated_key(target: Target, row: Row) -> Item:
 
 
 def _decode_key(schema: KeySchema, pk: bytes, sk: bytes) -> Item:
-    out = {schema.hash.name: decode_key_value(schema.hash.type, pk)}
-    if schema.range is not None:
-        out[schema.range.name] = decode_key_value(schema.range.type, sk)
+    out = dict(zip(schema.names[: len(schema.hashes)], decode_key_values(schema.hashes, pk), strict=True))
+    if schema.ranges:
+        out.update(zip(schema.names[len(schema.hashes) :], decode_key_values(schema.ranges, sk), strict=True))
     return out
 
 
@@ -222,7 +234,3 @@ def page_response(request: dict[str, Any], target: Target, page: Page) -> dict[s
         # splice the stored item JSON in front of the rest of the answer
         return b'{"Items":[' + b",".join(page.raw_items) + b"]," + orjson.dumps(out)[1:]
     return out
-
-
-def encode_hash(key: KeySchema, value: dict[str, Any]) -> bytes:
-    return encode_key_value(key.hash.type, value)

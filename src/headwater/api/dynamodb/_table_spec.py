@@ -19,6 +19,10 @@ INVALID = "One or more parameter values were invalid: "
 MAX_LSIS = 5
 MAX_GSIS = 20
 MAX_CAPACITY = 1_000_000_000_000
+MAX_KEY_ATTRIBUTES = 4  # HASH attributes, and RANGE attributes, of a GSI's multi-attribute key
+KEY_SCHEMA_TOO_BIG = (
+    "Key Schema too big.  Key Schema must at most consist of the hash and range key of a table"
+)
 
 
 def check_billing(billing_mode: str, throughput: dict[str, Any] | None) -> Throughput:
@@ -44,25 +48,69 @@ def parse_throughput(throughput: dict[str, Any]) -> Throughput:
     return Throughput(throughput["ReadCapacityUnits"], throughput["WriteCapacityUnits"])
 
 
-def key_schema(elements: list[dict[str, Any]], types: dict[str, KeyType]) -> KeySchema:
-    """Check the HASH-then-RANGE shape and resolve attribute types from AttributeDefinitions."""
+def key_schema(
+    elements: list[dict[str, Any]], types: dict[str, KeyType], *, multi_attribute: bool = False
+) -> KeySchema:
+    """Check the HASH-then-RANGE shape and resolve attribute types from AttributeDefinitions.
+
+    Tables and LSIs: one HASH, then at most one RANGE attribute. A GSI (`multi_attribute`) may name up to
+    four HASH attributes, then up to four RANGE attributes.
+    """
     names = [e["AttributeName"] for e in elements]
+    kinds = [e["KeyType"] for e in elements]
+    if len(elements) > 2:
+        if not multi_attribute:
+            raise ValidationException(KEY_SCHEMA_TOO_BIG)
+        return _multi_attribute_key_schema(names, kinds, types)
+    _check_defined(names, types)
+    if len(names) == 2 and names[0] == names[1]:
+        raise ValidationException(
+            "Both the Hash Key and the Range Key element in the KeySchema have the same name"
+        )
+    if kinds[0] != "HASH":
+        raise ValidationException("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
+    if len(kinds) == 2 and kinds[1] != "RANGE" and not multi_attribute:
+        raise ValidationException("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type")
+    return _resolved(names, kinds, types)
+
+
+def _multi_attribute_key_schema(names: list[str], kinds: list[str], types: dict[str, KeyType]) -> KeySchema:
+    hashes = kinds.count("HASH")
+    if len(names) > 2 * MAX_KEY_ATTRIBUTES:
+        raise ValidationException(KEY_SCHEMA_TOO_BIG)
+    if len(set(names)) != len(names):
+        raise ValidationException("Two keys can not have the same name")
+    if not hashes:
+        raise ValidationException(
+            "No Hash Key specified in schema.  All Dynamo DB tables must have exactly one hash key"
+        )
+    if kinds != ["HASH"] * hashes + ["RANGE"] * (len(kinds) - hashes):
+        raise ValidationException(
+            "Invalid key order. Hash Key must be specified first in key schema, Range Key must be specifed "
+            "second"  # sic
+        )
+    if hashes > MAX_KEY_ATTRIBUTES:
+        raise ValidationException(
+            f"Too many partition keys. GSI can have at most {MAX_KEY_ATTRIBUTES} partition keys"
+        )
+    if len(kinds) - hashes > MAX_KEY_ATTRIBUTES:
+        raise ValidationException(f"Too many sort keys. GSI can have at most {MAX_KEY_ATTRIBUTES} sort keys")
+    _check_defined(names, types)
+    return _resolved(names, kinds, types)
+
+
+def _check_defined(names: list[str], types: dict[str, KeyType]) -> None:
     if any(name not in types for name in names):
         raise ValidationException(
             INVALID + "Some index key attributes are not defined in AttributeDefinitions. "
             f"Keys: [{', '.join(names)}], AttributeDefinitions: [{', '.join(types)}]"
         )
-    if len(names) == 2 and names[0] == names[1]:
-        raise ValidationException(
-            "Both the Hash Key and the Range Key element in the KeySchema have the same name"
-        )
-    if elements[0]["KeyType"] != "HASH":
-        raise ValidationException("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
-    if len(elements) == 2 and elements[1]["KeyType"] != "RANGE":
-        raise ValidationException("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type")
-    hash_key = KeyAttribute(names[0], types[names[0]])
-    range_key = KeyAttribute(names[1], types[names[1]]) if len(names) == 2 else None
-    return KeySchema(hash_key, range_key)
+
+
+def _resolved(names: list[str], kinds: list[str], types: dict[str, KeyType]) -> KeySchema:
+    attrs = [KeyAttribute(name, types[name]) for name in names]
+    hashes = kinds.count("HASH")
+    return KeySchema(tuple(attrs[:hashes]), tuple(attrs[hashes:]))
 
 
 def projection(raw: dict[str, Any]) -> Projection:
@@ -79,9 +127,7 @@ def attribute_types(definitions: list[dict[str, Any]]) -> dict[str, KeyType]:
     types: dict[str, KeyType] = {}
     for d in definitions:
         if d["AttributeName"] in types:
-            raise ValidationException(
-                INVALID + f"Duplicate AttributeName in AttributeDefinitions: {d['AttributeName']}"
-            )
+            raise ValidationException("Cannot have two attributes with the same name")
         types[d["AttributeName"]] = cast(KeyType, d["AttributeType"])
     return types
 
@@ -142,7 +188,7 @@ def global_index(
     raw: dict[str, Any], types: dict[str, KeyType], billing_mode: str, index_id: int, seen: set[str]
 ) -> IndexSpec:
     name = raw["IndexName"]
-    key = key_schema(raw["KeySchema"], types)
+    key = key_schema(raw["KeySchema"], types, multi_attribute=True)
     proj = projection(raw["Projection"])
     throughput = Throughput(0, 0)
     if billing_mode == "PAY_PER_REQUEST":

@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from ...core.database import Database
-from ...core.reads import check_key_value_type, in_bounds, read_page, sort_bounds
+from ...core.reads import in_bounds, read_page, sort_bounds
 from ...errors import ValidationException
 from ...expressions import compile_request, key_condition_for_schema
-from ...model.keys import partition_hash
+from ...model.keys import encode_key_values, partition_hash
 from ._reads import (
     base_fetcher,
     check_filter_keys,
-    encode_hash,
     page_response,
     resolve_target,
     run_page,
@@ -32,12 +31,9 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any] | byte
     table = db.catalog.require(request["TableName"])
     target = resolve_target(table, request, compiled)
     key = target.key
-    hash_value, range_term = key_condition_for_schema(
-        compiled.key_condition, key.hash.name, key.range.name if key.range is not None else None
-    )
-    check_key_value_type(hash_value, key.hash.type)
-    pk = encode_hash(key, hash_value)
-    lower, upper = sort_bounds(range_term, key.range.type) if key.range is not None else (None, None)
+    match = key_condition_for_schema(compiled.key_condition, key, request.get("IndexName"))
+    pk = encode_key_values(key.hashes, match.partition)
+    lower, upper = sort_bounds(match.sort, key.ranges)
     check_filter_keys(request, compiled, key)
     start = start_position(target, request.get("ExclusiveStartKey"))
     if start is not None and (start[1] != pk or not in_bounds(start[2], lower, upper)):

@@ -14,6 +14,8 @@ from ._gsi_updates import Task, apply_gsi_updates
 from ._stream_spec import parse_stream_specification
 from ._table_spec import INVALID, parse_throughput
 
+# What an UpdateTable request can change. AttributeDefinitions alone changes nothing (they only serve a
+# GSI being created), nor does an empty list of GlobalSecondaryIndexUpdates.
 UPDATABLE = (
     "BillingMode",
     "ProvisionedThroughput",
@@ -21,13 +23,11 @@ UPDATABLE = (
     "StreamSpecification",
     "TableClass",
     "SSESpecification",
-    "GlobalSecondaryIndexUpdates",
-    "AttributeDefinitions",
 )
 
 
 async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
-    if not any(request.get(name) is not None for name in UPDATABLE):
+    if not request.get("GlobalSecondaryIndexUpdates") and all(request.get(n) is None for n in UPDATABLE):
         raise ValidationException("Nothing to update")
     async with db.catalog.lock:
         table = db.catalog.require_table(request["TableName"])
