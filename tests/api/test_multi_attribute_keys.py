@@ -469,7 +469,7 @@ def _range_message(names: str, present: str) -> str:
             "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or "
             "function: begins_with, operand type: N",
         ),
-        (f"{BOTH_HASHES} AND x = :s", {":s": {"S": "a"}}, "Query condition missed key schema element"),
+        (f"{BOTH_HASHES} AND x = :s", {":s": {"S": "a"}}, "Query condition missed key schema element: r1"),
         (
             f"{BOTH_HASHES} AND r1 = :s AND r2 = :n AND r3 = :b AND x = :s",
             {":s": {"S": "a"}, ":n": {"N": "1"}, ":b": _b(b"x")},

@@ -172,7 +172,7 @@ def test_consumed_capacity(ddb: Any, ranged: str) -> None:
                 "KeyConditionExpression": "sk = :p",
                 "ExpressionAttributeValues": {":p": {"N": "1"}},
             },
-            "Query condition missed key schema element",
+            "Query condition missed key schema element: pk",
         ),
         (
             {
@@ -225,9 +225,12 @@ EMPTY_KEY = (
     ("kwargs", "message"),
     [
         # no condition on the partition key
-        (_kce("sk = :n", n={"N": "1"}), "Query condition missed key schema element"),
-        (_kce("sk > :n AND v = :s", n={"N": "1"}, s={"S": "a"}), "Query condition missed key schema element"),
-        (_kce("v = :s", s={"S": "a"}), "Query condition missed key schema element"),
+        (_kce("sk = :n", n={"N": "1"}), "Query condition missed key schema element: pk"),
+        (
+            _kce("sk > :n AND v = :s", n={"N": "1"}, s={"S": "a"}),
+            "Query condition missed key schema element: pk",
+        ),
+        (_kce("v = :s", s={"S": "a"}), "Query condition missed key schema element: pk"),
         (_kce("pk > :s", s={"S": "a"}), "Query key condition not supported"),
         (_kce("pk > :s AND v = :s", s={"S": "a"}), "Query key condition not supported"),
         # a table key has at most two conditions
@@ -264,7 +267,7 @@ def test_two_conditions_on_a_hash_only_table_are_not_supported(
     )
     assert _error(ddb.query, TableName=name, **_kce("v = :s", s={"S": "a"})) == (
         "ValidationException",
-        "Query condition missed key schema element",
+        "Query condition missed key schema element: pk",
     )
 
 

@@ -128,11 +128,18 @@ def for_schema(condition: KeyCondition, key: KeySchema, index_name: str | None =
                     else empty_index_key_message(index_name, attr)
                 )
     if any(name not in key.names for name in by_name):
-        raise ValidationException(MISSED)
+        raise ValidationException(missed(key, by_name))
     return KeyMatch(
         tuple(by_name[a.name].values[0] for a in key.hashes),
         tuple(by_name[a.name] for a in key.ranges if a.name in by_name),
     )
+
+
+def missed(key: KeySchema, by_name: dict[str, KeyTerm]) -> str:
+    """The service names the key element the condition missed: the first key attribute (partition
+    attributes first) that no condition is on."""
+    absent = next((attr.name for attr in (*key.hashes, *key.ranges) if attr.name not in by_name), None)
+    return MISSED if absent is None else f"{MISSED}: {absent}"
 
 
 def _check_nested(condition: KeyCondition, names: tuple[str, ...], index_name: str | None) -> None:
@@ -154,7 +161,7 @@ def _check_single_attribute(by_name: dict[str, KeyTerm], key: KeySchema) -> None
         raise ValidationException(NOT_SUPPORTED)
     hash_term = by_name.get(key.hash.name)
     if hash_term is None:
-        raise ValidationException(MISSED)
+        raise ValidationException(missed(key, by_name))
     if hash_term.op in ("NULL", "NOT_NULL"):  # only legacy KeyConditions have these
         raise ValidationException("Only scalar types can be used as Hash Key values")
     if hash_term.op != "EQ":

@@ -98,9 +98,9 @@ def test_expression_errors(expression: str, expected: str) -> None:
     ("expression", "expected"),
     [
         ("id < :v", "Query key condition not supported"),
-        ("sk = :n", "Query condition missed key schema element"),
-        ("x = :v", "Query condition missed key schema element"),
-        ("id = :v AND x = :n", "Query condition missed key schema element"),
+        ("sk = :n", "Query condition missed key schema element: id"),
+        ("x = :v", "Query condition missed key schema element: id"),
+        ("id = :v AND x = :n", "Query condition missed key schema element: sk"),
         ("id = :v AND a.b = :n", "KeyConditionExpressions cannot have conditions on nested attributes"),
         (
             "id.x = :v",
@@ -148,7 +148,7 @@ def test_legacy_key_conditions() -> None:
             {"id": eq(S1), "sk": {"ComparisonOperator": "NULL"}},
             "Only scalar types can be used as Range Key values",
         ),
-        ({"sk": eq(N1)}, "Query condition missed key schema element"),
+        ({"sk": eq(N1)}, "Query condition missed key schema element: id"),
     ],
 )
 def test_legacy_schema_errors(conditions: dict[str, Any], expected: str) -> None:
@@ -232,8 +232,8 @@ def _range_message(names: str, present: str) -> str:
         # a gap is reported before an inequality further left
         (f"{HASHES} AND r1 > :s AND r3 = :s", _range_message("r2", "r3")),
         (f"{HASHES} AND r1 = :s AND r2 = :n AND r3 = :s AND x = :s", "Query key condition not supported"),
-        (f"{HASHES} AND x = :s", "Query condition missed key schema element"),
-        (f"{HASHES} AND r1 = :s AND x = :s", "Query condition missed key schema element"),
+        (f"{HASHES} AND x = :s", "Query condition missed key schema element: r1"),
+        (f"{HASHES} AND r1 = :s AND x = :s", "Query condition missed key schema element: r2"),
         ("h1 = :n AND h2 = :n", TYPE_MISMATCH),
         (f"{HASHES} AND r1 = :s AND r2 > :s", TYPE_MISMATCH),
         # types and empty values come before a condition on a non-key attribute
