@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -67,13 +68,16 @@ def _present(request: dict[str, Any], name: str) -> bool:
 
 
 def _check_mixing(request: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The legacy and the expression parameters given. KeyConditions combines with ProjectionExpression
+    and FilterExpression (as in DynamoDB); only KeyConditionExpression makes it a mix."""
     given = request.keys() & _ALL_PARAMETERS  # usually one or two names: test only those, in order
     old = [p for p in LEGACY_PARAMETERS if p in given and request[p] is not None]
     new = [p for p in EXPRESSION_PARAMETERS if p in given and request[p] is not None]
-    if old and new:
+    mixed = old if "KeyConditionExpression" in new else [p for p in old if p != "KeyConditions"]
+    if mixed and new:
         raise ValidationException(
             "Can not use both expression and non-expression parameters in the same request: "
-            f"Non-expression parameters: {{{', '.join(old)}}} Expression parameters: {{{', '.join(new)}}}"
+            f"Non-expression parameters: {{{', '.join(mixed)}}} Expression parameters: {{{', '.join(new)}}}"
         )
     return old, new
 
@@ -149,7 +153,11 @@ def compile_request(request: dict[str, Any], *, operation: str) -> CompiledExpre
         raise ValidationException("ExpressionAttributeValues must not be empty")
     if expressions_used:
         names = _attribute_names(raw_names or {})
-        return _compile_expressions(request, names, _attribute_values(raw_values or {}))
+        compiled = _compile_expressions(request, names, _attribute_values(raw_values or {}))
+        if _present(request, "KeyConditions"):
+            key_condition = legacy.key_conditions(request["KeyConditions"])
+            return dataclasses.replace(compiled, key_condition=key_condition)
+        return compiled
     if legacy_used:
         return _compile_legacy(request)
     return CompiledExpressions()
