@@ -43,11 +43,12 @@ class UpdateResult:
 
 
 def updated_attributes(item: Item | None, paths: tuple[ResolvedPath, ...]) -> Item:
-    """What ReturnValues UPDATED_OLD / UPDATED_NEW answer: the whole top-level attributes the update
-    touched (DynamoDB returns `a` in full for `SET a.b = :v`), those present in `item`."""
+    """What ReturnValues UPDATED_OLD / UPDATED_NEW answer: for each path the update named (as written)
+    that exists in `item`, its whole top-level attribute (DynamoDB Local returns `a` in full for
+    `SET a.b = :v`). So a removed path, or `SET l[9]` appending to a shorter list, is not returned new."""
     if item is None or not paths:
         return {}
-    return project(item, [Path((p[0],)) for p in paths])
+    return project(item, [Path((p[0],)) for p in paths if get_path(item, p) is not None])
 
 
 def _key_of(path: Path) -> tuple[tuple[int, Any], ...]:
@@ -164,8 +165,8 @@ def _set(root: Item, path: Path, value: AttributeValue) -> ResolvedPath:
     if isinstance(parent, list) and isinstance(last, int):
         if last >= len(parent):
             parent.append(value)
-            return (*_elements(path)[:-1], len(parent) - 1)
-        parent[last] = value
+        else:
+            parent[last] = value
         return _elements(path)
     raise ValidationException(BAD_PATH)
 
