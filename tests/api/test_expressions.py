@@ -240,3 +240,151 @@ def test_other_mixes_of_legacy_and_expression_parameters(
     with pytest.raises(ClientError) as info:
         getattr(ddb, operation)(TableName=table, **params)
     assert error_of(info) == ("ValidationException", MIXED + message)
+
+
+TOO_LONG = "Expression size has exceeded the maximum allowed size;"
+
+
+def _padded(expression: str, length: int) -> str:
+    return expression + " " * (length - len(expression))
+
+
+@pytest.mark.parametrize(
+    ("parameter", "call"),
+    [
+        (
+            "ConditionExpression",
+            lambda ddb, t, e: ddb.put_item(TableName=t, Item=ITEM, ConditionExpression=e),
+        ),
+        (
+            "ConditionExpression",
+            lambda ddb, t, e: ddb.delete_item(TableName=t, Key=KEY, ConditionExpression=e),
+        ),
+        ("FilterExpression", lambda ddb, t, e: ddb.scan(TableName=t, FilterExpression=e)),
+        (
+            "ProjectionExpression",
+            lambda ddb, t, e: ddb.get_item(TableName=t, Key=KEY, ProjectionExpression=e),
+        ),
+        ("ProjectionExpression", lambda ddb, t, e: ddb.scan(TableName=t, ProjectionExpression=e)),
+        ("UpdateExpression", lambda ddb, t, e: ddb.update_item(TableName=t, Key=KEY, UpdateExpression=e)),
+        (
+            "KeyConditionExpression",
+            lambda ddb, t, e: ddb.query(
+                TableName=t, KeyConditionExpression=e, ExpressionAttributeValues={":k": KEY["pk"]}
+            ),
+        ),
+        (
+            "ConditionExpression",
+            lambda ddb, t, e: ddb.transact_write_items(
+                TransactItems=[{"ConditionCheck": {"TableName": t, "Key": KEY, "ConditionExpression": e}}]
+            ),
+        ),
+        (
+            "ProjectionExpression",
+            lambda ddb, t, e: ddb.batch_get_item(
+                RequestItems={t: {"Keys": [KEY], "ProjectionExpression": e}}
+            ),
+        ),
+    ],
+)
+def test_expressions_longer_than_4_kb_are_refused(
+    ddb: Any, table: str, parameter: str, call: Callable[[Any, str, str], Any]
+) -> None:
+    base = {
+        "ConditionExpression": "attribute_exists(n)",
+        "FilterExpression": "attribute_exists(n)",
+        "ProjectionExpression": "n",
+        "UpdateExpression": "REMOVE x",
+        "KeyConditionExpression": "pk = :k",
+    }[parameter]
+    call(ddb, table, _padded(base, 4096))
+    with pytest.raises(ClientError) as info:
+        call(ddb, table, _padded(base, 4097))
+    size = "" if parameter in ("ProjectionExpression", "UpdateExpression") else " expression size: 4097"
+    assert error_of(info) == ("ValidationException", f"Invalid {parameter}: {TOO_LONG}{size}")
+
+
+def test_expression_length_counts_utf16_units_and_comes_before_syntax(ddb: Any, table: str) -> None:
+    # 4095 characters, one of them outside the BMP: 4096 UTF-16 code units, so only a syntax error.
+    with pytest.raises(ClientError) as info:
+        ddb.scan(TableName=table, FilterExpression=_padded("n = n", 4094) + "\U0001f600")
+    assert "Syntax error" in error_of(info)[1]
+    with pytest.raises(ClientError) as info:
+        ddb.scan(TableName=table, FilterExpression=_padded("n = n", 4095) + "\U0001f600")
+    assert error_of(info) == (
+        "ValidationException",
+        f"Invalid FilterExpression: {TOO_LONG} expression size: 4097",
+    )
+    with pytest.raises(ClientError) as info:
+        ddb.scan(TableName=table, FilterExpression="(" * 5000)
+    assert error_of(info) == (
+        "ValidationException",
+        f"Invalid FilterExpression: {TOO_LONG} expression size: 5000",
+    )
+
+
+def test_expression_attribute_map_keys_are_at_most_255_characters(ddb: Any, table: str) -> None:
+    name, value = "#" + "n" * 254, ":" + "v" * 254
+    out = ddb.scan(
+        TableName=table,
+        FilterExpression=f"{name} = {value}",
+        ExpressionAttributeNames={name: "n"},
+        ExpressionAttributeValues={value: ITEM["n"]},
+    )
+    assert out["Count"] == 1
+    with pytest.raises(ClientError) as info:
+        ddb.get_item(
+            TableName=table,
+            Key=KEY,
+            ProjectionExpression=name + "n",
+            ExpressionAttributeNames={name + "n": "n"},
+        )
+    assert error_of(info) == (
+        "ValidationException",
+        "ExpressionAttributeNames contains invalid key: "
+        "The expression attribute map contains a key that is too long; size of key: 256",
+    )
+    with pytest.raises(ClientError) as info:  # too long is reported before a bad character
+        ddb.scan(
+            TableName=table, FilterExpression="n = :v", ExpressionAttributeValues={value + "!": ITEM["n"]}
+        )
+    assert error_of(info) == (
+        "ValidationException",
+        "ExpressionAttributeValues contains invalid key: "
+        "The expression attribute map contains a key that is too long;",
+    )
+
+
+def test_attribute_names_are_shorter_than_64_kb_of_utf8(ddb: Any, table: str) -> None:
+    longest = "x" * 65535
+    ddb.put_item(TableName=table, Item={**KEY, longest: {"N": "1"}, "m": {"M": {longest: {"N": "2"}}}})
+    got = ddb.get_item(
+        TableName=table, Key=KEY, ProjectionExpression="#n", ExpressionAttributeNames={"#n": longest}
+    )
+    assert got["Item"] == {longest: {"N": "1"}}
+    too_long = "\u00e9" * 32768  # 32768 characters, 65536 bytes
+    item_error = (
+        "ValidationException",
+        "1 validation error detected: Attribute name is too large, must be less than 65536 bytes",
+    )
+    for item in ({**KEY, too_long: {"N": "1"}}, {**KEY, "m": {"M": {"a": {"M": {too_long: {"N": "1"}}}}}}):
+        with pytest.raises(ClientError) as info:
+            ddb.put_item(TableName=table, Item=item)
+        assert error_of(info) == item_error
+    with pytest.raises(ClientError) as info:
+        ddb.update_item(
+            TableName=table,
+            Key=KEY,
+            UpdateExpression="SET m = :v",
+            ExpressionAttributeValues={":v": {"M": {too_long: {"N": "1"}}}},
+        )
+    assert error_of(info) == item_error
+    with pytest.raises(ClientError) as info:
+        ddb.get_item(
+            TableName=table, Key=KEY, ProjectionExpression="#n", ExpressionAttributeNames={"#n": too_long}
+        )
+    assert error_of(info) == (
+        "ValidationException",
+        "ExpressionAttributeNames contains invalid value: "
+        "Attribute name is too large, must be less than 65536 bytes for key #n",
+    )

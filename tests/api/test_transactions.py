@@ -274,7 +274,8 @@ def test_an_update_that_cannot_apply_cancels_with_a_validation_error(
         )
     error = info.value.response
     assert error["Error"]["Message"] == (
-        "Transaction cancelled, please refer cancellation reasons for specific reasons [None, ValidationError]"
+        "Transaction cancelled, please refer cancellation reasons for specific reasons "
+        "[None, ValidationError]"
     )
     assert error["CancellationReasons"] == [{"Code": "None"}, {"Code": "ValidationError", "Message": message}]
     assert "Item" not in ddb.get_item(TableName=table, Key=_key(2))

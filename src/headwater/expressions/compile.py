@@ -16,7 +16,8 @@ from headwater.expressions.keycond import key_condition_from
 from headwater.expressions.parser import parse_condition, parse_projection, parse_update
 from headwater.expressions.resolve import Resolver
 from headwater.expressions.validate import validate_condition, validate_projection, validate_update
-from headwater.model.values import validate_value
+from headwater.model.limits import MAX_EXPRESSION_KEY_LENGTH, MAX_EXPRESSION_LENGTH
+from headwater.model.values import NAME_TOO_LONG, name_too_long, validate_value
 
 # The order DynamoDB lists parameters in its "Can not use both ..." message.
 LEGACY_PARAMETERS = (
@@ -82,12 +83,19 @@ def _check_mixing(request: dict[str, Any]) -> tuple[list[str], list[str]]:
     return old, new
 
 
+# DynamoDB reports the size of an over-long condition, filter or key condition, not of these two.
+_SIZE_NOT_REPORTED = frozenset({"ProjectionExpression", "UpdateExpression"})
 _NAME_KEY = re.compile(r"#[A-Za-z0-9_]+")
 _VALUE_KEY = re.compile(r":[A-Za-z0-9_]+")
 
 
 def _attribute_names(raw: Any) -> dict[str, str]:
     for key, value in raw.items():
+        if len(key) > MAX_EXPRESSION_KEY_LENGTH:
+            raise ValidationException(
+                "ExpressionAttributeNames contains invalid key: "
+                f"The expression attribute map contains a key that is too long; size of key: {len(key)}"
+            )
         if not _NAME_KEY.fullmatch(key):
             raise ValidationException(
                 f'ExpressionAttributeNames contains invalid key: Syntax error; key: "{key}"'
@@ -96,12 +104,22 @@ def _attribute_names(raw: Any) -> dict[str, str]:
             raise ValidationException(
                 f"ExpressionAttributeNames contains invalid value: Empty attribute name for key {key}"
             )
+        if name_too_long(value):
+            raise ValidationException(
+                "ExpressionAttributeNames contains invalid value: "
+                f"Attribute name is too large, must be less than 65536 bytes for key {key}"
+            )
     return dict(raw)
 
 
 def _attribute_values(raw: Any) -> dict[str, AttributeValue]:
     values: dict[str, AttributeValue] = {}
     for key, value in raw.items():
+        if len(key) > MAX_EXPRESSION_KEY_LENGTH:
+            raise ValidationException(
+                "ExpressionAttributeValues contains invalid key: "
+                "The expression attribute map contains a key that is too long;"
+            )
         if not _VALUE_KEY.fullmatch(key):
             raise ValidationException(
                 f'ExpressionAttributeValues contains invalid key: Syntax error; key: "{key}"'
@@ -109,6 +127,8 @@ def _attribute_values(raw: Any) -> dict[str, AttributeValue]:
         try:
             values[key] = validate_value(value)
         except ValidationException as error:
+            if error.message == NAME_TOO_LONG:
+                raise  # the service reports a too long map key in a value as it does in an item
             raise ValidationException(
                 f"ExpressionAttributeValues contains invalid value: {error.message} for key {key}"
             ) from None
@@ -118,10 +138,23 @@ def _attribute_values(raw: Any) -> dict[str, AttributeValue]:
 def _compile(parameter: str, text: Any, step: Callable[[str], T]) -> T:
     if not isinstance(text, str):
         raise ValidationException(f"Invalid {parameter}: The expression can not be empty;")
+    _check_length(parameter, text)
     try:
         return step(text)
     except ExpressionError as error:
         raise error.for_parameter(parameter) from None
+
+
+def _check_length(parameter: str, text: str) -> None:
+    """4 KB, counted in UTF-16 code units (a character outside the BMP counts twice), before parsing."""
+    if len(text) * 2 <= MAX_EXPRESSION_LENGTH:
+        return
+    size = len(text.encode("utf-16-le", "surrogatepass")) // 2
+    if size > MAX_EXPRESSION_LENGTH:
+        detail = "Expression size has exceeded the maximum allowed size;"
+        if parameter not in _SIZE_NOT_REPORTED:
+            detail += f" expression size: {size}"
+        raise ValidationException(f"Invalid {parameter}: {detail}")
 
 
 _NOTHING = CompiledExpressions()

@@ -15,7 +15,7 @@ from typing import Any
 
 from headwater.errors import SerializationException, ValidationException
 from headwater.model import number
-from headwater.model.limits import MAX_NESTING_DEPTH
+from headwater.model.limits import MAX_ATTRIBUTE_NAME_BYTES, MAX_NESTING_DEPTH
 
 AttributeValue = dict[str, Any]
 Item = dict[str, AttributeValue]
@@ -42,6 +42,8 @@ NESTING_TOO_DEEP = (
     "Attributes in the item have nested levels beyond supported limit"
 )
 EMPTY_ATTRIBUTE_NAME = "Empty attribute name"
+# The real service's text (measured; DynamoDB Local fails with an internal error on such a name).
+NAME_TOO_LONG = "1 validation error detected: Attribute name is too large, must be less than 65536 bytes"
 NULL_IN_LIST = "The supplied Item contains a null AttributeValue"
 
 # SerializationException texts (Coral's JSON deserialiser), by the shape that was expected.
@@ -252,8 +254,17 @@ def _attributes(raw: dict[str, Any], depth: int) -> dict[str, AttributeValue]:
             raise ValidationException(f"{NULL_IN_LIST}: {name} is null")
         if name == "":
             raise ValidationException(EMPTY_ATTRIBUTE_NAME)
+        if name_too_long(name):
+            raise ValidationException(NAME_TOO_LONG)
         out[name] = _value(raw_value, depth)
     return out
+
+
+def name_too_long(name: str) -> bool:
+    """Whether an attribute name exceeds 65535 bytes of UTF-8 (only long names are ever encoded)."""
+    return len(name) * 4 > MAX_ATTRIBUTE_NAME_BYTES and len(name.encode("utf-8", "surrogatepass")) > (
+        MAX_ATTRIBUTE_NAME_BYTES
+    )
 
 
 def _check_serialization(raw: object, expect: str) -> None:

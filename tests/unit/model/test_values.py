@@ -6,7 +6,14 @@ from typing import Any
 import pytest
 
 from headwater.errors import SerializationException, ValidationException
-from headwater.model.values import decode_binary, validate_item, validate_value, value_type, values_equal
+from headwater.model.values import (
+    NAME_TOO_LONG,
+    decode_binary,
+    validate_item,
+    validate_value,
+    value_type,
+    values_equal,
+)
 
 INVALID = "One or more parameter values were invalid: "
 EMPTY = "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
@@ -172,3 +179,11 @@ def test_value_type_and_equality() -> None:
     )
     assert not values_equal({"L": [{"N": "1"}, {"N": "2"}]}, {"L": [{"N": "2"}, {"N": "1"}]})
     assert not values_equal({"M": {"a": {"N": "1"}}}, {"M": {"b": {"N": "1"}}})
+
+
+def test_attribute_names_under_64_kb_of_utf8() -> None:
+    assert validate_item({"x" * 65535: {"N": "1"}, "m": {"M": {"\u00e9" * 32767: {"N": "1"}}}})
+    for item in ({"\u00e9" * 32768: {"N": "1"}}, {"m": {"M": {"x" * 65536: {"N": "1"}}}}):
+        with pytest.raises(ValidationException) as info:
+            validate_item(item)
+        assert info.value.message == NAME_TOO_LONG
