@@ -24,6 +24,7 @@ from headwater.expressions.compare import equal
 from headwater.expressions.paths import get_path
 from headwater.expressions.projection import project
 from headwater.model import number
+from headwater.model.values import sorted_set
 
 ResolvedPath = tuple[str | int, ...]
 
@@ -198,7 +199,7 @@ def _add(root: Item, path: Path, value: AttributeValue, legacy: bool) -> None:
             raise ValidationException(LEGACY_TYPE_MISMATCH if legacy else BAD_OPERAND)
         existing = current[kind]
         extra = [m for m in value[kind] if not _member(kind, m, existing)]
-        result = {kind: [*existing, *extra]}
+        result = {kind: sorted_set(kind, [*existing, *extra])}
     _store(parent, path, result)
 
 

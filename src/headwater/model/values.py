@@ -219,7 +219,7 @@ def _string_set(members: list[Any]) -> list[str]:
         strings.append(m)
     if len(set(strings)) != len(strings):
         raise ValidationException(duplicates_message(strings))
-    return strings
+    return sorted_set("SS", strings)
 
 
 def _number_set(members: list[Any]) -> list[str]:
@@ -230,7 +230,7 @@ def _number_set(members: list[Any]) -> list[str]:
     # canonical text is unique per value, so duplicates compare numerically
     if len(set(out)) != len(out):
         raise ValidationException(DUPLICATES_NS)
-    return out
+    return sorted_set("NS", out)
 
 
 def _binary_set(members: list[Any]) -> list[str]:
@@ -244,7 +244,24 @@ def _binary_set(members: list[Any]) -> list[str]:
         texts.append(m)
     if len(set(texts)) != len(texts):
         raise ValidationException(DUPLICATES_BS)
-    return texts
+    return sorted_set("BS", texts)
+
+
+_FLIP_SIGN = bytes(i ^ 0x80 for i in range(256))
+
+
+def sorted_set(kind: str, members: list[str]) -> list[str]:
+    """A set's members in the one order Headwater stores and returns them, DynamoDB Local's: numbers by
+    value, strings by UTF-16 code unit (Java's order: a character outside the BMP sorts before U+E000-U+FFFF),
+    binaries by their bytes taken as signed (0x80-0xFF before 0x00). Clients that compare sets as lists see
+    the same list from every read, stream record and ReturnValues."""
+    if kind == "NS":
+        return sorted(members, key=number.to_decimal)
+    if kind == "BS":
+        return sorted(members, key=lambda text: base64.b64decode(text).translate(_FLIP_SIGN))
+    if all(member.isascii() for member in members):
+        return sorted(members)
+    return sorted(members, key=lambda text: text.encode("utf-16-be", "surrogatepass"))
 
 
 def _attributes(raw: dict[str, Any], depth: int) -> dict[str, AttributeValue]:

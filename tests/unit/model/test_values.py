@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import copy
 from typing import Any
 
@@ -43,7 +44,7 @@ def test_canonical_copy_is_new_and_input_untouched() -> None:
     out = validate_item(raw)
     assert raw == before
     assert out["n"] == {"N": "1.5"}
-    assert out["ns"] == {"NS": ["100", "0"]}
+    assert out["ns"] == {"NS": ["0", "100"]}  # sets in canonical order
     assert out["m"] == {"M": {"x": {"N": "3"}, "l": {"L": [{"N": "1"}, {"B": "YQ=="}]}}}
     assert out["m"]["M"] is not raw["m"]["M"]
 
@@ -187,3 +188,19 @@ def test_attribute_names_under_64_kb_of_utf8() -> None:
         with pytest.raises(ValidationException) as info:
             validate_item(item)
         assert info.value.message == NAME_TOO_LONG
+
+
+def test_sets_come_out_in_one_order() -> None:
+    """DynamoDB Local's order: numbers by value, strings by UTF-16 code unit, binaries by signed bytes."""
+    strings = ["b", "a", "B", "aa", "\u00e9", "z", "\U0001f600", "\ufffd", "10", "9", "a b"]
+    assert validate_value({"SS": strings}) == {
+        "SS": ["10", "9", "B", "a", "a b", "aa", "b", "z", "\u00e9", "\U0001f600", "\ufffd"]
+    }
+    numbers = ["10", "9", "-1", "1.5", "100", "2", "0", "-10", "1000.5", "0.001", "-0.5", "3e2"]
+    assert validate_value({"NS": numbers}) == {
+        "NS": ["-10", "-1", "-0.5", "0", "0.001", "1.5", "2", "9", "10", "100", "300", "1000.5"]
+    }
+    raw = [b"\x01", b"\x80", b"\xff", b"a", b"\x00", b"\x01\x00", b"A", b"\x7f"]
+    encoded = [base64.b64encode(b).decode() for b in raw]
+    ordered = [b"\x80", b"\xff", b"\x00", b"\x01", b"\x01\x00", b"A", b"a", b"\x7f"]
+    assert validate_value({"BS": encoded}) == {"BS": [base64.b64encode(b).decode() for b in ordered]}
