@@ -388,3 +388,23 @@ def test_attribute_names_are_shorter_than_64_kb_of_utf8(ddb: Any, table: str) ->
         "ExpressionAttributeNames contains invalid value: "
         "Attribute name is too large, must be less than 65536 bytes for key #n",
     )
+
+
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [
+        (["b", "a", "a", "b"], "Cannot have two attributes with the same name"),
+        (["a", "a", ""], "Cannot have two attributes with the same name"),
+        (["a", ""], "Empty attribute name"),
+        (["", "a", "a"], "Empty attribute name"),
+    ],
+)
+def test_attributes_to_get_errors(ddb: Any, table: str, names: list[str], message: str) -> None:
+    for call in (
+        lambda: ddb.get_item(TableName=table, Key=KEY, AttributesToGet=names),
+        lambda: ddb.scan(TableName=table, AttributesToGet=names),
+        lambda: ddb.query(TableName=table, KeyConditions=KEY_CONDITIONS, AttributesToGet=names),
+    ):
+        with pytest.raises(ClientError) as info:
+            call()
+        assert error_of(info) == ("ValidationException", message)

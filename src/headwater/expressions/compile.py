@@ -192,7 +192,7 @@ def compile_request(request: dict[str, Any], *, operation: str) -> CompiledExpre
             return dataclasses.replace(compiled, key_condition=key_condition)
         return compiled
     if legacy_used:
-        return _compile_legacy(request)
+        return _compile_legacy(request, operation)
     return CompiledExpressions()
 
 
@@ -251,7 +251,7 @@ def _compile_expressions(
     return CompiledExpressions(compiled_condition, update, projection, key_condition, compiled_filter)
 
 
-def _compile_legacy(request: dict[str, Any]) -> CompiledExpressions:
+def _compile_legacy(request: dict[str, Any], operation: str) -> CompiledExpressions:
     conditional_operator = request.get("ConditionalOperator")
     filters = request.get("Expected") or request.get("QueryFilter") or request.get("ScanFilter")
     if conditional_operator is not None:
@@ -273,9 +273,10 @@ def _compile_legacy(request: dict[str, Any]) -> CompiledExpressions:
         if _present(request, "AttributeUpdates")
         else None
     )
-    projection = (
-        legacy.attributes_to_get(request["AttributesToGet"]) if _present(request, "AttributesToGet") else None
-    )
+    projection = None
+    if _present(request, "AttributesToGet"):
+        batch = operation == "BatchGetItem"
+        projection = legacy.attributes_to_get(request["AttributesToGet"], batch=batch)
     key_condition = (
         legacy.key_conditions(request["KeyConditions"]) if _present(request, "KeyConditions") else None
     )
