@@ -408,3 +408,35 @@ def test_attributes_to_get_errors(ddb: Any, table: str, names: list[str], messag
         with pytest.raises(ClientError) as info:
             call()
         assert error_of(info) == ("ValidationException", message)
+
+
+def test_substituted_names_and_values_stay_under_2_mb(ddb: Any, table: str) -> None:
+    # A partition with no items: DynamoDB Local substitutes names and values only to evaluate an item.
+    nowhere = {"pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "nowhere"}]}}
+    three = "a = :v0 OR b = :v1 OR c = :v2 OR ((("  # the sizes are checked before the expression
+    with pytest.raises(ClientError) as info:
+        values = {f":v{i}": {"S": "x" * 699048} for i in range(3)}
+        ddb.query(
+            TableName=table, KeyConditions=nowhere, FilterExpression=three, ExpressionAttributeValues=values
+        )
+    assert error_of(info) == ("ValidationException", "ExpressionAttributeValues exceeds max size")
+    names = {f"#n{i:02d}": chr(97 + i % 26) * 65530 + f"{i:02d}" for i in range(33)}
+    exists = " OR ".join(f"attribute_exists({key})" for key in names)
+    with pytest.raises(ClientError) as info:
+        ddb.query(
+            TableName=table, KeyConditions=nowhere, FilterExpression=exists, ExpressionAttributeNames=names
+        )
+    assert error_of(info) == ("ValidationException", "ExpressionAttributeNames exceeds max size")
+    exactly = dict(list(names.items())[:32])  # 32 * (4 + 65532) bytes: exactly 2 MiB of names
+    with pytest.raises(ClientError) as info:  # ...and a value over the top, before the expression is read
+        ddb.query(
+            TableName=table,
+            KeyConditions=nowhere,
+            FilterExpression="n = :zz",
+            ExpressionAttributeNames=exactly,
+            ExpressionAttributeValues={":v": ITEM["n"]},
+        )
+    assert error_of(info) == (
+        "ValidationException",
+        "Combined size of ExpressionAttributeNames and ExpressionAttributeValues exceeds max size",
+    )

@@ -16,7 +16,8 @@ from headwater.expressions.keycond import key_condition_from
 from headwater.expressions.parser import parse_condition, parse_projection, parse_update
 from headwater.expressions.resolve import Resolver
 from headwater.expressions.validate import validate_condition, validate_projection, validate_update
-from headwater.model.limits import MAX_EXPRESSION_KEY_LENGTH, MAX_EXPRESSION_LENGTH
+from headwater.model.limits import MAX_EXPRESSION_KEY_LENGTH, MAX_EXPRESSION_LENGTH, MAX_SUBSTITUTION_BYTES
+from headwater.model.size import item_size
 from headwater.model.values import NAME_TOO_LONG, name_too_long, validate_value
 
 # The order DynamoDB lists parameters in its "Can not use both ..." message.
@@ -145,6 +146,21 @@ def _compile(parameter: str, text: Any, step: Callable[[str], T]) -> T:
         raise error.for_parameter(parameter) from None
 
 
+def _check_substitution_sizes(names: dict[str, str], values: dict[str, AttributeValue]) -> None:
+    """ExpressionAttributeNames, ExpressionAttributeValues and the two together are at most 2 MB, each entry
+    counted as its key plus its name or value (as DynamoDB Local measures them), before any parsing."""
+    names_size = sum(len(key) + len(name.encode("utf-8", "surrogatepass")) for key, name in names.items())
+    if names_size > MAX_SUBSTITUTION_BYTES:
+        raise ValidationException("ExpressionAttributeNames exceeds max size")
+    values_size = item_size(values)
+    if values_size > MAX_SUBSTITUTION_BYTES:
+        raise ValidationException("ExpressionAttributeValues exceeds max size")
+    if names_size + values_size > MAX_SUBSTITUTION_BYTES:
+        raise ValidationException(
+            "Combined size of ExpressionAttributeNames and ExpressionAttributeValues exceeds max size"
+        )
+
+
 def _check_length(parameter: str, text: str) -> None:
     """4 KB, counted in UTF-16 code units (a character outside the BMP counts twice), before parsing."""
     if len(text) * 2 <= MAX_EXPRESSION_LENGTH:
@@ -186,7 +202,9 @@ def compile_request(request: dict[str, Any], *, operation: str) -> CompiledExpre
         raise ValidationException("ExpressionAttributeValues must not be empty")
     if expressions_used:
         names = _attribute_names(raw_names or {})
-        compiled = _compile_expressions(request, names, _attribute_values(raw_values or {}))
+        values = _attribute_values(raw_values or {})
+        _check_substitution_sizes(names, values)
+        compiled = _compile_expressions(request, names, values)
         if _present(request, "KeyConditions"):
             key_condition = legacy.key_conditions(request["KeyConditions"])
             return dataclasses.replace(compiled, key_condition=key_condition)

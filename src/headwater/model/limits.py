@@ -22,6 +22,8 @@ MAX_EXPRESSION_LENGTH = 4 * 1024
 counts it, in UTF-16 code units."""
 MAX_EXPRESSION_KEY_LENGTH = 255
 """A key of ExpressionAttributeNames or ExpressionAttributeValues (`#name`, `:value`)."""
+MAX_SUBSTITUTION_BYTES = 2 * 1024 * 1024
+"""ExpressionAttributeNames, ExpressionAttributeValues, and the two together: at most 2 MB."""
 MAX_ITEM_COLLECTION_BYTES = 10 * 1024**3
 """An item collection (one partition key's items plus their LSI entries) of a table with LSIs: 10 GB."""
 

@@ -560,3 +560,34 @@ def test_expression_attribute_map_key_and_name_lengths() -> None:
         "ExpressionAttributeNames contains invalid value: "
         "Attribute name is too large, must be less than 65536 bytes for key #n"
     )
+
+
+def test_substitution_sizes_stay_under_2_mb() -> None:
+    filter3 = "a = :v0 OR b = :v1 OR c = :v2"
+    # Each entry counts its key and its size, up to 2 MiB: 3 * (3 + 699047) = 2097150 bytes pass, and
+    # 32 names of 4 + 65532 (exactly 2 MiB) too; one more character each, or one more entry, does not.
+    under = {f":v{i}": {"S": "x" * 699047} for i in range(3)}
+    assert compile_ok("Scan", values=under, FilterExpression=filter3).filter is not None
+    over = {f":v{i}": {"S": "x" * 699048} for i in range(3)}
+    assert compile_error("Scan", values=over, FilterExpression=filter3 + " (((") == (
+        "ExpressionAttributeValues exceeds max size"
+    )
+    exactly = {f"#n{i:02d}": chr(97 + i % 26) * 65530 + f"{i:02d}" for i in range(32)}
+    names = {f"#n{i:02d}": chr(97 + i % 26) * 65530 + f"{i:02d}" for i in range(33)}
+    exists = " OR ".join(f"attribute_exists({key})" for key in names)
+    assert compile_error("Scan", names=names, FilterExpression=exists) == (
+        "ExpressionAttributeNames exceeds max size"
+    )
+    assert (
+        compile_error("Scan", names=names, FilterExpression="(((")
+        == "ExpressionAttributeNames exceeds max size"
+    )
+    assert compile_error("Scan", names=exactly, values={":q": N1}, FilterExpression="a = :zz") == (
+        "Combined size of ExpressionAttributeNames and ExpressionAttributeValues exceeds max size"
+    )
+    half = {":v0": {"S": "x" * 1_000_000}, ":v1": {"S": "y" * 1_000_000}}
+    some = {f"#n{i}": chr(97 + i) * 60_000 for i in range(3)}
+    both = "a = :v0 OR b = :v1 OR " + " OR ".join(f"attribute_exists({key})" for key in some)
+    assert compile_error("Scan", names=some, values=half, FilterExpression=both) == (
+        "Combined size of ExpressionAttributeNames and ExpressionAttributeValues exceeds max size"
+    )
