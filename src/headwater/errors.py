@@ -111,6 +111,10 @@ class ResourceInUseException(DynamoDBError):
     pass
 
 
+class TableNotFoundException(DynamoDBError):
+    """The backup operations' missing table (the others answer ResourceNotFoundException)."""
+
+
 class ConditionalCheckFailedException(DynamoDBError):
     default_message = "The conditional request failed"
 

@@ -105,3 +105,27 @@ def test_batch_limits_and_missing_table(ddb: Any, make_table: Callable[..., str]
         "ValidationException",
         "The provided key element does not match the schema",
     )
+
+
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [
+        (
+            ["b", "a", "a", "b"],
+            "One or more parameter values were invalid: Duplicate value in attribute name: a",
+        ),
+        (
+            ["x", "b", "a", "b", "a"],
+            "One or more parameter values were invalid: Duplicate value in attribute name: b",
+        ),
+        (["a", "a", ""], "One or more parameter values were invalid: Duplicate value in attribute name: a"),
+        (["", "a", "a"], "Empty attribute name"),
+    ],
+)
+def test_batch_get_attributes_to_get_errors(
+    ddb: Any, make_table: Any, names: list[str], message: str
+) -> None:
+    name = make_table()
+    with pytest.raises(ClientError) as info:
+        ddb.batch_get_item(RequestItems={name: {"Keys": [{"pk": {"S": "a"}}], "AttributesToGet": names}})
+    assert info.value.response["Error"] == {"Code": "ValidationException", "Message": message}

@@ -303,3 +303,50 @@ def test_sse_table_class_and_deletion_protection_are_described(ddb: Any, table_n
     table = ddb.describe_table(TableName=table_name)["Table"]
     assert "TableClassSummary" not in table
     ddb.delete_table(TableName=table_name)
+
+
+def test_delete_table_describes_the_table_it_is_deleting(make_table: Any, ddb: Any) -> None:
+    name = make_table(
+        range_key=("sk", "N"),
+        attribute_definitions=[("g", "S")],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by_g",
+                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )
+    ddb.put_item(TableName=name, Item={"pk": {"S": "a"}, "sk": {"N": "1"}, "g": {"S": "x"}})
+    described = ddb.describe_table(TableName=name)["Table"]
+    deleted = ddb.delete_table(TableName=name)["TableDescription"]
+    assert deleted == {
+        "TableName": name,
+        "TableStatus": "DELETING",
+        "ProvisionedThroughput": {
+            "NumberOfDecreasesToday": 0,
+            "ReadCapacityUnits": 0,
+            "WriteCapacityUnits": 0,
+        },
+        "TableSizeBytes": described["TableSizeBytes"],
+        "ItemCount": 1,
+        "TableArn": described["TableArn"],
+        "TableId": described["TableId"],
+        "BillingModeSummary": described["BillingModeSummary"],
+        "DeletionProtectionEnabled": False,
+    }
+
+
+def test_describe_continuous_backups(make_table: Any, ddb: Any) -> None:
+    name = make_table()
+    assert ddb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"] == {
+        "ContinuousBackupsStatus": "ENABLED",
+        "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "DISABLED"},
+    }
+    with pytest.raises(ClientError) as exc:
+        ddb.describe_continuous_backups(TableName="no_such_table")
+    assert error_of(exc) == ("TableNotFoundException", "Table not found: no_such_table")
+    with pytest.raises(ClientError) as exc:
+        ddb.describe_continuous_backups(TableName="no")
+    assert error_of(exc)[0] == "ValidationException"

@@ -55,7 +55,7 @@ def test_conflicting_condition_cancels_everything(ddb: Any, table: str) -> None:
         {"Code": "None"},
         {
             "Code": "ConditionalCheckFailed",
-            "Message": "The conditional request failed.",
+            "Message": "The conditional request failed",
             "Item": {"pk": {"S": "k1"}, "v": {"N": "1"}},
         },
     ]
@@ -248,3 +248,34 @@ def test_update_of_a_key_attribute_cancels_with_validation_error(ddb: Any, table
         },
     ]
     assert "Item" not in ddb.get_item(TableName=table, Key=_key(7))
+
+
+@pytest.mark.parametrize(
+    ("update", "message"),
+    [
+        ("SET q.r = :v", "The document path provided in the update expression is invalid for update"),
+        ("SET v = nope", "The provided expression refers to an attribute that does not exist in the item"),
+        ("ADD v :s", "An operand in the update expression has an incorrect data type"),
+    ],
+)
+def test_an_update_that_cannot_apply_cancels_with_a_validation_error(
+    ddb: Any, table: str, update: str, message: str
+) -> None:
+    """The API reference lists these update failures as ValidationError cancellation reasons (DynamoDB
+    Local answers a plain ValidationException instead)."""
+    used = {k: v for k, v in {":v": {"N": "1"}, ":s": {"SS": ["x"]}}.items() if k in update}
+    values = {"ExpressionAttributeValues": used} if used else {}
+    with pytest.raises(ClientError) as info:
+        ddb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": table, "Item": _key(2)}},
+                {"Update": {"TableName": table, "Key": _key(1), "UpdateExpression": update, **values}},
+            ]
+        )
+    error = info.value.response
+    assert error["Error"]["Message"] == (
+        "Transaction cancelled, please refer cancellation reasons for specific reasons "
+        "[None, ValidationError]"
+    )
+    assert error["CancellationReasons"] == [{"Code": "None"}, {"Code": "ValidationError", "Message": message}]
+    assert "Item" not in ddb.get_item(TableName=table, Key=_key(2))

@@ -19,20 +19,21 @@ from ..errors import (
     TransactionInProgressException,
     ValidationException,
 )
-from ..expressions import apply_update, evaluate
-from ..model.limits import MAX_ITEM_BYTES, MAX_ITEM_COLLECTION_BYTES
+from ..expressions import evaluate
+from ..model.limits import MAX_ITEM_COLLECTION_BYTES
 from ..model.schema import TableSpec
-from ..model.size import item_size
 from ..model.values import Item
 from ..storage.base import ItemKey, WriteSet
 from . import stored
 from .capacity import write_units
 from .changes import item_change
 from .collections import CANCEL_CODE, COLLECTION_EXCEEDED, CollectionSizes, collection_keys
-from .writes import check_index_key_types, index_write_units
+from .writes import index_write_units, updated_item
 
 ActionKind = Literal["put", "update", "delete", "check"]
-CONDITION_FAILED = "The conditional request failed."
+Outcome = tuple[Item | None, int | None]  # the item an action leaves, and its size when known
+# The real service's text (the API reference and DynamoDB Local end it with a period; the service does not).
+CONDITION_FAILED = "The conditional request failed"
 TOKEN_SECONDS = 600.0
 
 
@@ -81,23 +82,9 @@ class MultiWriteOp:
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
         count = len(self.actions)
         unpacked = [stored.unpack_optional(raw) for raw in old_items[:count]]
-        olds = [item for item, _ in unpacked]
-        reasons: list[dict[str, Any]] = []
-        failed = False
-        for action, old in zip(self.actions, olds, strict=True):
-            invalid = _key_update(action) if self.transactional else None
-            if invalid is not None:
-                failed = True
-                reasons.append({"Code": "ValidationError", "Message": invalid})
-            elif action.condition is not None and not evaluate(action.condition, old):
-                failed = True
-                reason: dict[str, Any] = {"Code": "ConditionalCheckFailed", "Message": CONDITION_FAILED}
-                if action.return_old_on_failure and old is not None:
-                    reason["Item"] = old
-                reasons.append(reason)
-            else:
-                reasons.append({"Code": "None"})
-        if failed:
+        judged = [self._judge(action, old) for action, (old, _) in zip(self.actions, unpacked, strict=True)]
+        reasons = [reason for reason, _ in judged]
+        if any(reason["Code"] != "None" for reason in reasons):
             raise TransactionCanceledException(
                 cancellation_message([r["Code"] for r in reasons]), CancellationReasons=reasons
             )
@@ -105,11 +92,12 @@ class MultiWriteOp:
         results: list[ActionResult] = []
         factor = 2.0 if self.transactional else 1.0
         collections = CollectionSizes(self.keys[count:], old_items[count:], self.collection_limit)
-        for position, (action, (old, old_size)) in enumerate(zip(self.actions, unpacked, strict=True)):
+        for position, (action, (old, old_size), (_, (new, new_size))) in enumerate(
+            zip(self.actions, unpacked, judged, strict=True)
+        ):
             if action.kind == "check":
                 results.append(ActionResult(action.table, factor * write_units(old_size), {}))
                 continue
-            new = _new_item(action, old)
             try:
                 collection_size = collections.change(action.table, action.key, old, new)
             except ItemCollectionSizeLimitExceededException:
@@ -118,7 +106,7 @@ class MultiWriteOp:
                 raise _collection_cancelled(count, position) from None
             before = len(ws.indexes)
             change = item_change(
-                ws, action.table, action.key, old, new, self.now, old_size=old_size, new_size=action.item_size
+                ws, action.table, action.key, old, new, self.now, old_size=old_size, new_size=new_size
             )
             index_units: dict[str, float] = {}
             if len(ws.indexes) > before:
@@ -131,6 +119,25 @@ class MultiWriteOp:
         collections.write(ws)
         ws.result = results
         return ws
+
+    def _judge(self, action: Action, old: Item | None) -> tuple[dict[str, Any], Outcome]:
+        """The action's cancellation reason (Code "None" when it would not cancel the transaction) and the
+        item it leaves with its size when known. In a transaction an update that cannot apply to the item
+        it finds cancels it with reason ValidationError, as DynamoDB documents; a batch raises the error."""
+        invalid = _key_update(action) if self.transactional else None
+        if invalid is not None:
+            return {"Code": "ValidationError", "Message": invalid}, (old, None)
+        if action.condition is not None and not evaluate(action.condition, old):
+            reason: dict[str, Any] = {"Code": "ConditionalCheckFailed", "Message": CONDITION_FAILED}
+            if action.return_old_on_failure and old is not None:
+                reason["Item"] = old
+            return reason, (old, None)
+        try:
+            return {"Code": "None"}, _new_item(action, old)
+        except ValidationException as error:
+            if not self.transactional:
+                raise
+            return {"Code": "ValidationError", "Message": error.message}, (old, None)
 
 
 def _key_update(action: Action) -> str | None:
@@ -155,19 +162,16 @@ def _collection_cancelled(count: int, position: int) -> TransactionCanceledExcep
     )
 
 
-def _new_item(action: Action, old: Item | None) -> Item | None:
+def _new_item(action: Action, old: Item | None) -> Outcome:
+    """The item an action leaves, and its size when already known."""
     if action.kind == "put":
-        return action.item
+        return action.item, action.item_size
     if action.kind == "delete":
-        return None
-    base = old if old is not None else dict(action.key_item)
-    if action.update is None:
-        return base
-    new = apply_update(action.update, base, action.table.key.names).item
-    check_index_key_types(action.table, new, updating=True)
-    if item_size(new) > MAX_ITEM_BYTES:
-        raise ValidationException("Item size to update has exceeded the maximum allowed size")
-    return new
+        return None, None
+    if action.kind == "check":
+        return old, None
+    new, _, size = updated_item(action.table, action.key_item, action.update, old)
+    return new, size
 
 
 @dataclass(frozen=True, slots=True)

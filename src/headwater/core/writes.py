@@ -107,15 +107,28 @@ class ItemWriteOp:
         )
         return ws
 
-    def _updated(self, old: Item | None) -> tuple[Item, Any, int | None]:
-        """The updated item, the paths the update touched, and the new size when it was measured."""
-        base = old if old is not None else dict(self.key_item)
-        if self.update is None:
-            return base, None, None
-        result = apply_update(self.update, base, self.table.key.names)
-        new = result.item
-        check_index_key_types(self.table, new, updating=True)
-        size = item_size(new)
-        if size > MAX_ITEM_BYTES:
-            raise ValidationException("Item size to update has exceeded the maximum allowed size")
-        return new, result.updated_paths, size
+    def _updated(self, old: Item | None) -> tuple[Item | None, Any, int | None]:
+        """The updated item (None: nothing to create), the paths the update touched, and the new size
+        when it was measured."""
+        return updated_item(self.table, self.key_item, self.update, old)
+
+
+def updated_item(
+    table: TableSpec, key_item: Item, update: Any, old: Item | None
+) -> tuple[Item | None, Any, int | None]:
+    """What an update (UpdateItem, a transaction's Update) leaves of `old`: the new item, the paths the
+    update touched and the new size when it was measured. A missing item is created from its key, unless
+    every action only takes something away: DynamoDB then creates nothing (the update still runs first,
+    so its errors are the same)."""
+    base = old if old is not None else dict(key_item)
+    if update is None:
+        return base, None, None
+    result = apply_update(update, base, table.key.names)
+    if old is None and update.only_removes:
+        return None, result.updated_paths, None
+    new = result.item
+    check_index_key_types(table, new, updating=True)
+    size = item_size(new)
+    if size > MAX_ITEM_BYTES:
+        raise ValidationException("Item size to update has exceeded the maximum allowed size")
+    return new, result.updated_paths, size

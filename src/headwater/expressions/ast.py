@@ -147,6 +147,12 @@ class Update:
     actions: tuple[SetAction | RemoveAction | AddAction | DeleteAction, ...]
     legacy: bool = False
 
+    @property
+    def only_removes(self) -> bool:
+        """Whether every action takes something away (REMOVE, DELETE): on a missing item such an update
+        creates nothing."""
+        return bool(self.actions) and all(isinstance(a, (RemoveAction, DeleteAction)) for a in self.actions)
+
 
 @dataclass(frozen=True, slots=True)
 class Projection:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +16,9 @@ from headwater.expressions.keycond import key_condition_from
 from headwater.expressions.parser import parse_condition, parse_projection, parse_update
 from headwater.expressions.resolve import Resolver
 from headwater.expressions.validate import validate_condition, validate_projection, validate_update
-from headwater.model.values import validate_value
+from headwater.model.limits import MAX_EXPRESSION_KEY_LENGTH, MAX_EXPRESSION_LENGTH, MAX_SUBSTITUTION_BYTES
+from headwater.model.size import item_size
+from headwater.model.values import NAME_TOO_LONG, name_too_long, validate_value
 
 # The order DynamoDB lists parameters in its "Can not use both ..." message.
 LEGACY_PARAMETERS = (
@@ -67,23 +70,33 @@ def _present(request: dict[str, Any], name: str) -> bool:
 
 
 def _check_mixing(request: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The legacy and the expression parameters given. KeyConditions combines with ProjectionExpression
+    and FilterExpression (as in DynamoDB); only KeyConditionExpression makes it a mix."""
     given = request.keys() & _ALL_PARAMETERS  # usually one or two names: test only those, in order
     old = [p for p in LEGACY_PARAMETERS if p in given and request[p] is not None]
     new = [p for p in EXPRESSION_PARAMETERS if p in given and request[p] is not None]
-    if old and new:
+    mixed = old if "KeyConditionExpression" in new else [p for p in old if p != "KeyConditions"]
+    if mixed and new:
         raise ValidationException(
             "Can not use both expression and non-expression parameters in the same request: "
-            f"Non-expression parameters: {{{', '.join(old)}}} Expression parameters: {{{', '.join(new)}}}"
+            f"Non-expression parameters: {{{', '.join(mixed)}}} Expression parameters: {{{', '.join(new)}}}"
         )
     return old, new
 
 
+# DynamoDB reports the size of an over-long condition, filter or key condition, not of these two.
+_SIZE_NOT_REPORTED = frozenset({"ProjectionExpression", "UpdateExpression"})
 _NAME_KEY = re.compile(r"#[A-Za-z0-9_]+")
 _VALUE_KEY = re.compile(r":[A-Za-z0-9_]+")
 
 
 def _attribute_names(raw: Any) -> dict[str, str]:
     for key, value in raw.items():
+        if len(key) > MAX_EXPRESSION_KEY_LENGTH:
+            raise ValidationException(
+                "ExpressionAttributeNames contains invalid key: "
+                f"The expression attribute map contains a key that is too long; size of key: {len(key)}"
+            )
         if not _NAME_KEY.fullmatch(key):
             raise ValidationException(
                 f'ExpressionAttributeNames contains invalid key: Syntax error; key: "{key}"'
@@ -92,12 +105,22 @@ def _attribute_names(raw: Any) -> dict[str, str]:
             raise ValidationException(
                 f"ExpressionAttributeNames contains invalid value: Empty attribute name for key {key}"
             )
+        if name_too_long(value):
+            raise ValidationException(
+                "ExpressionAttributeNames contains invalid value: "
+                f"Attribute name is too large, must be less than 65536 bytes for key {key}"
+            )
     return dict(raw)
 
 
 def _attribute_values(raw: Any) -> dict[str, AttributeValue]:
     values: dict[str, AttributeValue] = {}
     for key, value in raw.items():
+        if len(key) > MAX_EXPRESSION_KEY_LENGTH:
+            raise ValidationException(
+                "ExpressionAttributeValues contains invalid key: "
+                "The expression attribute map contains a key that is too long;"
+            )
         if not _VALUE_KEY.fullmatch(key):
             raise ValidationException(
                 f'ExpressionAttributeValues contains invalid key: Syntax error; key: "{key}"'
@@ -105,6 +128,8 @@ def _attribute_values(raw: Any) -> dict[str, AttributeValue]:
         try:
             values[key] = validate_value(value)
         except ValidationException as error:
+            if error.message == NAME_TOO_LONG:
+                raise  # the service reports a too long map key in a value as it does in an item
             raise ValidationException(
                 f"ExpressionAttributeValues contains invalid value: {error.message} for key {key}"
             ) from None
@@ -114,10 +139,38 @@ def _attribute_values(raw: Any) -> dict[str, AttributeValue]:
 def _compile(parameter: str, text: Any, step: Callable[[str], T]) -> T:
     if not isinstance(text, str):
         raise ValidationException(f"Invalid {parameter}: The expression can not be empty;")
+    _check_length(parameter, text)
     try:
         return step(text)
     except ExpressionError as error:
         raise error.for_parameter(parameter) from None
+
+
+def _check_substitution_sizes(names: dict[str, str], values: dict[str, AttributeValue]) -> None:
+    """ExpressionAttributeNames, ExpressionAttributeValues and the two together are at most 2 MB, each entry
+    counted as its key plus its name or value (as DynamoDB Local measures them), before any parsing."""
+    names_size = sum(len(key) + len(name.encode("utf-8", "surrogatepass")) for key, name in names.items())
+    if names_size > MAX_SUBSTITUTION_BYTES:
+        raise ValidationException("ExpressionAttributeNames exceeds max size")
+    values_size = item_size(values)
+    if values_size > MAX_SUBSTITUTION_BYTES:
+        raise ValidationException("ExpressionAttributeValues exceeds max size")
+    if names_size + values_size > MAX_SUBSTITUTION_BYTES:
+        raise ValidationException(
+            "Combined size of ExpressionAttributeNames and ExpressionAttributeValues exceeds max size"
+        )
+
+
+def _check_length(parameter: str, text: str) -> None:
+    """4 KB, counted in UTF-16 code units (a character outside the BMP counts twice), before parsing."""
+    if len(text) * 2 <= MAX_EXPRESSION_LENGTH:
+        return
+    size = len(text.encode("utf-16-le", "surrogatepass")) // 2
+    if size > MAX_EXPRESSION_LENGTH:
+        detail = "Expression size has exceeded the maximum allowed size;"
+        if parameter not in _SIZE_NOT_REPORTED:
+            detail += f" expression size: {size}"
+        raise ValidationException(f"Invalid {parameter}: {detail}")
 
 
 _NOTHING = CompiledExpressions()
@@ -149,9 +202,15 @@ def compile_request(request: dict[str, Any], *, operation: str) -> CompiledExpre
         raise ValidationException("ExpressionAttributeValues must not be empty")
     if expressions_used:
         names = _attribute_names(raw_names or {})
-        return _compile_expressions(request, names, _attribute_values(raw_values or {}))
+        values = _attribute_values(raw_values or {})
+        _check_substitution_sizes(names, values)
+        compiled = _compile_expressions(request, names, values)
+        if _present(request, "KeyConditions"):
+            key_condition = legacy.key_conditions(request["KeyConditions"])
+            return dataclasses.replace(compiled, key_condition=key_condition)
+        return compiled
     if legacy_used:
-        return _compile_legacy(request)
+        return _compile_legacy(request, operation)
     return CompiledExpressions()
 
 
@@ -210,7 +269,7 @@ def _compile_expressions(
     return CompiledExpressions(compiled_condition, update, projection, key_condition, compiled_filter)
 
 
-def _compile_legacy(request: dict[str, Any]) -> CompiledExpressions:
+def _compile_legacy(request: dict[str, Any], operation: str) -> CompiledExpressions:
     conditional_operator = request.get("ConditionalOperator")
     filters = request.get("Expected") or request.get("QueryFilter") or request.get("ScanFilter")
     if conditional_operator is not None:
@@ -232,9 +291,10 @@ def _compile_legacy(request: dict[str, Any]) -> CompiledExpressions:
         if _present(request, "AttributeUpdates")
         else None
     )
-    projection = (
-        legacy.attributes_to_get(request["AttributesToGet"]) if _present(request, "AttributesToGet") else None
-    )
+    projection = None
+    if _present(request, "AttributesToGet"):
+        batch = operation == "BatchGetItem"
+        projection = legacy.attributes_to_get(request["AttributesToGet"], batch=batch)
     key_condition = (
         legacy.key_conditions(request["KeyConditions"]) if _present(request, "KeyConditions") else None
     )

@@ -118,9 +118,12 @@ def _function(call: Call, item: Item | None) -> bool:
 
 
 def contains(container: AttributeValue, member: AttributeValue) -> bool:
-    """contains(): substring of a string, member of a set of the same element type, element of a list."""
+    """contains(): substring of a string, byte subsequence of a binary, member of a set of the same
+    element type, element of a list."""
     if "S" in container:
         return "S" in member and member["S"] in container["S"]
+    if "B" in container:
+        return "B" in member and decode_binary(member["B"]) in decode_binary(container["B"])
     if "SS" in container:
         return "S" in member and member["S"] in container["SS"]
     if "NS" in container:

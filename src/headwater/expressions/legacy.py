@@ -32,7 +32,7 @@ from headwater.expressions.ast import (
     Value,
 )
 from headwater.expressions.compare import order
-from headwater.model.values import validate_value, value_type
+from headwater.model.values import EMPTY_ATTRIBUTE_NAME, validate_value, value_type
 
 INVALID = "One or more parameter values were invalid: "
 _COMPARE = {"EQ": "=", "NE": "<>", "LT": "<", "LE": "<=", "GT": ">", "GE": ">="}
@@ -224,11 +224,19 @@ def attribute_updates(updates: dict[str, Any]) -> Update:
     return Update(tuple(actions), legacy=True)
 
 
-def attributes_to_get(names: list[str]) -> Projection:
+def attributes_to_get(names: list[str], *, batch: bool = False) -> Projection:
+    """AttributesToGet; BatchGetItem names the first repeated name where the other reads do not."""
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise ValidationException(INVALID + "AttributesToGet must be a list of attribute names")
-    if len(set(names)) != len(names):
-        raise ValidationException("Cannot have two attributes with the same name")
+    seen: set[str] = set()
+    for name in names:
+        if not name:
+            raise ValidationException(EMPTY_ATTRIBUTE_NAME)
+        if name in seen:
+            if batch:
+                raise ValidationException(INVALID + f"Duplicate value in attribute name: {name}")
+            raise ValidationException("Cannot have two attributes with the same name")
+        seen.add(name)
     return Projection(tuple(Path((name,)) for name in names))
 
 

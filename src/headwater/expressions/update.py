@@ -24,6 +24,7 @@ from headwater.expressions.compare import equal
 from headwater.expressions.paths import get_path
 from headwater.expressions.projection import project
 from headwater.model import number
+from headwater.model.values import sorted_set
 
 ResolvedPath = tuple[str | int, ...]
 
@@ -43,11 +44,12 @@ class UpdateResult:
 
 
 def updated_attributes(item: Item | None, paths: tuple[ResolvedPath, ...]) -> Item:
-    """What ReturnValues UPDATED_OLD / UPDATED_NEW answer: the whole top-level attributes the update
-    touched (DynamoDB returns `a` in full for `SET a.b = :v`), those present in `item`."""
+    """What ReturnValues UPDATED_OLD / UPDATED_NEW answer: for each path the update named (as written)
+    that exists in `item`, its whole top-level attribute (DynamoDB Local returns `a` in full for
+    `SET a.b = :v`). So a removed path, or `SET l[9]` appending to a shorter list, is not returned new."""
     if item is None or not paths:
         return {}
-    return project(item, [Path((p[0],)) for p in paths])
+    return project(item, [Path((p[0],)) for p in paths if get_path(item, p) is not None])
 
 
 def _key_of(path: Path) -> tuple[tuple[int, Any], ...]:
@@ -164,8 +166,8 @@ def _set(root: Item, path: Path, value: AttributeValue) -> ResolvedPath:
     if isinstance(parent, list) and isinstance(last, int):
         if last >= len(parent):
             parent.append(value)
-            return (*_elements(path)[:-1], len(parent) - 1)
-        parent[last] = value
+        else:
+            parent[last] = value
         return _elements(path)
     raise ValidationException(BAD_PATH)
 
@@ -197,7 +199,7 @@ def _add(root: Item, path: Path, value: AttributeValue, legacy: bool) -> None:
             raise ValidationException(LEGACY_TYPE_MISMATCH if legacy else BAD_OPERAND)
         existing = current[kind]
         extra = [m for m in value[kind] if not _member(kind, m, existing)]
-        result = {kind: [*existing, *extra]}
+        result = {kind: sorted_set(kind, [*existing, *extra])}
     _store(parent, path, result)
 
 

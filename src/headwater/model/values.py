@@ -15,7 +15,7 @@ from typing import Any
 
 from headwater.errors import SerializationException, ValidationException
 from headwater.model import number
-from headwater.model.limits import MAX_NESTING_DEPTH
+from headwater.model.limits import MAX_ATTRIBUTE_NAME_BYTES, MAX_NESTING_DEPTH
 
 AttributeValue = dict[str, Any]
 Item = dict[str, AttributeValue]
@@ -42,6 +42,8 @@ NESTING_TOO_DEEP = (
     "Attributes in the item have nested levels beyond supported limit"
 )
 EMPTY_ATTRIBUTE_NAME = "Empty attribute name"
+# The real service's text (measured; DynamoDB Local fails with an internal error on such a name).
+NAME_TOO_LONG = "1 validation error detected: Attribute name is too large, must be less than 65536 bytes"
 NULL_IN_LIST = "The supplied Item contains a null AttributeValue"
 
 # SerializationException texts (Coral's JSON deserialiser), by the shape that was expected.
@@ -217,7 +219,7 @@ def _string_set(members: list[Any]) -> list[str]:
         strings.append(m)
     if len(set(strings)) != len(strings):
         raise ValidationException(duplicates_message(strings))
-    return strings
+    return sorted_set("SS", strings)
 
 
 def _number_set(members: list[Any]) -> list[str]:
@@ -228,7 +230,7 @@ def _number_set(members: list[Any]) -> list[str]:
     # canonical text is unique per value, so duplicates compare numerically
     if len(set(out)) != len(out):
         raise ValidationException(DUPLICATES_NS)
-    return out
+    return sorted_set("NS", out)
 
 
 def _binary_set(members: list[Any]) -> list[str]:
@@ -242,7 +244,24 @@ def _binary_set(members: list[Any]) -> list[str]:
         texts.append(m)
     if len(set(texts)) != len(texts):
         raise ValidationException(DUPLICATES_BS)
-    return texts
+    return sorted_set("BS", texts)
+
+
+_FLIP_SIGN = bytes(i ^ 0x80 for i in range(256))
+
+
+def sorted_set(kind: str, members: list[str]) -> list[str]:
+    """A set's members in the one order Headwater stores and returns them, DynamoDB Local's: numbers by
+    value, strings by UTF-16 code unit (Java's order: a character outside the BMP sorts before U+E000-U+FFFF),
+    binaries by their bytes taken as signed (0x80-0xFF before 0x00). Clients that compare sets as lists see
+    the same list from every read, stream record and ReturnValues."""
+    if kind == "NS":
+        return sorted(members, key=number.to_decimal)
+    if kind == "BS":
+        return sorted(members, key=lambda text: base64.b64decode(text).translate(_FLIP_SIGN))
+    if all(member.isascii() for member in members):
+        return sorted(members)
+    return sorted(members, key=lambda text: text.encode("utf-16-be", "surrogatepass"))
 
 
 def _attributes(raw: dict[str, Any], depth: int) -> dict[str, AttributeValue]:
@@ -252,8 +271,17 @@ def _attributes(raw: dict[str, Any], depth: int) -> dict[str, AttributeValue]:
             raise ValidationException(f"{NULL_IN_LIST}: {name} is null")
         if name == "":
             raise ValidationException(EMPTY_ATTRIBUTE_NAME)
+        if name_too_long(name):
+            raise ValidationException(NAME_TOO_LONG)
         out[name] = _value(raw_value, depth)
     return out
+
+
+def name_too_long(name: str) -> bool:
+    """Whether an attribute name exceeds 65535 bytes of UTF-8 (only long names are ever encoded)."""
+    return len(name) * 4 > MAX_ATTRIBUTE_NAME_BYTES and len(name.encode("utf-8", "surrogatepass")) > (
+        MAX_ATTRIBUTE_NAME_BYTES
+    )
 
 
 def _check_serialization(raw: object, expect: str) -> None:

@@ -65,8 +65,19 @@ ITEM_SHAPES: Final = frozenset({"PutItemInputAttributeMap", "Key", "ExpressionAt
 EXTRA_REQUIRED: Final = {"CreateTableInput": ("AttributeDefinitions", "KeySchema")}
 
 
-def with_extra_required(shapes: Mapping[str, Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+# ExpressionAttributeNames values: DynamoDB measures them in UTF-8 bytes and answers in its own words
+# ("Attribute name is too large, must be less than 65536 bytes for key #n", expressions/compile.py), not
+# with the model's character-count constraint.
+UNCHECKED_NAME_SHAPE: Final = "ExpressionAttributeName"
+NAME_MAP_SHAPE: Final = "ExpressionAttributeNameMap"
+
+
+def with_service_rules(shapes: Mapping[str, Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    """The model's shapes with the differences above applied (extra required members, unchecked names)."""
     out = dict(shapes)
+    if NAME_MAP_SHAPE in out:
+        out[UNCHECKED_NAME_SHAPE] = {"type": "string"}
+        out[NAME_MAP_SHAPE] = {**out[NAME_MAP_SHAPE], "value": {"shape": UNCHECKED_NAME_SHAPE}}
     for name, members in EXTRA_REQUIRED.items():
         if name not in out:
             continue

@@ -67,7 +67,7 @@ def load_service(service: str) -> ServiceModel:
             synthetic = f"{op_name}Input"
             shapes = {**shapes, synthetic: {"type": "structure", "members": {}}}
             inputs[op_name] = synthetic
-    shapes = extra_rules.with_extra_required(shapes)
+    shapes = extra_rules.with_service_rules(shapes)
     compiled = compile_shapes(shapes, sorted(set(inputs.values())))
     checkers = {op: compiled[shape] for op, shape in inputs.items()}
     return ServiceModel(

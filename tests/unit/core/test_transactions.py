@@ -53,8 +53,8 @@ def test_one_failed_condition_cancels_all_with_reasons_in_order() -> None:
     )
     assert info.value.extra["CancellationReasons"] == [
         {"Code": "None"},
-        {"Code": "ConditionalCheckFailed", "Message": "The conditional request failed."},
-        {"Code": "ConditionalCheckFailed", "Message": "The conditional request failed."},
+        {"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"},
+        {"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"},
     ]
 
 
@@ -68,7 +68,7 @@ def test_reasons_carry_the_old_item_with_all_old() -> None:
     with pytest.raises(TransactionCanceledException) as info:
         op.apply([_raw(old)])
     assert info.value.extra["CancellationReasons"] == [
-        {"Code": "ConditionalCheckFailed", "Message": "The conditional request failed.", "Item": old}
+        {"Code": "ConditionalCheckFailed", "Message": "The conditional request failed", "Item": old}
     ]
 
 

@@ -509,3 +509,85 @@ def test_compiled_result_is_frozen() -> None:
     compiled = compile_ok("PutItem", values={":v": N1}, ConditionExpression="a = :v")
     with pytest.raises(AttributeError):
         compiled.condition = None  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("parameter", "operation", "reports_size"),
+    [
+        ("ConditionExpression", "PutItem", True),
+        ("FilterExpression", "Scan", True),
+        ("KeyConditionExpression", "Query", True),
+        ("ProjectionExpression", "GetItem", False),
+        ("UpdateExpression", "UpdateItem", False),
+    ],
+)
+def test_expression_length_limit(parameter: str, operation: str, reports_size: bool) -> None:
+    text = "a" + " " * 4096
+    message = compile_error(operation, **{parameter: text})
+    suffix = " expression size: 4097" if reports_size else ""
+    assert message == f"Invalid {parameter}: Expression size has exceeded the maximum allowed size;{suffix}"
+
+
+def test_expression_length_is_in_utf16_code_units() -> None:
+    four_bmp = "a = b" + " " * 4087 + "\u00e9" * 4  # 4096 characters, 4100 bytes of UTF-8
+    assert "Syntax error" in compile_error("Scan", FilterExpression=four_bmp)
+    astral = "a = b" + " " * 4090 + "\U0001f600"  # 4096 characters, 4097 code units
+    assert compile_error("Scan", FilterExpression=astral).endswith("expression size: 4097")
+
+
+def test_key_of_the_condition_with_keyconditions_comes_from_the_legacy_form() -> None:
+    compiled = compile_ok(
+        "Query",
+        values={":v": N1},
+        KeyConditions={"id": {"ComparisonOperator": "EQ", "AttributeValueList": [S1]}},
+        FilterExpression="a = :v",
+    )
+    assert compiled.key_condition is not None and compiled.filter is not None
+
+
+def test_expression_attribute_map_key_and_name_lengths() -> None:
+    key = "#" + "k" * 255
+    assert compile_error("GetItem", names={key: "a"}, ProjectionExpression=key) == (
+        "ExpressionAttributeNames contains invalid key: "
+        "The expression attribute map contains a key that is too long; size of key: 256"
+    )
+    assert compile_error("Scan", values={":" + "v" * 255: N1}, FilterExpression="a = b") == (
+        "ExpressionAttributeValues contains invalid key: "
+        "The expression attribute map contains a key that is too long;"
+    )
+    assert compile_ok("GetItem", names={"#n": "\u00e9" * 32767}, ProjectionExpression="#n").projection
+    assert compile_error("GetItem", names={"#n": "\u00e9" * 32768}, ProjectionExpression="#n") == (
+        "ExpressionAttributeNames contains invalid value: "
+        "Attribute name is too large, must be less than 65536 bytes for key #n"
+    )
+
+
+def test_substitution_sizes_stay_under_2_mb() -> None:
+    filter3 = "a = :v0 OR b = :v1 OR c = :v2"
+    # Each entry counts its key and its size, up to 2 MiB: 3 * (3 + 699047) = 2097150 bytes pass, and
+    # 32 names of 4 + 65532 (exactly 2 MiB) too; one more character each, or one more entry, does not.
+    under = {f":v{i}": {"S": "x" * 699047} for i in range(3)}
+    assert compile_ok("Scan", values=under, FilterExpression=filter3).filter is not None
+    over = {f":v{i}": {"S": "x" * 699048} for i in range(3)}
+    assert compile_error("Scan", values=over, FilterExpression=filter3 + " (((") == (
+        "ExpressionAttributeValues exceeds max size"
+    )
+    exactly = {f"#n{i:02d}": chr(97 + i % 26) * 65530 + f"{i:02d}" for i in range(32)}
+    names = {f"#n{i:02d}": chr(97 + i % 26) * 65530 + f"{i:02d}" for i in range(33)}
+    exists = " OR ".join(f"attribute_exists({key})" for key in names)
+    assert compile_error("Scan", names=names, FilterExpression=exists) == (
+        "ExpressionAttributeNames exceeds max size"
+    )
+    assert (
+        compile_error("Scan", names=names, FilterExpression="(((")
+        == "ExpressionAttributeNames exceeds max size"
+    )
+    assert compile_error("Scan", names=exactly, values={":q": N1}, FilterExpression="a = :zz") == (
+        "Combined size of ExpressionAttributeNames and ExpressionAttributeValues exceeds max size"
+    )
+    half = {":v0": {"S": "x" * 1_000_000}, ":v1": {"S": "y" * 1_000_000}}
+    some = {f"#n{i}": chr(97 + i) * 60_000 for i in range(3)}
+    both = "a = :v0 OR b = :v1 OR " + " OR ".join(f"attribute_exists({key})" for key in some)
+    assert compile_error("Scan", names=some, values=half, FilterExpression=both) == (
+        "Combined size of ExpressionAttributeNames and ExpressionAttributeValues exceeds max size"
+    )

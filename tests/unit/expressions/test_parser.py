@@ -138,3 +138,10 @@ def test_projection_errors(text: str, expected: str) -> None:
 def test_identifiers_with_digits_and_underscores() -> None:
     update = parse_update("SET a_b1 = :v_1, #a_1 = :v")
     assert [a.path for a in update.actions] == [Path(("a_b1",)), Path((NameRef("#a_1"),))]
+
+
+@pytest.mark.parametrize("text", ["attribute_type (a, :t)", "attribute_type\t\n(a, :t)", "size (a) > :n"])
+def test_whitespace_between_function_name_and_parenthesis(text: str) -> None:
+    condition = parse_condition(text)
+    call = condition if isinstance(condition, Call) else getattr(condition, "left", None)
+    assert isinstance(call, Call)

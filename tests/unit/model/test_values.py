@@ -1,12 +1,20 @@
 from __future__ import annotations
 
+import base64
 import copy
 from typing import Any
 
 import pytest
 
 from headwater.errors import SerializationException, ValidationException
-from headwater.model.values import decode_binary, validate_item, validate_value, value_type, values_equal
+from headwater.model.values import (
+    NAME_TOO_LONG,
+    decode_binary,
+    validate_item,
+    validate_value,
+    value_type,
+    values_equal,
+)
 
 INVALID = "One or more parameter values were invalid: "
 EMPTY = "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
@@ -36,7 +44,7 @@ def test_canonical_copy_is_new_and_input_untouched() -> None:
     out = validate_item(raw)
     assert raw == before
     assert out["n"] == {"N": "1.5"}
-    assert out["ns"] == {"NS": ["100", "0"]}
+    assert out["ns"] == {"NS": ["0", "100"]}  # sets in canonical order
     assert out["m"] == {"M": {"x": {"N": "3"}, "l": {"L": [{"N": "1"}, {"B": "YQ=="}]}}}
     assert out["m"]["M"] is not raw["m"]["M"]
 
@@ -172,3 +180,27 @@ def test_value_type_and_equality() -> None:
     )
     assert not values_equal({"L": [{"N": "1"}, {"N": "2"}]}, {"L": [{"N": "2"}, {"N": "1"}]})
     assert not values_equal({"M": {"a": {"N": "1"}}}, {"M": {"b": {"N": "1"}}})
+
+
+def test_attribute_names_under_64_kb_of_utf8() -> None:
+    assert validate_item({"x" * 65535: {"N": "1"}, "m": {"M": {"\u00e9" * 32767: {"N": "1"}}}})
+    for item in ({"\u00e9" * 32768: {"N": "1"}}, {"m": {"M": {"x" * 65536: {"N": "1"}}}}):
+        with pytest.raises(ValidationException) as info:
+            validate_item(item)
+        assert info.value.message == NAME_TOO_LONG
+
+
+def test_sets_come_out_in_one_order() -> None:
+    """DynamoDB Local's order: numbers by value, strings by UTF-16 code unit, binaries by signed bytes."""
+    strings = ["b", "a", "B", "aa", "\u00e9", "z", "\U0001f600", "\ufffd", "10", "9", "a b"]
+    assert validate_value({"SS": strings}) == {
+        "SS": ["10", "9", "B", "a", "a b", "aa", "b", "z", "\u00e9", "\U0001f600", "\ufffd"]
+    }
+    numbers = ["10", "9", "-1", "1.5", "100", "2", "0", "-10", "1000.5", "0.001", "-0.5", "3e2"]
+    assert validate_value({"NS": numbers}) == {
+        "NS": ["-10", "-1", "-0.5", "0", "0.001", "1.5", "2", "9", "10", "100", "300", "1000.5"]
+    }
+    raw = [b"\x01", b"\x80", b"\xff", b"a", b"\x00", b"\x01\x00", b"A", b"\x7f"]
+    encoded = [base64.b64encode(b).decode() for b in raw]
+    ordered = [b"\x80", b"\xff", b"\x00", b"\x01", b"\x01\x00", b"A", b"a", b"\x7f"]
+    assert validate_value({"BS": encoded}) == {"BS": [base64.b64encode(b).decode() for b in ordered]}

@@ -31,7 +31,7 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
             raise ValidationException(
                 f"The list of keys in RequestItems for BatchGetItem is required: {name} has empty list"
             )
-        compiled = compile_request(spec, operation="GetItem")
+        compiled = compile_request(spec, operation="BatchGetItem")
         table = require_table(db, name)
         resolved: list[tuple[ItemKey, Any]] = []
         seen: set[tuple[bytes, bytes]] = set()

@@ -11,6 +11,7 @@ from ...errors import ResourceInUseException
 from ...model.schema import KeyAttribute, StreamSpec, TableSpec
 from ._describe import table_description
 from ._stream_spec import parse_stream_specification
+from ._tags import check_tags
 from ._table_spec import (
     attribute_types,
     check_billing,
@@ -29,6 +30,8 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
     indexes = secondary_indexes(request, key, types, billing_mode)
     check_definitions_used(types, key, indexes)
     stream = parse_stream_specification(request.get("StreamSpecification"), current=None)
+    if request.get("Tags"):
+        check_tags(request["Tags"])
     sse = request.get("SSESpecification")
     spec = TableSpec(
         table_id=0,

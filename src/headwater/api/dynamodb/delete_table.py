@@ -9,6 +9,21 @@ from ...core.tables import delete_table
 from ...errors import ResourceInUseException, ValidationException
 from ._describe import table_description
 
+# What DynamoDB describes of a table it is deleting: the API reference's example answers TableName,
+# TableStatus, ProvisionedThroughput, TableSizeBytes and ItemCount; the service adds the table's identity
+# and billing. No key schema, indexes or stream (DynamoDB Local answers the full, ACTIVE description).
+DELETING_DESCRIPTION = (
+    "TableName",
+    "TableStatus",
+    "ProvisionedThroughput",
+    "TableSizeBytes",
+    "ItemCount",
+    "TableArn",
+    "TableId",
+    "BillingModeSummary",
+    "DeletionProtectionEnabled",
+)
+
 
 async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
     async with db.catalog.lock:
@@ -26,8 +41,7 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
         description = table_description(db, table)
         deleted = await delete_table(db, table)
     description["TableStatus"] = deleted.status
-    description.pop("StreamSpecification", None)
-    return {"TableDescription": description}
+    return {"TableDescription": {k: description[k] for k in DELETING_DESCRIPTION if k in description}}
 
 
 def _verb(status: str) -> str:
