@@ -235,8 +235,14 @@ def _write_error(ddb: Any, table: str, how: str, attr: str, value: dict[str, Any
             ddb.transact_write_items(TransactItems=[{"Put": {"TableName": table, "Item": item}}])
         else:
             ddb.transact_write_items(TransactItems=[{"Update": {"TableName": table, **update}}])
-    assert info.value.response["Error"]["Code"] == "ValidationException"
-    return str(info.value.response["Error"]["Message"])
+    error = info.value.response["Error"]
+    if error["Code"] == "TransactionCanceledException":
+        # what an update would make of the item: the API reference lists these as cancellation reasons
+        (reason,) = info.value.response["CancellationReasons"]
+        assert how == "transact_update" and reason["Code"] == "ValidationError"
+        return str(reason["Message"])
+    assert error["Code"] == "ValidationException"
+    return str(error["Message"])
 
 
 @pytest.mark.parametrize("how", ["put", "update", "batch", "transact_put", "transact_update"])
@@ -316,3 +322,25 @@ def test_online_create_on_a_table_with_an_lsi_skips_items_that_break_the_key(ddb
     ddb.delete_item(TableName=indexed, Key={"pk": {"S": "b"}, "sk": {"S": "ok"}})
     assert ddb.scan(TableName=indexed, IndexName="by_z")["Count"] == 0
     assert _wait_active(ddb, indexed, "by_z")["ItemCount"] == 0
+
+
+def test_a_transaction_update_that_breaks_an_index_key(ddb: Any, indexed: str) -> None:
+    """An empty key value is an invalid request (DynamoDB Local: a plain ValidationException); a value over
+    the key size limit is what the update would make of the item (the API reference lists it among the
+    ValidationError cancellation reasons)."""
+
+    def update(value: dict[str, Any]) -> dict[str, Any]:
+        request = {
+            "TableName": indexed,
+            "Key": {"pk": {"S": "e"}, "sk": {"S": "1"}},
+            "UpdateExpression": "SET g = :v",
+            "ExpressionAttributeValues": {":v": value},
+        }
+        with pytest.raises(ClientError) as info:
+            ddb.transact_write_items(TransactItems=[{"Update": request}])
+        return dict(info.value.response)
+
+    assert update({"S": ""})["Error"]["Code"] == "ValidationException"
+    cancelled = update({"S": "x" * 2049})
+    assert cancelled["Error"]["Code"] == "TransactionCanceledException"
+    assert [r["Code"] for r in cancelled["CancellationReasons"]] == ["ValidationError"]

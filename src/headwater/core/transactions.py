@@ -20,6 +20,7 @@ from ..errors import (
     ValidationException,
 )
 from ..expressions import evaluate
+from ..model.index_keys import EmptyIndexKeyValue
 from ..model.limits import MAX_ITEM_COLLECTION_BYTES
 from ..model.schema import TableSpec
 from ..model.values import Item
@@ -135,7 +136,7 @@ class MultiWriteOp:
         try:
             return {"Code": "None"}, _new_item(action, old)
         except ValidationException as error:
-            if not self.transactional:
+            if not self.transactional or isinstance(error, EmptyIndexKeyValue):
                 raise
             return {"Code": "ValidationError", "Message": error.message}, (old, None)
 

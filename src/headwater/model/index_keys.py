@@ -29,6 +29,15 @@ def _kind(key_type: str) -> str:
     return "binary" if key_type == "B" else "string"
 
 
+class EmptyIndexKeyValue(ValidationException):
+    """An empty string or binary for an index key: the request itself is invalid, so a transaction
+    answers it as a plain ValidationException, not as a cancellation reason (as DynamoDB Local does)."""
+
+    @property
+    def type_name(self) -> str:
+        return "ValidationException"
+
+
 def empty_index_key_message(index_name: str, attr: KeyAttribute) -> str:
     return (
         f"{_NOT_VALID}A value specified for a secondary index key is not supported. The AttributeValue for "
@@ -98,7 +107,7 @@ def check_index_keys(indexes: Sequence[IndexSpec], item: Item, *, updating: bool
             )
     for index_name, _limit, attr, value in present:
         if is_empty_key_value(attr, value):
-            raise ValidationException(
+            raise EmptyIndexKeyValue(
                 _empty_update_message(attr) if updating else empty_index_key_message(index_name, attr)
             )
     for index in indexes:

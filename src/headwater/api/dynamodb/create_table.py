@@ -11,7 +11,6 @@ from ...errors import ResourceInUseException
 from ...model.schema import KeyAttribute, StreamSpec, TableSpec
 from ._describe import table_description
 from ._stream_spec import parse_stream_specification
-from ._tags import check_tags
 from ._table_spec import (
     attribute_types,
     check_billing,
@@ -19,6 +18,7 @@ from ._table_spec import (
     key_schema,
     secondary_indexes,
 )
+from ._tags import check_tags
 
 
 async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
