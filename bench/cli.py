@@ -118,7 +118,7 @@ def _line(r: PhaseResult) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     log = Console(stderr=True)
-    out = Console() if sys.stdout.isatty() else Console(width=160)  # logs and pipes: no 80-column wrap
+    out = Console() if sys.stdout.isatty() else Console(width=200)  # logs and pipes: no 80-column wrap
     stamp = time.strftime("%Y%m%d-%H%M%S")
     settings = Settings(
         args.clients, args.procs, args.warmup, args.duration, args.drain_items, args.big_items

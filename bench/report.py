@@ -29,11 +29,17 @@ def _rate(s: PhaseSummary) -> str:
     return _num(s.rate.mean, digits) + plus
 
 
-def _range(s: Spread | None, fmt: str, suffix: str = "") -> str:
+def _ratio(s: Spread | None) -> str:
     if s is None:
         return "-"
-    text = f"{s.mean:{fmt}}{suffix}"
-    return text + (f" ({s.low:{fmt}} to {s.high:{fmt}})" if s.n > 1 else "")
+    return f"{s.mean:.2f}x" + (f" ±{s.half_range_percent:.0f}%" if s.n > 1 else "")
+
+
+def _points(s: Spread | None) -> str:
+    """A percentage whose spread is in percentage points: "12.3% ±4.1pt"."""
+    if s is None:
+        return "-"
+    return f"{s.mean:.1f}%" + (f" ±{(s.high - s.low) / 2:.1f}pt" if s.n > 1 else "")
 
 
 def _changed(s: PhaseSummary) -> str:
@@ -61,10 +67,10 @@ def render(runs: list[ServerRun], phases: list[str], header: str, console: Conso
     for p in phases:
         unit = next((sums[run.name][p].unit for run in runs if sums[run.name][p].unit), "")
         cells = [_rate(sums[run.name][p]) for run in runs]
-        ratios = [_range(ratio(main.of(p), peer.of(p)), ".2f", "x") for peer in peers]
+        ratios = [_ratio(ratio(main.of(p), peer.of(p))) for peer in peers]
         table.add_row(p, unit, *cells, *ratios)
     if "put" in phases and "put-nostream" in phases:
-        cells = [_range(stream_overhead(run), ".1f", "%") for run in runs]
+        cells = [_points(stream_overhead(run)) for run in runs]
         table.add_row("stream overhead", "% of put", *cells, *["" for _ in peers])
     console.print(table)
 
