@@ -35,8 +35,14 @@ typecheck: $(DEV_STAMP)
 test: lint typecheck
 	$(BIN)/pytest -n 2 -q
 
+# make bench [PEERS=dynalite,ddblocal] [ROUNDS=3] [DURATION=15] [WARMUP=5] [PHASES=put,update]
+# [BENCH_ARGS="--drain-items 20000"]: see bench/README.md
+BENCH_FLAGS = $(if $(PEERS),--peers $(PEERS)) $(if $(ROUNDS),--rounds $(ROUNDS)) \
+	$(if $(DURATION),--duration $(DURATION)) $(if $(WARMUP),--warmup $(WARMUP)) \
+	$(if $(PHASES),--phases $(PHASES)) $(BENCH_ARGS)
+
 bench: $(DEV_STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_FLAGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -1,9 +1,12 @@
 """Headwater's benchmark: `make bench`, or `.venv/bin/python bench/run.py --help`.
 
 By default it starts a private `headwater serve` on a free loopback port with a fresh data dir; with
---endpoint it measures an already running DynamoDB-compatible server instead.  Each timed phase runs
---clients keep-alive connections for --duration seconds after --warmup seconds.  Results: a table on
-stdout and a JSON file in bench/results/.  Exit status 1 when a check fails or a phase errors.
+--endpoint it measures an already running DynamoDB-compatible server instead.  --peers starts comparison
+servers (dynalite, DynamoDB Local) the same way and runs the same phases against each, interleaved:
+round 1 put on every server, then get on every server, ..., then round 2.  Each timed phase runs
+--clients keep-alive connections for --duration seconds after --warmup seconds.  Results: tables on
+stdout and a JSON file in bench/results/.  Exit status 1 when a check fails or a phase errors, 2 when a
+server cannot be installed or started.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -19,9 +23,11 @@ from pathlib import Path
 from rich.console import Console
 
 from bench.loadgen import run_async
+from bench.peers import PEERS, Peer, ensure_installed
 from bench.phases import DEFAULT_PHASES, PHASES, Bench, PhaseResult, Settings, final_check, run_phase, run_tag
 from bench.report import render, to_json, write_json
-from bench.server import Server, local_server, wait_ready
+from bench.server import Server, local_server, serve_command, wait_ready
+from bench.summary import ServerRun
 from bench.tables import delete_table
 from bench.wire import Endpoint
 
@@ -36,11 +42,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="start this server instead of headwater; {port} and {data_dir} are filled in",
     )
     ap.add_argument("--server-pid", type=int, help="pid of the --endpoint server, for RSS sampling")
+    ap.add_argument(
+        "--peers",
+        default="",
+        help=f"comma-separated comparison servers, installed on demand: {', '.join(PEERS)}",
+    )
+    ap.add_argument("--rounds", type=int, default=1, help="interleaved rounds (default 1)")
     ap.add_argument("--clients", type=int, default=16, help="concurrent connections (default 16)")
     ap.add_argument("--procs", type=int, default=1, help="generator processes (default 1)")
     ap.add_argument("--duration", type=float, default=15.0, help="measured seconds per phase (default 15)")
-    # A fresh server process speeds up by about half over its first ~15 s of load (measured; cause not yet
-    # found): 5 s of unmeasured load per phase makes the figures describe the settled server.
     ap.add_argument("--warmup", type=float, default=5.0, help="unmeasured seconds per phase (default 5)")
     ap.add_argument(
         "--phases",
@@ -56,64 +66,114 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     unknown = [p for p in args.phase_list if p not in PHASES]
     if unknown:
         ap.error(f"unknown phase(s) {', '.join(unknown)}; choose from {', '.join(PHASES)}")
-    if args.clients < 1 or args.procs < 1 or args.duration <= 0:
-        ap.error("--clients and --procs must be >= 1 and --duration > 0")
+    if len(set(args.phase_list)) != len(args.phase_list):
+        ap.error("a phase may appear once in --phases; use --rounds to repeat")
+    args.peer_list = [p.strip() for p in args.peers.split(",") if p.strip()]
+    unknown = [p for p in args.peer_list if p not in PEERS]
+    if unknown or len(set(args.peer_list)) != len(args.peer_list):
+        ap.error(f"--peers: choose each of {', '.join(PEERS)} at most once")
+    if args.clients < 1 or args.procs < 1 or args.duration <= 0 or args.warmup < 0 or args.rounds < 1:
+        ap.error("--clients, --procs and --rounds must be >= 1, --duration > 0 and --warmup >= 0")
     return args
 
 
 @contextlib.contextmanager
-def target(args: argparse.Namespace) -> Iterator[Server]:
-    if args.endpoint is None:
-        with local_server(args.server_cmd) as server:
-            yield server
+def target(args: argparse.Namespace) -> Iterator[tuple[Server, str]]:
+    """The server under test and what it is."""
+    if args.endpoint is not None:
+        endpoint = Endpoint.parse(args.endpoint)
+        wait_ready(endpoint, None, 5.0)
+        yield Server(endpoint, args.server_pid, None), f"the server at {endpoint.url}"
         return
-    endpoint = Endpoint.parse(args.endpoint)
-    wait_ready(endpoint, None, 5.0)
-    yield Server(endpoint, args.server_pid, None)
+
+    def command(port: int, data_dir: Path) -> list[str]:
+        return serve_command(args.server_cmd, port, data_dir)
+
+    with local_server(command, "headwater") as server:
+        what = args.server_cmd or "headwater serve, SQLite, --sync FULL"
+        yield server, f"{what}, pid {server.pid}"
+
+
+def run_rounds(benches: list[tuple[ServerRun, Bench]], args: argparse.Namespace, log: Console) -> None:
+    """Every phase on every server in turn, round after round."""
+    for number in range(1, args.rounds + 1):
+        for run, bench in benches:
+            bench.begin_round(number)
+            run.rounds.append({})
+        for name in args.phase_list:
+            for run, bench in benches:
+                log.print(f"[cyan]round {number}/{args.rounds} {name}[/] on {run.name} …")
+                result = run_phase(bench, name)
+                run.rounds[-1][name] = result
+                log.print(f"  {_line(result)}")
+
+
+def _line(r: PhaseResult) -> str:
+    rate = f"{r.rate or 0:,.0f} {r.unit}" if r.status == "ok" else ""
+    changed = "" if r.writes is None else f"; {r.changed:,} of {r.writes:,} writes changed an item"
+    mark = "" if r.passed else " [bold red]CHECK FAILED[/]"
+    return f"{r.status} {rate}{changed}{mark} {r.note}"
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     log = Console(stderr=True)
-    out = Console() if sys.stdout.isatty() else Console(width=120)  # logs and pipes: no 80-column wrap
+    out = Console() if sys.stdout.isatty() else Console(width=200)  # logs and pipes: no 80-column wrap
     stamp = time.strftime("%Y%m%d-%H%M%S")
     settings = Settings(
         args.clients, args.procs, args.warmup, args.duration, args.drain_items, args.big_items
     )
-    results: list[PhaseResult] = []
+    peers: list[Peer] = [PEERS[name] for name in args.peer_list]
+    tag = run_tag()
+    runs: list[ServerRun] = []
     try:
-        with target(args) as server:
-            started = (args.server_cmd or "headwater serve").split()[0]
-            what = args.endpoint or f"{started} (pid {server.pid})"
-            log.print(f"[bold]benchmarking {what}[/] at {server.endpoint.url}: {', '.join(args.phase_list)}")
-            bench = Bench(server.endpoint, settings, server.pid, run_tag())
+        for peer in peers:
+            log.print(f"peer {peer.name}: {peer.package}@{peer.version} in {peer.install_dir}")
+            ensure_installed(peer)
+        with contextlib.ExitStack() as stack:
+            server, about = stack.enter_context(target(args))
+            name = "headwater" if args.endpoint is None and args.server_cmd is None else "target"
+            benches = [
+                (ServerRun(name, about, peer=False), Bench(server.endpoint, settings, server.pid, tag))
+            ]
+            for peer in peers:
+                started = stack.enter_context(local_server(peer.command, peer.name))
+                bench = Bench(started.endpoint, settings, started.pid, tag, peer=True)
+                benches.append((ServerRun(peer.name, f"{peer.about}, pid {started.pid}", peer=True), bench))
+            for run, bench in benches:
+                log.print(f"[bold]{run.name}[/] at {bench.endpoint.url}: {run.about}")
             try:
-                for name in args.phase_list:
-                    log.print(f"[cyan]phase {name}[/] …")
-                    result = run_phase(bench, name)
-                    log.print(
-                        f"  {name}: {result.status} {result.rate or 0:,.0f} {result.unit} {result.note}"
-                    )
-                    results.append(result)
-                final = final_check(bench)
+                run_rounds(benches, args, log)
+                for run, bench in benches:
+                    run.final = final_check(bench)
             finally:
-                for table in bench.tables:
-                    run_async(delete_table(server.endpoint, table))
-    except (RuntimeError, TimeoutError, OSError) as exc:
+                if args.endpoint is not None:  # a server we started is removed with its data dir
+                    _, headwater = benches[0]
+                    for table in headwater.tables:
+                        run_async(delete_table(headwater.endpoint, table))
+            runs = [run for run, _ in benches]
+    except (RuntimeError, TimeoutError, OSError, subprocess.SubprocessError) as exc:
         log.print(f"[bold red]benchmark aborted:[/] {exc}")
         return 2
-    header = f"{what}, {args.clients} clients x {args.procs} procs, {args.duration:g} s per phase"
-    render(results, final, header, out)
+    header = (
+        f"{args.clients} clients x {args.procs} procs, {args.warmup:g} s warm-up + {args.duration:g} s "
+        f"per phase, {args.rounds} round(s)" + (" interleaved" if peers else "")
+    )
+    render(runs, args.phase_list, header, out)
     meta = {
         "started": stamp,
         "label": args.label,
-        "target": what,
-        "settings": {**dataclasses.asdict(settings), "phases": args.phase_list},
+        "settings": {
+            **dataclasses.asdict(settings),
+            "phases": args.phase_list,
+            "rounds": args.rounds,
+            "peers": args.peer_list,
+        },
     }
-    doc = to_json(results, final, meta)
+    doc = to_json(runs, args.phase_list, meta)
     if not args.no_json:
         log.print(f"results written to {write_json(doc, RESULTS, stamp)}")
-    broken = any(r.status == "error" for r in results)
+    broken = any(r.status == "error" for run in runs for results in run.rounds for r in results.values())
     return 0 if doc["all_checks_passed"] and not broken else 1
 
 

@@ -1,18 +1,24 @@
-"""The benchmark phases, run in a fixed order against shared tables."""
+"""The benchmark phases.  One `Bench` per server holds that server's tables across the rounds of a run.
+
+Write phases write into tables of their own round, with keys from their own key space (bench/keys.py),
+and are verified afterwards (bench/verify.py): every successful write must have changed an item.
+"""
 
 from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from bench import triggers
+from bench.keys import KeySpace, Written
 from bench.loadgen import LoadResult, Workload, run_async, run_load
 from bench.server import RssSampler
 from bench.streams import drain_table_stream
-from bench.tables import bulk_load, create_table, scan_count
+from bench.tables import BATCH, bulk_load, create_table, scan_count
+from bench.verify import Check, Expected, TableState, compare, measure
 from bench.wire import ApiError, Client, Endpoint, RequestBuilder, now
 from bench.workloads import (
     QUERY_ITEMS,
@@ -20,18 +26,15 @@ from bench.workloads import (
     TRANSACT_PUTS,
     Batch,
     Get,
-    Keyspace,
     Put,
     Query,
     Scan,
     Transact,
     Update,
-    put_key,
 )
 
-PRELOAD_KEYS = 10_000  # written when get/update run without the put phase
-PRELOAD_CLIENT = 999
-BIG_PARTITION = "big"
+PRELOAD_KEYS = 10_000  # written when get/update run in a round without the put phase
+READ_ITEMS = 10_000  # the read-only table: these plus the 1000-item query partition
 BIG_PAGE = 1000
 
 
@@ -45,13 +48,6 @@ class Settings:
     big_items: int
 
 
-@dataclass(frozen=True, slots=True)
-class Check:
-    name: str
-    passed: bool
-    detail: str
-
-
 @dataclass(slots=True)
 class PhaseResult:
     name: str
@@ -60,7 +56,10 @@ class PhaseResult:
     unit: str = ""
     p50_ms: float | None = None
     p99_ms: float | None = None
+    p999_ms: float | None = None
     ok: int = 0
+    writes: int | None = None  # successful item writes (write phases), warm-up included
+    changed: int | None = None  # how many of them verifiably changed an item
     errors: Counter[str] = field(default_factory=Counter)
     checks: list[Check] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
@@ -71,6 +70,7 @@ class PhaseResult:
         self.unit = unit
         self.p50_ms = load.percentile_ms(0.50)
         self.p99_ms = load.percentile_ms(0.99)
+        self.p999_ms = load.percentile_ms(0.999)
         self.ok = load.ok
         self.errors.update(load.errors)
         self.metrics.update(
@@ -93,38 +93,55 @@ class PhaseResult:
 
 
 class Bench:
-    """Shared state of one run: tables, the keys written so far, and what each table should hold."""
+    """One server's side of a run: its tables, what each holds, and the keys put wrote this round."""
 
-    def __init__(self, endpoint: Endpoint, settings: Settings, server_pid: int | None, tag: str) -> None:
+    def __init__(
+        self, endpoint: Endpoint, settings: Settings, server_pid: int | None, tag: str, *, peer: bool = False
+    ) -> None:
         self.endpoint = endpoint
         self.settings = settings
         self.server_pid = server_pid
         self.builder = RequestBuilder(endpoint)
         self.tag = tag
+        self.peer = peer  # a comparison server: Headwater-only phases (triggers) are n/a
+        self.round = 1
         self.tables: list[str] = []
-        self.expected: dict[str, int] = {}  # table -> items it must hold
+        self.streamed: dict[str, bool] = {}  # table -> it has a stream the server really keeps
+        self.state: dict[str, TableState] = {}  # table -> contents last verified
+        self.expected: dict[str, int] = {}  # table -> items it must hold (the final Scan COUNT)
         self.verified: set[str] = set()  # tables a phase already counted completely (skip the final Scan)
-        self.keys: Keyspace | None = None
-        self.query_loaded = False
-        self.results: dict[str, PhaseResult] = {}
+        self.written: tuple[str, Written] | None = None  # (table, keys) put wrote this round
+        self.results: dict[str, PhaseResult] = {}  # this round's
+
+    def begin_round(self, number: int) -> None:
+        self.round = number
+        self.written = None
+        self.results = {}
 
     # -- helpers ----------------------------------------------------------------------------------
 
-    def table(self, role: str, *, stream: bool = False) -> str:
-        name = f"bench_{self.tag}_{role}"
+    def table(self, role: str, *, stream: bool = False, per_round: bool = True) -> str:
+        """The table of `role` (this round's own when `per_round`), created on first use."""
+        name = f"bench_{self.tag}_{role}" + (f"_r{self.round}" if per_round else "")
         if name not in self.expected:
 
-            async def create() -> None:
+            async def create() -> dict[str, Any]:
                 client = Client(self.endpoint)
                 try:
-                    await create_table(client, name, stream=stream)
+                    return await create_table(client, name, stream=stream)
                 finally:
                     client.close()
 
-            run_async(create())
+            description = run_async(create())
             self.tables.append(name)
             self.expected[name] = 0
+            # dynalite accepts a StreamSpecification and keeps no stream: no LatestStreamArn
+            self.streamed[name] = stream and bool(description.get("LatestStreamArn"))
+            self.state[name] = TableState.empty(self.streamed[name])
         return name
+
+    def space(self, phase: str) -> KeySpace:
+        return KeySpace.of(phase, self.round)
 
     def load(self, workload: Workload) -> LoadResult:
         s = self.settings
@@ -132,62 +149,110 @@ class Bench:
             self.endpoint, workload, clients=s.clients, procs=s.procs, warmup=s.warmup, duration=s.duration
         )
 
+    def bulk(self, table: str, keys: Iterable[tuple[str, int]]) -> int:
+        written = run_async(bulk_load(self.endpoint, table, keys, concurrency=self.settings.clients))
+        self.expected[table] += written
+        return written
+
+    def verify(self, table: str, want: Expected) -> tuple[int, list[Check]]:
+        """Measure the table now and compare it with its last verified state (not timed)."""
+        after = run_async(measure(self.endpoint, table, self.streamed[table]))
+        changed, checks = compare(self.state[table], after, want)
+        self.state[table] = after
+        return changed, checks
+
+    def verify_phase(self, r: PhaseResult, table: str, want: Expected) -> None:
+        r.changed, checks = self.verify(table, want)
+        r.writes = want.writes
+        r.checks.extend(checks)
+        r.metrics.update(changed=r.changed, writes=r.writes, stream=self.streamed[table])
+        if not self.streamed[table]:
+            r.note = "changes counted by Scan (the table keeps no stream)"
+
     def count_check(self, table: str, what: str) -> Check:
         got = run_async(scan_count(self.endpoint, table))
         want = self.expected[table]
         return Check(f"Scan COUNT = {what}", got == want, f"scanned {got}, expected {want}")
 
-    def ensure_keys(self, result: PhaseResult) -> Keyspace:
-        if self.keys is None:
-            main = self.table("main")
-            keys = (put_key(PRELOAD_CLIENT, seq) for seq in range(PRELOAD_KEYS))
-            self.expected[main] += run_async(bulk_load(self.endpoint, main, keys))
-            self.keys = Keyspace({PRELOAD_CLIENT: PRELOAD_KEYS})
-            result.note = f"{PRELOAD_KEYS} keys preloaded (no put phase)"
-        return self.keys
+    def keys(self, r: PhaseResult) -> tuple[str, Written]:
+        """The table and keys put wrote this round, or PRELOAD_KEYS preloaded items in a streamed table."""
+        if self.written is None or self.written[1].size == 0:
+            space = self.space("preload")
+            table = self.table("preload", stream=True)
+            written = self.bulk(table, (space.key(0, seq) for seq in range(PRELOAD_KEYS)))
+            _, checks = self.verify(table, Expected(written, creates=True))
+            r.checks.extend(Check(f"preload: {c.name}", c.passed, c.detail) for c in checks)
+            self.written = (table, Written(space, {0: PRELOAD_KEYS}))
+            r.note = f"{PRELOAD_KEYS:,} keys preloaded (no put phase this round)"
+        return self.written
+
+    def read_table(self) -> str:
+        """One read-only table per server: READ_ITEMS items plus the 1000-item query partition."""
+        table = self.table("read", per_round=False)
+        if self.expected[table] == 0:
+            space = KeySpace.of("preload", 0)
+            self.bulk(table, (space.key(0, seq) for seq in range(READ_ITEMS)))
+            self.bulk(table, ((QUERY_PARTITION, sk) for sk in range(QUERY_ITEMS)))
+        return table
+
+    def new_items(self, r: PhaseResult, load: LoadResult, table: str, *, per_request: int = 1) -> Expected:
+        """Each successful item write of the load made a new item in `table`."""
+        r.metrics["table"] = table
+        self.expected[table] += load.items_total
+        return Expected(load.items_total, creates=True, unknown=load.failed_total * per_request)
 
     # -- phases -------------------------------------------------------------------------------------
 
     def put(self, r: PhaseResult) -> None:
-        main = self.table("main")
-        load = self.load(Put(self.builder, main))
+        """PutItem of new items into a table with a NEW_AND_OLD_IMAGES stream."""
+        table = self.table("put", stream=True)
+        space = self.space("put")
+        load = self.load(Put(self.builder, table, space))
         r.absorb(load, "ops/s")
         if r.status == "n/a":
             return
-        self.keys = Keyspace.from_reports(load.reports)
-        self.expected[main] += load.ok_total
-        r.checks.append(self.count_check(main, "successful puts"))
+        self.written = (table, Written.from_reports(space, load.reports))
+        self.verify_phase(r, table, self.new_items(r, load, table))
+
+    def put_nostream(self, r: PhaseResult) -> None:
+        """The same PutItem load into a table without a stream: what the stream costs."""
+        table = self.table("nostream")
+        load = self.load(Put(self.builder, table, self.space("put-nostream")))
+        r.absorb(load, "ops/s")
+        if r.status == "n/a":
+            return
+        self.verify_phase(r, table, self.new_items(r, load, table))
+        streamed = self.results.get("put")
+        if streamed is None or not streamed.metrics.get("stream"):
+            return  # no put on a streamed table this round (dynalite keeps no stream): nothing to compare
+        if streamed.status == "ok" and streamed.rate and r.rate:
+            overhead = (r.rate - streamed.rate) / r.rate * 100.0
+            r.metrics["stream_overhead_percent"] = round(overhead, 1)
+            r.note = f"the stream costs {overhead:.1f}% of put throughput this round"
 
     def get(self, r: PhaseResult) -> None:
-        keys = self.ensure_keys(r)
-        r.absorb(self.load(Get(self.builder, self.table("main"), keys)), "ops/s")
+        table, keys = self.keys(r)
+        r.absorb(self.load(Get(self.builder, table, keys)), "ops/s")
 
     def update(self, r: PhaseResult) -> None:
-        keys = self.ensure_keys(r)
-        r.absorb(self.load(Update(self.builder, self.table("main"), keys)), "ops/s")
-
-    def put_stream(self, r: PhaseResult) -> None:
-        table = self.table("stream", stream=True)
-        load = self.load(Put(self.builder, table))
+        """UpdateItem on items put wrote (streamed table), each setting a value no other request sets."""
+        table, keys = self.keys(r)
+        load = self.load(Update(self.builder, table, keys, self.space("update")))
         r.absorb(load, "ops/s")
         if r.status == "n/a":
             return
-        self.expected[table] += load.ok_total
-        r.checks.append(self.count_check(table, "successful puts"))
-        base = self.results.get("put")
-        if base is not None and base.rate and r.rate is not None:
-            diff = (r.rate - base.rate) / base.rate * 100.0
-            r.metrics["vs_put_percent"] = round(diff, 1)
-            r.note = f"{diff:+.1f}% vs put"
+        r.metrics["table"] = table
+        self.verify_phase(r, table, Expected(load.ok_total, creates=False, unknown=load.failed_total))
 
     def stream_drain(self, r: PhaseResult) -> None:
-        n = self.settings.drain_items
         table = self.table("drain", stream=True)
+        if not self.streamed[table]:
+            r.status, r.note = "n/a", "no streams on this server"
+            return
+        space = self.space("stream-drain")
         t0 = now()
-        keys = ((f"d{i // 100:06d}", i % 100) for i in range(n))
-        written = run_async(bulk_load(self.endpoint, table, keys, concurrency=self.settings.clients))
+        written = self.bulk(table, (space.key(0, i, 100) for i in range(self.settings.drain_items)))
         load_s = now() - t0
-        self.expected[table] += written
         t0 = now()
         drain = run_async(drain_table_stream(self.endpoint, table))
         seconds = now() - t0
@@ -212,27 +277,25 @@ class Bench:
         r.note = f"{drain.shards} shards, {drain.requests} GetRecords; load {written / load_s:,.0f} items/s"
 
     def query(self, r: PhaseResult) -> None:
-        main = self.table("main")
-        if not self.query_loaded:
-            keys = ((QUERY_PARTITION, sk) for sk in range(QUERY_ITEMS))
-            self.expected[main] += run_async(bulk_load(self.endpoint, main, keys))
-            self.query_loaded = True
-        r.absorb(self.load(Query(self.builder, main)), "pages/s")
+        r.absorb(self.load(Query(self.builder, self.read_table())), "pages/s")
         r.note = f"{r.metrics['items_per_s']:,.0f} items/s (Limit 100)"
 
     def scan(self, r: PhaseResult) -> None:
-        main = self.table("main")
-        load = self.load(Scan(self.builder, main))
+        table = self.read_table()
+        load = self.load(Scan(self.builder, table))
         r.absorb(load, "pages/s")
         full = sum(rep.get("full_scans", 0) for rep in load.reports)
-        r.metrics.update(full_scans=full, table_items=self.expected[main])
-        r.note = f"{load.item_rate:,.0f} items/s; {full} full scans of {self.expected[main]:,} items"
+        r.metrics.update(full_scans=full, table_items=self.expected[table])
+        r.note = f"{load.item_rate:,.0f} items/s; {full} full scans of {self.expected[table]:,} items"
 
     def batch(self, r: PhaseResult) -> None:
-        main = self.table("main")
-        load = self.load(Batch(self.builder, main))
+        """BatchWriteItem of 25 new items (streamed table); UnprocessedItems are not retried."""
+        table = self.table("batch", stream=True)
+        load = self.load(Batch(self.builder, table, self.space("batch")))
         r.absorb(load, "items/s", items=True)
-        self.expected[main] += load.items_total
+        if r.status == "n/a":
+            return
+        self.verify_phase(r, table, self.new_items(r, load, table, per_request=BATCH))
         unprocessed = sum(rep.get("unprocessed", 0) for rep in load.reports)
         r.metrics["unprocessed_items"] = unprocessed
         r.note = f"{load.rate:,.0f} requests/s of 25 puts" + (
@@ -240,15 +303,21 @@ class Bench:
         )
 
     def transact(self, r: PhaseResult) -> None:
-        main = self.table("main")
-        load = self.load(Transact(self.builder, main))
+        table = self.table("transact", stream=True)
+        load = self.load(Transact(self.builder, table, self.space("transact")))
         r.absorb(load, "tx/s")
-        self.expected[main] += load.ok_total * TRANSACT_PUTS
+        if r.status == "n/a":
+            return
+        self.verify_phase(r, table, self.new_items(r, load, table, per_request=TRANSACT_PUTS))
         r.note = f"{TRANSACT_PUTS} puts per transaction"
 
     def trigger_latency(self, r: PhaseResult) -> None:
+        if self.peer:
+            r.status, r.note = "n/a", "Headwater only"
+            return
         table = self.table("trigger_latency", stream=True)
-        out = triggers.latency(self.endpoint, table, rate=1000.0, seconds=self.settings.duration)
+        space = self.space("trigger-latency")
+        out = triggers.latency(self.endpoint, table, space, rate=1000.0, seconds=self.settings.duration)
         self.expected[table] += out["written"]
         r.rate, r.unit, r.ok = out["writes_per_s"], "writes/s", out["delivered"]
         r.p50_ms, r.p99_ms = out["p50_ms"], out["p99_ms"]
@@ -259,8 +328,12 @@ class Bench:
         r.note = "write -> handler latency at ~1,000 writes/s (p50/p99)"
 
     def trigger_throughput(self, r: PhaseResult) -> None:
+        if self.peer:
+            r.status, r.note = "n/a", "Headwater only"
+            return
         table = self.table("trigger_throughput", stream=True)
-        out = triggers.throughput(self.endpoint, table, records=self.settings.drain_items // 2)
+        space = self.space("trigger-throughput")
+        out = triggers.throughput(self.endpoint, table, space, records=self.settings.drain_items // 2)
         self.expected[table] += out["written"]
         r.rate, r.unit, r.ok = out["delivered"] / out["seconds"], "records/s", out["delivered"]
         r.metrics.update(out)
@@ -272,16 +345,15 @@ class Bench:
     def bigpartition(self, r: PhaseResult) -> None:
         n = self.settings.big_items
         table = self.table("big")
+        partition = self.space("bigpartition").partition(0, 0)
         with RssSampler(self.server_pid) as sampler:
             sampler.mark("loading")
             t0 = now()
-            keys = ((BIG_PARTITION, sk) for sk in range(n))
-            written = run_async(bulk_load(self.endpoint, table, keys, concurrency=self.settings.clients))
+            written = self.bulk(table, ((partition, sk) for sk in range(n)))
             load_s = now() - t0
-            self.expected[table] += written
             sampler.mark("query")
             t0 = now()
-            pages, items, latencies = run_async(_page_partition(self.endpoint, table))
+            pages, items, latencies = run_async(_page_partition(self.endpoint, table, partition))
             query_s = now() - t0
         r.rate, r.unit, r.ok = pages / query_s, "pages/s", pages
         r.p50_ms = latencies[len(latencies) // 2] * 1000
@@ -308,13 +380,13 @@ class Bench:
         )
 
 
-async def _page_partition(endpoint: Endpoint, table: str) -> tuple[int, int, list[float]]:
-    """Query the big partition Limit 1000 page after page; (pages, items, sorted page latencies)."""
+async def _page_partition(endpoint: Endpoint, table: str, partition: str) -> tuple[int, int, list[float]]:
+    """Query one partition Limit 1000 page after page; (pages, items, sorted page latencies)."""
     client = Client(endpoint)
     request: dict[str, Any] = {
         "TableName": table,
         "KeyConditionExpression": "pk = :p",
-        "ExpressionAttributeValues": {":p": {"S": BIG_PARTITION}},
+        "ExpressionAttributeValues": {":p": {"S": partition}},
         "Limit": BIG_PAGE,
     }
     pages = items = 0
@@ -337,14 +409,14 @@ async def _page_partition(endpoint: Endpoint, table: str) -> tuple[int, int, lis
 
 PHASES: dict[str, Callable[[Bench, PhaseResult], None]] = {
     "put": Bench.put,
+    "put-nostream": Bench.put_nostream,
     "get": Bench.get,
     "update": Bench.update,
-    "put-stream": Bench.put_stream,
-    "stream-drain": Bench.stream_drain,
     "query": Bench.query,
     "scan": Bench.scan,
     "batch": Bench.batch,
     "transact": Bench.transact,
+    "stream-drain": Bench.stream_drain,
     "trigger-latency": Bench.trigger_latency,
     "trigger-throughput": Bench.trigger_throughput,
     "bigpartition": Bench.bigpartition,

@@ -1,4 +1,4 @@
-"""Presenting a run: a rich table on the terminal and a JSON file under bench/results/."""
+"""Presenting a run: rich tables on the terminal and a JSON file under bench/results/."""
 
 from __future__ import annotations
 
@@ -11,73 +11,146 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from bench.phases import Check, PhaseResult
+from bench.phases import PhaseResult
+from bench.summary import PhaseSummary, ServerRun, Spread, ratio, stream_overhead, summarize
 
 
 def _num(value: float | None, digits: int = 0) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
-def _status(result: PhaseResult) -> str:
-    if result.status != "ok":
-        return "[yellow]n/a[/]" if result.status == "n/a" else "[red]error[/]"
-    if not result.checks:
-        return "[green]ok[/]"
-    return "[green]pass[/]" if result.passed else "[bold red]FAIL[/]"
+def _rate(s: PhaseSummary) -> str:
+    if s.status == "error":
+        return "[red]error[/]"
+    if s.rate is None:
+        return "[yellow]n/a[/]"
+    digits = 1 if s.rate.mean < 100 else 0
+    plus = f" ±{s.rate.half_range_percent:.1f}%" if s.rate.n > 1 else ""
+    return _num(s.rate.mean, digits) + plus
 
 
-def render(results: list[PhaseResult], final: list[Check], header: str, console: Console) -> None:
-    table = Table(title=f"Headwater benchmark — {header}", title_justify="left")
+def _ratio(s: Spread | None) -> str:
+    if s is None:
+        return "-"
+    return f"{s.mean:.2f}x" + (f" ±{s.half_range_percent:.0f}%" if s.n > 1 else "")
+
+
+def _points(s: Spread | None) -> str:
+    """A percentage whose spread is in percentage points: "12.3% ±4.1pt"."""
+    if s is None:
+        return "-"
+    return f"{s.mean:.1f}%" + (f" ±{(s.high - s.low) / 2:.1f}pt" if s.n > 1 else "")
+
+
+def _changed(s: PhaseSummary) -> str:
+    if s.writes is None:
+        return "-"
+    mark = "[green]✓[/]" if s.passed else "[bold red]✗[/]"
+    return f"{_num(s.changed)} of {_num(s.writes)} {mark}"
+
+
+def render(runs: list[ServerRun], phases: list[str], header: str, console: Console) -> None:
+    main, peers = runs[0], runs[1:]
+    sums = {run.name: {p: summarize(run.of(p)) for p in phases} for run in runs}
+    console.print(f"[bold]Headwater benchmark[/] — {header}")
+    for run in runs:
+        console.print(f" [bold]{run.name}[/]: {run.about}")
+
+    console.print("[bold]Throughput[/]: mean ± half the range over rounds")
+    table = Table()
     table.add_column("phase", style="bold", no_wrap=True)
-    table.add_column("throughput", justify="right")
     table.add_column("unit", no_wrap=True)
-    table.add_column("p50 ms", justify="right")
-    table.add_column("p99 ms", justify="right")
-    table.add_column("ok", justify="right")
-    table.add_column("errors (by __type)")
-    table.add_column("checks")
-    for r in results:
-        errors = ", ".join(f"{kind} x{n}" for kind, n in r.errors.most_common()) or "0"
-        table.add_row(
-            r.name,
-            _num(r.rate) if r.status == "ok" else "n/a",
-            r.unit,
-            _num(r.p50_ms, 2),
-            _num(r.p99_ms, 2),
-            _num(r.ok),
-            f"[red]{errors}[/]" if r.errors else errors,
-            _status(r),
-        )
+    for run in runs:
+        table.add_column(run.name, justify="right")
+    for peer in peers:
+        table.add_column(f"{main.name}/{peer.name}", justify="right")
+    for p in phases:
+        unit = next((sums[run.name][p].unit for run in runs if sums[run.name][p].unit), "")
+        cells = [_rate(sums[run.name][p]) for run in runs]
+        ratios = [_ratio(ratio(main.of(p), peer.of(p))) for peer in peers]
+        table.add_row(p, unit, *cells, *ratios)
+    if "put" in phases and "put-nostream" in phases:
+        cells = [_points(stream_overhead(run)) for run in runs]
+        table.add_row("stream overhead", "% of put", *cells, *["" for _ in peers])
     console.print(table)
-    for r in results:
-        if r.note:
-            console.print(f" [bold]{r.name}[/]: {r.note}")
-    for r in results:
-        for c in r.checks:
-            _print_check(console, f"{r.name}: {c.name}", c)
-    for c in final:
-        _print_check(console, f"final: {c.name}", c)
+
+    console.print("[bold]Latency[/], ms: p50 / p99 / p99.9, mean over rounds")
+    latency = Table()
+    latency.add_column("phase", style="bold", no_wrap=True)
+    for run in runs:
+        latency.add_column(run.name, justify="right")
+    for p in phases:
+        cells = []
+        for run in runs:
+            s = sums[run.name][p]
+            figures = (s.p50_ms, s.p99_ms, s.p999_ms)
+            cells.append(" / ".join(_num(f.mean if f else None, 2) for f in figures) if s.p50_ms else "-")
+        if any(c != "-" for c in cells):
+            latency.add_row(p, *cells)
+    console.print(latency)
+
+    console.print("[bold]Writes that changed an item[/], all rounds (bench/README.md: how they are counted)")
+    changed = Table()
+    changed.add_column("phase", style="bold", no_wrap=True)
+    for run in runs:
+        changed.add_column(run.name, justify="right")
+    for p in phases:
+        cells = [_changed(sums[run.name][p]) for run in runs]
+        if any(c != "-" for c in cells):
+            changed.add_row(p, *cells)
+    console.print(changed)
+
+    for run in runs:
+        for p in phases:
+            s = sums[run.name][p]
+            if s.errors and s.status != "n/a":
+                errors = ", ".join(f"{kind} x{n}" for kind, n in s.errors.most_common())
+                console.print(f" [red]{run.name} {p} errors:[/] {errors}")
+            last = next((r for r in reversed(run.of(p)) if r.note), None)
+            if last is not None:
+                console.print(f" [bold]{run.name} {p}[/]: {last.note}")
+    failed = [(run.name, label, c) for run in runs for label, c in run.checks() if not c.passed]
+    total = sum(len(run.checks()) for run in runs)
+    for name, label, c in failed:
+        console.print(f" [bold red]✗ {name} {label}[/] — {c.detail}")
+    if failed:
+        console.print(f"[bold red]FAILED: {len(failed)} of {total} checks — see above[/]")
+    else:
+        console.print(f"[green]✓ all {total} checks passed[/]")
 
 
-def _print_check(console: Console, label: str, check: Check) -> None:
-    mark = "[green]✓[/]" if check.passed else "[bold red]✗[/]"
-    console.print(f" {mark} {label} — {check.detail}")
+def _result_json(r: PhaseResult) -> dict[str, Any]:
+    doc = dataclasses.asdict(r)
+    doc["errors"] = dict(r.errors)
+    doc["passed"] = r.passed
+    del doc["name"]
+    return doc
 
 
-def to_json(results: list[PhaseResult], final: list[Check], meta: dict[str, Any]) -> dict[str, Any]:
-    phases = {}
-    for r in results:
-        doc = dataclasses.asdict(r)
-        doc["errors"] = dict(r.errors)
-        doc["passed"] = r.passed
-        del doc["name"]
-        phases[r.name] = doc
+def to_json(runs: list[ServerRun], phases: list[str], meta: dict[str, Any]) -> dict[str, Any]:
+    main = runs[0]
+    servers = {}
+    for run in runs:
+        ratios = {}
+        if run is not main:
+            for p in phases:
+                r = ratio(main.of(p), run.of(p))
+                ratios[p] = None if r is None else r.to_json()
+        overhead = stream_overhead(run)
+        servers[run.name] = {
+            "about": run.about,
+            "summary": {p: summarize(run.of(p)).to_json() for p in phases},
+            f"{main.name}_ratio": ratios or None,
+            "stream_overhead_percent": None if overhead is None else overhead.to_json(),
+            "rounds": [{p: _result_json(r) for p, r in results.items()} for results in run.rounds],
+            "final_checks": [dataclasses.asdict(c) for c in run.final],
+            "passed": run.passed,
+        }
     return {
         **meta,
         "generator": {"python": platform.python_version(), "machine": platform.machine()},
-        "phases": phases,
-        "final_checks": [dataclasses.asdict(c) for c in final],
-        "all_checks_passed": all(r.passed for r in results) and all(c.passed for c in final),
+        "servers": servers,
+        "all_checks_passed": all(run.passed for run in runs),
     }
 
 

@@ -13,14 +13,14 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench.loadgen import run_async
 from bench.wire import Endpoint, http_get_root
 
-READY_TIMEOUT = 30.0
+READY_TIMEOUT = 60.0  # a JVM on a loaded 2-core machine
 STOP_TIMEOUT = 15.0
 
 
@@ -51,34 +51,39 @@ def wait_ready(endpoint: Endpoint, proc: subprocess.Popen[bytes] | None, timeout
             time.sleep(0.1)
 
 
-def serve_command(template: str | None, port: int, data_dir: str) -> list[str]:
+def serve_command(template: str | None, port: int, data_dir: Path) -> list[str]:
     """Headwater's own command, or a custom one (`{port}` and `{data_dir}` are filled in)."""
     if template is None:
-        serve = ["serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", data_dir]
+        serve = ["serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)]
+        serve += ["--sync", "FULL"]  # durable, whatever HEADWATER_SYNC says: the figure the issue targets
         return [sys.executable, "-m", "headwater", *serve]
     return [part.format(port=port, data_dir=data_dir) for part in shlex.split(template)]
 
 
 @contextlib.contextmanager
-def local_server(template: str | None = None) -> Iterator[Server]:
-    """Start the server on a free loopback port with a fresh data dir; SIGTERM it afterwards."""
-    tmp = tempfile.mkdtemp(prefix="headwater-bench-")
-    data_dir = os.path.join(tmp, "data")
-    log_path = Path(tmp) / "server.log"
+def local_server(command: Callable[[int, Path], list[str]], name: str = "server") -> Iterator[Server]:
+    """Start `command(port, data_dir)` on a free loopback port with a fresh, empty data dir (also its
+    working directory); SIGTERM it afterwards and remove the directory."""
+    tmp = Path(tempfile.mkdtemp(prefix=f"headwater-bench-{name}-"))
+    data_dir = tmp / "data"
+    data_dir.mkdir()
+    log_path = tmp / "server.log"
     port = free_port()
-    command = serve_command(template, port, data_dir)
+    argv = command(port, data_dir)
     env = dict(os.environ)
     src = Path(__file__).resolve().parent.parent / "src"
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(src), env.get("PYTHONPATH", "")) if p)
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp)
     try:
         endpoint = Endpoint("127.0.0.1", port)
         try:
             wait_ready(endpoint, proc, READY_TIMEOUT)
         except (RuntimeError, TimeoutError) as exc:
             tail = log_path.read_text(errors="replace")[-3000:]
-            raise RuntimeError(f"{exc}\ncommand: {' '.join(command)}\nserver log tail:\n{tail}") from None
+            raise RuntimeError(
+                f"{name}: {exc}\ncommand: {' '.join(argv)}\nserver log tail:\n{tail}"
+            ) from None
         yield Server(endpoint, proc.pid, log_path)
     finally:
         if proc.poll() is None:

@@ -11,6 +11,7 @@ from bench.wire import ApiError, Client, Endpoint, now
 
 PAYLOAD = "x" * 100
 BATCH = 25
+UPDATES = "updates"  # the counter every UpdateItem of the update phase adds 1 to
 
 
 def item(pk: str, sk: int) -> dict[str, Any]:
@@ -73,15 +74,27 @@ async def delete_table(endpoint: Endpoint, name: str) -> None:
 
 async def scan_count(endpoint: Endpoint, table: str) -> int:
     """Items in `table`, by a paginated Scan with Select=COUNT."""
+    items, _ = await _scan(endpoint, table, {"Select": "COUNT"})
+    return items
+
+
+async def scan_updates(endpoint: Endpoint, table: str) -> tuple[int, int]:
+    """(items, sum of their `updates` counters) by one paginated Scan projecting only the counter."""
+    projection = {"ProjectionExpression": "#u", "ExpressionAttributeNames": {"#u": UPDATES}}
+    return await _scan(endpoint, table, projection)
+
+
+async def _scan(endpoint: Endpoint, table: str, options: dict[str, Any]) -> tuple[int, int]:
     client = Client(endpoint)
-    total = 0
-    request: dict[str, Any] = {"TableName": table, "Select": "COUNT"}
+    items = updates = 0
+    request: dict[str, Any] = {"TableName": table, **options}
     try:
         while True:
             page = await client.call("Scan", request)
-            total += int(page["Count"])
+            items += int(page["Count"])
+            updates += sum(int(i[UPDATES]["N"]) for i in page.get("Items", ()) if UPDATES in i)
             if "LastEvaluatedKey" not in page:
-                return total
+                return items, updates
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     finally:
         client.close()

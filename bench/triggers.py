@@ -14,6 +14,7 @@ from typing import Any
 
 import boto3  # type: ignore[import-untyped]
 
+from bench.keys import KeySpace
 from bench.loadgen import run_async
 from bench.tables import bulk_load
 from bench.wire import Client, Endpoint
@@ -82,7 +83,7 @@ def _wait(predicate: Any, timeout: float) -> bool:
     return False
 
 
-async def _paced_writes(endpoint: Endpoint, table: str, rate: float, seconds: float) -> int:
+async def _paced_writes(endpoint: Endpoint, table: str, space: KeySpace, rate: float, seconds: float) -> int:
     """`rate` PutItems a second for `seconds`, each stamped with its wall-clock send time."""
     per_writer = int(rate * seconds / WRITERS)
     interval = WRITERS / rate
@@ -95,7 +96,8 @@ async def _paced_writes(endpoint: Endpoint, table: str, rate: float, seconds: fl
                 delay = start + i * interval - time.monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)
-                item = {"pk": {"S": f"lat{index}-{i}"}, "sk": {"N": "0"}, "t": {"N": repr(time.time())}}
+                pk, sk = space.key(index, i)
+                item = {"pk": {"S": pk}, "sk": {"N": str(sk)}, "t": {"N": repr(time.time())}}
                 await client.call("PutItem", {"TableName": table, "Item": item})
         finally:
             client.close()
@@ -104,7 +106,7 @@ async def _paced_writes(endpoint: Endpoint, table: str, rate: float, seconds: fl
     return per_writer * WRITERS
 
 
-def latency(endpoint: Endpoint, table: str, rate: float, seconds: float) -> dict[str, Any]:
+def latency(endpoint: Endpoint, table: str, space: KeySpace, rate: float, seconds: float) -> dict[str, Any]:
     """Deploy a handler on `table`'s stream (StartingPosition LATEST), write at `rate`, and measure how long
     each write took to reach the handler."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -120,7 +122,7 @@ def latency(endpoint: Endpoint, table: str, rate: float, seconds: float) -> dict
         )
         time.sleep(1.0)  # the mapping takes its LATEST position before the writes start
         started = time.monotonic()
-        written = run_async(_paced_writes(endpoint, table, rate, seconds))
+        written = run_async(_paced_writes(endpoint, table, space, rate, seconds))
         achieved = written / (time.monotonic() - started)
         values: list[float] = []
 
@@ -144,9 +146,9 @@ def latency(endpoint: Endpoint, table: str, rate: float, seconds: float) -> dict
     }
 
 
-def throughput(endpoint: Endpoint, table: str, records: int) -> dict[str, Any]:
+def throughput(endpoint: Endpoint, table: str, space: KeySpace, records: int) -> dict[str, Any]:
     """Write `records` items, then time a BatchSize 1000 mapping from TRIM_HORIZON through all of them."""
-    written = run_async(bulk_load(endpoint, table, ((f"tp{i // 100:06d}", i % 100) for i in range(records))))
+    written = run_async(bulk_load(endpoint, table, (space.key(0, i, 100) for i in range(records))))
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         out = root / "counts.txt"

@@ -8,7 +8,8 @@ from typing import Any
 
 import orjson
 
-from bench.tables import BATCH, batch_put, item, key
+from bench.keys import KeySpace, Written
+from bench.tables import BATCH, UPDATES, batch_put, item, key
 from bench.wire import RequestBuilder
 
 QUERY_PARTITION = "qpart"
@@ -18,38 +19,6 @@ TRANSACT_PUTS = 4
 POOL = 4096  # pre-rendered requests per get/update client
 
 
-def put_key(client_id: int, seq: int) -> tuple[str, int]:
-    """Unique per (client, seq); ten items share a partition."""
-    return f"u{client_id:03d}-{seq // 10:08d}", seq % 10
-
-
-@dataclass(frozen=True, slots=True)
-class Keyspace:
-    """Keys that a put phase (or a preload) wrote: per client, seqs below `next` minus the failed ones."""
-
-    written: dict[int, int]
-    failed: dict[int, frozenset[int]] = field(default_factory=dict)
-
-    @classmethod
-    def from_reports(cls, reports: list[dict[str, Any]]) -> Keyspace:
-        return cls(
-            {r["client"]: r["next"] for r in reports if r["next"]},
-            {r["client"]: frozenset(r["failed"]) for r in reports if r["failed"]},
-        )
-
-    @property
-    def size(self) -> int:
-        return sum(self.written.values()) - sum(len(f) for f in self.failed.values())
-
-    def sample(self, rnd: random.Random) -> tuple[str, int]:
-        clients = list(self.written)
-        while True:
-            cid = rnd.choice(clients)
-            seq = rnd.randrange(self.written[cid])
-            if seq not in self.failed.get(cid, ()):
-                return put_key(cid, seq)
-
-
 # -- put ---------------------------------------------------------------------------------------------
 
 
@@ -57,12 +26,13 @@ class Keyspace:
 class PutSession:
     builder: RequestBuilder
     table: str
+    space: KeySpace
     client_id: int
     seq: int = 0
     failed: list[int] = field(default_factory=list)
 
     def next_request(self) -> bytes:
-        pk, sk = put_key(self.client_id, self.seq)
+        pk, sk = self.space.key(self.client_id, self.seq)
         self.seq += 1
         return self.builder.op("PutItem", {"TableName": self.table, "Item": item(pk, sk)})
 
@@ -78,20 +48,22 @@ class PutSession:
 
 @dataclass(frozen=True, slots=True)
 class Put:
+    """PutItem of new items: every key comes from the phase's own key space."""
+
     builder: RequestBuilder
     table: str
+    space: KeySpace
 
     def session(self, client_id: int) -> PutSession:
-        return PutSession(self.builder, self.table, client_id)
+        return PutSession(self.builder, self.table, self.space, client_id)
 
 
-# -- get / update: cycle through pre-rendered requests on random existing keys ----------------------
+# -- get: cycle through pre-rendered requests on random existing keys --------------------------------
 
 
 @dataclass(slots=True)
-class PoolSession:
+class GetSession:
     pool: list[bytes]
-    expect_item: bool
     pos: int = 0
 
     def next_request(self) -> bytes:
@@ -99,9 +71,7 @@ class PoolSession:
         return self.pool[self.pos]
 
     def on_success(self, body: bytes) -> int | str:
-        if self.expect_item and b'"Item"' not in body:
-            return "ItemMissing"
-        return 1
+        return 1 if b'"Item"' in body else "ItemMissing"
 
     def on_failure(self) -> None:
         pass
@@ -114,36 +84,67 @@ class PoolSession:
 class Get:
     builder: RequestBuilder
     table: str
-    keys: Keyspace
+    keys: Written
 
-    def session(self, client_id: int) -> PoolSession:
+    def session(self, client_id: int) -> GetSession:
         rnd = random.Random(client_id)
         pool = [
             self.builder.op("GetItem", {"TableName": self.table, "Key": key(*self.keys.sample(rnd))})
             for _ in range(POOL)
         ]
-        return PoolSession(pool, expect_item=True)
+        return GetSession(pool)
+
+
+# -- update: random existing keys, each request setting a value no other request sets ------------------
+
+
+@dataclass(slots=True)
+class UpdateSession:
+    builder: RequestBuilder
+    table: str
+    stamps: KeySpace
+    keys: list[dict[str, Any]]
+    client_id: int
+    seq: int = 0
+
+    def next_request(self) -> bytes:
+        request = {
+            "TableName": self.table,
+            "Key": self.keys[self.seq % len(self.keys)],
+            "UpdateExpression": "SET #n = :n ADD #u :one",
+            "ExpressionAttributeNames": {"#n": "name", "#u": UPDATES},
+            "ExpressionAttributeValues": {
+                ":n": {"S": self.stamps.stamp(self.client_id, self.seq)},
+                ":one": {"N": "1"},
+            },
+        }
+        self.seq += 1
+        return self.builder.op("UpdateItem", request)
+
+    def on_success(self, body: bytes) -> int | str:
+        return 1
+
+    def on_failure(self) -> None:
+        pass
+
+    def report(self) -> dict[str, Any]:
+        return {}
 
 
 @dataclass(frozen=True, slots=True)
 class Update:
+    """UpdateItem `SET name = <unique> ADD updates 1`: every success changes the item and counts once in
+    the `updates` attribute, which a Scan adds up afterwards."""
+
     builder: RequestBuilder
     table: str
-    keys: Keyspace
+    keys: Written
+    stamps: KeySpace
 
-    def session(self, client_id: int) -> PoolSession:
+    def session(self, client_id: int) -> UpdateSession:
         rnd = random.Random(1000 + client_id)
-        pool = []
-        for i in range(POOL):
-            request = {
-                "TableName": self.table,
-                "Key": key(*self.keys.sample(rnd)),
-                "UpdateExpression": "SET #n = :n ADD score :inc",
-                "ExpressionAttributeNames": {"#n": "name"},
-                "ExpressionAttributeValues": {":n": {"S": f"renamed {client_id}-{i}"}, ":inc": {"N": "1"}},
-            }
-            pool.append(self.builder.op("UpdateItem", request))
-        return PoolSession(pool, expect_item=False)
+        keys = [key(*self.keys.sample(rnd)) for _ in range(POOL)]
+        return UpdateSession(self.builder, self.table, self.stamps, keys, client_id)
 
 
 # -- query: Limit-100 pages of one 1000-item partition ---------------------------------------------
@@ -235,12 +236,13 @@ class Scan:
 class BatchSession:
     builder: RequestBuilder
     table: str
+    space: KeySpace
     client_id: int
     seq: int = 0
     unprocessed: int = 0
 
     def next_request(self) -> bytes:
-        pk = f"b{self.client_id:03d}-{self.seq:08d}"
+        pk = self.space.partition(self.client_id, self.seq)
         self.seq += 1
         return self.builder.op("BatchWriteItem", batch_put(self.table, ((pk, sk) for sk in range(BATCH))))
 
@@ -261,9 +263,10 @@ class BatchSession:
 class Batch:
     builder: RequestBuilder
     table: str
+    space: KeySpace
 
     def session(self, client_id: int) -> BatchSession:
-        return BatchSession(self.builder, self.table, client_id)
+        return BatchSession(self.builder, self.table, self.space, client_id)
 
 
 # -- transact: TransactWriteItems of 4 new items ------------------------------------------------------
@@ -273,11 +276,12 @@ class Batch:
 class TransactSession:
     builder: RequestBuilder
     table: str
+    space: KeySpace
     client_id: int
     seq: int = 0
 
     def next_request(self) -> bytes:
-        pk = f"t{self.client_id:03d}-{self.seq:08d}"
+        pk = self.space.partition(self.client_id, self.seq)
         self.seq += 1
         puts = [{"Put": {"TableName": self.table, "Item": item(pk, sk)}} for sk in range(TRANSACT_PUTS)]
         return self.builder.op("TransactWriteItems", {"TransactItems": puts})
@@ -296,6 +300,7 @@ class TransactSession:
 class Transact:
     builder: RequestBuilder
     table: str
+    space: KeySpace
 
     def session(self, client_id: int) -> TransactSession:
-        return TransactSession(self.builder, self.table, client_id)
+        return TransactSession(self.builder, self.table, self.space, client_id)
