@@ -301,6 +301,8 @@ def test_logs_command_shows_and_follows_output(srv: Server, lam: Any) -> None:
     finally:
         follower.kill()
         follower.wait()
+        if follower.stdout is not None:
+            follower.stdout.close()
     missing = subprocess.run(
         [sys.executable, "-m", "headwater", "functions", "logs", "nope", "--endpoint-url", srv.endpoint],
         capture_output=True,
