@@ -12,6 +12,7 @@ import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -87,12 +88,13 @@ class Server:
         self.process.wait(timeout=20)
         self.process = None
 
-    def client(self, service: str = "dynamodb", **config: object) -> object:
+    def client(self, service: str = "dynamodb", **config: Any) -> Any:
+        """A boto3 client (untyped: boto3 has no type information of its own)."""
         return boto3.client(
             service,
             endpoint_url=self.endpoint,
             region_name="us-east-1",
             aws_access_key_id="test",
             aws_secret_access_key="test",
-            config=Config(retries={"max_attempts": 1}, **config),  # type: ignore[arg-type]
+            config=Config(retries={"max_attempts": 1}, **config),
         )

@@ -144,6 +144,7 @@ def test_index_key_type_checked_on_write(ddb: Any, indexed: str) -> None:
 def _wait_active(ddb: Any, table: str, index: str) -> dict[str, Any]:
     for _ in range(100):
         described = ddb.describe_table(TableName=table)["Table"]
+        gsi: dict[str, Any]
         for gsi in described.get("GlobalSecondaryIndexes", []):
             if gsi["IndexName"] == index and gsi["IndexStatus"] == "ACTIVE":
                 return gsi

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TypeVar
 
 import pytest
 from hypothesis import given
@@ -19,20 +20,24 @@ texts = st.text(alphabet=st.sampled_from("ab\x00\x7f\u00e9\U0001f600"), max_size
 numbers = st.decimals(min_value=-(10**6), max_value=10**6, places=2, allow_nan=False, allow_infinity=False)
 
 
-def _holds(op: str, value: object, operands: list[object]) -> bool:
+_Ordered = TypeVar("_Ordered", bytes, Decimal)
+
+
+def _holds(op: str, value: _Ordered, operands: list[_Ordered]) -> bool:
     if op == "EQ":
         return value == operands[0]
     if op == "LT":
-        return value < operands[0]  # type: ignore[operator]
+        return value < operands[0]
     if op == "LE":
-        return value <= operands[0]  # type: ignore[operator]
+        return value <= operands[0]
     if op == "GT":
-        return value > operands[0]  # type: ignore[operator]
+        return value > operands[0]
     if op == "GE":
-        return value >= operands[0]  # type: ignore[operator]
+        return value >= operands[0]
     if op == "BETWEEN":
-        return operands[0] <= value <= operands[1]  # type: ignore[operator]
-    return bool(value.startswith(operands[0]))  # type: ignore[attr-defined]
+        return operands[0] <= value <= operands[1]
+    assert isinstance(value, bytes) and isinstance(operands[0], bytes)  # begins_with: strings only
+    return value.startswith(operands[0])
 
 
 @given(st.sampled_from(OPS), texts, texts, texts)
