@@ -15,8 +15,9 @@ _names = itertools.count()
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """One shared server per test process (pytest-xdist worker)."""
-    srv = Server(tmp_path_factory.mktemp("headwater")).start()
+    """One shared server per test process (pytest-xdist worker). Its TTL sweeper never runs by itself:
+    an expired item stays readable until a test sweeps (`headwater admin sweep-ttl`)."""
+    srv = Server(tmp_path_factory.mktemp("headwater"), ("--ttl-sweep-interval", "86400")).start()
     yield srv
     srv.stop()
 

@@ -14,7 +14,7 @@ DEADLINE = 30.0  # seconds; generous because it costs nothing when the test pass
 
 
 def wait_until(
-    check: Callable[[], T], timeout: float = DEADLINE, what: str = "", interval: float = 0.02
+    check: Callable[[], T | None], timeout: float = DEADLINE, what: str = "", interval: float = 0.02
 ) -> T:
     """Call `check` until it returns something truthy and return that; AssertionError at the deadline."""
     deadline = time.monotonic() + timeout
@@ -28,7 +28,7 @@ def wait_until(
 
 
 async def wait_until_async(
-    check: Callable[[], T], timeout: float = DEADLINE, what: str = "", interval: float = 0.002
+    check: Callable[[], T | None], timeout: float = DEADLINE, what: str = "", interval: float = 0.002
 ) -> T:
     """`wait_until` inside an event loop: the code under test runs while this waits."""
     deadline = time.monotonic() + timeout

@@ -119,7 +119,7 @@ def keys(path: Path, attr: str = "pk") -> list[str]:
     return [r["dynamodb"]["Keys"][attr]["S"] for r in records(path)]
 
 
-def wait_for(check: Callable[[], T], timeout: float = DEADLINE, interval: float = 0.02) -> T:
+def wait_for(check: Callable[[], T | None], timeout: float = DEADLINE, interval: float = 0.02) -> T:
     return wait_until(check, timeout, interval=interval)
 
 
