@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,10 +33,27 @@ class Server:
     extra_args: Sequence[str] = ()
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
+    access_key: str = "test"  # DynamoDB Local keeps one database per access key and region
+
+    @classmethod
+    def remote(cls, endpoint: str, access_key: str) -> Server:
+        """A server someone else runs on this machine (the oracle, DynamoDB Local): never started here."""
+        url = urllib.parse.urlsplit(endpoint)
+        if url.hostname not in ("127.0.0.1", "localhost") or url.port is None:
+            raise ValueError(f"expected http://127.0.0.1:PORT, got {endpoint!r}")
+        return cls(Path(), port=url.port, access_key=access_key)
 
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def authorization(self) -> str:
+        """An Authorization header for raw requests: signatures are not checked, the key is."""
+        return (
+            f"AWS4-HMAC-SHA256 Credential={self.access_key}/20260101/us-east-1/dynamodb/aws4_request, "
+            "SignedHeaders=host, Signature=x"
+        )
 
     def start(self, timeout: float = 60.0) -> Server:
         if not self.port:
@@ -94,7 +112,7 @@ class Server:
             service,
             endpoint_url=self.endpoint,
             region_name="us-east-1",
-            aws_access_key_id="test",
+            aws_access_key_id=self.access_key,
             aws_secret_access_key="test",
             config=Config(retries={"max_attempts": 1}, **config),
         )
