@@ -10,11 +10,22 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from hypothesis import HealthCheck, settings
 
 from tests.postgres_server import postgres_server  # noqa: F401 - a session fixture for every test dir
 from tests.server import Server
 
 _names = itertools.count()
+
+# Hypothesis's per-example deadline and too-slow health check are timing assertions: a loaded machine
+# would fail them. CI keeps Hypothesis's own CI profile (derandomized: the same examples every run).
+settings.register_profile(
+    "suite",
+    parent=settings.get_profile("ci" if os.environ.get("CI") else "default"),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("suite")
 
 # The oracle switch (tests/README.md): the API tests against another endpoint instead of Headwater.
 ORACLE = os.environ.get("HEADWATER_TEST_ENDPOINT", "")
