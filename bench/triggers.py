@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import boto3  # type: ignore[import-untyped]
+import boto3
 
 from bench.keys import KeySpace
 from bench.loadgen import run_async

@@ -1,24 +1,70 @@
 from __future__ import annotations
 
+import contextlib
 import itertools
+import os
+import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
+from hypothesis import HealthCheck, settings
 
 from tests.postgres_server import postgres_server  # noqa: F401 - a session fixture for every test dir
 from tests.server import Server
 
 _names = itertools.count()
 
+# Hypothesis's per-example deadline and too-slow health check are timing assertions: a loaded machine
+# would fail them. CI keeps Hypothesis's own CI profile (derandomized: the same examples every run).
+settings.register_profile(
+    "suite",
+    parent=settings.get_profile("ci" if os.environ.get("CI") else "default"),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("suite")
+
+# The oracle switch (tests/README.md): the API tests against another endpoint instead of Headwater.
+ORACLE = os.environ.get("HEADWATER_TEST_ENDPOINT", "")
+HEADWATER_ONLY_FIXTURES = {"tmp_server", "postgres_server"}  # own servers, flags, restarts
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not ORACLE:
+        return
+    api = Path(__file__).parent / "api"
+    for item in items:
+        if api not in item.path.parents:
+            item.add_marker(pytest.mark.skip(reason="HEADWATER_TEST_ENDPOINT runs tests/api only"))
+        elif item.get_closest_marker("headwater_only") or HEADWATER_ONLY_FIXTURES & set(
+            getattr(item, "fixturenames", ())
+        ):
+            item.add_marker(pytest.mark.skip(reason=f"Headwater's own behaviour, not {ORACLE}'s"))
+
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """One shared server per test process (pytest-xdist worker)."""
-    srv = Server(tmp_path_factory.mktemp("headwater")).start()
+    """One shared server per test process (pytest-xdist worker). Its TTL sweeper never runs by itself:
+    an expired item stays readable until a test sweeps (`headwater admin sweep-ttl`)."""
+    if ORACLE:
+        # a namespace of this session's own: nothing left by an earlier run, nothing shared with a worker
+        remote = Server.remote(ORACLE, access_key=f"hw{secrets.token_hex(6)}")
+        yield remote
+        _delete_every_table(remote.client("dynamodb"))
+        return
+    srv = Server(tmp_path_factory.mktemp("headwater"), ("--ttl-sweep-interval", "86400")).start()
     yield srv
     srv.stop()
+
+
+def _delete_every_table(ddb: Any) -> None:
+    for page in ddb.get_paginator("list_tables").paginate():
+        for name in page["TableNames"]:
+            with contextlib.suppress(ClientError):  # e.g. deletion protection: the namespace is ours anyway
+                ddb.delete_table(TableName=name)
 
 
 @pytest.fixture(scope="session")

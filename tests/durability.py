@@ -4,16 +4,18 @@ acknowledged until the server is killed under them."""
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 from tests.server import Server
+from tests.waiting import wait_until
 
 
-def write_until_killed(srv: Server, table: str, *, writers: int = 8, seconds: float = 1.5) -> list[str]:
+def write_until_killed(
+    srv: Server, table: str, *, writers: int = 8, acknowledged_at_least: int = 100
+) -> list[str]:
     """Each writer puts a new item, then ADDs 1 to a shared counter; the server is killed with SIGKILL
-    after `seconds`. Returns the keys whose put was acknowledged (each followed by an acknowledged ADD,
-    except possibly the last one per writer)."""
+    once `acknowledged_at_least` puts were acknowledged. Returns the keys whose put was acknowledged
+    (each followed by an acknowledged ADD, except possibly the last one per writer)."""
     acknowledged: list[str] = []
     lock = threading.Lock()
     stop = threading.Event()
@@ -40,7 +42,7 @@ def write_until_killed(srv: Server, table: str, *, writers: int = 8, seconds: fl
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
     for t in threads:
         t.start()
-    time.sleep(seconds)
+    wait_until(lambda: len(acknowledged) >= acknowledged_at_least, what="acknowledged writes")
     srv.kill()
     stop.set()
     for t in threads:

@@ -8,10 +8,12 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -31,35 +33,52 @@ class Server:
     extra_args: Sequence[str] = ()
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
+    access_key: str = "test"  # DynamoDB Local keeps one database per access key and region
+
+    @classmethod
+    def remote(cls, endpoint: str, access_key: str) -> Server:
+        """A server someone else runs on this machine (the oracle, DynamoDB Local): never started here."""
+        url = urllib.parse.urlsplit(endpoint)
+        if url.hostname not in ("127.0.0.1", "localhost") or url.port is None:
+            raise ValueError(f"expected http://127.0.0.1:PORT, got {endpoint!r}")
+        return cls(Path(), port=url.port, access_key=access_key)
 
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 20.0) -> Server:
+    @property
+    def authorization(self) -> str:
+        """An Authorization header for raw requests: signatures are not checked, the key is."""
+        return (
+            f"AWS4-HMAC-SHA256 Credential={self.access_key}/20260101/us-east-1/dynamodb/aws4_request, "
+            "SignedHeaders=host, Signature=x"
+        )
+
+    def start(self, timeout: float = 60.0) -> Server:
         if not self.port:
             self.port = free_port()
-        log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 - handed to the child
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "headwater",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--data-dir",
-                str(self.data_dir / "data"),
-                "--log-level",
-                "warning",
-                *self.extra_args,
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
+        with open(self.data_dir / "server.log", "ab") as log:  # the child keeps its own descriptor
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "headwater",
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--data-dir",
+                    str(self.data_dir / "data"),
+                    "--log-level",
+                    "warning",
+                    *self.extra_args,
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -76,7 +95,7 @@ class Server:
         """SIGTERM and wait: a clean shutdown."""
         assert self.process is not None
         self.process.send_signal(signal.SIGTERM)
-        code = self.process.wait(timeout=20)
+        code = self.process.wait(timeout=60)
         self.process = None
         return code
 
@@ -87,12 +106,13 @@ class Server:
         self.process.wait(timeout=20)
         self.process = None
 
-    def client(self, service: str = "dynamodb", **config: object) -> object:
+    def client(self, service: str = "dynamodb", **config: Any) -> Any:
+        """A boto3 client (untyped: boto3 has no type information of its own)."""
         return boto3.client(
             service,
             endpoint_url=self.endpoint,
             region_name="us-east-1",
-            aws_access_key_id="test",
+            aws_access_key_id=self.access_key,
             aws_secret_access_key="test",
-            config=Config(retries={"max_attempts": 1}, **config),  # type: ignore[arg-type]
+            config=Config(retries={"max_attempts": 1}, **config),
         )

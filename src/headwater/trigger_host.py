@@ -76,5 +76,6 @@ def build_trigger_service(db: Database) -> TriggerService:
         transport=InProcessTransport(db, STREAMS_OPERATIONS),
         state=MetaStateStore(db),
         tables=DatabaseTables(db),
+        clock=db.clock,
         change_hint=db.storage.last_sequence,
     )

@@ -15,7 +15,7 @@ AWS = str(Path(sys.executable).with_name("aws"))
 def aws(server: Any, *args: str) -> Any:
     env = {
         **os.environ,
-        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_ACCESS_KEY_ID": server.access_key,
         "AWS_SECRET_ACCESS_KEY": "local",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_PAGER": "",

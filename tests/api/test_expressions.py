@@ -400,11 +400,12 @@ def test_attribute_names_are_shorter_than_64_kb_of_utf8(ddb: Any, table: str) ->
     ],
 )
 def test_attributes_to_get_errors(ddb: Any, table: str, names: list[str], message: str) -> None:
-    for call in (
+    calls: list[Callable[[], Any]] = [
         lambda: ddb.get_item(TableName=table, Key=KEY, AttributesToGet=names),
         lambda: ddb.scan(TableName=table, AttributesToGet=names),
         lambda: ddb.query(TableName=table, KeyConditions=KEY_CONDITIONS, AttributesToGet=names),
-    ):
+    ]
+    for call in calls:
         with pytest.raises(ClientError) as info:
             call()
         assert error_of(info) == ("ValidationException", message)

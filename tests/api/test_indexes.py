@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+
+from tests.waiting import wait_until
 
 
 @pytest.fixture
@@ -142,14 +143,15 @@ def test_index_key_type_checked_on_write(ddb: Any, indexed: str) -> None:
 
 
 def _wait_active(ddb: Any, table: str, index: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    def active() -> dict[str, Any] | None:
         described = ddb.describe_table(TableName=table)["Table"]
+        gsi: dict[str, Any]
         for gsi in described.get("GlobalSecondaryIndexes", []):
             if gsi["IndexName"] == index and gsi["IndexStatus"] == "ACTIVE":
-                return dict(gsi)
-        time.sleep(0.05)
-    raise AssertionError("index never became ACTIVE")
+                return gsi
+        return None
+
+    return wait_until(active, what=f"index {index} to become ACTIVE")
 
 
 def test_online_create_backfills_and_delete_removes(ddb: Any, indexed: str) -> None:
@@ -178,14 +180,14 @@ def test_online_create_backfills_and_delete_removes(ddb: Any, indexed: str) -> N
     )
     assert response["Count"] == 6
     ddb.update_table(TableName=indexed, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by_y"}}])
-    for _ in range(100):
-        names = [
+
+    def index_names() -> list[str]:
+        return [
             g["IndexName"] for g in ddb.describe_table(TableName=indexed)["Table"]["GlobalSecondaryIndexes"]
         ]
-        if "by_y" not in names:
-            break
-        time.sleep(0.05)
-    assert names == ["gsi"]
+
+    wait_until(lambda: "by_y" not in index_names(), what="the deleted index to go")
+    assert index_names() == ["gsi"]
     with pytest.raises(ClientError) as info:
         ddb.update_table(
             TableName=indexed,

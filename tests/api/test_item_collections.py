@@ -141,6 +141,7 @@ def test_multi_item_writes_report_per_table_lists(ddb: Any) -> None:
     assert transaction["ItemCollectionMetrics"] == {with_lsi: [_metrics("c")]}
 
 
+@pytest.mark.headwater_only  # a Headwater setting shrinks the limit
 def test_limit_refuses_growth_and_allows_shrinking(small_limit_ddb: Any) -> None:
     ddb = small_limit_ddb
     name = _lsi_table(ddb)
@@ -172,6 +173,7 @@ def test_limit_refuses_growth_and_allows_shrinking(small_limit_ddb: Any) -> None
     ddb.put_item(TableName=name, Item=_item("a", "4", 100))
 
 
+@pytest.mark.headwater_only  # a Headwater setting shrinks the limit
 def test_limit_in_batch_and_transaction(small_limit_ddb: Any) -> None:
     ddb = small_limit_ddb
     name = _lsi_table(ddb)
@@ -201,6 +203,7 @@ def test_limit_in_batch_and_transaction(small_limit_ddb: Any) -> None:
     assert ddb.scan(TableName=name, Select="COUNT")["Count"] == 1
 
 
+@pytest.mark.headwater_only  # a Headwater setting shrinks the limit
 def test_a_recreated_table_starts_with_empty_collections(small_limit_ddb: Any) -> None:
     ddb = small_limit_ddb
     name = _lsi_table(ddb)

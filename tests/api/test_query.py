@@ -325,7 +325,7 @@ def test_legacy_key_conditions_and_query_filter(ddb: Any, ranged: str) -> None:
 _numbers = st.decimals(
     min_value=Decimal("-1e20"), max_value=Decimal("1e20"), allow_nan=False, allow_infinity=False, places=4
 ).map(lambda d: format(d.normalize(), "f"))
-_strings = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=8)
+_strings = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=8)
 _binaries = st.binary(min_size=1, max_size=8)
 
 

@@ -29,7 +29,7 @@ def _all(ddb: Any, **kwargs: Any) -> tuple[list[str], int]:
     pages = 0
     start = None
     while True:
-        extra = {"ExclusiveStartKey": start} if start else {}
+        extra: dict[str, Any] = {"ExclusiveStartKey": start} if start else {}
         response = ddb.scan(**kwargs, **extra)
         pages += 1
         keys.extend(item["pk"]["S"] for item in response.get("Items", []))

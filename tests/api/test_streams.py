@@ -201,7 +201,10 @@ def test_list_streams_pagination_survives_deleting_the_cookie_table(
     ddb: Any, streams: Any, make_table: Callable[..., str], table_name: str
 ) -> None:
     names = [stream_table(ddb, make_table, name=f"{table_name}-{i}")[0] for i in range(3)]
-    mine = lambda page: [s["TableName"] for s in page["Streams"] if s["TableName"] in names]  # noqa: E731
+
+    def mine(page: dict[str, Any]) -> list[str]:
+        return [s["TableName"] for s in page["Streams"] if s["TableName"] in names]
+
     page = streams.list_streams(Limit=1)
     assert len(page["Streams"]) == 1 and "LastEvaluatedStreamArn" in page
     collected = list(page["Streams"])

@@ -260,7 +260,8 @@ def test_limits_and_endpoints(ddb: Any, server: Any) -> None:
 
 
 def test_status_transitions_with_delay(tmp_server: Any) -> None:
-    srv = tmp_server("--table-status-delay", "0.4").start()
+    # long enough that the calls right after CreateTable and DeleteTable land on a loaded machine too
+    srv = tmp_server("--table-status-delay", "5").start()
     ddb = srv.client("dynamodb")
     created = ddb.create_table(
         TableName="slow_table",
@@ -273,14 +274,14 @@ def test_status_transitions_with_delay(tmp_server: Any) -> None:
         ddb.put_item(TableName="slow_table", Item={"pk": {"S": "a"}})
     assert error_of(exc) == ("ResourceNotFoundException", "Requested resource not found")
     ddb.get_waiter("table_exists").wait(
-        TableName="slow_table", WaiterConfig={"Delay": 0.2, "MaxAttempts": 50}
+        TableName="slow_table", WaiterConfig={"Delay": 0.2, "MaxAttempts": 300}
     )
     assert ddb.describe_table(TableName="slow_table")["Table"]["TableStatus"] == "ACTIVE"
     ddb.put_item(TableName="slow_table", Item={"pk": {"S": "a"}})
     assert ddb.delete_table(TableName="slow_table")["TableDescription"]["TableStatus"] == "DELETING"
     assert ddb.describe_table(TableName="slow_table")["Table"]["TableStatus"] == "DELETING"
     ddb.get_waiter("table_not_exists").wait(
-        TableName="slow_table", WaiterConfig={"Delay": 0.2, "MaxAttempts": 50}
+        TableName="slow_table", WaiterConfig={"Delay": 0.2, "MaxAttempts": 300}
     )
 
 

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from botocore.exceptions import ClientError
 
 from tests.server import Server
+from tests.waiting import wait_until
 
 AWS = str(Path(sys.executable).with_name("aws"))
 
@@ -142,7 +142,7 @@ def test_kill_9_loses_and_duplicates_no_acknowledged_record(tmp_server: Callable
     threads = [threading.Thread(target=writer, args=(w,)) for w in range(6)]
     for t in threads:
         t.start()
-    time.sleep(1.0)
+    wait_until(lambda: sum(map(len, list(acked.values()))) > 50, what="50 acknowledged writes")
     srv.kill()
     stop.set()
     for t in threads:
@@ -166,11 +166,20 @@ def test_rollover_lineage_on_a_live_server(tmp_server: Callable[..., Server]) ->
     srv = tmp_server("--shard-rollover", "0.6").start()
     ddb, streams = srv.client("dynamodb"), srv.client("dynamodbstreams")
     arn = create(ddb, "rolling", "KEYS_ONLY")
+
+    def shard_count() -> int:
+        return len(streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"])
+
+    def wait_for_rollover() -> None:
+        before = shard_count()
+        wait_until(lambda: shard_count() > before, what="a rollover")
+
     for i in range(12):
         ddb.put_item(TableName="rolling", Item={"pk": {"S": f"k{i}"}})
-        time.sleep(0.15)
+        if i % 4 == 3:  # four records to a shard at least
+            wait_for_rollover()
     shards, records = read_all(streams, arn)
-    assert len(shards) >= 2
+    assert len(shards) >= 4
     assert [s["ShardId"] for s in shards] == sorted(s["ShardId"] for s in shards)
     for parent, child in itertools.pairwise(shards):
         assert child["ParentShardId"] == parent["ShardId"]
@@ -196,21 +205,26 @@ def test_retention_and_ttl_on_a_live_server(tmp_server: Callable[..., Server]) -
             StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
         )["ShardIterator"]
     )["Records"][0]["dynamodb"]["SequenceNumber"]
-    time.sleep(1.8)
-    with pytest.raises(ClientError) as info:
-        streams.get_shard_iterator(
-            StreamArn=arn, ShardId=shard, ShardIteratorType="AT_SEQUENCE_NUMBER", SequenceNumber=first
-        )
-    assert info.value.response["Error"]["Code"] == "TrimmedDataAccessException"
+
+    def trimmed() -> str | None:
+        try:
+            streams.get_shard_iterator(
+                StreamArn=arn, ShardId=shard, ShardIteratorType="AT_SEQUENCE_NUMBER", SequenceNumber=first
+            )
+        except ClientError as err:
+            return str(err.response["Error"]["Code"])
+        return None
+
+    assert wait_until(trimmed, what="the record to pass the retention period") == "TrimmedDataAccessException"
     ddb.update_time_to_live(
         TableName="expiring", TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"}
     )
     ddb.put_item(TableName="expiring", Item={"pk": {"S": "gone"}, "ttl": {"N": str(int(time.time()) - 5)}})
     ddb.put_item(TableName="expiring", Item={"pk": {"S": "kept"}, "ttl": {"S": "soon"}})
-    deadline = time.time() + 5
-    while time.time() < deadline and "Item" in ddb.get_item(TableName="expiring", Key={"pk": {"S": "gone"}}):
-        time.sleep(0.1)
-    assert "Item" not in ddb.get_item(TableName="expiring", Key={"pk": {"S": "gone"}})
+    wait_until(
+        lambda: "Item" not in ddb.get_item(TableName="expiring", Key={"pk": {"S": "gone"}}),
+        what="the TTL sweeper",
+    )
     assert "Item" in ddb.get_item(TableName="expiring", Key={"pk": {"S": "kept"}})
     _, records = read_all(streams, arn)
     removes = [r for r in records if r["eventName"] == "REMOVE"]

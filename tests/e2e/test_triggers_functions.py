@@ -7,7 +7,6 @@ import base64
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -174,7 +173,7 @@ def zip_function_named(lam: Any, name: str) -> None:
 
 
 def test_invoke_request_response_with_context_and_env(lam: Any) -> None:
-    name = zip_function(lam, Environment={"Variables": {"GREETING": "hi"}}, MemorySize=256, Timeout=7)
+    name = zip_function(lam, Environment={"Variables": {"GREETING": "hi"}}, MemorySize=256, Timeout=300)
     response, body = call(lam, name, {"x": 1})
     assert response["StatusCode"] == 200
     assert "FunctionError" not in response
@@ -184,7 +183,7 @@ def test_invoke_request_response_with_context_and_env(lam: Any) -> None:
     assert body["function_version"] == "$LATEST"
     assert body["invoked_function_arn"] == f"arn:aws:lambda:us-east-1:000000000000:function:{name}"
     assert body["memory_limit_in_mb"] == "256"
-    assert 5000 < body["remaining"] <= 7000
+    assert 3000 < body["remaining"] <= 300_000  # the function's timeout, not the 3 s default
     assert body["log_group_name"] == f"/aws/lambda/{name}"
     assert "[$LATEST]" in body["log_stream_name"]
     assert body["aws_request_id"] == response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]
@@ -229,9 +228,8 @@ def test_function_error_payload_and_log_tail(lam: Any) -> None:
 
 def test_timeout_kills_the_worker(lam: Any) -> None:
     name = zip_function(lam, Timeout=1)
-    started = time.monotonic()
-    response, body = call(lam, name, {"action": "sleep", "seconds": 30})
-    assert time.monotonic() - started < 5
+    # a server that waited for the handler would hold this call past the test's own timeout
+    response, body = call(lam, name, {"action": "sleep", "seconds": 3600})
     assert response["FunctionError"] == "Unhandled"
     assert body["errorType"] == "Sandbox.Timedout"
     assert body["errorMessage"].endswith("Task timed out after 1.00 seconds")
@@ -275,10 +273,10 @@ def test_hot_reload_from_a_directory(lam: Any, tmp_path: Path) -> None:
     name = dir_function(lam, folder)
     _, body = call(lam, name)
     assert body == "one"
-    time.sleep(0.01)
-    (folder / "app.py").write_text("def handler(event, context):\n    return 'two'\n")
+    # a different size: the edit is seen even when the clock has not ticked since the first write
+    (folder / "app.py").write_text("def handler(event, context):\n    return 'second'\n")
     _, body = call(lam, name)
-    assert body == "two"
+    assert body == "second"
 
 
 def test_logs_command_shows_and_follows_output(srv: Server, lam: Any) -> None:
@@ -290,17 +288,16 @@ def test_logs_command_shows_and_follows_output(srv: Server, lam: Any) -> None:
     assert "START RequestId:" in shown.stdout
     follower = subprocess.Popen([*command, "--follow"], stdout=subprocess.PIPE, text=True)
     try:
-        time.sleep(1.0)
-        call(lam, name, {"marker": "second-call"})
         assert follower.stdout is not None
-        seen = ""
-        deadline = time.monotonic() + 10
-        while "second-call" not in seen and time.monotonic() < deadline:
-            seen += follower.stdout.readline()
-        assert "second-call" in seen
+        # once it has printed the log so far, it follows from there (the test's timeout bounds the wait)
+        assert any("first-call" in line for line in follower.stdout)
+        call(lam, name, {"marker": "second-call"})
+        assert any("second-call" in line for line in follower.stdout)
     finally:
         follower.kill()
         follower.wait()
+        if follower.stdout is not None:
+            follower.stdout.close()
     missing = subprocess.run(
         [sys.executable, "-m", "headwater", "functions", "logs", "nope", "--endpoint-url", srv.endpoint],
         capture_output=True,

@@ -18,12 +18,11 @@ from typing import Any
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path[:0] = [os.path.join(ROOT, "src"), ROOT, os.path.dirname(os.path.abspath(__file__))]
 
-from ops import Put, Raw  # noqa: E402
-
 from headwater.storage.base import ItemKey, ItemWrite, StreamWrite, WriteSet  # noqa: E402
 from headwater.storage.postgres import PostgresStorage  # noqa: E402
 from headwater.storage.sqlite import SqliteStorage  # noqa: E402
 from tests.postgres_server import start_postgres, stop_postgres  # noqa: E402
+from tests.storage.ops import Put, Raw  # noqa: E402
 
 Store = Any  # SqliteStorage | PostgresStorage
 

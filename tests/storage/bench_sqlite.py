@@ -13,12 +13,11 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from ops import Put, Raw
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 from headwater.storage.base import ItemKey, ItemWrite, WriteSet
 from headwater.storage.sqlite import SqliteStorage
+from tests.storage.ops import Put, Raw
 
 
 def bench_reads(store: SqliteStorage, n: int = 10_000) -> float:

@@ -9,12 +9,11 @@ import asyncio
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from ops import Put, key
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 from headwater.storage.base import StreamWrite
 from headwater.storage.sqlite import SqliteStorage
+from tests.storage.ops import Put, key
 
 
 async def writer(store: SqliteStorage, n: int) -> None:

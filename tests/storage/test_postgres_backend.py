@@ -113,7 +113,7 @@ def test_a_bad_write_set_is_singled_out_by_a_careful_replay(store: PostgresStora
         ops: list[Any] = [Put(key(b"r%d" % i), b"v") for i in range(20)]
         ops.insert(7, Raw(bad))
         futures = [asyncio.ensure_future(store.write(op)) for op in ops]
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0)  # every task has queued its write (submitting is its first step)
         release.set()
         return await asyncio.gather(*futures, return_exceptions=True)
 
@@ -142,7 +142,7 @@ def test_ops_of_a_group_see_drops_and_rewrites(store: PostgresStorage) -> None:
             Put(ItemKey(1, 0, b"b", b""), b"5"),
         ]
         futures = [asyncio.ensure_future(store.write(op)) for op in ops]
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0)  # every task has queued its write (submitting is its first step)
         release.set()
         return await asyncio.gather(*futures)
 
@@ -168,9 +168,9 @@ def test_commit_failure_fails_the_whole_group(store: PostgresStorage) -> None:
     async def main() -> list[Any]:
         release = _hold_writer(store)
         futures = [asyncio.ensure_future(store.write(Put(key(b"f%d" % i), b"v"))) for i in range(5)]
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0)
         bad = asyncio.ensure_future(asyncio.wrap_future(store._w().submit_sync(Task(orphan))))
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0)
         release.set()
         return await asyncio.gather(*futures, bad, return_exceptions=True)
 

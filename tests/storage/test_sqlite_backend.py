@@ -192,6 +192,7 @@ def test_acknowledged_writes_survive_sigkill(tmp_path: Path, synchronous: str) -
     finally:
         child.kill()
         child.wait()
+        child.stdout.close()
     assert child.returncode == -signal.SIGKILL
     with SqliteStorage(path) as store:
         missing = [name for name in acked if store.get_item(key(name.encode())) != name.encode()]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 import zlib
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -16,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from ..clock import Clock
 from ..consumer import ShardCheckpoint, ShardCursor, StreamsError, StreamsTransport, list_shards, ready_shards
 from .events import created_at, failure_record, lambda_record, partition_key
 from .filters import matches_any, parse_patterns
@@ -91,9 +91,11 @@ class MappingRunner:
         discard: Discard,
         function_arn: Callable[[str], str],
         settings: RunnerSettings,
+        clock: Clock,
         notifier: ChangeNotifier | None = None,
     ) -> None:
         self.notifier = notifier
+        self.clock = clock  # batching windows, tumbling windows and record age; waits stay real
         self.config = config
         self.transport = transport
         self.state = state
@@ -198,7 +200,7 @@ class ShardProcessor:
                     continue
                 fetched = len(page.records)
                 scanned = self._accept(page.records, scanned)
-            now = time.time()
+            now = self.runner.clock.now()
             if self.config.tumbling_window and await self._close_window_if_over(now):
                 continue
             if self.buffer and self._ready(now, cursor.ended):
@@ -225,7 +227,7 @@ class ShardProcessor:
             seq = str(raw["dynamodb"]["SequenceNumber"])
             if matches_any(self.runner.patterns, record):
                 if not self.buffer:
-                    self.first_buffered_at = time.time()
+                    self.first_buffered_at = self.runner.clock.now()
                 lane = zlib.crc32(partition_key(raw)) % lanes if lanes > 1 else 0
                 self.buffer.append(Entry(record, orjson.dumps(record), seq, prev, lane, created_at(raw)))
             prev = seq
@@ -282,7 +284,7 @@ class ShardProcessor:
                 keep.append(entry)
         self.buffer = keep
         if keep:
-            self.first_buffered_at = time.time()
+            self.first_buffered_at = self.runner.clock.now()
         return [batch for batch in taken.values() if batch]
 
     async def _dispatch(self) -> None:
@@ -377,7 +379,7 @@ class ShardProcessor:
         while batch:
             config = self.config
             if config.maximum_record_age != -1:
-                limit = time.time() - config.maximum_record_age
+                limit = self.runner.clock.now() - config.maximum_record_age
                 expired = 0
                 while expired < len(batch) and batch[expired].created < limit:
                     expired += 1
@@ -454,7 +456,7 @@ class ShardProcessor:
             shard_id=self.shard_id,
             stream_arn=self.config.event_source_arn,
             records=[e.record for e in batch],
-            now=time.time(),
+            now=self.runner.clock.now(),
         )
         log.warning("mapping %s: %d records discarded (%s)", self.config.uuid, len(batch), condition)
         try:

@@ -11,7 +11,6 @@ import contextlib
 import logging
 import os
 import sys
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import Any
 
 import orjson
 
+from ..clock import Clock
 from ..consumer import ShardCheckpoint, StreamsTransport, resolve_latest
 from . import code as code_store
 from . import params
@@ -61,9 +61,11 @@ class TriggerService:
         transport: StreamsTransport,
         state: StateStore,
         tables: Tables,
+        clock: Clock,
         change_hint: Callable[[], int] | None = None,
     ) -> None:
         self.settings = settings
+        self.clock = clock
         self.notifier = ChangeNotifier(change_hint) if change_hint is not None else None
         self._notifier_task: asyncio.Task[None] | None = None
         self.transport = transport
@@ -127,6 +129,7 @@ class TriggerService:
             discard=self._record_failure,
             function_arn=self.function_arn,
             settings=self.settings.runner,
+            clock=self.clock,
             notifier=self.notifier,
         )
         task = asyncio.get_running_loop().create_task(runner.run(), name=f"mapping-{mapping.uuid}")
@@ -212,7 +215,7 @@ class TriggerService:
                 code_sha256=code.sha256,
                 code_size=code.size,
                 revision_id=str(uuid.uuid4()),
-                last_modified=time.time(),
+                last_modified=self.clock.now(),
                 description=str(request.get("Description", "")),
                 timeout=timeout,
                 memory_size=memory,
@@ -243,7 +246,7 @@ class TriggerService:
                 code_sha256=code.sha256,
                 code_size=code.size,
                 revision_id=str(uuid.uuid4()),
-                last_modified=time.time(),
+                last_modified=self.clock.now(),
             )
             await self._save_function(fn)
         return fn
@@ -272,7 +275,7 @@ class TriggerService:
                 layers = self.layers.resolve(request["Layers"])
                 check_total_size(fn.code_kind, fn.code_path, layers)
                 changes.update(layers=layers, opt_path=self.layers.merged(layers))
-            fn = fn.with_changes(**changes, revision_id=str(uuid.uuid4()), last_modified=time.time())
+            fn = fn.with_changes(**changes, revision_id=str(uuid.uuid4()), last_modified=self.clock.now())
             await self._save_function(fn)
         return fn
 
@@ -398,7 +401,7 @@ class TriggerService:
                 event_source_arn=source,
                 starting_position=position,
                 on_failure=destination,
-                last_modified=time.time(),
+                last_modified=self.clock.now(),
                 **settings,
             )
             if position == "LATEST":
@@ -423,7 +426,7 @@ class TriggerService:
                 changes["function_name"] = self.require_function(request["FunctionName"]).name
             if "DestinationConfig" in request:
                 changes["on_failure"] = await check_destination(self.tables, request["DestinationConfig"])
-            mapping = mapping.with_changes(**changes, last_modified=time.time())
+            mapping = mapping.with_changes(**changes, last_modified=self.clock.now())
             await self.state.put(MAPPING_KIND, mapping.uuid, mapping.to_doc())
             self.mappings[mapping.uuid] = mapping
             entry = self._runners.get(mapping.uuid)
@@ -459,7 +462,7 @@ class TriggerService:
 
     async def _record_failure(self, mapping: MappingConfig, record: dict[str, Any]) -> None:
         request_id = record["requestContext"]["requestId"]
-        key = f"{mapping.uuid}/{int(time.time() * 1000):015d}-{request_id}"
+        key = f"{mapping.uuid}/{int(self.clock.now() * 1000):015d}-{request_id}"
         await self.state.put(FAILURE_KIND, key, record)
         kept = [k for k, _ in await self.state.list(FAILURE_KIND) if k.startswith(mapping.uuid + "/")]
         for old in sorted(kept)[:-MAX_FAILURES_KEPT]:

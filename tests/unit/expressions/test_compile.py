@@ -212,7 +212,7 @@ def test_no_expressions_gives_empty_result() -> None:
     ],
 )
 def test_request_errors(operation: str, kwargs: dict[str, object], expected: str) -> None:
-    assert compile_error(operation, **kwargs) == expected  # type: ignore[arg-type]
+    assert compile_error(operation, **kwargs) == expected
 
 
 @pytest.mark.parametrize(

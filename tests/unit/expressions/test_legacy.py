@@ -8,10 +8,11 @@ import pytest
 
 from headwater.errors import ValidationException
 from headwater.expressions import apply_update, evaluate, project
+from headwater.model.values import Item
 
 from .helpers import KEY, KEY_NAMES, N1, S1, compile_error, compile_ok
 
-ITEM = {"a": {"S": "abc"}, "s": {"SS": ["x", "y"]}, "n": {"N": "5"}}
+ITEM: Item = {"a": {"S": "abc"}, "s": {"SS": ["x", "y"]}, "n": {"N": "5"}}
 
 
 def expected_holds(expected: dict[str, Any], operator: str | None = None) -> bool:

@@ -9,10 +9,11 @@ from hypothesis import strategies as st
 
 from headwater.expressions import project
 from headwater.expressions.ast import Path
+from headwater.model.values import Item
 
 from .helpers import N1, S1, compile_ok
 
-ITEM = {
+ITEM: Item = {
     "a": {"L": [{"N": "0"}, {"M": {"x": N1, "y": S1}}, {"N": "2"}, {"N": "3"}]},
     "m": {"M": {"p": N1, "q": {"L": [N1, S1]}}},
 }

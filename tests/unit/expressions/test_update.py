@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from headwater.errors import ValidationException
 from headwater.expressions import apply_update, updated_attributes
+from headwater.model.values import Item
 
 from .helpers import KEY, KEY_NAMES, N1, S1, compile_ok
 
@@ -140,7 +141,7 @@ def test_key_attributes_cannot_be_updated(expression: str) -> None:
 
 
 def test_input_item_is_untouched_and_unchanged_parts_are_shared() -> None:
-    item = {**KEY, "a": {"M": {"b": {"L": [N1]}, "c": S1}}, "other": {"M": {"x": N1}}}
+    item: Item = {**KEY, "a": {"M": {"b": {"L": [N1]}, "c": S1}}, "other": {"M": {"x": N1}}}
     before = copy.deepcopy(item)
     compiled = compile_ok("UpdateItem", UpdateExpression="SET a.b[0] = :v", values={":v": S1})
     assert compiled.update is not None
@@ -152,7 +153,12 @@ def test_input_item_is_untouched_and_unchanged_parts_are_shared() -> None:
 
 def test_updated_attributes_return_whole_top_level_attributes() -> None:
     # DynamoDB's UPDATED_NEW / UPDATED_OLD for this update (observed): whole `a` and `m`, plus `n` when new.
-    old = {**KEY, "a": {"L": [{"N": "0"}, {"N": "2"}]}, "m": {"M": {"p": N1, "q": {"L": [N1, S1]}}}, "z": N1}
+    old: Item = {
+        **KEY,
+        "a": {"L": [{"N": "0"}, {"N": "2"}]},
+        "m": {"M": {"p": N1, "q": {"L": [N1, S1]}}},
+        "z": N1,
+    }
     compiled = compile_ok(
         "UpdateItem",
         UpdateExpression="SET m.p = :v, a[9] = :v REMOVE a[0] ADD n :v",

@@ -8,10 +8,12 @@ from typing import Any
 
 import orjson
 
+from headwater.clock import Clock, SystemClock
 from headwater.triggers.esm import MappingRunner, RunnerSettings
 from headwater.triggers.model import MappingConfig
 from headwater.triggers.pool import InvocationResult
 from headwater.triggers.state import CHECKPOINT_KIND, MemoryStateStore
+from tests.waiting import wait_until_async
 
 from .fakes import ARN, FakeStreams
 
@@ -21,12 +23,14 @@ FAST = RunnerSettings(poll_interval=0.005, retry_delay=0.001, max_retry_delay=0.
 class Invoker:
     def __init__(self, fail_when: Any = None) -> None:
         self.batches: list[list[str]] = []
+        self.events: list[dict[str, Any]] = []  # whole payloads: tumbling-window fields
         self.fail_when = fail_when
 
     async def __call__(self, function_name: str, payload: bytes) -> InvocationResult:
         event = orjson.loads(payload)
         pks = [r["dynamodb"]["Keys"]["pk"]["S"] for r in event["Records"]]
         self.batches.append(pks)
+        self.events.append(event)
         failed = self.fail_when is not None and self.fail_when(pks)
         return InvocationResult(
             f"req-{len(self.batches)}", b"null", "Unhandled" if failed else None, None, 1.0
@@ -39,6 +43,7 @@ async def run_until(
     invoker: Invoker,
     done: Any,
     state: MemoryStateStore | None = None,
+    clock: Clock | None = None,
 ) -> list[dict[str, Any]]:
     discarded: list[dict[str, Any]] = []
 
@@ -53,14 +58,16 @@ async def run_until(
         discard=discard,
         function_arn=lambda name: f"arn:aws:lambda:us-east-1:000000000000:function:{name}",
         settings=FAST,
+        clock=clock or SystemClock(),
     )
     task = asyncio.get_running_loop().create_task(runner.run())
-    deadline = time.monotonic() + 5
-    while not done(invoker, discarded) and time.monotonic() < deadline:
-        await asyncio.sleep(0.005)
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
-    assert done(invoker, discarded), (invoker.batches, discarded)
+    try:
+        await wait_until_async(lambda: done(invoker, discarded), what="the expected invocations")
+    except AssertionError as err:
+        raise AssertionError(f"{err}: batches {invoker.batches}, discarded {discarded}") from None
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
     return discarded
 
 
