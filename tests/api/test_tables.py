@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -351,3 +352,69 @@ def test_describe_continuous_backups(make_table: Any, ddb: Any) -> None:
     with pytest.raises(ClientError) as exc:
         ddb.describe_continuous_backups(TableName="no")
     assert error_of(exc)[0] == "ValidationException"
+
+
+def _key(name: str, kind: str) -> dict[str, str]:
+    return {"AttributeName": name, "KeyType": kind}
+
+
+def _definitions_case(defs: list[str], gsis: list[str], lsis: list[str]) -> dict[str, Any]:
+    request: dict[str, Any] = {
+        "TableName": f"defs_{uuid.uuid4().hex}",
+        "KeySchema": [
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        "AttributeDefinitions": [{"AttributeName": name, "AttributeType": "S"} for name in defs],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    if gsis:
+        request["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": f"g{i}_index",
+                "KeySchema": [{"AttributeName": name, "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+            for i, name in enumerate(gsis)
+        ]
+    if lsis:
+        request["LocalSecondaryIndexes"] = [
+            {
+                "IndexName": f"l{i}_index",
+                "KeySchema": [
+                    {"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": name, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+            for i, name in enumerate(lsis)
+        ]
+    return request
+
+
+@pytest.mark.parametrize(
+    ("defs", "gsis", "lsis", "accepted"),
+    [
+        # PynamoDB's integration suite: a GSI and an LSI on the same attribute, one definition unused
+        (["pk", "sk", "g", "unused"], ["g"], ["g"], True),
+        (["pk", "sk", "g", "unused", "more"], ["g"], ["g"], False),
+        (["pk", "sk", "g", "unused"], [], ["g"], False),
+        (["pk", "sk", "g", "unused"], [], ["g", "g"], False),
+        (["pk", "sk", "unused"], ["pk"], [], False),
+        (["pk", "sk", "unused"], [], ["sk"], False),
+        (["pk", "sk", "g", "h", "unused"], ["g"], ["g", "h"], True),
+    ],
+)
+def test_unused_attribute_definitions_as_dynamodb_local_counts_them(
+    ddb: Any, defs: list[str], gsis: list[str], lsis: list[str], accepted: bool
+) -> None:
+    request = _definitions_case(defs, gsis, lsis)
+    if not accepted:
+        with pytest.raises(ClientError) as exc:
+            ddb.create_table(**request)
+        assert error_of(exc)[0] == "ValidationException"
+        return
+    ddb.create_table(**request)
+    described = ddb.describe_table(TableName=request["TableName"])["Table"]
+    assert [a["AttributeName"] for a in described["AttributeDefinitions"]] == defs
+    ddb.delete_table(TableName=request["TableName"])
