@@ -14,9 +14,10 @@ from .core.ttl import run_sweeper
 from .http.app import HeadwaterApp
 from .http.catch_all import CatchAll
 from .http.lambda_routes import LambdaRoutes
+from .shardlog import retention
 from .storage.base import Storage
 from .storage.sqlite import SqliteStorage, Synchronous
-from .streams.background import run_retention, run_rollover
+from .streams.background import retained, run_rollover
 from .trigger_host import build_trigger_service
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,10 @@ async def start_workers(db: Database, workers: list[asyncio.Task[None]]) -> None
     await streams.start()
     settings = db.settings
     workers.append(asyncio.create_task(run_rollover(streams, settings.shard_rollover_seconds)))
-    workers.append(asyncio.create_task(run_retention(streams, settings.stream_retention_seconds)))
+    seconds = settings.stream_retention_seconds
+    sources: list[retention.Source] = [lambda: retained(streams, seconds, db.clock.now())]
+    every = retention.tick(seconds, 60.0)
+    workers.append(asyncio.create_task(retention.run(db.storage, sources, db.clock.now, every)))
     workers.append(asyncio.create_task(run_sweeper(db, settings.ttl_sweep_interval)))
 
 

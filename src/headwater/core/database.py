@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from ..clock import Clock
 from ..config import Settings
+from ..shardlog.secret import IteratorSecret
 from ..storage.base import Storage
 from ..streams import StreamService
 from .catalog import Catalog
@@ -24,12 +25,14 @@ class Database:
     clock: Clock
     catalog: Catalog = field(init=False)
     transaction_tokens: TokenCache = field(default_factory=TokenCache, init=False)
+    iterator_secret: IteratorSecret = field(init=False)
     streams: StreamService = field(init=False)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False)
 
     def __post_init__(self) -> None:
         self.catalog = Catalog(self.storage)
-        self.streams = StreamService(self.storage, self.clock, self.settings)
+        self.iterator_secret = IteratorSecret(self.storage)
+        self.streams = StreamService(self.storage, self.clock, self.settings, self.iterator_secret)
 
     def open(self) -> None:
         self.storage.open()
