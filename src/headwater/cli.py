@@ -115,6 +115,14 @@ def main() -> None:
     type=click.FloatRange(0.001, 60.0),
     help="Seconds between polls of each shard by an event source mapping.",
 )
+@click.option(
+    "--kinesis-limits",
+    envvar="HEADWATER_KINESIS_LIMITS",
+    default="on",
+    show_default=True,
+    type=click.Choice(["on", "off"], case_sensitive=False),
+    help="Kinesis per-shard throughput limits (5 GetRecords/s, 1,000 records or 1 MiB written/s).",
+)
 @click.option("--log-level", envvar="HEADWATER_LOG_LEVEL", default="info", show_default=True)
 def serve(
     host: str,
@@ -131,6 +139,7 @@ def serve(
     stream_retention: float,
     ttl_sweep_interval: float,
     trigger_poll_interval: float,
+    kinesis_limits: str,
     log_level: str,
 ) -> None:
     """Run the server."""
@@ -153,6 +162,7 @@ def serve(
         stream_retention_seconds=stream_retention,
         ttl_sweep_interval=ttl_sweep_interval,
         trigger_poll_interval=trigger_poll_interval,
+        kinesis_limits=kinesis_limits.lower() == "on",
         log_level=log_level,
     )
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")

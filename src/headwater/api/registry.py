@@ -27,6 +27,26 @@ from .dynamodb import (
     update_table,
     update_time_to_live,
 )
+from .kinesis import (
+    add_tags_to_stream,
+    create_stream,
+    decrease_stream_retention_period,
+    delete_stream,
+    describe_stream_summary,
+    increase_stream_retention_period,
+    list_shards,
+    list_tags_for_stream,
+    merge_shards,
+    put_record,
+    put_records,
+    remove_tags_from_stream,
+    split_shard,
+    update_shard_count,
+)
+from .kinesis import describe_stream as kinesis_describe_stream
+from .kinesis import get_records as kinesis_get_records
+from .kinesis import get_shard_iterator as kinesis_get_shard_iterator
+from .kinesis import list_streams as kinesis_list_streams
 from .streams import describe_stream, get_records, get_shard_iterator, list_streams
 
 DYNAMODB_OPERATIONS: dict[str, Handler] = {
@@ -61,8 +81,30 @@ STREAMS_OPERATIONS: dict[str, Handler] = {
     "ListStreams": list_streams.handle,
 }
 
+KINESIS_OPERATIONS: dict[str, Handler] = {
+    "AddTagsToStream": add_tags_to_stream.handle,
+    "CreateStream": create_stream.handle,
+    "DecreaseStreamRetentionPeriod": decrease_stream_retention_period.handle,
+    "DeleteStream": delete_stream.handle,
+    "DescribeStream": kinesis_describe_stream.handle,
+    "DescribeStreamSummary": describe_stream_summary.handle,
+    "GetRecords": kinesis_get_records.handle,
+    "GetShardIterator": kinesis_get_shard_iterator.handle,
+    "IncreaseStreamRetentionPeriod": increase_stream_retention_period.handle,
+    "ListShards": list_shards.handle,
+    "ListStreams": kinesis_list_streams.handle,
+    "ListTagsForStream": list_tags_for_stream.handle,
+    "MergeShards": merge_shards.handle,
+    "PutRecord": put_record.handle,
+    "PutRecords": put_records.handle,
+    "RemoveTagsFromStream": remove_tags_from_stream.handle,
+    "SplitShard": split_shard.handle,
+    "UpdateShardCount": update_shard_count.handle,
+}
+
 
 def operations() -> dict[tuple[str, str], Handler]:
     table = {("dynamodb", name): handler for name, handler in DYNAMODB_OPERATIONS.items()}
     table.update({("dynamodbstreams", name): handler for name, handler in STREAMS_OPERATIONS.items()})
+    table.update({("kinesis", name): handler for name, handler in KINESIS_OPERATIONS.items()})
     return table

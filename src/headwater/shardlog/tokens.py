@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 _BODY = struct.Struct(">QhqqQ")  # stream_id, slot, lo, pos, issued (ms)
 _MAC_BYTES = 16
-TOKEN_LENGTH = len(base64.b64encode(bytes(_BODY.size + _MAC_BYTES)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,9 +35,25 @@ def _mac(secret: bytes, context: bytes, body: bytes) -> bytes:
     return hmac.new(secret, context + b"|" + body, hashlib.sha256).digest()[:_MAC_BYTES]
 
 
-def encode(secret: bytes, context: bytes, position: Position) -> str:
+SEALED_BYTES = _BODY.size + _MAC_BYTES
+
+
+def seal(secret: bytes, context: bytes, position: Position) -> bytes:
     body = _BODY.pack(position.stream_id, position.slot, position.lo, position.pos, position.issued_ms)
-    return base64.b64encode(body + _mac(secret, context, body)).decode("ascii")
+    return body + _mac(secret, context, body)
+
+
+def unseal(secret: bytes, context: bytes, raw: bytes) -> Position:
+    if len(raw) != SEALED_BYTES:
+        raise InvalidToken(raw.hex())
+    body, mac = raw[: _BODY.size], raw[_BODY.size :]
+    if not hmac.compare_digest(mac, _mac(secret, context, body)):
+        raise InvalidToken(raw.hex())
+    return Position(*_BODY.unpack(body))
+
+
+def encode(secret: bytes, context: bytes, position: Position) -> str:
+    return base64.b64encode(seal(secret, context, position)).decode("ascii")
 
 
 def decode(secret: bytes, context: bytes, token: str) -> Position:
@@ -46,12 +61,7 @@ def decode(secret: bytes, context: bytes, token: str) -> Position:
         raw = base64.b64decode(token, validate=True)
     except (binascii.Error, ValueError):
         raise InvalidToken(token) from None
-    if len(raw) != _BODY.size + _MAC_BYTES:
-        raise InvalidToken(token)
-    body, mac = raw[: _BODY.size], raw[_BODY.size :]
-    if not hmac.compare_digest(mac, _mac(secret, context, body)):
-        raise InvalidToken(token)
-    return Position(*_BODY.unpack(body))
+    return unseal(secret, context, raw)
 
 
 def expired(position: Position, now: float, seconds: float) -> bool:

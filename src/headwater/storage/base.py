@@ -209,6 +209,13 @@ class Storage(Protocol):
         """The highest seq of one slot's records with seq_from <= seq (<= seq_to), or None."""
         ...
 
+    def first_stream_seq_at(
+        self, stream_id: int, slot: int, created_from: float, seq_from: int, seq_to: int | None
+    ) -> int | None:
+        """The lowest seq of one slot's records with seq_from <= seq (<= seq_to) created at or after
+        `created_from` (epoch seconds), or None."""
+        ...
+
     def last_sequence(self) -> int:
         """The highest sequence number ever assigned (0 if none)."""
         ...
