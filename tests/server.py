@@ -94,5 +94,5 @@ class Server:
             region_name="us-east-1",
             aws_access_key_id="test",
             aws_secret_access_key="test",
-            config=Config(retries={"max_attempts": 1}, **config),  # type: ignore[arg-type]
+            config=Config(**{"retries": {"max_attempts": 1}, **config}),
         )

@@ -15,6 +15,7 @@ from .http.app import HeadwaterApp
 from .http.catch_all import CatchAll
 from .http.lambda_routes import LambdaRoutes
 from .shardlog import retention
+from .shardlog.retention import Retained
 from .storage.base import Storage
 from .storage.sqlite import SqliteStorage, Synchronous
 from .streams.background import retained, run_rollover
@@ -47,7 +48,10 @@ async def start_workers(db: Database, workers: list[asyncio.Task[None]]) -> None
     settings = db.settings
     workers.append(asyncio.create_task(run_rollover(streams, settings.shard_rollover_seconds)))
     seconds = settings.stream_retention_seconds
-    sources: list[retention.Source] = [lambda: retained(streams, seconds, db.clock.now())]
+    sources: list[retention.Source] = [
+        lambda: retained(streams, seconds, db.clock.now()),
+        lambda: [Retained(doc.stream_id, doc.retention_seconds) for doc in db.kinesis.docs()],
+    ]
     every = retention.tick(seconds, 60.0)
     workers.append(asyncio.create_task(retention.run(db.storage, sources, db.clock.now, every)))
     workers.append(asyncio.create_task(run_sweeper(db, settings.ttl_sweep_interval)))

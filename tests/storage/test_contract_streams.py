@@ -102,3 +102,21 @@ def test_drop_streams_removes_records_and_marks_of_that_stream_only(storage: Sto
     assert storage.meta_get(TRIM_MARK_KIND, trim_mark_key(1, 0)) is None
     assert [r.payload for r in storage.stream_records(2, 0, 0, None, 10)] == [b"b"]
     assert [r.payload for r in storage.stream_records(12, 0, 0, None, 10)] == [b"c"]
+
+
+def test_first_stream_seq_at_finds_the_first_record_at_or_after_a_time(storage: Storage) -> None:
+    ws = WriteSet(
+        stream=[
+            rec(b"a", created_at=1.0),
+            rec(b"other-slot", slot=1, created_at=5.0),
+            rec(b"b", created_at=5.0),
+            rec(b"c", created_at=7.0),
+        ]
+    )
+    storage.write_sync(Raw(ws))
+    assert storage.first_stream_seq_at(1, 0, 0.0, 0, None) == 1
+    assert storage.first_stream_seq_at(1, 0, 5.0, 0, None) == 3
+    assert storage.first_stream_seq_at(1, 0, 6.0, 0, None) == 4
+    assert storage.first_stream_seq_at(1, 0, 6.0, 0, 3) is None
+    assert storage.first_stream_seq_at(1, 0, 8.0, 0, None) is None
+    assert storage.first_stream_seq_at(1, 1, 0.0, 3, None) is None

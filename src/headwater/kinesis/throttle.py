@@ -48,7 +48,8 @@ class Throttle:
         window = self._writes.setdefault(shard, _Window(now))
         if now - window.start >= 1.0:
             window.start, window.records, window.size = now, 0, 0
-        if window.records + 1 > RECORDS_PER_SECOND or window.size + size > BYTES_PER_SECOND:
+        over = window.size + size > BYTES_PER_SECOND and window.records > 0  # one record always fits
+        if window.records + 1 > RECORDS_PER_SECOND or over:
             return False
         window.records += 1
         window.size += size
