@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from .api.dynamodb import describe_table, put_item
-from .api.registry import STREAMS_OPERATIONS
+from .api.registry import KINESIS_OPERATIONS, STREAMS_OPERATIONS
 from .consumer import InProcessTransport
 from .core.catalog import MetaOp
 from .core.database import Database
@@ -74,6 +74,7 @@ def build_trigger_service(db: Database) -> TriggerService:
             runner=RunnerSettings(poll_interval=poll, retry_delay=min(0.25, poll * 4)),
         ),
         transport=InProcessTransport(db, STREAMS_OPERATIONS),
+        kinesis=InProcessTransport(db, KINESIS_OPERATIONS),
         state=MetaStateStore(db),
         tables=DatabaseTables(db),
         change_hint=db.storage.last_sequence,
