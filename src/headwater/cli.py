@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from .commands.admin import admin
+from .commands.kinesis import kinesis
 from .commands.streams import streams
 from .commands.triggers import functions, triggers
 from .config import DEFAULT_ACCOUNT, DEFAULT_REGION, Settings
@@ -185,5 +186,6 @@ def serve(
 
 main.add_command(admin)
 main.add_command(functions)
+main.add_command(kinesis)
 main.add_command(streams)
 main.add_command(triggers)

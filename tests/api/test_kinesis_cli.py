@@ -4,6 +4,9 @@ answers, through the CLI's own serialisation (base64 blobs, timestamps, paginati
 from __future__ import annotations
 
 import base64
+import json
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -133,3 +136,34 @@ def test_cli_kinesis_session(server: Any, stream_name: str) -> None:
     assert name in aws(server, "kinesis", "list-streams")["StreamNames"]
     aws(server, "kinesis", "delete-stream", "--stream-name", name)
     aws(server, "kinesis", "wait", "stream-not-exists", "--stream-name", name)
+
+
+def test_kinesis_tail_follows_shards_parents_first(server: Any, kinesis: Any, stream_name: str) -> None:
+    kinesis.create_stream(StreamName=stream_name, ShardCount=1)
+    kinesis.put_record(StreamName=stream_name, PartitionKey="a", Data=b"one")
+    kinesis.split_shard(StreamName=stream_name, ShardToSplit="shardId-0", NewStartingHashKey=str(2**127))
+    kinesis.put_record(StreamName=stream_name, PartitionKey="a", Data=b"two")
+    kinesis.put_record(StreamName=stream_name, PartitionKey="b", Data=b"\xff\x00")
+    base = [
+        sys.executable,
+        "-m",
+        "headwater",
+        "kinesis",
+        "tail",
+        stream_name,
+        "--endpoint-url",
+        server.endpoint,
+    ]
+    base += ["--from", "trim-horizon", "--exit-when-idle", "--interval", "0.2"]
+    readable = subprocess.run(
+        base, capture_output=True, text=True, timeout=60, check=True
+    ).stdout.splitlines()
+    assert len(readable) == 3
+    assert readable[0].endswith(" a one") and " shardId-000000000000 " in readable[0]
+    assert readable[1:] == sorted(readable[1:], key=lambda line: line.split()[1])
+    assert any(line.endswith(" a two") for line in readable[1:])
+    assert any(line.endswith(" b base64:/wA=") for line in readable[1:])
+    lines = subprocess.run([*base, "--json"], capture_output=True, text=True, timeout=60, check=True).stdout
+    parsed = [json.loads(line) for line in lines.splitlines()]
+    assert base64.b64decode(parsed[0]["Data"]) == b"one" and parsed[0]["PartitionKey"] == "a"
+    kinesis.delete_stream(StreamName=stream_name)
