@@ -52,10 +52,11 @@ class HeadwaterApp:
         on_startup: Callable[[], Awaitable[None]] | None = None,
         on_shutdown: Callable[[], Awaitable[None]] | None = None,
         lambda_routes: LambdaRoutes | None = None,
+        admin_routes: AdminRoutes | None = None,
     ) -> None:
         self.db = db
         self.lambda_routes = lambda_routes
-        self.admin_routes = AdminRoutes(db)
+        self.admin_routes = admin_routes or AdminRoutes(db)
         self.request_ids = RequestIds()
         self.operations = operations
         self.on_startup = on_startup
