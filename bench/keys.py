@@ -18,6 +18,7 @@ from typing import Any
 CODES = {
     "put": "p",
     "put-nostream": "n",
+    "put-kinesis": "ki",
     "update": "u",
     "batch": "b",
     "transact": "t",

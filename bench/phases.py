@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench import triggers
+from bench import kinesis, triggers
 from bench.keys import KeySpace, Written
 from bench.loadgen import LoadResult, Workload, run_async, run_load
 from bench.server import RssSampler
@@ -420,6 +420,7 @@ PHASES: dict[str, Callable[[Bench, PhaseResult], None]] = {
     "trigger-latency": Bench.trigger_latency,
     "trigger-throughput": Bench.trigger_throughput,
     "bigpartition": Bench.bigpartition,
+    **kinesis.PHASES,
 }
 DEFAULT_PHASES = [p for p in PHASES if p != "bigpartition"]
 

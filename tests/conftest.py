@@ -77,6 +77,23 @@ def streams(server: Server) -> Any:
     return server.client("dynamodbstreams")
 
 
+@pytest.fixture(scope="session")
+def kinesis(server: Server) -> Any:
+    """Kinesis throttles GetRecords at 5 calls a second per shard: retry like an SDK would."""
+    return server.client("kinesis", retries={"max_attempts": 10, "mode": "standard"})
+
+
+@pytest.fixture(scope="session")
+def kinesis_unchecked(server: Server) -> Any:
+    """A Kinesis client that sends what it is given (no client-side validation): for the server's checks."""
+    return server.client("kinesis", parameter_validation=False)
+
+
+@pytest.fixture
+def stream_name(table_name: str) -> str:
+    return "s" + table_name[:120]
+
+
 @pytest.fixture
 def table_name(request: pytest.FixtureRequest) -> str:
     return f"t{next(_names)}_{request.node.name[:40].replace('[', '_').replace(']', '')}"

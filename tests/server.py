@@ -114,5 +114,5 @@ class Server:
             region_name="us-east-1",
             aws_access_key_id=self.access_key,
             aws_secret_access_key="test",
-            config=Config(retries={"max_attempts": 1}, **config),
+            config=Config(**{"retries": {"max_attempts": 1}, **config}),
         )

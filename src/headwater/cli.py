@@ -9,6 +9,8 @@ import click
 
 from .commands.admin import admin
 from .commands.auth import auth
+from .commands.kinesis import kinesis
+from .commands.sinks import sinks
 from .commands.streams import streams
 from .commands.triggers import functions, triggers
 from .config import DEFAULT_ACCOUNT, DEFAULT_REGION, Settings
@@ -116,6 +118,21 @@ def main() -> None:
     type=click.FloatRange(0.001, 60.0),
     help="Seconds between polls of each shard by an event source mapping.",
 )
+@click.option(
+    "--kinesis-limits",
+    envvar="HEADWATER_KINESIS_LIMITS",
+    default="on",
+    show_default=True,
+    type=click.Choice(["on", "off"], case_sensitive=False),
+    help="Kinesis per-shard throughput limits (5 GetRecords/s, 1,000 records or 1 MiB written/s).",
+)
+@click.option(
+    "--sinks-config",
+    envvar="HEADWATER_SINKS_CONFIG",
+    default=None,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help='JSON file of sinks to add at startup: {"sinks": [{"TableName", "Nats", "Subject", "Name"}]}.',
+)
 @click.option("--log-level", envvar="HEADWATER_LOG_LEVEL", default="info", show_default=True)
 def serve(
     host: str,
@@ -132,6 +149,8 @@ def serve(
     stream_retention: float,
     ttl_sweep_interval: float,
     trigger_poll_interval: float,
+    kinesis_limits: str,
+    sinks_config: Path | None,
     log_level: str,
 ) -> None:
     """Run the server."""
@@ -154,6 +173,8 @@ def serve(
         stream_retention_seconds=stream_retention,
         ttl_sweep_interval=ttl_sweep_interval,
         trigger_poll_interval=trigger_poll_interval,
+        kinesis_limits=kinesis_limits.lower() == "on",
+        sinks_config=sinks_config,
         log_level=log_level,
     )
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -177,5 +198,7 @@ def serve(
 main.add_command(admin)
 main.add_command(auth)
 main.add_command(functions)
+main.add_command(kinesis)
+main.add_command(sinks)
 main.add_command(streams)
 main.add_command(triggers)

@@ -40,6 +40,10 @@ class Settings:
     ttl_sweep_interval: float = 60.0
     # triggers: seconds between polls of each shard by an event source mapping (AWS: ~4 per second)
     trigger_poll_interval: float = 0.25
+    # Kinesis: per-shard throughput limits (5 GetRecords/s; 1,000 records and 1 MiB written/s, provisioned)
+    kinesis_limits: bool = True
+    # sinks declared in a JSON file ({"sinks": [{"TableName", "Nats", "Subject", "Name"}]}), added at startup
+    sinks_config: Path | None = None
     log_level: str = "info"
     item_collection_limit_bytes: int = field(default_factory=_item_collection_limit)
 

@@ -1,4 +1,4 @@
-"""Composition-root wiring for triggers: the metadata-backed StateStore, table access for on-failure
+"""Composition-root wiring for triggers and sinks: the metadata-backed StateStore, table access for on-failure
 destinations, and the in-process Streams transport (triggers never import storage or api)."""
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ from typing import Any
 import orjson
 
 from .api.dynamodb import describe_table, put_item
-from .api.registry import STREAMS_OPERATIONS
+from .api.registry import KINESIS_OPERATIONS, STREAMS_OPERATIONS
 from .consumer import InProcessTransport
 from .core.catalog import MetaOp
 from .core.database import Database
 from .errors import ResourceNotFoundException
+from .sinks.service import SinkService
 from .storage.base import MetaWrite
 from .triggers.esm import RunnerSettings
 from .triggers.service import TriggerService, TriggerSettings
@@ -74,8 +75,19 @@ def build_trigger_service(db: Database) -> TriggerService:
             runner=RunnerSettings(poll_interval=poll, retry_delay=min(0.25, poll * 4)),
         ),
         transport=InProcessTransport(db, STREAMS_OPERATIONS),
+        kinesis=InProcessTransport(db, KINESIS_OPERATIONS),
         state=MetaStateStore(db),
         tables=DatabaseTables(db),
         clock=db.clock,
         change_hint=db.storage.last_sequence,
+    )
+
+
+def build_sink_service(db: Database) -> SinkService:
+    """Sinks read tables' streams in-process and keep their checkpoints as metadata, like triggers."""
+    return SinkService(
+        transport=InProcessTransport(db, STREAMS_OPERATIONS),
+        state=MetaStateStore(db),
+        tables=DatabaseTables(db),
+        poll_interval=db.settings.trigger_poll_interval,
     )

@@ -3,6 +3,7 @@ and acknowledged writes surviving kill -9 of the server."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -79,3 +80,38 @@ def test_acknowledged_writes_survive_kill9(pg_server: tuple[Server, str]) -> Non
     assert len(acknowledged) <= hits <= len(acknowledged) + 8
     ddb.put_item(TableName="pg_durable", Item={"pk": {"S": "after-restart"}})
     assert "Item" in ddb.get_item(TableName="pg_durable", Key={"pk": {"S": "after-restart"}})
+
+
+def test_kinesis_and_destination_on_postgres(pg_server: tuple[Server, str]) -> None:
+    """The Kinesis stream document, records, resharding and a table's destination on PostgreSQL."""
+    srv, _ = pg_server
+    srv.start()
+    ddb: Any = srv.client("dynamodb")
+    kinesis: Any = srv.client("kinesis", retries={"max_attempts": 10, "mode": "standard"})
+    _create(ddb, "pg_kds")
+    kinesis.create_stream(StreamName="pg-stream", ShardCount=2)
+    arn = "arn:aws:kinesis:us-east-1:000000000000:stream/pg-stream"
+    ddb.enable_kinesis_streaming_destination(TableName="pg_kds", StreamArn=arn)
+    deadline = time.monotonic() + 20
+    destinations = ddb.describe_kinesis_streaming_destination
+    while (
+        destinations(TableName="pg_kds")["KinesisDataStreamDestinations"][0]["DestinationStatus"] != "ACTIVE"
+    ):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    put = kinesis.put_records(
+        StreamName="pg-stream", Records=[{"Data": b"%d" % i, "PartitionKey": f"k{i}"} for i in range(20)]
+    )
+    assert put["FailedRecordCount"] == 0 and len({r["SequenceNumber"] for r in put["Records"]}) == 20
+    kinesis.split_shard(StreamName="pg-stream", ShardToSplit="shardId-0", NewStartingHashKey=str(2**126))
+    for i in range(5):
+        ddb.put_item(TableName="pg_kds", Item={"pk": {"S": f"i{i}"}})
+    shards = kinesis.list_shards(StreamName="pg-stream")["Shards"]
+    assert len(shards) == 4
+    total = 0
+    for shard in shards:
+        it = kinesis.get_shard_iterator(
+            StreamName="pg-stream", ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        total += len(kinesis.get_records(ShardIterator=it)["Records"])
+    assert total == 25

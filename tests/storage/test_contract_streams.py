@@ -68,7 +68,9 @@ def test_trim_spares_control_slots_and_leaves_trim_marks(storage: Storage) -> No
         ]
     )
     storage.write_sync(Raw(ws))
-    assert storage.trim_stream_records(5.0) == 3
+    assert storage.trim_stream_records(1, 5.0) == 2  # one log at a time, with its own cut-off
+    assert storage.meta_get(TRIM_MARK_KIND, trim_mark_key(2, 0)) is None
+    assert storage.trim_stream_records(2, 5.0) == 1
     assert [r.payload for r in storage.stream_records(1, CONTROL_SLOT, 0, None, 10)] == [b"ctl"]
     assert [r.payload for r in storage.stream_records(1, 0, 0, None, 10)] == [b"new0"]
     assert storage.meta_get(TRIM_MARK_KIND, trim_mark_key(1, 0)) == b"1"
@@ -76,9 +78,9 @@ def test_trim_spares_control_slots_and_leaves_trim_marks(storage: Storage) -> No
     assert storage.meta_get(TRIM_MARK_KIND, trim_mark_key(2, 0)) == b"5"
     assert storage.meta_get(TRIM_MARK_KIND, trim_mark_key(1, CONTROL_SLOT)) is None
     # a later trim moves the mark forward, an empty one leaves it
-    assert storage.trim_stream_records(5.0) == 0
+    assert storage.trim_stream_records(1, 5.0) == 0
     assert storage.meta_get(TRIM_MARK_KIND, trim_mark_key(1, 0)) == b"1"
-    assert storage.trim_stream_records(10.0) == 1
+    assert storage.trim_stream_records(1, 10.0) == 1
     assert storage.meta_get(TRIM_MARK_KIND, trim_mark_key(1, 0)) == b"4"
 
 
@@ -92,10 +94,29 @@ def test_drop_streams_removes_records_and_marks_of_that_stream_only(storage: Sto
         ]
     )
     storage.write_sync(Raw(ws))
-    storage.trim_stream_records(5.0)
+    for stream_id in (1, 2, 12):
+        storage.trim_stream_records(stream_id, 5.0)
     storage.write_sync(DropStreams((1,)))
     assert storage.stream_records(1, 0, 0, None, 10) == []
     assert storage.stream_records(1, CONTROL_SLOT, 0, None, 10) == []
     assert storage.meta_get(TRIM_MARK_KIND, trim_mark_key(1, 0)) is None
     assert [r.payload for r in storage.stream_records(2, 0, 0, None, 10)] == [b"b"]
     assert [r.payload for r in storage.stream_records(12, 0, 0, None, 10)] == [b"c"]
+
+
+def test_first_stream_seq_at_finds_the_first_record_at_or_after_a_time(storage: Storage) -> None:
+    ws = WriteSet(
+        stream=[
+            rec(b"a", created_at=1.0),
+            rec(b"other-slot", slot=1, created_at=5.0),
+            rec(b"b", created_at=5.0),
+            rec(b"c", created_at=7.0),
+        ]
+    )
+    storage.write_sync(Raw(ws))
+    assert storage.first_stream_seq_at(1, 0, 0.0, 0, None) == 1
+    assert storage.first_stream_seq_at(1, 0, 5.0, 0, None) == 3
+    assert storage.first_stream_seq_at(1, 0, 6.0, 0, None) == 4
+    assert storage.first_stream_seq_at(1, 0, 6.0, 0, 3) is None
+    assert storage.first_stream_seq_at(1, 0, 8.0, 0, None) is None
+    assert storage.first_stream_seq_at(1, 1, 0.0, 3, None) is None

@@ -226,10 +226,10 @@ def test_sequence_numbers_strictly_increase_across_groups(storage: Storage) -> N
 def test_trim_stream_records(storage: Storage) -> None:
     ws = WriteSet(stream=[record(b"%d" % t, created_at=float(t), slot=t % 2) for t in range(10)])
     storage.write_sync(Raw(ws))
-    assert storage.trim_stream_records(4.0) == 4
+    assert storage.trim_stream_records(1, 4.0) == 4
     assert [r.created_at for r in storage.stream_records(1, 0, 0, None, 100)] == [4.0, 6.0, 8.0]
     assert [r.seq for r in storage.stream_records(1, 1, 0, None, 100)] == [6, 8, 10]
-    assert storage.trim_stream_records(4.0) == 0
+    assert storage.trim_stream_records(1, 4.0) == 0
     # trimming never rewinds the sequence
     storage.write_sync(Raw(WriteSet(stream=[record(b"new")])))
     assert storage.last_sequence() == 11
@@ -242,7 +242,7 @@ def test_sequence_and_data_survive_reopen(backend: Backend) -> None:
     store.open()
     store.write_sync(Raw(WriteSet(stream=[record(b"a"), record(b"b")])))
     store.write_sync(Put(key(b"kept"), b"v", meta=()))
-    store.trim_stream_records(2000.0)  # even with every record trimmed, numbering continues
+    store.trim_stream_records(1, 2000.0)  # even with every record trimmed, numbering continues
     store.close()
     store = backend.make()
     store.open()

@@ -11,9 +11,12 @@ from .dynamodb import (
     delete_table,
     describe_continuous_backups,
     describe_endpoints,
+    describe_kinesis_streaming_destination,
     describe_limits,
     describe_table,
     describe_time_to_live,
+    disable_kinesis_streaming_destination,
+    enable_kinesis_streaming_destination,
     get_item,
     list_tables,
     list_tags_of_resource,
@@ -25,9 +28,30 @@ from .dynamodb import (
     transact_write_items,
     untag_resource,
     update_item,
+    update_kinesis_streaming_destination,
     update_table,
     update_time_to_live,
 )
+from .kinesis import (
+    add_tags_to_stream,
+    create_stream,
+    decrease_stream_retention_period,
+    delete_stream,
+    describe_stream_summary,
+    increase_stream_retention_period,
+    list_shards,
+    list_tags_for_stream,
+    merge_shards,
+    put_record,
+    put_records,
+    remove_tags_from_stream,
+    split_shard,
+    update_shard_count,
+)
+from .kinesis import describe_stream as kinesis_describe_stream
+from .kinesis import get_records as kinesis_get_records
+from .kinesis import get_shard_iterator as kinesis_get_shard_iterator
+from .kinesis import list_streams as kinesis_list_streams
 from .streams import describe_stream, get_records, get_shard_iterator, list_streams
 
 DYNAMODB_OPERATIONS: dict[str, Handler] = {
@@ -38,6 +62,10 @@ DYNAMODB_OPERATIONS: dict[str, Handler] = {
     "DeleteTable": delete_table.handle,
     "DescribeContinuousBackups": describe_continuous_backups.handle,
     "DescribeEndpoints": describe_endpoints.handle,
+    "DescribeKinesisStreamingDestination": describe_kinesis_streaming_destination.handle,
+    "DisableKinesisStreamingDestination": disable_kinesis_streaming_destination.handle,
+    "EnableKinesisStreamingDestination": enable_kinesis_streaming_destination.handle,
+    "UpdateKinesisStreamingDestination": update_kinesis_streaming_destination.handle,
     "DescribeLimits": describe_limits.handle,
     "DescribeTable": describe_table.handle,
     "DescribeTimeToLive": describe_time_to_live.handle,
@@ -63,8 +91,30 @@ STREAMS_OPERATIONS: dict[str, Handler] = {
     "ListStreams": list_streams.handle,
 }
 
+KINESIS_OPERATIONS: dict[str, Handler] = {
+    "AddTagsToStream": add_tags_to_stream.handle,
+    "CreateStream": create_stream.handle,
+    "DecreaseStreamRetentionPeriod": decrease_stream_retention_period.handle,
+    "DeleteStream": delete_stream.handle,
+    "DescribeStream": kinesis_describe_stream.handle,
+    "DescribeStreamSummary": describe_stream_summary.handle,
+    "GetRecords": kinesis_get_records.handle,
+    "GetShardIterator": kinesis_get_shard_iterator.handle,
+    "IncreaseStreamRetentionPeriod": increase_stream_retention_period.handle,
+    "ListShards": list_shards.handle,
+    "ListStreams": kinesis_list_streams.handle,
+    "ListTagsForStream": list_tags_for_stream.handle,
+    "MergeShards": merge_shards.handle,
+    "PutRecord": put_record.handle,
+    "PutRecords": put_records.handle,
+    "RemoveTagsFromStream": remove_tags_from_stream.handle,
+    "SplitShard": split_shard.handle,
+    "UpdateShardCount": update_shard_count.handle,
+}
+
 
 def operations() -> dict[tuple[str, str], Handler]:
     table = {("dynamodb", name): handler for name, handler in DYNAMODB_OPERATIONS.items()}
     table.update({("dynamodbstreams", name): handler for name, handler in STREAMS_OPERATIONS.items()})
+    table.update({("kinesis", name): handler for name, handler in KINESIS_OPERATIONS.items()})
     return table

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from .checkpoints import CheckpointStore, MemoryCheckpoints, ShardCheckpoint
+from .dialects import KINESIS, STREAMS, Dialect, dialect_of
 from .errors import StreamsError
 from .http import HttpTransport
 from .inprocess import InProcessTransport
 from .reader import Shard, ShardCursor, StreamReader, list_shards, ready_shards, resolve_latest
-from .transport import StreamsTransport
+from .transport import CallTransport, StreamsTransport
 
 __all__ = [
+    "KINESIS",
+    "STREAMS",
+    "CallTransport",
     "CheckpointStore",
+    "Dialect",
     "HttpTransport",
     "InProcessTransport",
     "MemoryCheckpoints",
@@ -20,6 +25,7 @@ __all__ = [
     "StreamReader",
     "StreamsError",
     "StreamsTransport",
+    "dialect_of",
     "list_shards",
     "ready_shards",
     "resolve_latest",

@@ -18,5 +18,12 @@ class StreamsError(Exception):
 
 
 RETRYABLE = frozenset(
-    {"LimitExceededException", "ThrottlingException", "InternalServerError", "ConnectionError"}
+    {
+        "LimitExceededException",
+        "ThrottlingException",
+        "ProvisionedThroughputExceededException",
+        "InternalServerError",
+        "InternalFailure",
+        "ConnectionError",
+    }
 )

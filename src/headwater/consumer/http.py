@@ -1,4 +1,5 @@
-"""Streams over HTTP: AWS JSON 1.0 on plain keep-alive HTTP/1.1 connections, SigV4-signed by botocore."""
+"""Streams (AWS JSON 1.0) or Kinesis (JSON 1.1) over plain keep-alive HTTP/1.1 connections, SigV4-signed
+by botocore."""
 
 from __future__ import annotations
 
@@ -17,6 +18,11 @@ from .transport import Wire
 log = logging.getLogger(__name__)
 
 TARGET_PREFIX = "DynamoDBStreams_20120810."
+# service -> (target prefix, content type, signing name)
+SERVICES = {
+    "dynamodbstreams": (TARGET_PREFIX, "application/x-amz-json-1.0", "dynamodb"),
+    "kinesis": ("Kinesis_20131202.", "application/x-amz-json-1.1", "kinesis"),
+}
 
 
 class _Connection:
@@ -70,6 +76,7 @@ class HttpTransport:
         access_key: str = "headwater",
         secret_key: str = "headwater",
         timeout: float = 30.0,
+        service: str = "dynamodbstreams",
     ) -> None:
         parts = urlsplit(endpoint_url)
         if parts.scheme != "http" or not parts.hostname:
@@ -78,7 +85,8 @@ class HttpTransport:
         self._port = parts.port or 80
         self._url = f"http://{parts.netloc}/"
         self._netloc = parts.netloc
-        self._signer = SigV4Auth(Credentials(access_key, secret_key), "dynamodb", region)
+        self._prefix, self._content_type, signing = SERVICES[service]
+        self._signer = SigV4Auth(Credentials(access_key, secret_key), signing, region)
         self._timeout = timeout
         self._idle: list[_Connection] = []
 
@@ -94,8 +102,8 @@ class HttpTransport:
             url=self._url,
             data=body,
             headers={
-                "Content-Type": "application/x-amz-json-1.0",
-                "X-Amz-Target": TARGET_PREFIX + operation,
+                "Content-Type": self._content_type,
+                "X-Amz-Target": self._prefix + operation,
                 "Host": self._netloc,
             },
         )
@@ -105,7 +113,7 @@ class HttpTransport:
         lines.append(f"Content-Length: {len(body)}".encode())
         return b"\r\n".join(lines) + b"\r\n\r\n"
 
-    async def _call(self, operation: str, request: Wire) -> Wire:
+    async def call(self, operation: str, request: Wire) -> Wire:
         body = orjson.dumps(request)
         head = self._head(operation, body)
         for attempt in (1, 2):
@@ -127,16 +135,16 @@ class HttpTransport:
         raise AssertionError("unreachable")
 
     async def list_streams(self, request: Wire) -> Wire:
-        return await self._call("ListStreams", request)
+        return await self.call("ListStreams", request)
 
     async def describe_stream(self, request: Wire) -> Wire:
-        return await self._call("DescribeStream", request)
+        return await self.call("DescribeStream", request)
 
     async def get_shard_iterator(self, request: Wire) -> Wire:
-        return await self._call("GetShardIterator", request)
+        return await self.call("GetShardIterator", request)
 
     async def get_records(self, request: Wire) -> Wire:
-        return await self._call("GetRecords", request)
+        return await self.call("GetRecords", request)
 
     async def close(self) -> None:
         while self._idle:

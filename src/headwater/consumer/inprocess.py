@@ -1,4 +1,5 @@
-"""A transport that calls the server's own Streams handlers: no HTTP hop (the trigger runner uses it)."""
+"""A transport that calls the server's own handlers (Streams' or Kinesis's): no HTTP hop (the trigger
+runner and the sinks use it)."""
 
 from __future__ import annotations
 
@@ -15,13 +16,13 @@ Operation = Callable[[Any, dict[str, Any]], Awaitable[dict[str, Any] | bytes]]
 
 
 class InProcessTransport:
-    """`operations` maps Streams operation names to handlers called as `handler(db, request)`."""
+    """`operations` maps operation names to handlers called as `handler(db, request)`."""
 
     def __init__(self, db: object, operations: Mapping[str, Operation]) -> None:
         self._db = db
         self._operations = operations
 
-    async def _call(self, name: str, request: Wire) -> Wire:
+    async def call(self, name: str, request: Wire) -> Wire:
         handler = self._operations.get(name)
         if handler is None:
             raise StreamsError("UnknownOperationException", f"{name} is not available")
@@ -35,16 +36,16 @@ class InProcessTransport:
         return response
 
     async def list_streams(self, request: Wire) -> Wire:
-        return await self._call("ListStreams", request)
+        return await self.call("ListStreams", request)
 
     async def describe_stream(self, request: Wire) -> Wire:
-        return await self._call("DescribeStream", request)
+        return await self.call("DescribeStream", request)
 
     async def get_shard_iterator(self, request: Wire) -> Wire:
-        return await self._call("GetShardIterator", request)
+        return await self.call("GetShardIterator", request)
 
     async def get_records(self, request: Wire) -> Wire:
-        return await self._call("GetRecords", request)
+        return await self.call("GetRecords", request)
 
     async def close(self) -> None:
         return None

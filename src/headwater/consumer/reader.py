@@ -1,5 +1,6 @@
-"""Reading a stream: shard lineage (parents before children, lexicographic order) and per-shard cursors
-that survive expired iterators and trimmed data."""
+"""Reading a stream (DynamoDB Streams or Kinesis, by its `Dialect`): shard lineage (parents before
+children, lexicographic order) and per-shard cursors that survive expired iterators, trimmed data and
+throttling."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .checkpoints import CheckpointStore, ShardCheckpoint
+from .dialects import Dialect, dialect_of
 from .errors import StreamsError
-from .transport import StreamsTransport, Wire
+from .transport import CallTransport, Wire
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +26,15 @@ class Shard:
     parent_id: str | None
     starting_sequence: str | None
     ending_sequence: str | None  # set once the shard is closed
+    adjacent_parent_id: str | None = None  # Kinesis: the other parent of a merged shard
 
     @property
     def closed(self) -> bool:
         return self.ending_sequence is not None
+
+    @property
+    def parents(self) -> tuple[str, ...]:
+        return tuple(p for p in (self.parent_id, self.adjacent_parent_id) if p)
 
     @classmethod
     def from_wire(cls, doc: Wire) -> Shard:
@@ -37,54 +44,46 @@ class Shard:
             doc.get("ParentShardId"),
             seq_range.get("StartingSequenceNumber"),
             seq_range.get("EndingSequenceNumber"),
+            doc.get("AdjacentParentShardId"),
         )
 
 
-async def describe(transport: StreamsTransport, stream_arn: str) -> tuple[Wire, list[Shard]]:
-    """The stream's description and all its shards (every DescribeStream page), sorted by ShardId."""
-    shards: list[Shard] = []
-    request: Wire = {"StreamArn": stream_arn}
-    while True:
-        desc = (await transport.describe_stream(request))["StreamDescription"]
-        shards.extend(Shard.from_wire(s) for s in desc.get("Shards", []))
-        last = desc.get("LastEvaluatedShardId")
-        if not last:
-            break
-        request = {"StreamArn": stream_arn, "ExclusiveStartShardId": last}
-    shards.sort(key=lambda s: s.shard_id)
-    return desc, shards
-
-
-async def list_shards(transport: StreamsTransport, stream_arn: str) -> list[Shard]:
-    return (await describe(transport, stream_arn))[1]
+async def list_shards(
+    transport: CallTransport, stream_arn: str, dialect: Dialect | None = None
+) -> list[Shard]:
+    """Every shard of the stream, sorted by ShardId."""
+    dialect = dialect or dialect_of(stream_arn)
+    shards = [Shard.from_wire(s) for s in await dialect.shards(transport, stream_arn)]
+    return sorted(shards, key=lambda s: s.shard_id)
 
 
 def ready_shards(shards: Iterable[Shard], checkpoints: dict[str, ShardCheckpoint]) -> list[Shard]:
-    """Shards that may be read now: not finished, and whose parent is finished or no longer listed
+    """Shards that may be read now: not finished, and whose parents are finished or no longer listed
     (trimmed away). Lexicographic ShardId order."""
     listed = {s.shard_id for s in shards}
     out = []
     for shard in shards:
         if checkpoints.get(shard.shard_id, ShardCheckpoint()).finished:
             continue
-        parent = shard.parent_id
-        if parent and parent in listed and not checkpoints.get(parent, ShardCheckpoint()).finished:
+        if any(p in listed and not checkpoints.get(p, ShardCheckpoint()).finished for p in shard.parents):
             continue
         out.append(shard)
     return sorted(out, key=lambda s: s.shard_id)
 
 
-async def resolve_latest(transport: StreamsTransport, stream_arn: str) -> dict[str, ShardCheckpoint]:
+async def resolve_latest(
+    transport: CallTransport, stream_arn: str, dialect: Dialect | None = None
+) -> dict[str, ShardCheckpoint]:
     """Checkpoints that make a new reader start at LATEST *now*: closed shards count as done, open ones
     get a LATEST iterator taken at this moment."""
+    dialect = dialect or dialect_of(stream_arn)
     out: dict[str, ShardCheckpoint] = {}
-    for shard in await list_shards(transport, stream_arn):
+    for shard in await list_shards(transport, stream_arn, dialect):
         if shard.closed:
             out[shard.shard_id] = ShardCheckpoint(finished=True)
             continue
-        response = await transport.get_shard_iterator(
-            {"StreamArn": stream_arn, "ShardId": shard.shard_id, "ShardIteratorType": "LATEST"}
-        )
+        request = dialect.iterator_request(stream_arn, shard.shard_id, "LATEST", None)
+        response = await transport.call("GetShardIterator", request)
         out[shard.shard_id] = ShardCheckpoint(iterator=response.get("ShardIterator"))
     return out
 
@@ -102,13 +101,15 @@ class ShardCursor:
 
     def __init__(
         self,
-        transport: StreamsTransport,
+        transport: CallTransport,
         stream_arn: str,
         shard_id: str,
         start: ShardCheckpoint,
         initial: StartingPosition = "TRIM_HORIZON",
+        dialect: Dialect | None = None,
     ) -> None:
         self.transport = transport
+        self.dialect = dialect or dialect_of(stream_arn)
         self.stream_arn = stream_arn
         self.shard_id = shard_id
         self.last_sequence = start.sequence_number
@@ -121,13 +122,15 @@ class ShardCursor:
         self.ended = start.finished
 
     async def _acquire(self, kind: str | None = None) -> None:
-        request: Wire = {"StreamArn": self.stream_arn, "ShardId": self.shard_id}
         if kind is None and self.last_sequence is not None:
-            request["ShardIteratorType"] = "AFTER_SEQUENCE_NUMBER"
-            request["SequenceNumber"] = self.last_sequence
+            request = self.dialect.iterator_request(
+                self.stream_arn, self.shard_id, "AFTER_SEQUENCE_NUMBER", self.last_sequence
+            )
         else:
-            request["ShardIteratorType"] = kind or self._initial
-        self._iterator = (await self.transport.get_shard_iterator(request)).get("ShardIterator")
+            request = self.dialect.iterator_request(
+                self.stream_arn, self.shard_id, kind or self._initial, None
+            )
+        self._iterator = (await self.transport.call("GetShardIterator", request)).get("ShardIterator")
         if self._iterator is None:
             self.ended = True
 
@@ -141,10 +144,12 @@ class ShardCursor:
                     await self._acquire()
                     if self._iterator is None:
                         return Page([], True, trimmed)
-                response = await self.transport.get_records(
-                    {"ShardIterator": self._iterator, "Limit": max(1, min(limit, 1000))}
+                response = await self.transport.call(
+                    "GetRecords", {"ShardIterator": self._iterator, "Limit": max(1, min(limit, 1000))}
                 )
             except StreamsError as err:
+                if err.code == "ProvisionedThroughputExceededException":
+                    return Page([], False, trimmed)  # Kinesis's 5 reads a second: try again later
                 if err.code == "ExpiredIteratorException":
                     self._iterator = None
                     continue
@@ -157,7 +162,7 @@ class ShardCursor:
                 raise
             records: list[Wire] = response.get("Records", [])
             if records:
-                self.last_sequence = records[-1]["dynamodb"]["SequenceNumber"]
+                self.last_sequence = self.dialect.sequence(records[-1])
             self._iterator = response.get("NextShardIterator")
             if self._iterator is None:
                 self.ended = True
@@ -171,7 +176,7 @@ class StreamReader:
 
     def __init__(
         self,
-        transport: StreamsTransport,
+        transport: CallTransport,
         stream_arn: str,
         checkpoints: CheckpointStore,
         *,

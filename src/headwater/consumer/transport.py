@@ -1,4 +1,4 @@
-"""The four Streams calls, wire dicts in and out: what every reader is written against."""
+"""The calls a reader makes, wire dicts in and out: what every reader is written against."""
 
 from __future__ import annotations
 
@@ -7,8 +7,17 @@ from typing import Any, Protocol
 Wire = dict[str, Any]
 
 
-class StreamsTransport(Protocol):
-    """Raises `StreamsError` for service errors (and for connection failures, code "ConnectionError")."""
+class CallTransport(Protocol):
+    """One service's operations by name (DynamoDB Streams' or Kinesis's). Raises `StreamsError` for
+    service errors (and for connection failures, code "ConnectionError")."""
+
+    async def call(self, operation: str, request: Wire) -> Wire: ...
+
+    async def close(self) -> None: ...
+
+
+class StreamsTransport(CallTransport, Protocol):
+    """The four DynamoDB Streams calls by name, for readers written against them."""
 
     async def list_streams(self, request: Wire) -> Wire: ...
 
@@ -17,5 +26,3 @@ class StreamsTransport(Protocol):
     async def get_shard_iterator(self, request: Wire) -> Wire: ...
 
     async def get_records(self, request: Wire) -> Wire: ...
-
-    async def close(self) -> None: ...

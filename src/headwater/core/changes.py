@@ -15,6 +15,7 @@ from ..model.size import item_size
 from ..model.values import Item, values_equal
 from ..storage.base import IndexKey, IndexWrite, ItemKey, ItemWrite, WriteSet
 from . import stored
+from .kinesis_capture import Destinations
 from .stream_capture import stream_write
 
 
@@ -51,10 +52,12 @@ def item_change(
     ttl_delete: bool = False,
     old_size: int | None = None,
     new_size: int | None = None,
+    destinations: Destinations | None = None,
 ) -> Change:
     """Add the writes for one item's change to `ws` and describe it. A change to nothing writes nothing.
 
-    `old_size` and `new_size` pass sizes the caller already knows (the stored header, a put's check).
+    `old_size` and `new_size` pass sizes the caller already knows (the stored header, a put's check);
+    `destinations` are the table's Kinesis destination streams as the writer read them.
     """
     if old_size is None:
         old_size = item_size(old) if old is not None else 0
@@ -80,6 +83,18 @@ def item_change(
                 sizes=(old_size, new_size),
                 new_bytes=new_json,
             )
+        )
+    if destinations is not None and table.kinesis:
+        destinations.append(
+            ws,
+            table,
+            key,
+            old,
+            new,
+            now,
+            ttl_delete=ttl_delete,
+            sizes=(old_size, new_size),
+            new_json=new_json,
         )
     return change
 

@@ -11,6 +11,7 @@ from ..model.schema import (
     KeyAttribute,
     KeySchema,
     KeyType,
+    KinesisDestination,
     Projection,
     ProjectionType,
     StreamSpec,
@@ -80,6 +81,7 @@ def encode_spec(spec: TableSpec) -> bytes:
         "table_class": spec.table_class,
         "deletion_protection": spec.deletion_protection,
         "extra": spec.extra,
+        "kinesis": [[d.stream_arn, d.stream_name, d.status, d.precision, d.region] for d in spec.kinesis],
     }
     return orjson.dumps(doc)
 
@@ -122,4 +124,5 @@ def decode_spec(data: bytes) -> TableSpec:
         table_class=doc["table_class"],
         deletion_protection=doc["deletion_protection"],
         extra=doc["extra"],
+        kinesis=tuple(KinesisDestination(*d) for d in doc.get("kinesis", ())),
     )

@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 
 from ..clock import Clock
 from ..config import Settings
+from ..kinesis.reading import Reader as KinesisReader
+from ..kinesis.service import KinesisService
+from ..shardlog.secret import IteratorSecret
 from ..storage.base import Storage
 from ..streams import StreamService
 from .catalog import Catalog
@@ -24,12 +27,18 @@ class Database:
     clock: Clock
     catalog: Catalog = field(init=False)
     transaction_tokens: TokenCache = field(default_factory=TokenCache, init=False)
+    iterator_secret: IteratorSecret = field(init=False)
     streams: StreamService = field(init=False)
+    kinesis: KinesisService = field(init=False)
+    kinesis_reader: KinesisReader = field(init=False)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False)
 
     def __post_init__(self) -> None:
         self.catalog = Catalog(self.storage)
-        self.streams = StreamService(self.storage, self.clock, self.settings)
+        self.iterator_secret = IteratorSecret(self.storage)
+        self.streams = StreamService(self.storage, self.clock, self.settings, self.iterator_secret)
+        self.kinesis = KinesisService(self.storage, self.clock, self.settings)
+        self.kinesis_reader = KinesisReader(self.kinesis, self.iterator_secret)
 
     def open(self) -> None:
         self.storage.open()

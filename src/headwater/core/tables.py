@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 import orjson
 
 from ..model.schema import StreamSpec, TableSpec
-from ..storage.base import CLOSE_MARKER, CONTROL_SLOT, MetaWrite, StreamWrite
+from ..shardlog.markers import CLOSE, marker
+from ..storage.base import MetaWrite, StreamWrite
 from .catalog import COUNTER_KIND
 from .database import Database
 
@@ -78,7 +79,7 @@ def close_stream(db: Database, spec: TableSpec) -> tuple[TableSpec, list[MetaWri
             doc["status"] = "DISABLED"
             doc["disabled_at"] = db.clock.now()
             writes.append(MetaWrite(STREAM_KIND, key, orjson.dumps(doc)))
-            writes.append(StreamWrite(spec.stream_id, CONTROL_SLOT, doc["disabled_at"], CLOSE_MARKER))
+            writes.append(marker(spec.stream_id, CLOSE, doc["disabled_at"]))
     return spec.evolve(stream=StreamSpec(False)), writes
 
 

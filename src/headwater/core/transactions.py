@@ -29,6 +29,7 @@ from . import stored
 from .capacity import write_units
 from .changes import item_change
 from .collections import CANCEL_CODE, COLLECTION_EXCEEDED, CollectionSizes, collection_keys
+from .kinesis_capture import Destinations, destination_keys
 from .writes import index_write_units, updated_item
 
 ActionKind = Literal["put", "update", "delete", "check"]
@@ -73,12 +74,17 @@ class MultiWriteOp:
     now: float
     transactional: bool = True
     collection_limit: int = MAX_ITEM_COLLECTION_BYTES
-    # the items, then the size counters of the item collections they write (tables with LSIs); computed once
+    # the items, the size counters of the item collections they write (tables with LSIs), then the
+    # documents of their tables' Kinesis destination streams; computed once
     keys: tuple[ItemKey, ...] = field(init=False)
+    collection_end: int = field(init=False)
 
     def __post_init__(self) -> None:
-        writes = ((a.table, a.key) for a in self.actions if a.kind != "check")
-        object.__setattr__(self, "keys", (*(action.key for action in self.actions), *collection_keys(writes)))
+        writes = [(a.table, a.key) for a in self.actions if a.kind != "check"]
+        collections = collection_keys(writes)
+        streams = destination_keys(table for table, _ in writes)
+        object.__setattr__(self, "collection_end", len(self.actions) + len(collections))
+        object.__setattr__(self, "keys", (*(action.key for action in self.actions), *collections, *streams))
 
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
         count = len(self.actions)
@@ -92,7 +98,9 @@ class MultiWriteOp:
         ws = WriteSet()
         results: list[ActionResult] = []
         factor = 2.0 if self.transactional else 1.0
-        collections = CollectionSizes(self.keys[count:], old_items[count:], self.collection_limit)
+        end = self.collection_end
+        collections = CollectionSizes(self.keys[count:end], old_items[count:end], self.collection_limit)
+        destinations = Destinations(self.keys[end:], old_items[end:]) if end < len(self.keys) else None
         for position, (action, (old, old_size), (_, (new, new_size))) in enumerate(
             zip(self.actions, unpacked, judged, strict=True)
         ):
@@ -107,7 +115,15 @@ class MultiWriteOp:
                 raise _collection_cancelled(count, position) from None
             before = len(ws.indexes)
             change = item_change(
-                ws, action.table, action.key, old, new, self.now, old_size=old_size, new_size=new_size
+                ws,
+                action.table,
+                action.key,
+                old,
+                new,
+                self.now,
+                old_size=old_size,
+                new_size=new_size,
+                destinations=destinations,
             )
             index_units: dict[str, float] = {}
             if len(ws.indexes) > before:

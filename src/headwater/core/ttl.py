@@ -22,6 +22,7 @@ from . import stored
 from .changes import item_change
 from .collections import CollectionSizes, collection_keys
 from .database import Database
+from .kinesis_capture import Destinations, destination_keys
 
 log = logging.getLogger(__name__)
 
@@ -50,15 +51,32 @@ class TtlDeleteOp:
 
     @property
     def keys(self) -> Sequence[ItemKey]:
-        return (self.key, *collection_keys(((self.table, self.key),)))
+        return (self.key, *self._collections, *destination_keys((self.table,)))
+
+    @property
+    def _collections(self) -> tuple[ItemKey, ...]:
+        return collection_keys(((self.table, self.key),))
 
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
         old, old_size = stored.unpack_optional(old_items[0])
         ws = WriteSet(result=False)
         if old is not None and expired(old, self.attribute, self.now):
-            collections = CollectionSizes(self.keys[1:], old_items[1:], limit=0)  # a delete only shrinks
+            keys = self.keys
+            end = 1 + len(self._collections)
+            collections = CollectionSizes(keys[1:end], old_items[1:end], limit=0)  # a delete only shrinks
             collections.change(self.table, self.key, old, None)
-            item_change(ws, self.table, self.key, old, None, self.now, ttl_delete=True, old_size=old_size)
+            destinations = Destinations(keys[end:], old_items[end:]) if end < len(keys) else None
+            item_change(
+                ws,
+                self.table,
+                self.key,
+                old,
+                None,
+                self.now,
+                ttl_delete=True,
+                old_size=old_size,
+                destinations=destinations,
+            )
             collections.write(ws)
             ws.result = True
         return ws

@@ -18,6 +18,7 @@ from . import stored
 from .capacity import write_units
 from .changes import Change, item_change
 from .collections import CollectionSizes, collection_keys
+from .kinesis_capture import Destinations, destination_keys
 
 WriteKind = Literal["put", "update", "delete"]
 
@@ -75,15 +76,21 @@ class ItemWriteOp:
     return_old_on_failure: bool = False
     item_size: int | None = None  # put: the new item's size, already computed by the caller
     collection_limit: int = MAX_ITEM_COLLECTION_BYTES
-    # the item, then its collection's size counter (tables with LSIs); computed once
+    # the item, its collection's size counter (tables with LSIs), then the documents of its Kinesis
+    # destination streams; computed once
     keys: tuple[ItemKey, ...] = field(init=False)
+    collection_end: int = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "keys", (self.key, *collection_keys(((self.table, self.key),))))
+        collections = collection_keys(((self.table, self.key),))
+        object.__setattr__(self, "collection_end", 1 + len(collections))
+        object.__setattr__(self, "keys", (self.key, *collections, *destination_keys((self.table,))))
 
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
         old, old_size = stored.unpack_optional(old_items[0])
-        collections = CollectionSizes(self.keys[1:], old_items[1:], self.collection_limit)
+        end = self.collection_end
+        collections = CollectionSizes(self.keys[1:end], old_items[1:end], self.collection_limit)
+        destinations = Destinations(self.keys[end:], old_items[end:]) if end < len(self.keys) else None
         check_condition(self.condition, old, self.return_old_on_failure)
         updated_paths = None
         new: Item | None
@@ -96,7 +103,17 @@ class ItemWriteOp:
             new, updated_paths, size = self._updated(old)
         ws = WriteSet()
         collection_size = collections.change(self.table, self.key, old, new)
-        change = item_change(ws, self.table, self.key, old, new, self.now, old_size=old_size, new_size=size)
+        change = item_change(
+            ws,
+            self.table,
+            self.key,
+            old,
+            new,
+            self.now,
+            old_size=old_size,
+            new_size=size,
+            destinations=destinations,
+        )
         collections.write(ws)
         ws.result = WriteResult(
             change,

@@ -2,6 +2,10 @@
 
     POST /_headwater/streams/rollover  {"TableName": "T"}  close the open shards of T's stream now
     POST /_headwater/ttl/sweep         {}                  delete every expired item now
+    POST /_headwater/sinks/add         {"TableName", "Nats", "Subject", "Name"?}   add a NATS JetStream sink
+    POST /_headwater/sinks/remove      {"Name"}            remove a sink and its checkpoints
+    POST /_headwater/sinks/list        {}                  every sink
+    POST /_headwater/sinks/status      {"Name"?}           sinks with published counts, lag, last error
 
 Answers are JSON; errors use DynamoDB's error shape.
 """
@@ -16,14 +20,16 @@ from ..core.database import Database
 from ..core.ttl import sweep
 from ..errors import DynamoDBError, ResourceNotFoundException, UnknownOperationException, ValidationException
 from ..protocol.wire import error_body
+from ..sinks.service import SinkService
 from ..streams.background import force_rollover
 
 ADMIN_PREFIX = "/_headwater/"
 
 
 class AdminRoutes:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, sinks: SinkService | None = None) -> None:
         self.db = db
+        self.sinks = sinks
 
     async def handle(self, method: str, path: str, body: bytes) -> tuple[int, bytes]:
         try:
@@ -36,6 +42,8 @@ class AdminRoutes:
                 return 200, orjson.dumps(await self._rollover(request))
             if path == ADMIN_PREFIX + "ttl/sweep":
                 return 200, orjson.dumps({"Deleted": await sweep(self.db)})
+            if path.startswith(ADMIN_PREFIX + "sinks/") and self.sinks is not None:
+                return 200, orjson.dumps(await self._sinks(self.sinks, path.rpartition("/")[2], request))
             raise UnknownOperationException()
         except orjson.JSONDecodeError:
             return 400, error_body(ValidationException("The request body must be JSON"))
@@ -51,3 +59,15 @@ class AdminRoutes:
             raise ResourceNotFoundException(f"Table {name} has no enabled stream")
         await force_rollover(self.db.streams, table.stream_id)
         return {"TableName": name, "StreamLabel": table.extra.get("stream_label")}
+
+    async def _sinks(self, sinks: SinkService, action: str, request: dict[str, Any]) -> dict[str, Any]:
+        if action == "add":
+            return {"Sink": sinks.status(await sinks.add(request))}
+        if action == "remove":
+            return {"Sink": (await sinks.remove(str(request.get("Name")))).to_wire()}
+        if action == "list":
+            return {"Sinks": [config.to_wire() for _, config in sorted(sinks.sinks.items())]}
+        if action == "status":
+            chosen = [sinks.require(request["Name"])] if request.get("Name") else list(sinks.sinks.values())
+            return {"Sinks": [sinks.status(config) for config in sorted(chosen, key=lambda c: c.name)]}
+        raise UnknownOperationException()

@@ -18,7 +18,7 @@ from ..errors import (
     RequestEntityTooLarge,
     UnknownOperationException,
 )
-from ..protocol.targets import parse_target
+from ..protocol.targets import content_type, parse_target
 from ..protocol.validate import validate_request
 from ..protocol.wire import (
     MAX_BODY_BYTES,
@@ -52,10 +52,11 @@ class HeadwaterApp:
         on_startup: Callable[[], Awaitable[None]] | None = None,
         on_shutdown: Callable[[], Awaitable[None]] | None = None,
         lambda_routes: LambdaRoutes | None = None,
+        admin_routes: AdminRoutes | None = None,
     ) -> None:
         self.db = db
         self.lambda_routes = lambda_routes
-        self.admin_routes = AdminRoutes(db)
+        self.admin_routes = admin_routes or AdminRoutes(db)
         self.request_ids = RequestIds()
         self.operations = operations
         self.on_startup = on_startup
@@ -115,7 +116,8 @@ class HeadwaterApp:
         except DynamoDBError as err:
             status, payload = err.status, error_body(err)
         coding = compression.choose(headers.get(b"accept-encoding"))
-        await _respond(send, status, payload, request_id, CONTENT_TYPE, extra, coding)
+        kind = content_type(headers.get(b"x-amz-target"))
+        await _respond(send, status, payload, request_id, kind, extra, coding)
 
     async def _admin(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
         try:

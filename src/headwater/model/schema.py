@@ -104,6 +104,24 @@ class TtlSpec:
     status: Literal["ENABLED", "DISABLED", "ENABLING", "DISABLING"] = "DISABLED"
 
 
+DestinationStatus = Literal["ENABLING", "ACTIVE", "DISABLING", "DISABLED", "ENABLE_FAILED", "UPDATING"]
+
+
+@dataclass(frozen=True, slots=True)
+class KinesisDestination:
+    """A Kinesis data stream the table's changes are written to (Kinesis Data Streams for DynamoDB)."""
+
+    stream_arn: str
+    stream_name: str
+    status: DestinationStatus
+    precision: Literal["MILLISECOND", "MICROSECOND"] = "MILLISECOND"
+    region: str = "us-east-1"
+
+    @property
+    def capturing(self) -> bool:
+        return self.status in ("ACTIVE", "UPDATING")
+
+
 @dataclass(frozen=True, slots=True)
 class TableSpec:
     """Everything DescribeTable says about a table, plus the storage id."""
@@ -126,6 +144,7 @@ class TableSpec:
     sse: dict[str, Any] | None = None
     table_class: str = "STANDARD"
     deletion_protection: bool = False
+    kinesis: tuple[KinesisDestination, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     def index(self, name: str) -> IndexSpec | None:

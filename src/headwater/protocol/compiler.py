@@ -375,8 +375,10 @@ def string_rules(name: str, shape: Mapping[str, Any]) -> tuple[StringRule, ...]:
     if "max" in shape:
         rules.append(_max_rule(shape["max"]))
     if "enum" in shape:
-        order = extra_rules.ENUM_ORDER.get(name, tuple(shape["enum"]))
         allowed = frozenset(shape["enum"])
+        order = extra_rules.ENUM_ORDER.get(name, tuple(shape["enum"]))
+        if frozenset(order) != allowed:  # another service's shape of the same name
+            order = tuple(shape["enum"])
         text = f"Member must satisfy enum value set: [{', '.join(order)}]"
         rules.append(lambda v: None if v in allowed else text)
     if name in extra_rules.TABLE_NAME_SHAPES:

@@ -1,4 +1,4 @@
-"""botocore's bundled service models for DynamoDB and DynamoDB Streams, loaded once per process."""
+"""botocore's bundled service models for DynamoDB, DynamoDB Streams and Kinesis, loaded once per process."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from headwater.protocol.compiler import Checker, compile_shapes
 API_VERSION: Final = "2012-08-10"
 DYNAMODB: Final = "dynamodb"
 STREAMS: Final = "dynamodbstreams"
-SERVICES: Final = (DYNAMODB, STREAMS)
+KINESIS: Final = "kinesis"
+SERVICES: Final = (DYNAMODB, STREAMS, KINESIS)
+API_VERSIONS: Final = {DYNAMODB: API_VERSION, STREAMS: API_VERSION, KINESIS: "2013-12-02"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,13 +49,15 @@ class ServiceModel:
 def _load_raw(service: str) -> dict[str, Any]:
     import botocore.loaders  # imported lazily: only the first call pays for it
 
-    model: dict[str, Any] = botocore.loaders.Loader().load_service_model(service, "service-2", API_VERSION)
+    model: dict[str, Any] = botocore.loaders.Loader().load_service_model(
+        service, "service-2", API_VERSIONS[service]
+    )
     return model
 
 
 @functools.cache
 def load_service(service: str) -> ServiceModel:
-    """The model for `dynamodb` or `dynamodbstreams`; only the first call reads botocore's file."""
+    """The model for `dynamodb`, `dynamodbstreams` or `kinesis`; only the first call reads botocore's file."""
     if service not in SERVICES:
         raise KeyError(service)
     raw = _load_raw(service)

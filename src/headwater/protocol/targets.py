@@ -6,9 +6,16 @@ import functools
 from typing import Final
 
 from headwater.errors import UnknownOperationException
-from headwater.protocol.service import DYNAMODB, STREAMS, load_service
+from headwater.protocol.service import DYNAMODB, KINESIS, STREAMS, load_service
 
-PREFIXES: Final = {"DynamoDB_20120810": DYNAMODB, "DynamoDBStreams_20120810": STREAMS}
+PREFIXES: Final = {
+    "DynamoDB_20120810": DYNAMODB,
+    "DynamoDBStreams_20120810": STREAMS,
+    "Kinesis_20131202": KINESIS,
+}
+JSON_10: Final = b"application/x-amz-json-1.0"
+# Kinesis speaks AWS JSON 1.1 (the same JSON, another content type); DynamoDB and Streams JSON 1.0
+CONTENT_TYPES: Final = {b"Kinesis_20131202": b"application/x-amz-json-1.1"}
 
 
 @functools.lru_cache(maxsize=512)
@@ -30,3 +37,10 @@ def parse_target(target: str | None) -> tuple[str, str]:
     if found is None:
         raise UnknownOperationException()
     return found
+
+
+def content_type(target: bytes | None) -> bytes:
+    """The response content type for a request's `X-Amz-Target` header (JSON 1.0 unless Kinesis)."""
+    if target is None:
+        return JSON_10
+    return CONTENT_TYPES.get(target.partition(b".")[0], JSON_10)

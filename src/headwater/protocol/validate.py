@@ -5,22 +5,32 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from headwater.errors import UnknownOperationException, ValidationException
+from headwater.errors import SerializationException, UnknownOperationException, ValidationException
+from headwater.kinesis import errors as kinesis_errors
 from headwater.protocol import extra_rules
 from headwater.protocol.compiler import Violation, render_path
-from headwater.protocol.service import load_service
+from headwater.protocol.service import KINESIS, load_service
 
 
 def validate_request(service: str, operation: str, body: dict[str, Any]) -> None:
-    """Raise SerializationException (wrong JSON type) or ValidationException (constraints) for `body`."""
+    """Raise SerializationException (wrong JSON type) or ValidationException (constraints) for `body`.
+
+    Kinesis answers the same texts with bare error types (no namespace)."""
     try:
         model = load_service(service)
         checker = model.checkers[operation]
     except KeyError:
         raise UnknownOperationException() from None
     errors: list[Violation] = []
-    checker(body, None, errors)
+    try:
+        checker(body, None, errors)
+    except SerializationException as err:
+        if service == KINESIS:
+            raise kinesis_errors.SerializationException(err.message) from None
+        raise
     if errors:
+        if service == KINESIS:
+            raise kinesis_errors.ValidationException(format_violations(errors))
         raise ValidationException(format_violations(errors))
 
 

@@ -48,11 +48,9 @@ class IndexWrite:
     item: bytes | None  # the projected item; None deletes the entry
 
 
-# Records in negative ("control") slots are never trimmed: streams keeps shard boundary markers there
-# (a ROLLOVER closes every open shard of the stream and opens a child; a CLOSE ends them all).
+# Records in negative ("control") slots are never trimmed: the log layer keeps shard boundary markers
+# there (headwater.shardlog.markers).
 CONTROL_SLOT = -1
-ROLLOVER_MARKER = b'{"m":"rollover"}'
-CLOSE_MARKER = b'{"m":"close"}'
 # `trim_stream_records` leaves, per (stream, slot) it trimmed, the highest trimmed sequence number as
 # meta (TRIM_MARK_KIND, trim_mark_key(stream_id, slot)) = b"<seq>", in the same transaction.
 TRIM_MARK_KIND = "stream_trim"
@@ -211,11 +209,18 @@ class Storage(Protocol):
         """The highest seq of one slot's records with seq_from <= seq (<= seq_to), or None."""
         ...
 
+    def first_stream_seq_at(
+        self, stream_id: int, slot: int, created_from: float, seq_from: int, seq_to: int | None
+    ) -> int | None:
+        """The lowest seq of one slot's records with seq_from <= seq (<= seq_to) created at or after
+        `created_from` (epoch seconds), or None."""
+        ...
+
     def last_sequence(self) -> int:
         """The highest sequence number ever assigned (0 if none)."""
         ...
 
-    def trim_stream_records(self, created_before: float) -> int:
-        """Delete records older than the retention cut-off (never in control slots) and update the trim
-        marks (see TRIM_MARK_KIND); returns how many went."""
+    def trim_stream_records(self, stream_id: int, created_before: float) -> int:
+        """Delete one log's records older than its retention cut-off (never in control slots) and update
+        its trim marks (see TRIM_MARK_KIND); returns how many went."""
         ...

@@ -165,6 +165,14 @@ def _statements(mark: str) -> dict[str, str]:
         "last_seq": (
             f"SELECT MAX(seq) FROM stream_records WHERE stream_id = {m} AND slot = {m} AND seq >= {m}"
         ),
+        "first_at": (
+            "SELECT MIN(seq) FROM stream_records "
+            f"WHERE stream_id = {m} AND slot = {m} AND seq >= {m} AND created_at >= {m}"
+        ),
+        "first_at_to": (
+            "SELECT MIN(seq) FROM stream_records "
+            f"WHERE stream_id = {m} AND slot = {m} AND seq >= {m} AND seq <= {m} AND created_at >= {m}"
+        ),
         "last_seq_to": (
             "SELECT MAX(seq) FROM stream_records "
             f"WHERE stream_id = {m} AND slot = {m} AND seq >= {m} AND seq <= {m}"
@@ -243,4 +251,14 @@ class SqlReads(ABC):
             rows = self._fetch(sql["last_seq"], (stream_id, slot, seq_from))
         else:
             rows = self._fetch(sql["last_seq_to"], (stream_id, slot, seq_from, seq_to))
+        return None if not rows or rows[0][0] is None else int(rows[0][0])
+
+    def first_stream_seq_at(
+        self, stream_id: int, slot: int, created_from: float, seq_from: int, seq_to: int | None
+    ) -> int | None:
+        sql = _statements(self._mark)
+        if seq_to is None:
+            rows = self._fetch(sql["first_at"], (stream_id, slot, seq_from, created_from))
+        else:
+            rows = self._fetch(sql["first_at_to"], (stream_id, slot, seq_from, seq_to, created_from))
         return None if not rows or rows[0][0] is None else int(rows[0][0])

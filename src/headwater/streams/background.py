@@ -1,34 +1,19 @@
-"""Background work for streams: shard rollover and retention (trim records, drop expired streams)."""
+"""Background work for DynamoDB streams: shard rollover, and what the log layer's retention needs to
+know about them (24 hours each; a disabled stream is dropped once its retention has passed)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
 
-from ..storage.base import CONTROL_SLOT, ItemKey, MetaWrite, WriteSet
+from ..shardlog import retention
+from ..shardlog.markers import RolloverOp
+from ..shardlog.retention import Retained
+from ..storage.base import CONTROL_SLOT, MetaWrite
 from .docs import STREAM_KIND, stream_key
-from .markers import RolloverOp
 from .service import StreamService
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class DropStreamOp:
-    """Forget a stream whose retention ended: its document, records, markers and trim marks."""
-
-    stream_id: int
-
-    @property
-    def keys(self) -> Sequence[ItemKey]:
-        return ()
-
-    def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
-        return WriteSet(
-            meta=[MetaWrite(STREAM_KIND, stream_key(self.stream_id), None)], drop_streams=[self.stream_id]
-        )
 
 
 async def rollover_due(service: StreamService, period: float, now: float) -> int:
@@ -51,36 +36,28 @@ async def force_rollover(service: StreamService, stream_id: int) -> None:
     await service.storage.write(RolloverOp(stream_id, service.clock.now()))
 
 
-async def enforce_retention(service: StreamService, retention: float, now: float) -> int:
-    """Trim records older than `retention`, drop streams disabled longer ago; returns records trimmed."""
-    trimmed: int = await asyncio.to_thread(service.storage.trim_stream_records, now - retention)
+def retained(service: StreamService, seconds: float, now: float) -> list[Retained]:
+    """Every DynamoDB stream for the log layer's retention: 24 hours (`seconds`) of records; a stream
+    disabled longer ago than that is dropped with its document."""
+    out = []
     for doc in service.docs():
-        if doc.status == "DISABLED" and doc.disabled_at is not None and doc.disabled_at < now - retention:
-            await service.storage.write(DropStreamOp(doc.stream_id))
-    return trimmed
+        gone = doc.status == "DISABLED" and doc.disabled_at is not None and doc.disabled_at < now - seconds
+        forget = MetaWrite(STREAM_KIND, stream_key(doc.stream_id), None) if gone else None
+        out.append(Retained(doc.stream_id, seconds, gone, forget))
+    return out
 
 
-def _tick(period: float, cap: float) -> float:
-    return min(max(period / 4, 0.05), cap)
+async def enforce_retention(service: StreamService, seconds: float, now: float) -> int:
+    """Trim records older than `seconds`, drop streams disabled longer ago; returns records trimmed."""
+    return await retention.enforce(service.storage, retained(service, seconds, now), now)
 
 
 async def run_rollover(service: StreamService, period: float) -> None:
     while True:
-        await asyncio.sleep(_tick(period, 30.0))
+        await asyncio.sleep(retention.tick(period, 30.0))
         try:
             await rollover_due(service, period, service.clock.now())
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("shard rollover failed")
-
-
-async def run_retention(service: StreamService, retention: float) -> None:
-    while True:
-        await asyncio.sleep(_tick(retention, 60.0))
-        try:
-            await enforce_retention(service, retention, service.clock.now())
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("stream retention failed")

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from ..clock import Clock
@@ -16,15 +13,9 @@ from ..errors import (
     TrimmedDataAccessException,
     ValidationException,
 )
-from ..storage.base import (
-    CONTROL_SLOT,
-    TRIM_MARK_KIND,
-    ItemKey,
-    MetaWrite,
-    Storage,
-    WriteSet,
-    trim_mark_key,
-)
+from ..shardlog import pages
+from ..shardlog.secret import IteratorSecret
+from ..storage.base import CONTROL_SLOT, TRIM_MARK_KIND, Storage, trim_mark_key
 from . import iterators
 from .arns import parse_stream_arn
 from .docs import STREAM_KIND, StreamDoc, stream_key
@@ -33,36 +24,17 @@ from .records import constant_tail, render
 from .sequence import OFFSET, format_seq, parse_seq
 from .shards import Shard, layout
 
-SECRET_KIND = "streams"
-SECRET_KEY = "iterator_secret"
 MAX_RECORDS_BYTES = 1024 * 1024
 MAX_READERS_PER_SHARD = 2
 INVALID = "One or more parameter values were invalid: "
 
 
-@dataclass(frozen=True, slots=True)
-class _PutSecret:
-    """Store the iterator secret unless one exists (first start wins); result: the stored secret."""
-
-    candidate: bytes
-    current: bytes | None
-
-    @property
-    def keys(self) -> Sequence[ItemKey]:
-        return ()
-
-    def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
-        if self.current is not None:
-            return WriteSet(result=self.current)
-        return WriteSet(meta=[MetaWrite(SECRET_KIND, SECRET_KEY, self.candidate)], result=self.candidate)
-
-
 class StreamService:
-    def __init__(self, storage: Storage, clock: Clock, settings: Settings) -> None:
+    def __init__(self, storage: Storage, clock: Clock, settings: Settings, secret: IteratorSecret) -> None:
         self._storage = storage
         self._clock = clock
         self._settings = settings
-        self._secret: bytes | None = None
+        self._secret = secret
         self._tail = constant_tail(settings.region)
         self._readers: dict[tuple[int, int, int], int] = {}
 
@@ -74,23 +46,12 @@ class StreamService:
     def clock(self) -> Clock:
         return self._clock
 
-    # -- setup
-
     async def start(self) -> None:
-        """Load (or create and persist) the per-database HMAC secret for shard iterators."""
-        stored = self._storage.meta_get(SECRET_KIND, SECRET_KEY)
-        if stored is None:
-            stored = await self._storage.write(_PutSecret(os.urandom(32), None))
-        self._secret = stored
+        await self._secret.start()
 
     @property
     def secret(self) -> bytes:
-        if self._secret is None:
-            stored = self._storage.meta_get(SECRET_KIND, SECRET_KEY)
-            if stored is None:
-                raise ResourceNotFoundException("Streams are not ready")
-            self._secret = stored
-        return self._secret
+        return self._secret.value
 
     # -- catalog of streams
 
@@ -241,7 +202,6 @@ class StreamService:
                 del self._readers[shard_key]
 
     def _read(self, arn: str, position: Position, limit: int) -> bytes:
-        storage = self._storage
         stream_id, slot, pos = position.stream_id, position.slot, position.pos
         if self._storage.meta_get(STREAM_KIND, stream_key(stream_id)) is None:
             raise ResourceNotFoundException(f"Requested resource not found: Stream: {arn} not found")
@@ -249,13 +209,8 @@ class StreamService:
             raise TrimmedDataAccessException(
                 "The iterator points at stream records that were trimmed (older than the retention period)"
             )
-        # The commit ceiling first: a rollover committed after it (and the child shard's records behind
-        # it) may already be visible to the reads below, so neither the marker nor a record past the
-        # ceiling may count. Everything at or below the ceiling was committed before it was read.
-        ceiling = storage.last_sequence()
-        following = storage.stream_records(stream_id, CONTROL_SLOT, position.lo + 1, ceiling, 1)
-        hi = following[0].seq if following else None
-        stored = storage.stream_records(stream_id, slot, pos, ceiling if hi is None else hi - 1, limit)
+        page = pages.read(self._storage, stream_id, slot, position.lo, pos, limit)
+        stored = page.records
         out: list[bytes] = []
         size = 0
         tail = self._tail
@@ -266,7 +221,7 @@ class StreamService:
             out.append(render(stream_id, b"%d" % (OFFSET + record.seq), record.seq, record.payload, tail))
         next_pos = stored[len(out) - 1].seq + 1 if out else pos
         body = b'{"Records":[' + b",".join(out) + b"]"
-        exhausted = hi is not None and len(out) == len(stored) and len(stored) < limit
+        exhausted = page.exhausted and len(out) == len(stored) and len(stored) < limit
         if not exhausted:
             nxt = Position(stream_id, slot, position.lo, next_pos, int(self._clock.now() * 1000))
             body += b',"NextShardIterator":"' + iterators.encode(self.secret, arn, nxt).encode() + b'"'

@@ -1,9 +1,5 @@
-"""Shards derived from a stream's document and its boundary markers (pure).
-
-Slot s of a stream with N slots holds the records of items with partition_hash % N == s. Each slot's
-records are cut into generations by the ROLLOVER markers: generation g of slot s is one shard holding
-the slot's records with lo < seq < hi, lo/hi being the sequence numbers of the boundaries around it.
-"""
+"""DynamoDB Streams' shards over the log layer: slot s of a stream with N slots holds the records of items
+with partition_hash % N == s, and each ROLLOVER marker starts a new generation of every slot."""
 
 from __future__ import annotations
 
@@ -11,24 +7,38 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..shardlog.layout import Shard as LogShard
+from ..shardlog.layout import replay
+from ..shardlog.markers import SlotRange
 from ..storage.base import StoredRecord
 from .docs import StreamDoc
-from .markers import CLOSE
 
 
 @dataclass(frozen=True, slots=True)
 class Shard:
     shard_id: str
     parent_id: str | None
-    slot: int
-    lo: int  # records of this shard have lo < seq ...
-    hi: int | None  # ... and seq < hi; None while the shard is open
-    created_at: float
-    closed_at: float | None
+    log: LogShard
+
+    @property
+    def slot(self) -> int:
+        return self.log.slot
+
+    @property
+    def lo(self) -> int:
+        return self.log.lo
+
+    @property
+    def hi(self) -> int | None:
+        return self.log.hi
 
     @property
     def starting(self) -> int:
-        return self.lo + 1
+        return self.log.starting
+
+    @property
+    def closed_at(self) -> float | None:
+        return self.log.closed_at
 
 
 def shard_id(stream_id: int, slot: int, lo: int, millis: int) -> str:
@@ -38,32 +48,16 @@ def shard_id(stream_id: int, slot: int, lo: int, millis: int) -> str:
 
 
 def layout(doc: StreamDoc, markers: Sequence[StoredRecord]) -> list[Shard]:
-    """Every shard of the stream, in (slot, generation) order. Markers after a CLOSE are ignored."""
-    bounds: list[tuple[int, float]] = [(doc.start_seq, doc.created_at)]
-    end: tuple[int, float] | None = None
-    for m in markers:
-        if m.payload == CLOSE:
-            end = (m.seq, m.created_at)
-            break
-        bounds.append((m.seq, m.created_at))
-    shards: list[Shard] = []
-    for slot in range(doc.shards):
-        parent: str | None = None
-        last_ms = 0
-        for g, (lo, opened) in enumerate(bounds):
-            nxt = bounds[g + 1] if g + 1 < len(bounds) else end
-            millis = max(int(opened * 1000), last_ms + 1)
-            sid = shard_id(doc.stream_id, slot, lo, millis)
-            shards.append(
-                Shard(
-                    sid,
-                    parent,
-                    slot,
-                    lo,
-                    None if nxt is None else nxt[0],
-                    opened,
-                    None if nxt is None else nxt[1],
-                )
-            )
-            parent, last_ms = sid, millis
-    return shards
+    """Every shard of the stream, in (slot, generation) order."""
+    first = [SlotRange(slot) for slot in range(doc.shards)]
+    shards = sorted(replay(doc.start_seq, doc.created_at, first, markers), key=lambda s: (s.slot, s.lo))
+    names: dict[tuple[int, int], str] = {}
+    last_ms: dict[int, int] = {}
+    out: list[Shard] = []
+    for shard in shards:
+        millis = max(int(shard.created_at * 1000), last_ms.get(shard.slot, 0) + 1)
+        last_ms[shard.slot] = millis
+        name = names[shard.key] = shard_id(doc.stream_id, shard.slot, shard.lo, millis)
+        parent = names.get(shard.parents[0]) if shard.parents else None
+        out.append(Shard(name, parent, shard))
+    return out

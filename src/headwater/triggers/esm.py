@@ -16,8 +16,23 @@ from typing import Any
 import orjson
 
 from ..clock import Clock
-from ..consumer import ShardCheckpoint, ShardCursor, StreamsError, StreamsTransport, list_shards, ready_shards
-from .events import created_at, failure_record, lambda_record, partition_key
+from ..consumer import (
+    CallTransport,
+    ShardCheckpoint,
+    ShardCursor,
+    StreamsError,
+    dialect_of,
+    list_shards,
+    ready_shards,
+)
+from .events import (
+    created_at,
+    failure_record,
+    kinesis_filter_view,
+    kinesis_lambda_record,
+    lambda_record,
+    partition_key,
+)
 from .filters import matches_any, parse_patterns
 from .model import MappingConfig, iso_millis
 from .pool import InvocationResult
@@ -85,7 +100,7 @@ class MappingRunner:
         self,
         config: MappingConfig,
         *,
-        transport: StreamsTransport,
+        transport: CallTransport,
         state: StateStore,
         invoke: Invoke,
         discard: Discard,
@@ -221,15 +236,21 @@ class ShardProcessor:
     def _accept(self, records: list[dict[str, Any]], scanned: str | None) -> str | None:
         config = self.config
         lanes = config.parallelization_factor
+        arn = config.event_source_arn
+        kinesis = dialect_of(arn).name == "kinesis"
         prev = scanned
         for raw in records:
-            record = lambda_record(raw, config.event_source_arn)
-            seq = str(raw["dynamodb"]["SequenceNumber"])
-            if matches_any(self.runner.patterns, record):
+            if kinesis:
+                record = kinesis_lambda_record(raw, arn, self.shard_id)
+                seq, view = str(raw["SequenceNumber"]), kinesis_filter_view(record)
+            else:
+                record = lambda_record(raw, arn)
+                seq, view = str(raw["dynamodb"]["SequenceNumber"]), record
+            if matches_any(self.runner.patterns, view):
                 if not self.buffer:
                     self.first_buffered_at = self.runner.clock.now()
-                lane = zlib.crc32(partition_key(raw)) % lanes if lanes > 1 else 0
-                self.buffer.append(Entry(record, orjson.dumps(record), seq, prev, lane, created_at(raw)))
+                lane = zlib.crc32(partition_key(record)) % lanes if lanes > 1 else 0
+                self.buffer.append(Entry(record, orjson.dumps(record), seq, prev, lane, created_at(record)))
             prev = seq
         return prev
 

@@ -3,6 +3,7 @@ JSON -> DynamoDB attribute value conversion used to store failure records in a t
 
 from __future__ import annotations
 
+import base64
 from decimal import Decimal
 from typing import Any
 
@@ -26,16 +27,56 @@ def lambda_record(record: Wire, stream_arn: str) -> Wire:
     return out
 
 
+def kinesis_lambda_record(record: Wire, stream_arn: str, shard_id: str) -> Wire:
+    """A Kinesis GetRecords record as Lambda delivers it (`data` stays base64)."""
+    parts = stream_arn.split(":")
+    region, account = (parts[3], parts[4]) if len(parts) > 4 else ("us-east-1", "000000000000")
+    seq = str(record["SequenceNumber"])
+    return {
+        "kinesis": {
+            "kinesisSchemaVersion": "1.0",
+            "partitionKey": record["PartitionKey"],
+            "sequenceNumber": seq,
+            "data": record["Data"],
+            "approximateArrivalTimestamp": record["ApproximateArrivalTimestamp"],
+        },
+        "eventSource": "aws:kinesis",
+        "eventVersion": "1.0",
+        "eventID": f"{shard_id}:{seq}",
+        "eventName": "aws:kinesis:record",
+        "invokeIdentityArn": f"arn:aws:iam::{account}:role/headwater",
+        "awsRegion": region,
+        "eventSourceARN": stream_arn,
+    }
+
+
+def kinesis_filter_view(record: Wire) -> Wire:
+    """What a Kinesis filter pattern is matched against: the `kinesis` member, with `data` decoded when it
+    is JSON (a pattern on `data` then matches its fields; otherwise only the metadata can match)."""
+    view = dict(record["kinesis"])
+    try:
+        view["data"] = orjson.loads(base64.b64decode(view["data"]))
+    except (ValueError, orjson.JSONDecodeError):
+        view.pop("data")
+    return view
+
+
 def sequence(record: Wire) -> str:
+    if "kinesis" in record:
+        return str(record["kinesis"]["sequenceNumber"])
     return str(record["dynamodb"]["SequenceNumber"])
 
 
 def created_at(record: Wire) -> float:
+    if "kinesis" in record:
+        return float(record["kinesis"]["approximateArrivalTimestamp"])
     value = record.get("dynamodb", {}).get("ApproximateCreationDateTime", 0)
     return float(value) if isinstance(value, int | float | str) else 0.0
 
 
 def partition_key(record: Wire) -> bytes:
+    if "kinesis" in record:
+        return str(record["kinesis"]["partitionKey"]).encode()
     return orjson.dumps(record.get("dynamodb", {}).get("Keys", {}), option=orjson.OPT_SORT_KEYS)
 
 
@@ -62,7 +103,7 @@ def failure_record(
         "responseContext": {"statusCode": 200, "executedVersion": "$LATEST"},
         "version": "1.0",
         "timestamp": iso_millis(now),
-        "DDBStreamBatchInfo": {
+        ("KinesisBatchInfo" if "kinesis" in records[0] else "DDBStreamBatchInfo"): {
             "shardId": shard_id,
             "startSequenceNumber": sequence(records[0]),
             "endSequenceNumber": sequence(records[-1]),

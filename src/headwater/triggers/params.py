@@ -145,14 +145,13 @@ def response_types(value: Any) -> bool:
     return bool(value)
 
 
-def starting_position(value: Any) -> str:
+def starting_position(value: Any, kinesis: bool = False) -> str:
+    kind = "Kinesis" if kinesis else "DynamoDB stream"
     if value is None:
-        raise InvalidParameterValueException(
-            "StartingPosition is required for DynamoDB stream event sources."
-        )
+        raise InvalidParameterValueException(f"StartingPosition is required for {kind} event sources.")
     if value not in STARTING_POSITIONS:
         raise InvalidParameterValueException(
-            f"Unsupported starting position for DynamoDB stream event sources: {value}"
+            f"Unsupported starting position for {kind} event sources: {value}"
         )
     return str(value)
 

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from ..clock import Clock
-from ..consumer import ShardCheckpoint, StreamsTransport, resolve_latest
+from ..consumer import CallTransport, ShardCheckpoint, resolve_latest
 from . import code as code_store
 from . import params
 from .errors import (
@@ -34,7 +34,7 @@ from .events import to_attribute_value
 from .layers import LayerStore, check_total_size, layer_environment
 from .model import FunctionConfig, MappingConfig
 from .pool import InvocationResult, WorkerPool, WorkerSpec, code_fingerprint
-from .sources import check_destination, check_source
+from .sources import check_destination, check_source, is_kinesis
 from .state import CHECKPOINT_KIND, FAILURE_KIND, FUNCTION_KIND, MAPPING_KIND, StateStore, Tables
 
 log = logging.getLogger(__name__)
@@ -58,17 +58,19 @@ class TriggerService:
         self,
         settings: TriggerSettings,
         *,
-        transport: StreamsTransport,
+        transport: CallTransport,
         state: StateStore,
         tables: Tables,
         clock: Clock,
         change_hint: Callable[[], int] | None = None,
+        kinesis: CallTransport | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.notifier = ChangeNotifier(change_hint) if change_hint is not None else None
         self._notifier_task: asyncio.Task[None] | None = None
         self.transport = transport
+        self.kinesis = kinesis
         self.state = state
         self.tables = tables
         self.functions: dict[str, FunctionConfig] = {}
@@ -123,7 +125,7 @@ class TriggerService:
     def _start_runner(self, mapping: MappingConfig) -> None:
         runner = MappingRunner(
             mapping,
-            transport=self.transport,
+            transport=self.transport_for(mapping.event_source_arn),
             state=self.state,
             invoke=self._invoke_for_mapping,
             discard=self._record_failure,
@@ -151,6 +153,11 @@ class TriggerService:
         entry[1].cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await entry[1]
+
+    def transport_for(self, arn: str) -> CallTransport:
+        if is_kinesis(arn) and self.kinesis is not None:
+            return self.kinesis
+        return self.transport
 
     # functions ----------------------------------------------------------------------------------
 
@@ -383,8 +390,8 @@ class TriggerService:
 
     async def create_mapping(self, request: dict[str, Any]) -> MappingConfig:
         fn = self.require_function(request.get("FunctionName"))
-        source = await check_source(self.transport, request.get("EventSourceArn"))
-        position = params.starting_position(request.get("StartingPosition"))
+        source = await check_source(self.transport, self.kinesis, request.get("EventSourceArn"))
+        position = params.starting_position(request.get("StartingPosition"), is_kinesis(source))
         settings = params.mapping_settings(request)
         destination = await check_destination(self.tables, request.get("DestinationConfig"))
         async with self._lock:
@@ -406,7 +413,7 @@ class TriggerService:
             )
             if position == "LATEST":
                 # fixed now, so writes made after this call returns are never missed
-                latest = await resolve_latest(self.transport, source)
+                latest = await resolve_latest(self.transport_for(source), source)
                 for shard_id, checkpoint in latest.items():
                     await self._save_checkpoint(mapping.uuid, shard_id, checkpoint)
             await self.state.put(MAPPING_KIND, mapping.uuid, mapping.to_doc())

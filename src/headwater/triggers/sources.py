@@ -4,21 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..consumer import StreamsError, StreamsTransport
+from ..consumer import CallTransport, StreamsError
 from .errors import InvalidParameterValueException
 from .state import Tables
 
 
-async def check_source(transport: StreamsTransport, arn: Any) -> str:
-    """The mapping's EventSourceArn: a DynamoDB stream that exists."""
+def is_kinesis(arn: str) -> bool:
+    return arn.startswith("arn:aws:kinesis:") and ":stream/" in arn
+
+
+async def check_source(streams: CallTransport, kinesis: CallTransport | None, arn: Any) -> str:
+    """The mapping's EventSourceArn: a DynamoDB stream or a Kinesis stream that exists."""
     if not isinstance(arn, str) or not arn:
         raise InvalidParameterValueException("EventSourceArn is required.")
-    if ":dynamodb:" not in arn or "/stream/" not in arn:
-        raise InvalidParameterValueException(
-            f"Headwater supports DynamoDB stream event sources only; unsupported event source: {arn}"
-        )
     try:
-        await transport.describe_stream({"StreamArn": arn, "Limit": 1})
+        if is_kinesis(arn) and kinesis is not None:
+            await kinesis.call("DescribeStreamSummary", {"StreamARN": arn})
+        elif ":dynamodb:" in arn and "/stream/" in arn:
+            await streams.call("DescribeStream", {"StreamArn": arn, "Limit": 1})
+        else:
+            raise InvalidParameterValueException(
+                "Headwater supports DynamoDB stream and Kinesis stream event sources only; unsupported "
+                f"event source: {arn}"
+            )
     except StreamsError:
         raise InvalidParameterValueException(f"Stream not found: {arn}") from None
     return arn

@@ -21,12 +21,12 @@ from headwater.errors import (
     TrimmedDataAccessException,
     ValidationException,
 )
+from headwater.shardlog.markers import RolloverOp
+from headwater.shardlog.tokens import Position
 from headwater.storage.base import CONTROL_SLOT, Storage, StoredRecord
 from headwater.storage.sqlite import SqliteStorage
 from headwater.streams import iterators
 from headwater.streams.background import enforce_retention, force_rollover, rollover_due
-from headwater.streams.iterators import Position
-from headwater.streams.markers import RolloverOp
 from headwater.streams.records import event_id
 from headwater.streams.sequence import format_seq, parse_seq
 

@@ -121,5 +121,14 @@ class FakeStreams:
             out["NextShardIterator"] = f"{shard_id}|{end}"
         return out
 
+    async def call(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        handlers = {
+            "ListStreams": self.list_streams,
+            "DescribeStream": self.describe_stream,
+            "GetShardIterator": self.get_shard_iterator,
+            "GetRecords": self.get_records,
+        }
+        return await handlers[operation](request)
+
     async def close(self) -> None:
         return None

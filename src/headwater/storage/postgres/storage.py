@@ -26,10 +26,10 @@ from headwater.storage.postgres.writer import DEFAULT_GROUP_CAP, Task, Writer, W
 from headwater.storage.sql_reads import SqlReads
 
 # Control slots (< 0) are never trimmed; each trimmed (stream, slot) leaves its highest trimmed seq.
-_TRIM = "DELETE FROM stream_records WHERE created_at < %s AND slot >= 0"
+_TRIM = "DELETE FROM stream_records WHERE stream_id = %s AND created_at < %s AND slot >= 0"
 _TRIM_MARKS = (
-    "SELECT stream_id, slot, max(seq) FROM stream_records WHERE created_at < %s AND slot >= 0 "
-    "GROUP BY stream_id, slot"
+    "SELECT slot, max(seq) FROM stream_records WHERE stream_id = %s AND created_at < %s AND slot >= 0 "
+    "GROUP BY slot"
 )
 _PUT_META = (
     "INSERT INTO meta (kind, key, value) VALUES (%s, %s, %s) "
@@ -145,14 +145,16 @@ class PostgresStorage(SqlReads):
     def write_sync(self, op: WriteOperation) -> Any:
         return self._w().submit_sync(op).result()
 
-    def trim_stream_records(self, created_before: float) -> int:
+    def trim_stream_records(self, stream_id: int, created_before: float) -> int:
         def trim(conn: psycopg.Connection[Any]) -> int:
-            marks = conn.execute(_TRIM_MARKS, (created_before,)).fetchall()
+            marks = conn.execute(_TRIM_MARKS, (stream_id, created_before)).fetchall()
             if marks:
-                rows = [(TRIM_MARK_KIND, trim_mark_key(s, slot), str(seq).encode()) for s, slot, seq in marks]
+                rows = [
+                    (TRIM_MARK_KIND, trim_mark_key(stream_id, slot), str(seq).encode()) for slot, seq in marks
+                ]
                 with conn.cursor() as cur:
                     cur.executemany(_PUT_META, rows)
-            return conn.execute(_TRIM, (created_before,)).rowcount
+            return conn.execute(_TRIM, (stream_id, created_before)).rowcount
 
         result: int = self._w().submit_sync(Task(trim)).result()
         return result

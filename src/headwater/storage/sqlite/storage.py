@@ -125,8 +125,8 @@ class SqliteStorage(SqlReads):
     def write_sync(self, op: WriteOperation) -> Any:
         return self._w().submit_sync(op).result()
 
-    def trim_stream_records(self, created_before: float) -> int:
-        task = Task(lambda conn: writes.trim(conn, created_before))
+    def trim_stream_records(self, stream_id: int, created_before: float) -> int:
+        task = Task(lambda conn: writes.trim(conn, stream_id, created_before))
         result: int = self._w().submit_sync(task).result()
         return result
 

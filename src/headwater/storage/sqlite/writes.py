@@ -34,10 +34,10 @@ _PUT_META = (
 _DELETE_META = "DELETE FROM meta WHERE kind = ? AND key = ?"
 _PUT_RECORD = "INSERT INTO stream_records (stream_id, slot, seq, created_at, payload) VALUES (?, ?, ?, ?, ?)"
 _SET_SEQUENCE = "UPDATE sequence SET last = ? WHERE id = 0"
-_TRIM = "DELETE FROM stream_records WHERE created_at < ? AND slot >= 0"
+_TRIM = "DELETE FROM stream_records WHERE stream_id = ? AND created_at < ? AND slot >= 0"
 _TRIM_MARKS = (
-    "SELECT stream_id, slot, MAX(seq) FROM stream_records WHERE created_at < ? AND slot >= 0 "
-    "GROUP BY stream_id, slot"
+    "SELECT slot, MAX(seq) FROM stream_records WHERE stream_id = ? AND created_at < ? AND slot >= 0 "
+    "GROUP BY slot"
 )
 
 
@@ -99,7 +99,7 @@ def load_sequence(conn: sqlite3.Connection) -> int:
     return 0 if row is None else int(row[0])
 
 
-def trim(conn: sqlite3.Connection, created_before: float) -> int:
-    for stream_id, slot, seq in conn.execute(_TRIM_MARKS, (created_before,)).fetchall():
+def trim(conn: sqlite3.Connection, stream_id: int, created_before: float) -> int:
+    for slot, seq in conn.execute(_TRIM_MARKS, (stream_id, created_before)).fetchall():
         conn.execute(_PUT_META, (TRIM_MARK_KIND, trim_mark_key(stream_id, slot), str(seq).encode()))
-    return conn.execute(_TRIM, (created_before,)).rowcount
+    return conn.execute(_TRIM, (stream_id, created_before)).rowcount
