@@ -41,21 +41,21 @@ class NatsServer:
     def start(self, timeout: float = 20.0) -> NatsServer:
         if not self.port:
             self.port = free_port()
-        log = open(self.directory / "nats.log", "ab")  # noqa: SIM115 - handed to the child
-        self.process = subprocess.Popen(
-            [
-                nats_binary(),
-                "-a",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-js",
-                "-sd",
-                str(self.directory / "js"),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        with open(self.directory / "nats.log", "ab") as log:  # the child keeps its own descriptor
+            self.process = subprocess.Popen(
+                [
+                    nats_binary(),
+                    "-a",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "-js",
+                    "-sd",
+                    str(self.directory / "js"),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
