@@ -160,6 +160,7 @@ def test_sink_survives_nats_restart_and_headwater_kill9(tmp_server: Any, nats_se
 
     # Headwater is killed during writes: after the restart the sink resumes from its checkpoint
     stop = threading.Event()
+    acknowledged = [0]
 
     def writer() -> None:
         ddb = srv.client("dynamodb")
@@ -175,10 +176,11 @@ def test_sink_survives_nats_restart_and_headwater_kill9(tmp_server: Any, nats_se
             except Exception:
                 return
             i += 1
+            acknowledged[0] = i
 
     thread = threading.Thread(target=writer)
     thread.start()
-    time.sleep(1.0)
+    wait_for(lambda: acknowledged[0] >= 50)  # killed while writes are flowing, not at a moment in time
     srv.kill()
     stop.set()
     thread.join(timeout=30)
