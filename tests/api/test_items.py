@@ -425,9 +425,3 @@ def test_consumed_capacity_with_indexes(ddb: Any, make_table: Any) -> None:
         "ConsumedCapacity"
     ]
     assert "GlobalSecondaryIndexes" not in out
-    with pytest.raises(ClientError) as exc:
-        ddb.put_item(TableName=name, Item={"pk": {"S": "c"}, "g": {"N": "1"}})
-    assert error_of(exc) == (
-        "ValidationException",
-        INVALID + "Type mismatch for Index Key g Expected: S Actual: N IndexName: by_g",
-    )

@@ -9,6 +9,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+EMPTY_KEY = (
+    "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an "
+    "empty string value. Key: pk"
+)
+
 
 def _key(i: int) -> dict[str, Any]:
     return {"pk": {"S": f"k{i}"}}
@@ -125,17 +130,18 @@ def test_idempotency_token(ddb: Any, table: str) -> None:
             ],
             "TransactItems can only contain one of Check, Put, Update or Delete",
         ),
-        (
-            lambda t: [{"Delete": {"TableName": t, "Key": {"pk": {"S": "a"}, "x": {"S": "b"}}}}],
-            "The number of conditions on the keys is invalid",
+        pytest.param(
+            lambda t: [{"Put": {"TableName": t, "Item": {"x": {"S": "a"}}}}],
+            "One or more parameter values were invalid: Missing the key pk in the item",
+            marks=pytest.mark.differs_from_dynamodb_local("'One of the required keys was not given a value'"),
         ),
         (
-            lambda t: [{"Put": {"TableName": t, "Item": {"pk": {"M": {}}}}}],
-            "The provided key element does not match the schema",
+            lambda t: [{"Put": {"TableName": t, "Item": {"pk": {"S": ""}}}}],
+            EMPTY_KEY,
         ),
         (
-            lambda t: [{"Delete": {"TableName": t, "Key": {"pk": {"N": "1"}}}}],
-            "The provided key element does not match the schema",
+            lambda t: [{"Delete": {"TableName": t, "Key": {"pk": {"S": ""}}}}],
+            EMPTY_KEY,
         ),
     ],
 )
@@ -144,6 +150,78 @@ def test_validation(ddb: Any, table: str, items: Callable[[str], Any], message: 
         ddb.transact_write_items(TransactItems=items(table))
     assert info.value.response["Error"]["Code"] == "ValidationException"
     assert info.value.response["Error"]["Message"] == message
+
+
+MISMATCH = "The provided key element does not match the schema"
+
+
+@pytest.mark.differs_from_dynamodb_local(
+    "'Type mismatch for key' or 'The number of conditions on the keys ...'"
+)
+@pytest.mark.parametrize(
+    ("action", "message"),
+    [
+        (
+            {"Put": {"Item": {"pk": {"N": "5"}}}},
+            "One or more parameter values were invalid: Type mismatch for key pk expected: S actual: N",
+        ),
+        (
+            {"Put": {"Item": {"pk": {"L": [{"S": "x"}]}}}},
+            "One or more parameter values were invalid: Type mismatch for key pk expected: S actual: L",
+        ),
+        ({"Update": {"Key": {"pk": {"N": "5"}}, "UpdateExpression": "REMOVE v"}}, MISMATCH),
+        ({"Delete": {"Key": {"pk": {"M": {}}}}}, MISMATCH),
+        ({"Delete": {"Key": {"pk": {"S": "a"}, "x": {"S": "b"}}}}, MISMATCH),
+        (
+            {"ConditionCheck": {"Key": {"x": {"S": "a"}}, "ConditionExpression": "attribute_exists(v)"}},
+            MISMATCH,
+        ),
+    ],
+)
+def test_a_key_that_does_not_fit_the_schema_cancels(
+    ddb: Any, table: str, action: dict[str, Any], message: str
+) -> None:
+    """What the service answers (captured from it in four regions by a conformance suite): a key of another
+    type cancels with reason ValidationError, PutItem's text for a Put, GetItem's for a Key."""
+    ((kind, body),) = action.items()
+    with pytest.raises(ClientError) as info:
+        ddb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": table, "Item": _key(2)}},
+                {kind: {"TableName": table, **body}},
+            ]
+        )
+    response = info.value.response
+    assert response["Error"] == {
+        "Code": "TransactionCanceledException",
+        "Message": "Transaction cancelled, please refer cancellation reasons for specific reasons "
+        "[None, ValidationError]",
+    }
+    assert response["CancellationReasons"] == [
+        {"Code": "None"},
+        {"Code": "ValidationError", "Message": message},
+    ]
+    assert "Item" not in ddb.get_item(TableName=table, Key=_key(2))
+
+
+@pytest.mark.differs_from_dynamodb_local("a cancellation without reasons, 'The number of conditions on ...'")
+@pytest.mark.parametrize("key", [{}, {"pk": {"N": "1"}}, {"pk": {"S": "a"}, "x": {"S": "b"}}])
+def test_transact_get_with_a_key_that_does_not_fit_the_schema(
+    ddb: Any, table: str, key: dict[str, Any]
+) -> None:
+    with pytest.raises(ClientError) as info:
+        ddb.transact_get_items(
+            TransactItems=[
+                {"Get": {"TableName": table, "Key": key}},
+                {"Get": {"TableName": table, "Key": _key(1)}},
+            ]
+        )
+    response = info.value.response
+    assert response["Error"]["Code"] == "TransactionCanceledException"
+    assert response["CancellationReasons"] == [
+        {"Code": "ValidationError", "Message": MISMATCH},
+        {"Code": "None"},
+    ]
 
 
 def test_transact_get_duplicates(ddb: Any, table: str) -> None:
