@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.api.local_differences import KEY_TEXTS, MISSING_TABLE
+
 
 def _error(call: Callable[..., Any], **kwargs: Any) -> tuple[str, str]:
     with pytest.raises(ClientError) as info:
@@ -43,9 +45,6 @@ def test_batch_write_then_get(ddb: Any, make_table: Callable[..., str]) -> None:
 
 # What the service answers for a key that does not fit the schema, in every request shape (recorded from
 # the real service by dynalite and by cross-region conformance captures); DynamoDB Local has texts of its own.
-LOCAL_KEY_TEXTS = pytest.mark.differs_from_dynamodb_local(
-    "'The number of conditions on the keys is invalid', 'Type mismatch for key', ... for a mismatched key"
-)
 MISMATCH = "The provided key element does not match the schema"
 
 
@@ -57,12 +56,12 @@ MISMATCH = "The provided key element does not match the schema"
             "Provided list of item keys contains duplicates",
         ),
         pytest.param(
-            [{"DeleteRequest": {"Key": {"pk": {"S": "a"}, "x": {"S": "b"}}}}], MISMATCH, marks=LOCAL_KEY_TEXTS
+            [{"DeleteRequest": {"Key": {"pk": {"S": "a"}, "x": {"S": "b"}}}}], MISMATCH, marks=KEY_TEXTS
         ),
-        pytest.param([{"DeleteRequest": {"Key": {"x": {"S": "a"}}}}], MISMATCH, marks=LOCAL_KEY_TEXTS),
-        pytest.param([{"PutRequest": {"Item": {"x": {"S": "a"}}}}], MISMATCH, marks=LOCAL_KEY_TEXTS),
-        pytest.param([{"PutRequest": {"Item": {"pk": {"N": "1"}}}}], MISMATCH, marks=LOCAL_KEY_TEXTS),
-        pytest.param([{"DeleteRequest": {"Key": {"pk": {"N": "1"}}}}], MISMATCH, marks=LOCAL_KEY_TEXTS),
+        pytest.param([{"DeleteRequest": {"Key": {"x": {"S": "a"}}}}], MISMATCH, marks=KEY_TEXTS),
+        pytest.param([{"PutRequest": {"Item": {"x": {"S": "a"}}}}], MISMATCH, marks=KEY_TEXTS),
+        pytest.param([{"PutRequest": {"Item": {"pk": {"N": "1"}}}}], MISMATCH, marks=KEY_TEXTS),
+        pytest.param([{"DeleteRequest": {"Key": {"pk": {"N": "1"}}}}], MISMATCH, marks=KEY_TEXTS),
         (
             [{"PutRequest": {"Item": _key(1)}, "DeleteRequest": {"Key": _key(1)}}],
             "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the "
@@ -97,7 +96,7 @@ def test_batch_limits(ddb: Any, make_table: Callable[..., str]) -> None:
     )
 
 
-@pytest.mark.differs_from_dynamodb_local("'Cannot do operations on a non-existent table'")
+@MISSING_TABLE
 def test_batch_missing_table(ddb: Any) -> None:
     """The real service's text (user reports, dynalite)."""
     assert _error(ddb.batch_get_item, RequestItems={"missing_table": {"Keys": [_key(1)]}}) == (
@@ -109,7 +108,7 @@ def test_batch_missing_table(ddb: Any) -> None:
     ) == ("ResourceNotFoundException", "Requested resource not found")
 
 
-@LOCAL_KEY_TEXTS
+@KEY_TEXTS
 @pytest.mark.parametrize(
     "key", [{"pk": {"N": "1"}}, {"x": {"S": "a"}}, {"pk": {"S": "a"}, "x": {"S": "b"}}, {}]
 )
