@@ -3,6 +3,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import re
 import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -84,7 +85,7 @@ def streams(server: Server) -> Any:
 
 @pytest.fixture
 def table_name(request: pytest.FixtureRequest) -> str:
-    return f"t{next(_names)}_{request.node.name[:40].replace('[', '_').replace(']', '')}"
+    return f"t{next(_names)}_{re.sub(r'[^a-zA-Z0-9_.-]', '_', request.node.name[:40])}"
 
 
 @pytest.fixture
