@@ -30,7 +30,8 @@ settings.load_profile("suite")
 
 # The oracle switch (tests/README.md): the API tests against another endpoint instead of Headwater.
 ORACLE = os.environ.get("HEADWATER_TEST_ENDPOINT", "")
-HEADWATER_ONLY_FIXTURES = {"tmp_server", "postgres_server"}  # own servers, flags, restarts
+# Tests that skip there: Headwater's own servers (flags, restarts), and an API DynamoDB Local does not serve
+HEADWATER_ONLY_FIXTURES = {"tmp_server", "postgres_server", "kinesis", "kinesis_unchecked", "stream_name"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
