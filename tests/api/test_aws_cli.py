@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tests.api.local_differences import MISSING_TABLE
+
 AWS = str(Path(sys.executable).with_name("aws"))
 
 
@@ -81,6 +83,7 @@ def test_cli_session(server: Any, table_name: str) -> None:
     aws(server, "dynamodb", "delete-table", "--table-name", table_name)
 
 
+@MISSING_TABLE
 def test_cli_error_is_reported(server: Any) -> None:
     env = {
         **os.environ,

@@ -73,6 +73,7 @@ def _metrics(p: str) -> dict[str, Any]:
     return {"ItemCollectionKey": {"p": {"S": p}}, "SizeEstimateRangeGB": SMALL}
 
 
+@pytest.mark.differs_from_dynamodb_local("no ItemCollectionMetrics")
 def test_single_item_writes_report_the_collection(ddb: Any) -> None:
     name = _lsi_table(ddb)
     put = ddb.put_item(TableName=name, Item=_item("a", "1", l="x"), ReturnItemCollectionMetrics="SIZE")
@@ -111,6 +112,7 @@ def test_tables_without_lsi_report_nothing(ddb: Any) -> None:
     assert "ItemCollectionMetrics" not in transaction
 
 
+@pytest.mark.differs_from_dynamodb_local("no ItemCollectionMetrics")
 def test_multi_item_writes_report_per_table_lists(ddb: Any) -> None:
     with_lsi, without = _lsi_table(ddb), _lsi_table(ddb, lsi=False)
     batch = ddb.batch_write_item(

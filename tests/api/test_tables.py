@@ -8,6 +8,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.api.local_differences import MISSING_TABLE, NO_TAGGING, REGION
+
+LOCAL_ATTRIBUTE_COUNT = pytest.mark.differs_from_dynamodb_local(
+    "'The number of attributes in key schema must match the number of attributes defined in attribute ...'"
+)
+
 
 def error_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
     err = exc.value.response["Error"]
@@ -26,29 +32,65 @@ def test_create_describe_list_delete(ddb: Any, table_name: str) -> None:
         Tags=[{"Key": "team", "Value": "streams"}],
     )["TableDescription"]
     assert created["TableStatus"] == "ACTIVE"
-    assert created["TableArn"] == f"arn:aws:dynamodb:us-east-1:000000000000:table/{table_name}"
     assert created["ProvisionedThroughput"]["ReadCapacityUnits"] == 5
     assert created["ProvisionedThroughput"]["WriteCapacityUnits"] == 7
     assert created["KeySchema"][1] == {"AttributeName": "sk", "KeyType": "RANGE"}
-    assert len(created["TableId"]) == 36
     described = ddb.describe_table(TableName=table_name)["Table"]
-    assert described["TableId"] == created["TableId"]
     assert described["ItemCount"] == 0
     assert "BillingModeSummary" not in described
     assert table_name in ddb.list_tables()["TableNames"]
-    arn = created["TableArn"]
-    assert ddb.list_tags_of_resource(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "streams"}]
-    deleted = ddb.delete_table(TableName=table_name)["TableDescription"]
-    assert deleted["TableStatus"] == "DELETING"
+    ddb.delete_table(TableName=table_name)  # its DELETING description: test_delete_table_describes_...
     with pytest.raises(ClientError) as exc:
         ddb.describe_table(TableName=table_name)
+    assert error_of(exc)[0] == "ResourceNotFoundException"
+
+
+@pytest.mark.differs_from_dynamodb_local("no TableId")
+def test_table_id(ddb: Any, table_name: str) -> None:
+    created = ddb.create_table(
+        TableName=table_name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )["TableDescription"]
+    assert len(created["TableId"]) == 36
+    assert ddb.describe_table(TableName=table_name)["Table"]["TableId"] == created["TableId"]
+
+
+@REGION
+def test_table_arn_names_the_region(make_table: Any, ddb: Any) -> None:
+    name = make_table()
+    arn = ddb.describe_table(TableName=name)["Table"]["TableArn"]
+    assert arn == f"arn:aws:dynamodb:us-east-1:000000000000:table/{name}"
+
+
+@NO_TAGGING
+def test_create_table_tags(ddb: Any, table_name: str) -> None:
+    created = ddb.create_table(
+        TableName=table_name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        Tags=[{"Key": "team", "Value": "streams"}],
+    )["TableDescription"]
+    tags = ddb.list_tags_of_resource(ResourceArn=created["TableArn"])["Tags"]
+    assert tags == [{"Key": "team", "Value": "streams"}]
+
+
+@MISSING_TABLE
+def test_describe_a_missing_table(ddb: Any) -> None:
+    """The service's text (user reports, dynalite)."""
+    with pytest.raises(ClientError) as exc:
+        ddb.describe_table(TableName="no_such_table")
     assert error_of(exc) == (
         "ResourceNotFoundException",
-        f"Requested resource not found: Table: {table_name} not found",
+        "Requested resource not found: Table: no_such_table not found",
     )
 
 
+@pytest.mark.differs_from_dynamodb_local("'Cannot create preexisting table'")
 def test_create_existing_table(make_table: Any, ddb: Any) -> None:
+    """The service's text (user reports)."""
     name = make_table()
     with pytest.raises(ClientError) as exc:
         make_table(name)
@@ -76,22 +118,31 @@ def _create(ddb: Any, **kwargs: Any) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        (
+        pytest.param(
             {"BillingMode": None},
             "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must both "
             "be specified when BillingMode is PROVISIONED",
+            marks=pytest.mark.differs_from_dynamodb_local(
+                "'No provisioned throughput specified for the table'"
+            ),
         ),
-        (
+        pytest.param(
             {"ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}},
             "One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can "
             "be specified when BillingMode is PAY_PER_REQUEST",
+            marks=pytest.mark.differs_from_dynamodb_local(
+                "ProvisionedThroughput is accepted with PAY_PER_REQUEST"
+            ),
         ),
-        (
+        pytest.param(
             {"AttributeDefinitions": [{"AttributeName": "other", "AttributeType": "S"}]},
             "One or more parameter values were invalid: Some index key attributes are not defined in "
             "AttributeDefinitions. Keys: [pk], AttributeDefinitions: [other]",
+            marks=pytest.mark.differs_from_dynamodb_local(
+                "'Hash Key not specified in Attribute Definitions.  Type unknown.'"
+            ),
         ),
-        (
+        pytest.param(
             {
                 "AttributeDefinitions": [
                     {"AttributeName": "pk", "AttributeType": "S"},
@@ -100,12 +151,16 @@ def _create(ddb: Any, **kwargs: Any) -> None:
             },
             "One or more parameter values were invalid: Number of attributes in KeySchema does not exactly "
             "match number of attributes defined in AttributeDefinitions",
+            marks=LOCAL_ATTRIBUTE_COUNT,
         ),
-        (
+        pytest.param(
             {"KeySchema": [{"AttributeName": "pk", "KeyType": "RANGE"}]},
             "Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
+            marks=pytest.mark.differs_from_dynamodb_local(
+                "'No Hash Key specified in schema.  All Dynamo DB tables must ...'"
+            ),
         ),
-        (
+        pytest.param(
             {
                 "KeySchema": [
                     {"AttributeName": "pk", "KeyType": "HASH"},
@@ -113,11 +168,15 @@ def _create(ddb: Any, **kwargs: Any) -> None:
                 ]
             },
             "Both the Hash Key and the Range Key element in the KeySchema have the same name",
+            marks=pytest.mark.differs_from_dynamodb_local("'Two keys can not have the same name'"),
         ),
-        (
+        pytest.param(
             {"TableName": "ab"},
             "1 validation error detected: Value 'ab' at 'tableName' failed to satisfy constraint: "
             "Member must have length greater than or equal to 3",
+            marks=pytest.mark.differs_from_dynamodb_local(
+                "'Invalid table/index name.  Table/index names must be between 3 and 255 ...'"
+            ),
         ),
         (
             {"StreamSpecification": {"StreamEnabled": True}},
@@ -132,7 +191,7 @@ def _create(ddb: Any, **kwargs: Any) -> None:
             },
             "Cannot have two attributes with the same name",
         ),
-        (
+        pytest.param(
             # AttributeDefinitions no key uses are refused when the table has indexes too
             {
                 "AttributeDefinitions": [
@@ -150,6 +209,7 @@ def _create(ddb: Any, **kwargs: Any) -> None:
             },
             "One or more parameter values were invalid: Some AttributeDefinitions are not used. "
             "AttributeDefinitions: [pk, g, unused], keys used: [g, pk]",
+            marks=LOCAL_ATTRIBUTE_COUNT,
         ),
         (
             {
@@ -161,14 +221,18 @@ def _create(ddb: Any, **kwargs: Any) -> None:
             },
             "Key Schema too big.  Key Schema must at most consist of the hash and range key of a table",
         ),
-        (
+        pytest.param(
             {"KeySchema": [{"AttributeName": "pk", "KeyType": "HASHY"}]},
             "1 validation error detected: Value 'HASHY' at 'keySchema.1.member.keyType' failed to satisfy "
             "constraint: Member must satisfy enum value set: [HASH, RANGE]",
+            marks=pytest.mark.differs_from_dynamodb_local(
+                "'No Hash Key specified in schema.  All Dynamo DB tables must ...'"
+            ),
         ),
     ],
 )
 def test_create_table_validation(ddb: Any, kwargs: dict[str, Any], message: str) -> None:
+    """The service's texts (dynalite's recordings, user reports, conformance captures)."""
     with pytest.raises(ClientError) as exc:
         _create(ddb, **kwargs)
     assert error_of(exc) == ("ValidationException", message)
@@ -242,6 +306,7 @@ def test_time_to_live(make_table: Any, ddb: Any) -> None:
     assert error_of(exc)[0] == "ResourceNotFoundException"
 
 
+@NO_TAGGING
 def test_tags(make_table: Any, ddb: Any) -> None:
     name = make_table()
     arn = ddb.describe_table(TableName=name)["Table"]["TableArn"]
@@ -253,9 +318,13 @@ def test_tags(make_table: Any, ddb: Any) -> None:
     assert error_of(exc)[0] == "ResourceNotFoundException"
 
 
-def test_limits_and_endpoints(ddb: Any, server: Any) -> None:
+def test_limits(ddb: Any) -> None:
     limits = ddb.describe_limits()
     assert limits["TableMaxWriteCapacityUnits"] == 40000
+
+
+@pytest.mark.differs_from_dynamodb_local("DescribeEndpoints is an unknown operation")
+def test_endpoints(ddb: Any, server: Any) -> None:
     endpoints = ddb.describe_endpoints()["Endpoints"]
     assert endpoints == [{"Address": f"127.0.0.1:{server.port}", "CachePeriodInMinutes": 1440}]
 
@@ -286,6 +355,7 @@ def test_status_transitions_with_delay(tmp_server: Any) -> None:
     )
 
 
+@pytest.mark.differs_from_dynamodb_local("no SSEDescription")
 def test_sse_table_class_and_deletion_protection_are_described(ddb: Any, table_name: str) -> None:
     ddb.create_table(
         TableName=table_name,
@@ -307,6 +377,7 @@ def test_sse_table_class_and_deletion_protection_are_described(ddb: Any, table_n
     ddb.delete_table(TableName=table_name)
 
 
+@pytest.mark.differs_from_dynamodb_local("an ACTIVE table's description")
 def test_delete_table_describes_the_table_it_is_deleting(make_table: Any, ddb: Any) -> None:
     name = make_table(
         range_key=("sk", "N"),
@@ -340,6 +411,7 @@ def test_delete_table_describes_the_table_it_is_deleting(make_table: Any, ddb: A
     }
 
 
+@pytest.mark.differs_from_dynamodb_local("DescribeContinuousBackups is an unknown operation")
 def test_describe_continuous_backups(make_table: Any, ddb: Any) -> None:
     name = make_table()
     assert ddb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"] == {

@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.api.local_differences import NO_TAGGING
 from tests.api.test_tables import error_of
 
+pytestmark = NO_TAGGING
 INVALID = "One or more parameter values were invalid: "
 
 

@@ -27,6 +27,9 @@ ONLY_REMOVES: list[dict[str, Any]] = [
 ]
 
 
+CREATES_THE_KEY = pytest.mark.differs_from_dynamodb_local("an item holding only its key is created")
+
+
 @pytest.fixture
 def table(make_table: Callable[..., str]) -> str:
     return make_table()
@@ -34,6 +37,7 @@ def table(make_table: Callable[..., str]) -> str:
 
 @pytest.mark.parametrize("update", ONLY_REMOVES)
 @pytest.mark.parametrize("return_values", ["NONE", "ALL_NEW", "UPDATED_NEW", "ALL_OLD", "UPDATED_OLD"])
+@CREATES_THE_KEY
 def test_removing_from_a_missing_item_creates_nothing(
     ddb: Any, table: str, update: dict[str, Any], return_values: str
 ) -> None:
@@ -87,6 +91,7 @@ def test_removing_from_an_existing_item_still_updates_it(ddb: Any, table: str) -
     assert out["Attributes"] == {**KEY, "s": {"SS": ["y"]}}
 
 
+@CREATES_THE_KEY
 def test_removing_from_a_missing_item_writes_no_stream_record(
     ddb: Any, streams: Any, make_table: Callable[..., str]
 ) -> None:
@@ -98,6 +103,7 @@ def test_removing_from_a_missing_item_writes_no_stream_record(
     assert [(r["eventName"], r["dynamodb"]["Keys"]) for r in records] == [("INSERT", {"pk": {"S": "marker"}})]
 
 
+@CREATES_THE_KEY
 def test_transaction_removing_from_a_missing_item_creates_nothing(ddb: Any, table: str) -> None:
     ddb.transact_write_items(
         TransactItems=[

@@ -48,6 +48,7 @@ def test_health_check(server: Server) -> None:
     assert body.decode().startswith(f"healthy: 127.0.0.1:{server.port}")
 
 
+@pytest.mark.differs_from_dynamodb_local("a 36-character request id, Server: Jetty")
 def test_response_headers(server: Server) -> None:
     status, headers, body = raw(server, b"{}")
     assert status == 200
@@ -58,6 +59,7 @@ def test_response_headers(server: Server) -> None:
     assert "content-encoding" not in headers
 
 
+@pytest.mark.differs_from_dynamodb_local("'#MissingAuthenticationToken', no 'Exception'")
 def test_only_get_slash_is_the_health_check(server: Server) -> None:
     """Any other path or method is an API call, as DynamoDB Local answers it: unsigned, it is refused."""
     for method, path in (
@@ -77,6 +79,7 @@ def test_only_get_slash_is_the_health_check(server: Server) -> None:
     assert status == 200 and body == b"" and headers["server"] == "Server"
 
 
+@pytest.mark.differs_from_dynamodb_local("its own type and text for a request without authorization")
 def test_missing_authorization(server: Server) -> None:
     status, _, body = raw(server, b"{}", auth=False)
     assert status == 400
@@ -87,6 +90,7 @@ def test_missing_authorization(server: Server) -> None:
 
 
 @pytest.mark.parametrize("target", [None, "DynamoDB_20120810.Nope", "Foo.ListTables", "DynamoDB_20120810"])
+@pytest.mark.differs_from_dynamodb_local("500s and DynamoDB types for unknown targets")
 def test_unknown_operation(server: Server, target: str | None) -> None:
     status, _, body = raw(server, b"{}", target=target)
     assert status == 400
@@ -94,12 +98,14 @@ def test_unknown_operation(server: Server, target: str | None) -> None:
 
 
 @pytest.mark.parametrize("body", [b"{", b"[]", b"nonsense", b'"text"'])
+@pytest.mark.differs_from_dynamodb_local("500 InternalFailure for a body that is not a JSON object")
 def test_bad_json(server: Server, body: bytes) -> None:
     status, _, data = raw(server, body)
     assert status == 400
     assert json.loads(data) == {"__type": "com.amazon.coral.service#SerializationException"}
 
 
+@pytest.mark.differs_from_dynamodb_local("a wrong JSON type is taken for its string form")
 def test_wrong_json_type(server: Server) -> None:
     status, _, data = raw(server, b'{"TableName": 5}', target="DynamoDB_20120810.DescribeTable")
     assert status == 400
@@ -109,6 +115,7 @@ def test_wrong_json_type(server: Server) -> None:
     }
 
 
+@pytest.mark.differs_from_dynamodb_local("'Message', without the '1 validation error detected' envelope")
 def test_validation_message(server: Server) -> None:
     status, _, data = raw(server, b"{}", target="DynamoDB_20120810.DescribeTable")
     assert status == 400
@@ -164,6 +171,7 @@ CORS = (
 )
 
 
+@pytest.mark.differs_from_dynamodb_local("no CORS")
 def test_cors_preflight_as_dynamodb_answers_it(server: Server) -> None:
     asked = "content-type,x-amz-target,x-amz-date,authorization,amz-sdk-invocation-id,amz-sdk-request"
     preflight = {**ORIGIN, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": asked}
@@ -179,6 +187,7 @@ def test_cors_preflight_as_dynamodb_answers_it(server: Server) -> None:
     assert headers["content-length"] == "0" and len(headers["x-amzn-requestid"]) == 52
 
 
+@pytest.mark.differs_from_dynamodb_local("no CORS")
 def test_cors_on_the_request_itself_and_not_without_an_origin(server: Server) -> None:
     for auth in (True, False):  # an answer and an error
         _, headers, _ = raw(server, b"{}", auth=auth, headers=ORIGIN)
@@ -226,6 +235,7 @@ def get_item_raw(server: Server, big_item: dict[str, Any], accept: str | None, k
 @pytest.mark.parametrize(
     ("accept", "coding"), [("gzip", "gzip"), ("deflate", "deflate"), ("gzip, deflate", "gzip")]
 )
+@pytest.mark.differs_from_dynamodb_local("answers are never compressed")
 def test_large_answers_are_compressed_and_the_crc_covers_the_wire_bytes(
     server: Server, big_item: dict[str, Any], accept: str, coding: str
 ) -> None:
@@ -253,6 +263,7 @@ def test_small_answers_are_not_compressed(server: Server, big_item: dict[str, An
     assert "content-encoding" not in headers and json.loads(body) == {}
 
 
+@pytest.mark.differs_from_dynamodb_local("answers are never compressed")
 def test_boto3_validates_the_crc_of_a_compressed_answer(server: Server, big_item: dict[str, Any]) -> None:
     """botocore checks x-amz-crc32 against the undecoded bytes (retrying, then ChecksumError, on a
     mismatch); it does not inflate, so a client that asks for gzip inflates before parsing."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..errors import ConditionalCheckFailedException, ValidationException
-from ..expressions import apply_update, evaluate
+from ..expressions import apply_update, evaluate, item_typed_attributes
 from ..model.index_keys import check_index_keys
 from ..model.limits import MAX_ITEM_BYTES, MAX_ITEM_COLLECTION_BYTES
 from ..model.schema import TableSpec
@@ -48,10 +48,10 @@ def index_write_units(table: TableSpec, ws: WriteSet) -> dict[str, float]:
     return units
 
 
-def check_index_key_types(table: TableSpec, item: Item, *, updating: bool = False) -> None:
-    """Refuse an item whose values would break one of the table's index keys (type, empty, size)."""
+def check_index_key_types(table: TableSpec, item: Item) -> None:
+    """Refuse an item to put whose values would break one of the table's index keys (type, empty, size)."""
     if table.indexes:
-        check_index_keys(table.indexes, item, updating=updating)
+        check_index_keys(table.indexes, item, updating=False)
 
 
 def check_condition(condition: Any, old: Item | None, return_old: bool) -> None:
@@ -144,7 +144,8 @@ def updated_item(
     if old is None and update.only_removes:
         return None, result.updated_paths, None
     new = result.item
-    check_index_key_types(table, new, updating=True)
+    if table.indexes:
+        check_index_keys(table.indexes, new, updating=True, item_typed=item_typed_attributes(update))
     size = item_size(new)
     if size > MAX_ITEM_BYTES:
         raise ValidationException("Item size to update has exceeded the maximum allowed size")

@@ -22,7 +22,7 @@ from headwater.expressions.keycond import KeyMatch
 from headwater.expressions.keycond import for_schema as key_condition_for_schema
 from headwater.expressions.parser import parse_condition, parse_projection, parse_update
 from headwater.expressions.projection import project
-from headwater.expressions.update import UpdateResult, apply_update, updated_attributes
+from headwater.expressions.update import UpdateResult, apply_update, item_typed_attributes, updated_attributes
 
 __all__ = [
     "AttributeValue",
@@ -39,6 +39,7 @@ __all__ = [
     "apply_update",
     "compile_request",
     "evaluate",
+    "item_typed_attributes",
     "key_condition_for_schema",
     "parse_condition",
     "parse_projection",

@@ -52,6 +52,28 @@ def updated_attributes(item: Item | None, paths: tuple[ResolvedPath, ...]) -> It
     return project(item, [Path((p[0],)) for p in paths if get_path(item, p) is not None])
 
 
+def item_typed_attributes(update: Update) -> frozenset[str]:
+    """The top-level attributes a SET gives a value whose type the item decides (a path, or if_not_exists
+    falling back to one), not the request (a value, arithmetic, list_append): DynamoDB words a wrong type
+    for an index key differently for them."""
+    return frozenset(
+        action.path.elements[0]
+        for action in update.actions
+        if isinstance(action, SetAction)
+        and len(action.path.elements) == 1
+        and isinstance(action.path.elements[0], str)
+        and not _typed_by_request(action.value)
+    )
+
+
+def _typed_by_request(operand: Operand) -> bool:
+    if isinstance(operand, (Value, Arithmetic)):
+        return True
+    if isinstance(operand, Call):
+        return operand.name == "list_append" or _typed_by_request(operand.args[1])
+    return False
+
+
 def _key_of(path: Path) -> tuple[tuple[int, Any], ...]:
     return tuple((1, e) if isinstance(e, int) else (0, e) for e in path.elements)
 

@@ -9,11 +9,11 @@ when a GSI is created are checked while backfilling and left out of the index (`
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Literal
 
 from headwater.errors import ValidationException
-from headwater.model.keys import encode_key_values
+from headwater.model.keys import KeyMismatch, encode_key_values
 from headwater.model.limits import MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES
 from headwater.model.schema import IndexSpec, KeyAttribute, KeySchema
 from headwater.model.size import value_size
@@ -82,9 +82,19 @@ def index_key(schema: KeySchema, item: Item) -> tuple[bytes, bytes] | None:
     return pk, encode_key_values(schema.ranges, values[len(schema.hashes) :]) if schema.ranges else b""
 
 
-def check_index_keys(indexes: Sequence[IndexSpec], item: Item, *, updating: bool) -> None:
+# An update expression's SET whose value takes its type from the item (a path) and gives an index key another
+# type; a value the request types itself (:v, arithmetic, list_append) is a plain type mismatch.
+UNSUPPORTED_UPDATED_TYPE = (
+    "The update expression attempted to update the secondary index key to unsupported type"
+)
+
+
+def check_index_keys(
+    indexes: Sequence[IndexSpec], item: Item, *, updating: bool, item_typed: Collection[str] = ()
+) -> None:
     """Refuse an item whose values would break an index key. The checks run in DynamoDB's order: every
-    value's size, then types, then empty values, then the totals of multi-attribute keys."""
+    value's size, then types, then empty values, then the totals of multi-attribute keys. `item_typed`: the
+    attributes an update set to values typed by the item it found."""
     present = [
         (index.name, limit, attr, item[attr.name])
         for index in indexes
@@ -101,7 +111,9 @@ def check_index_keys(indexes: Sequence[IndexSpec], item: Item, *, updating: bool
             )
     for index_name, _limit, attr, value in present:
         if attr.type not in value:
-            raise ValidationException(
+            if attr.name in item_typed:
+                raise KeyMismatch(UNSUPPORTED_UPDATED_TYPE)
+            raise KeyMismatch(
                 f"{_INVALID}Type mismatch for Index Key {attr.name} Expected: {attr.type} "
                 f"Actual: {next(iter(value))} IndexName: {index_name}"
             )

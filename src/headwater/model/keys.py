@@ -39,6 +39,17 @@ KEY_SCHEMA_MISMATCH = "The provided key element does not match the schema"
 HASH_KEY_TOO_LARGE = _INVALID + "Size of hashkey has exceeded the maximum size limit of2048 bytes"  # sic
 RANGE_KEY_TOO_LARGE = _INVALID + "Aggregated size of all range keys has exceeded the size limit of 1024 bytes"
 
+
+class KeyMismatch(ValidationException):
+    """A key that does not fit the key schema, or a key attribute (of the table or an index) of another
+    type. In a transaction it cancels with reason ValidationError, as DynamoDB answers it; a missing item
+    key attribute, an empty or an oversized value make the request itself invalid."""
+
+    @property
+    def type_name(self) -> str:
+        return "ValidationException"
+
+
 _NEGATIVE, _ZERO, _POSITIVE = b"\x00", b"\x01", b"\x02"
 _TERMINATOR = 0xFF
 _DIGIT_COMPLEMENT = bytes.maketrans(b"0123456789", b"9876543210")
@@ -162,7 +173,7 @@ def _key_part(
 ) -> bytes:
     actual = value_type(av)
     if actual != attr.type:
-        raise ValidationException(mismatch or type_mismatch_message(attr.name, attr.type, actual))
+        raise KeyMismatch(mismatch or type_mismatch_message(attr.name, attr.type, actual))
     if attr.type != "N" and av[actual] == "":
         raise ValidationException(empty_key_message(attr.name, attr.type))
     encoded = encode_key_value(attr.type, av)
@@ -187,7 +198,7 @@ def request_key(key: object, schema: KeySchema) -> tuple[bytes, bytes]:
     """(partition, sort) key bytes of a `Key` request parameter: exactly the key attributes."""
     values: dict[str, Any] = validate_item(key)
     if len(values) != len(schema.names) or any(name not in values for name in schema.names):
-        raise ValidationException(KEY_SCHEMA_MISMATCH)
+        raise KeyMismatch(KEY_SCHEMA_MISMATCH)
     pk = _key_part(
         schema.hash,
         values[schema.hash.name],

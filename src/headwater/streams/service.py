@@ -91,12 +91,13 @@ class StreamService:
     def list_streams(self, table: str | None, limit: int, start: str | None) -> dict[str, Any]:
         if limit > 100:
             raise ValidationException(INVALID + "Limit cannot be greater than the maximum allowed size: 100")
-        docs = sorted(self.docs(), key=lambda d: (d.label, d.table_name, d.stream_id))
+        # newest first, as DynamoDB Local lists them (the API reference names no order)
+        docs = sorted(self.docs(), key=lambda d: (d.label, d.table_name, d.stream_id), reverse=True)
         if table is not None:
             docs = [d for d in docs if d.table_name == table]
         if start is not None:
             cookie = parse_stream_arn(start)
-            docs = [d for d in docs if (d.label, d.table_name) > (cookie.label, cookie.table)]
+            docs = [d for d in docs if (d.label, d.table_name) < (cookie.label, cookie.table)]
         page = docs[:limit]
         out: dict[str, Any] = {
             "Streams": [{"StreamArn": d.arn, "TableName": d.table_name, "StreamLabel": d.label} for d in page]

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from headwater.errors import ValidationException
-from headwater.expressions import apply_update, updated_attributes
+from headwater.expressions import apply_update, item_typed_attributes, updated_attributes
 from headwater.model.values import Item
 
 from .helpers import KEY, KEY_NAMES, N1, S1, compile_ok
@@ -180,3 +180,15 @@ def test_remove_list_elements_uses_original_positions(indexes: list[int], length
     expression = "REMOVE " + ", ".join(f"a[{i}]" for i in indexes)
     expected = [v for i, v in enumerate(original) if i not in indexes]
     assert run(expression, {"a": {"L": original}}) == {"a": {"L": expected}}
+
+
+def test_the_attributes_whose_set_value_the_item_types() -> None:
+    compiled = compile_ok(
+        "UpdateItem",
+        UpdateExpression="SET a = b, c = :v, d = e + :v, f = list_append(g, :l), h = if_not_exists(h, :v), "
+        "i = if_not_exists(i, j), k.l = m, #n = o[0] ADD p :v",
+        values={":v": N1, ":l": {"L": []}},
+        names={"#n": "n"},
+    )
+    assert compiled.update is not None
+    assert item_typed_attributes(compiled.update) == {"a", "i", "n"}

@@ -54,9 +54,11 @@ def test_one_attribute_at_its_limit_is_in_the_index() -> None:
     assert index_key(SINGLE, {"x": {"S": "x" * 2049}, "y": {"S": "y"}}) is None
 
 
-def _refusal(item: dict[str, Any], *, updating: bool = False) -> str:
+def _refusal(
+    item: dict[str, Any], *, updating: bool = False, item_typed: frozenset[str] = frozenset()
+) -> str:
     with pytest.raises(ValidationException) as info:
-        check_index_keys((ONE, GSI), item, updating=updating)
+        check_index_keys((ONE, GSI), item, updating=updating, item_typed=item_typed)
     return str(info.value.message)
 
 
@@ -86,3 +88,13 @@ def test_writes_are_checked_size_then_type_then_empty_then_totals() -> None:
         "actual size 2050 bytes"
     )
     check_index_keys((ONE, GSI), {**FULL, "x": {"S": "x" * 2048}}, updating=False)
+
+
+def test_a_type_the_item_decided_has_the_update_expression_message() -> None:
+    mistyped = {"h2": {"S": "1"}}
+    assert _refusal(mistyped, updating=True, item_typed=frozenset({"h2"})) == (
+        "The update expression attempted to update the secondary index key to unsupported type"
+    )
+    assert _refusal(mistyped, updating=True, item_typed=frozenset({"x"})).startswith(
+        "One or more parameter values were invalid: Type mismatch for Index Key h2"
+    )

@@ -6,11 +6,13 @@ from typing import Any
 
 from ...core.capacity import consumed_capacity
 from ...core.collections import metrics
-from ...core.writes import WriteResult
+from ...core.writes import WriteResult, check_index_key_types
 from ...errors import ValidationException
 from ...expressions import updated_attributes
-from ...model.keys import partition_hash, request_key
+from ...model.keys import item_key, partition_hash, request_key
+from ...model.limits import MAX_ITEM_BYTES
 from ...model.schema import TableSpec
+from ...model.size import item_size
 from ...model.values import Item
 from ...storage.base import ItemKey
 
@@ -23,6 +25,17 @@ def resolve_key(table: TableSpec, key: Any) -> tuple[ItemKey, Item]:
 
 def storage_key(table: TableSpec, pk: bytes, sk: bytes) -> ItemKey:
     return ItemKey(table.table_id, partition_hash(pk), pk, sk)
+
+
+def put_target(table: TableSpec, item: Item) -> tuple[ItemKey, int]:
+    """The storage key and size of a validated item to put (PutItem, a transaction's Put), after PutItem's
+    checks in DynamoDB's order: the key attributes, the item size, the index keys."""
+    pk, sk = item_key(item, table.key)
+    size = item_size(item)
+    if size > MAX_ITEM_BYTES:
+        raise ValidationException("Item size has exceeded the maximum allowed size")
+    check_index_key_types(table, item)
+    return storage_key(table, pk, sk), size
 
 
 def check_return_values(value: str | None, allowed: tuple[str, ...]) -> str:

@@ -8,7 +8,8 @@ from typing import Any
 from ...core.capacity import consumed_capacity
 from ...core.collections import metrics
 from ...core.database import Database
-from ...errors import ValidationException
+from ...core.transactions import cancellation_message
+from ...errors import TransactionCanceledException, ValidationException
 from ...model.keys import KEY_SCHEMA_MISMATCH, item_key, request_key
 from ...model.limits import MAX_ITEM_BYTES
 from ...model.schema import TableSpec
@@ -16,8 +17,6 @@ from ...model.size import item_size
 from ...model.values import Item, validate_item
 from ...storage.base import ItemKey
 from ._items import storage_key
-
-KEY_CONDITIONS_INVALID = "The number of conditions on the keys is invalid"
 
 
 def require_table(db: Database, name: str) -> TableSpec:
@@ -28,18 +27,29 @@ def require_table(db: Database, name: str) -> TableSpec:
 
 
 def key_of(table: TableSpec, raw: Any) -> tuple[ItemKey, Item]:
-    """A `Key` member of a multi-item request: one without exactly the key attributes is refused with
-    "The number of conditions on the keys is invalid"; a wrongly typed one does not match the schema."""
+    """A `Key` member of a multi-item request: like GetItem's, one without exactly the key attributes or
+    with one of another type "does not match the schema" (DynamoDB Local: "The number of conditions on the
+    keys is invalid" or "Type mismatch for key")."""
     values = validate_item(raw)
-    if len(values) != len(table.key.names) or any(name not in values for name in table.key.names):
-        raise ValidationException(KEY_CONDITIONS_INVALID)
     pk, sk = request_key(values, table.key)
     return storage_key(table, pk, sk), {name: values[name] for name in table.key.names}
 
 
+def key_cancellation(failures: dict[int, str], count: int) -> TransactionCanceledException:
+    """A transaction with keys that do not fit their schema (messages by position): cancelled with reason
+    ValidationError for each of them and None for the others, as DynamoDB answers it."""
+    reasons = [
+        {"Code": "ValidationError", "Message": failures[i]} if i in failures else {"Code": "None"}
+        for i in range(count)
+    ]
+    return TransactionCanceledException(
+        cancellation_message([r["Code"] for r in reasons]), CancellationReasons=reasons
+    )
+
+
 def item_of(table: TableSpec, raw: Any) -> tuple[ItemKey, Item, int]:
-    """A put's item (BatchWriteItem PutRequest, TransactWriteItems Put): valid, with its key, within the
-    size limit. Unlike PutItem, a missing or wrongly typed key attribute "does not match the schema"."""
+    """A BatchWriteItem PutRequest's item: valid, with its key, within the size limit. Unlike PutItem, a
+    missing or wrongly typed key attribute "does not match the schema"."""
     item = validate_item(raw)
     for attr in (table.key.hash, table.key.range):
         if attr is not None and (attr.name not in item or attr.type not in item[attr.name]):

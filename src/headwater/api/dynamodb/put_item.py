@@ -5,14 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from ...core.database import Database
-from ...core.writes import ItemWriteOp, check_index_key_types
-from ...errors import ValidationException
+from ...core.writes import ItemWriteOp
 from ...expressions import compile_request
-from ...model.keys import item_key
-from ...model.limits import MAX_ITEM_BYTES
-from ...model.size import item_size
 from ...model.values import validate_item
-from ._items import check_return_values, storage_key, write_response
+from ._items import check_return_values, put_target, write_response
 
 
 async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
@@ -20,12 +16,7 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
     item = validate_item(request["Item"])
     compiled = compile_request(request, operation="PutItem")
     table = db.catalog.require(request["TableName"])
-    pk, sk = item_key(item, table.key)
-    size = item_size(item)
-    if size > MAX_ITEM_BYTES:
-        raise ValidationException("Item size has exceeded the maximum allowed size")
-    check_index_key_types(table, item)
-    key = storage_key(table, pk, sk)
+    key, size = put_target(table, item)
     op = ItemWriteOp(
         "put",
         table,

@@ -8,17 +8,19 @@ from ...core import stored
 from ...core.capacity import read_units
 from ...core.database import Database
 from ...core.transactions import TransactionGetOp
-from ...errors import TransactionCanceledException, ValidationException
+from ...errors import ValidationException
 from ...expressions import compile_request, project
+from ...model.keys import KeyMismatch
 from ...model.schema import TableSpec
 from ...storage.base import ItemKey
-from ._multi import KEY_CONDITIONS_INVALID, capacity_list, key_of, require_table
+from ._multi import capacity_list, key_cancellation, key_of, require_table
 
 
 async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
     plans = []
     seen: set[tuple[int, bytes, bytes]] = set()
-    for entry in request["TransactItems"]:
+    mismatched: dict[int, str] = {}
+    for position, entry in enumerate(request["TransactItems"]):
         get = entry.get("Get")
         if get is None:
             raise ValidationException("Invalid Request: TransactGetRequest should contain Get request")
@@ -26,15 +28,16 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
         table = require_table(db, get["TableName"])
         try:
             key, _ = key_of(table, get.get("Key"))
-        except ValidationException as error:
-            if error.message == KEY_CONDITIONS_INVALID:
-                raise TransactionCanceledException(KEY_CONDITIONS_INVALID) from None
-            raise
+        except KeyMismatch as error:
+            mismatched[position] = str(error.message)
+            continue
         identity = (table.table_id, key.pk, key.sk)
         if identity in seen:
             raise ValidationException("Transaction request cannot include multiple operations on one item")
         seen.add(identity)
         plans.append((table, key, compiled.projection))
+    if mismatched:
+        raise key_cancellation(mismatched, len(request["TransactItems"]))
     keys: tuple[ItemKey, ...] = tuple(key for _, key, _ in plans)
     raws: list[bytes | None] = await db.storage.write(TransactionGetOp(keys))
     responses: list[dict[str, Any]] = []

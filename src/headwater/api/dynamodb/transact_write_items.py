@@ -8,10 +8,12 @@ import orjson
 
 from ...core.database import Database
 from ...core.transactions import Action, ActionKind, ActionResult, MultiWriteOp
-from ...core.writes import check_index_key_types
 from ...errors import ValidationException
 from ...expressions import compile_request
-from ._multi import capacity_list, collection_metrics, item_of, key_of, require_table
+from ...model.keys import KeyMismatch
+from ...model.values import validate_item
+from ._items import put_target
+from ._multi import capacity_list, collection_metrics, key_cancellation, key_of, require_table
 
 KINDS = {"ConditionCheck": "check", "Put": "put", "Delete": "delete", "Update": "update"}
 OPERATIONS = {
@@ -24,6 +26,8 @@ IGNORED_FOR_IDEMPOTENCY = ("ClientRequestToken", "ReturnConsumedCapacity", "Retu
 
 
 def _action(db: Database, entry: dict[str, Any], now: float) -> Action:
+    """One entry as an action. A Put's item is checked as PutItem checks it; a key attribute of another type
+    (or a Key without exactly the key attributes) raises KeyMismatch, which cancels the transaction."""
     present = [name for name in KINDS if entry.get(name) is not None]
     if not present:
         raise ValidationException(
@@ -37,8 +41,8 @@ def _action(db: Database, entry: dict[str, Any], now: float) -> Action:
     table = require_table(db, body["TableName"])
     return_old = body.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
     if name == "Put":
-        key, item, size = item_of(table, body.get("Item"))
-        check_index_key_types(table, item)
+        item = validate_item(body.get("Item"))
+        key, size = put_target(table, item)
         key_item = {n: item[n] for n in table.key.names}
         return Action(
             "put",
@@ -67,13 +71,20 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
     now = db.clock.now()
     actions: list[Action] = []
     seen: set[tuple[int, bytes, bytes]] = set()
-    for entry in request["TransactItems"]:
-        action = _action(db, entry, now)
+    mismatched: dict[int, str] = {}
+    for position, entry in enumerate(request["TransactItems"]):
+        try:
+            action = _action(db, entry, now)
+        except KeyMismatch as error:
+            mismatched[position] = str(error.message)
+            continue
         identity = (action.table.table_id, action.key.pk, action.key.sk)
         if identity in seen:
             raise ValidationException("Transaction request cannot include multiple operations on one item")
         seen.add(identity)
         actions.append(action)
+    if mismatched:
+        raise key_cancellation(mismatched, len(request["TransactItems"]))
     mode = request.get("ReturnConsumedCapacity")
     token = request.get("ClientRequestToken")
     tokens = db.transaction_tokens
