@@ -7,7 +7,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..storage.base import CONTROL_SLOT, ItemKey, MetaWrite, WriteSet
+from ..storage.base import CONTROL_SLOT, CatalogView, ItemKey, MetaWrite, WriteSet
 from .docs import STREAM_KIND, stream_key
 from .markers import RolloverOp
 from .service import StreamService
@@ -24,6 +24,9 @@ class DropStreamOp:
     @property
     def keys(self) -> Sequence[ItemKey]:
         return ()
+
+    def resolve(self, catalog: CatalogView) -> DropStreamOp:
+        return self
 
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
         return WriteSet(

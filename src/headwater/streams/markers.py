@@ -10,7 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..storage.base import CLOSE_MARKER, CONTROL_SLOT, ROLLOVER_MARKER, ItemKey, StreamWrite, WriteSet
+from ..storage.base import (
+    CLOSE_MARKER,
+    CONTROL_SLOT,
+    ROLLOVER_MARKER,
+    CatalogView,
+    ItemKey,
+    StreamWrite,
+    WriteSet,
+)
 
 ROLLOVER = ROLLOVER_MARKER
 CLOSE = CLOSE_MARKER
@@ -30,6 +38,9 @@ class RolloverOp:
     @property
     def keys(self) -> Sequence[ItemKey]:
         return ()
+
+    def resolve(self, catalog: CatalogView) -> RolloverOp:
+        return self
 
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
         return WriteSet(stream=[marker(self.stream_id, ROLLOVER, self.now)])

@@ -19,6 +19,7 @@ from ..errors import (
 from ..storage.base import (
     CONTROL_SLOT,
     TRIM_MARK_KIND,
+    CatalogView,
     ItemKey,
     MetaWrite,
     Storage,
@@ -50,6 +51,9 @@ class _PutSecret:
     @property
     def keys(self) -> Sequence[ItemKey]:
         return ()
+
+    def resolve(self, catalog: CatalogView) -> _PutSecret:
+        return self
 
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
         if self.current is not None:
