@@ -76,5 +76,5 @@ def build_trigger_service(db: Database) -> TriggerService:
         transport=InProcessTransport(db, STREAMS_OPERATIONS),
         state=MetaStateStore(db),
         tables=DatabaseTables(db),
-        change_hint=db.storage.last_sequence,
+        commits=db.storage,
     )

@@ -29,12 +29,13 @@ from .errors import (
     ResourceConflictException,
     ResourceNotFoundException,
 )
-from .esm import ChangeNotifier, MappingRunner, RunnerSettings
+from .esm import ChangeNotifier, CommitFeed, MappingRunner, RunnerSettings
 from .events import to_attribute_value
 from .model import FunctionConfig, MappingConfig
 from .pool import InvocationResult, WorkerPool, WorkerSpec, code_fingerprint
 from .sources import check_destination, check_source
 from .state import CHECKPOINT_KIND, FAILURE_KIND, FUNCTION_KIND, MAPPING_KIND, StateStore, Tables
+from .supervise import supervise
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +61,12 @@ class TriggerService:
         transport: StreamsTransport,
         state: StateStore,
         tables: Tables,
-        change_hint: Callable[[], int] | None = None,
+        commits: CommitFeed | None = None,
     ) -> None:
         self.settings = settings
-        self.notifier = ChangeNotifier(change_hint) if change_hint is not None else None
-        self._notifier_task: asyncio.Task[None] | None = None
+        self._commits = commits
+        self.notifier: ChangeNotifier | None = None
+        self._unsubscribe: Callable[[], None] | None = None
         self.transport = transport
         self.state = state
         self.tables = tables
@@ -92,8 +94,9 @@ class TriggerService:
         return env
 
     async def start(self) -> None:
-        if self.notifier is not None:
-            self._notifier_task = asyncio.get_running_loop().create_task(self.notifier.run())
+        if self._commits is not None:
+            self.notifier = ChangeNotifier(asyncio.get_running_loop())
+            self._unsubscribe = self._commits.on_commit(self.notifier.changed)
         for _, doc in await self.state.list(FUNCTION_KIND):
             fn = FunctionConfig.from_doc(doc)
             self.functions[fn.name] = fn
@@ -106,9 +109,9 @@ class TriggerService:
     async def stop(self) -> None:
         for runner_uuid in list(self._runners):
             await self._stop_runner(runner_uuid)
-        if self._notifier_task is not None:
-            self._notifier_task.cancel()
-            self._background.add(self._notifier_task)
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
         for task in list(self._background):
             task.cancel()
         if self._background:
@@ -126,7 +129,7 @@ class TriggerService:
             settings=self.settings.runner,
             notifier=self.notifier,
         )
-        task = asyncio.get_running_loop().create_task(runner.run(), name=f"mapping-{mapping.uuid}")
+        task = asyncio.get_running_loop().create_task(supervise(runner), name=f"mapping-{mapping.uuid}")
         self._runners[mapping.uuid] = (runner, task)
         fn = self.functions.get(mapping.function_name)
         if fn is not None:
