@@ -109,6 +109,13 @@ class GroupCommitWriter(ABC):
     def _after_close(self) -> None:
         """Called once the thread has stopped (e.g. close the connection)."""
 
+    # seconds without work after which `_when_idle` runs (None: never)
+    _idle_after: float | None = None
+
+    def _when_idle(self) -> None:
+        """Housekeeping while nothing is queued (e.g. truncate the write-ahead log); none by default."""
+        return
+
     # -- submitting
 
     def submit_async(self, op: Any) -> asyncio.Future[Any]:
@@ -187,7 +194,14 @@ class GroupCommitWriter(ABC):
 
     def _run(self) -> None:
         while True:
-            first = self._queue.get()
+            try:
+                first = self._queue.get(timeout=self._idle_after)
+            except queue.Empty:
+                try:
+                    self._when_idle()
+                except Exception:
+                    log.exception("writer housekeeping failed")
+                continue
             if first is _STOP:
                 return
             batch: list[Job] = [first] if isinstance(first, Job) else []

@@ -30,8 +30,11 @@ from headwater.storage.group_commit import (
     internal,
 )
 from headwater.storage.sqlite import writes
+from headwater.storage.sqlite.schema import BUSY_TIMEOUT_MS
 
 log = logging.getLogger(__name__)
+
+IDLE_CHECKPOINT_SECONDS = 1.0
 
 __all__ = ["DEFAULT_GROUP_CAP", "Task", "Writer", "WriterStats"]
 
@@ -86,6 +89,10 @@ class Writer(GroupCommitWriter):
         self._conn = conn
         self._lock = lock
         self._last_seq = writes.load_sequence(conn)
+        self._wal = str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal"
+        self._wal_dirty = False  # committed since the WAL was last truncated
+        if self._wal:
+            self._idle_after = IDLE_CHECKPOINT_SECONDS
         super().__init__(group_cap=group_cap, name=name)
 
     @property
@@ -107,6 +114,25 @@ class Writer(GroupCommitWriter):
 
     def _load_catalog(self) -> Mapping[str, bytes]:
         return writes.load_catalog(self._conn)
+
+    def _when_idle(self) -> None:
+        """Once writes pause, checkpoint the WAL into the database and truncate it to nothing. Never
+        waits for readers (busy_timeout 0): one still reading means trying again at the next pause.
+        Under steady load SQLite's automatic checkpoints run instead, and `journal_size_limit` caps
+        what the WAL file keeps after each of them."""
+        if not self._wal_dirty:
+            return
+        conn = self._conn
+        with self._lock:
+            conn.execute("PRAGMA busy_timeout = 0")
+            try:
+                busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            except sqlite3.Error as exc:
+                log.debug("idle checkpoint failed: %s", exc)
+                return
+            finally:
+                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self._wal_dirty = bool(busy)
 
     def _commit_group(self, batch: list[Job]) -> list[Outcome]:
         """Run the group in one transaction. No savepoint per operation (they cost ~15%): if writing an
@@ -134,6 +160,7 @@ class Writer(GroupCommitWriter):
         if result is None:
             return None
         outcomes, seq, catalog = result
+        self._wal_dirty = self._wal
         advanced = seq != self._last_seq
         self._last_seq = seq
         self.committed_catalog = catalog.committed()
