@@ -101,6 +101,11 @@ def restart_postgres(server: PostgresServer) -> None:
     _run([str(PG_BIN / "pg_ctl"), "-D", data, "-l", log, "-m", "fast", "-w", "-t", "60", "restart"])
 
 
+def crash_postgres(server: PostgresServer) -> None:
+    """pg_ctl stop -m immediate: the server is gone at once, as in a crash (`restart_postgres` starts it)."""
+    _run([str(PG_BIN / "pg_ctl"), "-D", str(server.root / "data"), "-m", "immediate", "-w", "stop"])
+
+
 def stop_postgres(server: PostgresServer) -> None:
     try:
         _run([str(PG_BIN / "pg_ctl"), "-D", str(server.root / "data"), "-m", "immediate", "-w", "stop"])

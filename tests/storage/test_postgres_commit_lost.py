@@ -13,7 +13,13 @@ import pytest
 
 from headwater.errors import InternalServerError
 from headwater.storage.base import StreamWrite
-from tests.postgres_server import PostgresServer, start_postgres, stop_postgres
+from tests.postgres_server import (
+    PostgresServer,
+    crash_postgres,
+    restart_postgres,
+    start_postgres,
+    stop_postgres,
+)
 
 from .ops import Put, key
 
@@ -111,6 +117,39 @@ def test_a_commit_whose_answer_is_lost_but_committed_succeeds(own_server: Postgr
         assert [(r.seq, r.payload) for r in records] == [(1, b"1"), (2, b"2"), (3, b"3")]
         assert store.last_sequence() == 3
         assert store.stats.reconnects == 1
+
+
+def test_a_commit_whose_outcome_cannot_be_learnt_says_so(own_server: PostgresServer) -> None:
+    """The server goes away while COMMIT waits for the (missing) standby, having committed locally. The
+    writer cannot ask, so the caller is told the outcome is unknown (a 500, as DynamoDB's own); once the
+    server is back, the writer reads the sequence number again and does not reuse the committed one."""
+    url = own_server.url
+    with PostgresStorage(url, schema="gone") as store, psycopg.connect(url, autocommit=True) as admin:
+        assert store.write_sync(Put(key(b"first"), b"1", stream=(_record(b"1"),))) is None
+        pid = _writer_pid(store)
+        admin.execute("ALTER SYSTEM SET synchronous_standby_names = 'nobody'")
+        admin.execute("SELECT pg_reload_conf()")
+
+        def writer_sees_it() -> bool:
+            conn = store._w()._conn
+            assert conn is not None
+            row = conn.execute("SHOW synchronous_standby_names").fetchone()
+            conn.rollback()
+            return row == ("nobody",)
+
+        _wait_for("the configuration reload", writer_sees_it)
+        write = Background(store, Put(key(b"unknown"), b"2", stream=(_record(b"2"),)))
+        _wait_for("COMMIT to wait for the standby", lambda: _waiting(admin, pid, "SyncRep"))
+        admin.execute("ALTER SYSTEM RESET synchronous_standby_names")  # for the next start
+        crash_postgres(own_server)
+        outcome = write.outcome()
+        assert isinstance(outcome, InternalServerError)
+        assert "could not find out whether the write was committed" in outcome.message
+        restart_postgres(own_server)
+        assert store.write_sync(Put(key(b"next"), b"3", stream=(_record(b"3"),))) is None
+        assert store.get_item(key(b"unknown")) == b"2"  # it had committed
+        records = store.stream_records(1, 0, 0, None, 10)
+        assert [(r.seq, r.payload) for r in records] == [(1, b"1"), (2, b"2"), (3, b"3")]
 
 
 def test_a_commit_killed_before_it_committed_fails(postgres_server: PostgresServer) -> None:
