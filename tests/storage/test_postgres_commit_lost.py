@@ -181,3 +181,15 @@ def test_a_commit_killed_before_it_committed_fails(postgres_server: PostgresServ
         assert store.write_sync(Put(key(b"next"), b"3", stream=(_record(b"3"),))) is None
         records = store.stream_records(1, 0, 0, None, 10)
         assert [(r.seq, r.payload) for r in records] == [(1, b"1"), (2, b"3")]
+
+
+def test_an_idle_server_restart_goes_unnoticed(own_server: PostgresServer) -> None:
+    """Pooled read connections and the idle writer connection die with the server; the next read and
+    the next write use fresh ones instead of failing (nothing was in flight)."""
+    with PostgresStorage(own_server.url, schema="reads") as store:
+        store.write_sync(Put(key(b"a"), b"1"))
+        assert store.get_item(key(b"a")) == b"1"  # a read connection is now pooled
+        restart_postgres(own_server)
+        assert store.get_item(key(b"a")) == b"1"
+        assert store.write_sync(Put(key(b"b"), b"2")) is None  # the writer reconnects too, unseen
+        assert store.get_item(key(b"b")) == b"2"

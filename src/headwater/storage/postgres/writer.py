@@ -81,11 +81,13 @@ _RESOLVE_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)
 
 
 class _StorageFailure(Exception):
-    """The database could not take the group (connection lost, disk full): no operation's fault."""
+    """The database could not take the group (connection lost, disk full): no operation's fault.
+    `before_commit`: COMMIT was never sent, so nothing of the group can have been committed."""
 
-    def __init__(self, cause: str) -> None:
+    def __init__(self, cause: str, *, before_commit: bool = False) -> None:
         super().__init__(cause)
         self.cause = cause
+        self.before_commit = before_commit
 
 
 def _cause(exc: BaseException, conn: Connection | None) -> str | None:
@@ -179,11 +181,17 @@ class Writer(GroupCommitWriter):
     def _commit_group(self, batch: list[Job]) -> list[Outcome]:
         failed: dict[int, Outcome] = {}
         careful = False
+        fresh_connection = False
         while True:
             try:
                 outcomes, careful_next = self._try_group(batch, failed, careful)
             except _StorageFailure as failure:
                 self._rollback()
+                if failure.cause == LOST and failure.before_commit and not fresh_connection:
+                    # the connection died while idle (PostgreSQL restarted): the group is pure and
+                    # nothing of it was committed, so it runs once more on a new connection
+                    fresh_connection = True
+                    continue
                 self._failed_commits += 1
                 error = self._storage_failed(failure.cause, failure.__cause__ or failure)
                 return [(None, error) for _ in batch]
@@ -224,7 +232,7 @@ class Writer(GroupCommitWriter):
         except Exception as exc:
             cause = _cause(exc, conn)
             if cause is not None:
-                raise _StorageFailure(cause) from exc
+                raise _StorageFailure(cause, before_commit=True) from exc
             if careful:
                 raise  # everything was flushed one by one: a failure here is not any one operation's
             log.info("a group of %d operations failed to write; running it again one by one", len(batch))
@@ -328,7 +336,7 @@ class Writer(GroupCommitWriter):
     def _spoiled(self, conn: Connection) -> None:
         """Roll back; a connection that broke fails the whole group (it is not any operation's fault)."""
         if conn.broken:
-            raise _StorageFailure(LOST)
+            raise _StorageFailure(LOST, before_commit=True)
         self._rollback()
 
     def _rollback(self) -> None:
