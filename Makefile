@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DATA_DIR ?= ./headwater-data
 
-.PHONY: serve test lint typecheck unit bench clean nats-server
+.PHONY: serve test lint typecheck unit bench soak clean nats-server
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -49,6 +49,9 @@ BENCH_FLAGS = $(if $(PEERS),--peers $(PEERS)) $(if $(ROUNDS),--rounds $(ROUNDS))
 
 bench: $(DEV_STAMP)
 	$(BIN)/python bench/run.py $(BENCH_FLAGS)
+
+soak: $(DEV_STAMP)
+	$(BIN)/python bench/soak.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

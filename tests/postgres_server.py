@@ -95,6 +95,17 @@ def start_postgres(*, fsync: bool = False) -> PostgresServer:
     return PostgresServer(root)
 
 
+def restart_postgres(server: PostgresServer) -> None:
+    """pg_ctl restart -m fast: every session is ended (in-flight transactions are aborted)."""
+    data, log = str(server.root / "data"), str(server.root / "log")
+    _run([str(PG_BIN / "pg_ctl"), "-D", data, "-l", log, "-m", "fast", "-w", "-t", "60", "restart"])
+
+
+def crash_postgres(server: PostgresServer) -> None:
+    """pg_ctl stop -m immediate: the server is gone at once, as in a crash (`restart_postgres` starts it)."""
+    _run([str(PG_BIN / "pg_ctl"), "-D", str(server.root / "data"), "-m", "immediate", "-w", "stop"])
+
+
 def stop_postgres(server: PostgresServer) -> None:
     try:
         _run([str(PG_BIN / "pg_ctl"), "-D", str(server.root / "data"), "-m", "immediate", "-w", "stop"])

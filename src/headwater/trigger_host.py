@@ -79,7 +79,7 @@ def build_trigger_service(db: Database) -> TriggerService:
         state=MetaStateStore(db),
         tables=DatabaseTables(db),
         clock=db.clock,
-        change_hint=db.storage.last_sequence,
+        commits=db.storage,
     )
 
 

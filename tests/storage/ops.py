@@ -6,7 +6,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from headwater.errors import ConditionalCheckFailedException
-from headwater.storage.base import IndexWrite, ItemKey, ItemWrite, MetaWrite, StreamWrite, WriteSet
+from headwater.storage.base import (
+    CatalogView,
+    IndexWrite,
+    ItemKey,
+    ItemWrite,
+    MetaWrite,
+    StreamWrite,
+    WriteSet,
+)
 
 
 def key(pk: bytes, sk: bytes = b"", *, table_id: int = 1, h: int | None = None) -> ItemKey:
@@ -31,6 +39,9 @@ class Put:
     @property
     def keys(self) -> Sequence[ItemKey]:
         return (self.key,)
+
+    def resolve(self, catalog: CatalogView) -> Put:
+        return self
 
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
         old = old_items[0]
@@ -60,6 +71,9 @@ class Increment:
     def keys(self) -> Sequence[ItemKey]:
         return (self.key,)
 
+    def resolve(self, catalog: CatalogView) -> Increment:
+        return self
+
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
         old = old_items[0]
         value = (0 if old is None else int(old)) + 1
@@ -79,6 +93,9 @@ class Raw:
     @property
     def keys(self) -> Sequence[ItemKey]:
         return ()
+
+    def resolve(self, catalog: CatalogView) -> Raw:
+        return self
 
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
         return WriteSet(
@@ -101,6 +118,9 @@ class Crash:
     @property
     def keys(self) -> Sequence[ItemKey]:
         return (self.key,)
+
+    def resolve(self, catalog: CatalogView) -> Crash:
+        return self
 
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
         raise ZeroDivisionError("a bug in apply")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from headwater.storage.base import (
     CONTROL_SLOT,
     TRIM_MARK_KIND,
+    CatalogView,
     ItemKey,
     MetaWrite,
     Storage,
@@ -26,6 +27,9 @@ class DropStreams:
     @property
     def keys(self) -> Sequence[ItemKey]:
         return ()
+
+    def resolve(self, catalog: CatalogView) -> DropStreams:
+        return self
 
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
         return WriteSet(drop_streams=list(self.stream_ids), meta=[MetaWrite("stream", "1", None)])

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 import tracemalloc
 from pathlib import Path
 from typing import Any
@@ -202,3 +203,35 @@ def test_acknowledged_writes_survive_sigkill(tmp_path: Path, synchronous: str) -
         assert set(acked) <= payloads
         assert store.last_sequence() == max(r.seq for r in records) == len(records)
         assert store.counters(1)[0] == len(records)
+
+
+def test_the_wal_is_truncated_once_writes_pause(tmp_path: Path) -> None:
+    """A checkpoint runs when the writer has had nothing to do for a moment; with no reader in the way
+    it leaves an empty WAL file (and the data in the database)."""
+    store = SqliteStorage(tmp_path / "h.db")
+    store.open()
+    try:
+        wal = tmp_path / "h.db-wal"
+        for i in range(50):
+            store.write_sync(Put(key(b"k%d" % i), b"v" * 10_000))
+        assert wal.stat().st_size > 0
+        deadline = time.monotonic() + 30
+        while wal.stat().st_size > 0:
+            assert time.monotonic() < deadline, "the WAL was never truncated"
+            time.sleep(0.05)
+        assert store.get_item(key(b"k49")) == b"v" * 10_000
+        store.write_sync(Put(key(b"after"), b"v"))  # writing goes on after the truncation
+        assert store.get_item(key(b"after")) == b"v"
+    finally:
+        store.close()
+
+
+def test_the_wal_is_capped_after_a_checkpoint(tmp_path: Path) -> None:
+    """Under steady load (no pause) SQLite's own checkpoints reset the WAL; the file is then cut back."""
+    store = SqliteStorage(tmp_path / "h.db")
+    store.open()
+    try:
+        task = Task(lambda c: c.execute("PRAGMA journal_size_limit").fetchone()[0])
+        assert store._w().submit_sync(task).result() == 4 * 1024 * 1024
+    finally:
+        store.close()

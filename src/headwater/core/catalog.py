@@ -1,19 +1,47 @@
-"""The table catalog: specs in memory, persisted as metadata through the single writer."""
+"""The table catalog: table specs persisted as metadata through the single writer.
+
+The committed catalog is held by the writer (`Storage.catalog()`, updated in the same step that commits
+a change), and every write operation is resolved against it at apply time (`current_table`): a write
+queued while its table's definition changed uses the definition current at its commit, never the one
+its request saw. Request handlers read the same state.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ResourceNotFoundException
 from ..model.schema import TableSpec
-from ..storage.base import ItemKey, MetaWrite, Storage, StreamWrite, WriteSet
+from ..storage.base import CATALOG_KIND, CatalogView, ItemKey, MetaWrite, Storage, StreamWrite, WriteSet
 from .codec import decode_spec, encode_spec
 
-TABLE_KIND = "table"
+TABLE_KIND = CATALOG_KIND
 COUNTER_KIND = "counter"
+
+
+@functools.lru_cache(maxsize=1024)
+def spec_of(document: bytes) -> TableSpec:
+    """The spec a catalog document holds; one shared object per document, so an unchanged table
+    resolves to the very spec its request saw."""
+    return decode_spec(document)
+
+
+def current_table(catalog: CatalogView, table: TableSpec) -> TableSpec:
+    """`table` as the catalog has it now; ResourceNotFoundException if it was deleted (or deleted and
+    created again: a new table id) since."""
+    document = catalog.get(table.name)
+    if document is None:
+        raise ResourceNotFoundException("Requested resource not found")
+    current = spec_of(document)
+    if current is table:
+        return table
+    if current.table_id != table.table_id:
+        raise ResourceNotFoundException("Requested resource not found")
+    return current
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +53,9 @@ class MetaOp:
     result: Any = None
     keys: Sequence[ItemKey] = field(default=())
     stream: tuple[StreamWrite, ...] = ()  # e.g. shard boundary markers, committed with the catalog change
+
+    def resolve(self, catalog: CatalogView) -> MetaOp:
+        return self  # built under catalog.lock from the committed catalog
 
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
         return WriteSet(
@@ -45,44 +76,40 @@ def _split(
 
 
 class Catalog:
-    """Live tables by name. Changes are serialised by `lock` and committed before memory changes."""
+    """Live tables by name. Changes are serialised by `lock`; the writer publishes them as it commits."""
 
     def __init__(self, storage: Storage) -> None:
         self._storage = storage
-        self._tables: dict[str, TableSpec] = {}
         self._next_id = 1
         self.lock = asyncio.Lock()
 
     def load(self) -> None:
-        self._tables = {}
-        for _, value in self._storage.meta_list(TABLE_KIND):
-            spec = decode_spec(value)
-            self._tables[spec.name] = spec
         stored = self._storage.meta_get(COUNTER_KIND, "table_id")
         self._next_id = int(stored) if stored else 1
 
     def get(self, name: str) -> TableSpec | None:
-        return self._tables.get(name)
+        document = self._storage.catalog().get(name)
+        return None if document is None else spec_of(document)
 
     def require(self, name: str) -> TableSpec:
         """For item operations: DynamoDB's short message. A table still being created is not there yet."""
-        spec = self._tables.get(name)
+        spec = self.get(name)
         if spec is None or spec.status == "CREATING":
             raise ResourceNotFoundException("Requested resource not found")
         return spec
 
     def require_table(self, name: str) -> TableSpec:
         """For table operations: DynamoDB names the table."""
-        spec = self._tables.get(name)
+        spec = self.get(name)
         if spec is None:
             raise ResourceNotFoundException(f"Requested resource not found: Table: {name} not found")
         return spec
 
     def names(self) -> list[str]:
-        return sorted(self._tables)
+        return sorted(self._storage.catalog())
 
     def specs(self) -> Iterable[TableSpec]:
-        return list(self._tables.values())
+        return [spec_of(document) for document in self._storage.catalog().values()]
 
     def allocate_id(self) -> tuple[int, MetaWrite]:
         """A fresh table id and the metadata write that persists the counter with it."""
@@ -95,7 +122,6 @@ class Catalog:
         await self._storage.write(
             MetaOp((MetaWrite(TABLE_KIND, spec.name, encode_spec(spec)), *meta), stream=stream)
         )
-        self._tables[spec.name] = spec
 
     async def drop(self, spec: TableSpec, *extra: MetaWrite | StreamWrite) -> None:
         """Remove the table and every item and index entry it had, in one commit."""
@@ -108,6 +134,3 @@ class Catalog:
                 stream=stream,
             )
         )
-        current = self._tables.get(spec.name)
-        if current is not None and current.table_id == spec.table_id:
-            del self._tables[spec.name]

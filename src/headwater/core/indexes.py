@@ -9,15 +9,18 @@ the index counters may drift while both touch the same items, so they are recoun
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from ..errors import ResourceNotFoundException
 from ..model.keys import partition_hash
 from ..model.schema import IndexSpec, TableSpec
 from ..model.size import item_size
-from ..storage.base import IndexKey, IndexWrite, ItemKey, Row, Storage, WriteSet
+from ..storage.base import CatalogView, IndexKey, IndexWrite, ItemKey, Row, Storage, WriteSet
 from . import stored
+from .catalog import current_table
 from .changes import index_entry, project_for_index
 
 CHUNK = 500
@@ -32,6 +35,16 @@ class BackfillOp:
     @property
     def keys(self) -> Sequence[ItemKey]:
         return self.item_keys
+
+    def resolve(self, catalog: CatalogView) -> BackfillOp:
+        """ResourceNotFoundException when the table or the index went away meanwhile."""
+        table = current_table(catalog, self.table)
+        index = next((ix for ix in table.indexes if ix.index_id == self.index.index_id), None)
+        if index is None or index.status == "DELETING":
+            raise ResourceNotFoundException("Requested resource not found")
+        if table is self.table and index is self.index:
+            return self
+        return dataclasses.replace(self, table=table, index=index)
 
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
         ws = WriteSet()
@@ -67,6 +80,9 @@ class IndexEntriesOp:
     def keys(self) -> Sequence[ItemKey]:
         return ()
 
+    def resolve(self, catalog: CatalogView) -> IndexEntriesOp:
+        return self  # exact entries of a known index (a dropped table's are dropped with it)
+
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
         ws = WriteSet(indexes=list(self.writes))
         if self.count_delta or self.size_delta:
@@ -82,7 +98,10 @@ async def backfill(storage: Storage, table: TableSpec, index: IndexSpec) -> None
     rows = storage.scan(table.table_id, 0)
     while chunk := await _next_chunk(rows):
         keys = tuple(ItemKey(table.table_id, r.h, r.pk, r.sk) for r in chunk)
-        await storage.write(BackfillOp(table, index, keys))
+        try:
+            await storage.write(BackfillOp(table, index, keys))
+        except ResourceNotFoundException:  # the table or the index is gone: nothing left to fill
+            return
     await recount(storage, table.table_id, index.index_id)
 
 

@@ -7,6 +7,7 @@ Each put/update/delete goes through `item_change` (item, index entries, stream r
 
 from __future__ import annotations
 
+import dataclasses
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,9 +25,10 @@ from ..model.index_keys import EmptyIndexKeyValue
 from ..model.limits import MAX_ITEM_COLLECTION_BYTES
 from ..model.schema import TableSpec
 from ..model.values import Item
-from ..storage.base import ItemKey, WriteSet
+from ..storage.base import CatalogView, ItemKey, WriteSet
 from . import stored
 from .capacity import write_units
+from .catalog import current_table
 from .changes import item_change
 from .collections import CANCEL_CODE, COLLECTION_EXCEEDED, CollectionSizes, collection_keys
 from .kinesis_capture import Destinations, destination_keys
@@ -85,6 +87,16 @@ class MultiWriteOp:
         streams = destination_keys(table for table, _ in writes)
         object.__setattr__(self, "collection_end", len(self.actions) + len(collections))
         object.__setattr__(self, "keys", (*(action.key for action in self.actions), *collections, *streams))
+
+    def resolve(self, catalog: CatalogView) -> MultiWriteOp:
+        tables: dict[int, TableSpec] = {}  # by id(request-time spec): each table resolved once
+        for action in self.actions:
+            if id(action.table) not in tables:
+                tables[id(action.table)] = current_table(catalog, action.table)
+        if all(tables[id(action.table)] is action.table for action in self.actions):
+            return self
+        actions = tuple(dataclasses.replace(a, table=tables[id(a.table)]) for a in self.actions)
+        return dataclasses.replace(self, actions=actions)
 
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
         count = len(self.actions)
@@ -200,6 +212,9 @@ class TransactionGetOp:
     @property
     def keys(self) -> Sequence[ItemKey]:
         return self.item_keys
+
+    def resolve(self, catalog: CatalogView) -> TransactionGetOp:
+        return self  # the request checked its tables; a table gone since reads as no items
 
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
         return WriteSet(result=list(old_items))

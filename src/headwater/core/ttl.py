@@ -9,16 +9,19 @@ moves the TTL forward wins.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import orjson
 
+from ..errors import ResourceNotFoundException
 from ..model.schema import TableSpec
 from ..model.values import Item
-from ..storage.base import ItemKey, WriteSet
+from ..storage.base import CatalogView, ItemKey, WriteSet
 from . import stored
+from .catalog import current_table
 from .changes import item_change
 from .collections import CollectionSizes, collection_keys
 from .database import Database
@@ -57,10 +60,16 @@ class TtlDeleteOp:
     def _collections(self) -> tuple[ItemKey, ...]:
         return collection_keys(((self.table, self.key),))
 
+    def resolve(self, catalog: CatalogView) -> TtlDeleteOp:
+        table = current_table(catalog, self.table)
+        return self if table is self.table else dataclasses.replace(self, table=table)
+
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
         old, old_size = stored.unpack_optional(old_items[0])
         ws = WriteSet(result=False)
-        if old is not None and expired(old, self.attribute, self.now):
+        ttl = self.table.ttl  # as committed: TTL disabled or moved to another attribute since: keep it
+        live = ttl.status == "ENABLED" and ttl.attribute == self.attribute
+        if live and old is not None and expired(old, self.attribute, self.now):
             keys = self.keys
             end = 1 + len(self._collections)
             collections = CollectionSizes(keys[1:end], old_items[1:end], limit=0)  # a delete only shrinks
@@ -106,8 +115,11 @@ async def sweep(db: Database) -> int:
             current = db.catalog.get(table.name)
             if current is None or current.table_id != table.table_id or current.ttl.attribute is None:
                 break
-            if await db.storage.write(TtlDeleteOp(current, key, current.ttl.attribute, now)):
-                deleted += 1
+            try:
+                if await db.storage.write(TtlDeleteOp(current, key, current.ttl.attribute, now)):
+                    deleted += 1
+            except ResourceNotFoundException:  # the table was deleted meanwhile
+                break
     return deleted
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -13,9 +14,10 @@ from ..model.limits import MAX_ITEM_BYTES, MAX_ITEM_COLLECTION_BYTES
 from ..model.schema import TableSpec
 from ..model.size import item_size
 from ..model.values import Item
-from ..storage.base import ItemKey, WriteSet
+from ..storage.base import CatalogView, ItemKey, WriteSet
 from . import stored
 from .capacity import write_units
+from .catalog import current_table
 from .changes import Change, item_change
 from .collections import CollectionSizes, collection_keys
 from .kinesis_capture import Destinations, destination_keys
@@ -85,6 +87,10 @@ class ItemWriteOp:
         collections = collection_keys(((self.table, self.key),))
         object.__setattr__(self, "collection_end", 1 + len(collections))
         object.__setattr__(self, "keys", (self.key, *collections, *destination_keys((self.table,))))
+
+    def resolve(self, catalog: CatalogView) -> ItemWriteOp:
+        table = current_table(catalog, self.table)
+        return self if table is self.table else dataclasses.replace(self, table=table)
 
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
         old, old_size = stored.unpack_optional(old_items[0])

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..shardlog.markers import SlotRange, marker, reshard
-from ..storage.base import ItemKey, ItemWrite, MetaWrite, StreamWrite, WriteSet
+from ..storage.base import CatalogView, ItemKey, ItemWrite, MetaWrite, StreamWrite, WriteSet
 from .docs import ACTIVE_STATES, StreamDoc, doc_key
 from .errors import (
     InvalidArgumentException,
@@ -45,6 +45,9 @@ class CreateStreamOp:
     def keys(self) -> Sequence[ItemKey]:
         return (doc_key(self.doc.name),)
 
+    def resolve(self, catalog: CatalogView) -> CreateStreamOp:
+        return self  # no table definition involved
+
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
         if old_items[0] is not None:
             raise ResourceInUseException(
@@ -64,6 +67,9 @@ class DeleteStreamOp:
     def keys(self) -> Sequence[ItemKey]:
         return (doc_key(self.name),)
 
+    def resolve(self, catalog: CatalogView) -> DeleteStreamOp:
+        return self  # no table definition involved
+
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
         doc = _doc(old_items[0], self.name, self.account)
         return WriteSet(items=[ItemWrite(self.keys[0], None)], drop_streams=[doc.stream_id], result=doc)
@@ -82,6 +88,9 @@ class PutRecordsOp:
     @property
     def keys(self) -> Sequence[ItemKey]:
         return (doc_key(self.name),)
+
+    def resolve(self, catalog: CatalogView) -> PutRecordsOp:
+        return self  # no table definition involved
 
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
         doc = _doc(old_items[0], self.name, self.account)
@@ -111,6 +120,9 @@ class UpdateStreamOp:
     @property
     def keys(self) -> Sequence[ItemKey]:
         return (doc_key(self.name),)
+
+    def resolve(self, catalog: CatalogView) -> UpdateStreamOp:
+        return self  # no table definition involved
 
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
         doc = _doc(old_items[0], self.name, self.account)
@@ -166,6 +178,9 @@ class ReshardOp:
     @property
     def keys(self) -> Sequence[ItemKey]:
         return (doc_key(self.name),)
+
+    def resolve(self, catalog: CatalogView) -> ReshardOp:
+        return self  # no table definition involved
 
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
         doc = _doc(old_items[0], self.name, self.account)

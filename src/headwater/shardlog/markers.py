@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from ..storage.base import CONTROL_SLOT, ItemKey, StreamWrite, WriteSet
+from ..storage.base import CONTROL_SLOT, CatalogView, ItemKey, StreamWrite, WriteSet
 
 ROLLOVER = b'{"m":"rollover"}'
 CLOSE = b'{"m":"close"}'
@@ -77,6 +77,9 @@ class RolloverOp:
     @property
     def keys(self) -> Sequence[ItemKey]:
         return ()
+
+    def resolve(self, catalog: CatalogView) -> RolloverOp:
+        return self  # no table definition involved
 
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
         return WriteSet(stream=[marker(self.stream_id, ROLLOVER, self.now)])

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from ..storage.base import ItemKey, MetaWrite, Storage, WriteSet
+from ..storage.base import CatalogView, ItemKey, MetaWrite, Storage, WriteSet
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,9 @@ class DropLogOp:
     @property
     def keys(self) -> Sequence[ItemKey]:
         return ()
+
+    def resolve(self, catalog: CatalogView) -> DropLogOp:
+        return self  # no table definition involved
 
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
         meta = [self.forget] if self.forget is not None else []

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..errors import ResourceNotFoundException
-from ..storage.base import ItemKey, MetaWrite, Storage, WriteSet
+from ..storage.base import CatalogView, ItemKey, MetaWrite, Storage, WriteSet
 
 SECRET_KIND = "streams"
 SECRET_KEY = "iterator_secret"
@@ -23,6 +23,9 @@ class _PutSecret:
     @property
     def keys(self) -> Sequence[ItemKey]:
         return ()
+
+    def resolve(self, catalog: CatalogView) -> _PutSecret:
+        return self  # no table definition involved
 
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
         if self.current is not None:

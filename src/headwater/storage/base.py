@@ -8,7 +8,7 @@ commit with other concurrent operations (group commit). Readers use their own co
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -60,6 +60,20 @@ def trim_mark_key(stream_id: int, slot: int) -> str:
     return f"{stream_id:012d}:{slot:05d}"
 
 
+# The writer holds the committed metadata of this kind (the table catalog: one document per table name)
+# in memory, updated in the same step that commits a change to it, and operations resolve the table
+# definitions they depend on against it at apply time (`WriteOperation.resolve`). Writer tasks never
+# write this kind.
+CATALOG_KIND = "table"
+
+
+class CatalogView(Protocol):
+    """The catalog as an operation being applied sees it: every earlier commit and every earlier
+    operation of its own group (table name -> the catalog document)."""
+
+    def get(self, name: str, /) -> bytes | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class StreamWrite:
     """A stream record to append; the writer assigns its sequence number at commit (the next one after
@@ -108,10 +122,17 @@ class WriteOperation(Protocol):
 
     It may raise a DynamoDBError (e.g. a failed condition); then nothing it describes is written and
     the error reaches the caller. It must not do I/O.
+
+    An operation is built when the request arrives, but applied later: `resolve` gives the operation to
+    apply, re-reading every table definition it depends on from `catalog` (a table deleted, or deleted
+    and created again, in between: a DynamoDBError). The writer calls it right before `apply`; an
+    operation that depends on no table returns itself. Its `keys` must not change.
     """
 
     @property
     def keys(self) -> Sequence[ItemKey]: ...
+
+    def resolve(self, catalog: CatalogView) -> WriteOperation: ...
 
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet: ...
 
@@ -154,6 +175,17 @@ class Storage(Protocol):
 
     def write_sync(self, op: WriteOperation) -> Any:
         """The same from a thread that is not running an event loop."""
+        ...
+
+    def catalog(self) -> Mapping[str, bytes]:
+        """The committed catalog (metadata of CATALOG_KIND by key), as the writer holds it: the state
+        operations are resolved against. A snapshot: the writer replaces it, never changes it."""
+        ...
+
+    def on_commit(self, listener: Callable[[int], None]) -> Callable[[], None]:
+        """Call `listener(last sequence number)` after every commit that assigned sequence numbers. It
+        runs on the writer's thread: it must be quick and thread-safe (e.g. `call_soon_threadsafe`).
+        Returns what unsubscribes it."""
         ...
 
     def get_item(self, key: ItemKey) -> bytes | None: ...

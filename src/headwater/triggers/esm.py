@@ -11,7 +11,7 @@ import zlib
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -53,30 +53,44 @@ class RunnerSettings:
     shard_refresh: float = 1.0  # how often new shards (rollover) are looked for
 
 
+class CommitFeed(Protocol):
+    """The database's commit hook: calls `listener(last sequence number)`, from any thread, after every
+    commit that added stream records; returns what unsubscribes it."""
+
+    def on_commit(self, listener: Callable[[int], None]) -> Callable[[], None]: ...
+
+
 class ChangeNotifier:
-    """Wakes idle shard pollers early when the database has committed something new.
+    """Wakes idle shard pollers as soon as the database commits something new (no polling while idle;
+    pollers still poll at least every `poll_interval` without it).
 
-    `hint` is a cheap in-memory change counter (the last sequence number). One task checks it every
-    `interval`; pollers still poll at least every `poll_interval` without it."""
+    `changed` may be called from any thread (the storage writer's): it hops into the loop at most once
+    per loop turn, however many commits happen meanwhile."""
 
-    def __init__(self, hint: Callable[[], int], interval: float = 0.005) -> None:
-        self._hint = hint
-        self._interval = interval
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
         self._event = asyncio.Event()
+        self._scheduled = False
 
-    async def run(self) -> None:
-        last = self._hint()
-        while True:
-            await asyncio.sleep(self._interval)
-            current = self._hint()
-            if current != last:
-                last = current
-                event, self._event = self._event, asyncio.Event()
-                event.set()
+    def changed(self, _last_sequence: int = 0) -> None:
+        if self._scheduled:
+            return
+        self._scheduled = True
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is waiting any more
+            self._loop.call_soon_threadsafe(self._wake)
 
-    async def wait(self, timeout: float) -> None:
-        with contextlib.suppress(TimeoutError):
+    def _wake(self) -> None:
+        self._scheduled = False
+        event, self._event = self._event, asyncio.Event()
+        event.set()
+
+    async def wait(self, timeout: float) -> bool:
+        """True when woken by a commit, False after `timeout` seconds."""
+        try:
             await asyncio.wait_for(self._event.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
 
 
 @dataclass(slots=True)
@@ -124,6 +138,10 @@ class MappingRunner:
         self._shards: dict[str, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
 
+    @property
+    def name(self) -> str:
+        return self.config.uuid
+
     def update(self, config: MappingConfig) -> None:
         """Batching, retry and filter settings apply from the next batch on."""
         self.config = config
@@ -163,6 +181,7 @@ class MappingRunner:
                 task.cancel()
             if self._shards:
                 await asyncio.gather(*self._shards.values(), return_exceptions=True)
+            self._shards.clear()  # a restarted run starts every shard afresh
 
     def shard_finished(self) -> None:
         self._wake.set()

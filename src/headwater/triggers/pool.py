@@ -55,6 +55,7 @@ class _Worker:
     process: subprocess.Popen[bytes]
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
+    output: asyncio.BaseTransport  # the read side of the worker's stdout (reader's transport)
     key: str
     started: float = field(default_factory=time.monotonic)
 
@@ -63,10 +64,12 @@ class _Worker:
         return self.process.poll() is None
 
     def kill(self) -> None:
+        """Kill the process if it still runs and close both pipes (idempotent)."""
         if self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 self.process.kill()
         self.writer.close()
+        self.output.close()
 
     async def wait(self, timeout: float | None = None) -> int | None:
         deadline = time.monotonic() + (timeout if timeout is not None else 3600.0)
@@ -77,13 +80,15 @@ class _Worker:
         return self.process.returncode
 
 
-async def _pipes(process: subprocess.Popen[bytes]) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+async def _pipes(
+    process: subprocess.Popen[bytes],
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, asyncio.BaseTransport]:
     loop = asyncio.get_running_loop()
     assert process.stdout is not None and process.stdin is not None  # both are PIPE
     reader = asyncio.StreamReader(limit=PROTOCOL_LIMIT)
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), process.stdout)
+    output, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), process.stdout)
     transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, process.stdin)
-    return reader, asyncio.StreamWriter(transport, protocol, None, loop)
+    return reader, asyncio.StreamWriter(transport, protocol, None, loop), output
 
 
 class WorkerPool:
@@ -127,8 +132,8 @@ class WorkerPool:
             env=env,
             close_fds=True,
         )
-        reader, writer = await _pipes(process)
-        worker = _Worker(process, reader, writer, spec.key)
+        reader, writer, output = await _pipes(process)
+        worker = _Worker(process, reader, writer, output, spec.key)
         try:
             # the handler module is imported before the worker says it is ready
             ready = await asyncio.wait_for(reader.readline(), INIT_TIMEOUT)
@@ -252,9 +257,9 @@ class WorkerPool:
         return response, body
 
     async def _exit_code(self, worker: _Worker) -> int | None:
+        """The crashed worker's exit status (None if it had to be killed); its pipes are closed."""
         code = await worker.wait(2.0)
-        if code is None:
-            worker.kill()
+        worker.kill()
         return code
 
     def _failed(

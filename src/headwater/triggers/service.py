@@ -29,13 +29,14 @@ from .errors import (
     ResourceConflictException,
     ResourceNotFoundException,
 )
-from .esm import ChangeNotifier, MappingRunner, RunnerSettings
+from .esm import ChangeNotifier, CommitFeed, MappingRunner, RunnerSettings
 from .events import to_attribute_value
 from .layers import LayerStore, check_total_size, layer_environment
 from .model import FunctionConfig, MappingConfig
 from .pool import InvocationResult, WorkerPool, WorkerSpec, code_fingerprint
 from .sources import check_destination, check_source, is_kinesis
 from .state import CHECKPOINT_KIND, FAILURE_KIND, FUNCTION_KIND, MAPPING_KIND, StateStore, Tables
+from .supervise import supervise
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +63,14 @@ class TriggerService:
         state: StateStore,
         tables: Tables,
         clock: Clock,
-        change_hint: Callable[[], int] | None = None,
+        commits: CommitFeed | None = None,
         kinesis: CallTransport | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
-        self.notifier = ChangeNotifier(change_hint) if change_hint is not None else None
-        self._notifier_task: asyncio.Task[None] | None = None
+        self._commits = commits
+        self.notifier: ChangeNotifier | None = None
+        self._unsubscribe: Callable[[], None] | None = None
         self.transport = transport
         self.kinesis = kinesis
         self.state = state
@@ -98,8 +100,9 @@ class TriggerService:
         return env
 
     async def start(self) -> None:
-        if self.notifier is not None:
-            self._notifier_task = asyncio.get_running_loop().create_task(self.notifier.run())
+        if self._commits is not None:
+            self.notifier = ChangeNotifier(asyncio.get_running_loop())
+            self._unsubscribe = self._commits.on_commit(self.notifier.changed)
         await self.layers.load()
         for _, doc in await self.state.list(FUNCTION_KIND):
             fn = FunctionConfig.from_doc(doc)
@@ -113,9 +116,9 @@ class TriggerService:
     async def stop(self) -> None:
         for runner_uuid in list(self._runners):
             await self._stop_runner(runner_uuid)
-        if self._notifier_task is not None:
-            self._notifier_task.cancel()
-            self._background.add(self._notifier_task)
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
         for task in list(self._background):
             task.cancel()
         if self._background:
@@ -134,7 +137,7 @@ class TriggerService:
             clock=self.clock,
             notifier=self.notifier,
         )
-        task = asyncio.get_running_loop().create_task(runner.run(), name=f"mapping-{mapping.uuid}")
+        task = asyncio.get_running_loop().create_task(supervise(runner), name=f"mapping-{mapping.uuid}")
         self._runners[mapping.uuid] = (runner, task)
         fn = self.functions.get(mapping.function_name)
         if fn is not None:

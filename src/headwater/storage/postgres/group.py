@@ -75,6 +75,7 @@ _PUT_RECORDS = (
     "SELECT * FROM unnest(%s::integer[], %s::integer[], %s::bigint[], %s::float8[], %b::bytea[])"
 )
 _SET_SEQUENCE = "UPDATE sequence SET last = %s WHERE id = 0"
+_XACT_ID = "SELECT pg_current_xact_id()::text"
 
 
 def _columns(rows: Iterable[Sequence[Any]], width: int) -> list[list[Any]]:
@@ -118,6 +119,7 @@ class Pending:
         self.counters: dict[tuple[int, int], tuple[int, int]] = {}
         self.records: list[tuple[int, int, int, float, bytes]] = []
         self.seq_written = last_seq  # the sequence number the database holds in this transaction
+        self.xid: str | None = None  # the transaction's id, once it has written something
 
     def read(self, conn: psycopg.Connection[Any], keys: Sequence[ItemKey]) -> list[bytes | None]:
         """Old items as this group has left them so far."""
@@ -208,12 +210,16 @@ class Pending:
             statements.append((_PUT_RECORDS, _columns(self.records, 5)))
         if seq != self.seq_written:
             statements.append((_SET_SEQUENCE, (seq,)))
-        if len(statements) == 1:
-            conn.execute(*statements[0])
-        elif statements:
+        if statements:
+            # the transaction's id, so that a COMMIT whose answer is lost can be looked up afterwards
+            xid = self.xid is None
+            if xid:
+                statements.append((_XACT_ID, ()))
             with conn.pipeline():
-                for statement in statements:
-                    conn.execute(*statement)
+                cursors = [conn.execute(*statement) for statement in statements]
+            if xid:
+                row = cursors[-1].fetchone()
+                self.xid = None if row is None else str(row[0])
         self._flushed()
         self.seq_written = seq
 

@@ -42,18 +42,26 @@ class ReaderPool:
         return self._size
 
     def fetchall(self, query: str, params: Params) -> list[Any]:
-        conn = self._borrow()
-        try:
-            rows = conn.execute(query, params, binary=True).fetchall()
-        except psycopg.OperationalError as exc:
-            log.warning("read failed on a broken connection: %s", exc)
-            self._give_back(conn, broken=True)
-            raise InternalServerError("Internal server error") from exc
-        except BaseException:
-            self._give_back(conn, broken=conn.broken)
-            raise
-        self._give_back(conn, broken=False)
-        return rows
+        """Run one SELECT. A connection found broken (PostgreSQL restarted since it was last used) is
+        dropped and the read runs once more on a fresh one: a read has no effect, so trying again is
+        safe, and idle connections need not be checked before every use."""
+        for attempt in (1, 2):
+            conn = self._borrow()
+            try:
+                rows = conn.execute(query, params, binary=True).fetchall()
+            except psycopg.OperationalError as exc:
+                self._give_back(conn, broken=True)
+                if attempt == 1:
+                    log.info("a read connection was broken (%s); reading again on a new one", exc)
+                    continue
+                log.warning("read failed on a broken connection: %s", exc)
+                raise InternalServerError("Internal server error: lost the connection to PostgreSQL") from exc
+            except BaseException:
+                self._give_back(conn, broken=conn.broken)
+                raise
+            self._give_back(conn, broken=False)
+            return rows
+        raise AssertionError("unreachable")
 
     def _borrow(self) -> psycopg.Connection[Any]:
         with self._cond:

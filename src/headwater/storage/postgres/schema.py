@@ -10,6 +10,7 @@ import psycopg
 from psycopg import sql
 
 from headwater.errors import InternalServerError
+from headwater.storage.base import CATALOG_KIND
 
 log = logging.getLogger(__name__)
 
@@ -143,3 +144,18 @@ def load_sequence(conn: psycopg.Connection[Any]) -> int:
     row = conn.execute("SELECT last FROM sequence WHERE id = 0").fetchone()
     conn.commit()
     return 0 if row is None else int(row[0])
+
+
+def load_catalog(conn: psycopg.Connection[Any]) -> dict[str, bytes]:
+    query = "SELECT key, value FROM meta WHERE kind = %s"
+    rows = conn.execute(query, (CATALOG_KIND,), binary=True).fetchall()
+    conn.commit()
+    return {key: bytes(value) for key, value in rows}
+
+
+def transaction_status(conn: psycopg.Connection[Any], xid: str) -> str | None:
+    """'committed', 'aborted' or 'in progress' for a transaction id of pg_current_xact_id(); None when
+    PostgreSQL no longer knows it."""
+    row = conn.execute("SELECT pg_xact_status(%s::xid8)", (xid,)).fetchone()
+    conn.commit()
+    return None if row is None else row[0]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import psycopg
@@ -161,6 +161,12 @@ class PostgresStorage(SqlReads):
 
     def last_sequence(self) -> int:
         return self._w().last_sequence
+
+    def catalog(self) -> Mapping[str, bytes]:
+        return self._w().committed_catalog
+
+    def on_commit(self, listener: Callable[[int], None]) -> Callable[[], None]:
+        return self._w().on_commit(listener)
 
     # -- reads (SqlReads supplies them; this is how a statement runs here)
 

@@ -6,12 +6,26 @@ state in one pipeline, COMMIT; only then are the callers woken (one `call_soon_t
 per group). If sending fails, nobody knows which operation's WriteSet was bad, so the group is rolled
 back and run again carefully: each operation flushed on its own, and the one that fails is taken out
 (`apply` is pure, so running it again gives the same WriteSet). A failed COMMIT fails the whole group.
+
+What a caller is told when the connection breaks (a PostgreSQL restart, a terminated backend):
+- before COMMIT was sent: nothing was committed; every operation of the group gets InternalServerError
+  (HTTP 500), which every AWS SDK retries.
+- during COMMIT (the answer is lost): the writer reconnects and asks PostgreSQL whether the transaction
+  committed (`pg_xact_status` of the id it noted before COMMIT). Committed: the callers get their
+  results, as if nothing happened. Not committed: InternalServerError, safe to retry. When PostgreSQL
+  cannot be reached to ask, the outcome is unknown: InternalServerError saying so. That is DynamoDB's
+  own contract for a 500 (the write may or may not have happened; a retried non-idempotent update may
+  apply twice, which ClientRequestToken prevents for transactions). A write is never reported as
+  succeeded unless it committed.
+- after any reconnect, the sequence number and the catalog are read again from the database, so a
+  commit whose answer was lost can never make the writer reuse sequence numbers.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,8 +33,16 @@ import psycopg
 
 from headwater.errors import DynamoDBError
 from headwater.storage.base import WriteOperation
-from headwater.storage.group_commit import DEFAULT_GROUP_CAP, GroupCommitWriter, Job, Outcome, internal
+from headwater.storage.group_commit import (
+    DEFAULT_GROUP_CAP,
+    CatalogOverlay,
+    GroupCommitWriter,
+    Job,
+    Outcome,
+    internal,
+)
 from headwater.storage.postgres.group import Pending, item_tuple, read_items
+from headwater.storage.postgres.schema import load_catalog, load_sequence, transaction_status
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +68,38 @@ class Task:
     """Internal writer work that is not a WriteOperation (e.g. trimming stream records)."""
 
     run: Callable[[Connection], Any]
+
+
+LOST = "lost the connection to PostgreSQL; nothing was committed"
+UNREACHABLE = "cannot reach PostgreSQL"
+DISK_FULL = "PostgreSQL's disk is full; writes work again once there is room"
+UNKNOWN = (
+    "lost the connection to PostgreSQL during COMMIT and could not find out whether the write was committed"
+)
+# How long an ambiguous COMMIT's outcome is looked for (reconnecting) before it is reported unknown.
+_RESOLVE_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)
+
+
+class _StorageFailure(Exception):
+    """The database could not take the group (connection lost, disk full): no operation's fault.
+    `before_commit`: COMMIT was never sent, so nothing of the group can have been committed."""
+
+    def __init__(self, cause: str, *, before_commit: bool = False) -> None:
+        super().__init__(cause)
+        self.cause = cause
+        self.before_commit = before_commit
+
+
+def _cause(exc: BaseException, conn: Connection | None) -> str | None:
+    """What a failure says about the database itself, or None when it may be an operation's fault."""
+    for error in (exc, exc.__cause__):
+        if isinstance(error, _StorageFailure):
+            return error.cause
+        if isinstance(error, psycopg.errors.DiskFull):
+            return DISK_FULL
+    if isinstance(exc, psycopg.OperationalError) or (conn is not None and conn.broken):
+        return LOST
+    return None
 
 
 class _Dirty(Exception):
@@ -99,23 +153,48 @@ class Writer(GroupCommitWriter):
             self._conn.close()
             self._conn = None
 
+    def _load_catalog(self) -> Mapping[str, bytes]:
+        assert self._conn is not None
+        return load_catalog(self._conn)
+
     def _connection(self) -> Connection:
+        """The write connection; after a reconnect, the sequence number and the catalog as the database
+        has them (a commit whose answer was lost may have happened)."""
         conn = self._conn
         if conn is not None and not conn.broken and not conn.closed:
             return conn
         if conn is not None:
             conn.close()
             self._conn = None
-        log.warning("writer connection lost; reconnecting")
-        self._conn = conn = self._connect()
+        log.info("writer connection lost; reconnecting")
+        try:
+            conn = self._connect()
+            last_seq = load_sequence(conn)
+            catalog = load_catalog(conn)
+        except (psycopg.Error, DynamoDBError) as exc:
+            raise _StorageFailure(UNREACHABLE) from exc
+        self._conn = conn
+        self._last_seq, self.committed_catalog = last_seq, catalog
         self._reconnects += 1
         return conn
 
     def _commit_group(self, batch: list[Job]) -> list[Outcome]:
         failed: dict[int, Outcome] = {}
         careful = False
+        fresh_connection = False
         while True:
-            outcomes, careful_next = self._try_group(batch, failed, careful)
+            try:
+                outcomes, careful_next = self._try_group(batch, failed, careful)
+            except _StorageFailure as failure:
+                self._rollback()
+                if failure.cause == LOST and failure.before_commit and not fresh_connection:
+                    # the connection died while idle (PostgreSQL restarted): the group is pure and
+                    # nothing of it was committed, so it runs once more on a new connection
+                    fresh_connection = True
+                    continue
+                self._failed_commits += 1
+                error = self._storage_failed(failure.cause, failure.__cause__ or failure)
+                return [(None, error) for _ in batch]
             if outcomes is not None:
                 return outcomes
             careful = careful or careful_next
@@ -130,7 +209,8 @@ class Writer(GroupCommitWriter):
             return [failed[i] for i in range(len(batch))], False
         conn = self._connection()
         pending = Pending(None, self._last_seq)
-        seq = self._last_seq
+        catalog = CatalogOverlay(self.committed_catalog)
+        seq = previous_seq = self._last_seq
         outcomes = dict(failed)
         try:
             if not careful:
@@ -139,7 +219,7 @@ class Writer(GroupCommitWriter):
                 pending.cache = read_items(conn, keys)
             for i in live:
                 try:
-                    outcomes[i], seq = self._apply_one(conn, pending, batch[i].op, seq, careful)
+                    outcomes[i], seq = self._apply_one(conn, pending, catalog, batch[i].op, seq, careful)
                 except _Dirty as dirty:
                     if not dirty.attributable:
                         raise
@@ -147,7 +227,12 @@ class Writer(GroupCommitWriter):
                     self._spoiled(conn)
                     return None, False
             pending.flush(conn, seq)
-        except Exception:
+            if pending.xid is None and any(isinstance(batch[i].op, Task) for i in live):
+                pending.xid = self._transaction_id(conn)
+        except Exception as exc:
+            cause = _cause(exc, conn)
+            if cause is not None:
+                raise _StorageFailure(cause, before_commit=True) from exc
             if careful:
                 raise  # everything was flushed one by one: a failure here is not any one operation's
             log.info("a group of %d operations failed to write; running it again one by one", len(batch))
@@ -155,19 +240,56 @@ class Writer(GroupCommitWriter):
             return None, True
         try:
             conn.commit()
-        except psycopg.Error:
-            log.exception("commit of a group of %d operations failed", len(batch))
+        except psycopg.Error as exc:
             self._rollback()
-            self._failed_commits += 1
-            return [(None, internal()) for _ in batch], False
+            if pending.xid is None or not conn.broken:
+                cause = _cause(exc, conn)  # refused (not lost): certainly not committed
+                if cause is None:
+                    log.exception("commit of a group of %d operations failed", len(batch))
+                raise _StorageFailure(cause or "PostgreSQL refused the commit") from exc
+            self._committed_after_all(pending.xid, exc)
+        advanced = seq != previous_seq
         self._last_seq = seq
-        self._commits += 1
-        self._operations += len(batch)
-        self._largest_group = max(self._largest_group, len(batch))
+        self.committed_catalog = catalog.committed()
+        self._count_commit(len(batch))
+        self._committed()
+        if advanced:
+            self._committed_sequence(seq)
         return [outcomes[i] for i in range(len(batch))], False
 
+    @staticmethod
+    def _transaction_id(conn: Connection) -> str | None:
+        row = conn.execute("SELECT pg_current_xact_id()::text").fetchone()
+        return None if row is None else str(row[0])
+
+    def _committed_after_all(self, xid: str, lost: psycopg.Error) -> None:
+        """After a COMMIT whose answer was lost: reconnect and ask. Returns when it committed; otherwise
+        raises _StorageFailure saying what is known."""
+        log.warning("lost the connection to PostgreSQL during COMMIT (%s); asking whether it committed", lost)
+        for delay in (0.0, *_RESOLVE_DELAYS):
+            time.sleep(delay)
+            try:
+                conn = self._connection()  # also reads the sequence number and catalog again
+                status = transaction_status(conn, xid)
+            except (_StorageFailure, psycopg.Error):
+                continue
+            if status == "committed":
+                log.warning("the COMMIT whose answer was lost had committed; the writes stand")
+                return
+            if status == "aborted":
+                raise _StorageFailure(LOST) from lost
+            if status is None:  # PostgreSQL no longer knows it (cannot be, so soon): say so
+                break
+        raise _StorageFailure(UNKNOWN) from lost
+
     def _apply_one(
-        self, conn: Connection, pending: Pending, op: WriteOperation | Task, seq: int, careful: bool
+        self,
+        conn: Connection,
+        pending: Pending,
+        catalog: CatalogOverlay,
+        op: WriteOperation | Task,
+        seq: int,
+        careful: bool,
     ) -> tuple[Outcome, int]:
         """(outcome, last sequence number); raises _Dirty when the transaction is spoiled."""
         if isinstance(op, Task):
@@ -182,8 +304,14 @@ class Writer(GroupCommitWriter):
                 log.exception("writer task failed")
                 raise _Dirty((None, internal()), attributable=True) from exc
         try:
+            op = op.resolve(catalog)
+        except DynamoDBError as exc:
+            return (None, exc), seq
+        try:
             olds = pending.read(conn, op.keys)
         except Exception as exc:
+            if _cause(exc, conn) is not None:
+                raise
             log.exception("could not read the old items of %s", type(op).__name__)
             raise _Dirty((None, internal()), attributable=True) from exc
         try:
@@ -198,14 +326,17 @@ class Writer(GroupCommitWriter):
             if careful:
                 pending.flush(conn, new_seq)
         except Exception as exc:
+            if _cause(exc, conn) is not None:
+                raise
             log.exception("could not write the WriteSet of %s", type(op).__name__)
             raise _Dirty((None, internal()), attributable=True) from exc
+        catalog.add(ws)
         return (ws.result, None), new_seq
 
     def _spoiled(self, conn: Connection) -> None:
         """Roll back; a connection that broke fails the whole group (it is not any operation's fault)."""
         if conn.broken:
-            raise internal("lost the database connection")
+            raise _StorageFailure(LOST, before_commit=True)
         self._rollback()
 
     def _rollback(self) -> None:

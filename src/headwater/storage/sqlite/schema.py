@@ -71,6 +71,9 @@ _DDL = (
 
 WRITER_CACHE_KIB = 64 * 1024
 READER_CACHE_KIB = 16 * 1024
+BUSY_TIMEOUT_MS = 10_000
+# What the WAL file keeps after a checkpoint has reset it (it would otherwise stay at its largest size).
+WAL_SIZE_LIMIT = 4 * 1024 * 1024
 
 
 def connect(target: str, *, uri: bool = False) -> sqlite3.Connection:
@@ -78,7 +81,7 @@ def connect(target: str, *, uri: bool = False) -> sqlite3.Connection:
     conn = sqlite3.connect(
         target, uri=uri, isolation_level=None, check_same_thread=False, cached_statements=256
     )
-    conn.execute("PRAGMA busy_timeout = 10000")
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     return conn
 
 
@@ -89,6 +92,7 @@ def configure_writer(conn: sqlite3.Connection, synchronous: Synchronous, *, in_m
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if str(mode).lower() != "wal":
             raise InternalServerError(f"SQLite refused WAL mode (got {mode})")
+        conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
     conn.execute(f"PRAGMA synchronous = {synchronous}")
     conn.execute("PRAGMA temp_store = MEMORY")
     conn.execute("PRAGMA foreign_keys = OFF")

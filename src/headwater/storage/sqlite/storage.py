@@ -6,7 +6,7 @@ import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -132,6 +132,12 @@ class SqliteStorage(SqlReads):
 
     def last_sequence(self) -> int:
         return self._w().last_sequence
+
+    def catalog(self) -> Mapping[str, bytes]:
+        return self._w().committed_catalog
+
+    def on_commit(self, listener: Callable[[int], None]) -> Callable[[], None]:
+        return self._w().on_commit(listener)
 
     # -- reads (SqlReads supplies them; this is how a statement runs here)
 

@@ -1,25 +1,40 @@
 """The single writer: one thread owns the write connection and commits queued operations in groups.
 
-Each group is one transaction: for every operation, read its old items (seeing the earlier operations
-of the same group), call its pure `apply`, write the WriteSet; then one COMMIT, and
-only after it are the callers woken (one `call_soon_threadsafe` per event loop per group).
+Each group is one transaction: for every operation, resolve it against the catalog as committed plus the
+group's earlier changes, read its old items (seeing the earlier operations of the same group), call its
+pure `apply`, write the WriteSet; then one COMMIT, and only after it are the callers woken (one
+`call_soon_threadsafe` per event loop per group).
+
+A database that cannot take writes (disk full, I/O error) fails the whole group with an
+InternalServerError naming the cause; nothing is kept in memory that the next group would need, so
+writes work again by themselves once the cause is gone.
 """
 
 from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
 from headwater.errors import DynamoDBError
 from headwater.storage.base import WriteOperation
-from headwater.storage.group_commit import DEFAULT_GROUP_CAP, GroupCommitWriter, Job, Outcome, internal
+from headwater.storage.group_commit import (
+    DEFAULT_GROUP_CAP,
+    CatalogOverlay,
+    GroupCommitWriter,
+    Job,
+    Outcome,
+    internal,
+)
 from headwater.storage.sqlite import writes
+from headwater.storage.sqlite.schema import BUSY_TIMEOUT_MS
 
 log = logging.getLogger(__name__)
+
+IDLE_CHECKPOINT_SECONDS = 1.0
 
 __all__ = ["DEFAULT_GROUP_CAP", "Task", "Writer", "WriterStats"]
 
@@ -42,6 +57,26 @@ class Task:
     run: Callable[[sqlite3.Connection], Any]
 
 
+class _StorageFailure(Exception):
+    """The database refused a write for a reason that is no operation's fault (e.g. a full disk)."""
+
+    def __init__(self, cause: str) -> None:
+        super().__init__(cause)
+        self.cause = cause
+
+
+def storage_cause(exc: BaseException) -> str | None:
+    """What a failed write says about the database itself, or None when it may be the operation's."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if not isinstance(exc, sqlite3.Error) or code is None:
+        return None
+    if code & 0xFF == sqlite3.SQLITE_FULL:
+        return "the disk holding the database is full; writes work again once there is room"
+    if code & 0xFF == sqlite3.SQLITE_IOERR:
+        return "the database file cannot be written (I/O error)"
+    return None
+
+
 class Writer(GroupCommitWriter):
     def __init__(
         self,
@@ -54,6 +89,10 @@ class Writer(GroupCommitWriter):
         self._conn = conn
         self._lock = lock
         self._last_seq = writes.load_sequence(conn)
+        self._wal = str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal"
+        self._wal_dirty = False  # committed since the WAL was last truncated
+        if self._wal:
+            self._idle_after = IDLE_CHECKPOINT_SECONDS
         super().__init__(group_cap=group_cap, name=name)
 
     @property
@@ -73,6 +112,28 @@ class Writer(GroupCommitWriter):
     def _after_close(self) -> None:
         pass  # the storage owns the connection and closes it
 
+    def _load_catalog(self) -> Mapping[str, bytes]:
+        return writes.load_catalog(self._conn)
+
+    def _when_idle(self) -> None:
+        """Once writes pause, checkpoint the WAL into the database and truncate it to nothing. Never
+        waits for readers (busy_timeout 0): one still reading means trying again at the next pause.
+        Under steady load SQLite's automatic checkpoints run instead, and `journal_size_limit` caps
+        what the WAL file keeps after each of them."""
+        if not self._wal_dirty:
+            return
+        conn = self._conn
+        with self._lock:
+            conn.execute("PRAGMA busy_timeout = 0")
+            try:
+                busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            except sqlite3.Error as exc:
+                log.debug("idle checkpoint failed: %s", exc)
+                return
+            finally:
+                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self._wal_dirty = bool(busy)
+
     def _commit_group(self, batch: list[Job]) -> list[Outcome]:
         """Run the group in one transaction. No savepoint per operation (they cost ~15%): if writing an
         operation's WriteSet fails half way, roll the whole transaction back and run the group again
@@ -87,22 +148,45 @@ class Writer(GroupCommitWriter):
 
     def _try_group(self, batch: list[Job], failed: dict[int, Outcome]) -> list[Outcome] | None:
         """One attempt; None means an operation failed while writing and was added to `failed`."""
-        conn = self._conn
         if len(failed) == len(batch):
             return [failed[i] for i in range(len(batch))]
         try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error:
-            log.exception("writer could not begin a transaction")
+            result = self._attempt(batch, failed)
+        except _StorageFailure as failure:
+            self._rollback()
             self._failed_commits += 1
-            return [(None, internal("Internal server error")) for _ in batch]
+            error = self._storage_failed(failure.cause, failure.__cause__ or failure)
+            return [(None, error) for _ in batch]
+        if result is None:
+            return None
+        outcomes, seq, catalog = result
+        self._wal_dirty = self._wal
+        advanced = seq != self._last_seq
+        self._last_seq = seq
+        self.committed_catalog = catalog.committed()
+        self._count_commit(len(batch))
+        self._committed()
+        if advanced:
+            self._committed_sequence(seq)
+        return outcomes
+
+    def _attempt(
+        self, batch: list[Job], failed: dict[int, Outcome]
+    ) -> tuple[list[Outcome], int, CatalogOverlay] | None:
+        """Run and commit the group; None after rolling back for an operation that failed half-written."""
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise self._failure(exc, "could not begin a transaction") from exc
         seq = self._last_seq
+        catalog = CatalogOverlay(self.committed_catalog)
         outcomes: list[Outcome] = []
         for i, job in enumerate(batch):
             if i in failed:
                 outcomes.append(failed[i])
                 continue
-            outcome, seq, dirty = self._apply_one(conn, job.op, seq)
+            outcome, seq, dirty = self._apply_one(conn, job.op, seq, catalog)
             if dirty:
                 failed[i] = outcome
                 self._rollback()
@@ -112,40 +196,50 @@ class Writer(GroupCommitWriter):
             if seq != self._last_seq:
                 writes.save_sequence(conn, seq)
             conn.execute("COMMIT")
-        except sqlite3.Error:
-            log.exception("commit of a group of %d operations failed", len(batch))
-            self._rollback()
-            self._failed_commits += 1
-            return [(None, internal("Internal server error")) for _ in batch]
-        self._last_seq = seq
-        self._commits += 1
-        self._operations += len(batch)
-        self._largest_group = max(self._largest_group, len(batch))
-        return outcomes
+        except sqlite3.Error as exc:
+            raise self._failure(exc, f"commit of a group of {len(batch)} operations failed") from exc
+        return outcomes, seq, catalog
+
+    @staticmethod
+    def _failure(exc: Exception, what: str) -> _StorageFailure:
+        cause = storage_cause(exc)
+        if cause is None:  # unexpected: say so in the log with the whole story
+            log.exception("%s", what)
+            cause = "the database refused the write"
+        return _StorageFailure(cause)
 
     def _apply_one(
-        self, conn: sqlite3.Connection, op: WriteOperation | Task, seq: int
+        self, conn: sqlite3.Connection, op: WriteOperation | Task, seq: int, catalog: CatalogOverlay
     ) -> tuple[Outcome, int, bool]:
         """(outcome, last sequence number, dirty): dirty means it failed after writing part of itself."""
         try:
             if isinstance(op, Task):
                 try:
                     return (op.run(conn), None), seq, False
-                except Exception:
+                except Exception as exc:
+                    if storage_cause(exc) is not None:
+                        raise self._failure(exc, "writer task failed") from exc
                     log.exception("writer task failed")
                     return (None, internal("Internal server error")), seq, True
+            op = op.resolve(catalog)
             olds = writes.read_olds(conn, op.keys)
             ws = op.apply(olds)
         except DynamoDBError as exc:
             return (None, exc), seq, False
+        except _StorageFailure:
+            raise
         except Exception:
             log.exception("write operation %s failed unexpectedly", type(op).__name__)
             return (None, internal("Internal server error")), seq, False
         try:
-            return (ws.result, None), writes.write_set(conn, ws, seq), False
-        except Exception:
+            new_seq = writes.write_set(conn, ws, seq)
+        except Exception as exc:
+            if storage_cause(exc) is not None:
+                raise self._failure(exc, "could not write") from exc
             log.exception("could not write the WriteSet of %s", type(op).__name__)
             return (None, internal("Internal server error")), seq, True
+        catalog.add(ws)
+        return (ws.result, None), new_seq, False
 
     def _rollback(self) -> None:
         if self._conn.in_transaction:

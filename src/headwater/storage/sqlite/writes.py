@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-from headwater.storage.base import TRIM_MARK_KIND, ItemKey, WriteSet, trim_mark_key
+from headwater.storage.base import CATALOG_KIND, TRIM_MARK_KIND, ItemKey, WriteSet, trim_mark_key
 
 _GET_ITEM = "SELECT item FROM items WHERE table_id = ? AND h = ? AND pk = ? AND sk = ?"
 _PUT_ITEM = (
@@ -39,6 +39,11 @@ _TRIM_MARKS = (
     "SELECT slot, MAX(seq) FROM stream_records WHERE stream_id = ? AND created_at < ? AND slot >= 0 "
     "GROUP BY slot"
 )
+
+
+def load_catalog(conn: sqlite3.Connection) -> dict[str, bytes]:
+    rows = conn.execute("SELECT key, value FROM meta WHERE kind = ?", (CATALOG_KIND,)).fetchall()
+    return {key: bytes(value) for key, value in rows}
 
 
 def read_olds(conn: sqlite3.Connection, keys: Sequence[ItemKey]) -> list[bytes | None]:
