@@ -11,7 +11,7 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,9 @@ class Server:
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     access_key: str = "test"  # DynamoDB Local keeps one database per access key and region
+    # one client per (service, config), closed when the server stops: a client left to the garbage
+    # collector leaves its sockets to it too (a ResourceWarning at a random later moment)
+    _clients: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def remote(cls, endpoint: str, access_key: str) -> Server:
@@ -97,6 +100,7 @@ class Server:
         self.process.send_signal(signal.SIGTERM)
         code = self.process.wait(timeout=60)
         self.process = None
+        self.close_clients()
         return code
 
     def kill(self) -> None:
@@ -105,9 +109,23 @@ class Server:
         self.process.kill()
         self.process.wait(timeout=20)
         self.process = None
+        self.close_clients()
 
     def client(self, service: str = "dynamodb", **config: Any) -> Any:
-        """A boto3 client (untyped: boto3 has no type information of its own)."""
+        """A boto3 client (untyped: boto3 has no type information of its own), shared by the callers that
+        ask for the same service and config."""
+        key = f"{service} {config!r}"
+        client = self._clients.get(key)
+        if client is None:
+            client = self._clients[key] = self._new_client(service, config)
+        return client
+
+    def close_clients(self) -> None:
+        clients, self._clients = self._clients, {}
+        for client in clients.values():
+            client.close()
+
+    def _new_client(self, service: str, config: dict[str, Any]) -> Any:
         return boto3.client(
             service,
             endpoint_url=self.endpoint,
