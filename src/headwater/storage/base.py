@@ -188,6 +188,11 @@ class Storage(Protocol):
         Returns what unsubscribes it."""
         ...
 
+    def on_catalog_change(self, listener: Callable[[], object]) -> None:
+        """Call `listener()` after every commit that changed the catalog, before that commit's callers
+        are woken (how front processes learn of a new table definition before the client does)."""
+        ...
+
     def get_item(self, key: ItemKey) -> bytes | None: ...
 
     def query(

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import functools
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
-from .base import ItemKey, Row, SortBound, StoredRecord
+from .base import CATALOG_KIND, ItemKey, Row, SortBound, StoredRecord
 
 FIRST_CHUNK = 32
 MAX_CHUNK = 1024
@@ -173,6 +173,7 @@ def _statements(mark: str) -> dict[str, str]:
             "SELECT MIN(seq) FROM stream_records "
             f"WHERE stream_id = {m} AND slot = {m} AND seq >= {m} AND seq <= {m} AND created_at >= {m}"
         ),
+        "committed_seq": "SELECT last FROM sequence WHERE id = 0",
         "last_seq_to": (
             "SELECT MAX(seq) FROM stream_records "
             f"WHERE stream_id = {m} AND slot = {m} AND seq >= {m} AND seq <= {m}"
@@ -262,3 +263,28 @@ class SqlReads(ABC):
         else:
             rows = self._fetch(sql["first_at_to"], (stream_id, slot, seq_from, seq_to, created_from))
         return None if not rows or rows[0][0] is None else int(rows[0][0])
+
+    # -- a process that reads but does not write (a front process)
+
+    def committed_sequence(self) -> int:
+        """The last committed sequence number as the database has it."""
+        rows = self._fetch(_statements(self._mark)["committed_seq"], ())
+        return int(rows[0][0]) if rows else 0
+
+
+class CatalogFollower:
+    """A reading process's copy of the committed catalog, read again whenever `version()` (published by
+    the process that writes, after each commit that changed a table definition) has moved."""
+
+    def __init__(self, reads: SqlReads, version: Callable[[], int]) -> None:
+        self._reads = reads
+        self._version = version
+        self._seen = -1
+        self._catalog: Mapping[str, bytes] = {}
+
+    def get(self) -> Mapping[str, bytes]:
+        version = self._version()  # before reading: a change during the read moves it again
+        if version != self._seen:
+            self._catalog = dict(self._reads.meta_list(CATALOG_KIND))
+            self._seen = version
+        return self._catalog

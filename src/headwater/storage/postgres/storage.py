@@ -23,7 +23,7 @@ from headwater.storage.postgres.schema import (
     take_writer_lock,
 )
 from headwater.storage.postgres.writer import DEFAULT_GROUP_CAP, Task, Writer, WriterStats
-from headwater.storage.sql_reads import SqlReads
+from headwater.storage.sql_reads import CatalogFollower, SqlReads
 
 # Control slots (< 0) are never trimmed; each trimmed (stream, slot) leaves its highest trimmed seq.
 _TRIM = "DELETE FROM stream_records WHERE stream_id = %s AND created_at < %s AND slot >= 0"
@@ -65,7 +65,10 @@ class PostgresStorage(SqlReads):
         group_cap: int = DEFAULT_GROUP_CAP,
         pool_size: int = DEFAULT_POOL_SIZE,
         lock_wait: float = 10.0,
+        catalog_version: Callable[[], int] | None = None,
     ) -> None:
+        """`catalog_version`: this process only reads (a front process): no writer, and the catalog is
+        read again whenever the given version moves."""
         check_schema_name(schema)
         self.url = url
         self.schema = schema
@@ -74,6 +77,7 @@ class PostgresStorage(SqlReads):
         self._lock_wait = lock_wait
         self._writer: Writer | None = None
         self._readers: ReaderPool | None = None
+        self._follower = CatalogFollower(self, catalog_version) if catalog_version is not None else None
 
     # -- lifecycle
 
@@ -90,7 +94,10 @@ class PostgresStorage(SqlReads):
         return connect(self.url, self.schema, autocommit=True, default_transaction_read_only="on")
 
     def open(self) -> None:
-        if self._writer is not None:
+        if self._writer is not None or self._readers is not None:
+            return
+        if self._follower is not None:
+            self._readers = ReaderPool(self._reader_connection, self._pool_size)
             return
         try:
             conn = self._writer_connection()
@@ -108,9 +115,8 @@ class PostgresStorage(SqlReads):
     def close(self) -> None:
         """Commit what is queued, stop the writer, close every connection. Idempotent."""
         writer, readers = self._writer, self._readers
-        if writer is None:
-            return
-        writer.close()
+        if writer is not None:
+            writer.close()
         if readers is not None:
             readers.close()
         self._writer = self._readers = None
@@ -124,6 +130,8 @@ class PostgresStorage(SqlReads):
 
     def _w(self) -> Writer:
         if self._writer is None:
+            if self._follower is not None:
+                raise InternalServerError("this process does not write")
             raise InternalServerError("storage is not open")
         return self._writer
 
@@ -160,10 +168,17 @@ class PostgresStorage(SqlReads):
         return result
 
     def last_sequence(self) -> int:
+        if self._follower is not None:
+            return self.committed_sequence()
         return self._w().last_sequence
 
     def catalog(self) -> Mapping[str, bytes]:
+        if self._follower is not None:
+            return self._follower.get()
         return self._w().committed_catalog
+
+    def on_catalog_change(self, listener: Callable[[], object]) -> None:
+        self._w().on_catalog_change(listener)
 
     def on_commit(self, listener: Callable[[int], None]) -> Callable[[], None]:
         return self._w().on_commit(listener)

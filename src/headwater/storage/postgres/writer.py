@@ -174,7 +174,8 @@ class Writer(GroupCommitWriter):
         except (psycopg.Error, DynamoDBError) as exc:
             raise _StorageFailure(UNREACHABLE) from exc
         self._conn = conn
-        self._last_seq, self.committed_catalog = last_seq, catalog
+        self._last_seq = last_seq
+        self._publish_catalog(catalog)
         self._reconnects += 1
         return conn
 
@@ -250,7 +251,7 @@ class Writer(GroupCommitWriter):
             self._committed_after_all(pending.xid, exc)
         advanced = seq != previous_seq
         self._last_seq = seq
-        self.committed_catalog = catalog.committed()
+        self._publish_catalog(catalog.committed())
         self._count_commit(len(batch))
         self._committed()
         if advanced:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import sqlite3
@@ -12,7 +13,7 @@ from typing import Any
 
 from headwater.errors import InternalServerError
 from headwater.storage.base import Storage, WriteOperation
-from headwater.storage.sql_reads import SqlReads
+from headwater.storage.sql_reads import CatalogFollower, SqlReads
 from headwater.storage.sqlite import writes
 from headwater.storage.sqlite.connections import ReadConnections, SharedConnection, ThreadLocalReaders
 from headwater.storage.sqlite.schema import (
@@ -44,19 +45,33 @@ class SqliteStorage(SqlReads):
         *,
         synchronous: Synchronous = "FULL",
         group_cap: int = DEFAULT_GROUP_CAP,
+        on_loop: bool = False,
+        catalog_version: Callable[[], int] | None = None,
     ) -> None:
+        """`on_loop`: the writer commits on the event loop that opens the storage instead of a thread of
+        its own. `catalog_version`: this process only reads (a front process): no writer at all, and the
+        catalog is read again whenever the given version moves."""
         self.path: str | None = None if path is None or str(path) == ":memory:" else os.fspath(path)
         self.synchronous: Synchronous = synchronous
         self._group_cap = group_cap
+        self._on_loop = on_loop
         self._writer: Writer | None = None
         self._readers: ReadConnections | None = None
         self._write_conn: sqlite3.Connection | None = None
+        self._follower = CatalogFollower(self, catalog_version) if catalog_version is not None else None
+        if self._follower is not None and self.path is None:
+            raise ValueError("an in-memory database cannot be read from another process")
 
     @classmethod
     def in_data_dir(cls, data_dir: str | os.PathLike[str], **options: Any) -> SqliteStorage:
         """The storage of a data directory: `<data_dir>/headwater.db` (the directory is created)."""
         os.makedirs(data_dir, exist_ok=True)
         return cls(os.path.join(data_dir, DB_FILENAME), **options)
+
+    @classmethod
+    def reader(cls, data_dir: str | os.PathLike[str], *, catalog_version: Callable[[], int]) -> SqliteStorage:
+        """A front process's view of a data directory another process writes."""
+        return cls(os.path.join(data_dir, DB_FILENAME), catalog_version=catalog_version)
 
     @property
     def in_memory(self) -> bool:
@@ -65,7 +80,10 @@ class SqliteStorage(SqlReads):
     # -- lifecycle
 
     def open(self) -> None:
-        if self._writer is not None:
+        if self._writer is not None or self._readers is not None:
+            return
+        if self._follower is not None and self.path is not None:
+            self._readers = ThreadLocalReaders(self.path)
             return
         lock: AbstractContextManager[Any]
         if self.path is None:
@@ -81,14 +99,14 @@ class SqliteStorage(SqlReads):
             lock = contextlib.nullcontext()
         create_schema(conn)
         self._write_conn = conn
-        self._writer = Writer(conn, lock, group_cap=self._group_cap)
+        loop = asyncio.get_running_loop() if self._on_loop else None
+        self._writer = Writer(conn, lock, group_cap=self._group_cap, loop=loop)
 
     def close(self) -> None:
         """Commit what is queued, stop the writer, close every connection. Idempotent."""
         writer, readers, conn = self._writer, self._readers, self._write_conn
-        if writer is None:
-            return
-        writer.close()
+        if writer is not None:
+            writer.close()
         if readers is not None:
             readers.close()
         if conn is not None:
@@ -104,6 +122,8 @@ class SqliteStorage(SqlReads):
 
     def _w(self) -> Writer:
         if self._writer is None:
+            if self._follower is not None:
+                raise InternalServerError("this process does not write")
             raise InternalServerError("storage is not open")
         return self._writer
 
@@ -131,10 +151,17 @@ class SqliteStorage(SqlReads):
         return result
 
     def last_sequence(self) -> int:
+        if self._follower is not None:
+            return self.committed_sequence()
         return self._w().last_sequence
 
     def catalog(self) -> Mapping[str, bytes]:
+        if self._follower is not None:
+            return self._follower.get()
         return self._w().committed_catalog
+
+    def on_catalog_change(self, listener: Callable[[], object]) -> None:
+        self._w().on_catalog_change(listener)
 
     def on_commit(self, listener: Callable[[int], None]) -> Callable[[], None]:
         return self._w().on_commit(listener)

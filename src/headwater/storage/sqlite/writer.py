@@ -1,4 +1,5 @@
-"""The single writer: one thread owns the write connection and commits queued operations in groups.
+"""The single writer: one thread (or the server's event loop) owns the write connection and commits
+queued operations in groups.
 
 Each group is one transaction: for every operation, resolve it against the catalog as committed plus the
 group's earlier changes, read its old items (seeing the earlier operations of the same group), call its
@@ -12,6 +13,7 @@ writes work again by themselves once the cause is gone.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from collections.abc import Callable, Mapping
@@ -31,6 +33,7 @@ from headwater.storage.group_commit import (
 )
 from headwater.storage.sqlite import writes
 from headwater.storage.sqlite.schema import BUSY_TIMEOUT_MS
+from headwater.storage.sqlite.syncer import Syncer
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +88,7 @@ class Writer(GroupCommitWriter):
         *,
         group_cap: int = DEFAULT_GROUP_CAP,
         name: str = "headwater-sqlite-writer",
+        loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         self._conn = conn
         self._lock = lock
@@ -93,12 +97,23 @@ class Writer(GroupCommitWriter):
         self._wal_dirty = False  # committed since the WAL was last truncated
         if self._wal:
             self._idle_after = IDLE_CHECKPOINT_SECONDS
-        super().__init__(group_cap=group_cap, name=name)
+        # On the event loop with FULL durability, COMMIT does not wait for the disk: the syncer makes each
+        # group durable before its callers are answered (syncer.py says why).
+        self._syncer: Syncer | None = None
+        synchronous = int(conn.execute("PRAGMA synchronous").fetchone()[0])
+        if loop is not None and self._wal and synchronous >= 2:
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA wal_autocheckpoint = 0")  # the syncer checkpoints
+            self._syncer = Syncer(str(conn.execute("PRAGMA database_list").fetchone()[2]))
+            loop.create_task(self._syncer.start())
+        super().__init__(group_cap=group_cap, name=name, loop=loop, durability=self._syncer)
+        if self._syncer is not None:
+            self.durable_sequence = self._last_seq
 
     @property
     def last_sequence(self) -> int:
-        """The last committed sequence number."""
-        return self._last_seq
+        """The last durably committed sequence number (what readers may see of streams)."""
+        return self._last_seq if self.durable_sequence is None else self.durable_sequence
 
     @property
     def stats(self) -> WriterStats:
@@ -110,7 +125,9 @@ class Writer(GroupCommitWriter):
         self._rollback()
 
     def _after_close(self) -> None:
-        pass  # the storage owns the connection and closes it
+        if self._syncer is not None:  # everything is durable by now (close drained it)
+            self._syncer.close()
+        # the storage owns the connection and closes it
 
     def _load_catalog(self) -> Mapping[str, bytes]:
         return writes.load_catalog(self._conn)
@@ -163,7 +180,7 @@ class Writer(GroupCommitWriter):
         self._wal_dirty = self._wal
         advanced = seq != self._last_seq
         self._last_seq = seq
-        self.committed_catalog = catalog.committed()
+        self._publish_catalog(catalog.committed())
         self._count_commit(len(batch))
         self._committed()
         if advanced:
@@ -181,18 +198,20 @@ class Writer(GroupCommitWriter):
             raise self._failure(exc, "could not begin a transaction") from exc
         seq = self._last_seq
         catalog = CatalogOverlay(self.committed_catalog)
+        counters: writes.Counters = {}
         outcomes: list[Outcome] = []
         for i, job in enumerate(batch):
             if i in failed:
                 outcomes.append(failed[i])
                 continue
-            outcome, seq, dirty = self._apply_one(conn, job.op, seq, catalog)
+            outcome, seq, dirty = self._apply_one(conn, job.op, seq, catalog, counters)
             if dirty:
                 failed[i] = outcome
                 self._rollback()
                 return None
             outcomes.append(outcome)
         try:
+            writes.write_counters(conn, counters)
             if seq != self._last_seq:
                 writes.save_sequence(conn, seq)
             conn.execute("COMMIT")
@@ -209,7 +228,12 @@ class Writer(GroupCommitWriter):
         return _StorageFailure(cause)
 
     def _apply_one(
-        self, conn: sqlite3.Connection, op: WriteOperation | Task, seq: int, catalog: CatalogOverlay
+        self,
+        conn: sqlite3.Connection,
+        op: WriteOperation | Task,
+        seq: int,
+        catalog: CatalogOverlay,
+        counters: writes.Counters,
     ) -> tuple[Outcome, int, bool]:
         """(outcome, last sequence number, dirty): dirty means it failed after writing part of itself."""
         try:
@@ -232,7 +256,7 @@ class Writer(GroupCommitWriter):
             log.exception("write operation %s failed unexpectedly", type(op).__name__)
             return (None, internal("Internal server error")), seq, False
         try:
-            new_seq = writes.write_set(conn, ws, seq)
+            new_seq = writes.write_set(conn, ws, seq, counters)
         except Exception as exc:
             if storage_cause(exc) is not None:
                 raise self._failure(exc, "could not write") from exc

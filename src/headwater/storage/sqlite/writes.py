@@ -54,12 +54,19 @@ def read_olds(conn: sqlite3.Connection, keys: Sequence[ItemKey]) -> list[bytes |
     return olds
 
 
-def write_set(conn: sqlite3.Connection, ws: WriteSet, last_seq: int) -> int:
+Counters = dict[tuple[int, int], list[int]]
+
+
+def write_set(conn: sqlite3.Connection, ws: WriteSet, last_seq: int, counters: Counters) -> int:
     """Write everything of `ws`; returns the last sequence number used (stream records get the next ones).
+    Counter deltas are added to `counters`, written once per group by `write_counters` (one statement per
+    table instead of one per operation).
 
     Dropped tables go first, so a WriteSet may drop a table and write a fresh one with the same id.
     """
     for table_id in ws.drop_tables:
+        for counted in [k for k in counters if k[0] == table_id]:
+            del counters[counted]  # the table's counters are deleted with it
         conn.execute("DELETE FROM items WHERE table_id = ?", (table_id,))
         conn.execute("DELETE FROM index_entries WHERE table_id = ?", (table_id,))
         conn.execute("DELETE FROM counters WHERE table_id = ?", (table_id,))
@@ -82,8 +89,13 @@ def write_set(conn: sqlite3.Connection, ws: WriteSet, last_seq: int) -> int:
             conn.execute(_DELETE_INDEX, params)
         else:
             conn.execute(_PUT_INDEX, (*params, xw.item))
-    for (table_id, index_id), (count, size) in ws.counters.items():
-        conn.execute(_ADD_COUNTERS, (table_id, index_id, count, size))
+    for key, (count, size) in ws.counters.items():
+        total = counters.get(key)
+        if total is None:
+            counters[key] = [count, size]
+        else:
+            total[0] += count
+            total[1] += size
     for mw in ws.meta:
         if mw.value is None:
             conn.execute(_DELETE_META, (mw.kind, mw.key))
@@ -93,6 +105,12 @@ def write_set(conn: sqlite3.Connection, ws: WriteSet, last_seq: int) -> int:
         last_seq += 1
         conn.execute(_PUT_RECORD, (sw.stream_id, sw.slot, last_seq, sw.created_at, sw.payload))
     return last_seq
+
+
+def write_counters(conn: sqlite3.Connection, counters: Counters) -> None:
+    for (table_id, index_id), (count, size) in counters.items():
+        if count or size:
+            conn.execute(_ADD_COUNTERS, (table_id, index_id, count, size))
 
 
 def save_sequence(conn: sqlite3.Connection, last_seq: int) -> None:
