@@ -1,8 +1,9 @@
 """Headwater: a self-hostable database that speaks DynamoDB's API, with DynamoDB Streams at its heart.
 
-Run it with `headwater serve`; embed it with `build_app(Settings(...))` (an ASGI application); read
-streams with `headwater.consumer`. Names are imported on first use, so that small entry points (the
-trigger worker, the CLI's client commands) do not pay for loading the whole server.
+Run it with `headwater serve`; embed it with `build_app(Settings(...))` (an HTTP handler and the node to
+start before serving it); read streams with `headwater.consumer`. Names are imported on first use, so
+that small entry points (the trigger worker, the CLI's client commands) do not pay for loading the whole
+server.
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
-"""Composition root: settings -> storage -> database -> HTTP app (and, later, background workers)."""
+"""Composition root: settings -> storage -> database -> the node that owns the writer (or a front's reader
+database) -> the HTTP application."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from .api.registry import operations
@@ -14,14 +16,18 @@ from .core.database import Database
 from .core.ttl import run_sweeper
 from .http.admin_routes import AdminRoutes
 from .http.app import HeadwaterApp
-from .http.catch_all import CatchAll
+from .http.calls import LocalCalls
+from .http.control import ControlRoutes
 from .http.lambda_routes import LambdaRoutes
+from .process.signal_board import SignalBoard
 from .shardlog import retention
 from .shardlog.retention import Retained
+from .sinks.service import SinkService
 from .storage.base import Storage
 from .storage.sqlite import SqliteStorage, Synchronous
 from .streams.background import retained, run_rollover
 from .trigger_host import build_sink_service, build_trigger_service
+from .triggers.service import TriggerService
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +40,10 @@ def build_storage(settings: Settings) -> Storage:
 
         return PostgresStorage(settings.storage_url)
     sync = cast(Synchronous, settings.sync_mode.upper())
+    # the writer commits on the event loop of the process that opens the storage (Node.start)
     if settings.in_memory:
-        return SqliteStorage(None, synchronous=sync)
-    return SqliteStorage.in_data_dir(settings.data_dir, synchronous=sync)
+        return SqliteStorage(None, synchronous=sync, on_loop=True)
+    return SqliteStorage.in_data_dir(settings.data_dir, synchronous=sync, on_loop=True)
 
 
 def build_database(settings: Settings, clock: Clock | None = None) -> Database:
@@ -77,38 +84,74 @@ def declared_sinks(settings: Settings) -> list[dict[str, Any]]:
     return sinks
 
 
-def build_app(settings: Settings, clock: Clock | None = None) -> CatchAll:
-    """The ASGI app; the database opens on lifespan startup and closes on shutdown."""
-    db = build_database(settings, clock)
+@dataclass
+class Node:
+    """The process that owns the single writer: the database, what runs beside it (triggers, sinks,
+    rollover, retention, TTL), and how it answers API calls and the Lambda and admin routes."""
 
-    workers: list[asyncio.Task[None]] = []
-    triggers = build_trigger_service(db)
-    sinks = build_sink_service(db)
+    settings: Settings
+    db: Database
+    calls: LocalCalls
+    control: ControlRoutes
+    triggers: TriggerService
+    sinks: SinkService
+    workers: list[asyncio.Task[None]] = field(default_factory=list)
 
-    async def startup() -> None:
-        db.open()
-        await start_workers(db, workers)
-        await triggers.start()
-        await sinks.start(declared_sinks(settings))
+    async def start(self) -> None:
+        self.db.open()
+        await start_workers(self.db, self.workers)
+        await self.triggers.start()
+        await self.sinks.start(declared_sinks(self.settings))
+
+    async def stop(self) -> None:
+        stats = getattr(self.db.storage, "stats", None)
+        if stats is not None:
+            log.info("writer: %s", stats)
+        await self.sinks.stop()
+        await self.triggers.stop()
+        await stop_workers(self.workers)
+        await self.db.close()
+        log.info("Headwater stopped")
+
+    def publish_to(self, board: SignalBoard) -> None:
+        """Tell front processes about catalog changes: the board's version moves after every commit that
+        changed a table definition, before the change is acknowledged."""
+        self.db.storage.on_catalog_change(board.bump_catalog)
+
+    def listening(self, how: str) -> None:
+        settings = self.settings
         where = "memory" if settings.in_memory else settings.database_path
         if settings.storage_url is not None:
             where = "PostgreSQL"
-        log.info("Headwater listening on http://%s (data in %s)", settings.endpoint_address, where)
+        log.info("Headwater listening on http://%s (%s; data in %s)", settings.endpoint_address, how, where)
 
-    async def shutdown() -> None:
-        await sinks.stop()
-        await triggers.stop()
-        await stop_workers(workers)
-        await db.close()
-        log.info("Headwater stopped")
 
-    return CatchAll(
-        HeadwaterApp(
-            db,
-            operations(),
-            on_startup=startup,
-            on_shutdown=shutdown,
-            lambda_routes=LambdaRoutes(triggers),
-            admin_routes=AdminRoutes(db, sinks),
+def build_node(settings: Settings, clock: Clock | None = None) -> Node:
+    db = build_database(settings, clock)
+    triggers = build_trigger_service(db)
+    sinks = build_sink_service(db)
+    control = ControlRoutes(LambdaRoutes(triggers), AdminRoutes(db, sinks))
+    return Node(settings, db, LocalCalls(db, operations()), control, triggers, sinks)
+
+
+def build_reader_database(settings: Settings, board_path: str) -> Database:
+    """A front process's database: read connections only; the catalog is read again whenever the core's
+    board says it changed."""
+    board = SignalBoard(board_path, create=False)
+    if settings.storage_url is not None:
+        from .storage.postgres import PostgresStorage
+
+        storage: Storage = PostgresStorage(
+            settings.storage_url, catalog_version=lambda: board.catalog_version
         )
-    )
+    else:
+        storage = SqliteStorage.reader(settings.data_dir, catalog_version=lambda: board.catalog_version)
+    return Database(settings=settings, storage=storage, clock=SystemClock())
+
+
+def build_app(settings: Settings, clock: Clock | None = None) -> tuple[HeadwaterApp, Node]:
+    """The HTTP application of one process that does everything (embedding, tests): start the node before
+    serving the app, stop it after."""
+    node = build_node(settings, clock)
+    health = f"healthy: {settings.endpoint_address} ".encode()
+    return HeadwaterApp(node.calls, node.control, health), node

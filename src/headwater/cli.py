@@ -13,7 +13,7 @@ from .commands.kinesis import kinesis
 from .commands.sinks import sinks
 from .commands.streams import streams
 from .commands.triggers import functions, triggers
-from .config import DEFAULT_ACCOUNT, DEFAULT_REGION, Settings
+from .config import DEFAULT_ACCOUNT, DEFAULT_REGION, Settings, default_workers
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -133,6 +133,14 @@ def main() -> None:
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help='JSON file of sinks to add at startup: {"sinks": [{"TableName", "Nats", "Subject", "Name"}]}.',
 )
+@click.option(
+    "--workers",
+    envvar="HEADWATER_WORKERS",
+    default=None,
+    type=click.IntRange(0, 64),
+    help="Front processes (HTTP and reads) beside the process that writes; 0: one process for all. "
+    "Default: one per two cores (at least one).",
+)
 @click.option("--log-level", envvar="HEADWATER_LOG_LEVEL", default="info", show_default=True)
 def serve(
     host: str,
@@ -151,12 +159,11 @@ def serve(
     trigger_poll_interval: float,
     kinesis_limits: str,
     sinks_config: Path | None,
+    workers: int | None,
     log_level: str,
 ) -> None:
     """Run the server."""
-    import uvicorn
-
-    from .app import build_app
+    from .process.serve import run
 
     settings = Settings(
         host=host,
@@ -176,23 +183,10 @@ def serve(
         kinesis_limits=kinesis_limits.lower() == "on",
         sinks_config=sinks_config,
         log_level=log_level,
+        workers=default_workers() if workers is None else workers,
     )
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    config = uvicorn.Config(
-        build_app(settings),
-        host=host,
-        port=port,
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-        access_log=False,
-        log_level=log_level.lower(),
-        timeout_graceful_shutdown=10,
-        # no proxy in front of a local database: skip the per-request X-Forwarded-* middleware
-        proxy_headers=False,
-        server_header=False,
-    )
-    uvicorn.Server(config).run()
+    run(settings)
 
 
 main.add_command(admin)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .model.limits import MAX_ITEM_COLLECTION_BYTES
 
@@ -45,6 +47,8 @@ class Settings:
     # sinks declared in a JSON file ({"sinks": [{"TableName", "Nats", "Subject", "Name"}]}), added at startup
     sinks_config: Path | None = None
     log_level: str = "info"
+    # front processes (HTTP and reads) beside the core process that owns the writer; 0: one process
+    workers: int = 0
     item_collection_limit_bytes: int = field(default_factory=_item_collection_limit)
 
     @property
@@ -54,3 +58,21 @@ class Settings:
     @property
     def endpoint_address(self) -> str:
         return f"{self.host}:{self.port}"
+
+    def to_json(self) -> dict[str, Any]:
+        """For a child process (a front): every field as JSON, paths as strings."""
+        out = dataclasses.asdict(self)
+        return {k: str(v) if isinstance(v, Path) else v for k, v in out.items()}
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> Settings:
+        paths = {f.name for f in dataclasses.fields(cls) if "Path" in str(f.type)}
+        fields: dict[str, Any] = {k: Path(v) if k in paths and v is not None else v for k, v in doc.items()}
+        return cls(**fields)
+
+
+def default_workers() -> int:
+    """One process unless the machine has cores to spare: on 2 cores every split measured slower (the
+    hops between processes cost more than the second core gave; docs/architecture.md has the figures)."""
+    cores = os.cpu_count() or 1
+    return 0 if cores <= 4 else cores // 4

@@ -40,8 +40,7 @@ def test_clean_shutdown_on_sigterm(tmp_server: Any) -> None:
         BillingMode="PAY_PER_REQUEST",
     )
     ddb.put_item(TableName="t_sigterm", Item={"pk": {"S": "a"}})
-    # uvicorn re-raises SIGTERM after its graceful shutdown, so the exit status is the signal's
-    assert srv.stop() in (0, -15)
+    assert srv.stop() == 0
     # a clean close checkpoints the write-ahead log and removes it
     assert not (srv.data_dir / "data" / "headwater.db-wal").exists()
     srv.start()

@@ -14,6 +14,6 @@ def test_every_public_name_resolves() -> None:
 
 
 def test_importing_the_package_does_not_load_the_server() -> None:
-    code = "import sys, headwater; print('uvicorn' in sys.modules, 'headwater.app' in sys.modules)"
+    code = "import sys, headwater; print('httptools' in sys.modules, 'headwater.app' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]

@@ -118,3 +118,45 @@ def operations() -> dict[tuple[str, str], Handler]:
     table.update({("dynamodbstreams", name): handler for name, handler in STREAMS_OPERATIONS.items()})
     table.update({("kinesis", name): handler for name, handler in KINESIS_OPERATIONS.items()})
     return table
+
+
+# What a front process answers on its own read connections; everything else goes to the process that owns
+# the writer. TransactGetItems is not here: it reads its items at one instant through the writer.
+READ_OPERATIONS: frozenset[tuple[str, str]] = frozenset(
+    {
+        *(
+            ("dynamodb", name)
+            for name in (
+                "BatchGetItem",
+                "DescribeContinuousBackups",
+                "DescribeEndpoints",
+                "DescribeKinesisStreamingDestination",
+                "DescribeLimits",
+                "DescribeTable",
+                "DescribeTimeToLive",
+                "GetItem",
+                "ListTables",
+                "ListTagsOfResource",
+                "Query",
+                "Scan",
+            )
+        ),
+        *(("dynamodbstreams", name) for name in STREAMS_OPERATIONS),
+        *(
+            ("kinesis", name)
+            for name in (
+                "DescribeStream",
+                "DescribeStreamSummary",
+                "GetRecords",
+                "GetShardIterator",
+                "ListShards",
+                "ListStreams",
+                "ListTagsForStream",
+            )
+        ),
+    }
+)
+
+
+def read_operations() -> frozenset[tuple[str, str]]:
+    return READ_OPERATIONS

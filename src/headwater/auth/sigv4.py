@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import NamedTuple
 from urllib.parse import unquote
 
 from botocore.auth import SigV4Auth
@@ -63,8 +63,8 @@ _KEY_CACHE_SIZE = 4096
 class SignedRequest:
     """What the HTTP layer passes in: the request as it arrived, before any decoding.
 
-    `raw_path` and `raw_query` are the percent-encoded bytes of the request line (ASGI `raw_path` and
-    `query_string`), `headers` every header as sent (repeats allowed, names in any case). `body` is the
+    `raw_path` and `raw_query` are the percent-encoded bytes of the request line (as the HTTP
+    server passes them on), `headers` every header as sent (repeats allowed, names in any case). `body` is the
     whole body; None means it is not available and the `x-amz-content-sha256` header is taken as is.
     """
 
@@ -475,15 +475,3 @@ def _check_token(key: AccessKey, token: str | None, now: float) -> None:
         raise UnrecognizedClientException("The security token included in the request is invalid")
     if key.expires_at is not None and now >= key.expires_at:
         raise ExpiredTokenException()
-
-
-def signed_request_from_asgi(scope: dict[str, Any], body: bytes | None) -> SignedRequest:
-    """A SignedRequest from an ASGI HTTP scope (raw_path and query_string as sent)."""
-    raw_path = scope.get("raw_path") or scope["path"].encode()
-    return SignedRequest(
-        method=scope["method"],
-        raw_path=raw_path.decode("latin-1"),
-        raw_query=scope.get("query_string", b"").decode("latin-1"),
-        headers=tuple((n.decode("latin-1"), v.decode("latin-1")) for n, v in scope["headers"]),
-        body=body,
-    )

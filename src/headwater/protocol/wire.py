@@ -82,23 +82,33 @@ def _decompress(raw: bytes, encoding: str) -> bytes:
     return out
 
 
-def parse_body(raw: bytes, content_encoding: str | None = None) -> dict[str, Any]:
-    """Decode a request body into a JSON object.
-
-    Over 16 MB -> RequestEntityTooLarge (413). Not JSON -> SerializationException with no message.
-    An empty body is an empty request object. JSON that is not an object is answered like invalid JSON.
-    """
+def inflate(raw: bytes, content_encoding: str | None = None) -> bytes:
+    """A request body as JSON text: inflated per its Content-Encoding, within the 16 MB limit."""
     if len(raw) > MAX_BODY_BYTES:
         raise RequestEntityTooLarge()
     encoding = (content_encoding or "").strip().lower()
     if encoding and encoding != "identity":
-        raw = _decompress(raw, encoding)
-    if not raw.strip():
+        return _decompress(raw, encoding)
+    return raw
+
+
+def parse_json(text: bytes) -> dict[str, Any]:
+    """Decode a request's JSON text into an object.
+
+    Not JSON -> SerializationException with no message. An empty body is an empty request object. JSON
+    that is not an object is answered like invalid JSON.
+    """
+    if not text.strip():
         return {}
     try:
-        body = orjson.loads(raw)
+        body = orjson.loads(text)
     except orjson.JSONDecodeError:
         raise SerializationException() from None
     if type(body) is not dict:
         raise SerializationException()
     return body
+
+
+def parse_body(raw: bytes, content_encoding: str | None = None) -> dict[str, Any]:
+    """Decode a request body into a JSON object (over 16 MB -> RequestEntityTooLarge, 413)."""
+    return parse_json(inflate(raw, content_encoding))

@@ -1,0 +1,41 @@
+"""The control routes: the Lambda REST API and Headwater's admin calls, answered where the trigger service
+and the background work live (the core process)."""
+
+from __future__ import annotations
+
+from ..errors import DynamoDBError
+from ..protocol.wire import RequestIds, crc32_header, error_body
+from .admin_routes import AdminRoutes
+from .lambda_routes import PREFIXES as LAMBDA_PREFIXES
+from .lambda_routes import LambdaRoutes
+from .server import Request, Response
+
+CONTENT_TYPE = b"application/x-amz-json-1.0"
+
+
+class ControlRoutes:
+    def __init__(self, lambda_routes: LambdaRoutes | None, admin_routes: AdminRoutes) -> None:
+        self.lambda_routes = lambda_routes
+        self.admin_routes = admin_routes
+        self.request_ids = RequestIds()
+
+    async def __call__(self, request: Request) -> Response:
+        request_id = self.request_ids.next().encode()
+        if self.lambda_routes is not None and request.path.startswith(LAMBDA_PREFIXES):
+            reply = await self.lambda_routes.handle(
+                request.method, request.path, request.query, request.headers, request.body
+            )
+            headers = list(reply.headers)
+            if not any(name == b"x-amzn-requestid" for name, _ in headers):
+                headers.append((b"x-amzn-requestid", request_id))
+            return Response(reply.status, reply.body, headers)
+        try:
+            status, payload = await self.admin_routes.handle(request.method, request.path, request.body)
+        except DynamoDBError as err:
+            status, payload = err.status, error_body(err)
+        headers = [
+            (b"content-type", CONTENT_TYPE),
+            (b"x-amzn-requestid", request_id),
+            (b"x-amz-crc32", crc32_header(payload).encode()),
+        ]
+        return Response(status, payload, headers)

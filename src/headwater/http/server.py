@@ -1,0 +1,415 @@
+"""A small HTTP/1.1 server on asyncio and httptools: the one server (and port) for every route.
+
+Why not uvicorn: every DynamoDB call pays the server's per-request cost, and the ASGI plumbing (scope
+dicts, receive/send coroutines, a Task per request) measured ~30 us per request where this takes ~11 us.
+What it does: keep-alive and pipelining (answers in order), chunked request bodies, `Expect:
+100-continue`, HEAD, bounded headers and bodies, and timeouts for idle, slow and stalled connections.
+
+A handler is a coroutine function `Request -> Response`. It is driven by `drive` below rather than a
+Task: most requests finish without ever waiting (a GetItem), or wait on one future (a write's commit).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any, cast
+
+import httptools
+
+log = logging.getLogger(__name__)
+
+Headers = list[tuple[bytes, bytes]]
+
+DISCARD_PAUSE = 2.0  # seconds without more of a refused body before its connection is closed anyway
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one client may send. Defaults fit every SDK request (16 MB is DynamoDB's request limit)."""
+
+    max_body: int = 16 * 1024 * 1024
+    max_header_bytes: int = 64 * 1024  # request line + every header
+    max_headers: int = 100
+    max_pipelined: int = 32  # requests read ahead of the one being answered, before reading pauses
+    idle_timeout: float = 60.0  # a keep-alive connection with nothing to do
+    header_timeout: float = 30.0  # from a request's first byte to the end of its headers
+    body_timeout: float = 60.0  # from the end of the headers to the end of the body
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    method: str
+    path: str  # percent-encoded, as sent
+    query: bytes  # after "?", percent-encoded, as sent
+    headers: dict[bytes, bytes]  # lowercase names; repeated headers joined with ","
+    raw_headers: Headers  # as sent (names lowercased), in order: request signing needs them all
+    body: bytes
+    client: str  # the peer's address ("" for a Unix socket)
+    secure: bool = False  # arrived over TLS
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    status: int
+    body: bytes = b""
+    headers: Headers = field(default_factory=list)  # content-length and date are added by the server
+
+
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+# -- driving a coroutine without a Task
+
+
+def drive(coro: Coroutine[Any, Any, Any], done: Callable[[Any, BaseException | None], None]) -> None:
+    """Run `coro` to completion on the running loop and call `done(result, error)`.
+
+    A Task per request costs a scheduling round and bookkeeping; most requests here never wait, and
+    those that do wait on plain futures. Coroutines that need `asyncio.current_task()` (timeouts,
+    `wait_for`) must not be driven this way.
+    """
+    _Driver(coro, done).step()
+
+
+class _Driver:
+    __slots__ = ("_coro", "_done")
+
+    def __init__(self, coro: Coroutine[Any, Any, Any], done: Callable[[Any, BaseException | None], None]):
+        self._coro = coro
+        self._done = done
+
+    def step(self) -> None:
+        try:
+            yielded = self._coro.send(None)
+        except StopIteration as stop:
+            self._done(stop.value, None)
+            return
+        except BaseException as exc:  # the caller decides what an error becomes
+            self._done(None, exc)
+            return
+        if yielded is None:  # a bare yield (asyncio.sleep(0)): come back on the next loop pass
+            asyncio.get_running_loop().call_soon(self.step)
+        elif getattr(yielded, "_asyncio_future_blocking", False):
+            yielded._asyncio_future_blocking = False
+            yielded.add_done_callback(self._wake)
+        else:
+            self._coro.close()
+            self._done(None, RuntimeError(f"a driven coroutine yielded {yielded!r}"))
+
+    def _wake(self, _future: asyncio.Future[Any]) -> None:
+        self.step()  # the coroutine's `await` reads the future's result itself
+
+
+# -- responses
+
+
+_REASONS = {status.value: status.phrase.encode() for status in HTTPStatus}
+
+
+class _DateHeader:
+    """The `date` header, formatted at most once a second."""
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._value = b""
+
+    def get(self) -> bytes:
+        now = int(time.time())
+        if now != self._second:
+            self._second = now
+            self._value = email.utils.formatdate(now, usegmt=True).encode()
+        return self._value
+
+
+def render(response: Response, date: bytes, *, keep_alive: bool, head: bool) -> bytes:
+    status = response.status
+    parts = [b"HTTP/1.1 %d %s\r\n" % (status, _REASONS.get(status, b"Unknown"))]
+    for name, value in response.headers:
+        parts.append(b"%s: %s\r\n" % (name, value))
+    parts.append(b"content-length: %d\r\ndate: %s\r\n" % (len(response.body), date))
+    if not keep_alive:
+        parts.append(b"connection: close\r\n")
+    parts.append(b"\r\n")
+    if not head:
+        parts.append(response.body)
+    return b"".join(parts)
+
+
+def _plain(status: int, text: str) -> Response:
+    return Response(status, text.encode(), [(b"content-type", b"text/plain")])
+
+
+Refusal = Callable[[int, str], Response]  # the answer to a request the server refuses (status, reason)
+
+
+# -- the connection
+
+
+class HttpProtocol(asyncio.Protocol):
+    """One client connection. Requests are answered one at a time, in the order they arrived."""
+
+    def __init__(
+        self, handler: Handler, limits: Limits, date: _DateHeader, secure: bool, refusal: Refusal = _plain
+    ) -> None:
+        self._handler = handler
+        self._refusal = refusal
+        self._discard = 0  # body bytes of a refused request still to read and drop before closing
+        self._limits = limits
+        self._date = date
+        self._secure = secure
+        self._loop = asyncio.get_running_loop()
+        self._parser = httptools.HttpRequestParser(self)
+        self._transport: asyncio.Transport | None = None
+        self._client = ""
+        self._queue: deque[tuple[Request, bool]] = deque()  # parsed, waiting for their turn
+        self._busy = False
+        self._paused = False
+        self._closing = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._deadline: float | None = None
+        # the request being parsed
+        self._url = b""
+        self._header_bytes = 0
+        self._raw: Headers = []
+        self._body: list[bytes] = []
+        self._body_size = 0
+        self._in_message = False
+
+    # -- transport callbacks
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.Transport, transport)  # uvloop's are not asyncio.Transport subclasses
+        peer = transport.get_extra_info("peername")
+        self._client = peer[0] if isinstance(peer, tuple) else ""
+        self._arm(self._limits.idle_timeout)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._closing = True
+        self._disarm()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._queue.clear()
+        self._transport = None
+
+    def data_received(self, data: bytes) -> None:
+        if self._discard:
+            # a refused request's body: read it to the end so the client gets to read our answer (closing
+            # with unread data would reset the connection under it), then close
+            self._discard = max(0, self._discard - len(data))
+            if not self._discard:
+                self._close()
+            else:
+                self._arm(DISCARD_PAUSE)
+            return
+        if self._closing:
+            return
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._fail(501, "Upgrade is not supported")
+        except (httptools.HttpParserError, _Refused) as exc:
+            # httptools wraps an exception raised in a callback (our refusals) in its own error
+            refused = exc if isinstance(exc, _Refused) else exc.__context__
+            if isinstance(refused, _Refused):
+                self._fail(refused.status, refused.text)
+            else:
+                self._fail(400, "Bad request")
+
+    # -- parser callbacks
+
+    def on_message_begin(self) -> None:
+        self._in_message = True
+        self._url = b""
+        self._header_bytes = 0
+        self._raw = []
+        self._body = []
+        self._body_size = 0
+        if not self._busy:
+            self._arm(self._limits.header_timeout)
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+        self._count_header_bytes(len(url))
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count_header_bytes(len(name) + len(value))
+        if len(self._raw) >= self._limits.max_headers:
+            raise _Refused(431, "Too many request headers")
+        self._raw.append((name.lower(), value))
+
+    def on_headers_complete(self) -> None:
+        if not self._busy:
+            self._arm(self._limits.body_timeout)
+        for name, value in self._raw:
+            if name == b"content-length" and value.isdigit() and int(value) > self._limits.max_body:
+                self._discard = int(value)
+                raise _Refused(413, "Request entity too large")
+            if name == b"expect" and value.lower() == b"100-continue" and self._transport is not None:
+                self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def on_body(self, chunk: bytes) -> None:
+        self._body_size += len(chunk)
+        if self._body_size > self._limits.max_body:
+            raise _Refused(413, "Request entity too large")
+        self._body.append(chunk)
+
+    def on_message_complete(self) -> None:
+        self._in_message = False
+        parsed = httptools.parse_url(self._url)
+        headers: dict[bytes, bytes] = {}
+        for name, value in self._raw:
+            headers[name] = headers[name] + b"," + value if name in headers else value
+        body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
+        request = Request(
+            self._parser.get_method().decode("ascii", "replace"),
+            (parsed.path or b"/").decode("latin-1"),
+            parsed.query or b"",
+            headers,
+            self._raw,
+            body,
+            self._client,
+            self._secure,
+        )
+        self._queue.append((request, self._parser.should_keep_alive()))
+        if len(self._queue) >= self._limits.max_pipelined and self._transport is not None:
+            self._transport.pause_reading()
+            self._paused = True
+        if not self._busy:
+            self._next()
+
+    def _count_header_bytes(self, n: int) -> None:
+        self._header_bytes += n
+        if self._header_bytes > self._limits.max_header_bytes:
+            raise _Refused(431, "Request header fields too large")
+
+    # -- answering
+
+    def _next(self) -> None:
+        if not self._queue or self._closing:
+            return
+        request, keep_alive = self._queue.popleft()
+        if self._paused and self._transport is not None:
+            self._transport.resume_reading()
+            self._paused = False
+        self._busy = True
+        self._disarm()
+
+        def done(response: Any, error: BaseException | None) -> None:
+            if error is not None or not isinstance(response, Response):
+                log.error("request handler failed", exc_info=error)
+                response = _plain(500, "Internal server error")
+            self._answer(request, response, keep_alive)
+
+        drive(self._handler(request), done)
+
+    def _answer(self, request: Request, response: Response, keep_alive: bool) -> None:
+        self._busy = False
+        transport = self._transport
+        if transport is None or self._closing:
+            return
+        transport.write(
+            render(response, self._date.get(), keep_alive=keep_alive, head=request.method == "HEAD")
+        )
+        if not keep_alive:
+            self._close()
+        elif self._queue:
+            self._next()
+        elif self._in_message:
+            self._arm(self._limits.header_timeout)
+        else:
+            self._arm(self._limits.idle_timeout)
+
+    def _fail(self, status: int, text: str) -> None:
+        """A request we will not read to the end: answer it (if nothing is being answered) and close."""
+        transport = self._transport
+        self._queue.clear()
+        if transport is not None and not self._busy:
+            transport.write(
+                render(self._refusal(status, text), self._date.get(), keep_alive=False, head=False)
+            )
+        if self._discard and transport is not None:
+            self._closing = True  # no more requests on it; `data_received` drops the rest of the body
+            self._arm(DISCARD_PAUSE)
+            return
+        self._close()
+
+    def _close(self) -> None:
+        self._closing = True
+        self._disarm()
+        if self._transport is not None:
+            self._transport.close()
+
+    # -- timeouts
+
+    # One lazily re-armed timer per connection: a deadline moves with every request, the timer only
+    # when it fires early (scheduling a timer per request state would cost more than the request).
+
+    def _arm(self, seconds: float) -> None:
+        deadline = self._deadline = self._loop.time() + seconds
+        timer = self._timer
+        if timer is not None and timer.when() > deadline:  # an earlier deadline than the timer's
+            timer.cancel()
+            timer = None
+        if timer is None:
+            self._timer = self._loop.call_at(deadline, self._tick)
+
+    def _disarm(self) -> None:
+        self._deadline = None
+
+    def _tick(self) -> None:
+        self._timer = None
+        deadline = self._deadline
+        if deadline is None or (self._closing and not self._discard):
+            return
+        if self._loop.time() < deadline:
+            self._timer = self._loop.call_at(deadline, self._tick)
+            return
+        self._deadline = None
+        if self._busy:
+            return  # the server is working on a request: that is not the client's delay
+        if self._discard:
+            self._discard = 0
+            self._close()
+        elif self._in_message:
+            self._fail(408, "Request timeout")
+        else:
+            self._close()  # idle keep-alive connection
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, text: str) -> None:
+        super().__init__(text)
+        self.status = status
+        self.text = text
+
+
+def protocol_factory(
+    handler: Handler, limits: Limits | None = None, *, secure: bool = False, refusal: Refusal = _plain
+) -> Callable[[], HttpProtocol]:
+    date = _DateHeader()
+    chosen = limits or Limits()
+    return lambda: HttpProtocol(handler, chosen, date, secure, refusal)
+
+
+async def call(handler: Handler, request: Request) -> Response:
+    """Run a handler the way the server does, from a coroutine (tests, in-process clients)."""
+    future: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
+
+    def done(response: Any, error: BaseException | None) -> None:
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(response)
+
+    drive(handler(request), done)
+    return await future
+
+
+__all__ = ["Handler", "HttpProtocol", "Limits", "Request", "Response", "call", "drive", "protocol_factory"]

@@ -1,0 +1,40 @@
+"""The core process's side of the channel: API calls and control-route requests from the fronts, carried
+out here, where the single writer, the trigger service and the background work live."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from ..http.calls import LocalCalls
+from ..http.server import Handler
+from ..protocol.wire import parse_json
+from . import channel
+from .frames import CALL, HTTP, READY, request_of, response_fields
+
+
+class CoreEndpoint:
+    def __init__(self, calls: LocalCalls, control: Handler) -> None:
+        self.calls = calls
+        self.control = control
+        self.ready = 0  # fronts that said they serve
+        self.ready_changed = asyncio.Event()
+
+    async def handle(self, kind: int, fields: list[bytes]) -> tuple[int, Sequence[bytes]]:
+        if kind == CALL:
+            service, operation, body = fields
+            # the front has parsed and validated the body; this parse is ~1 us for an item write
+            status, payload = await self.calls.run(
+                service.decode(), operation.decode(), parse_json(body), body
+            )
+            return status, [payload]
+        if kind == HTTP:
+            return response_fields(await self.control(request_of(fields)))
+        if kind == READY:
+            self.ready += 1
+            self.ready_changed.set()
+            return 200, []
+        return 400, [b"unknown frame kind"]
+
+    async def serve(self, path: str) -> asyncio.AbstractServer:
+        return await channel.serve(path, self.handle)

@@ -1,0 +1,162 @@
+"""A front process: HTTP on the shared port (SO_REUSEPORT), the read operations on its own read
+connections, and everything that writes (and the Lambda and admin routes) sent to the core process.
+
+Started by the core with `python -m headwater.process.front`; its spec comes in the environment. It dies
+with the core: the kernel kills it when its parent goes (PR_SET_PDEATHSIG), and it exits when the channel
+closes, so a `kill -9` of the server never leaves a front answering on the port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from ..api.registry import operations, read_operations
+from ..app import build_reader_database
+from ..config import Settings
+from ..http.app import HeadwaterApp
+from ..http.calls import LocalCalls
+from ..http.server import Request, Response, protocol_factory
+from . import channel
+from .frames import CALL, HTTP, READY, call_fields, request_fields, response_of
+
+log = logging.getLogger(__name__)
+
+SPEC_VARIABLE = "HEADWATER_FRONT"
+
+
+@dataclass(frozen=True, slots=True)
+class FrontSpec:
+    settings: Settings
+    index: int
+    core_socket: str
+    board: str
+
+    def to_env(self) -> str:
+        return json.dumps(
+            {
+                "settings": self.settings.to_json(),
+                "index": self.index,
+                "core": self.core_socket,
+                "board": self.board,
+            }
+        )
+
+    @classmethod
+    def from_env(cls, text: str) -> FrontSpec:
+        doc: dict[str, Any] = json.loads(text)
+        return cls(
+            Settings.from_json(doc["settings"]), int(doc["index"]), str(doc["core"]), str(doc["board"])
+        )
+
+
+class FrontCalls:
+    """Reads here; anything that writes in the core process."""
+
+    def __init__(
+        self, local: LocalCalls, core: channel.ChannelClient, reads: frozenset[tuple[str, str]]
+    ) -> None:
+        self.local = local
+        self.core = core
+        self.reads = reads
+
+    async def run(
+        self, service: str, operation: str, request: dict[str, Any], body: bytes
+    ) -> tuple[int, bytes]:
+        if (service, operation) in self.reads:
+            return await self.local.run(service, operation, request, body)
+        status, fields = await self.core.call(CALL, call_fields(service, operation, body))
+        return status, fields[0]
+
+
+class ForwardedControl:
+    """The Lambda and admin routes, answered by the core."""
+
+    def __init__(self, core: channel.ChannelClient) -> None:
+        self.core = core
+
+    async def __call__(self, request: Request) -> Response:
+        status, fields = await self.core.call(HTTP, request_fields(request))
+        return response_of(status, fields)
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A listening socket that every front binds on its own (SO_REUSEPORT): the kernel spreads new
+    connections over them."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+async def run_front(spec: FrontSpec) -> None:
+    settings = spec.settings
+    db = build_reader_database(settings, spec.board)
+    db.open()
+    core = await channel.connect(spec.core_socket)
+    app = HeadwaterApp(
+        FrontCalls(LocalCalls(db, operations()), core, read_operations()),
+        ForwardedControl(core),
+        f"healthy: {settings.endpoint_address} ".encode(),
+    )
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        protocol_factory(app, refusal=app.refusal),
+        sock=listening_socket(settings.host, settings.port),
+        backlog=2048,
+    )
+    stopping = asyncio.Event()
+    loop.add_signal_handler(signal.SIGTERM, stopping.set)
+    loop.add_signal_handler(signal.SIGINT, stopping.set)
+    await core.call(READY, [str(spec.index).encode()])
+    gone: asyncio.Future[Any] = core.closed
+    stop: asyncio.Future[Any] = asyncio.ensure_future(stopping.wait())
+    await asyncio.wait([gone, stop], return_when=asyncio.FIRST_COMPLETED)
+    server.close()
+    if gone.done():
+        log.error("front %d: the core process is gone; exiting", spec.index)
+        os._exit(1)
+    await server.wait_closed()
+    db.storage.close()
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGKILL this process when the core (its parent) dies, however it dies."""
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_set_pdeathsig = 1
+    libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() == 1:  # the parent died before the call above
+        os._exit(1)
+
+
+def main() -> None:
+    _die_with_parent()
+    spec = FrontSpec.from_env(os.environ[SPEC_VARIABLE])
+    level = spec.settings.log_level.upper()
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s front-%(process)d %(name)s: %(message)s"
+    )
+    try:
+        import uvloop
+
+        uvloop.run(run_front(spec))
+    except ImportError:  # uvloop is not built for every platform
+        asyncio.run(run_front(spec))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""`headwater serve`: the core process, and the front processes it starts and watches.
+
+    clients --HTTP--> front 1..N (SO_REUSEPORT on one port): HTTP, validation, reads
+                          |  Unix socket, one frame per call, batched per loop pass
+                          v
+                      core: the single writer (group commit on its event loop), catalog changes,
+                            triggers, sinks, TTL, rollover, retention; Lambda and admin routes
+
+With `--workers 0` (and always with `--in-memory`, whose database only this process can see) the core
+serves HTTP itself and there are no fronts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+
+from ..app import Node, build_node
+from ..config import Settings
+from ..http.app import HeadwaterApp
+from ..http.server import protocol_factory
+from .core import CoreEndpoint
+from .front import SPEC_VARIABLE, FrontSpec
+from .signal_board import SignalBoard
+
+log = logging.getLogger(__name__)
+
+RESTART_DELAY = 0.5  # before a front that died is started again
+
+
+def run(settings: Settings) -> None:
+    """Serve until SIGTERM or SIGINT, on uvloop where it is built."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(serve(settings))
+    else:
+        uvloop.run(serve(settings))
+
+
+async def serve(settings: Settings) -> None:
+    node = build_node(settings)
+    await node.start()
+    try:
+        if settings.workers == 0 or settings.in_memory:
+            await _one_process(node, settings)
+        else:
+            await _with_fronts(node, settings)
+    finally:
+        await node.stop()
+
+
+def _health(settings: Settings) -> bytes:
+    return f"healthy: {settings.endpoint_address} ".encode()
+
+
+async def _stop_requested() -> None:
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+    await stopping.wait()
+
+
+async def _one_process(node: Node, settings: Settings) -> None:
+    app = HeadwaterApp(node.calls, node.control, _health(settings))
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        protocol_factory(app, refusal=app.refusal),
+        settings.host,
+        settings.port,
+        reuse_address=True,
+        backlog=2048,
+    )
+    node.listening("one process")
+    await _stop_requested()
+    server.close()
+    await server.wait_closed()
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Fail at start, in this process, if anything holds the port (the fronts bind it with SO_REUSEPORT,
+    which would let them share it with another server of the same user)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+
+
+@dataclass
+class Fronts:
+    settings: Settings
+    runtime: str
+    endpoint: CoreEndpoint
+    processes: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def spawn(self, index: int) -> None:
+        spec = FrontSpec(self.settings, index, os.path.join(self.runtime, "core.sock"), self.board_path)
+        env = {**os.environ, SPEC_VARIABLE: spec.to_env()}
+        self.processes[index] = subprocess.Popen([sys.executable, "-m", "headwater.process.front"], env=env)
+
+    @property
+    def board_path(self) -> str:
+        return os.path.join(self.runtime, "board")
+
+    async def wait_ready(self, count: int) -> None:
+        while self.endpoint.ready < count:
+            for index, process in self.processes.items():
+                if process.poll() is not None:
+                    raise RuntimeError(
+                        f"front {index} exited with status {process.returncode} while starting"
+                    )
+            self.endpoint.ready_changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.endpoint.ready_changed.wait(), 0.1)
+
+    async def watch(self) -> None:
+        """Start a front again when it dies (it is stateless)."""
+        while True:
+            await asyncio.sleep(0.2)
+            for index, process in list(self.processes.items()):
+                if process.poll() is not None:
+                    log.error("front %d exited with status %s; starting it again", index, process.returncode)
+                    await asyncio.sleep(RESTART_DELAY)
+                    self.spawn(index)
+
+    async def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                await asyncio.to_thread(process.wait, 15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                await asyncio.to_thread(process.wait)
+
+
+async def _with_fronts(node: Node, settings: Settings) -> None:
+    _check_port_free(settings.host, settings.port)
+    parent = "/dev/shm" if os.path.isdir("/dev/shm") else None
+    runtime = tempfile.mkdtemp(prefix="headwater-", dir=parent)
+    board = SignalBoard(os.path.join(runtime, "board"), create=True)
+    endpoint = CoreEndpoint(node.calls, node.control)
+    channel_server = await endpoint.serve(os.path.join(runtime, "core.sock"))
+    node.publish_to(board)
+    fronts = Fronts(settings, runtime, endpoint)
+    watcher: asyncio.Task[None] | None = None
+    try:
+        for index in range(settings.workers):
+            fronts.spawn(index)
+        await fronts.wait_ready(settings.workers)
+        node.listening(f"{settings.workers} front process(es)")
+        watcher = asyncio.create_task(fronts.watch())
+        await _stop_requested()
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+        await fronts.stop()
+        channel_server.close()
+        board.close()
+        shutil.rmtree(runtime, ignore_errors=True)
