@@ -50,11 +50,16 @@ def create(srv: Server, name: str) -> None:
 
 
 def fronts_of(pid: int) -> list[int]:
-    children = Path(f"/proc/{pid}/task/{pid}/children")
+    """The server's front processes that are alive (a child that just ended, or is still between fork and
+    exec, is not one)."""
     found = []
-    for child in children.read_text().split():
-        cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
-        if b"headwater.process.front" in cmdline:
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        try:
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+            state = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            continue
+        if b"headwater.process.front" in cmdline and state != "Z":
             found.append(int(child))
     return found
 

@@ -35,6 +35,7 @@ from .signal_board import SignalBoard
 log = logging.getLogger(__name__)
 
 RESTART_DELAY = 0.5  # before a front that died is started again
+START_ATTEMPTS = 3  # a front that fails to start this many times in a row stops the server
 
 
 def run(settings: Settings) -> None:
@@ -113,12 +114,18 @@ class Fronts:
         return os.path.join(self.runtime, "board")
 
     async def wait_ready(self, count: int) -> None:
+        """Until `count` fronts said they serve. One that exits first is started again (others may already
+        answer on the port, and anything may kill a process); one that keeps failing to start is an error."""
+        failures: dict[int, int] = {}
         while self.endpoint.ready < count:
-            for index, process in self.processes.items():
-                if process.poll() is not None:
-                    raise RuntimeError(
-                        f"front {index} exited with status {process.returncode} while starting"
-                    )
+            for index, process in list(self.processes.items()):
+                if process.poll() is None:
+                    continue
+                failures[index] = failures.get(index, 0) + 1
+                if failures[index] >= START_ATTEMPTS:
+                    raise RuntimeError(f"front {index} exited with status {process.returncode} while starting")
+                log.error("front %d exited with status %s while starting; again", index, process.returncode)
+                self.spawn(index)
             self.endpoint.ready_changed.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.endpoint.ready_changed.wait(), 0.1)
@@ -128,10 +135,14 @@ class Fronts:
         while True:
             await asyncio.sleep(0.2)
             for index, process in list(self.processes.items()):
-                if process.poll() is not None:
-                    log.error("front %d exited with status %s; starting it again", index, process.returncode)
-                    await asyncio.sleep(RESTART_DELAY)
+                if process.poll() is None:
+                    continue
+                log.error("front %d exited with status %s; starting it again", index, process.returncode)
+                await asyncio.sleep(RESTART_DELAY)
+                try:
                     self.spawn(index)
+                except OSError:  # e.g. out of processes: the next round tries again
+                    log.exception("could not start front %d", index)
 
     async def stop(self) -> None:
         for process in self.processes.values():
