@@ -151,3 +151,4 @@ def tmp_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     for srv in started:
         if srv.process is not None:
             srv.kill()
+        srv.close_clients()

@@ -109,7 +109,8 @@ class Server:
         self.process.kill()
         self.process.wait(timeout=20)
         self.process = None
-        self.close_clients()
+        # clients stay open: threads of the test may still be using them (they reconnect after a restart);
+        # `stop` and the fixtures' teardown close them
 
     def client(self, service: str = "dynamodb", **config: Any) -> Any:
         """A boto3 client (untyped: boto3 has no type information of its own), shared by the callers that

@@ -245,9 +245,12 @@ def handler(event, context):
 """
     name = zip_function(lam, code)
     response = lam.invoke(FunctionName=name, InvocationType="Event", Payload=b'{"v": "async"}')
+    response["Payload"].close()  # an unread body keeps its connection out of the pool: close it
     assert response["StatusCode"] == 202
     wait_for(lambda: out.exists() and out.read_text() == "async")
-    assert lam.invoke(FunctionName=name, InvocationType="DryRun")["StatusCode"] == 204
+    dry = lam.invoke(FunctionName=name, InvocationType="DryRun")
+    dry["Payload"].close()
+    assert dry["StatusCode"] == 204
     with pytest.raises(ClientError) as err:
         lam.invoke(FunctionName="missing-fn", InvocationType="DryRun")
     assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"

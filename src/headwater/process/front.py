@@ -1,5 +1,6 @@
-"""A front process: HTTP on the shared port (SO_REUSEPORT), the read operations on its own read
-connections, and everything that writes (and the Lambda and admin routes) sent to the core process.
+"""A front process: HTTP on the server's listening socket (the core's, passed on: every front accepts
+from the one queue), the read operations on its own read connections, and everything that writes (and
+the Lambda and admin routes) sent to the core process.
 
 Started by the core with `python -m headwater.process.front`; its spec comes in the environment. It dies
 with the core: the kernel kills it when its parent goes (PR_SET_PDEATHSIG), and it exits when the channel
@@ -39,6 +40,7 @@ class FrontSpec:
     index: int
     core_socket: str
     board: str
+    listener: int  # the file descriptor of the listening socket the core passed on
 
     def to_env(self) -> str:
         return json.dumps(
@@ -47,6 +49,7 @@ class FrontSpec:
                 "index": self.index,
                 "core": self.core_socket,
                 "board": self.board,
+                "listener": self.listener,
             }
         )
 
@@ -54,7 +57,11 @@ class FrontSpec:
     def from_env(cls, text: str) -> FrontSpec:
         doc: dict[str, Any] = json.loads(text)
         return cls(
-            Settings.from_json(doc["settings"]), int(doc["index"]), str(doc["core"]), str(doc["board"])
+            Settings.from_json(doc["settings"]),
+            int(doc["index"]),
+            str(doc["core"]),
+            str(doc["board"]),
+            int(doc["listener"]),
         )
 
 
@@ -88,19 +95,6 @@ class ForwardedControl:
         return response_of(status, fields)
 
 
-def listening_socket(host: str, port: int) -> socket.socket:
-    """A listening socket that every front binds on its own (SO_REUSEPORT): the kernel spreads new
-    connections over them."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    sock.setblocking(False)
-    return sock
-
-
 async def run_front(spec: FrontSpec) -> None:
     settings = spec.settings
     db = build_reader_database(settings, spec.board)
@@ -114,7 +108,7 @@ async def run_front(spec: FrontSpec) -> None:
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
         protocol_factory(app, refusal=app.refusal),
-        sock=listening_socket(settings.host, settings.port),
+        sock=socket.socket(fileno=spec.listener),
         backlog=2048,
     )
     stopping = asyncio.Event()

@@ -1,6 +1,6 @@
 """`headwater serve`: the core process, and the front processes it starts and watches.
 
-    clients --HTTP--> front 1..N (SO_REUSEPORT on one port): HTTP, validation, reads
+    clients --HTTP--> front 1..N (accepting from one listening socket): HTTP, validation, reads
                           |  Unix socket, one frame per call, batched per loop pass
                           v
                       core: the single writer (group commit on its event loop), catalog changes,
@@ -88,13 +88,18 @@ async def _one_process(node: Node, settings: Settings) -> None:
     await server.wait_closed()
 
 
-def _check_port_free(host: str, port: int) -> None:
-    """Fail at start, in this process, if anything holds the port (the fronts bind it with SO_REUSEPORT,
-    which would let them share it with another server of the same user)."""
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """The server's one listening socket, made here and passed on to every front. Not one socket per front
+    with SO_REUSEPORT: measured, each such socket has its own queue, so connections queued to a front that
+    dies are reset, and a front still starting refuses the ones the kernel hands it; with one socket the
+    port listens as long as the server lives and a new connection waits for whichever front is free."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        probe.bind((host, port))
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
 
 
 @dataclass
@@ -102,12 +107,16 @@ class Fronts:
     settings: Settings
     runtime: str
     endpoint: CoreEndpoint
+    listener: socket.socket
     processes: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def spawn(self, index: int) -> None:
-        spec = FrontSpec(self.settings, index, os.path.join(self.runtime, "core.sock"), self.board_path)
+        fd = self.listener.fileno()
+        spec = FrontSpec(self.settings, index, os.path.join(self.runtime, "core.sock"), self.board_path, fd)
         env = {**os.environ, SPEC_VARIABLE: spec.to_env()}
-        self.processes[index] = subprocess.Popen([sys.executable, "-m", "headwater.process.front"], env=env)
+        self.processes[index] = subprocess.Popen(
+            [sys.executable, "-m", "headwater.process.front"], env=env, pass_fds=(fd,)
+        )
 
     @property
     def board_path(self) -> str:
@@ -123,7 +132,9 @@ class Fronts:
                     continue
                 failures[index] = failures.get(index, 0) + 1
                 if failures[index] >= START_ATTEMPTS:
-                    raise RuntimeError(f"front {index} exited with status {process.returncode} while starting")
+                    raise RuntimeError(
+                        f"front {index} exited with status {process.returncode} while starting"
+                    )
                 log.error("front %d exited with status %s while starting; again", index, process.returncode)
                 self.spawn(index)
             self.endpoint.ready_changed.clear()
@@ -157,14 +168,14 @@ class Fronts:
 
 
 async def _with_fronts(node: Node, settings: Settings) -> None:
-    _check_port_free(settings.host, settings.port)
+    listener = _listening_socket(settings.host, settings.port)
     parent = "/dev/shm" if os.path.isdir("/dev/shm") else None
     runtime = tempfile.mkdtemp(prefix="headwater-", dir=parent)
     board = SignalBoard(os.path.join(runtime, "board"), create=True)
     endpoint = CoreEndpoint(node.calls, node.control)
     channel_server = await endpoint.serve(os.path.join(runtime, "core.sock"))
     node.publish_to(board)
-    fronts = Fronts(settings, runtime, endpoint)
+    fronts = Fronts(settings, runtime, endpoint, listener)
     watcher: asyncio.Task[None] | None = None
     try:
         for index in range(settings.workers):
@@ -178,5 +189,6 @@ async def _with_fronts(node: Node, settings: Settings) -> None:
             watcher.cancel()
         await fronts.stop()
         channel_server.close()
+        listener.close()
         board.close()
         shutil.rmtree(runtime, ignore_errors=True)
