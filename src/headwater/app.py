@@ -154,4 +154,4 @@ def build_app(settings: Settings, clock: Clock | None = None) -> tuple[Headwater
     serving the app, stop it after."""
     node = build_node(settings, clock)
     health = f"healthy: {settings.endpoint_address} ".encode()
-    return HeadwaterApp(node.calls, node.control, health), node
+    return HeadwaterApp(node.calls, node.control, health, node.db.namespace), node

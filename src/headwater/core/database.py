@@ -15,6 +15,7 @@ from ..shardlog.secret import IteratorSecret
 from ..storage.base import Storage
 from ..streams import StreamService
 from .catalog import Catalog
+from .namespace import Namespace
 from .transactions import TokenCache
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,16 @@ class Database:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         self.storage.close()
+
+    @property
+    def namespace(self) -> Namespace:
+        """The server's default account and region (`--account-id`, `--region`)."""
+        return Namespace(self.settings.account_id, self.settings.region)
+
+    def scoped(self, namespace: Namespace) -> Database:
+        """The database as a request of `namespace` sees it.
+        TODO(issue 10, namespaces): every namespace sees the default one's tables still."""
+        return self
 
     @property
     def region(self) -> str:

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+from ..core.namespace import Namespace
 from ..errors import (
     DynamoDBError,
     InternalServerError,
@@ -25,6 +26,7 @@ from ..protocol.wire import RequestIds, crc32_header, error_body, inflate, parse
 from . import compression
 from .admin_routes import ADMIN_PREFIX
 from .cors import cors_headers, is_preflight
+from .identity import namespace_of
 from .lambda_routes import PREFIXES as LAMBDA_PREFIXES
 from .server import Headers, Request, Response
 
@@ -41,15 +43,17 @@ class Calls(Protocol):
     """Carries out one validated API call; the answer is (HTTP status, JSON body), errors included."""
 
     async def run(
-        self, service: str, operation: str, request: dict[str, Any], body: bytes
+        self, namespace: Namespace, service: str, operation: str, request: dict[str, Any], body: bytes
     ) -> tuple[int, bytes]:
-        """`body` is the request's JSON text (decompressed), `request` the same parsed."""
+        """`body` is the request's JSON text (decompressed), `request` the same parsed; `namespace` the
+        account and region the request speaks for."""
         ...
 
 
 class HeadwaterApp:
-    def __init__(self, calls: Calls, control: Route | None, health: bytes) -> None:
+    def __init__(self, calls: Calls, control: Route | None, health: bytes, namespace: Namespace) -> None:
         self.calls = calls
+        self.namespace = namespace  # the server's default account and region
         self.control = control
         self.health = health
         self.request_ids = RequestIds()
@@ -103,7 +107,8 @@ class HeadwaterApp:
         body = inflate(request.body, encoding.decode("latin-1") if encoding is not None else None)
         parsed = parse_json(body)
         validate_request(service, operation, parsed)
-        return await self.calls.run(service, operation, parsed, body)
+        namespace = namespace_of(headers.get(b"authorization"), self.namespace)
+        return await self.calls.run(namespace, service, operation, parsed, body)
 
     def refusal(self, status: int, text: str) -> Response:
         """The answer to a request the HTTP server refuses before the app sees it (too large, malformed,

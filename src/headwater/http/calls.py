@@ -7,6 +7,7 @@ from typing import Any
 
 from ..api.context import Handler
 from ..core.database import Database
+from ..core.namespace import Namespace
 from ..errors import DynamoDBError, InternalServerError, UnknownOperationException
 from ..protocol.wire import encode_response, error_body
 
@@ -19,13 +20,13 @@ class LocalCalls:
         self.operations = operations
 
     async def run(
-        self, service: str, operation: str, request: dict[str, Any], body: bytes
+        self, namespace: Namespace, service: str, operation: str, request: dict[str, Any], body: bytes
     ) -> tuple[int, bytes]:
         handler = self.operations.get((service, operation))
         try:
             if handler is None:
                 raise UnknownOperationException()
-            return 200, encode_response(await handler(self.db, request))
+            return 200, encode_response(await handler(self.db.scoped(namespace), request))
         except DynamoDBError as err:
             return err.status, error_body(err)
         except Exception:

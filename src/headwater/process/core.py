@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+from ..core.namespace import Namespace
 from ..http.calls import LocalCalls
 from ..http.server import Handler
 from ..protocol.wire import parse_json
@@ -22,10 +23,11 @@ class CoreEndpoint:
 
     async def handle(self, kind: int, fields: list[bytes]) -> tuple[int, Sequence[bytes]]:
         if kind == CALL:
-            service, operation, body = fields
+            account, region, service, operation, body = fields
+            namespace = Namespace(account.decode(), region.decode())
             # the front has parsed and validated the body; this parse is ~1 us for an item write
             status, payload = await self.calls.run(
-                service.decode(), operation.decode(), parse_json(body), body
+                namespace, service.decode(), operation.decode(), parse_json(body), body
             )
             return status, [payload]
         if kind == HTTP:

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from typing import Final
 
+from ..core.namespace import Namespace
 from ..http.server import Headers, Request, Response
 
-CALL: Final = 1  # service, operation, JSON body -> status, JSON body
+CALL: Final = 1  # account, region, service, operation, JSON body -> status, JSON body
 HTTP: Final = 2  # a Request -> a Response (the Lambda and admin routes)
 READY: Final = 3  # a front has bound its socket and loaded the catalog -> 200
 
 
-def call_fields(service: str, operation: str, body: bytes) -> list[bytes]:
-    return [service.encode(), operation.encode(), body]
+def call_fields(namespace: Namespace, service: str, operation: str, body: bytes) -> list[bytes]:
+    return [namespace.account.encode(), namespace.region.encode(), service.encode(), operation.encode(), body]
 
 
 def encode_headers(headers: Headers) -> bytes:

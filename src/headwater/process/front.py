@@ -23,6 +23,7 @@ from typing import Any
 from ..api.registry import operations, read_operations
 from ..app import build_reader_database
 from ..config import Settings
+from ..core.namespace import Namespace
 from ..http.app import HeadwaterApp
 from ..http.calls import LocalCalls
 from ..http.server import Request, Response, protocol_factory
@@ -76,11 +77,11 @@ class FrontCalls:
         self.reads = reads
 
     async def run(
-        self, service: str, operation: str, request: dict[str, Any], body: bytes
+        self, namespace: Namespace, service: str, operation: str, request: dict[str, Any], body: bytes
     ) -> tuple[int, bytes]:
         if (service, operation) in self.reads:
-            return await self.local.run(service, operation, request, body)
-        status, fields = await self.core.call(CALL, call_fields(service, operation, body))
+            return await self.local.run(namespace, service, operation, request, body)
+        status, fields = await self.core.call(CALL, call_fields(namespace, service, operation, body))
         return status, fields[0]
 
 
@@ -104,6 +105,7 @@ async def run_front(spec: FrontSpec) -> None:
         FrontCalls(LocalCalls(db, operations()), core, read_operations()),
         ForwardedControl(core),
         f"healthy: {settings.endpoint_address} ".encode(),
+        db.namespace,
     )
     loop = asyncio.get_running_loop()
     server = await loop.create_server(

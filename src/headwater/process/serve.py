@@ -73,7 +73,7 @@ async def _stop_requested() -> None:
 
 
 async def _one_process(node: Node, settings: Settings) -> None:
-    app = HeadwaterApp(node.calls, node.control, _health(settings))
+    app = HeadwaterApp(node.calls, node.control, _health(settings), node.db.namespace)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
         protocol_factory(app, refusal=app.refusal),

@@ -15,6 +15,7 @@ from headwater.api.context import Handler, Response
 from headwater.clock import FakeClock
 from headwater.config import Settings
 from headwater.core.database import Database
+from headwater.core.namespace import Namespace
 from headwater.http import server
 from headwater.http.app import HeadwaterApp
 from headwater.http.calls import LocalCalls
@@ -31,14 +32,14 @@ async def unencodable(db: Database, request: dict[str, Any]) -> Response:
 
 class BrokenCalls:
     async def run(
-        self, service: str, operation: str, request: dict[str, Any], body: bytes
+        self, namespace: Namespace, service: str, operation: str, request: dict[str, Any], body: bytes
     ) -> tuple[int, bytes]:
         raise RuntimeError("a bug below the app")
 
 
 def app_with(operations: dict[tuple[str, str], Handler]) -> HeadwaterApp:
     db = Database(Settings(in_memory=True), SqliteStorage(None), FakeClock())
-    return HeadwaterApp(LocalCalls(db, operations), None, b"healthy")
+    return HeadwaterApp(LocalCalls(db, operations), None, b"healthy", Namespace("000000000000", "us-east-1"))
 
 
 def call(app: HeadwaterApp) -> server.Response:
@@ -72,6 +73,6 @@ def test_an_answer_that_cannot_be_encoded_is_a_500(caplog: pytest.LogCaptureFixt
 
 
 def test_a_failure_below_the_app_is_a_500(caplog: pytest.LogCaptureFixture) -> None:
-    app = HeadwaterApp(BrokenCalls(), None, b"healthy")
+    app = HeadwaterApp(BrokenCalls(), None, b"healthy", Namespace("000000000000", "us-east-1"))
     assert_internal_server_error(call(app))
     assert "unexpected error answering POST /" in caplog.text
