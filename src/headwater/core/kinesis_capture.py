@@ -20,13 +20,12 @@ import orjson
 
 from ..kinesis.docs import ACTIVE_STATES, StreamDoc, doc_key
 from ..kinesis.hashing import hash_key
-from ..kinesis.records import NONCE_BYTES, pack
+from ..kinesis.records import pack
 from ..model.schema import TableSpec
 from ..model.size import item_size
 from ..model.values import Item
 from ..storage.base import ItemKey, StreamWrite, WriteSet
 
-_NO_NONCE = bytes(NONCE_BYTES)
 _TTL_IDENTITY = b'{"type":"Service","principalId":"dynamodb.amazonaws.com"}'
 
 
@@ -75,7 +74,7 @@ class Destinations:
                     table, key, old, new, now, ttl_delete, sizes, new_json, destination.precision
                 )
                 partition_key = hashlib.md5(key.pk).hexdigest().upper()
-                payload = pack(_NO_NONCE, partition_key, data)
+                payload = pack(partition_key, data)
                 hashed = hash_key(partition_key)
             ws.stream.append(StreamWrite(doc.stream_id, doc.route(hashed), now, payload))
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..shardlog.markers import SlotRange, marker, reshard
-from ..storage.base import CatalogView, ItemKey, ItemWrite, MetaWrite, StreamWrite, WriteSet
+from ..storage.base import CatalogView, ItemKey, ItemWrite, MetaWrite, Numbered, StreamWrite, WriteSet
 from .docs import ACTIVE_STATES, StreamDoc, doc_key
 from .errors import (
     InvalidArgumentException,
@@ -78,7 +78,8 @@ class DeleteStreamOp:
 @dataclass(frozen=True, slots=True)
 class PutRecordsOp:
     """Append records, each routed by its hash key to the shard open for it when the write commits.
-    Result: (the stream's document, each record's slot)."""
+    Result: ((the stream's document, each record's slot), the first record's sequence number): the
+    records are numbered consecutively in their order."""
 
     name: str
     account: str
@@ -101,7 +102,7 @@ class PutRecordsOp:
             StreamWrite(doc.stream_id, slot, self.now, payload)
             for slot, (_, payload) in zip(slots, self.records, strict=True)
         ]
-        return WriteSet(stream=stream, result=(doc, slots))
+        return WriteSet(stream=stream, result=Numbered((doc, slots)))
 
 
 @dataclass(frozen=True, slots=True)

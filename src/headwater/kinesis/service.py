@@ -3,7 +3,6 @@ record writes. Reading (iterators, GetRecords) is in reading.py."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +14,7 @@ from .docs import STREAMS_TABLE_ID, StreamDoc, doc_key
 from .errors import InvalidArgumentException, ResourceNotFoundException
 from .hashing import shard_name
 from .ops import PutRecordsOp, not_found
-from .records import NONCE_BYTES, nonce_of, pack
+from .records import pack
 from .sequence import format_seq
 from .throttle import Throttle
 
@@ -172,29 +171,8 @@ class KinesisService:
             i: Appended(shard_name(slot), None, slot) for i, slot in throttled.items()
         }
         if accepted:
-            nonce = os.urandom(NONCE_BYTES)
-            payloads = tuple(
-                (puts[i].hash_key, pack(nonce, puts[i].partition_key, puts[i].data)) for i in accepted
-            )
-            before = self.storage.last_sequence()
-            _, slots = await self.storage.write(PutRecordsOp(doc.name, self.account, payloads, now))
-            after = self.storage.last_sequence()
-            seqs = self._find_committed(doc.stream_id, slots, nonce, before, after)
-            for i, slot, seq in zip(accepted, slots, seqs, strict=True):
+            payloads = tuple((puts[i].hash_key, pack(puts[i].partition_key, puts[i].data)) for i in accepted)
+            (_, slots), first = await self.storage.write(PutRecordsOp(doc.name, self.account, payloads, now))
+            for seq, (i, slot) in enumerate(zip(accepted, slots, strict=True), first):
                 out[i] = Appended(shard_name(slot), format_seq(seq, slot), slot)
         return [out[i] for i in range(len(puts))]
-
-    def _find_committed(
-        self, stream_id: int, slots: list[int], nonce: bytes, before: int, after: int
-    ) -> list[int]:
-        """The sequence numbers the writer gave our records: they committed after `before` and by
-        `after`, in their slots, in the order we sent them, and carry our nonce."""
-        found: dict[int, list[int]] = {}
-        for slot in set(slots):
-            mine = [
-                r.seq
-                for r in self.storage.stream_records(stream_id, slot, before + 1, after, 1_000_000)
-                if nonce_of(r.payload) == nonce
-            ]
-            found[slot] = mine[::-1]
-        return [found[slot].pop() for slot in slots]

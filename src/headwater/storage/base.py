@@ -117,6 +117,20 @@ class WriteSet:
         self.counters[(table_id, index_id)] = (old_items + items, old_size + size)
 
 
+@dataclass(frozen=True, slots=True)
+class Numbered:
+    """A WriteSet result that wants to know the sequence numbers its stream records got: the writer
+    answers `(value, first)`, the records having been numbered first, first + 1, ... in WriteSet order."""
+
+    value: Any
+
+
+def answer(ws: WriteSet, last_seq: int) -> Any:
+    """What the caller of `write` receives for `ws`, committed after sequence number `last_seq`."""
+    result = ws.result
+    return (result.value, last_seq + 1) if type(result) is Numbered else result
+
+
 class WriteOperation(Protocol):
     """A read-modify-write unit. `apply` is pure: same old items in, same WriteSet out.
 
