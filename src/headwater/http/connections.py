@@ -1,5 +1,6 @@
 """The connections of one serving process: the protocol factory given to `create_server`, which keeps a
-register of the connections it made so that their number stays bounded, and `listen` (plain or TLS)."""
+register of the connections it made so that their number and the request bodies they hold stay bounded,
+and `listen` (plain or TLS)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ class Connections:
         self.date = DateHeader()
         self.open: dict[HttpProtocol, None] = {}  # oldest first
         self._idle: dict[HttpProtocol, None] = {}  # least recently active first
+        self.held = 0  # request body bytes held by all connections (`Limits.max_held_bodies`)
         self._warned = -WARN_EVERY
 
     def __call__(self) -> HttpProtocol:
@@ -43,10 +45,12 @@ class Connections:
         if len(self.open) >= self.limits.max_connections:
             victim = next(iter(self._idle), None) or next((c for c in self.open if c.receiving), None)
             if victim is None:
-                self._warn("every one of them is being answered: a new connection was closed")
+                self._warn("every one is being answered (--max-connections): a new connection was closed")
                 return False
             if victim not in self._idle:
-                self._warn("the oldest connection still sending its request was closed for a new one")
+                self._warn(
+                    "the oldest still sending its request was closed for a new one (--max-connections)"
+                )
             self.closed(victim)
             victim.evict()
         self.open[connection] = None
@@ -63,11 +67,22 @@ class Connections:
     def became_active(self, connection: HttpProtocol) -> None:
         self._idle.pop(connection, None)
 
+    def hold(self, size: int) -> bool:
+        """Count `size` more bytes of request bodies held; False (nothing counted) when they do not fit."""
+        if self.held + size > self.limits.max_held_bodies:
+            self._warn(f"{self.held} bytes of request bodies held: a request was refused with 503")
+            return False
+        self.held += size
+        return True
+
+    def release(self, size: int) -> None:
+        self.held -= size
+
     def _warn(self, what: str) -> None:
         now = time.monotonic()
         if now - self._warned >= WARN_EVERY:
             self._warned = now
-            log.warning("%d connections open (--max-connections): %s", len(self.open), what)
+            log.warning("%d connections open: %s", len(self.open), what)
 
 
 def protocol_factory(

@@ -50,6 +50,9 @@ class Limits:
     tls_timeout: float = 10.0  # for a TLS handshake, and for the closing one
     # open connections (per process): a new one takes the place of an idle one (`Connections`)
     max_connections: int = 1000
+    # request bodies held at once by all of a process's connections (being read, or waiting for their turn
+    # or their answer); a body that does not fit is refused with 503, which SDKs retry
+    max_held_bodies: int = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +183,7 @@ class HttpProtocol(asyncio.Protocol):
         self._paused = False  # reading paused: too many requests waiting, or the client not reading
         self._write_paused = False  # the transport's buffer is full: the client does not read its answers
         self._closing = False
+        self._held = 0  # body bytes of this connection's requests counted in `Connections.held`
         self._timer: asyncio.TimerHandle | None = None
         self._deadline: float | None = None
         # the request being parsed
@@ -205,6 +209,7 @@ class HttpProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._connections.closed(self)
+        self._release(self._held)
         self._closing = True
         self._disarm()
         if self._timer is not None:
@@ -271,9 +276,15 @@ class HttpProtocol(asyncio.Protocol):
                 self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def on_body(self, chunk: bytes) -> None:
-        self._body_size += len(chunk)
+        size = len(chunk)
+        self._body_size += size
         if self._body_size > self._limits.max_body:
             raise _Refused(413, "Request entity too large")
+        if not self._connections.hold(size):
+            length = next((v for n, v in self._raw if n == b"content-length" and v.isdigit()), b"0")
+            self._discard = max(0, int(length) - self._body_size)  # read to the end: the client sees the 503
+            raise _Refused(503, "The server holds too many request bodies: try again")
+        self._held += size
         self._body.append(chunk)
 
     def on_message_complete(self) -> None:
@@ -326,6 +337,8 @@ class HttpProtocol(asyncio.Protocol):
     def _answer(self, request: Request, response: Response, keep_alive: bool) -> None:
         self._busy = False
         transport = self._transport
+        if request.body and transport is not None:  # once the connection is lost, all was released
+            self._release(len(request.body))
         if transport is None or self._closing:
             return
         transport.write(
@@ -365,6 +378,10 @@ class HttpProtocol(asyncio.Protocol):
         self._update_reading()
         if not self._busy:
             self._carry_on()
+
+    def _release(self, size: int) -> None:
+        self._held -= size
+        self._connections.release(size)
 
     def _update_reading(self) -> None:
         transport = self._transport

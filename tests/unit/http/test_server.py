@@ -285,6 +285,42 @@ def test_connections_stalled_in_a_request_make_room_too_but_not_those_being_answ
     run(scenario())
 
 
+def post(path: str, body: bytes, length: int | None = None) -> bytes:
+    size = len(body) if length is None else length
+    return b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (path.encode(), size) + body
+
+
+def test_request_bodies_held_at_once_are_bounded() -> None:
+    """Bodies being read or waiting for their answer, over every connection: past the bound a request is
+    refused (503, which SDKs retry), so many connections sending large bodies cannot exhaust memory."""
+    release = asyncio.Event()
+
+    async def held(request: Request) -> Response:
+        if request.path == "/hold":
+            await release.wait()
+        return await echo(request)
+
+    async def scenario() -> None:
+        async with listening(held, Limits(max_held_bodies=1000)) as (port, connections):
+            first = await opened(port, post("/hold", b"a" * 600))
+            await wait_until_async(lambda: connections.held == 600)
+            refused = await exchange(port, post("/x", b"b" * 600), until_closed=True)
+            assert refused.startswith(b"HTTP/1.1 503 ")
+            assert (await exchange(port, post("/fits", b"c" * 300))).endswith(b"|" + b"c" * 300)
+            release.set()
+            assert (await _read_responses(first[0], 1)).endswith(b"|" + b"a" * 600)
+            await wait_until_async(lambda: connections.held == 0)
+            assert (await exchange(port, post("/x", b"b" * 600))).endswith(b"|" + b"b" * 600)
+            # a connection that goes in the middle of a body gives back what it held
+            partial = await opened(port, post("/x", b"d" * 800, length=900))
+            await wait_until_async(lambda: connections.held == 800)
+            partial[1].close()
+            await wait_until_async(lambda: connections.held == 0)
+            first[1].close()
+
+    run(scenario())
+
+
 BIG = b"x" * 65536
 
 
