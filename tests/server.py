@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -34,6 +35,9 @@ class Server:
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     access_key: str = "test"  # DynamoDB Local keeps one database per access key and region
+    tls_ca: Path | None = (
+        None  # HTTPS (the server's extra_args name its certificate), clients trusting this CA
+    )
     # one client per (service, config), closed when the server stops: a client left to the garbage
     # collector leaves its sockets to it too (a ResourceWarning at a random later moment)
     _clients: dict[str, Any] = field(default_factory=dict)
@@ -48,7 +52,7 @@ class Server:
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls_ca else 'http'}://127.0.0.1:{self.port}"
 
     @property
     def authorization(self) -> str:
@@ -83,11 +87,12 @@ class Server:
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
         deadline = time.monotonic() + timeout
+        context = ssl.create_default_context(cafile=self.tls_ca) if self.tls_ca else None
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {(self.data_dir / 'server.log').read_text()[-3000:]}")
             try:
-                with urllib.request.urlopen(self.endpoint + "/", timeout=1) as response:
+                with urllib.request.urlopen(self.endpoint + "/", timeout=1, context=context) as response:
                     if response.status == 200:
                         return self
             except OSError:
@@ -134,4 +139,5 @@ class Server:
             aws_access_key_id=self.access_key,
             aws_secret_access_key="test",
             config=Config(**{"retries": {"max_attempts": 1}, **config}),
+            verify=str(self.tls_ca) if self.tls_ca else None,
         )

@@ -123,7 +123,13 @@ class Node:
         where = "memory" if settings.in_memory else settings.database_path
         if settings.storage_url is not None:
             where = "PostgreSQL"
-        log.info("Headwater listening on http://%s (%s; data in %s)", settings.endpoint_address, how, where)
+        log.info(
+            "Headwater listening on %s://%s (%s; data in %s)",
+            settings.scheme,
+            settings.endpoint_address,
+            how,
+            where,
+        )
 
 
 def build_node(settings: Settings, clock: Clock | None = None) -> Node:

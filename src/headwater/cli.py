@@ -141,6 +141,28 @@ def main() -> None:
     help="Front processes (HTTP and reads) beside the process that writes; 0: one process for all. "
     "Default: one per two cores (at least one).",
 )
+@click.option(
+    "--tls-cert",
+    envvar="HEADWATER_TLS_CERT",
+    default=None,
+    type=click.Path(path_type=Path),
+    help="PEM certificate (chain) to serve HTTPS with, on the same port; needs --tls-key.",
+)
+@click.option(
+    "--tls-key",
+    envvar="HEADWATER_TLS_KEY",
+    default=None,
+    type=click.Path(path_type=Path),
+    help="PEM private key of --tls-cert (without a passphrase).",
+)
+@click.option(
+    "--max-connections",
+    envvar="HEADWATER_MAX_CONNECTIONS",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Open client connections per serving process; past it a new one replaces an idle one.",
+)
 @click.option("--log-level", envvar="HEADWATER_LOG_LEVEL", default="info", show_default=True)
 def serve(
     host: str,
@@ -160,10 +182,15 @@ def serve(
     kinesis_limits: str,
     sinks_config: Path | None,
     workers: int | None,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    max_connections: int,
     log_level: str,
 ) -> None:
     """Run the server."""
     from .process.serve import run
+
+    _check_tls(tls_cert, tls_key)
 
     settings = Settings(
         host=host,
@@ -184,9 +211,25 @@ def serve(
         sinks_config=sinks_config,
         log_level=log_level,
         workers=default_workers() if workers is None else workers,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        max_connections=max_connections,
     )
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     run(settings)
+
+
+def _check_tls(cert: Path | None, key: Path | None) -> None:
+    """Both or neither, and usable: said at once, not by a server that fails to listen."""
+    from .http.tls import TlsError, server_context
+
+    if (cert is None) != (key is None):
+        raise click.UsageError("--tls-cert and --tls-key go together: give both, or neither")
+    if cert is not None and key is not None:
+        try:
+            server_context(cert, key)
+        except TlsError as exc:
+            raise click.ClickException(str(exc)) from None
 
 
 main.add_command(admin)

@@ -49,6 +49,11 @@ class Settings:
     log_level: str = "info"
     # front processes (HTTP and reads) beside the core process that owns the writer; 0: one process
     workers: int = 0
+    # HTTPS: a PEM certificate (chain) and its private key; plain HTTP without them
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    # open client connections per serving process; past it a new one replaces an idle one
+    max_connections: int = 1000
     item_collection_limit_bytes: int = field(default_factory=_item_collection_limit)
 
     @property
@@ -58,6 +63,10 @@ class Settings:
     @property
     def endpoint_address(self) -> str:
         return f"{self.host}:{self.port}"
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls_cert is not None else "http"
 
     def to_json(self) -> dict[str, Any]:
         """For a child process (a front): every field as JSON, paths as strings."""

@@ -71,7 +71,7 @@ def build_trigger_service(db: Database) -> TriggerService:
             region=settings.region,
             account_id=settings.account_id,
             state_dir=state_dir,
-            endpoint_url=f"http://{host}:{settings.port}",
+            endpoint_url=f"{settings.scheme}://{host}:{settings.port}",
             runner=RunnerSettings(poll_interval=poll, retry_delay=min(0.25, poll * 4)),
         ),
         transport=InProcessTransport(db, STREAMS_OPERATIONS),
