@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
@@ -16,7 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 
 
 def free_port() -> int:
@@ -57,6 +61,32 @@ class Server:
             f"AWS4-HMAC-SHA256 Credential={self.access_key}/20260101/us-east-1/dynamodb/aws4_request, "
             "SignedHeaders=host, Signature=x"
         )
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        *,
+        headers: dict[str, str] | None = None,
+        service: str = "lambda",
+        sign: bool = True,
+    ) -> tuple[int, dict[str, str], bytes]:
+        """A raw HTTP request (the Lambda extensions, the admin routes), SigV4-signed for `service` as an
+        SDK signs unless `sign` is False: (status, lowercased headers, body)."""
+        sent = {"Content-Type": "application/json", **(headers or {})}
+        if sign:
+            request = AWSRequest(method, self.endpoint + path, data=body, headers=sent)
+            SigV4Auth(Credentials(self.access_key, "test"), service, "us-east-1").add_auth(request)
+            sent = dict(request.headers.items())
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            conn.request(method, path, body=body, headers=sent)
+            response = conn.getresponse()
+            data = response.read()
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+        finally:
+            conn.close()
 
     def start(self, timeout: float = 60.0) -> Server:
         if not self.port:

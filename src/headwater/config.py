@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +55,16 @@ class Settings:
     @property
     def database_path(self) -> str | None:
         return None if self.in_memory else str(self.data_dir / "headwater.db")
+
+    @property
+    def loopback_only(self) -> bool:
+        """The server listens on a loopback address: only this machine can reach it."""
+        if self.host.lower() in ("localhost", "localhost."):
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
 
     @property
     def endpoint_address(self) -> str:

@@ -7,12 +7,14 @@ import json
 import re
 import sys
 import time
+import urllib.error
 import urllib.parse
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import click
+
+from .signed import call_json
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:8000"
 ROLE = "arn:aws:iam::000000000000:role/headwater"
@@ -46,8 +48,7 @@ def _fail(message: str) -> None:
 
 
 def _get_json(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=30) as response:
-        return json.loads(response.read())
+    return call_json(url)
 
 
 def _default_name(table: str, module: str, func: str) -> str:

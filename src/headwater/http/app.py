@@ -25,6 +25,7 @@ from ..protocol.wire import RequestIds, crc32_header, error_body, inflate, parse
 from . import compression
 from .admin_routes import ADMIN_PREFIX
 from .cors import cors_headers, is_preflight
+from .cross_site import CrossSiteGuard
 from .lambda_routes import PREFIXES as LAMBDA_PREFIXES
 from .server import Headers, Request, Response
 
@@ -48,10 +49,17 @@ class Calls(Protocol):
 
 
 class HeadwaterApp:
-    def __init__(self, calls: Calls, control: Route | None, health: bytes) -> None:
+    def __init__(
+        self,
+        calls: Calls,
+        control: Route | None,
+        health: bytes,
+        guard: CrossSiteGuard | None = None,
+    ) -> None:
         self.calls = calls
         self.control = control
         self.health = health
+        self.guard = guard or CrossSiteGuard(loopback_only=False)
         self.request_ids = RequestIds()
 
     async def __call__(self, request: Request) -> Response:
@@ -68,6 +76,11 @@ class HeadwaterApp:
         if path.startswith(CONTROL_PREFIXES):
             if self.control is None:
                 return self._json(404, b'{"message":"Not found"}', self.request_ids.next(), [])
+            refused = self.guard.check(request)
+            if refused is not None:  # before the request goes anywhere (a front forwards the rest)
+                response = refused.response()
+                response.headers.append((b"x-amzn-requestid", self.request_ids.next().encode()))
+                return response
             return await self.control(request)
         # the DynamoDB and Streams endpoint: every method and path but the health check and a CORS
         # preflight is an API call (DynamoDB Local answers GET /foo as it answers POST /)

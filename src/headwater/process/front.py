@@ -25,6 +25,7 @@ from ..app import build_reader_database
 from ..config import Settings
 from ..http.app import HeadwaterApp
 from ..http.calls import LocalCalls
+from ..http.cross_site import CrossSiteGuard
 from ..http.server import Request, Response, protocol_factory
 from . import channel
 from .frames import CALL, HTTP, READY, call_fields, request_fields, response_of
@@ -104,6 +105,7 @@ async def run_front(spec: FrontSpec) -> None:
         FrontCalls(LocalCalls(db, operations()), core, read_operations()),
         ForwardedControl(core),
         f"healthy: {settings.endpoint_address} ".encode(),
+        CrossSiteGuard(loopback_only=settings.loopback_only),
     )
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
