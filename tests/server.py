@@ -38,6 +38,7 @@ class Server:
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     access_key: str = "test"  # DynamoDB Local keeps one database per access key and region
+    env: dict[str, str] = field(default_factory=dict)  # the server's environment, beside the test's
     # one client per (service, config), closed when the server stops: a client left to the garbage
     # collector leaves its sockets to it too (a ResourceWarning at a random later moment)
     _clients: dict[str, Any] = field(default_factory=dict)
@@ -110,7 +111,7 @@ class Server:
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

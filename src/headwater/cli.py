@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import click
@@ -13,7 +14,15 @@ from .commands.kinesis import kinesis
 from .commands.sinks import sinks
 from .commands.streams import streams
 from .commands.triggers import functions, triggers
-from .config import DEFAULT_ACCOUNT, DEFAULT_REGION, Settings, default_workers
+from .config import (
+    DEFAULT_ACCOUNT,
+    DEFAULT_CONCURRENCY_LIMIT,
+    DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_WORKERS,
+    DEFAULT_REGION,
+    Settings,
+    default_workers,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -141,6 +150,47 @@ def main() -> None:
     help="Front processes (HTTP and reads) beside the process that writes; 0: one process for all. "
     "Default: one per two cores (at least one).",
 )
+@click.option(
+    "--allow-code-dir",
+    "allow_code_dirs",
+    envvar="HEADWATER_ALLOW_CODE_DIR",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, resolve_path=True, path_type=Path),
+    help="Lambda functions may run code in place (hot reload) from inside this directory; repeatable "
+    f"(HEADWATER_ALLOW_CODE_DIR: several, separated by {os.pathsep!r}). Without it: uploaded zips only.",
+)
+@click.option(
+    "--max-workers",
+    envvar="HEADWATER_MAX_WORKERS",
+    default=DEFAULT_MAX_WORKERS,
+    show_default=True,
+    type=click.IntRange(1, 10000),
+    help="Lambda handler processes alive at once; beyond it a synchronous Invoke is throttled, "
+    "mappings and asynchronous invocations wait.",
+)
+@click.option(
+    "--worker-idle-timeout",
+    envvar="HEADWATER_WORKER_IDLE_TIMEOUT",
+    default=DEFAULT_IDLE_TIMEOUT,
+    show_default=True,
+    type=click.FloatRange(0.01, 86400.0),
+    help="Seconds an idle Lambda handler process lives before it exits.",
+)
+@click.option(
+    "--concurrency-limit",
+    envvar="HEADWATER_CONCURRENCY_LIMIT",
+    default=DEFAULT_CONCURRENCY_LIMIT,
+    show_default=True,
+    type=click.IntRange(1, 1_000_000),
+    help="Lambda's account concurrency (GetAccountSettings' ConcurrentExecutions): reserved and unreserved "
+    "concurrency are counted against it.",
+)
+@click.option(
+    "--worker-user",
+    envvar="HEADWATER_WORKER_USER",
+    default=None,
+    help="Run Lambda handler processes as this unprivileged user (Linux; the server runs as root).",
+)
 @click.option("--log-level", envvar="HEADWATER_LOG_LEVEL", default="info", show_default=True)
 def serve(
     host: str,
@@ -160,10 +210,16 @@ def serve(
     kinesis_limits: str,
     sinks_config: Path | None,
     workers: int | None,
+    allow_code_dirs: tuple[Path, ...],
+    max_workers: int,
+    worker_idle_timeout: float,
+    concurrency_limit: int,
+    worker_user: str | None,
     log_level: str,
 ) -> None:
     """Run the server."""
     from .process.serve import run
+    from .trigger_host import check_trigger_settings
 
     settings = Settings(
         host=host,
@@ -184,7 +240,16 @@ def serve(
         sinks_config=sinks_config,
         log_level=log_level,
         workers=default_workers() if workers is None else workers,
+        allow_code_dirs=tuple(str(path) for path in allow_code_dirs),
+        max_workers=max_workers,
+        worker_idle_timeout=worker_idle_timeout,
+        concurrency_limit=concurrency_limit,
+        worker_user=worker_user or None,
     )
+    try:
+        check_trigger_settings(settings)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     run(settings)
 

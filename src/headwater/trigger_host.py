@@ -3,6 +3,7 @@ destinations, and the in-process Streams transport (triggers never import storag
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import orjson
 
 from .api.dynamodb import describe_table, put_item
 from .api.registry import KINESIS_OPERATIONS, STREAMS_OPERATIONS
+from .config import Settings
 from .consumer import InProcessTransport
 from .core.catalog import MetaOp
 from .core.database import Database
@@ -18,8 +20,12 @@ from .errors import ResourceNotFoundException
 from .sinks.service import SinkService
 from .storage.base import MetaWrite
 from .triggers.esm import RunnerSettings
-from .triggers.service import TriggerService, TriggerSettings
+from .triggers.pool import PoolLimits
+from .triggers.service import TriggerService
+from .triggers.settings import TriggerSettings
 from .triggers.state import Doc
+from .triggers.worker_process import WORKER_SCRIPT
+from .triggers.worker_user import WorkerUser, check_worker_user
 
 
 class MetaStateStore:
@@ -58,12 +64,25 @@ class DatabaseTables:
         await put_item.handle(self._db, request)
 
 
+def check_trigger_settings(settings: Settings, state_dir: Path | None = None) -> WorkerUser | None:
+    """What the Lambda flags name, checked before the server starts: ValueError with the reason."""
+    if settings.worker_user is None:
+        return None
+    if state_dir is None:  # where build_trigger_service will put it
+        state_dir = Path(tempfile.gettempdir()) if settings.in_memory else settings.data_dir / "triggers"
+    state_dir.mkdir(parents=True, exist_ok=True)
+    return check_worker_user(settings.worker_user, state_dir, WORKER_SCRIPT)
+
+
 def build_trigger_service(db: Database) -> TriggerService:
     settings = db.settings
     if settings.in_memory:
         state_dir = Path(tempfile.mkdtemp(prefix="headwater-triggers-"))
+        if settings.worker_user is not None:
+            state_dir.chmod(0o755)  # the handlers' user reads the code unpacked under it
     else:
         state_dir = settings.data_dir / "triggers"
+    user = check_trigger_settings(settings, state_dir)
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
     poll = settings.trigger_poll_interval
     return TriggerService(
@@ -73,6 +92,10 @@ def build_trigger_service(db: Database) -> TriggerService:
             state_dir=state_dir,
             endpoint_url=f"http://{host}:{settings.port}",
             runner=RunnerSettings(poll_interval=poll, retry_delay=min(0.25, poll * 4)),
+            allowed_code_dirs=tuple(Path(os.path.realpath(p)) for p in settings.allow_code_dirs),
+            pool=PoolLimits(settings.max_workers, settings.worker_idle_timeout),
+            concurrency_limit=settings.concurrency_limit,
+            worker_user=user,
         ),
         transport=InProcessTransport(db, STREAMS_OPERATIONS),
         kinesis=InProcessTransport(db, KINESIS_OPERATIONS),
