@@ -10,6 +10,8 @@ as Lambda's internal queue and pollers do, so nothing they carry is dropped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
@@ -99,13 +101,20 @@ class Concurrency:
             raise throttled(reason)
         return self._charge(function_name)
 
-    async def enter(self, function_name: str, wanted: Callable[[], bool]) -> Lease | None:
-        """Wait for room (never throttled); None once `wanted()` says the invocation is no longer
-        wanted (its function was deleted, say)."""
+    async def enter(
+        self, function_name: str, wanted: Callable[[], bool], patience: float | None = None
+    ) -> Lease | None:
+        """Wait for room, `patience` seconds at most (None: as long as it takes); None when there was
+        none, or once `wanted()` says the invocation is no longer wanted (its function was deleted)."""
+        deadline = None if patience is None else time.monotonic() + patience
         while wanted():
             if self._reason(function_name) is None:
                 return self._charge(function_name)
-            await self._changed.wait()
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                return None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), remaining)
         return None
 
     def leave(self, lease: Lease) -> None:

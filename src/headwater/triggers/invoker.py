@@ -26,6 +26,7 @@ from .settings import TriggerSettings
 log = logging.getLogger(__name__)
 
 EVENT_ATTEMPTS = 3  # an asynchronous invocation and its two retries, as in Lambda
+THROTTLED = InvocationResult("", b"", None, None, 0.0, throttled=True)
 
 Lookup = Callable[[str], FunctionConfig | None]
 
@@ -117,13 +118,14 @@ class Invoker:
             self.concurrency.leave(lease)
 
     async def invoke_waiting(
-        self, name: str, payload: bytes, request_id: str | None = None
+        self, name: str, payload: bytes, request_id: str | None = None, patience: float | None = None
     ) -> InvocationResult | None:
         """An invocation that waits for room instead of being throttled (event source mappings,
-        asynchronous invocations); None when the function is gone or its code may not run."""
-        lease = await self.concurrency.enter(name, lambda: self._functions(name) is not None)
+        asynchronous invocations), `patience` seconds at most: then a result marked `throttled` that
+        never ran. None when the function is gone or its code may not run."""
+        lease = await self.concurrency.enter(name, lambda: self._functions(name) is not None, patience)
         if lease is None:
-            return None
+            return THROTTLED if self._functions(name) is not None else None
         try:
             return await self._run(name, payload, request_id, lease)
         finally:

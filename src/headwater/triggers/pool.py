@@ -47,6 +47,7 @@ class InvocationResult:
     function_error: str | None  # "Unhandled" when the handler raised, timed out or crashed
     log_tail: str | None
     duration_ms: float
+    throttled: bool = False  # never ran: no concurrency for it within the caller's patience
 
 
 class PoolFull(Exception):

@@ -26,11 +26,12 @@ from .errors import (
     ResourceConflictException,
     ResourceNotFoundException,
 )
-from .esm import ChangeNotifier, CommitFeed, MappingRunner
+from .esm import MappingRunner
 from .events import to_attribute_value
 from .invoker import Invoker
 from .layers import LayerStore, check_total_size
 from .model import FunctionConfig, MappingConfig
+from .notify import ChangeNotifier, CommitFeed
 from .pool import InvocationResult
 from .settings import TriggerSettings
 from .sources import check_destination, check_source, is_kinesis
@@ -43,6 +44,7 @@ MAX_FAILURES_KEPT = 100
 MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
 TOTAL_CODE_SIZE = 75 * 1024**3  # Lambda's code storage per account and region
 MAX_ZIPPED = 50 * 1024 * 1024  # a package uploaded directly
+THROTTLE_PATIENCE = 1.0  # seconds a mapping's invocation waits for concurrency before looking again
 
 __all__ = ["TriggerService", "TriggerSettings"]
 
@@ -320,8 +322,9 @@ class TriggerService:
         return self.invoker.invoke_event(fn, payload or b"{}")
 
     async def _invoke_for_mapping(self, function_name: str, payload: bytes) -> InvocationResult | None:
-        """Mappings wait for concurrency rather than being throttled: their records are never dropped."""
-        return await self.invoker.invoke_waiting(function_name, payload)
+        """Mappings wait for concurrency rather than being throttled; every second without it they look at
+        their records' age again (MaximumRecordAgeInSeconds still applies, as in Lambda)."""
+        return await self.invoker.invoke_waiting(function_name, payload, patience=THROTTLE_PATIENCE)
 
     # concurrency --------------------------------------------------------------------------------
 
