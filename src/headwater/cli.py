@@ -191,6 +191,14 @@ def main() -> None:
     default=None,
     help="Run Lambda handler processes as this unprivileged user (Linux; the server runs as root).",
 )
+@click.option(
+    "--worker-python",
+    envvar="HEADWATER_WORKER_PYTHON",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The Python interpreter Lambda handler processes run on (default: the server's own; with "
+    "--worker-user, one that user can run).",
+)
 @click.option("--log-level", envvar="HEADWATER_LOG_LEVEL", default="info", show_default=True)
 def serve(
     host: str,
@@ -215,11 +223,12 @@ def serve(
     worker_idle_timeout: float,
     concurrency_limit: int,
     worker_user: str | None,
+    worker_python: Path | None,
     log_level: str,
 ) -> None:
     """Run the server."""
     from .process.serve import run
-    from .trigger_host import check_trigger_settings
+    from .trigger_host import prepare_worker_user
 
     settings = Settings(
         host=host,
@@ -245,9 +254,14 @@ def serve(
         worker_idle_timeout=worker_idle_timeout,
         concurrency_limit=concurrency_limit,
         worker_user=worker_user or None,
+        worker_python=str(worker_python) if worker_python is not None else None,
     )
+    if settings.worker_user is not None:
+        # handlers run as another user: whatever the server writes is its own (the database, logs);
+        # the code handlers read is made readable explicitly
+        os.umask(0o077)
     try:
-        check_trigger_settings(settings)
+        prepare_worker_user(settings)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -61,6 +61,7 @@ class Settings:
     worker_idle_timeout: float = DEFAULT_IDLE_TIMEOUT  # seconds before an idle handler process exits
     concurrency_limit: int = DEFAULT_CONCURRENCY_LIMIT  # GetAccountSettings' ConcurrentExecutions
     worker_user: str | None = None  # handler processes run as this user (Linux, server as root)
+    worker_python: str | None = None  # the interpreter handler processes run on (None: the server's)
     item_collection_limit_bytes: int = field(default_factory=_item_collection_limit)
 
     @property

@@ -4,6 +4,7 @@ destinations, and the in-process Streams transport (triggers never import storag
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from .core.database import Database
 from .errors import ResourceNotFoundException
 from .sinks.service import SinkService
 from .storage.base import MetaWrite
+from .triggers import code
 from .triggers.esm import RunnerSettings
 from .triggers.pool import PoolLimits
 from .triggers.service import TriggerService
@@ -64,25 +66,34 @@ class DatabaseTables:
         await put_item.handle(self._db, request)
 
 
-def check_trigger_settings(settings: Settings, state_dir: Path | None = None) -> WorkerUser | None:
-    """What the Lambda flags name, checked before the server starts: ValueError with the reason."""
+def prepare_worker_user(settings: Settings, state_dir: Path | None = None) -> WorkerUser | None:
+    """`--worker-user`, before the server starts: ValueError unless the user exists and can reach what
+    handlers need. The trigger state directory (and the data directory above it) can then be passed
+    through by that user, never listed; the server's own files (the database, logs) are private, as the
+    server runs with umask 077 (`cli.serve`), and unpacked code is made readable (code.share)."""
     if settings.worker_user is None:
         return None
-    if state_dir is None:  # where build_trigger_service will put it
-        state_dir = Path(tempfile.gettempdir()) if settings.in_memory else settings.data_dir / "triggers"
+    WorkerUser.resolve(settings.worker_user)  # a user that cannot be used changes nothing on disk
+    if state_dir is None:
+        if settings.in_memory:  # a temporary directory made later
+            return check_worker_user(settings.worker_user, None, WORKER_SCRIPT, _python(settings))
+        state_dir = settings.data_dir / "triggers"
     state_dir.mkdir(parents=True, exist_ok=True)
-    return check_worker_user(settings.worker_user, state_dir, WORKER_SCRIPT)
+    code.traversable(state_dir if settings.in_memory else settings.data_dir, state_dir)
+    return check_worker_user(settings.worker_user, state_dir, WORKER_SCRIPT, _python(settings))
+
+
+def _python(settings: Settings) -> str:
+    return settings.worker_python or sys.executable
 
 
 def build_trigger_service(db: Database) -> TriggerService:
     settings = db.settings
     if settings.in_memory:
         state_dir = Path(tempfile.mkdtemp(prefix="headwater-triggers-"))
-        if settings.worker_user is not None:
-            state_dir.chmod(0o755)  # the handlers' user reads the code unpacked under it
     else:
         state_dir = settings.data_dir / "triggers"
-    user = check_trigger_settings(settings, state_dir)
+    user = prepare_worker_user(settings, state_dir)
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
     poll = settings.trigger_poll_interval
     return TriggerService(
@@ -96,6 +107,7 @@ def build_trigger_service(db: Database) -> TriggerService:
             pool=PoolLimits(settings.max_workers, settings.worker_idle_timeout),
             concurrency_limit=settings.concurrency_limit,
             worker_user=user,
+            python=_python(settings),
         ),
         transport=InProcessTransport(db, STREAMS_OPERATIONS),
         kinesis=InProcessTransport(db, KINESIS_OPERATIONS),

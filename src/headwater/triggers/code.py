@@ -51,6 +51,8 @@ def from_zip(root: Path, function_name: str, data: bytes) -> Code:
                             "Could not unzip uploaded file. Please check your file, then try to upload again."
                         )
                 archive.extractall(tmp)
+            share(tmp)
+            traversable(root.parent, tmp.parent)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError):
             shutil.rmtree(tmp, ignore_errors=True)
             raise InvalidParameterValueException(
@@ -58,6 +60,28 @@ def from_zip(root: Path, function_name: str, data: bytes) -> Code:
             ) from None
         tmp.rename(folder)
     return Code("zip", str(folder), digest, len(data))
+
+
+def share(tree: Path) -> None:
+    """Make an unpacked package readable by every user, whatever the umask (with `--worker-user` the
+    server runs with umask 077 and the handlers' user must read the code): directories 0755, files 0644,
+    or 0755 when executable."""
+    for folder, _, files in os.walk(tree):
+        os.chmod(folder, 0o755)
+        for name in files:
+            path = os.path.join(folder, name)
+            if not os.path.islink(path):
+                os.chmod(path, 0o755 if os.stat(path).st_mode & 0o100 else 0o644)
+
+
+def traversable(top: Path, bottom: Path) -> None:
+    """Every directory from `top` down to `bottom` may be passed through (not listed) by every user."""
+    for folder in (bottom, *bottom.parents):
+        if folder != top and top not in folder.parents:
+            return  # never above `top`
+        folder.chmod(folder.stat().st_mode | 0o111)
+        if folder == top:
+            return
 
 
 def from_directory(path: str, allowed: tuple[Path, ...]) -> Code:

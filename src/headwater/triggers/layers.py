@@ -239,6 +239,7 @@ class LayerStore:
         tmp = folder.with_name(digest + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
+        code_store.traversable(self._opt_root, self._opt_root)  # handlers' user reads their /opt
         for ref in layers:
             layer = self._by_arn(ref.arn)
             if layer is None:  # deleted since: the function keeps the copy it has

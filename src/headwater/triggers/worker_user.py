@@ -55,9 +55,9 @@ class WorkerUser:
             bits = st.st_mode & 7
         return bits & want == want
 
-    def cannot_read(self, path: Path) -> str | None:
-        """None when the user can reach and read `path` (a directory: list and enter it); otherwise the
-        path in the way and why."""
+    def cannot_read(self, path: Path, *, list_directory: bool = True) -> str | None:
+        """None when the user can reach and read `path` (a directory: enter it, and list it unless
+        `list_directory` is False); otherwise the path in the way and why."""
         target = Path(os.path.realpath(path))
         for parent in reversed(target.parents):
             try:
@@ -69,23 +69,24 @@ class WorkerUser:
             st = os.stat(target)
         except OSError as exc:
             return f"{target}: {exc.strerror}"
-        want = 5 if stat.S_ISDIR(st.st_mode) else 4
+        want = (5 if list_directory else 1) if stat.S_ISDIR(st.st_mode) else 4
         if not self._may(st, want):
             return f"{target} is not readable by {self.name}"
         return None
 
 
-def check_worker_user(name: str, state_dir: Path, worker_script: Path) -> WorkerUser:
+def check_worker_user(name: str, state_dir: Path | None, worker_script: Path, python: str) -> WorkerUser:
     """Resolve `--worker-user` at start: ValueError unless the user exists and can read the interpreter,
-    the worker bootstrap and the directory function code is unpacked into."""
+    the worker bootstrap and (when known) the directory function code is unpacked into."""
     user = WorkerUser.resolve(name)
     needed = [
-        ("the Python interpreter", Path(sys.executable)),
-        ("the worker bootstrap", worker_script),
-        ("the directory function code is unpacked into", state_dir),
+        ("the Python interpreter (choose one it can run with --worker-python)", Path(python), True),
+        ("the worker bootstrap", worker_script, True),
     ]
-    for what, path in needed:
-        problem = user.cannot_read(path)
+    if state_dir is not None:
+        needed.append(("the directory function code is unpacked into", state_dir, False))  # passed through
+    for what, path, listed in needed:
+        problem = user.cannot_read(path, list_directory=listed)
         if problem is not None:
             raise ValueError(f"--worker-user {name} cannot read {what}: {problem}")
     return user
