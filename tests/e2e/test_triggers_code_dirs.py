@@ -88,7 +88,12 @@ def test_only_directories_inside_an_allowed_one(tmp_server: Callable[..., Server
     link = allowed / "link"
     link.symlink_to(outside)  # inside by name, outside in fact
     message = refusal(lambda: hot_reload(lam, link))
-    assert f"The code directory {outside} is outside" in message
+    assert f"The code directory {link} is outside" in message  # where it leads is not shown
+    assert str(outside) not in message
+    # nothing is said about paths outside: a missing one is refused like an existing one
+    missing = refusal(lambda: hot_reload(lam, elsewhere / "missing"))
+    assert missing.startswith(f"The code directory {elsewhere / 'missing'} is outside")
+    assert refusal(lambda: hot_reload(lam, allowed / "missing")).startswith("Hot-reload code must be")
     assert refusal(lambda: hot_reload(lam, "relative/dir")).startswith(
         "Hot-reload code must be an absolute path"
     )

@@ -86,19 +86,25 @@ def traversable(top: Path, bottom: Path) -> None:
 
 def from_directory(path: str, allowed: tuple[Path, ...]) -> Code:
     """A local directory used in place (hot reload), only inside a directory the operator allowed when
-    starting the server (`--allow-code-dir`), symlinks resolved: a client cannot name any other."""
+    starting the server (`--allow-code-dir`), symlinks resolved: a client cannot name any other. The
+    allowance is checked before anything else, so a client learns nothing about other paths."""
     folder = Path(path).expanduser()
-    if not folder.is_absolute() or not folder.is_dir():
+    if not folder.is_absolute():
         raise InvalidParameterValueException(
             f"Hot-reload code must be an absolute path to an existing directory: {path}"
         )
     real = Path(os.path.realpath(folder))
-    check_allowed(real, allowed)
+    check_allowed(real, allowed, path)
+    if not real.is_dir():
+        raise InvalidParameterValueException(
+            f"Hot-reload code must be an absolute path to an existing directory: {path}"
+        )
     return Code("dir", str(real), sha256_b64(str(real).encode()), 0)
 
 
-def check_allowed(real: Path, allowed: tuple[Path, ...]) -> None:
-    """InvalidParameterValueException unless `real` (a resolved path) lies inside an allowed directory."""
+def check_allowed(real: Path, allowed: tuple[Path, ...], shown: str | None = None) -> None:
+    """InvalidParameterValueException unless `real` (a resolved path) lies inside an allowed directory;
+    the message names `shown` (the path as the client gave it), never what it resolves to."""
     if not allowed:
         raise InvalidParameterValueException(
             "This server runs function code from uploaded ZipFiles only: hot reload from a local directory "
@@ -107,9 +113,9 @@ def check_allowed(real: Path, allowed: tuple[Path, ...]) -> None:
     if not any(real == root or root in real.parents for root in allowed):
         roots = ", ".join(str(root) for root in allowed)
         raise InvalidParameterValueException(
-            f"The code directory {real} is outside the directories this server was started with "
-            f"(--allow-code-dir {roots}): upload the code as a ZipFile, or restart the server with "
-            "--allow-code-dir naming a directory that contains it."
+            f"The code directory {shown or real} is outside the directories this server was started with "
+            f"(--allow-code-dir {roots}; symlinks resolved): upload the code as a ZipFile, or restart the "
+            "server with --allow-code-dir naming a directory that contains it."
         )
 
 
