@@ -20,6 +20,8 @@ from pathlib import Path
 from bench.loadgen import run_async
 from bench.wire import Endpoint, http_get_root
 
+# the trigger phases deploy their handlers as directories under this one (hot reload, as a user would)
+CODE_ROOT = Path(tempfile.gettempdir()) / "headwater-bench-code"
 READY_TIMEOUT = 60.0  # a JVM on a loaded 2-core machine
 STOP_TIMEOUT = 15.0
 
@@ -56,6 +58,8 @@ def serve_command(template: str | None, port: int, data_dir: Path) -> list[str]:
     if template is None:
         serve = ["serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)]
         serve += ["--sync", "FULL"]  # durable, whatever HEADWATER_SYNC says: the figure the issue targets
+        CODE_ROOT.mkdir(exist_ok=True)
+        serve += ["--allow-code-dir", str(CODE_ROOT)]  # the trigger phases' handlers run in place
         return [sys.executable, "-m", "headwater", *serve]
     return [part.format(port=port, data_dir=data_dir) for part in shlex.split(template)]
 

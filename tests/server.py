@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
@@ -17,7 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 
 
 def free_port() -> int:
@@ -38,6 +42,7 @@ class Server:
     tls_ca: Path | None = (
         None  # HTTPS (the server's extra_args name its certificate), clients trusting this CA
     )
+    env: dict[str, str] = field(default_factory=dict)  # the server's environment, beside the test's
     # one client per (service, config), closed when the server stops: a client left to the garbage
     # collector leaves its sockets to it too (a ResourceWarning at a random later moment)
     _clients: dict[str, Any] = field(default_factory=dict)
@@ -62,6 +67,32 @@ class Server:
             "SignedHeaders=host, Signature=x"
         )
 
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        *,
+        headers: dict[str, str] | None = None,
+        service: str = "lambda",
+        sign: bool = True,
+    ) -> tuple[int, dict[str, str], bytes]:
+        """A raw HTTP request (the Lambda extensions, the admin routes), SigV4-signed for `service` as an
+        SDK signs unless `sign` is False: (status, lowercased headers, body)."""
+        sent = {"Content-Type": "application/json", **(headers or {})}
+        if sign:
+            request = AWSRequest(method, self.endpoint + path, data=body, headers=sent)
+            SigV4Auth(Credentials(self.access_key, "test"), service, "us-east-1").add_auth(request)
+            sent = dict(request.headers.items())
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            conn.request(method, path, body=body, headers=sent)
+            response = conn.getresponse()
+            data = response.read()
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+        finally:
+            conn.close()
+
     def start(self, timeout: float = 60.0) -> Server:
         if not self.port:
             self.port = free_port()
@@ -84,7 +115,7 @@ class Server:
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
             )
         deadline = time.monotonic() + timeout
         context = ssl.create_default_context(cafile=self.tls_ca) if self.tls_ca else None

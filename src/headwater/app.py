@@ -18,6 +18,7 @@ from .http.admin_routes import AdminRoutes
 from .http.app import HeadwaterApp
 from .http.calls import LocalCalls
 from .http.control import ControlRoutes
+from .http.cross_site import CrossSiteGuard
 from .http.lambda_routes import LambdaRoutes
 from .process.signal_board import SignalBoard
 from .shardlog import retention
@@ -160,4 +161,5 @@ def build_app(settings: Settings, clock: Clock | None = None) -> tuple[Headwater
     serving the app, stop it after."""
     node = build_node(settings, clock)
     health = f"healthy: {settings.endpoint_address} ".encode()
-    return HeadwaterApp(node.calls, node.control, health, node.db.namespace), node
+    guard = CrossSiteGuard(loopback_only=settings.loopback_only)
+    return HeadwaterApp(node.calls, node.control, health, node.db.namespace, guard), node

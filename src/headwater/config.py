@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,11 @@ from .model.limits import MAX_ITEM_COLLECTION_BYTES
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT = "000000000000"
+# Lambda: handler processes alive at once; seconds an idle one lives (Lambda keeps an idle execution
+# environment for minutes); AWS's default ConcurrentExecutions per account and region
+DEFAULT_MAX_WORKERS = 32
+DEFAULT_IDLE_TIMEOUT = 300.0
+DEFAULT_CONCURRENCY_LIMIT = 1000
 
 
 def _item_collection_limit() -> int:
@@ -54,11 +60,28 @@ class Settings:
     tls_key: Path | None = None
     # open client connections per serving process; past it a new one replaces an idle one
     max_connections: int = 1000
+    # Lambda: hot-reload code only from inside these directories (resolved); none: uploaded zips only
+    allow_code_dirs: tuple[str, ...] = ()
+    max_workers: int = DEFAULT_MAX_WORKERS  # handler processes alive at once
+    worker_idle_timeout: float = DEFAULT_IDLE_TIMEOUT  # seconds before an idle handler process exits
+    concurrency_limit: int = DEFAULT_CONCURRENCY_LIMIT  # GetAccountSettings' ConcurrentExecutions
+    worker_user: str | None = None  # handler processes run as this user (Linux, server as root)
+    worker_python: str | None = None  # the interpreter handler processes run on (None: the server's)
     item_collection_limit_bytes: int = field(default_factory=_item_collection_limit)
 
     @property
     def database_path(self) -> str | None:
         return None if self.in_memory else str(self.data_dir / "headwater.db")
+
+    @property
+    def loopback_only(self) -> bool:
+        """The server listens on a loopback address: only this machine can reach it."""
+        if self.host.lower() in ("localhost", "localhost."):
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
 
     @property
     def endpoint_address(self) -> str:
@@ -76,7 +99,9 @@ class Settings:
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> Settings:
         paths = {f.name for f in dataclasses.fields(cls) if "Path" in str(f.type)}
+        tuples = {f.name for f in dataclasses.fields(cls) if str(f.type).startswith("tuple")}
         fields: dict[str, Any] = {k: Path(v) if k in paths and v is not None else v for k, v in doc.items()}
+        fields.update({k: tuple(fields[k]) for k in tuples if k in fields})
         return cls(**fields)
 
 

@@ -4,27 +4,23 @@ from __future__ import annotations
 
 import json
 import urllib.error
-import urllib.request
 
 import click
+
+from .signed import call_json
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:8000"
 
 
 def _post(endpoint: str, path: str, body: dict[str, object]) -> dict[str, object]:
-    request = urllib.request.Request(
-        endpoint.rstrip("/") + "/_headwater/" + path,
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={"Content-Type": "application/json"},
-    )
+    url = endpoint.rstrip("/") + "/_headwater/" + path
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            answer: dict[str, object] = json.loads(response.read())
-            return answer
+        answer: dict[str, object] = call_json(url, "POST", json.dumps(body).encode(), service="dynamodb")
+        return answer
     except urllib.error.HTTPError as err:
         detail = json.loads(err.read() or b"{}")
-        raise click.ClickException(f"{detail.get('__type', err.code)}: {detail.get('message', '')}") from None
+        kind = detail.get("__type") or err.headers.get("x-amzn-ErrorType") or err.code
+        raise click.ClickException(f"{kind}: {detail.get('message', '')}") from None
     except urllib.error.URLError as err:
         raise click.ClickException(f"cannot reach {endpoint}: {err.reason}") from None
 

@@ -3,18 +3,25 @@ table's stream, through a running server's Lambda API (--endpoint-url)."""
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import re
 import sys
 import time
+import urllib.error
 import urllib.parse
-import urllib.request
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import click
 
+from .signed import call_json
+
 DEFAULT_ENDPOINT = "http://127.0.0.1:8000"
+SKIPPED_DIRS = frozenset({"__pycache__", ".git", ".venv", "venv", "node_modules", ".mypy_cache"})
+MAX_ZIP = 50 * 1024 * 1024  # Lambda's limit for a package uploaded directly
 ROLE = "arn:aws:iam::000000000000:role/headwater"
 
 endpoint_option = click.option(
@@ -46,13 +53,39 @@ def _fail(message: str) -> None:
 
 
 def _get_json(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=30) as response:
-        return json.loads(response.read())
+    return call_json(url)
 
 
 def _default_name(table: str, module: str, func: str) -> str:
     name = re.sub(r"[^a-zA-Z0-9-_]", "-", f"{table}-{module}-{func}")
     return name[:64]
+
+
+def _deploy(lam: Any, function: str, code: dict[str, Any], config: dict[str, Any]) -> None:
+    """Create the function, or update an existing one's code and configuration."""
+    from botocore.exceptions import ClientError
+
+    try:
+        lam.create_function(FunctionName=function, Role=ROLE, Code=code, **config)
+    except ClientError as err:
+        if err.response["Error"]["Code"] != "ResourceConflictException":
+            raise
+        lam.update_function_code(FunctionName=function, **code)
+        lam.update_function_configuration(FunctionName=function, **config)
+
+
+def _zip_directory(folder: Path) -> bytes:
+    """The handler's directory as a deployment package (caches, VCS and virtualenvs left out)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for root, dirs, files in os.walk(folder):
+            dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
+            for name in sorted(files):
+                full = Path(root) / name
+                archive.write(full, full.relative_to(folder).as_posix())
+                if buffer.tell() > MAX_ZIP:
+                    _fail(f"{folder} is over {MAX_ZIP // (1024 * 1024)} MB zipped: too large to upload")
+    return buffer.getvalue()
 
 
 @click.group()
@@ -84,6 +117,12 @@ def triggers() -> None:
 @click.option("--memory", type=int, default=128, show_default=True)
 @click.option("--env", "env", multiple=True, help="KEY=VALUE for the handler; repeatable.")
 @click.option("--runtime", default="python3.12", show_default=True)
+@click.option(
+    "--upload",
+    is_flag=True,
+    help="Upload the handler's directory as a zip instead of running it in place (hot reload needs a "
+    "server started with --allow-code-dir naming it; without, the zip is uploaded anyway).",
+)
 @endpoint_option
 def add(
     table: str,
@@ -104,6 +143,7 @@ def add(
     memory: int,
     env: tuple[str, ...],
     runtime: str,
+    upload: bool,
     endpoint_url: str,
 ) -> None:
     """Run a local handler (hot reload) for every change of TABLE."""
@@ -133,7 +173,6 @@ def add(
             ]
             click.echo(f"enabled the stream of {table} (NEW_AND_OLD_IMAGES)", err=True)
         function = name or _default_name(table, path.stem, func)
-        code = {"S3Bucket": "hot-reload", "S3Key": str(path.parent)}
         config: dict[str, Any] = {
             "Runtime": runtime,
             "Handler": f"{path.stem}.{func}",
@@ -141,13 +180,21 @@ def add(
             "MemorySize": memory,
             "Environment": {"Variables": variables},
         }
+        code: dict[str, Any] = {"S3Bucket": "hot-reload", "S3Key": str(path.parent)}
+        if upload:
+            code = {"ZipFile": _zip_directory(path.parent)}
         try:
-            lam.create_function(FunctionName=function, Role=ROLE, Code=code, **config)
+            _deploy(lam, function, code, config)
         except ClientError as err:
-            if err.response["Error"]["Code"] != "ResourceConflictException":
+            if upload or "--allow-code-dir" not in err.response["Error"]["Message"]:
                 raise
-            lam.update_function_code(FunctionName=function, **code)
-            lam.update_function_configuration(FunctionName=function, **config)
+            click.echo(
+                f"note: the server does not run code in place from {path.parent} (it was not started with "
+                f"--allow-code-dir naming it); uploaded that directory as a zip instead: run this command "
+                "again after editing the handler",
+                err=True,
+            )
+            _deploy(lam, function, {"ZipFile": _zip_directory(path.parent)}, config)
         request: dict[str, Any] = {
             "FunctionName": function,
             "EventSourceArn": stream_arn,

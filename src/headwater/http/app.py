@@ -26,6 +26,7 @@ from ..protocol.wire import RequestIds, crc32_header, error_body, inflate, parse
 from . import compression
 from .admin_routes import ADMIN_PREFIX
 from .cors import cors_headers, is_preflight
+from .cross_site import CrossSiteGuard
 from .identity import namespace_of
 from .lambda_routes import PREFIXES as LAMBDA_PREFIXES
 from .server import Headers, Request, Response
@@ -51,11 +52,19 @@ class Calls(Protocol):
 
 
 class HeadwaterApp:
-    def __init__(self, calls: Calls, control: Route | None, health: bytes, namespace: Namespace) -> None:
+    def __init__(
+        self,
+        calls: Calls,
+        control: Route | None,
+        health: bytes,
+        namespace: Namespace,
+        guard: CrossSiteGuard | None = None,
+    ) -> None:
         self.calls = calls
         self.namespace = namespace  # the server's default account and region
         self.control = control
         self.health = health
+        self.guard = guard or CrossSiteGuard(loopback_only=False)
         self.request_ids = RequestIds()
 
     async def __call__(self, request: Request) -> Response:
@@ -72,6 +81,11 @@ class HeadwaterApp:
         if path.startswith(CONTROL_PREFIXES):
             if self.control is None:
                 return self._json(404, b'{"message":"Not found"}', self.request_ids.next(), [])
+            refused = self.guard.check(request)
+            if refused is not None:  # before the request goes anywhere (a front forwards the rest)
+                response = refused.response()
+                response.headers.append((b"x-amzn-requestid", self.request_ids.next().encode()))
+                return response
             return await self.control(request)
         # the DynamoDB and Streams endpoint: every method and path but the health check and a CORS
         # preflight is an API call (DynamoDB Local answers GET /foo as it answers POST /)

@@ -1,6 +1,6 @@
-"""The Lambda REST API subset (paths under /2015-03-31/, and /2018-10-31/ for layers) on the DynamoDB
-endpoint, answering with Lambda's error shapes: an `x-amzn-ErrorType` header and a {"Type", "message"}
-body."""
+"""The Lambda REST API subset on the DynamoDB endpoint (paths under /2015-03-31/; /2018-10-31/ for
+layers; /2017-10-31/, /2019-09-30/ and /2016-08-19/ for concurrency and account settings), answering with
+Lambda's error shapes: an `x-amzn-ErrorType` header and a {"Type", "message"} body."""
 
 from __future__ import annotations
 
@@ -23,7 +23,10 @@ log = logging.getLogger(__name__)
 
 FUNCTIONS = "/2015-03-31/"
 LAYERS = "/2018-10-31/"
-PREFIXES = (FUNCTIONS, LAYERS)
+CONCURRENCY = "/2017-10-31/"  # Put/DeleteFunctionConcurrency
+CONCURRENCY_READ = "/2019-09-30/"  # GetFunctionConcurrency
+ACCOUNT = "/2016-08-19/"  # GetAccountSettings
+PREFIXES = (FUNCTIONS, LAYERS, CONCURRENCY, CONCURRENCY_READ, ACCOUNT)
 Headers = list[tuple[bytes, bytes]]
 
 
@@ -111,8 +114,12 @@ class LambdaRoutes:
 
     async def get_function(self, call: Call) -> Reply:
         fn = self.service.require_function(call.params[0])
-        code = {"RepositoryType": "S3", "Location": f"file://{fn.code_path}"}
-        return _json(200, {"Configuration": self.fn_wire(fn), "Code": code})
+        # no Location: Lambda's is a presigned URL to download the package, and the package here is a
+        # directory on the server's host, whose path is nobody else's business
+        answer: dict[str, Any] = {"Configuration": self.fn_wire(fn), "Code": {"RepositoryType": "S3"}}
+        if fn.reserved_concurrency is not None:
+            answer["Concurrency"] = {"ReservedConcurrentExecutions": fn.reserved_concurrency}
+        return _json(200, answer)
 
     async def get_configuration(self, call: Call) -> Reply:
         return _json(200, self.fn_wire(self.service.require_function(call.params[0])))
@@ -156,6 +163,23 @@ class LambdaRoutes:
             text = (result.log_tail or "").encode()[-4096:]
             headers.append((b"x-amz-log-result", base64.b64encode(text)))
         return Reply(200, result.payload, headers)
+
+    # concurrency --------------------------------------------------------------------------------
+
+    async def put_concurrency(self, call: Call) -> Reply:
+        value = await self.service.put_concurrency(call.params[0], call.json())
+        return _json(200, {"ReservedConcurrentExecutions": value})
+
+    async def get_concurrency(self, call: Call) -> Reply:
+        value = self.service.require_function(call.params[0]).reserved_concurrency
+        return _json(200, {"ReservedConcurrentExecutions": value} if value is not None else {})
+
+    async def delete_concurrency(self, call: Call) -> Reply:
+        await self.service.delete_concurrency(call.params[0])
+        return Reply(204, b"", [])
+
+    async def account_settings(self, call: Call) -> Reply:
+        return _json(200, self.service.account_settings())
 
     async def function_logs(self, call: Call) -> Reply:
         data, offset = self.service.read_log(call.params[0], int(call.query.get("offset", "0") or 0))
@@ -226,6 +250,7 @@ def _page(items: list[dict[str, Any]], query: dict[str, str], key: str, default:
     return out
 
 
+_CONCURRENCY = re.compile(r"^functions/([^/]+)/concurrency/?$")
 _ROUTES: list[tuple[str, str, re.Pattern[str], Route]] = [
     ("POST", FUNCTIONS, re.compile(r"^functions/?$"), LambdaRoutes.create_function),
     ("GET", FUNCTIONS, re.compile(r"^functions/?$"), LambdaRoutes.list_functions),
@@ -247,6 +272,10 @@ _ROUTES: list[tuple[str, str, re.Pattern[str], Route]] = [
         re.compile(r"^event-source-mappings/([^/]+)/headwater-failures/?$"),
         LambdaRoutes.mapping_failures,
     ),
+    ("PUT", CONCURRENCY, _CONCURRENCY, LambdaRoutes.put_concurrency),
+    ("DELETE", CONCURRENCY, _CONCURRENCY, LambdaRoutes.delete_concurrency),
+    ("GET", CONCURRENCY_READ, _CONCURRENCY, LambdaRoutes.get_concurrency),
+    ("GET", ACCOUNT, re.compile(r"^account-settings/?$"), LambdaRoutes.account_settings),
     ("GET", LAYERS, re.compile(r"^layers/?$"), LambdaRoutes.list_layers),
     ("POST", LAYERS, re.compile(r"^layers/([^/]+)/versions/?$"), LambdaRoutes.publish_layer_version),
     ("GET", LAYERS, re.compile(r"^layers/([^/]+)/versions/?$"), LambdaRoutes.list_layer_versions),

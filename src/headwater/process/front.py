@@ -26,6 +26,7 @@ from ..config import Settings
 from ..core.namespace import Namespace
 from ..http.app import HeadwaterApp
 from ..http.calls import LocalCalls
+from ..http.cross_site import CrossSiteGuard
 from ..http.server import Request, Response
 from . import channel
 from .frames import CALL, HTTP, READY, call_fields, request_fields, response_of
@@ -107,6 +108,7 @@ async def run_front(spec: FrontSpec) -> None:
         ForwardedControl(core),
         f"healthy: {settings.endpoint_address} ".encode(),
         db.namespace,
+        CrossSiteGuard(loopback_only=settings.loopback_only),
     )
     loop = asyncio.get_running_loop()
     server = await listen_http(app, settings, sock=socket.socket(fileno=spec.listener))

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from ..app import Node, build_node
 from ..config import Settings
 from ..http.app import HeadwaterApp
+from ..http.cross_site import CrossSiteGuard
 from .core import CoreEndpoint
 from .front import SPEC_VARIABLE, FrontSpec
 from .listen import listen_http
@@ -99,7 +100,8 @@ async def _stop_requested() -> None:
 
 
 async def _one_process(node: Node, settings: Settings) -> None:
-    app = HeadwaterApp(node.calls, node.control, _health(settings), node.db.namespace)
+    guard = CrossSiteGuard(loopback_only=settings.loopback_only)
+    app = HeadwaterApp(node.calls, node.control, _health(settings), node.db.namespace, guard)
     server = await listen_http(app, settings, host=settings.host, port=settings.port, reuse_address=True)
     node.listening("one process")
     await _stop_requested()
