@@ -393,7 +393,13 @@ class TriggerService:
 
     async def create_mapping(self, request: dict[str, Any]) -> MappingConfig:
         fn = self.require_function(request.get("FunctionName"))
-        source = await check_source(self.transport, self.kinesis, request.get("EventSourceArn"))
+        source = await check_source(
+            self.transport,
+            self.kinesis,
+            request.get("EventSourceArn"),
+            region=self.settings.region,
+            account=self.settings.account_id,
+        )
         position = params.starting_position(request.get("StartingPosition"), is_kinesis(source))
         settings = params.mapping_settings(request)
         destination = await check_destination(self.tables, request.get("DestinationConfig"))
@@ -478,7 +484,7 @@ class TriggerService:
         for old in sorted(kept)[:-MAX_FAILURES_KEPT]:
             await self.state.delete(FAILURE_KIND, old)
         if mapping.on_failure:
-            table = mapping.on_failure.split(":table/", 1)[1]
+            table = mapping.on_failure  # the destination's ARN: found in its own namespace
             description = await self.tables.describe_table(table)
             if description is None:
                 log.error("on-failure destination table %s is gone", table)
