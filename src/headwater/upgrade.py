@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from .core.catalog import TABLE_KIND
-from .kinesis.docs import STREAMS_TABLE_ID, StreamDoc, doc_key
+from .kinesis.docs import STREAMS_TABLE_ID, doc_key
 from .model.namespace import Namespace, rerooted
 from .storage.base import CatalogView, ItemKey, ItemWrite, MetaWrite, Storage, WriteSet
 from .streams.docs import STREAM_KIND
@@ -54,10 +54,10 @@ class UpgradeOp:
         for key, old in zip(self.kinesis_keys, old_items, strict=True):
             if old is None:
                 continue
-            doc = StreamDoc.decode(old)
-            moved = doc.evolve(arn=rerooted(doc.arn, self.namespace))
+            doc = orjson.loads(old)
+            doc["arn"] = rerooted(doc["arn"], self.namespace)
             ws.items.append(ItemWrite(key, None))
-            ws.items.append(ItemWrite(doc_key(self.namespace, doc.name), moved.encode()))
+            ws.items.append(ItemWrite(doc_key(self.namespace, doc["name"]), orjson.dumps(doc)))
         return ws
 
 
