@@ -74,6 +74,8 @@ class Database:
     def scoped(self, namespace: Namespace) -> Database:
         """The database as a request of `namespace` sees it: a view made once and kept (a dictionary
         look-up per request)."""
+        if namespace is self.namespace:  # the server's default, as http/identity.py hands it over
+            return self
         view = self._views.get(namespace)
         if view is None:
             view = self._view(namespace)

@@ -4,19 +4,20 @@ one (account, region), as on AWS, and its ARN says which. A request's namespace 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
 class Namespace:
     account: str
     region: str
+    # What this namespace's storage keys start with: `<account>/<region>/` (an account is digits and a
+    # region letters, digits and dashes, so no other namespace's keys start the same way). Made once: every
+    # write resolves its table by it.
+    prefix: str = field(init=False, repr=False, compare=False)
 
-    @property
-    def prefix(self) -> str:
-        """What this namespace's storage keys start with: `<account>/<region>/` (an account is digits and a
-        region letters, digits and dashes, so no other namespace's keys start the same way)."""
-        return f"{self.account}/{self.region}/"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "prefix", f"{self.account}/{self.region}/")
 
     def arn(self, service: str, resource: str) -> str:
         return f"arn:aws:{service}:{self.region}:{self.account}:{resource}"
