@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import uuid
 import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -354,3 +355,16 @@ def _zip(code: str) -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("app.py", code)
     return buffer.getvalue()
+
+
+def test_a_client_request_token_is_the_regions(ddb: Any, ddb2: Any, in_both: Callable[..., str]) -> None:
+    """Idempotency tokens are their caller's: the same token in another region is another transaction."""
+    name = in_both(ddb, ddb2)
+    token = uuid.uuid4().hex
+    for client, value in ((ddb, "east-1"), (ddb2, "east-2")):
+        client.transact_write_items(
+            ClientRequestToken=token,
+            TransactItems=[{"Put": {"TableName": name, "Item": {"pk": {"S": "a"}, "v": {"S": value}}}}],
+        )
+    assert ddb.get_item(TableName=name, Key={"pk": {"S": "a"}})["Item"]["v"] == {"S": "east-1"}
+    assert ddb2.get_item(TableName=name, Key={"pk": {"S": "a"}})["Item"]["v"] == {"S": "east-2"}
