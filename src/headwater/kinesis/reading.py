@@ -39,7 +39,7 @@ def amz_time(epoch: float) -> str:
 
 
 def _unpack(text: str) -> tuple[bytes, bytes] | None:
-    """(stream key `<account>/<region>/<name>`, sealed position) of an iterator's text, unverified."""
+    """(stream key `<account>/<region>/<name>`, sealed position) of an iterator's text, not yet verified."""
     try:
         raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
@@ -51,15 +51,6 @@ def _unpack(text: str) -> tuple[bytes, bytes] | None:
     if key.count(b"/") < 2:
         return None
     return key, raw[9 + size :]
-
-
-def iterator_namespace(text: str) -> Namespace | None:
-    """The namespace of the stream an iterator reads (unverified: GetRecords verifies it), for routing."""
-    raw = _unpack(text)
-    if raw is None:
-        return None
-    account, region, _ = raw[0].decode("utf-8", "replace").split("/", 2)
-    return Namespace(account, region)
 
 
 class Reader:
@@ -97,9 +88,7 @@ class Reader:
                 f"further in the future than the tolerated delay of {EXPIRY_SECONDS * 1000} milliseconds."
             )
         account, region, name = key.decode().split("/", 2)
-        if Namespace(account, region) != self.service.namespace:
-            # another namespace's stream is not there (from another region; another account's is not
-            # named by an iterator of this namespace's caller either)
+        if Namespace(account, region) != self.service.namespace:  # a stream of another region or account
             raise ResourceNotFoundException(f"Stream {name} under account {account} not found.")
         return name, position
 
