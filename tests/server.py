@@ -148,13 +148,13 @@ class Server:
         # clients stay open: threads of the test may still be using them (they reconnect after a restart);
         # `stop` and the fixtures' teardown close them
 
-    def client(self, service: str = "dynamodb", **config: Any) -> Any:
-        """A boto3 client (untyped: boto3 has no type information of its own), shared by the callers that
-        ask for the same service and config."""
-        key = f"{service} {config!r}"
+    def client(self, service: str = "dynamodb", region: str = "us-east-1", **config: Any) -> Any:
+        """A boto3 client (untyped: boto3 has no type information of its own) signing for `region`, shared
+        by the callers that ask for the same service, region and config."""
+        key = f"{service} {region} {config!r}"
         client = self._clients.get(key)
         if client is None:
-            client = self._clients[key] = self._new_client(service, config)
+            client = self._clients[key] = self._new_client(service, region, config)
         return client
 
     def close_clients(self) -> None:
@@ -162,11 +162,11 @@ class Server:
         for client in clients.values():
             client.close()
 
-    def _new_client(self, service: str, config: dict[str, Any]) -> Any:
+    def _new_client(self, service: str, region: str, config: dict[str, Any]) -> Any:
         return boto3.client(
             service,
             endpoint_url=self.endpoint,
-            region_name="us-east-1",
+            region_name=region,
             aws_access_key_id=self.access_key,
             aws_secret_access_key="test",
             config=Config(**{"retries": {"max_attempts": 1}, **config}),

@@ -19,7 +19,7 @@ from .http.app import HeadwaterApp
 from .http.calls import LocalCalls
 from .http.control import ControlRoutes
 from .http.cross_site import CrossSiteGuard
-from .http.lambda_routes import LambdaRoutes
+from .http.lambda_routes import NamespacedLambdaRoutes
 from .process.signal_board import SignalBoard
 from .shardlog import retention
 from .shardlog.retention import Retained
@@ -27,8 +27,9 @@ from .sinks.service import SinkService
 from .storage.base import Storage
 from .storage.sqlite import SqliteStorage, Synchronous
 from .streams.background import retained, run_rollover
-from .trigger_host import build_sink_service, build_trigger_service
-from .triggers.service import TriggerService
+from .trigger_host import build_sink_service, build_trigger_services
+from .triggers.namespaces import TriggerServices
+from .upgrade import upgrade
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ async def start_workers(db: Database, workers: list[asyncio.Task[None]]) -> None
     seconds = settings.stream_retention_seconds
     sources: list[retention.Source] = [
         lambda: retained(streams, seconds, db.clock.now()),
-        lambda: [Retained(doc.stream_id, doc.retention_seconds) for doc in db.kinesis.docs()],
+        lambda: [Retained(doc.stream_id, doc.retention_seconds) for doc in db.kinesis.every_stream()],
     ]
     every = retention.tick(seconds, 60.0)
     workers.append(asyncio.create_task(retention.run(db.storage, sources, db.clock.now, every)))
@@ -94,12 +95,13 @@ class Node:
     db: Database
     calls: LocalCalls
     control: ControlRoutes
-    triggers: TriggerService
+    triggers: TriggerServices
     sinks: SinkService
     workers: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
         self.db.open()
+        await upgrade(self.db.storage, self.db.namespace)  # data from before namespaces: the default's
         await start_workers(self.db, self.workers)
         await self.triggers.start()
         await self.sinks.start(declared_sinks(self.settings))
@@ -135,9 +137,9 @@ class Node:
 
 def build_node(settings: Settings, clock: Clock | None = None) -> Node:
     db = build_database(settings, clock)
-    triggers = build_trigger_service(db)
+    triggers = build_trigger_services(db)
     sinks = build_sink_service(db)
-    control = ControlRoutes(LambdaRoutes(triggers), AdminRoutes(db, sinks))
+    control = ControlRoutes(NamespacedLambdaRoutes(triggers), AdminRoutes(db, sinks))
     return Node(settings, db, LocalCalls(db, operations()), control, triggers, sinks)
 
 

@@ -1,5 +1,9 @@
 """Composition-root wiring for triggers and sinks: the metadata-backed StateStore, table access for on-failure
-destinations, and the in-process Streams transport (triggers never import storage or api)."""
+destinations, and the in-process Streams transports (triggers never import storage or api).
+
+Triggers live per namespace (triggers/namespaces.py): each namespace's service reads streams, keeps its
+state and finds its tables as a client of that account and region. Sinks are the server's own: each
+reads its stream in the stream's namespace."""
 
 from __future__ import annotations
 
@@ -15,17 +19,21 @@ from .api.dynamodb import describe_table, put_item
 from .api.registry import KINESIS_OPERATIONS, STREAMS_OPERATIONS
 from .config import Settings
 from .consumer import InProcessTransport
+from .consumer.transport import Wire
 from .core.catalog import MetaOp
 from .core.database import Database
-from .errors import ResourceNotFoundException
+from .errors import ResourceNotFoundException, ValidationException
+from .model.namespace import Namespace, arn_namespace
 from .sinks.service import SinkService
 from .storage.base import MetaWrite
+from .streams.iterators import iterator_arn
 from .triggers import code
 from .triggers.esm import RunnerSettings
-from .triggers.pool import PoolLimits
+from .triggers.namespaces import TriggerServices
+from .triggers.pool import PoolLimits, ProcessBudget
 from .triggers.service import TriggerService
 from .triggers.settings import TriggerSettings
-from .triggers.state import Doc
+from .triggers.state import Doc, ScopedStateStore
 from .triggers.worker_process import WORKER_SCRIPT
 from .triggers.worker_user import WorkerUser, check_worker_user
 
@@ -51,19 +59,26 @@ class MetaStateStore:
 
 
 class DatabaseTables:
+    """Tables for the server's own use (on-failure destinations, sinks): by name in `db`'s namespace, or by
+    ARN in the ARN's account and region."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    def _for(self, name: str) -> Database:
+        namespace = arn_namespace(name) if name.startswith("arn:") else None
+        return self._db.scoped(namespace) if namespace is not None else self._db
+
     async def describe_table(self, name: str) -> Doc | None:
         try:
-            response: dict[str, Any] = await describe_table.handle(self._db, {"TableName": name})
-        except ResourceNotFoundException:
+            response: dict[str, Any] = await describe_table.handle(self._for(name), {"TableName": name})
+        except (ResourceNotFoundException, ValidationException):  # no such table, or a malformed ARN
             return None
         table: Doc = response["Table"]
         return table
 
     async def put_item(self, request: Doc) -> None:
-        await put_item.handle(self._db, request)
+        await put_item.handle(self._for(str(request["TableName"])), request)
 
 
 def prepare_worker_user(settings: Settings, state_dir: Path | None = None) -> WorkerUser | None:
@@ -87,7 +102,28 @@ def _python(settings: Settings) -> str:
     return settings.worker_python or sys.executable
 
 
-def build_trigger_service(db: Database) -> TriggerService:
+class StreamsByArn:
+    """In-process DynamoDB Streams calls, each answered in the namespace of the stream it names (its
+    StreamArn, or the ARN its shard iterator was issued for), as a client of that account and region
+    would ask them."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def call(self, operation: str, request: Wire) -> Wire:
+        arn = request.get("StreamArn")
+        if not isinstance(arn, str):
+            iterator = request.get("ShardIterator")
+            arn = iterator_arn(iterator) if isinstance(iterator, str) else None
+        namespace = arn_namespace(arn) if arn is not None else None
+        db = self._db.scoped(namespace) if namespace is not None else self._db
+        return await InProcessTransport(db, STREAMS_OPERATIONS).call(operation, request)
+
+    async def close(self) -> None:
+        return None
+
+
+def build_trigger_services(db: Database) -> TriggerServices:
     settings = db.settings
     if settings.in_memory:
         state_dir = Path(tempfile.mkdtemp(prefix="headwater-triggers-"))
@@ -96,32 +132,45 @@ def build_trigger_service(db: Database) -> TriggerService:
     user = prepare_worker_user(settings, state_dir)
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
     poll = settings.trigger_poll_interval
-    return TriggerService(
-        TriggerSettings(
-            region=settings.region,
-            account_id=settings.account_id,
-            state_dir=state_dir,
-            endpoint_url=f"{settings.scheme}://{host}:{settings.port}",
-            runner=RunnerSettings(poll_interval=poll, retry_delay=min(0.25, poll * 4)),
-            allowed_code_dirs=tuple(Path(os.path.realpath(p)) for p in settings.allow_code_dirs),
-            pool=PoolLimits(settings.max_workers, settings.worker_idle_timeout),
-            concurrency_limit=settings.concurrency_limit,
-            worker_user=user,
-            python=_python(settings),
-        ),
-        transport=InProcessTransport(db, STREAMS_OPERATIONS),
-        kinesis=InProcessTransport(db, KINESIS_OPERATIONS),
-        state=MetaStateStore(db),
-        tables=DatabaseTables(db),
-        clock=db.clock,
-        commits=db.storage,
-    )
+    store = MetaStateStore(db)
+    limits = PoolLimits(settings.max_workers, settings.worker_idle_timeout)
+    budget = ProcessBudget(limits.max_workers)  # --max-workers counts every namespace's processes
+
+    def make(namespace: Namespace) -> TriggerService:
+        scoped = db.scoped(namespace)
+        namespace_dir = state_dir / namespace.account / namespace.region
+        if user is not None:  # handlers running as that user pass through to their code
+            namespace_dir.mkdir(parents=True, exist_ok=True)
+            code.traversable(state_dir, namespace_dir)
+        return TriggerService(
+            TriggerSettings(
+                region=namespace.region,
+                account_id=namespace.account,
+                state_dir=namespace_dir,
+                endpoint_url=f"{settings.scheme}://{host}:{settings.port}",
+                runner=RunnerSettings(poll_interval=poll, retry_delay=min(0.25, poll * 4)),
+                allowed_code_dirs=tuple(Path(os.path.realpath(p)) for p in settings.allow_code_dirs),
+                pool=limits,
+                concurrency_limit=settings.concurrency_limit,
+                worker_user=user,
+                python=_python(settings),
+            ),
+            transport=InProcessTransport(scoped, STREAMS_OPERATIONS),
+            kinesis=InProcessTransport(scoped, KINESIS_OPERATIONS),
+            state=ScopedStateStore(store, namespace.prefix),
+            tables=DatabaseTables(scoped),
+            clock=db.clock,
+            commits=db.storage,
+            budget=budget,
+        )
+
+    return TriggerServices(db.namespace, make, store)
 
 
 def build_sink_service(db: Database) -> SinkService:
     """Sinks read tables' streams in-process and keep their checkpoints as metadata, like triggers."""
     return SinkService(
-        transport=InProcessTransport(db, STREAMS_OPERATIONS),
+        transport=StreamsByArn(db),
         state=MetaStateStore(db),
         tables=DatabaseTables(db),
         poll_interval=db.settings.trigger_poll_interval,

@@ -27,7 +27,8 @@ def handler(event, context):
 
 
 def versions(srv: Server, name: str) -> list[Path]:
-    folder = srv.data_dir / "data" / "triggers" / "functions" / name
+    # the default namespace's state directory: <account>/<region> under the data dir's triggers/
+    folder = srv.data_dir / "data" / "triggers" / "000000000000" / "us-east-1" / "functions" / name
     return sorted(folder.iterdir()) if folder.is_dir() else []
 
 

@@ -25,6 +25,21 @@ def _post(endpoint: str, path: str, body: dict[str, object]) -> dict[str, object
         raise click.ClickException(f"cannot reach {endpoint}: {err.reason}") from None
 
 
+region_option = click.option(
+    "--region",
+    envvar="HEADWATER_REGION",
+    default=None,
+    help="The region the table (or function) is in (default: the server's --region).",
+)
+
+
+def region_of(endpoint: str, region: str | None) -> str:
+    """`region`, or the server's default region when none was given."""
+    if region is not None:
+        return region
+    return str(_post(endpoint, "namespace", {})["Region"])
+
+
 @click.group()
 def admin() -> None:
     """Admin calls that no AWS API has (forced shard rollover, TTL sweep)."""
@@ -33,9 +48,13 @@ def admin() -> None:
 @admin.command()
 @click.argument("table")
 @click.option("--endpoint-url", default=DEFAULT_ENDPOINT, show_default=True, envvar="HEADWATER_ENDPOINT_URL")
-def rollover(table: str, endpoint_url: str) -> None:
+@region_option
+def rollover(table: str, endpoint_url: str, region: str | None) -> None:
     """Close the open shards of TABLE's stream now; their children take the next records."""
-    _post(endpoint_url, "streams/rollover", {"TableName": table})
+    body: dict[str, object] = {"TableName": table}
+    if region is not None:
+        body["Region"] = region
+    _post(endpoint_url, "streams/rollover", body)
     click.echo(f"rolled over the shards of {table}'s stream")
 
 

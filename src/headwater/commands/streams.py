@@ -14,6 +14,8 @@ from typing import Any
 import click
 import orjson
 
+from .admin import region_of, region_option
+
 log = logging.getLogger(__name__)
 
 
@@ -116,7 +118,7 @@ def streams() -> None:
 @click.option(
     "--endpoint-url", envvar="HEADWATER_ENDPOINT", default="http://127.0.0.1:8000", show_default=True
 )
-@click.option("--region", envvar="HEADWATER_REGION", default="us-east-1", show_default=True)
+@region_option
 @click.option("--interval", default=0.5, show_default=True, type=float, help="Seconds between polls.")
 @click.option("--exit-when-idle", is_flag=True, hidden=True, help="Stop after a poll that finds nothing.")
 def tail(
@@ -124,11 +126,12 @@ def tail(
     start: str,
     as_json: bool,
     endpoint_url: str,
-    region: str,
+    region: str | None,
     interval: float,
     exit_when_idle: bool,
 ) -> None:
     """Follow TABLE's latest stream and print records as they arrive."""
+    region = region_of(endpoint_url, region)
     ddb = _client("dynamodb", endpoint_url, region)
     arn = ddb.describe_table(TableName=table)["Table"].get("LatestStreamArn")
     if arn is None:

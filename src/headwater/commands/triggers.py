@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from .admin import region_of, region_option
 from .signed import call_json
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:8000"
@@ -33,7 +34,7 @@ endpoint_option = click.option(
 )
 
 
-def _client(service: str, endpoint: str) -> Any:
+def _client(service: str, endpoint: str, region: str) -> Any:
     import botocore.session
     from botocore.config import Config
 
@@ -41,7 +42,7 @@ def _client(service: str, endpoint: str) -> Any:
     return session.create_client(
         service,
         endpoint_url=endpoint,
-        region_name="us-east-1",
+        region_name=region,
         aws_access_key_id="headwater",
         aws_secret_access_key="headwater",
         config=Config(retries={"max_attempts": 2}),
@@ -52,8 +53,10 @@ def _fail(message: str) -> None:
     raise click.ClickException(message)
 
 
-def _get_json(url: str) -> Any:
-    return call_json(url)
+def _get_json(url: str, region: str) -> Any:
+    """A GET of Headwater's own Lambda routes, signed like the Lambda API's calls (the region names the
+    namespace whose function or mapping it reads)."""
+    return call_json(url, region=region)
 
 
 def _default_name(table: str, module: str, func: str) -> str:
@@ -124,6 +127,7 @@ def triggers() -> None:
     "server started with --allow-code-dir naming it; without, the zip is uploaded anyway).",
 )
 @endpoint_option
+@region_option
 def add(
     table: str,
     handler_spec: str,
@@ -145,6 +149,7 @@ def add(
     runtime: str,
     upload: bool,
     endpoint_url: str,
+    region: str | None,
 ) -> None:
     """Run a local handler (hot reload) for every change of TABLE."""
     from botocore.exceptions import ClientError
@@ -161,8 +166,9 @@ def add(
         if not eq:
             _fail(f"--env takes KEY=VALUE, got {pair!r}")
         variables[key] = value
-    ddb = _client("dynamodb", endpoint_url)
-    lam = _client("lambda", endpoint_url)
+    region = region_of(endpoint_url, region)
+    ddb = _client("dynamodb", endpoint_url, region)
+    lam = _client("lambda", endpoint_url, region)
     try:
         description = ddb.describe_table(TableName=table)["Table"]
         stream_arn = description.get("LatestStreamArn")
@@ -224,9 +230,10 @@ def add(
 
 @triggers.command("list")
 @endpoint_option
-def list_triggers(endpoint_url: str) -> None:
+@region_option
+def list_triggers(endpoint_url: str, region: str | None) -> None:
     """Event source mappings: function, table, state, last result, UUID."""
-    lam = _client("lambda", endpoint_url)
+    lam = _client("lambda", endpoint_url, region_of(endpoint_url, region))
     for page in lam.get_paginator("list_event_source_mappings").paginate():
         for m in page["EventSourceMappings"]:
             function = m["FunctionArn"].rsplit(":", 1)[-1]
@@ -251,9 +258,10 @@ def _mappings_of(lam: Any, name: str) -> list[dict[str, Any]]:
 @click.argument("name")
 @click.option("--keep-function", is_flag=True, help="Delete the mappings only.")
 @endpoint_option
-def remove(name: str, keep_function: bool, endpoint_url: str) -> None:
+@region_option
+def remove(name: str, keep_function: bool, endpoint_url: str, region: str | None) -> None:
     """Delete the mappings of function NAME (and the function)."""
-    lam = _client("lambda", endpoint_url)
+    lam = _client("lambda", endpoint_url, region_of(endpoint_url, region))
     for mapping in _mappings_of(lam, name):
         lam.delete_event_source_mapping(UUID=mapping["UUID"])
         click.echo(f"removed mapping {mapping['UUID']}")
@@ -265,13 +273,15 @@ def remove(name: str, keep_function: bool, endpoint_url: str) -> None:
 @triggers.command("failures")
 @click.argument("name")
 @endpoint_option
-def failures(name: str, endpoint_url: str) -> None:
+@region_option
+def failures(name: str, endpoint_url: str, region: str | None) -> None:
     """Batches of function NAME's mappings that were discarded (on-failure records), one JSON a line."""
-    lam = _client("lambda", endpoint_url)
+    region = region_of(endpoint_url, region)
+    lam = _client("lambda", endpoint_url, region)
     for mapping in _mappings_of(lam, name):
         base = endpoint_url.rstrip("/")
         url = f"{base}/2015-03-31/event-source-mappings/{mapping['UUID']}/headwater-failures"
-        for record in _get_json(url)["Failures"]:
+        for record in _get_json(url, region)["Failures"]:
             click.echo(json.dumps(record, sort_keys=True))
 
 
@@ -285,8 +295,10 @@ def functions() -> None:
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new output.")
 @click.option("--bytes", "tail_bytes", type=int, default=65536, show_default=True, help="How much to show.")
 @endpoint_option
-def logs(name: str, follow: bool, tail_bytes: int, endpoint_url: str) -> None:
+@region_option
+def logs(name: str, follow: bool, tail_bytes: int, endpoint_url: str, region: str | None) -> None:
     """Print function NAME's log (handler output, START/END/REPORT lines)."""
+    region = region_of(endpoint_url, region)
     base = (
         f"{endpoint_url.rstrip('/')}/2015-03-31/functions/{urllib.parse.quote(name, safe='')}/headwater-logs"
     )
@@ -294,7 +306,7 @@ def logs(name: str, follow: bool, tail_bytes: int, endpoint_url: str) -> None:
     try:
         while True:
             try:
-                page = _get_json(f"{base}?offset={offset}")
+                page = _get_json(f"{base}?offset={offset}", region)
             except urllib.error.HTTPError as err:
                 body = json.loads(err.read() or b"{}")
                 _fail(body.get("message", str(err)))

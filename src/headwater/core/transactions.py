@@ -112,7 +112,7 @@ class MultiWriteOp:
         factor = 2.0 if self.transactional else 1.0
         end = self.collection_end
         collections = CollectionSizes(self.keys[count:end], old_items[count:end], self.collection_limit)
-        destinations = Destinations(self.keys[end:], old_items[end:]) if end < len(self.keys) else None
+        destinations = Destinations(old_items[end:]) if end < len(self.keys) else None
         for position, (action, (old, old_size), (_, (new, new_size))) in enumerate(
             zip(self.actions, unpacked, judged, strict=True)
         ):

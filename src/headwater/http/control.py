@@ -7,14 +7,14 @@ from ..errors import DynamoDBError
 from ..protocol.wire import RequestIds, crc32_header, error_body
 from .admin_routes import AdminRoutes
 from .lambda_routes import PREFIXES as LAMBDA_PREFIXES
-from .lambda_routes import LambdaRoutes
+from .lambda_routes import NamespacedLambdaRoutes
 from .server import Request, Response
 
 CONTENT_TYPE = b"application/x-amz-json-1.0"
 
 
 class ControlRoutes:
-    def __init__(self, lambda_routes: LambdaRoutes | None, admin_routes: AdminRoutes) -> None:
+    def __init__(self, lambda_routes: NamespacedLambdaRoutes | None, admin_routes: AdminRoutes) -> None:
         self.lambda_routes = lambda_routes
         self.admin_routes = admin_routes
         self.request_ids = RequestIds()

@@ -1,6 +1,8 @@
 """The Lambda REST API subset on the DynamoDB endpoint (paths under /2015-03-31/; /2018-10-31/ for
 layers; /2017-10-31/, /2019-09-30/ and /2016-08-19/ for concurrency and account settings), answering with
-Lambda's error shapes: an `x-amzn-ErrorType` header and a {"Type", "message"} body."""
+Lambda's error shapes: an `x-amzn-ErrorType` header and a {"Type", "message"} body. A request is answered
+in its namespace (`NamespacedLambdaRoutes`): the functions, layers and mappings of the account and region
+it speaks for."""
 
 from __future__ import annotations
 
@@ -17,7 +19,9 @@ import orjson
 from ..triggers import params
 from ..triggers.errors import InvalidRequestContentException, LambdaError, ServiceException
 from ..triggers.model import FunctionConfig, MappingConfig
+from ..triggers.namespaces import TriggerServices
 from ..triggers.service import TriggerService
+from .identity import namespace_of
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +101,7 @@ class LambdaRoutes:
             query = {k: v[0] for k, v in parse_qs(query_string.decode("latin-1")).items()}
             return await route(self, Call(params, query, headers, body))
         except LambdaError as err:
-            return _json(err.status, err.to_wire(), [(b"x-amzn-errortype", err.type_name.encode())])
+            return error_reply(err)
         except Exception:
             log.exception("%s %s failed", method, path)
             internal = ServiceException("An internal error occurred.")
@@ -238,6 +242,28 @@ class LambdaRoutes:
     async def delete_layer_version(self, call: Call) -> Reply:
         await self.service.layers.delete(call.params[0], params.layer_version_number(call.params[1]))
         return Reply(204, b"", [])
+
+
+class NamespacedLambdaRoutes:
+    """The Lambda API as the caller's namespace sees it (the region it signed for; the account the
+    server gives it)."""
+
+    def __init__(self, services: TriggerServices) -> None:
+        self.services = services
+
+    async def handle(
+        self, method: str, path: str, query_string: bytes, headers: dict[bytes, bytes], body: bytes
+    ) -> Reply:
+        namespace = namespace_of(headers.get(b"authorization"), self.services.default_namespace)
+        try:
+            service = await self.services.get(namespace)
+        except LambdaError as err:
+            return error_reply(err)
+        return await LambdaRoutes(service).handle(method, path, query_string, headers, body)
+
+
+def error_reply(err: LambdaError) -> Reply:
+    return _json(err.status, err.to_wire(), [(b"x-amzn-errortype", err.type_name.encode())])
 
 
 def _page(items: list[dict[str, Any]], query: dict[str, str], key: str, default: int) -> dict[str, Any]:

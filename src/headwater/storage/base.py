@@ -60,7 +60,8 @@ def trim_mark_key(stream_id: int, slot: int) -> str:
     return f"{stream_id:012d}:{slot:05d}"
 
 
-# The writer holds the committed metadata of this kind (the table catalog: one document per table name)
+# The writer holds the committed metadata of this kind (the table catalog: one document per table, keyed
+# `<account>/<region>/<name>` by core/catalog.py; storage treats the keys as opaque)
 # in memory, updated in the same step that commits a change to it, and operations resolve the table
 # definitions they depend on against it at apply time (`WriteOperation.resolve`). Writer tasks never
 # write this kind.
@@ -69,7 +70,7 @@ CATALOG_KIND = "table"
 
 class CatalogView(Protocol):
     """The catalog as an operation being applied sees it: every earlier commit and every earlier
-    operation of its own group (table name -> the catalog document)."""
+    operation of its own group (catalog key -> the catalog document)."""
 
     def get(self, name: str, /) -> bytes | None: ...
 

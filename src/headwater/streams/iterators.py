@@ -11,11 +11,17 @@ EXPIRY_SECONDS = 15 * 60
 MAX_LENGTH = 2048
 _VERSION = "001"
 
-__all__ = ["Position", "decode", "encode"]
+__all__ = ["Position", "decode", "encode", "iterator_arn"]
 
 
 def encode(secret: bytes, arn: str, position: Position) -> str:
     return f"{arn}|{_VERSION}|{tokens.encode(secret, arn.encode(), position)}"
+
+
+def iterator_arn(text: str) -> str | None:
+    """The stream ARN an iterator names (unverified: GetRecords verifies it), for routing the call."""
+    parts = text.rsplit("|", 2)
+    return parts[0] if len(parts) == 3 else None
 
 
 def decode(secret: bytes, text: str, now: float) -> tuple[str, Position]:

@@ -20,7 +20,7 @@ from .concurrency import ACCOUNT_EXCEEDED, Concurrency, Lease, throttled
 from .errors import InvalidParameterValueException
 from .layers import layer_environment
 from .model import FunctionConfig
-from .pool import InvocationResult, PoolFull, WorkerPool, WorkerSpec, code_fingerprint
+from .pool import InvocationResult, PoolFull, ProcessBudget, WorkerPool, WorkerSpec, code_fingerprint
 from .settings import TriggerSettings
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,13 @@ Lookup = Callable[[str], FunctionConfig | None]
 
 
 class Invoker:
-    def __init__(self, settings: TriggerSettings, clock: Clock, functions: Lookup) -> None:
+    def __init__(
+        self,
+        settings: TriggerSettings,
+        clock: Clock,
+        functions: Lookup,
+        budget: ProcessBudget | None = None,
+    ) -> None:
         self.settings = settings
         self._functions = functions
         self.concurrency = Concurrency(settings.concurrency_limit)
@@ -43,6 +49,7 @@ class Invoker:
             clock=clock,
             user=settings.worker_user,
             on_change=self.sweep_retired,
+            budget=budget,
         )
         self._retired: set[Path] = set()  # replaced or deleted code versions, deleted once unused
         self._background: set[asyncio.Task[Any]] = set()

@@ -1,9 +1,10 @@
 """Warm handler workers: one subprocess per concurrent invocation of a function, reused between
 invocations, killed on timeout, replaced after a crash or when the code or configuration changes.
 
-At most `max_workers` processes live at once (`--max-workers`): a new one first stops the longest-idle
-worker of any function; when every worker is busy, a caller that may wait (an asynchronous invocation, an
-event source mapping) waits for one, and a synchronous Invoke is refused (`PoolFull`, a throttle). A
+At most `max_workers` processes live at once (`--max-workers`, counted over every namespace's pool by
+their shared `ProcessBudget`): a new one first stops the longest-idle worker of any function of any
+pool; when every worker is busy, a caller that may wait (an asynchronous invocation, an event source
+mapping) waits for one, and a synchronous Invoke is refused (`PoolFull`, a throttle). A
 worker idle for `idle_timeout` seconds of the clock (`--worker-idle-timeout`) exits.
 """
 
@@ -54,6 +55,26 @@ class PoolFull(Exception):
     """Every one of the `max_workers` processes is busy and the caller would not wait."""
 
 
+class ProcessBudget:
+    """The server-wide cap on handler processes, shared by the pools of every namespace: how many live,
+    the pools that hold them (to stop the longest-idle one of any pool), and a wake-up for waiters."""
+
+    def __init__(self, max_workers: int) -> None:
+        self.max_workers = max_workers
+        self.live = 0
+        self.pools: list[WorkerPool] = []
+        self.freed = asyncio.Event()
+
+    def wake(self) -> None:
+        """Callers waiting for a worker, in any pool, look again (one was freed, or became idle)."""
+        event, self.freed = self.freed, asyncio.Event()
+        event.set()
+
+    def longest_idle(self) -> tuple[WorkerPool, Worker] | None:
+        idle = [(pool, w) for pool in self.pools for workers in pool._idle.values() for w in workers]
+        return min(idle, key=lambda entry: entry[1].idle_since) if idle else None
+
+
 class WorkerPool:
     def __init__(
         self,
@@ -64,6 +85,7 @@ class WorkerPool:
         clock: Clock | None = None,
         user: WorkerUser | None = None,
         on_change: Callable[[], None] | None = None,
+        budget: ProcessBudget | None = None,
     ) -> None:
         self._python = python
         self._base_env = base_env
@@ -73,8 +95,9 @@ class WorkerPool:
         self._on_change = on_change  # a worker exited or an invocation ended (code directories freed)
         self._idle: dict[str, list[Worker]] = {}
         self._busy: set[Worker] = set()
-        self._live = 0  # processes counted against max_workers: starting, idle and busy
-        self._freed = asyncio.Event()
+        self._live = 0  # this pool's processes: starting, idle and busy
+        self._budget = budget or ProcessBudget(self.limits.max_workers)
+        self._budget.pools.append(self)
         self._generations: dict[str, int] = {}
         self._using: Counter[Path] = Counter()  # code directories of invocations and starts under way
         self._waiters: set[asyncio.Task[None]] = set()
@@ -98,23 +121,24 @@ class WorkerPool:
     def _room(self) -> None:
         """Count one more process: below the cap, or in the place of the longest-idle worker; PoolFull
         when every worker is busy."""
-        while self._live >= self.limits.max_workers:
-            idle = [w for workers in self._idle.values() for w in workers]
-            if not idle:
+        budget = self._budget
+        while budget.live >= budget.max_workers:
+            found = budget.longest_idle()
+            if found is None:
                 raise PoolFull()
-            oldest = min(idle, key=lambda w: w.idle_since)
-            self._idle[oldest.spec.function_name].remove(oldest)
-            self._reap(oldest)
+            pool, oldest = found
+            pool._idle[oldest.spec.function_name].remove(oldest)
+            pool._reap(oldest)
         self._live += 1
+        budget.live += 1
 
     def _free(self) -> None:
         self._live -= 1
+        self._budget.live -= 1
         self._wake()
 
     def _wake(self) -> None:
-        """Callers waiting for a worker look again (one was freed, or became idle)."""
-        event, self._freed = self._freed, asyncio.Event()
-        event.set()
+        self._budget.wake()
 
     async def _spawn(self, spec: WorkerSpec) -> Worker:
         self._room()
@@ -252,7 +276,7 @@ class WorkerPool:
             except PoolFull:
                 if not wait:
                     raise
-            await self._freed.wait()  # nothing awaited since the check: no wake-up can be missed
+            await self._budget.freed.wait()  # nothing awaited since the check: no wake-up can be missed
 
     def discard(self, function_name: str) -> None:
         """The function's code or configuration changed, or it was deleted: its idle workers stop now,
@@ -355,6 +379,8 @@ class WorkerPool:
             self._reap(worker)
         while self._waiters:
             await asyncio.gather(*self._waiters, return_exceptions=True)
+        if self in self._budget.pools:
+            self._budget.pools.remove(self)
 
 
 def _timeout_error(spec: WorkerSpec) -> tuple[str, str]:

@@ -32,7 +32,7 @@ from .invoker import Invoker
 from .layers import LayerStore, check_total_size
 from .model import FunctionConfig, MappingConfig
 from .notify import ChangeNotifier, CommitFeed
-from .pool import InvocationResult
+from .pool import InvocationResult, ProcessBudget
 from .settings import TriggerSettings
 from .sources import check_destination, check_source, is_kinesis
 from .state import CHECKPOINT_KIND, FAILURE_KIND, FUNCTION_KIND, MAPPING_KIND, StateStore, Tables
@@ -60,7 +60,9 @@ class TriggerService:
         clock: Clock,
         commits: CommitFeed | None = None,
         kinesis: CallTransport | None = None,
+        budget: ProcessBudget | None = None,
     ) -> None:
+        """`budget`: the handler processes' cap shared with the other namespaces' services."""
         self.settings = settings
         self.clock = clock
         self._commits = commits
@@ -74,7 +76,7 @@ class TriggerService:
         self.mappings: dict[str, MappingConfig] = {}
         self._runners: dict[str, tuple[MappingRunner, asyncio.Task[None]]] = {}
         self._lock = asyncio.Lock()
-        self.invoker = Invoker(settings, clock, self.functions.get)
+        self.invoker = Invoker(settings, clock, self.functions.get, budget)
         self.layers = LayerStore(state, settings.state_dir, settings.region, settings.account_id)
 
     # lifecycle ----------------------------------------------------------------------------------
@@ -377,7 +379,13 @@ class TriggerService:
 
     async def create_mapping(self, request: dict[str, Any]) -> MappingConfig:
         fn = self.require_function(request.get("FunctionName"))
-        source = await check_source(self.transport, self.kinesis, request.get("EventSourceArn"))
+        source = await check_source(
+            self.transport,
+            self.kinesis,
+            request.get("EventSourceArn"),
+            region=self.settings.region,
+            account=self.settings.account_id,
+        )
         position = params.starting_position(request.get("StartingPosition"), is_kinesis(source))
         settings = params.mapping_settings(request)
         destination = await check_destination(self.tables, request.get("DestinationConfig"))
@@ -462,7 +470,7 @@ class TriggerService:
         for old in sorted(kept)[:-MAX_FAILURES_KEPT]:
             await self.state.delete(FAILURE_KIND, old)
         if mapping.on_failure:
-            table = mapping.on_failure.split(":table/", 1)[1]
+            table = mapping.on_failure  # the destination's ARN: found in its own namespace
             description = await self.tables.describe_table(table)
             if description is None:
                 log.error("on-failure destination table %s is gone", table)

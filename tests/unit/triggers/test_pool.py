@@ -14,7 +14,14 @@ import pytest
 import uvloop
 
 from headwater.clock import FakeClock
-from headwater.triggers.pool import InvocationResult, PoolFull, PoolLimits, WorkerPool, WorkerSpec
+from headwater.triggers.pool import (
+    InvocationResult,
+    PoolFull,
+    PoolLimits,
+    ProcessBudget,
+    WorkerPool,
+    WorkerSpec,
+)
 from tests.waiting import wait_until_async
 
 HANDLER = """
@@ -158,6 +165,43 @@ def test_the_cap_evicts_idle_workers_and_makes_busy_ones_wait(tmp_path: Path) ->
         _pid(await waiting)
         assert pool.live == 1
         await pool.close()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="looks processes up in /proc")
+def test_the_cap_counts_the_processes_of_every_namespace_pool(tmp_path: Path) -> None:
+    """Two namespaces' pools share one budget: a worker of one counts against the other's starts, an
+    idle one makes way for the other pool's, and a busy one makes the other's callers wait."""
+    first, second = _function(tmp_path, "first"), _function(tmp_path, "second")
+    gate = tmp_path / "gate"
+
+    async def scenario() -> None:
+        budget = ProcessBudget(1)
+        env = {"PATH": os.environ.get("PATH", "")}
+        east = WorkerPool(env, limits=PoolLimits(max_workers=1), budget=budget)
+        west = WorkerPool(env, limits=PoolLimits(max_workers=1), budget=budget)
+        idle_pid = _pid(await east.invoke(first, b"{}"))
+        other_pid = _pid(await west.invoke(second, b"{}"))
+        await wait_until_async(lambda: not _alive(idle_pid), what="the other pool's idle worker gone")
+        assert (east.live, west.live, budget.live) == (0, 1, 1)
+        started = tmp_path / "started"
+        event = json.dumps({"gate": str(gate), "started": str(started)}).encode()
+        held = asyncio.ensure_future(west.invoke(second, event))
+        await wait_until_async(started.exists, what="the handler running")
+        with pytest.raises(PoolFull):
+            await east.invoke(first, b"{}", wait=False)
+        waiting = asyncio.ensure_future(east.invoke(first, b"{}"))
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert not waiting.done()  # the other pool's worker is busy: it waits for it to be freed
+        gate.touch()
+        assert _pid(await held) == other_pid
+        _pid(await waiting)
+        assert budget.live == 1
+        await east.close()
+        await west.close()
+        assert budget.pools == []
 
     asyncio.run(scenario())
 

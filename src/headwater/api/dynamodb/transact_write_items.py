@@ -87,6 +87,8 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
         raise key_cancellation(mismatched, len(request["TransactItems"]))
     mode = request.get("ReturnConsumedCapacity")
     token = request.get("ClientRequestToken")
+    if token is not None:
+        token = db.namespace.prefix + token  # a token is its caller's: namespaces share no tokens
     tokens = db.transaction_tokens
     if token is not None:
         fingerprint = orjson.dumps(
