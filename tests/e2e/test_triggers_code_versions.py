@@ -57,12 +57,13 @@ def test_a_replaced_version_is_deleted_once_unused(tmp_server: Callable[..., Ser
     name = create(lam, 1)
     [first] = versions(srv, name)
     assert call(lam, name) == {"version": 1, "cwd": str(first)}  # a warm worker now runs from it
-    lam.update_function_code(FunctionName=name, ZipFile=zip_of(CODE.format(version=2)))
+    package = zip_of(CODE.format(version=2))
+    lam.update_function_code(FunctionName=name, ZipFile=package)
     wait_for(lambda: not first.exists())
     [second] = versions(srv, name)
     assert call(lam, name)["version"] == 2
     # the same package again keeps its directory
-    lam.update_function_code(FunctionName=name, ZipFile=zip_of(CODE.format(version=2)))
+    lam.update_function_code(FunctionName=name, ZipFile=package)
     assert versions(srv, name) == [second]
     assert call(lam, name)["version"] == 2
 

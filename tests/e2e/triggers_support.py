@@ -52,9 +52,10 @@ def handler_dir(root: Path, code: str, name: str = "app.py") -> Path:
 
 
 def zip_of(code: str, name: str = "app.py") -> bytes:
+    """The same code makes the same bytes (a fixed file time: writestr would stamp the current one)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(name, textwrap.dedent(code))
+        archive.writestr(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), textwrap.dedent(code))
     return buffer.getvalue()
 
 
