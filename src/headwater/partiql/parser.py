@@ -142,7 +142,8 @@ class _Parser:
                 if not self.accept(","):
                     break
             try:
-                validate_projection(Projection(tuple(path for _, path in projection)))
+                # DynamoDB names the later of two overlapping paths first
+                validate_projection(Projection(tuple(path for _, path in reversed(projection))))
             except ValidationException as error:
                 raise ValidationException(error.message) from None
         self.expect("FROM")
@@ -242,7 +243,9 @@ class _Parser:
         if which not in ("ALL", "MODIFIED") or age not in ("OLD", "NEW"):
             raise malformed(self.text)
         if not self.accept("*"):
-            raise ValidationException("Expected '*' after ( MODIFIED | ALL ) ( NEW | OLD ) in RETURNING clause")
+            raise ValidationException(
+                "Expected '*' after ( MODIFIED | ALL ) ( NEW | OLD ) in RETURNING clause"
+            )
         returning: Returning = f"{which} {age}"  # type: ignore[assignment]
         return returning
 
@@ -376,8 +379,9 @@ class _Parser:
             return self.path()
         return Value(self.literal())
 
-    def literal(self, under: str = "root") -> AttributeValue:
-        """A literal value (or a bound `?`) as a canonical attribute value."""
+    def literal(self, under: str = "root", name: str = "root") -> AttributeValue:
+        """A literal value (or a bound `?`) as a canonical attribute value; `name` is its key in the
+        tuple `under` (messages name them)."""
         token = self.take()
         raw: dict[str, Any]
         if token.kind == "param":
@@ -396,7 +400,7 @@ class _Parser:
         elif token.text == "[":
             return {"L": self.sequence("]", under)}
         elif token.text == "{":
-            return {"M": self.struct(under)}
+            return {"M": self.struct(name)}
         elif token.text == "<<":
             return self.bag(token, under)
         else:
@@ -434,7 +438,7 @@ class _Parser:
                     f"Duplicate keys in tuple. Key: {key.text} under {under} at {key.where()}"
                 )
             self.expect(":")
-            members[key.text] = self.literal(key.text)
+            members[key.text] = self.literal(under, key.text)
             if self.accept("}"):
                 return members
             self.expect(",")
