@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 from tests.api.local_differences import MISSING_TABLE
 
 MALFORMED = "Statement wasn't well formed, can't be processed: "
+ARITY = "Incorrect number of operands for operator or function; operator or function: "
 
 
 @pytest.fixture
@@ -341,11 +342,13 @@ def test_delete(ddb: Any, doc: str) -> None:
         ),
         (
             "UPDATE \"{t}\" SET pk = 'q' WHERE pk = 'a'",
-            "One or more parameter values were invalid: Cannot update attribute pk. This attribute is part of the key",
+            "One or more parameter values were invalid: "
+            "Cannot update attribute pk. This attribute is part of the key",
         ),
         (
             "DELETE FROM \"{t}\" WHERE pk = 'a' RETURNING ALL NEW *",
-            "Invalid returning clause: RETURNING ALL NEW *. Only RETURNING ALL OLD * is allowed in DELETE statements.",
+            "Invalid returning clause: RETURNING ALL NEW *. "
+            "Only RETURNING ALL OLD * is allowed in DELETE statements.",
         ),
         (
             "UPDATE \"{t}\" SET n = 1 WHERE pk = 'a' RETURNING ALL OLD n",
@@ -364,11 +367,11 @@ def test_delete(ddb: Any, doc: str) -> None:
         ('SELECT * FROM "{t}" WHERE foo(n)', "Unrecognized function: foo"),
         (
             'SELECT * FROM "{t}" WHERE begins_with(n)',
-            "Incorrect number of operands for operator or function; operator or function: begins_with, number of operands: 1",
+            ARITY + "begins_with, number of operands: 1",
         ),
         (
             'SELECT * FROM "{t}" WHERE size(n, 1) = 1',
-            "Incorrect number of operands for operator or function; operator or function: size, number of operands: 2",
+            ARITY + "size, number of operands: 2",
         ),
         ("SELECT * FROM \"{t}\" WHERE pk = 'a' AND n", "The arguments to AND/OR must be Expressions"),
         ('SELECT COUNT(*) FROM "{t}"', "Unexpected path component at 1:8:5"),
