@@ -33,11 +33,14 @@ from ..expressions.ast import (
     Value,
 )
 from ..expressions.validate import validate_projection
-from ..model.values import validate_value
+from ..model.values import validate_item, validate_value
 from .lexer import Token, malformed, tokenize
 from .statements import Delete, Exists, Insert, Returning, Select, Statement, UpdateStatement
 
 PARAMETER_COUNT = "Number of parameters in request and statement don't match."
+# Nested brackets and NOTs a statement may hold: beyond it the recursion would only serve an attack
+# (a value deeper than 32 levels is refused anyway).
+MAX_NESTING = 100
 _COMPARISONS = {"=": "=", "<>": "<>", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _FLIPPED = {"=": "=", "<>": "<>", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _CONDITION_FUNCTIONS = {"begins_with": 2, "contains": 2, "attribute_type": 2}
@@ -64,6 +67,7 @@ class _Parser:
         self.pos = 0
         self.parameters = parameters
         self.used = 0
+        self.depth = 0
 
     # --- tokens ---------------------------------------------------------------------------------
 
@@ -189,7 +193,7 @@ class _Parser:
             raise malformed(self.text)
         if self.at("RETURNING"):
             raise ValidationException("RETURNING is not supported in INSERT")
-        return Insert(table, dict(item["M"]))
+        return Insert(table, validate_item(item["M"]))  # depth and size as PutItem checks them
 
     def update(self) -> UpdateStatement:
         self.expect("UPDATE")
@@ -283,15 +287,26 @@ class _Parser:
             left = And(left, self.negation())
         return left
 
+    def nested(self) -> None:
+        """Count one more level of nesting (undone by the caller's `self.depth -= 1`)."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise malformed(self.text)
+
     def negation(self) -> Condition:
         if self.accept("NOT"):
-            return Not(self.negation())
+            self.nested()
+            negated = Not(self.negation())
+            self.depth -= 1
+            return negated
         return self.predicate()
 
     def predicate(self) -> Condition:
         if self.at("("):
             self.take()
+            self.nested()
             inner = self.condition()
+            self.depth -= 1
             self.expect(")")
             return inner
         token = self.peek()
@@ -397,12 +412,16 @@ class _Parser:
             raw = {"NULL": True}
         elif token.kind == "word" and token.text == "MISSING":
             raise ValidationException(f"Unsupported data type: MISSING under key {under} at {token.where()}")
-        elif token.text == "[":
-            return {"L": self.sequence("]", under)}
-        elif token.text == "{":
-            return {"M": self.struct(name)}
-        elif token.text == "<<":
-            return self.bag(token, under)
+        elif token.text in ("[", "{", "<<"):
+            self.nested()
+            if token.text == "[":
+                value = {"L": self.sequence("]", under)}
+            elif token.text == "{":
+                value = {"M": self.struct(name)}
+            else:
+                value = self.bag(token, under)
+            self.depth -= 1
+            return value
         else:
             raise malformed(self.text)
         return validate_value(raw)
