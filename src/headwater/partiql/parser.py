@@ -414,6 +414,7 @@ class _Parser:
             raise ValidationException(f"Unsupported data type: MISSING under key {under} at {token.where()}")
         elif token.text in ("[", "{", "<<"):
             self.nested()
+            value: AttributeValue
             if token.text == "[":
                 value = {"L": self.sequence("]", under)}
             elif token.text == "{":
