@@ -13,6 +13,7 @@ from headwater.expressions.ast import (
     Call,
     Compare,
     Condition,
+    Item,
     DeleteAction,
     KeyTerm,
     Not,
@@ -26,7 +27,13 @@ from headwater.partiql import Delete, Exists, Insert, Select, UpdateStatement, a
 from headwater.partiql.plan import NO_KEY_EQUALITY, read_plan, write_target
 
 KEY = KeySchema.single(KeyAttribute("pk", "S"), KeyAttribute("sk", "N"))
-ITEM = {"pk": {"S": "a"}, "sk": {"N": "3"}, "n": {"N": "1"}, "l": {"L": [{"S": "q"}]}, "nul": {"NULL": True}}
+ITEM: Item = {
+    "pk": {"S": "a"},
+    "sk": {"N": "3"},
+    "n": {"N": "1"},
+    "l": {"L": [{"S": "q"}]},
+    "nul": {"NULL": True},
+}
 
 
 def where(text: str) -> Condition:
