@@ -6,7 +6,6 @@ range only narrows what is read), a write keeps what is not its key as its condi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..errors import ValidationException
@@ -135,7 +134,3 @@ def check_order(key: KeySchema, where: Condition | None, order_by: str | None, p
         raise ValidationException(ORDER_WITHOUT_HASH)
     if order_by not in key.names:
         raise ValidationException(ORDER_NOT_KEY.format(name=order_by))
-
-
-def names(paths: Sequence[Path]) -> set[str]:
-    return {p.elements[0] for p in paths if isinstance(p.elements[0], str)}
