@@ -385,6 +385,34 @@ def test_delete(ddb: Any, doc: str) -> None:
             "EXISTS can only be used in ExecuteTransaction write requests.",
         ),
         ("CREATE TABLE foo", "Unsupported operation: CreateTable"),
+        ("SELECT pk, pk FROM \"{t}\" WHERE pk = 'a'", "Duplicate identifiers in select clause: pk"),
+        (
+            "UPDATE \"{t}\" SET n = 5 WHERE pk = 'a' AND pk = 'b'",
+            "Multiple conditions on same key pk. Only single item Update/Insert/Delete are supported",
+        ),
+        (
+            "UPDATE \"{t}\" SET n = n + 'x' WHERE pk = 'a'",
+            "Incorrect operand type for operator or function; operator or function: +, operand type: S",
+        ),
+        (
+            "UPDATE \"{t}\" SET n = 5, n = 6 WHERE pk = 'a'",
+            "Two document paths overlap with each other; must remove or rewrite one of these paths; "
+            "path one: [n], path two: [n]",
+        ),
+        (
+            "SELECT * FROM \"{t}\" WHERE pk = ''",
+            "One or more parameter values are not valid. "
+            "The AttributeValue for a key attribute cannot contain an empty string value. Key: pk",
+        ),
+        (
+            "UPDATE \"{t}\" SET n = 1 WHERE pk = ''",
+            "One or more parameter values are not valid. "
+            "The AttributeValue for a key attribute cannot contain an empty string value. Key: pk",
+        ),
+        (
+            "INSERT INTO \"{t}\" VALUE {{'pk': 'x', 'a': 1e400}}",
+            "Number overflow. Attempting to store a number with magnitude larger than supported range",
+        ),
         (
             'SELECT * FROM "{t}" ORDER BY pk DESC',
             "Must have WHERE clause in the statement when using ORDER BY clause.",
@@ -393,6 +421,14 @@ def test_delete(ddb: Any, doc: str) -> None:
 )
 def test_statement_errors(ddb: Any, doc: str, statement: str, message: str) -> None:
     assert error(ddb, statement.format(t=doc)) == ("ValidationException", message)
+
+
+@pytest.mark.parametrize(("ion", "kind"), [("`1`", "INT"), ('`"x"`', "STRING"), ("`{b: 1}`", "STRUCT")])
+def test_ion_literals_are_refused(ddb: Any, doc: str, ion: str, kind: str) -> None:
+    statement = f"INSERT INTO \"{doc}\" VALUE {{'pk': 'ion', 'a': {ion}}}"
+    where = f"1:{statement.index(ion) + 1}:{len(ion)}"
+    message = f"Ion Literals are not supported: {kind} under key root at {where}"
+    assert error(ddb, statement) == ("ValidationException", message)
 
 
 def test_limit_clause_is_unsupported(ddb: Any, doc: str) -> None:

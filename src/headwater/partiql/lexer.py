@@ -7,7 +7,7 @@ from typing import Literal
 
 from ..errors import ValidationException
 
-TokenKind = Literal["word", "ident", "string", "number", "param", "op", "end"]
+TokenKind = Literal["word", "ident", "string", "number", "param", "op", "ion", "end"]
 # Longest first: `<<` before `<=` before `<`.
 _OPERATORS = ("<<", ">>", "<=", ">=", "<>", "!=", "=", "<", ">", "(", ")", "[", "]", "{", "}", ",", ".", ":")
 _SINGLE = frozenset("*+-;")
@@ -60,6 +60,12 @@ def tokenize(statement: str) -> list[Token]:
         elif c.isdigit() or (c == "." and i + 1 < n and statement[i + 1].isdigit()):
             i = _number_end(statement, i)
             tokens.append(Token("number", statement[start:i], statement[start:i], line, column))
+        elif c == "`":  # an Ion literal: read so that DynamoDB's refusal can name its type
+            end = statement.find("`", i + 1)
+            if end <= i + 1:
+                raise malformed(statement)
+            i = end + 1
+            tokens.append(Token("ion", statement[start + 1 : end].strip(), statement[start:i], line, column))
         elif c == "?":
             i += 1
             tokens.append(Token("param", "?", "?", line, column))
@@ -109,3 +115,24 @@ def _number_end(statement: str, i: int) -> int:
             while i < n and statement[i].isdigit():
                 i += 1
     return i
+
+
+def ion_type(text: str) -> str:
+    """The Ion type of a literal's text, as DynamoDB names it when refusing it."""
+    if text.startswith("{{"):
+        return "BLOB"
+    for opening, name in (("{", "STRUCT"), ("[", "LIST"), ("(", "SEXP"), ('"', "STRING"), ("'", "SYMBOL")):
+        if text.startswith(opening):
+            return name
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return "BOOL"
+    if lowered.startswith("null"):
+        return "NULL"
+    if text[:1].isdigit() or text[:1] in "+-":
+        if "T" in text[1:] or text.count("-") >= 2:
+            return "TIMESTAMP"
+        if "e" in lowered and not lowered.startswith("0x"):
+            return "FLOAT"
+        return "DECIMAL" if "." in text or "d" in lowered else "INT"
+    return "SYMBOL"

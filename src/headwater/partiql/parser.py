@@ -34,7 +34,7 @@ from ..expressions.ast import (
 )
 from ..expressions.validate import validate_projection
 from ..model.values import validate_item, validate_value
-from .lexer import Token, malformed, tokenize
+from .lexer import Token, ion_type, malformed, tokenize
 from .statements import Delete, Exists, Insert, Returning, Select, Statement, UpdateStatement
 
 PARAMETER_COUNT = "Number of parameters in request and statement don't match."
@@ -142,7 +142,10 @@ class _Parser:
                 start = self.peek()
                 if self.peek(1).kind == "op" and self.peek(1).text == "(":
                     raise ValidationException(f"Unexpected path component at {start.where()}")
-                projection.append(self.projected_path())
+                alias, path = self.projected_path()
+                if len(path.elements) == 1 and any(path == seen for _, seen in projection):
+                    raise ValidationException(f"Duplicate identifiers in select clause: {alias}")
+                projection.append((alias, path))
                 if not self.accept(","):
                     break
             try:
@@ -412,6 +415,10 @@ class _Parser:
             raw = {"NULL": True}
         elif token.kind == "word" and token.text == "MISSING":
             raise ValidationException(f"Unsupported data type: MISSING under key {under} at {token.where()}")
+        elif token.kind == "ion":
+            raise ValidationException(
+                f"Ion Literals are not supported: {ion_type(token.text)} under key {under} at {token.where()}"
+            )
         elif token.text in ("[", "{", "<<"):
             self.nested()
             value: AttributeValue

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 
 from ..errors import ValidationException
 from ..expressions.ast import AttributeValue, Between, Call, Compare, Condition, Item, KeyTerm, Path, Value
+from ..model.keys import empty_key_message
 from ..model.schema import KeyAttribute, KeySchema
 from .parser import conjuncts, equality, flipped, join
 
 NO_KEY_EQUALITY = "Where clause does not contain a mandatory equality on all key attributes"
+SAME_KEY_TWICE = "Multiple conditions on same key {name}. Only single item Update/Insert/Delete are supported"
 MISSING_KEY = "Key attribute should be present in the item: Key {name}"
 ORDER_WITHOUT_WHERE = "Must have WHERE clause in the statement when using ORDER BY clause."
 ORDER_WITHOUT_HASH = (
@@ -58,7 +60,9 @@ def write_target(key: KeySchema, where: Condition | None) -> Target:
     names = set(key.names)
     for term in conjuncts(where):
         found = equality(term)
-        if found is not None and found[0] in names and found[0] not in pinned:
+        if found is not None and found[0] in pinned:
+            raise ValidationException(SAME_KEY_TWICE.format(name=found[0]))
+        if found is not None and found[0] in names:
             pinned[found[0]] = found[1]
         else:
             rest.append(term)
@@ -97,6 +101,8 @@ def read_plan(key: KeySchema, where: Condition | None) -> ReadPlan:
         return ReadPlan(None, ())
     for attr in key.hashes:
         _check_type(attr, pinned[attr.name])
+        if pinned[attr.name][attr.type] == "":
+            raise ValidationException(empty_key_message(attr.name, attr.type))
     partition = tuple(pinned[attr.name] for attr in key.hashes)
     sort: tuple[KeyTerm, ...] = ()
     if len(key.ranges) == 1:

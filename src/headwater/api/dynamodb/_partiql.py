@@ -17,6 +17,7 @@ from ...core.writes import ItemWriteOp, WriteResult
 from ...errors import ConditionalCheckFailedException, DuplicateItemException, ValidationException
 from ...expressions import CompiledExpressions, Projection, updated_attributes
 from ...expressions.ast import Item, Path
+from ...expressions.errors import ExpressionError
 from ...expressions.paths import get_path
 from ...expressions.validate import validate_update
 from ...model.keys import encode_key_values, partition_hash
@@ -200,7 +201,10 @@ def plan_write(db: Database, statement: WriteStatement | Exists, return_old: boo
     key, key_item = resolve_key(table, target.key)
     rest = [target.rest] if target.rest is not None else []
     if isinstance(statement, UpdateStatement):
-        validate_update(statement.update)
+        try:
+            validate_update(statement.update)
+        except ExpressionError as error:  # PartiQL's messages are the bare detail
+            raise ValidationException(error.detail) from None
         action = Action(
             "update",
             table,
