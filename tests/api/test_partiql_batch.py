@@ -270,3 +270,36 @@ def test_transaction_key_update_is_cancelled(ddb: Any, table: str) -> None:
             "Cannot update attribute pk. This attribute is part of the key",
         }
     ]
+
+
+def test_batch_write_returning_and_exists(ddb: Any, table: str) -> None:
+    responses = batch(
+        ddb,
+        [
+            {"Statement": f"UPDATE \"{table}\" SET zz = 1 WHERE pk = 'a' RETURNING MODIFIED NEW *"},
+            {"Statement": f"EXISTS(SELECT * FROM \"{table}\" WHERE pk = 'b')"},
+        ],
+    )
+    assert responses == [
+        {"TableName": table, "Item": {"zz": {"N": "1"}}},
+        {
+            "Error": {
+                "Code": "ValidationError",
+                "Message": "EXISTS can only be used in ExecuteTransaction write requests.",
+            }
+        },
+    ]
+
+
+def test_transaction_statement_errors_name_the_statement(ddb: Any, table: str) -> None:
+    response = refused(
+        ddb.execute_transaction,
+        TransactStatements=[
+            {"Statement": f"DELETE FROM \"{table}\" WHERE pk = 'a'"},
+            {"Statement": f'DELETE FROM "{table}" WHERE pk = ?'},
+        ],
+    )
+    assert response["Error"]["Message"] == (
+        "Validation failed in TransactStatements[1]: "
+        "Number of parameters in request and statement don't match."
+    )

@@ -24,7 +24,8 @@ from ...partiql import Exists, Select, Statement
 from ...partiql.plan import NO_KEY_EQUALITY, write_target
 from ._items import resolve_key
 from ._multi import capacity_list
-from ._partiql import Write, parse_request, plan_write, projected, run_write
+from ._partiql import Write, parse_request, plan_write, projected, returned, run_write
+from .execute_statement import EXISTS_OUTSIDE_TRANSACTION
 
 MIXED = "Read and write requests together in the same batch is not supported."
 DUPLICATES = "Provided list of item keys contains duplicates"
@@ -62,7 +63,7 @@ def _parse(entry: dict[str, Any]) -> Statement | DynamoDBError:
         if error.message is not None and error.message.startswith("Statement wasn't well formed"):
             return ValidationException(NOT_AN_OPERATION)
         return error
-    return ValidationException(NOT_AN_OPERATION) if isinstance(statement, Exists) else statement
+    return ValidationException(EXISTS_OUTSIDE_TRANSACTION) if isinstance(statement, Exists) else statement
 
 
 async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
@@ -150,7 +151,11 @@ async def _write(
         except DynamoDBError as error:
             return _failed(error, write.table)
         usage.append((write.table, result.units, result.index_units))
-        return {"TableName": write.table.name}
+        out: dict[str, Any] = {"TableName": write.table.name}
+        attributes = returned(write.statement, result) if not isinstance(write.statement, Exists) else None
+        if attributes:
+            out["Item"] = attributes
+        return out
 
     done = await asyncio.gather(*(one(p) for p in planned if isinstance(p, Write)))
     answers = iter(done)

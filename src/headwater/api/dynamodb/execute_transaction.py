@@ -30,9 +30,12 @@ def _invalid(position: int, message: str) -> ValidationException:
 
 async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
     entries = request["TransactStatements"]
-    statements: list[Statement] = [
-        parse_request(entry["Statement"], entry.get("Parameters")) for entry in entries
-    ]
+    statements: list[Statement] = []
+    for position, entry in enumerate(entries):
+        try:
+            statements.append(parse_request(entry["Statement"], entry.get("Parameters")))
+        except ValidationException as error:
+            raise _invalid(position, error.message or "") from None
     reads = [isinstance(statement, Select) for statement in statements]
     if any(reads) and not all(reads):
         raise ValidationException(MIXED)
@@ -52,7 +55,7 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
             raise ValidationException(SAME_ITEM)
         seen.add(identity)
         actions.append(action)
-    return await run_transaction(db, actions, request)
+    return {"Responses": [], **await run_transaction(db, actions, request)}
 
 
 async def _read(db: Database, selects: list[Select], request: dict[str, Any]) -> dict[str, Any]:
