@@ -153,6 +153,14 @@ def test_batch_refusals(ddb: Any, table: str) -> None:
         "Message": "Provided list of item keys contains duplicates",
     }
     assert get(ddb, table, "k1") is None
+    mixed = refused(
+        ddb.batch_execute_statement,
+        Statements=[
+            {"Statement": f"SELECT * FROM \"{table}\" WHERE pk = 'a'"},
+            {"Statement": f'DELETE FROM "{table}" WHERE pk = ?'},  # its kind counts, parameters or not
+        ],
+    )
+    assert mixed["Error"]["Message"] == "Read and write requests together in the same batch is not supported."
     statement = {"Statement": f"SELECT * FROM \"{table}\" WHERE pk = 'a'"}
     duplicates = refused(ddb.batch_execute_statement, Statements=[statement, statement])
     assert duplicates["Error"]["Message"] == "Provided list of item keys contains duplicates"

@@ -51,12 +51,24 @@ _UNSUPPORTED = {"CREATE": "CreateTable", "DROP": "DropTable"}
 _MISSING = object()  # the MISSING keyword as an operand: only `IS [NOT] MISSING` may use it
 
 
+class ParameterCountMismatch(ValidationException):
+    """Fewer parameters than `?`s; `statement` is what was parsed (a batch still learns its kind)."""
+
+    def __init__(self, statement: Statement) -> None:
+        super().__init__(PARAMETER_COUNT)
+        self.statement = statement
+
+    @property
+    def type_name(self) -> str:
+        return "ValidationException"
+
+
 def parse(statement: str, parameters: Sequence[AttributeValue] = ()) -> Statement:
     """The statement's tree with `parameters` (validated attribute values) bound to its `?`s in order."""
     parser = _Parser(statement, tokenize(statement), parameters)
     result = parser.statement()
     if parser.used > len(parameters):
-        raise ValidationException(PARAMETER_COUNT)
+        raise ParameterCountMismatch(result)
     return result
 
 

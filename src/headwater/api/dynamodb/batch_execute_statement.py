@@ -21,6 +21,7 @@ from ...errors import (
 )
 from ...model.schema import TableSpec
 from ...partiql import Exists, Select, Statement
+from ...partiql.parser import ParameterCountMismatch
 from ...partiql.plan import NO_KEY_EQUALITY, write_target
 from ._items import resolve_key
 from ._multi import capacity_list
@@ -59,6 +60,8 @@ def _failed(error: DynamoDBError, table: TableSpec | None = None) -> dict[str, A
 def _parse(entry: dict[str, Any]) -> Statement | DynamoDBError:
     try:
         statement = parse_request(entry["Statement"], entry.get("Parameters"))
+    except ParameterCountMismatch as error:
+        return error
     except ValidationException as error:
         if error.message is not None and error.message.startswith("Statement wasn't well formed"):
             return ValidationException(NOT_AN_OPERATION)
@@ -66,10 +69,17 @@ def _parse(entry: dict[str, Any]) -> Statement | DynamoDBError:
     return ValidationException(EXISTS_OUTSIDE_TRANSACTION) if isinstance(statement, Exists) else statement
 
 
+def _parsed(entry: Statement | DynamoDBError) -> Statement | None:
+    """The statement, also when only its parameters were wrong (DynamoDB reads its kind first)."""
+    if isinstance(entry, ParameterCountMismatch):
+        return entry.statement
+    return None if isinstance(entry, DynamoDBError) else entry
+
+
 async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
     entries: list[dict[str, Any]] = request["Statements"]
     parsed = [_parse(entry) for entry in entries]
-    kinds = {isinstance(p, Select) for p in parsed if not isinstance(p, DynamoDBError)}
+    kinds = {isinstance(_parsed(p), Select) for p in parsed if _parsed(p) is not None}
     if len(kinds) > 1:
         raise ValidationException(MIXED)
     usage: Usage = []
