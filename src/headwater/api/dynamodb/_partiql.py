@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -26,6 +27,7 @@ from ...model.values import validate_value
 from ...partiql import Delete, Exists, Insert, Select, Statement, UpdateStatement, parse
 from ...partiql.parser import join
 from ...partiql.plan import check_order, exists, item_key, not_exists, read_plan, write_target
+from ...storage.base import Row
 from ._items import put_target, resolve_key, write_response
 from ._reads import (
     Target,
@@ -112,7 +114,7 @@ async def run_select(db: Database, select: Select, request: dict[str, Any]) -> d
         if start is not None and start[1] != pk:
             raise ValidationException(INVALID_TOKEN)
 
-        def rows() -> Any:
+        def rows() -> Iterable[Row]:
             return storage.query(
                 table.table_id,
                 target.index_id,
@@ -127,7 +129,7 @@ async def run_select(db: Database, select: Select, request: dict[str, Any]) -> d
 
     else:
 
-        def rows() -> Any:
+        def rows() -> Iterable[Row]:
             h_from, h_to = segment_range(0, 1)
             return storage.scan(
                 table.table_id,
@@ -180,7 +182,8 @@ def plan_write(db: Database, statement: WriteStatement | Exists, return_old: boo
         target = write_target(table.key, statement.select.where)
         key, key_item = resolve_key(table, target.key)
         checked = join([exists(table.key), *([target.rest] if target.rest is not None else [])])
-        return Write(statement, table, Action("check", table, key, key_item, condition=checked))
+        check = Action("check", table, key, key_item, condition=checked, return_old_on_failure=return_old)
+        return Write(statement, table, check)
     table = db.catalog.require(statement.table)
     if isinstance(statement, Insert):
         item_key(table.key, statement.item)
