@@ -472,3 +472,25 @@ def test_missing_table(ddb: Any) -> None:
         "ResourceNotFoundException",
         "Requested resource not found",
     )
+
+
+def test_request_members_are_validated(server: Any, doc: str) -> None:
+    raw = server.client("dynamodb", parameter_validation=False)
+    statement = f"SELECT * FROM \"{doc}\" WHERE pk = 'a'"
+    with pytest.raises(ClientError) as info:
+        raw.execute_statement(Statement=statement, Limit=0)
+    assert info.value.response["Error"]["Message"] == (
+        "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: "
+        "Member must have value greater than or equal to 1"
+    )
+
+
+@pytest.mark.differs_from_dynamodb_local("'BatchGetItem cannot fetch more than 25 items'")
+def test_batch_of_more_than_25_statements(server: Any, doc: str) -> None:
+    """The service model bounds Statements to 25 members; DynamoDB words it as any length constraint."""
+    raw = server.client("dynamodb", parameter_validation=False)
+    statement = f"SELECT * FROM \"{doc}\" WHERE pk = 'a'"
+    with pytest.raises(ClientError) as info:
+        raw.batch_execute_statement(Statements=[{"Statement": statement}] * 26)
+    assert info.value.response["Error"]["Code"] == "ValidationException"
+    assert "Member must have length less than or equal to 25" in info.value.response["Error"]["Message"]
