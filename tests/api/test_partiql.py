@@ -162,6 +162,41 @@ def test_parameters(ddb: Any, doc: str) -> None:
     assert items(ddb, f'SELECT "b" FROM "{doc}" WHERE "pk" = \'p1\'') == [{"b": {"B": b"\x00\x01"}}]
 
 
+@pytest.mark.parametrize(
+    ("parameter", "message"),
+    [
+        pytest.param(
+            {"N": "abc"},
+            "The parameter cannot be converted to a numeric value: abc",
+            marks=pytest.mark.differs_from_dynamodb_local(
+                "'A value provided cannot be converted into a number'"
+            ),
+        ),
+        ({}, "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"),
+        ({"SS": []}, "One or more parameter values were invalid: An string set  may not be empty"),
+        (
+            {"S": "a", "N": "1"},
+            "Supplied AttributeValue has more than one datatypes set, "
+            "must contain exactly one of the supported datatypes",
+        ),
+    ],
+)
+def test_invalid_parameters(server: Any, doc: str, parameter: dict[str, Any], message: str) -> None:
+    raw = server.client("dynamodb", parameter_validation=False)
+    with pytest.raises(ClientError) as info:
+        raw.execute_statement(Statement=f'SELECT * FROM "{doc}" WHERE n = ?', Parameters=[parameter])
+    assert info.value.response["Error"]["Message"] == message
+
+
+def test_insert_value_must_be_a_tuple(ddb: Any, doc: str) -> None:
+    code, message = error(ddb, f'INSERT INTO "{doc}" VALUE ?', Parameters=[{"M": {"pk": {"S": "x"}}}])
+    assert (code, message) == (
+        "ValidationException",
+        "Unsupported format in item expression. Please use struct format {...} to express item values "
+        "for insert statement. at 1:" + str(len(f'INSERT INTO "{doc}" VALUE ?')) + ":1",
+    )
+
+
 def test_too_few_parameters(ddb: Any, doc: str) -> None:
     expected = ("ValidationException", "Number of parameters in request and statement don't match.")
     assert error(ddb, f'SELECT * FROM "{doc}" WHERE n = ?') == expected

@@ -203,9 +203,13 @@ class _Parser:
         self.expect("INTO")
         table = self.name()
         self.expect("VALUE")
+        start = self.peek()
+        if not self.at("{"):
+            raise ValidationException(
+                "Unsupported format in item expression. Please use struct format {...} to express item "
+                f"values for insert statement. at {start.where()}"
+            )
         item = self.literal()
-        if "M" not in item:
-            raise malformed(self.text)
         if self.at("RETURNING"):
             raise ValidationException("RETURNING is not supported in INSERT")
         return Insert(table, validate_item(item["M"]))  # depth and size as PutItem checks them
