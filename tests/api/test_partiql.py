@@ -224,6 +224,13 @@ def test_paging_with_limit_and_next_token(ddb: Any, table: str) -> None:
         assert pages >= 3
 
 
+@pytest.mark.differs_from_dynamodb_local("no LastEvaluatedKey beside NextToken")
+def test_a_page_names_its_last_evaluated_key(ddb: Any, table: str) -> None:
+    """The API reference's ExecuteStatement output has LastEvaluatedKey, the key NextToken resumes after."""
+    page = run(ddb, f"SELECT * FROM \"{table}\" WHERE pk = 'a'", Limit=2)
+    assert page["LastEvaluatedKey"] == {"pk": {"S": "a"}, "sk": {"N": "1"}}
+
+
 def test_invalid_next_token(ddb: Any, table: str) -> None:
     statement = f"SELECT * FROM \"{table}\" WHERE pk = 'a'"
     assert error(ddb, statement, NextToken="garbage") == ("ValidationException", "Invalid NextToken")

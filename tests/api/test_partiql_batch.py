@@ -311,3 +311,24 @@ def test_transaction_statement_errors_name_the_statement(ddb: Any, table: str) -
         "Validation failed in TransactStatements[1]: "
         "Number of parameters in request and statement don't match."
     )
+
+
+@pytest.mark.differs_from_dynamodb_local(
+    "no ConsumedCapacity in BatchExecuteStatement's or ExecuteTransaction's answer"
+)
+def test_consumed_capacity(ddb: Any, table: str) -> None:
+    """The API reference documents ConsumedCapacity for both; a transaction costs twice (reads and writes)."""
+    read = f"SELECT * FROM \"{table}\" WHERE pk = 'a'"
+    write = f"UPDATE \"{table}\" SET zz = 1 WHERE pk = 'a'"
+    response = ddb.batch_execute_statement(Statements=[{"Statement": read}], ReturnConsumedCapacity="TOTAL")
+    assert response["ConsumedCapacity"] == [{"TableName": table, "CapacityUnits": 0.5}]
+    response = ddb.batch_execute_statement(Statements=[{"Statement": write}], ReturnConsumedCapacity="TOTAL")
+    assert response["ConsumedCapacity"] == [{"TableName": table, "CapacityUnits": 1.0}]
+    response = ddb.execute_transaction(
+        TransactStatements=[{"Statement": read}], ReturnConsumedCapacity="TOTAL"
+    )
+    assert response["ConsumedCapacity"] == [{"TableName": table, "CapacityUnits": 2.0}]
+    response = ddb.execute_transaction(
+        TransactStatements=[{"Statement": write}], ReturnConsumedCapacity="TOTAL"
+    )
+    assert response["ConsumedCapacity"] == [{"TableName": table, "CapacityUnits": 2.0}]
