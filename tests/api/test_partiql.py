@@ -142,6 +142,9 @@ def test_select_from_an_index(ddb: Any, table: str) -> None:
         "n = 1.0 AND 1 = n",
         "nul = NULL",
         "contains(l, 'q') = true",
+        "(n) = 1 AND (n = 1)",
+        "n = +1",
+        "pk = 'a' -- a comment\n AND /* another */ n = 1",
     ],
 )
 def test_where_matches(ddb: Any, doc: str, where: str) -> None:
@@ -201,6 +204,10 @@ def test_too_few_parameters(ddb: Any, doc: str) -> None:
     expected = ("ValidationException", "Number of parameters in request and statement don't match.")
     assert error(ddb, f'SELECT * FROM "{doc}" WHERE n = ?') == expected
     assert error(ddb, f'SELECT * FROM "{doc}" WHERE pk = ? AND n = ?', Parameters=[{"S": "a"}]) == expected
+
+
+def test_trailing_semicolon(ddb: Any, doc: str) -> None:
+    assert len(items(ddb, f"SELECT * FROM \"{doc}\" WHERE pk = 'a';")) == 1
 
 
 def test_paging_with_limit_and_next_token(ddb: Any, table: str) -> None:
@@ -427,6 +434,12 @@ def test_delete(ddb: Any, doc: str) -> None:
             "EXISTS can only be used in ExecuteTransaction write requests.",
         ),
         ("CREATE TABLE foo", "Unsupported operation: CreateTable"),
+        ('SELECT * FROM "{t}" WHERE n = 1 + 0', "Unsupported operator in Condition Expression. Operator: +"),
+        (
+            'SELECT * FROM "{t}" WHERE n IN 1',
+            "IN operator must have a left hand argument of type Variable Reference and right hand argument "
+            "of type Seq with at least one member",
+        ),
         ("SELECT pk, pk FROM \"{t}\" WHERE pk = 'a'", "Duplicate identifiers in select clause: pk"),
         (
             "UPDATE \"{t}\" SET n = 5 WHERE pk = 'a' AND pk = 'b'",

@@ -10,7 +10,7 @@ from ..errors import ValidationException
 TokenKind = Literal["word", "ident", "string", "number", "param", "op", "ion", "end"]
 # Longest first: `<<` before `<=` before `<`.
 _OPERATORS = ("<<", ">>", "<=", ">=", "<>", "!=", "=", "<", ">", "(", ")", "[", "]", "{", "}", ",", ".", ":")
-_SINGLE = frozenset("*+-;")
+_SINGLE = frozenset("*+-/;")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +47,15 @@ def tokenize(statement: str) -> list[Token]:
         if c == "-" and statement.startswith("--", i):  # a comment to the end of the line
             end = statement.find("\n", i)
             i = n if end < 0 else end
+            continue
+        if c == "/" and statement.startswith("/*", i):  # a block comment
+            end = statement.find("*/", i + 2)
+            if end < 0:
+                raise malformed(statement)
+            line += statement.count("\n", i, end)
+            if "\n" in statement[i:end]:
+                line_start = statement.rfind("\n", i, end) + 1
+            i = end + 2
             continue
         start, column = i, i - line_start + 1
         if c.isalpha() or c == "_":

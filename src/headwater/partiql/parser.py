@@ -37,6 +37,10 @@ from ..model.values import validate_item, validate_value
 from .lexer import Token, ion_type, malformed, tokenize
 from .statements import Delete, Exists, Insert, Returning, Select, Statement, UpdateStatement
 
+IN_NEEDS_A_LIST = (
+    "IN operator must have a left hand argument of type Variable Reference and right hand argument of type "
+    "Seq with at least one member"
+)
 PARAMETER_COUNT = "Number of parameters in request and statement don't match."
 # Nested brackets and NOTs a statement may hold: beyond it the recursion would only serve an attack
 # (a value deeper than 32 levels is refused anyway).
@@ -141,6 +145,7 @@ class _Parser:
             raise ValidationException(f"Unsupported operation: {_UNSUPPORTED[first.text]}")
         else:
             raise malformed(self.text)
+        self.accept(";")
         if self.peek().kind != "end":
             raise malformed(self.text)
         return result
@@ -322,12 +327,17 @@ class _Parser:
 
     def predicate(self) -> Condition:
         if self.at("("):
+            start, used = self.pos, self.used
             self.take()
             self.nested()
-            inner = self.condition()
-            self.depth -= 1
-            self.expect(")")
-            return inner
+            try:
+                inner = self.condition()
+                self.expect(")")
+                return inner
+            except ValidationException:
+                self.pos, self.used = start, used  # not a condition in brackets: an operand, `(n) = 1`
+            finally:
+                self.depth -= 1
         token = self.peek()
         function = token.raw.lower() if token.kind == "word" else ""
         if function in _CONDITION_FUNCTIONS and self.peek(1).text == "(":
@@ -357,6 +367,10 @@ class _Parser:
             right = self.operand_or_missing()
             if right is _MISSING:
                 raise ValidationException("MISSING must be compared using IS operator")
+            if self.at("+", "-", "*", "/"):
+                raise ValidationException(
+                    f"Unsupported operator in Condition Expression. Operator: {self.peek().text}"
+                )
             return Compare(op, operand, cast(Operand, right))
         if self.accept("BETWEEN"):
             low = self.operand()
@@ -365,8 +379,8 @@ class _Parser:
         negated = self.accept("NOT")
         if self.accept("IN"):
             closing = "]" if self.accept("[") else ")" if self.accept("(") else None
-            if closing is None:
-                raise malformed(self.text)
+            if closing is None or self.at(closing):
+                raise ValidationException(IN_NEEDS_A_LIST)
             choices = [self.operand()]
             while self.accept(","):
                 choices.append(self.operand())
@@ -400,6 +414,13 @@ class _Parser:
 
     def operand(self) -> Operand:
         token = self.peek()
+        if token.text == "(" and token.kind == "op":
+            self.take()
+            self.nested()
+            inner = self.operand()
+            self.depth -= 1
+            self.expect(")")
+            return inner
         if token.kind == "word" and self.peek(1).text == "(":
             function = token.raw.lower()
             if function in _VALUE_FUNCTIONS:
