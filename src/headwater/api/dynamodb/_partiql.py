@@ -26,7 +26,7 @@ from ...model.schema import TableSpec
 from ...model.values import validate_value
 from ...partiql import Delete, Exists, Insert, Select, Statement, UpdateStatement, parse
 from ...partiql.parser import join
-from ...partiql.plan import check_order, exists, item_key, not_exists, read_plan, write_target
+from ...partiql.plan import ReadPlan, check_order, exists, item_key, not_exists, read_plan, write_target
 from ...storage.base import Row
 from ._items import put_target, resolve_key, write_response
 from ._reads import (
@@ -159,7 +159,16 @@ async def run_select(db: Database, select: Select, request: dict[str, Any]) -> d
             page.items = [orjson.loads(raw) for raw in page.raw_items]
         return {"Items": [projected(item, select.projection) for item in page.items], **out}
 
+    if _one_item(target, plan):
+        return read()  # a point read: cheaper here than a hop to a thread
     return await run_page(read, target.spec.limit)
+
+
+def _one_item(target: Target, plan: ReadPlan) -> bool:
+    """Whether the read can find at most one item: the table's whole key pinned with `=`."""
+    if target.index is not None or plan.partition is None:
+        return False
+    return not target.key.ranges or (len(plan.sort) == 1 and plan.sort[0].op == "EQ")
 
 
 # --- INSERT, UPDATE, DELETE -----------------------------------------------------------------------
