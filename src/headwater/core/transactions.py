@@ -52,6 +52,9 @@ class Action:
     update: Any = None  # update
     condition: Any = None
     return_old_on_failure: bool = False
+    # the cancellation reason (code, message) when the condition fails, if not ConditionalCheckFailed
+    # (a PartiQL INSERT of an existing item)
+    condition_failure: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +160,9 @@ class MultiWriteOp:
         if invalid is not None:
             return {"Code": "ValidationError", "Message": invalid}, (old, None)
         if action.condition is not None and not evaluate(action.condition, old):
+            if action.condition_failure is not None:
+                code, message = action.condition_failure
+                return {"Code": code, "Message": message}, (old, None)
             reason: dict[str, Any] = {"Code": "ConditionalCheckFailed", "Message": CONDITION_FAILED}
             if action.return_old_on_failure and old is not None:
                 reason["Item"] = old
