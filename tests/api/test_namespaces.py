@@ -87,6 +87,18 @@ def test_the_same_name_in_two_regions_is_two_tables(ddb: Any, ddb2: Any, in_both
     assert ddb.get_item(TableName=name, Key={"pk": {"S": "a"}})["Item"]["v"] == {"S": "east-1"}
 
 
+def test_partiql_runs_in_the_callers_region(ddb: Any, ddb2: Any, in_both: Callable[..., str]) -> None:
+    name = in_both(ddb, ddb2)
+    ddb2.execute_statement(Statement=f"INSERT INTO \"{name}\" VALUE {{'pk': 'a', 'v': 'east-2'}}")
+    ddb.execute_statement(Statement=f"INSERT INTO \"{name}\" VALUE {{'pk': 'a', 'v': 'east-1'}}")
+    select = f"SELECT v FROM \"{name}\" WHERE pk = 'a'"
+    assert ddb.execute_statement(Statement=select)["Items"] == [{"v": {"S": "east-1"}}]
+    assert ddb2.execute_statement(Statement=select)["Items"] == [{"v": {"S": "east-2"}}]
+    ddb2.execute_transaction(TransactStatements=[{"Statement": f"DELETE FROM \"{name}\" WHERE pk = 'a'"}])
+    assert ddb2.execute_statement(Statement=select)["Items"] == []
+    assert ddb.execute_statement(Statement=select)["Items"] == [{"v": {"S": "east-1"}}]
+
+
 def test_batches_and_transactions_stay_in_their_region(
     ddb: Any, ddb2: Any, in_both: Callable[..., str]
 ) -> None:
