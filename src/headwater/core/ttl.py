@@ -50,7 +50,8 @@ class TtlDeleteOp:
     table: TableSpec
     key: ItemKey
     attribute: str
-    now: float
+    now: float  # the sweep's instant: what has expired
+    at: float  # the REMOVE record's time: taken after the sweep read the item (not before its last write)
 
     @property
     def keys(self) -> Sequence[ItemKey]:
@@ -81,7 +82,7 @@ class TtlDeleteOp:
                 self.key,
                 old,
                 None,
-                self.now,
+                self.at,
                 ttl_delete=True,
                 old_size=old_size,
                 destinations=destinations,
@@ -116,7 +117,8 @@ async def sweep(db: Database) -> int:
             if current is None or current.ttl.attribute is None:
                 break
             try:
-                if await db.storage.write(TtlDeleteOp(current, key, current.ttl.attribute, now)):
+                op = TtlDeleteOp(current, key, current.ttl.attribute, now, db.clock.now())
+                if await db.storage.write(op):
                     deleted += 1
             except ResourceNotFoundException:  # the table was deleted meanwhile
                 break
