@@ -4,6 +4,7 @@ answer was lost never makes the writer reuse sequence numbers."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -52,6 +53,37 @@ def _writer_pid(store: PostgresStorage) -> int:
 def _waiting(admin: Any, pid: int, event: str) -> bool:
     row = admin.execute("SELECT wait_event FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()
     return row is not None and row[0] == event
+
+
+def _commits_wait_for_the_standby(url: str, admin: Any) -> None:
+    """Wait until a commit really waits for the (missing) standby. A session sees the new setting at
+    once, but whether commits wait is a flag the checkpointer sets when it gets to the reload: until
+    then a commit goes through (under load, the test's own write did). So commit a probe row until one
+    waits, then cancel that wait (the row has committed locally; cancelling only ends the wait)."""
+    deadline = time.monotonic() + DEADLINE
+    with psycopg.connect(url, autocommit=True) as probe:
+        pid = probe.info.backend_pid
+        while True:
+            done = threading.Event()
+
+            def commit(done: threading.Event) -> None:
+                with contextlib.suppress(psycopg.Error):
+                    probe.execute("INSERT INTO commit_probe VALUES (1)")
+                done.set()
+
+            thread = threading.Thread(target=commit, args=(done,))
+            thread.start()
+            while not done.is_set() and not _waiting(admin, pid, "SyncRep"):
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"no commit waited for the standby; seen: {_activity(admin, pid)}")
+                time.sleep(0.01)
+            waited = not done.is_set()
+            if waited:
+                admin.execute("SELECT pg_cancel_backend(%s)", (pid,))
+            thread.join(DEADLINE)
+            assert done.is_set(), "the probe's commit never returned"
+            if waited:
+                return
 
 
 def _activity(admin: Any, pid: int) -> object:
@@ -104,6 +136,7 @@ def test_a_commit_whose_answer_is_lost_but_committed_succeeds(own_server: Postgr
     with PostgresStorage(url, schema="lost") as store, psycopg.connect(url, autocommit=True) as admin:
         assert store.write_sync(Put(key(b"first"), b"1", stream=(_record(b"1"),))) is None
         pid = _writer_pid(store)
+        admin.execute("CREATE TABLE IF NOT EXISTS commit_probe (n int)")
         admin.execute("ALTER SYSTEM SET synchronous_standby_names = 'nobody'")
         admin.execute("SELECT pg_reload_conf()")
 
@@ -115,6 +148,7 @@ def test_a_commit_whose_answer_is_lost_but_committed_succeeds(own_server: Postgr
             return row == ("nobody",)
 
         _wait_for("the configuration reload", writer_sees_it)
+        _commits_wait_for_the_standby(url, admin)
         write = Background(store, Put(key(b"lost"), b"2", stream=(_record(b"2"),)))
         _wait_for(
             "COMMIT to wait for the standby",
@@ -141,6 +175,7 @@ def test_a_commit_whose_outcome_cannot_be_learnt_says_so(own_server: PostgresSer
     with PostgresStorage(url, schema="gone") as store, psycopg.connect(url, autocommit=True) as admin:
         assert store.write_sync(Put(key(b"first"), b"1", stream=(_record(b"1"),))) is None
         pid = _writer_pid(store)
+        admin.execute("CREATE TABLE IF NOT EXISTS commit_probe (n int)")
         admin.execute("ALTER SYSTEM SET synchronous_standby_names = 'nobody'")
         admin.execute("SELECT pg_reload_conf()")
 
@@ -152,6 +187,7 @@ def test_a_commit_whose_outcome_cannot_be_learnt_says_so(own_server: PostgresSer
             return row == ("nobody",)
 
         _wait_for("the configuration reload", writer_sees_it)
+        _commits_wait_for_the_standby(url, admin)
         write = Background(store, Put(key(b"unknown"), b"2", stream=(_record(b"2"),)))
         _wait_for(
             "COMMIT to wait for the standby",
