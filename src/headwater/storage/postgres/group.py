@@ -178,52 +178,57 @@ class Pending:
         return seq
 
     def flush(self, conn: psycopg.Connection[Any], seq: int) -> None:
-        """Send everything pending (in one pipeline) and save the sequence number; then start empty.
+        """Send everything pending in one round trip and save the sequence number; then start empty.
 
-        Dropped tables go first, so a group may drop a table and write a fresh one with the same id.
+        Every kind of row goes in one statement (one data-modifying CTE per kind: its keys are distinct,
+        so no two touch the same row), which ends by asking for the transaction's id. Dropped tables go
+        first, in statements of their own, so a group may drop a table and write a fresh one with the
+        same id.
         """
-        statements: list[tuple[str, Sequence[Any]]] = []
+        drops: list[tuple[str, Sequence[Any]]] = []
         if self.drops:
-            statements += [(sql, [self.drops]) for sql in _DROP]
+            drops += [(sql, [self.drops]) for sql in _DROP]
         if self.dropped_streams:
             prefixes = [f"{stream_id:012d}" for stream_id in self.dropped_streams]
-            statements.append((_DROP_STREAMS[0], [self.dropped_streams]))
-            statements.append((_DROP_STREAMS[1], [prefixes, TRIM_MARK_KIND]))
+            drops.append((_DROP_STREAMS[0], [self.dropped_streams]))
+            drops.append((_DROP_STREAMS[1], [prefixes, TRIM_MARK_KIND]))
+        writes: list[tuple[str, Sequence[Any]]] = []
         puts = [(*k, v) for k, v in self.items.items() if v is not None]
         deletes = [k for k, v in self.items.items() if v is None]
         if deletes:
-            statements.append((_DELETE_ITEMS, _columns(deletes, 4)))
+            writes.append((_DELETE_ITEMS, _columns(deletes, 4)))
         if puts:
-            statements.append((_PUT_ITEMS, _columns(puts, 5)))
+            writes.append((_PUT_ITEMS, _columns(puts, 5)))
         x_puts = [(*k, v) for k, v in self.indexes.items() if v is not None]
         x_deletes = [k for k, v in self.indexes.items() if v is None]
         if x_deletes:
-            statements.append((_DELETE_INDEX, _columns(x_deletes, 7)))
+            writes.append((_DELETE_INDEX, _columns(x_deletes, 7)))
         if x_puts:
-            statements.append((_PUT_INDEX, _columns(x_puts, 8)))
+            writes.append((_PUT_INDEX, _columns(x_puts, 8)))
         counters = [(*k, *v) for k, v in self.counters.items()]
         if counters:
-            statements.append((_ADD_COUNTERS, _columns(counters, 4)))
+            writes.append((_ADD_COUNTERS, _columns(counters, 4)))
         m_puts = [(*k, v) for k, v in self.meta.items() if v is not None]
         m_deletes = [k for k, v in self.meta.items() if v is None]
         if m_deletes:
-            statements.append((_DELETE_META, _columns(m_deletes, 2)))
+            writes.append((_DELETE_META, _columns(m_deletes, 2)))
         if m_puts:
-            statements.append((_PUT_META, _columns(m_puts, 3)))
+            writes.append((_PUT_META, _columns(m_puts, 3)))
         if self.records:
-            statements.append((_PUT_RECORDS, _columns(self.records, 5)))
+            writes.append((_PUT_RECORDS, _columns(self.records, 5)))
         if seq != self.seq_written:
-            statements.append((_SET_SEQUENCE, (seq,)))
-        if statements:
+            writes.append((_SET_SEQUENCE, (seq,)))
+        if drops or writes:
             # the transaction's id, so that a COMMIT whose answer is lost can be looked up afterwards
-            xid = self.xid is None
-            if xid:
-                statements.append((_XACT_ID, ()))
-            with conn.pipeline():
-                cursors = [conn.execute(*statement) for statement in statements]
-            if xid:
-                row = cursors[-1].fetchone()
-                self.xid = None if row is None else str(row[0])
+            ctes = ", ".join(f"w{n} AS ({sql})" for n, (sql, _) in enumerate(writes))
+            statement = (f"WITH {ctes} " if ctes else "") + _XACT_ID
+            params = [param for _, group in writes for param in group]
+            if drops:
+                with conn.pipeline():
+                    for drop in drops:
+                        conn.execute(*drop)
+            row = conn.execute(statement, params).fetchone()
+            self.xid = None if row is None else str(row[0])
         self._flushed()
         self.seq_written = seq
 
