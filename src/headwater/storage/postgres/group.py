@@ -90,12 +90,18 @@ def _columns(rows: Iterable[Sequence[Any]], width: int) -> list[list[Any]]:
     return cols
 
 
+def read_items_statement(keys: Iterable[ItemTuple]) -> tuple[str, list[list[Any]]]:
+    """The SELECT of the stored items of `keys` (each key once; rows (table_id, h, pk, sk, item or
+    NULL)) and its parameters."""
+    return _READ_ITEMS, _columns(dict.fromkeys(keys), 4)
+
+
 def read_items(conn: psycopg.Connection[Any], keys: Iterable[ItemTuple]) -> dict[ItemTuple, bytes | None]:
     """The stored items of `keys` (None when missing), in one SELECT."""
     wanted = list(dict.fromkeys(keys))
     found: dict[ItemTuple, bytes | None] = dict.fromkeys(wanted)
     if wanted:
-        for t, h, pk, sk, item in conn.execute(_READ_ITEMS, _columns(wanted, 4), binary=True):
+        for t, h, pk, sk, item in conn.execute(*read_items_statement(wanted), binary=True):
             if item is not None:
                 found[(t, h, pk, sk)] = item
     return found

@@ -10,10 +10,12 @@ import psycopg
 from headwater.errors import InternalServerError
 from headwater.storage.base import (
     TRIM_MARK_KIND,
+    ItemKey,
     Storage,
     WriteOperation,
     trim_mark_key,
 )
+from headwater.storage.postgres.point_reads import PointReads
 from headwater.storage.postgres.pool import DEFAULT_POOL_SIZE, ReaderPool
 from headwater.storage.postgres.schema import (
     check_schema_name,
@@ -77,6 +79,7 @@ class PostgresStorage(SqlReads):
         self._lock_wait = lock_wait
         self._writer: Writer | None = None
         self._readers: ReaderPool | None = None
+        self._point_reads = PointReads(self._fetch)
         self._follower = CatalogFollower(self, catalog_version) if catalog_version is not None else None
 
     # -- lifecycle
@@ -187,6 +190,9 @@ class PostgresStorage(SqlReads):
 
     def _fetch(self, sql: str, params: Sequence[Any]) -> list[Any]:
         return self._r().fetchall(sql, params)
+
+    async def read_item(self, key: ItemKey) -> bytes | None:
+        return await self._point_reads.get(key)
 
 
 def _conforms(storage: PostgresStorage) -> Storage:
