@@ -101,7 +101,10 @@ def read_items(conn: psycopg.Connection[Any], keys: Iterable[ItemTuple]) -> dict
     wanted = list(dict.fromkeys(keys))
     found: dict[ItemTuple, bytes | None] = dict.fromkeys(wanted)
     if wanted:
-        for t, h, pk, sk, item in conn.execute(*read_items_statement(wanted), binary=True):
+        # in a pipeline: the BEGIN psycopg sends first travels with it (one round trip, not two)
+        with conn.pipeline():
+            cursor = conn.execute(*read_items_statement(wanted), binary=True)
+        for t, h, pk, sk, item in cursor:
             if item is not None:
                 found[(t, h, pk, sk)] = item
     return found
