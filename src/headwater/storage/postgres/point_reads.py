@@ -17,23 +17,29 @@ from headwater.storage.postgres.group import ItemTuple, item_tuple, read_items_s
 Fetch = Callable[[str, Sequence[Any]], list[Any]]
 
 
+Waiting = list[tuple[ItemTuple, "asyncio.Future[bytes | None]"]]
+
+
 class PointReads:
-    """`get(key)` is answered at the end of the loop's pass, with every other key asked for in it."""
+    """`get(key)` is answered at the end of the loop's pass, with every other key asked for in it (on
+    the same loop: each loop gathers its own)."""
 
     def __init__(self, fetch: Fetch) -> None:
         self._fetch = fetch
-        self._waiting: list[tuple[ItemTuple, asyncio.Future[bytes | None]]] = []
+        self._waiting: dict[asyncio.AbstractEventLoop, Waiting] = {}
 
     def get(self, key: ItemKey) -> asyncio.Future[bytes | None]:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[bytes | None] = loop.create_future()
-        if not self._waiting:
-            loop.call_soon(self._read)
-        self._waiting.append((item_tuple(key), future))
+        waiting = self._waiting.get(loop)
+        if waiting is None:
+            waiting = self._waiting[loop] = []
+            loop.call_soon(self._read, loop)
+        waiting.append((item_tuple(key), future))
         return future
 
-    def _read(self) -> None:
-        waiting, self._waiting = self._waiting, []
+    def _read(self, loop: asyncio.AbstractEventLoop) -> None:
+        waiting = self._waiting.pop(loop, [])
         try:
             rows = self._fetch(*read_items_statement(k for k, _ in waiting))
         except Exception as exc:  # every reader of this pass gets the error (e.g. PostgreSQL is down)
