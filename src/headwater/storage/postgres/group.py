@@ -1,9 +1,10 @@
 """One group's pending writes, kept in memory and flushed to PostgreSQL in a few set-based statements.
 
 Round trips, not rows, are what a PostgreSQL write costs. So the writer reads the old items of a whole
-group in one SELECT, lets every operation see the earlier operations' writes through this overlay (the
-last write of each key wins; a dropped table reads as empty), and then writes the final state of each
-touched row with one `unnest` statement per kind, all in one pipeline.
+group in one SELECT (with BEGIN and the transaction id, one round trip), lets every operation see the
+earlier operations' writes through this overlay (the last write of each key wins; a dropped table reads
+as empty), and then writes the final state of each touched row with one statement (an `unnest` CTE per
+kind) followed by COMMIT, in a second round trip.
 """
 
 from __future__ import annotations
@@ -110,6 +111,24 @@ def read_items(conn: psycopg.Connection[Any], keys: Iterable[ItemTuple]) -> dict
     return found
 
 
+def begin_group(
+    conn: psycopg.Connection[Any], keys: Iterable[ItemTuple]
+) -> tuple[dict[ItemTuple, bytes | None], str]:
+    """A group's first round trip: BEGIN, the stored items of `keys` (None when missing) and the
+    transaction's id (taken now, so that it is known before COMMIT is sent with the writes)."""
+    wanted = list(dict.fromkeys(keys))
+    found: dict[ItemTuple, bytes | None] = dict.fromkeys(wanted)
+    with conn.pipeline():
+        items = conn.execute(*read_items_statement(wanted), binary=True) if wanted else None
+        xid = conn.execute(_XACT_ID)
+    for t, h, pk, sk, item in items or ():
+        if item is not None:
+            found[(t, h, pk, sk)] = item
+    row = xid.fetchone()
+    assert row is not None
+    return found, str(row[0])
+
+
 def _trim_mark_prefix(stream_id: int) -> str:
     return f"{stream_id:012d}:"
 
@@ -186,8 +205,9 @@ class Pending:
             self.records.append((sw.stream_id, sw.slot, seq, sw.created_at, sw.payload))
         return seq
 
-    def flush(self, conn: psycopg.Connection[Any], seq: int) -> None:
+    def flush(self, conn: psycopg.Connection[Any], seq: int, *, commit: bool = False) -> None:
         """Send everything pending in one round trip and save the sequence number; then start empty.
+        With `commit`, COMMIT travels in the same round trip (a failed write skips it).
 
         Every kind of row goes in one statement (one data-modifying CTE per kind: its keys are distinct,
         so no two touch the same row), which ends by asking for the transaction's id. Dropped tables go
@@ -227,16 +247,18 @@ class Pending:
             writes.append((_PUT_RECORDS, _columns(self.records, 5)))
         if seq != self.seq_written:
             writes.append((_SET_SEQUENCE, (seq,)))
-        if drops or writes:
+        if drops or writes or commit:
             # the transaction's id, so that a COMMIT whose answer is lost can be looked up afterwards
             ctes = ", ".join(f"w{n} AS ({sql})" for n, (sql, _) in enumerate(writes))
             statement = (f"WITH {ctes} " if ctes else "") + _XACT_ID
             params = [param for _, group in writes for param in group]
-            if drops:
-                with conn.pipeline():
-                    for drop in drops:
-                        conn.execute(*drop)
-            row = conn.execute(statement, params).fetchone()
+            with conn.pipeline():
+                for drop in drops:
+                    conn.execute(*drop)
+                cursor = conn.execute(statement, params)
+                if commit:
+                    conn.commit()
+            row = cursor.fetchone()
             self.xid = None if row is None else str(row[0])
         self._flushed()
         self.seq_written = seq
