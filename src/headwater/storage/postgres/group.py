@@ -114,11 +114,13 @@ def read_items(conn: psycopg.Connection[Any], keys: Iterable[ItemTuple]) -> dict
 def begin_group(
     conn: psycopg.Connection[Any], keys: Iterable[ItemTuple]
 ) -> tuple[dict[ItemTuple, bytes | None], str]:
-    """A group's first round trip: BEGIN, the stored items of `keys` (None when missing) and the
-    transaction's id (taken now, so that it is known before COMMIT is sent with the writes)."""
+    """A group's first round trip on the (autocommit) write connection: BEGIN, the stored items of `keys`
+    (None when missing) and the transaction's id (taken now, so that it is known before COMMIT is sent
+    with the writes)."""
     wanted = list(dict.fromkeys(keys))
     found: dict[ItemTuple, bytes | None] = dict.fromkeys(wanted)
     with conn.pipeline():
+        conn.execute("BEGIN", prepare=False)
         items = conn.execute(*read_items_statement(wanted), binary=True) if wanted else None
         xid = conn.execute(_XACT_ID)
     for t, h, pk, sk, item in items or ():
@@ -257,7 +259,7 @@ class Pending:
                     conn.execute(*drop)
                 cursor = conn.execute(statement, params)
                 if commit:
-                    conn.commit()
+                    conn.execute("COMMIT", prepare=False)
             row = cursor.fetchone()
             self.xid = None if row is None else str(row[0])
         self._flushed()

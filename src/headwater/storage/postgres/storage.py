@@ -85,7 +85,9 @@ class PostgresStorage(SqlReads):
     # -- lifecycle
 
     def _writer_connection(self) -> psycopg.Connection[Any]:
-        conn = connect(self.url, self.schema, autocommit=False, synchronous_commit="on")
+        # autocommit: the writer opens each group's transaction itself, its BEGIN pipelined with the
+        # group's first read (psycopg's own BEGIN would wait for its answer: one more round trip)
+        conn = connect(self.url, self.schema, autocommit=True, synchronous_commit="on")
         try:
             take_writer_lock(conn, self.schema, self._lock_wait)
         except BaseException:
@@ -107,8 +109,10 @@ class PostgresStorage(SqlReads):
         except psycopg.Error as exc:
             raise InternalServerError(f"cannot connect to PostgreSQL: {exc}") from exc
         try:
+            conn.autocommit = False  # the schema is created in one transaction
             create_schema(conn, self.schema)
             last_seq = load_sequence(conn)
+            conn.autocommit = True
         except BaseException:
             conn.close()
             raise

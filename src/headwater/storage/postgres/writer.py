@@ -219,7 +219,9 @@ class Writer(GroupCommitWriter):
         # path commit on their own
         merged = not careful and not any(isinstance(batch[i].op, Task) for i in live)
         try:
-            if not careful:
+            if careful:
+                conn.execute("BEGIN", prepare=False)  # the connection is in autocommit: the writer begins
+            else:
                 ops = [batch[i].op for i in live]
                 keys = [item_tuple(k) for op in ops if not isinstance(op, Task) for k in op.keys]
                 pending.cache, pending.xid = begin_group(conn, keys)
