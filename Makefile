@@ -42,8 +42,8 @@ test: lint typecheck nats-server
 	$(BIN)/pytest -n 2 -q
 
 # make bench [PEERS=dynalite,ddblocal] [ROUNDS=3] [DURATION=15] [WARMUP=5] [PHASES=put,update]
-# [BENCH_ARGS="--drain-items 20000"]: see bench/README.md
-BENCH_FLAGS = $(if $(PEERS),--peers $(PEERS)) $(if $(ROUNDS),--rounds $(ROUNDS)) \
+# [STORAGE=postgres,sqlite] [BENCH_ARGS="--drain-items 20000"]: see bench/README.md
+BENCH_FLAGS = $(if $(STORAGE),--storage $(STORAGE)) $(if $(PEERS),--peers $(PEERS)) $(if $(ROUNDS),--rounds $(ROUNDS)) \
 	$(if $(DURATION),--duration $(DURATION)) $(if $(WARMUP),--warmup $(WARMUP)) \
 	$(if $(PHASES),--phases $(PHASES)) $(BENCH_ARGS)
 

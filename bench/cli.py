@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import functools
 import subprocess
 import sys
 import time
@@ -25,6 +26,7 @@ from rich.console import Console
 from bench.loadgen import run_async
 from bench.peers import PEERS, Peer, ensure_installed
 from bench.phases import DEFAULT_PHASES, PHASES, Bench, PhaseResult, Settings, final_check, run_phase, run_tag
+from bench.postgres import describe, postgres_cluster
 from bench.report import render, to_json, write_json
 from bench.server import Server, local_server, serve_command, wait_ready
 from bench.summary import ServerRun
@@ -46,6 +48,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--peers",
         default="",
         help=f"comma-separated comparison servers, installed on demand: {', '.join(PEERS)}",
+    )
+    ap.add_argument(
+        "--storage",
+        default="sqlite",
+        help="comma-separated Headwater backends, each its own server, interleaved like peers (the first is "
+        "the one ratios are taken of): sqlite (the default), postgres (a throwaway PostgreSQL cluster)",
+    )
+    ap.add_argument(
+        "--pg-setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting of the throwaway PostgreSQL cluster (repeatable), e.g. commit_delay=100",
     )
     ap.add_argument("--rounds", type=int, default=1, help="interleaved rounds (default 1)")
     ap.add_argument("--clients", type=int, default=16, help="concurrent connections (default 16)")
@@ -72,26 +87,50 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     unknown = [p for p in args.peer_list if p not in PEERS]
     if unknown or len(set(args.peer_list)) != len(args.peer_list):
         ap.error(f"--peers: choose each of {', '.join(PEERS)} at most once")
+    args.storage_list = [s.strip() for s in args.storage.split(",") if s.strip()]
+    if not args.storage_list or any(s not in STORAGES for s in args.storage_list):
+        ap.error(f"--storage: a comma-separated list of {', '.join(STORAGES)}")
+    if len(set(args.storage_list)) != len(args.storage_list):
+        ap.error("--storage: name each backend once")
+    if (args.endpoint is not None or args.server_cmd is not None) and args.storage_list != ["sqlite"]:
+        ap.error("--storage chooses the backends of servers the bench starts, not --endpoint/--server-cmd")
     if args.clients < 1 or args.procs < 1 or args.duration <= 0 or args.warmup < 0 or args.rounds < 1:
         ap.error("--clients, --procs and --rounds must be >= 1, --duration > 0 and --warmup >= 0")
     return args
 
 
+STORAGES = ("sqlite", "postgres")
+
+
 @contextlib.contextmanager
-def target(args: argparse.Namespace) -> Iterator[tuple[Server, str]]:
-    """The server under test and what it is."""
+def targets(args: argparse.Namespace) -> Iterator[list[tuple[str, Server, str]]]:
+    """The servers under test: (name, server, what it is), one per --storage."""
     if args.endpoint is not None:
         endpoint = Endpoint.parse(args.endpoint)
         wait_ready(endpoint, None, 5.0)
-        yield Server(endpoint, args.server_pid, None), f"the server at {endpoint.url}"
+        yield [("target", Server(endpoint, args.server_pid, None), f"the server at {endpoint.url}")]
         return
-
-    def command(port: int, data_dir: Path) -> list[str]:
-        return serve_command(args.server_cmd, port, data_dir)
-
-    with local_server(command, "headwater") as server:
-        what = args.server_cmd or "headwater serve, SQLite, --sync FULL"
-        yield server, f"{what}, pid {server.pid}"
+    if args.server_cmd is not None:
+        with local_server(lambda port, data_dir: serve_command(args.server_cmd, port, data_dir)) as server:
+            yield [("target", server, f"{args.server_cmd}, pid {server.pid}")]
+        return
+    with contextlib.ExitStack() as stack:
+        started: list[tuple[str, Server, str]] = []
+        for storage in args.storage_list:
+            if storage == "postgres":
+                cluster = stack.enter_context(postgres_cluster(args.pg_setting))
+                command = functools.partial(serve_command, None, storage_url=cluster.create_database())
+                server = stack.enter_context(local_server(command, "headwater-pg"))
+                about = f"headwater serve --storage-url ({describe(args.pg_setting)}), pid {server.pid}"
+                started.append(("headwater-pg", server, about))
+            else:
+                server = stack.enter_context(
+                    local_server(functools.partial(serve_command, None), "headwater")
+                )
+                started.append(
+                    ("headwater", server, f"headwater serve, SQLite, --sync FULL, pid {server.pid}")
+                )
+        yield started
 
 
 def run_rounds(benches: list[tuple[ServerRun, Bench]], args: argparse.Namespace, log: Console) -> None:
@@ -131,10 +170,9 @@ def main(argv: list[str] | None = None) -> int:
             log.print(f"peer {peer.name}: {peer.package}@{peer.version} in {peer.install_dir}")
             ensure_installed(peer)
         with contextlib.ExitStack() as stack:
-            server, about = stack.enter_context(target(args))
-            name = "headwater" if args.endpoint is None and args.server_cmd is None else "target"
             benches = [
                 (ServerRun(name, about, peer=False), Bench(server.endpoint, settings, server.pid, tag))
+                for name, server, about in stack.enter_context(targets(args))
             ]
             for peer in peers:
                 started = stack.enter_context(local_server(peer.command, peer.name))
@@ -148,16 +186,16 @@ def main(argv: list[str] | None = None) -> int:
                     run.final = final_check(bench)
             finally:
                 if args.endpoint is not None:  # a server we started is removed with its data dir
-                    _, headwater = benches[0]
-                    for table in headwater.tables:
-                        run_async(delete_table(headwater.endpoint, table))
+                    _, target_bench = benches[0]
+                    for table in target_bench.tables:
+                        run_async(delete_table(target_bench.endpoint, table))
             runs = [run for run, _ in benches]
     except (RuntimeError, TimeoutError, OSError, subprocess.SubprocessError) as exc:
         log.print(f"[bold red]benchmark aborted:[/] {exc}")
         return 2
     header = (
         f"{args.clients} clients x {args.procs} procs, {args.warmup:g} s warm-up + {args.duration:g} s "
-        f"per phase, {args.rounds} round(s)" + (" interleaved" if peers else "")
+        f"per phase, {args.rounds} round(s)" + (" interleaved" if len(runs) > 1 else "")
     )
     render(runs, args.phase_list, header, out)
     meta = {
@@ -168,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
             "phases": args.phase_list,
             "rounds": args.rounds,
             "peers": args.peer_list,
+            "storage": args.storage_list,
+            "pg_settings": args.pg_setting,
         },
     }
     doc = to_json(runs, args.phase_list, meta)

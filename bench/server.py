@@ -53,13 +53,18 @@ def wait_ready(endpoint: Endpoint, proc: subprocess.Popen[bytes] | None, timeout
             time.sleep(0.1)
 
 
-def serve_command(template: str | None, port: int, data_dir: Path) -> list[str]:
-    """Headwater's own command, or a custom one (`{port}` and `{data_dir}` are filled in)."""
+def serve_command(
+    template: str | None, port: int, data_dir: Path, storage_url: str | None = None
+) -> list[str]:
+    """Headwater's own command (on PostgreSQL with `storage_url`), or a custom one (`{port}` and
+    `{data_dir}` are filled in)."""
     if template is None:
         serve = ["serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)]
         serve += ["--sync", "FULL"]  # durable, whatever HEADWATER_SYNC says: the figure the issue targets
         CODE_ROOT.mkdir(exist_ok=True)
         serve += ["--allow-code-dir", str(CODE_ROOT)]  # the trigger phases' handlers run in place
+        if storage_url is not None:
+            serve += ["--storage-url", storage_url]
         return [sys.executable, "-m", "headwater", *serve]
     return [part.format(port=port, data_dir=data_dir) for part in shlex.split(template)]
 

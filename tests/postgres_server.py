@@ -12,7 +12,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,9 +59,10 @@ def _run(args: list[str], timeout: float = 60) -> None:
         raise RuntimeError(f"{' '.join(args[:2])} failed: {done.stdout[-1500:]} {done.stderr[-1500:]}")
 
 
-def start_postgres(*, fsync: bool = False) -> PostgresServer:
+def start_postgres(*, fsync: bool = False, settings: Sequence[str] = ()) -> PostgresServer:
     """initdb + pg_ctl start in a new temporary directory. `fsync=False` (tests only) trades crash
-    safety of the *PostgreSQL server* for speed; Headwater's own guarantees do not depend on it."""
+    safety of the *PostgreSQL server* for speed; Headwater's own guarantees do not depend on it.
+    `settings`: more server settings (`name=value`), e.g. for the benchmark."""
     if not (PG_BIN / "pg_ctl").exists():
         raise RuntimeError(f"no PostgreSQL binaries in {PG_BIN}")
     root = Path(tempfile.mkdtemp(prefix="hwpg-"))
@@ -74,6 +75,7 @@ def start_postgres(*, fsync: bool = False) -> PostgresServer:
         options = f"-k {root} -c listen_addresses='' -c max_connections=200 -c shared_buffers=32MB"
         if not fsync:
             options += " -c fsync=off -c full_page_writes=off"
+        options += "".join(f" -c {setting}" for setting in settings)
         _run(
             [
                 str(PG_BIN / "pg_ctl"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sys
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -33,6 +34,8 @@ from .upgrade import upgrade
 
 log = logging.getLogger(__name__)
 
+POSTGRES_SWITCH_INTERVAL = 0.0005  # seconds
+
 
 def build_storage(settings: Settings) -> Storage:
     if settings.storage_url is not None:
@@ -40,6 +43,10 @@ def build_storage(settings: Settings) -> Storage:
             raise ValueError("--storage-url must be a postgresql:// URL")
         from .storage.postgres import PostgresStorage  # psycopg is the optional `postgres` extra
 
+        # The writer thread waits on PostgreSQL three times a group and then needs the interpreter lock
+        # back from a busy event loop, which keeps it for up to the switch interval (5 ms): a group's
+        # first read took 5-8 ms under load instead of 1-2 (docs/architecture.md, PostgreSQL).
+        sys.setswitchinterval(POSTGRES_SWITCH_INTERVAL)
         return PostgresStorage(settings.storage_url)
     sync = cast(Synchronous, settings.sync_mode.upper())
     # the writer commits on the event loop of the process that opens the storage (Node.start)

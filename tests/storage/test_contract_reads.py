@@ -64,6 +64,20 @@ def test_async_write_returns_result(storage: Storage) -> None:
     assert storage.get_item(key(b"x")) == b"2"
 
 
+def test_reads_awaited_together_each_get_their_own_item(storage: Storage) -> None:
+    """GetItem's reads of one pass of the loop may be answered by one statement (PostgreSQL): each gets
+    its own item, a missing one None, and a key asked for twice is answered twice."""
+    import asyncio
+
+    put_all(storage, [ItemWrite(key(b"a", b"1"), b"A"), ItemWrite(key(b"b"), b"B")])
+    wanted = [key(b"a", b"1"), key(b"missing"), key(b"b"), key(b"a", b"1"), key(b"a", b"2")]
+
+    async def main() -> list[bytes | None]:
+        return list(await asyncio.gather(*(storage.read_item(k) for k in wanted)))
+
+    assert asyncio.run(main()) == [b"A", None, b"B", b"A", None]
+
+
 # Byte strings whose memcmp order differs from naive expectations (prefixes, high bytes, NUL).
 TRICKY = [
     b"",

@@ -210,6 +210,11 @@ class Storage(Protocol):
 
     def get_item(self, key: ItemKey) -> bytes | None: ...
 
+    async def read_item(self, key: ItemKey) -> bytes | None:
+        """GetItem's read, awaited on the event loop: a backend whose reads are round trips (PostgreSQL)
+        gathers those of one pass of the loop; others answer at once."""
+        ...
+
     def query(
         self,
         table_id: int,

@@ -194,6 +194,9 @@ class SqlReads(ABC):
         rows = self._fetch(_statements(self._mark)["get_item"], (key.table_id, key.h, key.pk, key.sk))
         return rows[0][0] if rows else None
 
+    async def read_item(self, key: ItemKey) -> bytes | None:
+        return self.get_item(key)
+
     def query(
         self,
         table_id: int,

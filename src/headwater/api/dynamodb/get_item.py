@@ -1,4 +1,5 @@
-"""GetItem: a point read on the caller's thread (cheap), the stored bytes passed through when possible."""
+"""GetItem: a point read on the event loop (gathered with the others of its pass where reads are round
+trips), the stored bytes passed through when possible."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any] | byte
     compiled = compile_request(request, operation="GetItem")
     table = db.catalog.require(request["TableName"])
     key, _ = resolve_key(table, request["Key"])
-    raw = db.storage.get_item(key)
+    raw = await db.storage.read_item(key)
     mode = request.get("ReturnConsumedCapacity")
     if compiled.projection is None and mode in (None, "NONE"):
         return b"{}" if raw is None else b'{"Item":' + stored.json_of(raw) + b"}"

@@ -1,9 +1,10 @@
 """One group's pending writes, kept in memory and flushed to PostgreSQL in a few set-based statements.
 
 Round trips, not rows, are what a PostgreSQL write costs. So the writer reads the old items of a whole
-group in one SELECT, lets every operation see the earlier operations' writes through this overlay (the
-last write of each key wins; a dropped table reads as empty), and then writes the final state of each
-touched row with one `unnest` statement per kind, all in one pipeline.
+group in one SELECT (with BEGIN and the transaction id, one round trip), lets every operation see the
+earlier operations' writes through this overlay (the last write of each key wins; a dropped table reads
+as empty), and then writes the final state of each touched row with one statement (an `unnest` CTE per
+kind) followed by COMMIT, in a second round trip.
 """
 
 from __future__ import annotations
@@ -18,10 +19,13 @@ from headwater.storage.base import TRIM_MARK_KIND, ItemKey, WriteSet
 ItemTuple = tuple[int, int, bytes, bytes]
 IndexTuple = tuple[int, int, int, bytes, bytes, bytes, bytes]
 
+# One primary-key lookup per key, whatever the statistics say: as a join, the plan cached for this
+# prepared statement while the table was small chose a hash join over a full scan, and each group's read
+# grew with the table (1.75 ms a group at 15,000 items). A scalar subquery cannot be turned into one.
 _READ_ITEMS = (
-    "SELECT k.table_id, k.h, k.pk, k.sk, i.item "
-    "FROM unnest(%s::integer[], %s::bigint[], %b::bytea[], %b::bytea[]) AS k (table_id, h, pk, sk) "
-    "JOIN items i ON i.table_id = k.table_id AND i.h = k.h AND i.pk = k.pk AND i.sk = k.sk"
+    "SELECT k.table_id, k.h, k.pk, k.sk, (SELECT i.item FROM items i WHERE i.table_id = k.table_id "
+    "AND i.h = k.h AND i.pk = k.pk AND i.sk = k.sk) "
+    "FROM unnest(%s::integer[], %s::bigint[], %b::bytea[], %b::bytea[]) AS k (table_id, h, pk, sk)"
 )
 _DROP = (
     "DELETE FROM items WHERE table_id = ANY(%s::integer[])",
@@ -87,14 +91,44 @@ def _columns(rows: Iterable[Sequence[Any]], width: int) -> list[list[Any]]:
     return cols
 
 
+def read_items_statement(keys: Iterable[ItemTuple]) -> tuple[str, list[list[Any]]]:
+    """The SELECT of the stored items of `keys` (each key once; rows (table_id, h, pk, sk, item or
+    NULL)) and its parameters."""
+    return _READ_ITEMS, _columns(dict.fromkeys(keys), 4)
+
+
 def read_items(conn: psycopg.Connection[Any], keys: Iterable[ItemTuple]) -> dict[ItemTuple, bytes | None]:
     """The stored items of `keys` (None when missing), in one SELECT."""
     wanted = list(dict.fromkeys(keys))
     found: dict[ItemTuple, bytes | None] = dict.fromkeys(wanted)
     if wanted:
-        for t, h, pk, sk, item in conn.execute(_READ_ITEMS, _columns(wanted, 4), binary=True):
-            found[(t, h, pk, sk)] = item
+        # in a pipeline: the BEGIN psycopg sends first travels with it (one round trip, not two)
+        with conn.pipeline():
+            cursor = conn.execute(*read_items_statement(wanted), binary=True)
+        for t, h, pk, sk, item in cursor:
+            if item is not None:
+                found[(t, h, pk, sk)] = item
     return found
+
+
+def begin_group(
+    conn: psycopg.Connection[Any], keys: Iterable[ItemTuple]
+) -> tuple[dict[ItemTuple, bytes | None], str]:
+    """A group's first round trip on the (autocommit) write connection: BEGIN, the stored items of `keys`
+    (None when missing) and the transaction's id (taken now, so that it is known before COMMIT is sent
+    with the writes)."""
+    wanted = list(dict.fromkeys(keys))
+    found: dict[ItemTuple, bytes | None] = dict.fromkeys(wanted)
+    with conn.pipeline():
+        conn.execute("BEGIN", prepare=False)
+        items = conn.execute(*read_items_statement(wanted), binary=True) if wanted else None
+        xid = conn.execute(_XACT_ID)
+    for t, h, pk, sk, item in items or ():
+        if item is not None:
+            found[(t, h, pk, sk)] = item
+    row = xid.fetchone()
+    assert row is not None
+    return found, str(row[0])
 
 
 def _trim_mark_prefix(stream_id: int) -> str:
@@ -173,53 +207,61 @@ class Pending:
             self.records.append((sw.stream_id, sw.slot, seq, sw.created_at, sw.payload))
         return seq
 
-    def flush(self, conn: psycopg.Connection[Any], seq: int) -> None:
-        """Send everything pending (in one pipeline) and save the sequence number; then start empty.
+    def flush(self, conn: psycopg.Connection[Any], seq: int, *, commit: bool = False) -> None:
+        """Send everything pending in one round trip and save the sequence number; then start empty.
+        With `commit`, COMMIT travels in the same round trip (a failed write skips it).
 
-        Dropped tables go first, so a group may drop a table and write a fresh one with the same id.
+        Every kind of row goes in one statement (one data-modifying CTE per kind: its keys are distinct,
+        so no two touch the same row), which ends by asking for the transaction's id. Dropped tables go
+        first, in statements of their own, so a group may drop a table and write a fresh one with the
+        same id.
         """
-        statements: list[tuple[str, Sequence[Any]]] = []
+        drops: list[tuple[str, Sequence[Any]]] = []
         if self.drops:
-            statements += [(sql, [self.drops]) for sql in _DROP]
+            drops += [(sql, [self.drops]) for sql in _DROP]
         if self.dropped_streams:
             prefixes = [f"{stream_id:012d}" for stream_id in self.dropped_streams]
-            statements.append((_DROP_STREAMS[0], [self.dropped_streams]))
-            statements.append((_DROP_STREAMS[1], [prefixes, TRIM_MARK_KIND]))
+            drops.append((_DROP_STREAMS[0], [self.dropped_streams]))
+            drops.append((_DROP_STREAMS[1], [prefixes, TRIM_MARK_KIND]))
+        writes: list[tuple[str, Sequence[Any]]] = []
         puts = [(*k, v) for k, v in self.items.items() if v is not None]
         deletes = [k for k, v in self.items.items() if v is None]
         if deletes:
-            statements.append((_DELETE_ITEMS, _columns(deletes, 4)))
+            writes.append((_DELETE_ITEMS, _columns(deletes, 4)))
         if puts:
-            statements.append((_PUT_ITEMS, _columns(puts, 5)))
+            writes.append((_PUT_ITEMS, _columns(puts, 5)))
         x_puts = [(*k, v) for k, v in self.indexes.items() if v is not None]
         x_deletes = [k for k, v in self.indexes.items() if v is None]
         if x_deletes:
-            statements.append((_DELETE_INDEX, _columns(x_deletes, 7)))
+            writes.append((_DELETE_INDEX, _columns(x_deletes, 7)))
         if x_puts:
-            statements.append((_PUT_INDEX, _columns(x_puts, 8)))
+            writes.append((_PUT_INDEX, _columns(x_puts, 8)))
         counters = [(*k, *v) for k, v in self.counters.items()]
         if counters:
-            statements.append((_ADD_COUNTERS, _columns(counters, 4)))
+            writes.append((_ADD_COUNTERS, _columns(counters, 4)))
         m_puts = [(*k, v) for k, v in self.meta.items() if v is not None]
         m_deletes = [k for k, v in self.meta.items() if v is None]
         if m_deletes:
-            statements.append((_DELETE_META, _columns(m_deletes, 2)))
+            writes.append((_DELETE_META, _columns(m_deletes, 2)))
         if m_puts:
-            statements.append((_PUT_META, _columns(m_puts, 3)))
+            writes.append((_PUT_META, _columns(m_puts, 3)))
         if self.records:
-            statements.append((_PUT_RECORDS, _columns(self.records, 5)))
+            writes.append((_PUT_RECORDS, _columns(self.records, 5)))
         if seq != self.seq_written:
-            statements.append((_SET_SEQUENCE, (seq,)))
-        if statements:
+            writes.append((_SET_SEQUENCE, (seq,)))
+        if drops or writes or commit:
             # the transaction's id, so that a COMMIT whose answer is lost can be looked up afterwards
-            xid = self.xid is None
-            if xid:
-                statements.append((_XACT_ID, ()))
+            ctes = ", ".join(f"w{n} AS ({sql})" for n, (sql, _) in enumerate(writes))
+            statement = (f"WITH {ctes} " if ctes else "") + _XACT_ID
+            params = [param for _, group in writes for param in group]
             with conn.pipeline():
-                cursors = [conn.execute(*statement) for statement in statements]
-            if xid:
-                row = cursors[-1].fetchone()
-                self.xid = None if row is None else str(row[0])
+                for drop in drops:
+                    conn.execute(*drop)
+                cursor = conn.execute(statement, params)
+                if commit:
+                    conn.execute("COMMIT", prepare=False)
+            row = cursor.fetchone()
+            self.xid = None if row is None else str(row[0])
         self._flushed()
         self.seq_written = seq
 

@@ -10,10 +10,12 @@ import psycopg
 from headwater.errors import InternalServerError
 from headwater.storage.base import (
     TRIM_MARK_KIND,
+    ItemKey,
     Storage,
     WriteOperation,
     trim_mark_key,
 )
+from headwater.storage.postgres.point_reads import PointReads
 from headwater.storage.postgres.pool import DEFAULT_POOL_SIZE, ReaderPool
 from headwater.storage.postgres.schema import (
     check_schema_name,
@@ -77,12 +79,15 @@ class PostgresStorage(SqlReads):
         self._lock_wait = lock_wait
         self._writer: Writer | None = None
         self._readers: ReaderPool | None = None
+        self._point_reads = PointReads(self._fetch)
         self._follower = CatalogFollower(self, catalog_version) if catalog_version is not None else None
 
     # -- lifecycle
 
     def _writer_connection(self) -> psycopg.Connection[Any]:
-        conn = connect(self.url, self.schema, autocommit=False, synchronous_commit="on")
+        # autocommit: the writer opens each group's transaction itself, its BEGIN pipelined with the
+        # group's first read (psycopg's own BEGIN would wait for its answer: one more round trip)
+        conn = connect(self.url, self.schema, autocommit=True, synchronous_commit="on")
         try:
             take_writer_lock(conn, self.schema, self._lock_wait)
         except BaseException:
@@ -104,8 +109,10 @@ class PostgresStorage(SqlReads):
         except psycopg.Error as exc:
             raise InternalServerError(f"cannot connect to PostgreSQL: {exc}") from exc
         try:
+            conn.autocommit = False  # the schema is created in one transaction
             create_schema(conn, self.schema)
             last_seq = load_sequence(conn)
+            conn.autocommit = True
         except BaseException:
             conn.close()
             raise
@@ -187,6 +194,9 @@ class PostgresStorage(SqlReads):
 
     def _fetch(self, sql: str, params: Sequence[Any]) -> list[Any]:
         return self._r().fetchall(sql, params)
+
+    async def read_item(self, key: ItemKey) -> bytes | None:
+        return await self._point_reads.get(key)
 
 
 def _conforms(storage: PostgresStorage) -> Storage:

@@ -1,19 +1,21 @@
 """The single writer: one thread owns the write connection and commits queued operations in groups.
 
-Each group is one transaction. Fast path: read the old items of the whole group in one SELECT, run every
-operation's pure `apply` against them plus the earlier operations' writes (`Pending`), send the final
-state in one pipeline, COMMIT; only then are the callers woken (one `call_soon_threadsafe` per event loop
-per group). If sending fails, nobody knows which operation's WriteSet was bad, so the group is rolled
-back and run again carefully: each operation flushed on its own, and the one that fails is taken out
-(`apply` is pure, so running it again gives the same WriteSet). A failed COMMIT fails the whole group.
+Each group is one transaction. Fast path: read the old items of the whole group in one SELECT (and note
+the transaction id), run every operation's pure `apply` against them plus the earlier operations' writes
+(`Pending`), send the final state and COMMIT in one pipeline; only then are the callers woken (one
+`call_soon_threadsafe` per event loop per group). If a write fails (COMMIT is then skipped), nobody knows
+which operation's WriteSet was bad, so the group is rolled back and run again carefully: each operation
+flushed on its own, and the one that fails is taken out (`apply` is pure, so running it again gives the
+same WriteSet). A failed COMMIT fails the whole group.
 
 What a caller is told when the connection breaks (a PostgreSQL restart, a terminated backend):
 - before COMMIT was sent: nothing was committed; every operation of the group gets InternalServerError
   (HTTP 500), which every AWS SDK retries.
-- during COMMIT (the answer is lost): the writer reconnects and asks PostgreSQL whether the transaction
-  committed (`pg_xact_status` of the id it noted before COMMIT). Committed: the callers get their
-  results, as if nothing happened. Not committed: InternalServerError, safe to retry. When PostgreSQL
-  cannot be reached to ask, the outcome is unknown: InternalServerError saying so. That is DynamoDB's
+- once COMMIT was sent (alone or with the writes) and its answer is lost: the writer reconnects and asks
+  PostgreSQL whether the transaction committed (`pg_xact_status` of the id it noted before COMMIT).
+  Committed: the callers get their results, as if nothing happened. Not committed: InternalServerError,
+  safe to retry. When PostgreSQL cannot be reached to ask, the outcome is unknown: InternalServerError
+  saying so. That is DynamoDB's
   own contract for a 500 (the write may or may not have happened; a retried non-idempotent update may
   apply twice, which ClientRequestToken prevents for transactions). A write is never reported as
   succeeded unless it committed.
@@ -41,7 +43,7 @@ from headwater.storage.group_commit import (
     Outcome,
     internal,
 )
-from headwater.storage.postgres.group import Pending, item_tuple, read_items
+from headwater.storage.postgres.group import Pending, begin_group, item_tuple
 from headwater.storage.postgres.schema import load_catalog, load_sequence, transaction_status
 
 log = logging.getLogger(__name__)
@@ -213,11 +215,16 @@ class Writer(GroupCommitWriter):
         catalog = CatalogOverlay(self.committed_catalog)
         seq = previous_seq = self._last_seq
         outcomes = dict(failed)
+        # the fast path sends COMMIT with the writes (one round trip less a group); tasks and the careful
+        # path commit on their own
+        merged = not careful and not any(isinstance(batch[i].op, Task) for i in live)
         try:
-            if not careful:
+            if careful:
+                conn.execute("BEGIN", prepare=False)  # the connection is in autocommit: the writer begins
+            else:
                 ops = [batch[i].op for i in live]
                 keys = [item_tuple(k) for op in ops if not isinstance(op, Task) for k in op.keys]
-                pending.cache = read_items(conn, keys)
+                pending.cache, pending.xid = begin_group(conn, keys)
             for i in live:
                 try:
                     outcomes[i], seq = self._apply_one(conn, pending, catalog, batch[i].op, seq, careful)
@@ -227,9 +234,18 @@ class Writer(GroupCommitWriter):
                     failed[i] = dirty.outcome
                     self._spoiled(conn)
                     return None, False
-            pending.flush(conn, seq)
+            xid = pending.xid
+            try:
+                pending.flush(conn, seq, commit=merged)
+            except psycopg.Error as exc:
+                if not merged or xid is None or not conn.broken:
+                    raise  # an open connection answered: COMMIT was skipped or refused, nothing committed
+                # the connection broke with COMMIT sent: did it commit?
+                self._committed_after_all(xid, exc)
             if pending.xid is None and any(isinstance(batch[i].op, Task) for i in live):
                 pending.xid = self._transaction_id(conn)
+        except _StorageFailure:
+            raise
         except Exception as exc:
             cause = _cause(exc, conn)
             if cause is not None:
@@ -240,7 +256,8 @@ class Writer(GroupCommitWriter):
             self._spoiled(conn)
             return None, True
         try:
-            conn.commit()
+            if not merged:
+                conn.commit()
         except psycopg.Error as exc:
             self._rollback()
             if pending.xid is None or not conn.broken:
