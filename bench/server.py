@@ -56,6 +56,7 @@ def serve_command(template: str | None, port: int, data_dir: Path) -> list[str]:
     if template is None:
         serve = ["serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)]
         serve += ["--sync", "FULL"]  # durable, whatever HEADWATER_SYNC says: the figure the issue targets
+        serve += ["--auth", "off"]
         return [sys.executable, "-m", "headwater", *serve]
     return [part.format(port=port, data_dir=data_dir) for part in shlex.split(template)]
 

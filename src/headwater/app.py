@@ -9,15 +9,19 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from .access import Access, load_access
 from .api.registry import operations
+from .auth.sigv4 import SigV4Verifier
 from .clock import Clock, SystemClock
 from .config import Settings
 from .core.database import Database
 from .core.ttl import run_sweeper
 from .http.admin_routes import AdminRoutes
-from .http.app import HeadwaterApp
+from .http.app import Calls, HeadwaterApp, Route
+from .http.authorize import Authorizer
 from .http.calls import LocalCalls
 from .http.control import ControlRoutes
+from .http.gate import Gate, OpenGate, SigV4Gate
 from .http.lambda_routes import LambdaRoutes
 from .process.signal_board import SignalBoard
 from .shardlog import retention
@@ -84,6 +88,30 @@ def declared_sinks(settings: Settings) -> list[dict[str, Any]]:
     return sinks
 
 
+@dataclass(frozen=True, slots=True)
+class Security:
+    """Who is asking (the gate) and may they (the authorizer, None with `--auth off`): one of each per
+    process that answers HTTP, built from the same credentials file."""
+
+    access: Access
+    gate: Gate
+    authorizer: Authorizer | None
+
+    def app(self, calls: Calls, control: Route | None, health: bytes, db: Database) -> HeadwaterApp:
+        """The HTTP application of this process, with this gate and authorizer."""
+        gate, authorizer = self.gate, self.authorizer
+        return HeadwaterApp(calls, control, health, db.namespace, gate=gate, authorization=authorizer)
+
+
+def build_security(db: Database, access: Access | None = None) -> Security:
+    """Refuses to start (StartRefused) when the settings are unsafe; see access.py."""
+    access = access or load_access(db.settings)
+    if access.config is None:
+        return Security(access, OpenGate(db.namespace), None)
+    gate = SigV4Gate(SigV4Verifier(access.config.key_ring(), db.clock))
+    return Security(access, gate, Authorizer(db))
+
+
 @dataclass
 class Node:
     """The process that owns the single writer: the database, what runs beside it (triggers, sinks,
@@ -95,6 +123,7 @@ class Node:
     control: ControlRoutes
     triggers: TriggerService
     sinks: SinkService
+    security: Security
     workers: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -127,11 +156,13 @@ class Node:
 
 
 def build_node(settings: Settings, clock: Clock | None = None) -> Node:
+    access = load_access(settings)  # first: a server that must not start opens nothing
     db = build_database(settings, clock)
+    security = build_security(db, access)
     triggers = build_trigger_service(db)
     sinks = build_sink_service(db)
     control = ControlRoutes(LambdaRoutes(triggers), AdminRoutes(db, sinks))
-    return Node(settings, db, LocalCalls(db, operations()), control, triggers, sinks)
+    return Node(settings, db, LocalCalls(db, operations()), control, triggers, sinks, security)
 
 
 def build_reader_database(settings: Settings, board_path: str) -> Database:
@@ -154,4 +185,4 @@ def build_app(settings: Settings, clock: Clock | None = None) -> tuple[Headwater
     serving the app, stop it after."""
     node = build_node(settings, clock)
     health = f"healthy: {settings.endpoint_address} ".encode()
-    return HeadwaterApp(node.calls, node.control, health, node.db.namespace), node
+    return node.security.app(node.calls, node.control, health, node.db), node

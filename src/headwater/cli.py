@@ -141,6 +141,29 @@ def main() -> None:
     help="Front processes (HTTP and reads) beside the process that writes; 0: one process for all. "
     "Default: one per two cores (at least one).",
 )
+@click.option(
+    "--auth",
+    envvar="HEADWATER_AUTH",
+    default="sigv4",
+    show_default=True,
+    type=click.Choice(["sigv4", "off"], case_sensitive=False),
+    help="sigv4: verify every request's signature against the credentials file and authorize it by the "
+    "caller's policies. off: any signature, one account (only allowed on a loopback address).",
+)
+@click.option(
+    "--auth-config",
+    envvar="HEADWATER_AUTH_CONFIG",
+    default="headwater-auth.toml",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The credentials file (users, access keys, roles, policies): `headwater auth add-user` makes it.",
+)
+@click.option(
+    "--allow-insecure-auth-config",
+    envvar="HEADWATER_ALLOW_INSECURE_AUTH_CONFIG",
+    is_flag=True,
+    help="Use the credentials file even if others can read it (it holds secret keys).",
+)
 @click.option("--log-level", envvar="HEADWATER_LOG_LEVEL", default="info", show_default=True)
 def serve(
     host: str,
@@ -160,9 +183,13 @@ def serve(
     kinesis_limits: str,
     sinks_config: Path | None,
     workers: int | None,
+    auth: str,
+    auth_config: Path,
+    allow_insecure_auth_config: bool,
     log_level: str,
 ) -> None:
     """Run the server."""
+    from .access import StartRefused
     from .process.serve import run
 
     settings = Settings(
@@ -184,9 +211,15 @@ def serve(
         sinks_config=sinks_config,
         log_level=log_level,
         workers=default_workers() if workers is None else workers,
+        auth=auth.lower(),
+        auth_config=auth_config,
+        allow_insecure_auth_config=allow_insecure_auth_config,
     )
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    run(settings)
+    try:
+        run(settings)
+    except StartRefused as refused:
+        raise click.ClickException(str(refused)) from None
 
 
 main.add_command(admin)

@@ -49,6 +49,11 @@ class Settings:
     log_level: str = "info"
     # front processes (HTTP and reads) beside the core process that owns the writer; 0: one process
     workers: int = 0
+    # who may ask: "sigv4" verifies every request against the credentials file; "off" takes any signature
+    # as the server's one account (loopback addresses only; see access.py)
+    auth: str = "sigv4"
+    auth_config: Path = Path("headwater-auth.toml")
+    allow_insecure_auth_config: bool = False
     item_collection_limit_bytes: int = field(default_factory=_item_collection_limit)
 
     @property

@@ -154,6 +154,9 @@ class _Builder:
         self.base = base
 
     def arn(self, table: str) -> str:
+        """A table named by name (in the caller's namespace) or by its ARN (any account's)."""
+        if table.startswith("arn:"):
+            return table
         return table_arn(self.caller.region, self.caller.namespace_account, table)
 
     def check(self, operation: str, resource: str, **context: ContextValue) -> Check:
@@ -190,7 +193,11 @@ class _Builder:
                 yield self.item(action, item["TableName"], item, "TransactWriteItems")
         else:
             # Table-level operations: CreateTable, DescribeTable, UpdateTable, DeleteTable, TTL...
-            yield self.check(operation, self.arn(request.get("TableName", "*")))
+            table = self.arn(request.get("TableName", "*"))
+            yield self.check(operation, table)
+            if operation == "CreateTable" and request.get("ResourcePolicy") is not None:
+                # a table created with its resource policy: both permissions, as AWS documents
+                yield self.check("PutResourcePolicy", table)
 
     def item(
         self, action: str, table: str, request: Mapping[str, Any], enclosing: str | None = None

@@ -40,7 +40,7 @@ from headwater.errors import (
 )
 
 ALGORITHM = "AWS4-HMAC-SHA256"
-MAX_SKEW_SECONDS = 15 * 60
+MAX_SKEW_SECONDS = 15 * 60  # DynamoDB's; Lambda and Kinesis allow 5 minutes ("... - 5 min.")
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 # Payload hashes that name no body hash: only accepted where the caller says the API allows them.
 UNSIGNED_PAYLOADS = frozenset({UNSIGNED_PAYLOAD, "STREAMING-UNSIGNED-PAYLOAD-TRAILER"})
@@ -132,19 +132,25 @@ class SigV4Verifier:
         self._signers: dict[tuple[str, str], SigV4Auth] = {}
 
     def verify(
-        self, request: SignedRequest, *, service: str, allow_unsigned_payload: bool = False
+        self,
+        request: SignedRequest,
+        *,
+        service: str,
+        allow_unsigned_payload: bool = False,
+        max_skew: int = MAX_SKEW_SECONDS,
     ) -> VerifiedRequest:
         """The principal who signed `request` for `service` ('dynamodb', 'lambda'), or the AWS error.
 
         `allow_unsigned_payload` accepts `x-amz-content-sha256: UNSIGNED-PAYLOAD` (and the unsigned
-        streaming trailer form): the signature then covers the headers but not the body.
+        streaming trailer form): the signature then covers the headers but not the body. `max_skew` is
+        how far (seconds) the request's time may be from the server's, either way: the service's own.
         """
         headers = _header_map(request.headers)
         query = _parse_query(request.raw_query)
         signature = _read_signature(headers, query)
         now = self._clock.now()
         request_time = _parse_timestamp(signature.timestamp)
-        _check_skew(signature, request_time, now)
+        _check_skew(signature, request_time, now, max_skew)
         if "host" not in signature.signed_headers:
             raise InvalidSignatureException("'Host' must be a 'SignedHeader' in the AWS Authorization.")
         if signature.algorithm != ALGORITHM:
@@ -446,22 +452,23 @@ def _basic(epoch: float) -> str:
     return dt.datetime.fromtimestamp(int(epoch), dt.UTC).strftime(_BASIC_FORMAT)
 
 
-def _check_skew(signature: _Signature, request_time: float, now: float) -> None:
+def _check_skew(signature: _Signature, request_time: float, now: float, skew: int) -> None:
+    minutes = f"{skew // 60} min."
     if signature.presigned and signature.expires is not None:
         if now > request_time + signature.expires:
             raise InvalidSignatureException(
                 f"Signature expired: {signature.timestamp} is now earlier than "
                 f"{_basic(now - signature.expires)} ({_basic(now)} - {signature.expires} sec.)"
             )
-    elif request_time < now - MAX_SKEW_SECONDS:
+    elif request_time < now - skew:
         raise InvalidSignatureException(
             f"Signature expired: {signature.timestamp} is now earlier than "
-            f"{_basic(now - MAX_SKEW_SECONDS)} ({_basic(now)} - 15 min.)"
+            f"{_basic(now - skew)} ({_basic(now)} - {minutes})"
         )
-    if request_time > now + MAX_SKEW_SECONDS:
+    if request_time > now + skew:
         raise InvalidSignatureException(
             f"Signature not yet current: {signature.timestamp} is still later than "
-            f"{_basic(now + MAX_SKEW_SECONDS)} ({_basic(now)} + 15 min.)"
+            f"{_basic(now + skew)} ({_basic(now)} + {minutes})"
         )
 
 

@@ -37,6 +37,18 @@ def amz_time(epoch: float) -> str:
     return time.strftime("%a %b %d %H:%M:%S UTC %Y", time.gmtime(epoch))
 
 
+def stream_of(iterator: str) -> str | None:
+    """The stream name an iterator claims, unverified (for authorization: the sealed position is bound to
+    the name, so an iterator naming another stream than its own fails to decode)."""
+    try:
+        raw = base64.b64decode(iterator, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if len(raw) < 10 or raw[:8] != _VERSION:
+        return None
+    return raw[9 : 9 + raw[8]].decode("utf-8", "replace")
+
+
 class Reader:
     def __init__(self, service: KinesisService, secret: Any) -> None:
         self.service = service

@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 
 from ..app import Node, build_node
 from ..config import Settings
-from ..http.app import HeadwaterApp
 from ..http.server import protocol_factory
 from .core import CoreEndpoint
 from .front import SPEC_VARIABLE, FrontSpec
@@ -73,7 +72,7 @@ async def _stop_requested() -> None:
 
 
 async def _one_process(node: Node, settings: Settings) -> None:
-    app = HeadwaterApp(node.calls, node.control, _health(settings), node.db.namespace)
+    app = node.security.app(node.calls, node.control, _health(settings), node.db)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
         protocol_factory(app, refusal=app.refusal),

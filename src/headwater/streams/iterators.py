@@ -18,6 +18,13 @@ def encode(secret: bytes, arn: str, position: Position) -> str:
     return f"{arn}|{_VERSION}|{tokens.encode(secret, arn.encode(), position)}"
 
 
+def stream_of(text: str) -> str | None:
+    """The stream ARN an iterator claims, unverified: what authorization checks before GetRecords runs
+    (the token is bound to the ARN, so an iterator naming another stream than its own fails to decode)."""
+    parts = text.rsplit("|", 2)
+    return parts[0] if len(parts) == 3 else None
+
+
 def decode(secret: bytes, text: str, now: float) -> tuple[str, Position]:
     """(stream arn, position); ValidationException if forged or malformed, ExpiredIterator if old."""
     parts = text.rsplit("|", 2)
