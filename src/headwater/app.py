@@ -21,6 +21,7 @@ from .http.app import Calls, HeadwaterApp, Route
 from .http.authorize import Authorizer
 from .http.calls import LocalCalls
 from .http.control import ControlRoutes
+from .http.control_auth import ControlAuth
 from .http.gate import Gate, OpenGate, SigV4Gate
 from .http.lambda_routes import LambdaRoutes
 from .process.signal_board import SignalBoard
@@ -30,7 +31,7 @@ from .sinks.service import SinkService
 from .storage.base import Storage
 from .storage.sqlite import SqliteStorage, Synchronous
 from .streams.background import retained, run_rollover
-from .trigger_host import build_sink_service, build_trigger_service
+from .trigger_host import RoleReaders, build_sink_service, build_trigger_service
 from .triggers.service import TriggerService
 
 log = logging.getLogger(__name__)
@@ -159,9 +160,12 @@ def build_node(settings: Settings, clock: Clock | None = None) -> Node:
     access = load_access(settings)  # first: a server that must not start opens nothing
     db = build_database(settings, clock)
     security = build_security(db, access)
-    triggers = build_trigger_service(db)
+    config, authorizer = access.config, security.authorizer
+    roles = RoleReaders(authorizer, config) if config is not None and authorizer is not None else None
+    triggers = build_trigger_service(db, roles)
     sinks = build_sink_service(db)
-    control = ControlRoutes(LambdaRoutes(triggers), AdminRoutes(db, sinks))
+    auth = ControlAuth(security.gate, config, db.clock) if config is not None else None
+    control = ControlRoutes(LambdaRoutes(triggers), AdminRoutes(db, sinks), auth)
     return Node(settings, db, LocalCalls(db, operations()), control, triggers, sinks, security)
 
 

@@ -4,6 +4,7 @@ destinations, and the in-process Streams transport (triggers never import storag
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,14 +12,21 @@ import orjson
 
 from .api.dynamodb import describe_table, put_item
 from .api.registry import KINESIS_OPERATIONS, STREAMS_OPERATIONS
-from .consumer import InProcessTransport
+from .auth.config import AuthConfig
+from .consumer import CallTransport, InProcessTransport, StreamsError
+from .consumer.transport import Wire
 from .core.catalog import MetaOp
 from .core.database import Database
-from .errors import ResourceNotFoundException
+from .core.namespace import Namespace
+from .errors import DynamoDBError, ResourceNotFoundException
+from .http.authorize import Authorizer
+from .http.control_auth import ROLE_NOT_ASSUMABLE
+from .http.gate import Caller
 from .sinks.service import SinkService
 from .storage.base import MetaWrite
 from .triggers.esm import RunnerSettings
 from .triggers.service import TriggerService, TriggerSettings
+from .triggers.sources import RoleAccess, is_kinesis
 from .triggers.state import Doc
 
 
@@ -58,7 +66,7 @@ class DatabaseTables:
         await put_item.handle(self._db, request)
 
 
-def build_trigger_service(db: Database) -> TriggerService:
+def build_trigger_service(db: Database, roles: RoleAccess | None = None) -> TriggerService:
     settings = db.settings
     if settings.in_memory:
         state_dir = Path(tempfile.mkdtemp(prefix="headwater-triggers-"))
@@ -80,6 +88,7 @@ def build_trigger_service(db: Database) -> TriggerService:
         tables=DatabaseTables(db),
         clock=db.clock,
         commits=db.storage,
+        roles=roles,
     )
 
 
@@ -91,3 +100,91 @@ def build_sink_service(db: Database) -> SinkService:
         tables=DatabaseTables(db),
         poll_interval=db.settings.trigger_poll_interval,
     )
+
+
+class RoleReaders:
+    """Event source mappings read their stream as their function's role (`--auth sigv4`): every call the
+    runner makes is authorized by that role's policies and the stream's resource policy, through the same
+    Authorizer as a client's request. A role that may not read the stream stops the mapping at creation
+    (InvalidParameterValueException) or, if it loses access later, shows in its LastProcessingResult."""
+
+    def __init__(self, authorizer: Authorizer, config: AuthConfig) -> None:
+        self.authorizer = authorizer
+        self.config = config
+
+    def caller(self, role: str, function: str, source_arn: str) -> Caller | None:
+        found = self.config.role_by_arn(role)
+        if found is None:
+            return None
+        region = source_arn.split(":")[3] if source_arn.count(":") >= 5 else ""
+        return Caller(Namespace(found.account, region), found.session(function))
+
+    def refusal(self, role: str, function: str, source_arn: str) -> str | None:
+        caller = self.caller(role, function, source_arn)
+        if caller is None:
+            return ROLE_NOT_ASSUMABLE
+        service, reads = _reads(source_arn)
+        try:
+            for operation, request in reads:
+                self.authorizer.check(caller, service, operation, request, stream=source_arn)
+        except DynamoDBError:
+            return cannot_access(source_arn)
+        return None
+
+    def reader(
+        self, transport: CallTransport, acting_as: Callable[[], tuple[str, str]], source_arn: str
+    ) -> CallTransport:
+        return _RoleTransport(self, transport, acting_as, source_arn)
+
+
+def cannot_access(arn: str) -> str:
+    """Lambda's text for a role that cannot read a mapping's stream."""
+    shards = " ListShards," if is_kinesis(arn) else ""
+    actions = f"GetRecords, GetShardIterator, DescribeStream,{shards} and ListStreams"
+    return (
+        f"Cannot access stream {arn}. Please ensure the role can perform the {actions} Actions on your "
+        "stream in IAM."
+    )
+
+
+def _reads(arn: str) -> tuple[str, list[tuple[str, dict[str, Any]]]]:
+    """The calls a mapping makes to read `arn`, as (service, [(operation, request)])."""
+    if is_kinesis(arn):
+        operations = ("DescribeStream", "ListShards", "GetShardIterator", "GetRecords", "ListStreams")
+        return "kinesis", [(op, {"StreamARN": arn}) for op in operations]
+    table = arn.split(":table/", 1)[-1].split("/stream/", 1)[0]
+    return "dynamodbstreams", [
+        ("DescribeStream", {"StreamArn": arn}),
+        ("GetShardIterator", {"StreamArn": arn}),
+        ("GetRecords", {}),
+        ("ListStreams", {"TableName": table}),
+    ]
+
+
+class _RoleTransport:
+    def __init__(
+        self,
+        readers: RoleReaders,
+        inner: CallTransport,
+        acting_as: Callable[[], tuple[str, str]],
+        source_arn: str,
+    ) -> None:
+        self.readers = readers
+        self.inner = inner
+        self.acting_as = acting_as
+        self.source_arn = source_arn
+        self.service = "kinesis" if is_kinesis(source_arn) else "dynamodbstreams"
+
+    async def call(self, operation: str, request: Wire) -> Wire:
+        role, function = self.acting_as()
+        caller = self.readers.caller(role, function, self.source_arn)
+        if caller is None:
+            raise StreamsError("AccessDeniedException", ROLE_NOT_ASSUMABLE)
+        try:
+            self.readers.authorizer.check(caller, self.service, operation, request)
+        except DynamoDBError:
+            raise StreamsError("AccessDeniedException", cannot_access(self.source_arn)) from None
+        return await self.inner.call(operation, request)
+
+    async def close(self) -> None:
+        return None  # the inner transport is the service's, shared by every mapping

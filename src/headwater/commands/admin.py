@@ -8,16 +8,16 @@ import urllib.request
 
 import click
 
+from .client import signed_headers
+
 DEFAULT_ENDPOINT = "http://127.0.0.1:8000"
 
 
 def _post(endpoint: str, path: str, body: dict[str, object]) -> dict[str, object]:
-    request = urllib.request.Request(
-        endpoint.rstrip("/") + "/_headwater/" + path,
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={"Content-Type": "application/json"},
-    )
+    url = endpoint.rstrip("/") + "/_headwater/" + path
+    data = json.dumps(body).encode()
+    headers = signed_headers("POST", url, data, {"Content-Type": "application/json"})
+    request = urllib.request.Request(url, data=data, method="POST", headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             answer: dict[str, object] = json.loads(response.read())

@@ -14,6 +14,8 @@ from typing import Any
 
 import click
 
+from .client import client, signed_headers
+
 DEFAULT_ENDPOINT = "http://127.0.0.1:8000"
 ROLE = "arn:aws:iam::000000000000:role/headwater"
 
@@ -27,18 +29,7 @@ endpoint_option = click.option(
 
 
 def _client(service: str, endpoint: str) -> Any:
-    import botocore.session
-    from botocore.config import Config
-
-    session = botocore.session.get_session()
-    return session.create_client(
-        service,
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="headwater",
-        aws_secret_access_key="headwater",
-        config=Config(retries={"max_attempts": 2}),
-    )
+    return client(service, endpoint, retries={"max_attempts": 2})
 
 
 def _fail(message: str) -> None:
@@ -46,7 +37,8 @@ def _fail(message: str) -> None:
 
 
 def _get_json(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=30) as response:
+    request = urllib.request.Request(url, headers=signed_headers("GET", url, b"", {}, "lambda"))
+    with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
 
 

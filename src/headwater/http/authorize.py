@@ -37,8 +37,17 @@ class Authorizer:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def check(self, caller: Caller, service: str, operation: str, request: Mapping[str, Any]) -> None:
-        """Raise AccessDeniedException (AWS's message) unless the caller may make this request."""
+    def check(
+        self,
+        caller: Caller,
+        service: str,
+        operation: str,
+        request: Mapping[str, Any],
+        *,
+        stream: str | None = None,
+    ) -> None:
+        """Raise AccessDeniedException (AWS's message) unless the caller may make this request. `stream`
+        names the stream of a GetRecords without an iterator (a mapping's permission check)."""
         principal = caller.principal
         if principal is None:
             return
@@ -57,7 +66,8 @@ class Authorizer:
             except AccessDeniedException as denied:
                 raise kinesis_errors.AccessDeniedException(denied.message) from None
             return
-        stream = stream_of(str(request.get("ShardIterator", ""))) if operation == "GetRecords" else None
+        if operation == "GetRecords" and stream is None:
+            stream = stream_of(str(request.get("ShardIterator", "")))
         found = requests.checks(
             operation, request, facts, self._keys(caller.namespace, request), stream_arn=stream
         )

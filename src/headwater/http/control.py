@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..errors import DynamoDBError
 from ..protocol.wire import RequestIds, crc32_header, error_body
 from .admin_routes import AdminRoutes
+from .control_auth import ControlAuth
 from .lambda_routes import PREFIXES as LAMBDA_PREFIXES
 from .lambda_routes import LambdaRoutes
 from .server import Request, Response
@@ -14,14 +15,21 @@ CONTENT_TYPE = b"application/x-amz-json-1.0"
 
 
 class ControlRoutes:
-    def __init__(self, lambda_routes: LambdaRoutes | None, admin_routes: AdminRoutes) -> None:
+    def __init__(
+        self, lambda_routes: LambdaRoutes | None, admin_routes: AdminRoutes, auth: ControlAuth | None = None
+    ) -> None:
         self.lambda_routes = lambda_routes
         self.admin_routes = admin_routes
+        self.auth = auth  # --auth sigv4: verified and authorized as the DynamoDB API is (control_auth.py)
         self.request_ids = RequestIds()
 
     async def __call__(self, request: Request) -> Response:
         request_id = self.request_ids.next().encode()
         if self.lambda_routes is not None and request.path.startswith(LAMBDA_PREFIXES):
+            refusal = self.auth.lambda_refusal(request) if self.auth is not None else None
+            if refusal is not None:
+                refusal.headers.append((b"x-amzn-requestid", request_id))
+                return refusal
             reply = await self.lambda_routes.handle(
                 request.method, request.path, request.query, request.headers, request.body
             )
@@ -30,7 +38,10 @@ class ControlRoutes:
                 headers.append((b"x-amzn-requestid", request_id))
             return Response(reply.status, reply.body, headers)
         try:
-            status, payload = await self.admin_routes.handle(request.method, request.path, request.body)
+            refused = self.auth.admin_refusal(request) if self.auth is not None else None
+            status, payload = refused or await self.admin_routes.handle(
+                request.method, request.path, request.body
+            )
         except DynamoDBError as err:
             status, payload = err.status, error_body(err)
         headers = [

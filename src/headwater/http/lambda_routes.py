@@ -261,3 +261,13 @@ def _match(method: str, path: str) -> tuple[Route, tuple[str, ...]]:
         if found and verb == method:
             return route, tuple(unquote(g) for g in found.groups())
     raise UnknownRoute(f"No Lambda operation at {method} {path}")
+
+
+def route_of(method: str, path: str) -> tuple[str, tuple[str, ...]] | None:
+    """The name of the route a request takes (`create_function`...) and its path parameters, or None:
+    what authorization maps to a `lambda:` action (http/control_auth.py)."""
+    try:
+        route, params = _match(method, path)
+    except UnknownRoute:
+        return None
+    return route.__name__, params

@@ -34,7 +34,7 @@ from .events import to_attribute_value
 from .layers import LayerStore, check_total_size, layer_environment
 from .model import FunctionConfig, MappingConfig
 from .pool import InvocationResult, WorkerPool, WorkerSpec, code_fingerprint
-from .sources import check_destination, check_source, is_kinesis
+from .sources import RoleAccess, check_destination, check_source, is_kinesis
 from .state import CHECKPOINT_KIND, FAILURE_KIND, FUNCTION_KIND, MAPPING_KIND, StateStore, Tables
 from .supervise import supervise
 
@@ -65,6 +65,7 @@ class TriggerService:
         clock: Clock,
         commits: CommitFeed | None = None,
         kinesis: CallTransport | None = None,
+        roles: RoleAccess | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -73,6 +74,7 @@ class TriggerService:
         self._unsubscribe: Callable[[], None] | None = None
         self.transport = transport
         self.kinesis = kinesis
+        self.roles = roles  # mappings read as their function's role (None: as the server)
         self.state = state
         self.tables = tables
         self.functions: dict[str, FunctionConfig] = {}
@@ -128,7 +130,7 @@ class TriggerService:
     def _start_runner(self, mapping: MappingConfig) -> None:
         runner = MappingRunner(
             mapping,
-            transport=self.transport_for(mapping.event_source_arn),
+            transport=self._reader(mapping),
             state=self.state,
             invoke=self._invoke_for_mapping,
             discard=self._record_failure,
@@ -161,6 +163,19 @@ class TriggerService:
         if is_kinesis(arn) and self.kinesis is not None:
             return self.kinesis
         return self.transport
+
+    def _reader(self, mapping: MappingConfig) -> CallTransport:
+        """What the mapping's runner reads with: as the role of the function it calls now."""
+        transport = self.transport_for(mapping.event_source_arn)
+        if self.roles is None:
+            return transport
+
+        def acting_as() -> tuple[str, str]:
+            current = self.mappings.get(mapping.uuid, mapping)
+            fn = self.functions.get(current.function_name)
+            return (fn.role if fn is not None else "", current.function_name)
+
+        return self.roles.reader(transport, acting_as, mapping.event_source_arn)
 
     # functions ----------------------------------------------------------------------------------
 
@@ -394,6 +409,9 @@ class TriggerService:
     async def create_mapping(self, request: dict[str, Any]) -> MappingConfig:
         fn = self.require_function(request.get("FunctionName"))
         source = await check_source(self.transport, self.kinesis, request.get("EventSourceArn"))
+        refusal = self.roles.refusal(fn.role, fn.name, source) if self.roles is not None else None
+        if refusal is not None:
+            raise InvalidParameterValueException(refusal)
         position = params.starting_position(request.get("StartingPosition"), is_kinesis(source))
         settings = params.mapping_settings(request)
         destination = await check_destination(self.tables, request.get("DestinationConfig"))
