@@ -24,7 +24,8 @@ def _post(endpoint: str, path: str, body: dict[str, object]) -> dict[str, object
             return answer
     except urllib.error.HTTPError as err:
         detail = json.loads(err.read() or b"{}")
-        raise click.ClickException(f"{detail.get('__type', err.code)}: {detail.get('message', '')}") from None
+        message = detail.get("message") or detail.get("Message") or ""  # AccessDeniedException: "Message"
+        raise click.ClickException(f"{detail.get('__type', err.code)}: {message}") from None
     except urllib.error.URLError as err:
         raise click.ClickException(f"cannot reach {endpoint}: {err.reason}") from None
 
