@@ -26,7 +26,7 @@ from bench.loadgen import run_async
 from bench.peers import PEERS, Peer, ensure_installed
 from bench.phases import DEFAULT_PHASES, PHASES, Bench, PhaseResult, Settings, final_check, run_phase, run_tag
 from bench.report import render, to_json, write_json
-from bench.server import Server, local_server, serve_command, wait_ready
+from bench.server import Server, local_server, new_credentials, serve_command, wait_ready
 from bench.summary import ServerRun
 from bench.tables import delete_table
 from bench.wire import Endpoint
@@ -59,6 +59,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     ap.add_argument("--drain-items", type=int, default=100_000, help="items written for stream-drain")
     ap.add_argument("--big-items", type=int, default=1_000_000, help="items loaded for bigpartition")
+    ap.add_argument(
+        "--auth",
+        choices=("off", "sigv4", "both"),
+        default="off",
+        help="sigv4: Headwater verifies and authorizes every request (a credentials file is written for "
+        "the run) and the load generator signs each request for real; both: a second Headwater with sigv4 "
+        "beside the one with auth off, phases interleaved, the ratio column the cost (default off)",
+    )
     ap.add_argument("--label", default="", help="free text stored in the JSON result")
     ap.add_argument("--no-json", action="store_true", help="do not write bench/results/<stamp>.json")
     args = ap.parse_args(argv)
@@ -86,12 +94,30 @@ def target(args: argparse.Namespace) -> Iterator[tuple[Server, str]]:
         yield Server(endpoint, args.server_pid, None), f"the server at {endpoint.url}"
         return
 
-    def command(port: int, data_dir: Path) -> list[str]:
-        return serve_command(args.server_cmd, port, data_dir)
+    credentials = new_credentials() if args.auth == "sigv4" and args.server_cmd is None else None
 
-    with local_server(command, "headwater") as server:
+    def command(port: int, data_dir: Path) -> list[str]:
+        return serve_command(args.server_cmd, port, data_dir, credentials)
+
+    with local_server(command, "headwater", credentials) as server:
         what = args.server_cmd or "headwater serve, SQLite, --sync FULL"
+        if credentials is not None:
+            what += ", --auth sigv4 (signed requests)"
         yield server, f"{what}, pid {server.pid}"
+
+
+def _signed_headwater(stack: contextlib.ExitStack, settings: Settings, tag: str) -> tuple[ServerRun, Bench]:
+    """A second Headwater, with `--auth sigv4`, measured like a peer (`--auth both`)."""
+    credentials = new_credentials()
+
+    def command(port: int, data_dir: Path) -> list[str]:
+        return serve_command(None, port, data_dir, credentials)
+
+    started = stack.enter_context(local_server(command, "headwater-sigv4", credentials))
+    about = f"headwater serve, SQLite, --sync FULL, --auth sigv4 (signed requests), pid {started.pid}"
+    return ServerRun("headwater-sigv4", about, peer=False), Bench(
+        started.endpoint, settings, started.pid, tag
+    )
 
 
 def run_rounds(benches: list[tuple[ServerRun, Bench]], args: argparse.Namespace, log: Console) -> None:
@@ -136,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
             benches = [
                 (ServerRun(name, about, peer=False), Bench(server.endpoint, settings, server.pid, tag))
             ]
+            if args.auth == "both" and args.endpoint is None and args.server_cmd is None:
+                benches.append(_signed_headwater(stack, settings, tag))
             for peer in peers:
                 started = stack.enter_context(local_server(peer.command, peer.name))
                 bench = Bench(started.endpoint, settings, started.pid, tag, peer=True)
@@ -168,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
             "phases": args.phase_list,
             "rounds": args.rounds,
             "peers": args.peer_list,
+            "auth": args.auth,
         },
     }
     doc = to_json(runs, args.phase_list, meta)

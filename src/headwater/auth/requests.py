@@ -27,6 +27,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from headwater.auth.credentials import Principal
@@ -94,16 +95,23 @@ def table_arn(region: str, account: str, table: str) -> str:
     return f"arn:aws:dynamodb:{region}:{account}:table/{table}"
 
 
+@lru_cache(maxsize=4)
+def _times(second: int) -> tuple[str, str]:
+    """aws:CurrentTime and aws:EpochTime of one second (formatted once: requests come many a second)."""
+    moment = dt.datetime.fromtimestamp(second, dt.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ"), str(second)
+
+
 def global_context(caller: Caller) -> dict[str, ContextValue]:
     principal = caller.principal
-    moment = dt.datetime.fromtimestamp(int(caller.now), dt.UTC)
+    current, epoch = _times(int(caller.now))
     context: dict[str, ContextValue] = {
         "aws:PrincipalArn": principal.principal_arn,
         "aws:PrincipalAccount": principal.account_id,
         "aws:PrincipalType": "User" if principal.kind == "user" else "AssumedRole",
         "aws:userid": principal.user_id,
-        "aws:CurrentTime": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "aws:EpochTime": str(int(caller.now)),
+        "aws:CurrentTime": current,
+        "aws:EpochTime": epoch,
         "aws:SecureTransport": "true" if caller.secure_transport else "false",
         "aws:RequestedRegion": caller.region,
     }

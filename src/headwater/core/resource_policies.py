@@ -24,9 +24,10 @@ def entry(table: TableSpec, stream_label: str | None = None) -> Entry | None:
 
 
 def policy(table: TableSpec, stream_label: str | None = None) -> Entry | None:
-    """The entry in force, if any (a deletion's tombstone is not one)."""
-    found = entry(table, stream_label)
-    return found if found is not None and "Policy" in found else None
+    """The entry in force, if any (a deletion's tombstone is not one). Not a copy: do not change it."""
+    extra = table.extra
+    found = extra.get(STREAM_POLICIES, {}).get(stream_label) if stream_label else extra.get(TABLE_POLICY)
+    return found if isinstance(found, dict) and "Policy" in found else None
 
 
 def with_entry(table: TableSpec, stream_label: str | None, new: Entry) -> TableSpec:

@@ -6,6 +6,12 @@ This runs where the HTTP request is answered (the single process, or a front pro
 a write to the core), because it needs what any process can read: the catalog (the tables' partition key
 names for dynamodb:LeadingKeys, and the resource policies stored with the tables). With `--auth off`
 (no principal) nothing is checked.
+
+Most policies name no condition and no policy variable: then a decision depends only on who asks, the
+action and the resource (and the resource's policy, by its text), and the one-resource requests that
+come by the thousand (item reads and writes, Query, Scan, stream reads, Kinesis) are decided once and
+the decision remembered. A policy with conditions (dynamodb:LeadingKeys, aws:SourceIp...) is evaluated
+on every request.
 """
 
 from __future__ import annotations
@@ -31,11 +37,20 @@ from ..streams.iterators import stream_of
 from .gate import Caller
 
 LOCKOUT = "The new resource policy will not allow you to update the resource policy in the future."
+_ONE_TABLE = frozenset({"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "DescribeTable"})
+_ONE_STREAM = frozenset({"DescribeStream", "GetShardIterator", "GetRecords"})
+_MEMO_SIZE = 4096
+_UNKNOWN = object()
+
+Decision = str | None  # the denial's message, or None: allowed
 
 
 class Authorizer:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._decisions: dict[tuple[object, ...], Decision] = {}
+        self._free: dict[int, tuple[Policy, bool]] = {}  # id -> (the policy, it needs no context)
+        self._free_principals: dict[int, tuple[Principal, bool]] = {}
 
     def check(
         self,
@@ -51,6 +66,31 @@ class Authorizer:
         principal = caller.principal
         if principal is None:
             return
+        memo = self._memo_key(caller, principal, service, operation, request, stream)
+        if memo is not None:
+            known = self._decisions.get(memo, _UNKNOWN)
+            if known is None:
+                return
+            if isinstance(known, str):
+                raise _denial(service, known)
+        try:
+            self._evaluate(caller, principal, service, operation, request, stream)
+        except (AccessDeniedException, kinesis_errors.AccessDeniedException) as denied:
+            if memo is not None:
+                self._remember(memo, denied.message)
+            raise
+        if memo is not None:
+            self._remember(memo, None)
+
+    def _evaluate(
+        self,
+        caller: Caller,
+        principal: Principal,
+        service: str,
+        operation: str,
+        request: Mapping[str, Any],
+        stream: str | None,
+    ) -> None:
         facts = requests.Caller(
             principal,
             caller.namespace.region,
@@ -75,18 +115,93 @@ class Authorizer:
         if operation == "PutResourcePolicy" and not request.get("ConfirmRemoveSelfResourceAccess"):
             self._check_lockout(principal, found[0], request)
 
+    def _memo_key(
+        self,
+        caller: Caller,
+        principal: Principal,
+        service: str,
+        operation: str,
+        request: Mapping[str, Any],
+        stream: str | None,
+    ) -> tuple[object, ...] | None:
+        """What a decision depends on when no policy involved looks at the request's context; None
+        when one might (or the request has several resources)."""
+        if not self._context_free(principal):
+            return None
+        namespace = caller.namespace
+        if service == "kinesis":
+            stream_name = _kinesis_stream(operation, request)
+            return (principal.arn, namespace.account, namespace.region, service, operation, stream_name)
+        if service == "dynamodb" and operation in _ONE_TABLE:
+            table = request.get("TableName")
+            if not isinstance(table, str) or table.startswith("arn:"):
+                return None
+            found = self.db.scoped(namespace).catalog.get(table)
+            text = _policy_text(found, None)
+            resource = (table, request.get("IndexName"))
+        elif service == "dynamodbstreams" and operation in _ONE_STREAM:
+            arn = request.get("StreamArn") if operation != "GetRecords" else stream
+            if operation == "GetRecords" and arn is None:
+                arn = stream_of(str(request.get("ShardIterator", "")))
+            if not isinstance(arn, str):
+                return None
+            text = self._governing(arn)[1]
+            resource = (arn, None)
+        else:
+            return None
+        if text is not None and not self._policy_context_free(_parsed(text)):
+            return None
+        return (principal.arn, namespace.account, namespace.region, service, operation, *resource, text)
+
+    def _context_free(self, principal: Principal) -> bool:
+        """Whether none of the principal's identity policies reads the request's context."""
+        known = self._free_principals.get(id(principal))
+        if known is not None and known[0] is principal:
+            return known[1]
+        free = all(self._policy_context_free(policy) for policy in principal.policies)
+        if len(self._free_principals) >= _MEMO_SIZE:
+            self._free_principals.clear()
+        self._free_principals[id(principal)] = (principal, free)
+        return free
+
+    def _policy_context_free(self, policy: Policy) -> bool:
+        """Whether no statement of `policy` reads the request's context (no condition, no variable)."""
+        known = self._free.get(id(policy))
+        if known is not None and known[0] is policy:
+            return known[1]
+        free = all(
+            not statement.conditions and not any("${" in r for r in statement.resources)
+            for statement in policy.statements
+        )
+        if len(self._free) >= _MEMO_SIZE:
+            self._free.clear()
+        self._free[id(policy)] = (policy, free)
+        return free
+
+    def _remember(self, key: tuple[object, ...], decision: Decision) -> None:
+        if len(self._decisions) >= _MEMO_SIZE:
+            self._decisions.clear()
+        self._decisions[key] = decision
+
     def resource_policy(self, arn: str) -> ResourcePolicy | None:
         """The policy that governs `arn`: its table's (for the table and its indexes) or its stream's."""
+        return self._governing(arn)[0]
+
+    def _governing(self, arn: str) -> tuple[ResourcePolicy | None, str | None]:
+        """The resource policy of `arn` and its text."""
         parts = arn.split(":", 5)
         if len(parts) != 6 or parts[2] != "dynamodb" or not parts[5].startswith("table/"):
-            return None
+            return None, None
         name, _, rest = parts[5][len("table/") :].partition("/")
         table = self.db.scoped(Namespace(parts[4], parts[3])).catalog.get(name)
         if table is None:
-            return None
+            return None, None
         kind, _, label = rest.partition("/")
         entry = resource_policies.policy(table, label if kind == "stream" else None)
-        return ResourcePolicy(_parsed(entry["Policy"]), parts[4]) if entry is not None else None
+        if entry is None:
+            return None, None
+        text = entry["Policy"]
+        return ResourcePolicy(_parsed(text), parts[4]), text
 
     def _keys(self, namespace: Namespace, request: Mapping[str, Any]) -> dict[str, TableKeys]:
         """The partition key names of every table the request names (by name or by ARN)."""
@@ -125,6 +240,19 @@ class Authorizer:
 def _parsed(text: str) -> Policy:
     """Stored policies are valid (checked when put); parsed once per text."""
     return parse_policy(text, "resource")
+
+
+def _policy_text(table: TableSpec | None, stream_label: str | None) -> str | None:
+    entry = resource_policies.policy(table, stream_label) if table is not None else None
+    return entry["Policy"] if entry is not None else None
+
+
+def _denial(service: str, message: str) -> Exception:
+    return (
+        kinesis_errors.AccessDeniedException(message)
+        if service == "kinesis"
+        else AccessDeniedException(message)
+    )
 
 
 def _table_keys(table: TableSpec) -> TableKeys:

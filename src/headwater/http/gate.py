@@ -14,6 +14,8 @@ from typing import Protocol
 
 from ..auth.credentials import Principal
 from ..auth.sigv4 import MAX_SKEW_SECONDS, SignedRequest, SigV4Verifier
+from ..auth.sigv4_memo import RememberingVerifier
+from ..clock import Clock
 from ..core.namespace import Namespace
 from ..errors import MissingAuthenticationTokenException
 from .identity import namespace_of
@@ -69,15 +71,22 @@ class OpenGate:
 
 
 class SigV4Gate:
-    """`--auth sigv4`: the request's signature must verify against a key of the credentials file."""
+    """`--auth sigv4`: the request's signature must verify against a key of the credentials file
+    (a client's repeated Authorization header is worked out once: auth/sigv4_memo.py)."""
 
-    def __init__(self, verifier: SigV4Verifier) -> None:
-        self.verifier = verifier
+    def __init__(self, verifier: SigV4Verifier, clock: Clock) -> None:
+        self.verifier = RememberingVerifier(verifier, clock)
+        self._namespaces: dict[tuple[str, str], Namespace] = {}
 
     def caller(self, request: Request, service: str, *, allow_unsigned_payload: bool = False) -> Caller:
         verified = self.verifier.verify(
-            signed_request(request),
+            request.method,
+            request.path,
+            request.query,
+            request.headers,
+            request.body,
             service=service,
+            full=lambda: signed_request(request),
             allow_unsigned_payload=allow_unsigned_payload,
             max_skew=SKEW.get(service, MAX_SKEW_SECONDS),
         )
