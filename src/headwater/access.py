@@ -71,7 +71,7 @@ def load_access(settings: Settings) -> Access:
         config = load(path, allow_insecure=settings.allow_insecure_auth_config)
     except AuthConfigError as err:
         raise StartRefused(str(err)) from None
-    if not config.key_ring().keys:
+    if not any(user.access_keys for user in config.users) and not config.temporary:
         raise StartRefused(f"{path} holds no access keys: nobody could sign a request.\n" + _how_to_add(path))
     return Access(config)
 

@@ -111,6 +111,7 @@ class RoleReaders:
     def __init__(self, authorizer: Authorizer, config: AuthConfig) -> None:
         self.authorizer = authorizer
         self.config = config
+        self._environments: dict[str, dict[str, str]] = {}
 
     def caller(self, role: str, function: str, source_arn: str) -> Caller | None:
         found = self.config.role_by_arn(role)
@@ -135,6 +136,20 @@ class RoleReaders:
         self, transport: CallTransport, acting_as: Callable[[], tuple[str, str]], source_arn: str
     ) -> CallTransport:
         return _RoleTransport(self, transport, acting_as, source_arn)
+
+    def environment(self, role: str) -> dict[str, str]:
+        known = self._environments.get(role)
+        if known is None:
+            found = self.config.role_by_arn(role)
+            key = self.config.role_key(found) if found is not None else None
+            if key is None or key.session_token is None:
+                return {}
+            known = self._environments[role] = {
+                "AWS_ACCESS_KEY_ID": key.access_key_id,
+                "AWS_SECRET_ACCESS_KEY": key.secret.reveal(),
+                "AWS_SESSION_TOKEN": key.session_token.reveal(),
+            }
+        return dict(known)
 
 
 def cannot_access(arn: str) -> str:

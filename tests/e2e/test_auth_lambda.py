@@ -23,12 +23,14 @@ from tests.e2e.auth_support import (
     create_table,
     denied,
     error_of,
+    table_arn,
     user_arn,
 )
 from tests.e2e.triggers_support import POLL, RECORDER, keys, unique, zip_of
 from tests.waiting import wait_until
 
 READER_ROLE = f"arn:aws:iam::{ACCOUNT}:role/stream-reader"
+WRITER_ROLE = f"arn:aws:iam::{ACCOUNT}:role/table-writer"
 BLIND_ROLE = f"arn:aws:iam::{ACCOUNT}:role/no-records"  # may describe the stream, not read it
 STREAM_READS = allow(
     ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"],
@@ -48,6 +50,7 @@ def auth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer]:
         Identity("viewer", policies=[allow(["lambda:GetFunction", "lambda:ListFunctions"])]),
         Identity("stream-reader", kind="role", policies=[STREAM_READS]),
         Identity("no-records", kind="role", policies=[DESCRIBE_ONLY]),
+        Identity("table-writer", kind="role", policies=[allow("dynamodb:PutItem", table_arn("writable*"))]),
     ]
     server = AuthServer(tmp_path_factory.mktemp("lambda"), identities, ("--trigger-poll-interval", POLL))
     yield server.start()
@@ -182,6 +185,49 @@ def test_a_mapping_reads_its_stream_as_the_functions_role(auth: AuthServer, tmp_
     assert keys(out) == ["first"]
     lam.update_function_configuration(FunctionName=name, Role=READER_ROLE)
     wait_until(lambda: keys(out) == ["first", "second"], what="delivery again once the role may read")
+
+
+WRITER = """
+import boto3
+
+def handler(event, context):
+    ddb = boto3.client("dynamodb")
+    try:
+        ddb.put_item(TableName=event["table"], Item={"pk": {"S": "from-the-handler"}})
+    except Exception as err:
+        return {"error": str(err)}
+    return {"caller": boto3.client("dynamodb").meta.region_name, "ok": True}
+"""
+
+
+def test_a_handler_calls_the_api_as_its_functions_role(auth: AuthServer) -> None:
+    ddb = auth.client("dynamodb", "alice")
+    writable, readonly = unique("writable"), unique("readonly")
+    create_table(ddb, writable)
+    create_table(ddb, readonly)
+    lam = auth.client("lambda", "alice")
+    name = unique("fn")
+    lam.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=WRITER_ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": zip_of(WRITER)},
+        Timeout=60,
+    )
+    done = json.loads(
+        lam.invoke(FunctionName=name, Payload=json.dumps({"table": writable}))["Payload"].read()
+    )
+    assert done.get("ok"), done
+    assert ddb.get_item(TableName=writable, Key={"pk": {"S": "from-the-handler"}})["Item"]
+    refused = json.loads(
+        lam.invoke(FunctionName=name, Payload=json.dumps({"table": readonly}))["Payload"].read()
+    )
+    role_session = f"arn:aws:sts::{ACCOUNT}:assumed-role/table-writer/lambda"
+    assert refused == {
+        "error": "An error occurred (AccessDeniedException) when calling the PutItem operation: "
+        + denied(role_session, "dynamodb:PutItem", table_arn(readonly))
+    }
 
 
 def test_a_mapping_whose_role_cannot_read_records_is_refused(auth: AuthServer, tmp_path: Path) -> None:

@@ -330,6 +330,8 @@ class TriggerService:
         if fn.opt_path:
             layered = layer_environment(fn.opt_path, fn.runtime, self._base_env().get("PATH", os.defpath))
             env = {**layered, **env}
+        if self.roles is not None:
+            env.update(self.roles.environment(fn.role))  # the handler's calls act as the function's role
         return WorkerSpec(
             function_name=fn.name,
             function_arn=self.function_arn(fn.name),

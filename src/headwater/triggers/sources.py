@@ -23,6 +23,11 @@ class RoleAccess(Protocol):
         """`transport` whose calls are authorized as the role and function `acting_as()` names now."""
         ...
 
+    def environment(self, role: str) -> dict[str, str]:
+        """The role's credentials for a handler's environment (AWS_ACCESS_KEY_ID...), as Lambda gives a
+        function its role's; empty for a role that is not configured."""
+        ...
+
 
 def is_kinesis(arn: str) -> bool:
     return arn.startswith("arn:aws:kinesis:") and ":stream/" in arn
