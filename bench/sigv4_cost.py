@@ -4,12 +4,13 @@ microseconds (issue 10: they must stay a small fraction of a PutItem).
     .venv/bin/python bench/sigv4_cost.py
 
 Signs one PutItem exactly as boto3 does (a real botocore client, send intercepted), then times, each as
-the best of 5 runs of 20,000 calls (timeit):
+the best of 5 runs of 20,000 calls (timeit, in CPU time: the machine may be shared):
 
 - verify: `SigV4Verifier.verify` on the signed request (the derived signing key cached after the first
   call, as it is for a client's requests all day);
 - gate: the HTTP layer's whole step, from the server's Request (raw headers, path, query, body) to the
-  verified Caller (http/gate.py);
+  verified Caller (http/gate.py), for a client whose Authorization header it has seen before (as every
+  request of an SDK client but its first);
 - authorize: `Authorizer.check` of the PutItem against a database holding the table (the table's key
   names for dynamodb:LeadingKeys, its resource policy), for a user whose policy allows dynamodb:* on the
   table, and for one restricted to their own partition (ForAllValues:StringEquals dynamodb:LeadingKeys).

@@ -64,7 +64,7 @@ def test_later_requests_are_accepted_from_what_the_first_established(values: lis
 
 
 def test_a_changed_body_or_signature_is_refused_with_the_full_error() -> None:
-    full, remembering = verifiers()
+    _, remembering = verifiers()
     first = signed("dynamodb", "put_item", {"TableName": "T", "Item": {"pk": {"S": "a"}}})
     verify(remembering, first)
     second = signed("dynamodb", "put_item", {"TableName": "T", "Item": {"pk": {"S": "b"}}})
