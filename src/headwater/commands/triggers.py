@@ -76,6 +76,13 @@ def triggers() -> None:
 @click.option("--memory", type=int, default=128, show_default=True)
 @click.option("--env", "env", multiple=True, help="KEY=VALUE for the handler; repeatable.")
 @click.option("--runtime", default="python3.12", show_default=True)
+@click.option(
+    "--role",
+    envvar="HEADWATER_TRIGGER_ROLE",
+    default=ROLE,
+    show_default=True,
+    help="The role the function acts as; with --auth sigv4 a role of the credentials file.",
+)
 @endpoint_option
 def add(
     table: str,
@@ -96,6 +103,7 @@ def add(
     memory: int,
     env: tuple[str, ...],
     runtime: str,
+    role: str,
     endpoint_url: str,
 ) -> None:
     """Run a local handler (hot reload) for every change of TABLE."""
@@ -134,7 +142,7 @@ def add(
             "Environment": {"Variables": variables},
         }
         try:
-            lam.create_function(FunctionName=function, Role=ROLE, Code=code, **config)
+            lam.create_function(FunctionName=function, Role=role, Code=code, **config)
         except ClientError as err:
             if err.response["Error"]["Code"] != "ResourceConflictException":
                 raise
