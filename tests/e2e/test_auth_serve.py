@@ -32,8 +32,9 @@ def serve(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=directory, check=False)
 
 
-def test_without_a_credentials_file_it_refuses_and_says_how_to_add_one(tmp_path: Path) -> None:
-    refused = serve(tmp_path)
+@pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0"])
+def test_without_a_credentials_file_it_refuses_and_says_how_to_add_one(tmp_path: Path, host: str) -> None:
+    refused = serve(tmp_path, "--host", host)
     assert refused.returncode != 0
     assert "no credentials file at headwater-auth.toml" in refused.stderr
     assert "headwater auth add-user NAME --account 123456789012" in refused.stderr
