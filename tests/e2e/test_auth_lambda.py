@@ -88,7 +88,7 @@ def test_an_unsigned_create_function_is_refused(auth: AuthServer) -> None:
     )
     assert status == 403
     assert headers["x-amzn-errortype"] == "MissingAuthenticationTokenException"
-    assert doc == {"message": "Missing Authentication Token"}
+    assert doc["message"].startswith("Missing Authentication Token")
     # what a web page could send cross-site (a simple content type, its own Origin): refused the same way
     status, _, _ = raw(
         auth.endpoint + "/2015-03-31/functions/evil/invocations",
