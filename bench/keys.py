@@ -22,6 +22,7 @@ CODES = {
     "update": "u",
     "batch": "b",
     "transact": "t",
+    "partiql-insert": "q",
     "stream-drain": "d",
     "trigger-latency": "l",
     "trigger-throughput": "h",

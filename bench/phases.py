@@ -26,6 +26,8 @@ from bench.workloads import (
     TRANSACT_PUTS,
     Batch,
     Get,
+    PartiqlInsert,
+    PartiqlSelect,
     Put,
     Query,
     Scan,
@@ -244,6 +246,30 @@ class Bench:
         r.metrics["table"] = table
         self.verify_phase(r, table, Expected(load.ok_total, creates=False, unknown=load.failed_total))
 
+    def partiql_select(self, r: PhaseResult) -> None:
+        """ExecuteStatement SELECT by full key on the keys get reads: PartiQL's cost over GetItem."""
+        table, keys = self.keys(r)
+        r.absorb(self.load(PartiqlSelect(self.builder, table, keys)), "ops/s")
+        self.compare_with(r, "get")
+
+    def partiql_insert(self, r: PhaseResult) -> None:
+        """ExecuteStatement INSERT of put's items (streamed table): PartiQL's cost over PutItem."""
+        table = self.table("partiql-insert", stream=True)
+        load = self.load(PartiqlInsert(self.builder, table, self.space("partiql-insert")))
+        r.absorb(load, "ops/s")
+        if r.status == "n/a":
+            return
+        self.verify_phase(r, table, self.new_items(r, load, table))
+        self.compare_with(r, "put")
+
+    def compare_with(self, r: PhaseResult, classic: str) -> None:
+        """The rate of `r` against the classic operation's phase of this round, when both ran."""
+        base = self.results.get(classic)
+        if base is not None and base.status == "ok" and base.rate and r.rate:
+            ratio = r.rate / base.rate * 100.0
+            r.metrics[f"percent_of_{classic}"] = round(ratio, 1)
+            r.note = f"{ratio:.1f}% of {classic}'s rate this round"
+
     def stream_drain(self, r: PhaseResult) -> None:
         table = self.table("drain", stream=True)
         if not self.streamed[table]:
@@ -416,6 +442,8 @@ PHASES: dict[str, Callable[[Bench, PhaseResult], None]] = {
     "scan": Bench.scan,
     "batch": Bench.batch,
     "transact": Bench.transact,
+    "partiql-select": Bench.partiql_select,
+    "partiql-insert": Bench.partiql_insert,
     "stream-drain": Bench.stream_drain,
     "trigger-latency": Bench.trigger_latency,
     "trigger-throughput": Bench.trigger_throughput,

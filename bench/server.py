@@ -24,6 +24,8 @@ from bench.signing import Credentials
 from bench.wire import Endpoint, http_get_root
 
 BENCH_ACCOUNT = "000000000000"  # the server's default account: ARNs read as they do with --auth off
+# the trigger phases deploy their handlers as directories under this one (hot reload, as a user would)
+CODE_ROOT = Path(tempfile.gettempdir()) / "headwater-bench-code"
 READY_TIMEOUT = 60.0  # a JVM on a loaded 2-core machine
 STOP_TIMEOUT = 15.0
 
@@ -73,6 +75,8 @@ def serve_command(
                 "--auth-config",
                 str(write_credentials(data_dir.parent, credentials)),
             ]
+        CODE_ROOT.mkdir(exist_ok=True)
+        serve += ["--allow-code-dir", str(CODE_ROOT)]  # the trigger phases' handlers run in place
         return [sys.executable, "-m", "headwater", *serve]
     return [part.format(port=port, data_dir=data_dir) for part in shlex.split(template)]
 

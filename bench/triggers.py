@@ -1,6 +1,7 @@
 """Trigger phases: write -> handler invocation latency at a steady write rate, and records/s through a
 trivial handler with BatchSize 1000. Functions are deployed from a local directory (Headwater's hot-reload
-code location) through the Lambda API on the same endpoint, the way a user would."""
+code location) through the Lambda API on the same endpoint, the way a user would: under CODE_ROOT, which
+the bench's own server allows (`--allow-code-dir`); a server started by hand needs the same flag."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import boto3
 
 from bench.keys import KeySpace
 from bench.loadgen import run_async
+from bench.server import CODE_ROOT
 from bench.tables import bulk_load
 from bench.wire import Client, Endpoint
 
@@ -75,6 +77,11 @@ def _deploy(endpoint: Endpoint, root: Path, name: str, code: str, out: Path) -> 
     )
 
 
+def _code_directory() -> tempfile.TemporaryDirectory[str]:
+    CODE_ROOT.mkdir(exist_ok=True)
+    return tempfile.TemporaryDirectory(dir=CODE_ROOT)
+
+
 def _wait(predicate: Any, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -110,7 +117,7 @@ async def _paced_writes(endpoint: Endpoint, table: str, space: KeySpace, rate: f
 def latency(endpoint: Endpoint, table: str, space: KeySpace, rate: float, seconds: float) -> dict[str, Any]:
     """Deploy a handler on `table`'s stream (StartingPosition LATEST), write at `rate`, and measure how long
     each write took to reach the handler."""
-    with tempfile.TemporaryDirectory() as tmp:
+    with _code_directory() as tmp:
         root = Path(tmp)
         out = root / "latencies.jsonl"
         name = f"{table}_latency"
@@ -150,7 +157,7 @@ def latency(endpoint: Endpoint, table: str, space: KeySpace, rate: float, second
 def throughput(endpoint: Endpoint, table: str, space: KeySpace, records: int) -> dict[str, Any]:
     """Write `records` items, then time a BatchSize 1000 mapping from TRIM_HORIZON through all of them."""
     written = run_async(bulk_load(endpoint, table, (space.key(0, i, 100) for i in range(records))))
-    with tempfile.TemporaryDirectory() as tmp:
+    with _code_directory() as tmp:
         root = Path(tmp)
         out = root / "counts.txt"
         name = f"{table}_count"

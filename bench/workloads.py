@@ -304,3 +304,63 @@ class Transact:
 
     def session(self, client_id: int) -> TransactSession:
         return TransactSession(self.builder, self.table, self.space, client_id)
+
+
+# -- PartiQL: the same reads and writes as GetItem and PutItem, through ExecuteStatement ---------------
+
+SELECT_BY_KEY = 'SELECT * FROM "{table}" WHERE pk = ? AND sk = ?'
+
+
+def insert_statement(table: str, names: list[str]) -> str:
+    return f'INSERT INTO "{table}" VALUE {{' + ", ".join(f"'{name}': ?" for name in names) + "}"
+
+
+@dataclass(frozen=True, slots=True)
+class PartiqlSelect:
+    """ExecuteStatement SELECT by the full key of random existing items (Get's keys): a Query."""
+
+    builder: RequestBuilder
+    table: str
+    keys: Written
+
+    def session(self, client_id: int) -> GetSession:
+        rnd = random.Random(client_id)
+        statement = SELECT_BY_KEY.format(table=self.table)
+        pool = []
+        for _ in range(POOL):
+            pk, sk = self.keys.sample(rnd)
+            parameters = [{"S": pk}, {"N": str(sk)}]
+            pool.append(
+                self.builder.op("ExecuteStatement", {"Statement": statement, "Parameters": parameters})
+            )
+        return PartiqlSelectSession(pool)
+
+
+@dataclass(slots=True)
+class PartiqlSelectSession(GetSession):
+    def on_success(self, body: bytes) -> int | str:
+        return 1 if b'"Items":[{' in body else "ItemMissing"
+
+
+@dataclass(slots=True)
+class PartiqlInsertSession(PutSession):
+    def next_request(self) -> bytes:
+        pk, sk = self.space.key(self.client_id, self.seq)
+        self.seq += 1
+        values = item(pk, sk)
+        statement = insert_statement(self.table, list(values))
+        return self.builder.op(
+            "ExecuteStatement", {"Statement": statement, "Parameters": list(values.values())}
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PartiqlInsert:
+    """ExecuteStatement INSERT of new items (Put's items, as parameters): a conditional PutItem."""
+
+    builder: RequestBuilder
+    table: str
+    space: KeySpace
+
+    def session(self, client_id: int) -> PartiqlInsertSession:
+        return PartiqlInsertSession(self.builder, self.table, self.space, client_id)

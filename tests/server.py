@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -16,7 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 
 
 def free_port() -> int:
@@ -34,6 +39,10 @@ class Server:
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     access_key: str = "test"  # DynamoDB Local keeps one database per access key and region
+    tls_ca: Path | None = (
+        None  # HTTPS (the server's extra_args name its certificate), clients trusting this CA
+    )
+    env: dict[str, str] = field(default_factory=dict)  # the server's environment, beside the test's
     # one client per (service, config), closed when the server stops: a client left to the garbage
     # collector leaves its sockets to it too (a ResourceWarning at a random later moment)
     _clients: dict[str, Any] = field(default_factory=dict)
@@ -48,7 +57,7 @@ class Server:
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls_ca else 'http'}://127.0.0.1:{self.port}"
 
     @property
     def authorization(self) -> str:
@@ -57,6 +66,32 @@ class Server:
             f"AWS4-HMAC-SHA256 Credential={self.access_key}/20260101/us-east-1/dynamodb/aws4_request, "
             "SignedHeaders=host, Signature=x"
         )
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        *,
+        headers: dict[str, str] | None = None,
+        service: str = "lambda",
+        sign: bool = True,
+    ) -> tuple[int, dict[str, str], bytes]:
+        """A raw HTTP request (the Lambda extensions, the admin routes), SigV4-signed for `service` as an
+        SDK signs unless `sign` is False: (status, lowercased headers, body)."""
+        sent = {"Content-Type": "application/json", **(headers or {})}
+        if sign:
+            request = AWSRequest(method, self.endpoint + path, data=body, headers=sent)
+            SigV4Auth(Credentials(self.access_key, "test"), service, "us-east-1").add_auth(request)
+            sent = dict(request.headers.items())
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            conn.request(method, path, body=body, headers=sent)
+            response = conn.getresponse()
+            data = response.read()
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+        finally:
+            conn.close()
 
     def start(self, timeout: float = 60.0) -> Server:
         if not self.port:
@@ -82,14 +117,15 @@ class Server:
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
             )
         deadline = time.monotonic() + timeout
+        context = ssl.create_default_context(cafile=self.tls_ca) if self.tls_ca else None
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {(self.data_dir / 'server.log').read_text()[-3000:]}")
             try:
-                with urllib.request.urlopen(self.endpoint + "/", timeout=1) as response:
+                with urllib.request.urlopen(self.endpoint + "/", timeout=1, context=context) as response:
                     if response.status == 200:
                         return self
             except OSError:
@@ -114,13 +150,13 @@ class Server:
         # clients stay open: threads of the test may still be using them (they reconnect after a restart);
         # `stop` and the fixtures' teardown close them
 
-    def client(self, service: str = "dynamodb", **config: Any) -> Any:
-        """A boto3 client (untyped: boto3 has no type information of its own), shared by the callers that
-        ask for the same service and config."""
-        key = f"{service} {config!r}"
+    def client(self, service: str = "dynamodb", region: str = "us-east-1", **config: Any) -> Any:
+        """A boto3 client (untyped: boto3 has no type information of its own) signing for `region`, shared
+        by the callers that ask for the same service, region and config."""
+        key = f"{service} {region} {config!r}"
         client = self._clients.get(key)
         if client is None:
-            client = self._clients[key] = self._new_client(service, config)
+            client = self._clients[key] = self._new_client(service, region, config)
         return client
 
     def close_clients(self) -> None:
@@ -128,12 +164,13 @@ class Server:
         for client in clients.values():
             client.close()
 
-    def _new_client(self, service: str, config: dict[str, Any]) -> Any:
+    def _new_client(self, service: str, region: str, config: dict[str, Any]) -> Any:
         return boto3.client(
             service,
             endpoint_url=self.endpoint,
-            region_name="us-east-1",
+            region_name=region,
             aws_access_key_id=self.access_key,
             aws_secret_access_key="test",
             config=Config(**{"retries": {"max_attempts": 1}, **config}),
+            verify=str(self.tls_ca) if self.tls_ca else None,
         )

@@ -8,7 +8,6 @@ machine can reach it, as with today's developer setup).
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,16 +19,6 @@ MODES = ("sigv4", "off")
 
 class StartRefused(Exception):
     """The server must not start as configured; the message tells the operator what to do instead."""
-
-
-def is_loopback(host: str) -> bool:
-    """Whether `host` (a listening address) can only be reached from this machine."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a host name: it may resolve to any interface
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +37,7 @@ def load_access(settings: Settings) -> Access:
     if settings.auth not in MODES:
         raise StartRefused(f"--auth must be one of {', '.join(MODES)}, not {settings.auth!r}")
     if settings.auth == "off":
-        if not is_loopback(settings.host):
+        if not settings.loopback_only:
             raise StartRefused(
                 "--auth off accepts any request as the server's account, so it is only allowed on a "
                 f"loopback address (127.0.0.1, ::1, localhost), not on {settings.host!r}: anyone who can "

@@ -22,8 +22,9 @@ from .http.authorize import Authorizer
 from .http.calls import LocalCalls
 from .http.control import ControlRoutes
 from .http.control_auth import ControlAuth
+from .http.cross_site import CrossSiteGuard
 from .http.gate import Gate, OpenGate, SigV4Gate
-from .http.lambda_routes import LambdaRoutes
+from .http.lambda_routes import NamespacedLambdaRoutes
 from .process.signal_board import SignalBoard
 from .shardlog import retention
 from .shardlog.retention import Retained
@@ -31,8 +32,9 @@ from .sinks.service import SinkService
 from .storage.base import Storage
 from .storage.sqlite import SqliteStorage, Synchronous
 from .streams.background import retained, run_rollover
-from .trigger_host import RoleReaders, build_sink_service, build_trigger_service
-from .triggers.service import TriggerService
+from .trigger_host import RoleReaders, build_sink_service, build_trigger_services
+from .triggers.namespaces import TriggerServices
+from .upgrade import upgrade
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +66,7 @@ async def start_workers(db: Database, workers: list[asyncio.Task[None]]) -> None
     seconds = settings.stream_retention_seconds
     sources: list[retention.Source] = [
         lambda: retained(streams, seconds, db.clock.now()),
-        lambda: [Retained(doc.stream_id, doc.retention_seconds) for doc in db.kinesis.docs()],
+        lambda: [Retained(doc.stream_id, doc.retention_seconds) for doc in db.kinesis.every_stream()],
     ]
     every = retention.tick(seconds, 60.0)
     workers.append(asyncio.create_task(retention.run(db.storage, sources, db.clock.now, every)))
@@ -99,9 +101,11 @@ class Security:
     authorizer: Authorizer | None
 
     def app(self, calls: Calls, control: Route | None, health: bytes, db: Database) -> HeadwaterApp:
-        """The HTTP application of this process, with this gate and authorizer."""
+        """The HTTP application of this process: main's cross-site guard first on the Lambda and admin
+        routes, then this gate and authorizer."""
+        guard = CrossSiteGuard(loopback_only=db.settings.loopback_only)
         gate, authorizer = self.gate, self.authorizer
-        return HeadwaterApp(calls, control, health, db.namespace, gate=gate, authorization=authorizer)
+        return HeadwaterApp(calls, control, health, db.namespace, guard, gate=gate, authorization=authorizer)
 
 
 def build_security(db: Database, access: Access | None = None) -> Security:
@@ -122,13 +126,14 @@ class Node:
     db: Database
     calls: LocalCalls
     control: ControlRoutes
-    triggers: TriggerService
+    triggers: TriggerServices
     sinks: SinkService
     security: Security
     workers: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
         self.db.open()
+        await upgrade(self.db.storage, self.db.namespace)  # data from before namespaces: the default's
         await start_workers(self.db, self.workers)
         await self.triggers.start()
         await self.sinks.start(declared_sinks(self.settings))
@@ -153,7 +158,13 @@ class Node:
         where = "memory" if settings.in_memory else settings.database_path
         if settings.storage_url is not None:
             where = "PostgreSQL"
-        log.info("Headwater listening on http://%s (%s; data in %s)", settings.endpoint_address, how, where)
+        log.info(
+            "Headwater listening on %s://%s (%s; data in %s)",
+            settings.scheme,
+            settings.endpoint_address,
+            how,
+            where,
+        )
 
 
 def build_node(settings: Settings, clock: Clock | None = None) -> Node:
@@ -162,10 +173,10 @@ def build_node(settings: Settings, clock: Clock | None = None) -> Node:
     security = build_security(db, access)
     config, authorizer = access.config, security.authorizer
     roles = RoleReaders(authorizer, config) if config is not None and authorizer is not None else None
-    triggers = build_trigger_service(db, roles)
+    triggers = build_trigger_services(db, roles)
     sinks = build_sink_service(db)
     auth = ControlAuth(security.gate, config, db.clock) if config is not None else None
-    control = ControlRoutes(LambdaRoutes(triggers), AdminRoutes(db, sinks), auth)
+    control = ControlRoutes(NamespacedLambdaRoutes(triggers), AdminRoutes(db, sinks), auth)
     return Node(settings, db, LocalCalls(db, operations()), control, triggers, sinks, security)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import click
@@ -13,7 +14,15 @@ from .commands.kinesis import kinesis
 from .commands.sinks import sinks
 from .commands.streams import streams
 from .commands.triggers import functions, triggers
-from .config import DEFAULT_ACCOUNT, DEFAULT_REGION, Settings, default_workers
+from .config import (
+    DEFAULT_ACCOUNT,
+    DEFAULT_CONCURRENCY_LIMIT,
+    DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_WORKERS,
+    DEFAULT_REGION,
+    Settings,
+    default_workers,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -142,6 +151,77 @@ def main() -> None:
     "Default: one per two cores (at least one).",
 )
 @click.option(
+    "--tls-cert",
+    envvar="HEADWATER_TLS_CERT",
+    default=None,
+    type=click.Path(path_type=Path),
+    help="PEM certificate (chain) to serve HTTPS with, on the same port; needs --tls-key.",
+)
+@click.option(
+    "--tls-key",
+    envvar="HEADWATER_TLS_KEY",
+    default=None,
+    type=click.Path(path_type=Path),
+    help="PEM private key of --tls-cert (without a passphrase).",
+)
+@click.option(
+    "--max-connections",
+    envvar="HEADWATER_MAX_CONNECTIONS",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Open client connections per serving process; past it a new one replaces an idle one.",
+)
+@click.option(
+    "--allow-code-dir",
+    "allow_code_dirs",
+    envvar="HEADWATER_ALLOW_CODE_DIR",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, resolve_path=True, path_type=Path),
+    help="Lambda functions may run code in place (hot reload) from inside this directory; repeatable "
+    f"(HEADWATER_ALLOW_CODE_DIR: several, separated by {os.pathsep!r}). Without it: uploaded zips only.",
+)
+@click.option(
+    "--max-workers",
+    envvar="HEADWATER_MAX_WORKERS",
+    default=DEFAULT_MAX_WORKERS,
+    show_default=True,
+    type=click.IntRange(1, 10000),
+    help="Lambda handler processes alive at once; beyond it a synchronous Invoke is throttled, "
+    "mappings and asynchronous invocations wait.",
+)
+@click.option(
+    "--worker-idle-timeout",
+    envvar="HEADWATER_WORKER_IDLE_TIMEOUT",
+    default=DEFAULT_IDLE_TIMEOUT,
+    show_default=True,
+    type=click.FloatRange(0.01, 86400.0),
+    help="Seconds an idle Lambda handler process lives before it exits.",
+)
+@click.option(
+    "--concurrency-limit",
+    envvar="HEADWATER_CONCURRENCY_LIMIT",
+    default=DEFAULT_CONCURRENCY_LIMIT,
+    show_default=True,
+    type=click.IntRange(1, 1_000_000),
+    help="Lambda's account concurrency (GetAccountSettings' ConcurrentExecutions): reserved and unreserved "
+    "concurrency are counted against it.",
+)
+@click.option(
+    "--worker-user",
+    envvar="HEADWATER_WORKER_USER",
+    default=None,
+    help="Run Lambda handler processes as this unprivileged user (Linux; the server runs as root).",
+)
+@click.option(
+    "--worker-python",
+    envvar="HEADWATER_WORKER_PYTHON",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The Python interpreter Lambda handler processes run on (default: the server's own; with "
+    "--worker-user, one that user can run).",
+)
+@click.option(
     "--auth",
     envvar="HEADWATER_AUTH",
     default="sigv4",
@@ -183,6 +263,15 @@ def serve(
     kinesis_limits: str,
     sinks_config: Path | None,
     workers: int | None,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    max_connections: int,
+    allow_code_dirs: tuple[Path, ...],
+    max_workers: int,
+    worker_idle_timeout: float,
+    concurrency_limit: int,
+    worker_user: str | None,
+    worker_python: Path | None,
     auth: str,
     auth_config: Path,
     allow_insecure_auth_config: bool,
@@ -191,6 +280,9 @@ def serve(
     """Run the server."""
     from .access import StartRefused
     from .process.serve import run
+    from .trigger_host import prepare_worker_user
+
+    _check_tls(tls_cert, tls_key)
 
     settings = Settings(
         host=host,
@@ -211,15 +303,45 @@ def serve(
         sinks_config=sinks_config,
         log_level=log_level,
         workers=default_workers() if workers is None else workers,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        max_connections=max_connections,
+        allow_code_dirs=tuple(str(path) for path in allow_code_dirs),
+        max_workers=max_workers,
+        worker_idle_timeout=worker_idle_timeout,
+        concurrency_limit=concurrency_limit,
+        worker_user=worker_user or None,
+        worker_python=str(worker_python) if worker_python is not None else None,
         auth=auth.lower(),
         auth_config=auth_config,
         allow_insecure_auth_config=allow_insecure_auth_config,
     )
+    if settings.worker_user is not None:
+        # handlers run as another user: whatever the server writes is its own (the database, logs);
+        # the code handlers read is made readable explicitly
+        os.umask(0o077)
+    try:
+        prepare_worker_user(settings)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         run(settings)
     except StartRefused as refused:
         raise click.ClickException(str(refused)) from None
+
+
+def _check_tls(cert: Path | None, key: Path | None) -> None:
+    """Both or neither, and usable: said at once, not by a server that fails to listen."""
+    from .http.tls import TlsError, server_context
+
+    if (cert is None) != (key is None):
+        raise click.UsageError("--tls-cert and --tls-key go together: give both, or neither")
+    if cert is not None and key is not None:
+        try:
+            server_context(cert, key)
+        except TlsError as exc:
+            raise click.ClickException(str(exc)) from None
 
 
 main.add_command(admin)

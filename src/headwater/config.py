@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,11 @@ from .model.limits import MAX_ITEM_COLLECTION_BYTES
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT = "000000000000"
+# Lambda: handler processes alive at once; seconds an idle one lives (Lambda keeps an idle execution
+# environment for minutes); AWS's default ConcurrentExecutions per account and region
+DEFAULT_MAX_WORKERS = 32
+DEFAULT_IDLE_TIMEOUT = 300.0
+DEFAULT_CONCURRENCY_LIMIT = 1000
 
 
 def _item_collection_limit() -> int:
@@ -49,6 +55,18 @@ class Settings:
     log_level: str = "info"
     # front processes (HTTP and reads) beside the core process that owns the writer; 0: one process
     workers: int = 0
+    # HTTPS: a PEM certificate (chain) and its private key; plain HTTP without them
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    # open client connections per serving process; past it a new one replaces an idle one
+    max_connections: int = 1000
+    # Lambda: hot-reload code only from inside these directories (resolved); none: uploaded zips only
+    allow_code_dirs: tuple[str, ...] = ()
+    max_workers: int = DEFAULT_MAX_WORKERS  # handler processes alive at once
+    worker_idle_timeout: float = DEFAULT_IDLE_TIMEOUT  # seconds before an idle handler process exits
+    concurrency_limit: int = DEFAULT_CONCURRENCY_LIMIT  # GetAccountSettings' ConcurrentExecutions
+    worker_user: str | None = None  # handler processes run as this user (Linux, server as root)
+    worker_python: str | None = None  # the interpreter handler processes run on (None: the server's)
     # who may ask: "sigv4" verifies every request against the credentials file; "off" takes any signature
     # as the server's one account (loopback addresses only; see access.py)
     auth: str = "sigv4"
@@ -61,8 +79,22 @@ class Settings:
         return None if self.in_memory else str(self.data_dir / "headwater.db")
 
     @property
+    def loopback_only(self) -> bool:
+        """The server listens on a loopback address: only this machine can reach it."""
+        if self.host.lower() in ("localhost", "localhost."):
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+    @property
     def endpoint_address(self) -> str:
         return f"{self.host}:{self.port}"
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls_cert is not None else "http"
 
     def to_json(self) -> dict[str, Any]:
         """For a child process (a front): every field as JSON, paths as strings."""
@@ -72,7 +104,9 @@ class Settings:
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> Settings:
         paths = {f.name for f in dataclasses.fields(cls) if "Path" in str(f.type)}
+        tuples = {f.name for f in dataclasses.fields(cls) if str(f.type).startswith("tuple")}
         fields: dict[str, Any] = {k: Path(v) if k in paths and v is not None else v for k, v in doc.items()}
+        fields.update({k: tuple(fields[k]) for k in tuples if k in fields})
         return cls(**fields)
 
 

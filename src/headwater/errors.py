@@ -128,6 +128,12 @@ class ConditionalCheckFailedException(DynamoDBError):
     default_message = "The conditional request failed"
 
 
+class DuplicateItemException(DynamoDBError):
+    """A PartiQL INSERT of an item that exists."""
+
+    default_message = "Duplicate primary key exists in table"
+
+
 class TransactionCanceledException(DynamoDBError):
     pass
 

@@ -1,8 +1,14 @@
 """Composition-root wiring for triggers and sinks: the metadata-backed StateStore, table access for on-failure
-destinations, and the in-process Streams transport (triggers never import storage or api)."""
+destinations, and the in-process Streams transports (triggers never import storage or api).
+
+Triggers live per namespace (triggers/namespaces.py): each namespace's service reads streams, keeps its
+state and finds its tables as a client of that account and region. Sinks are the server's own: each
+reads its stream in the stream's namespace."""
 
 from __future__ import annotations
 
+import os
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -13,21 +19,29 @@ import orjson
 from .api.dynamodb import describe_table, put_item
 from .api.registry import KINESIS_OPERATIONS, STREAMS_OPERATIONS
 from .auth.config import AuthConfig
+from .config import Settings
 from .consumer import CallTransport, InProcessTransport, StreamsError
 from .consumer.transport import Wire
 from .core.catalog import MetaOp
 from .core.database import Database
-from .core.namespace import Namespace
-from .errors import DynamoDBError, ResourceNotFoundException
+from .errors import DynamoDBError, ResourceNotFoundException, ValidationException
 from .http.authorize import Authorizer
 from .http.control_auth import ROLE_NOT_ASSUMABLE
 from .http.gate import Caller
+from .model.namespace import Namespace, arn_namespace
 from .sinks.service import SinkService
 from .storage.base import MetaWrite
+from .streams.iterators import iterator_arn
+from .triggers import code
 from .triggers.esm import RunnerSettings
-from .triggers.service import TriggerService, TriggerSettings
-from .triggers.sources import RoleAccess, is_kinesis
-from .triggers.state import Doc
+from .triggers.namespaces import TriggerServices
+from .triggers.pool import PoolLimits, ProcessBudget
+from .triggers.service import TriggerService
+from .triggers.settings import TriggerSettings
+from .triggers.sources import is_kinesis
+from .triggers.state import Doc, ScopedStateStore
+from .triggers.worker_process import WORKER_SCRIPT
+from .triggers.worker_user import WorkerUser, check_worker_user
 
 
 class MetaStateStore:
@@ -51,51 +65,121 @@ class MetaStateStore:
 
 
 class DatabaseTables:
+    """Tables for the server's own use (on-failure destinations, sinks): by name in `db`'s namespace, or by
+    ARN in the ARN's account and region."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    def _for(self, name: str) -> Database:
+        namespace = arn_namespace(name) if name.startswith("arn:") else None
+        return self._db.scoped(namespace) if namespace is not None else self._db
+
     async def describe_table(self, name: str) -> Doc | None:
         try:
-            response: dict[str, Any] = await describe_table.handle(self._db, {"TableName": name})
-        except ResourceNotFoundException:
+            response: dict[str, Any] = await describe_table.handle(self._for(name), {"TableName": name})
+        except (ResourceNotFoundException, ValidationException):  # no such table, or a malformed ARN
             return None
         table: Doc = response["Table"]
         return table
 
     async def put_item(self, request: Doc) -> None:
-        await put_item.handle(self._db, request)
+        await put_item.handle(self._for(str(request["TableName"])), request)
 
 
-def build_trigger_service(db: Database, roles: RoleAccess | None = None) -> TriggerService:
+def prepare_worker_user(settings: Settings, state_dir: Path | None = None) -> WorkerUser | None:
+    """`--worker-user`, before the server starts: ValueError unless the user exists and can reach what
+    handlers need. The trigger state directory (and the data directory above it) can then be passed
+    through by that user, never listed; the server's own files (the database, logs) are private, as the
+    server runs with umask 077 (`cli.serve`), and unpacked code is made readable (code.share)."""
+    if settings.worker_user is None:
+        return None
+    WorkerUser.resolve(settings.worker_user)  # a user that cannot be used changes nothing on disk
+    if state_dir is None:
+        if settings.in_memory:  # a temporary directory made later
+            return check_worker_user(settings.worker_user, None, WORKER_SCRIPT, _python(settings))
+        state_dir = settings.data_dir / "triggers"
+    state_dir.mkdir(parents=True, exist_ok=True)
+    code.traversable(state_dir if settings.in_memory else settings.data_dir, state_dir)
+    return check_worker_user(settings.worker_user, state_dir, WORKER_SCRIPT, _python(settings))
+
+
+def _python(settings: Settings) -> str:
+    return settings.worker_python or sys.executable
+
+
+class StreamsByArn:
+    """In-process DynamoDB Streams calls, each answered in the namespace of the stream it names (its
+    StreamArn, or the ARN its shard iterator was issued for), as a client of that account and region
+    would ask them."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def call(self, operation: str, request: Wire) -> Wire:
+        arn = request.get("StreamArn")
+        if not isinstance(arn, str):
+            iterator = request.get("ShardIterator")
+            arn = iterator_arn(iterator) if isinstance(iterator, str) else None
+        namespace = arn_namespace(arn) if arn is not None else None
+        db = self._db.scoped(namespace) if namespace is not None else self._db
+        return await InProcessTransport(db, STREAMS_OPERATIONS).call(operation, request)
+
+    async def close(self) -> None:
+        return None
+
+
+def build_trigger_services(db: Database, roles: RoleReaders | None = None) -> TriggerServices:
+    """`roles` (`--auth sigv4`): every namespace's mappings read as their function's role, in the function's
+    namespace, and its handlers run with the role's credentials."""
     settings = db.settings
     if settings.in_memory:
         state_dir = Path(tempfile.mkdtemp(prefix="headwater-triggers-"))
     else:
         state_dir = settings.data_dir / "triggers"
+    user = prepare_worker_user(settings, state_dir)
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
     poll = settings.trigger_poll_interval
-    return TriggerService(
-        TriggerSettings(
-            region=settings.region,
-            account_id=settings.account_id,
-            state_dir=state_dir,
-            endpoint_url=f"http://{host}:{settings.port}",
-            runner=RunnerSettings(poll_interval=poll, retry_delay=min(0.25, poll * 4)),
-        ),
-        transport=InProcessTransport(db, STREAMS_OPERATIONS),
-        kinesis=InProcessTransport(db, KINESIS_OPERATIONS),
-        state=MetaStateStore(db),
-        tables=DatabaseTables(db),
-        clock=db.clock,
-        commits=db.storage,
-        roles=roles,
-    )
+    store = MetaStateStore(db)
+    limits = PoolLimits(settings.max_workers, settings.worker_idle_timeout)
+    budget = ProcessBudget(limits.max_workers)  # --max-workers counts every namespace's processes
+
+    def make(namespace: Namespace) -> TriggerService:
+        scoped = db.scoped(namespace)
+        namespace_dir = state_dir / namespace.account / namespace.region
+        if user is not None:  # handlers running as that user pass through to their code
+            namespace_dir.mkdir(parents=True, exist_ok=True)
+            code.traversable(state_dir, namespace_dir)
+        return TriggerService(
+            TriggerSettings(
+                region=namespace.region,
+                account_id=namespace.account,
+                state_dir=namespace_dir,
+                endpoint_url=f"{settings.scheme}://{host}:{settings.port}",
+                runner=RunnerSettings(poll_interval=poll, retry_delay=min(0.25, poll * 4)),
+                allowed_code_dirs=tuple(Path(os.path.realpath(p)) for p in settings.allow_code_dirs),
+                pool=limits,
+                concurrency_limit=settings.concurrency_limit,
+                worker_user=user,
+                python=_python(settings),
+            ),
+            transport=InProcessTransport(scoped, STREAMS_OPERATIONS),
+            kinesis=InProcessTransport(scoped, KINESIS_OPERATIONS),
+            state=ScopedStateStore(store, namespace.prefix),
+            tables=DatabaseTables(scoped),
+            clock=db.clock,
+            commits=db.storage,
+            budget=budget,
+            roles=roles.scoped(namespace) if roles is not None else None,
+        )
+
+    return TriggerServices(db.namespace, make, store)
 
 
 def build_sink_service(db: Database) -> SinkService:
     """Sinks read tables' streams in-process and keep their checkpoints as metadata, like triggers."""
     return SinkService(
-        transport=InProcessTransport(db, STREAMS_OPERATIONS),
+        transport=StreamsByArn(db),
         state=MetaStateStore(db),
         tables=DatabaseTables(db),
         poll_interval=db.settings.trigger_poll_interval,
@@ -106,19 +190,34 @@ class RoleReaders:
     """Event source mappings read their stream as their function's role (`--auth sigv4`): every call the
     runner makes is authorized by that role's policies and the stream's resource policy, through the same
     Authorizer as a client's request. A role that may not read the stream stops the mapping at creation
-    (InvalidParameterValueException) or, if it loses access later, shows in its LastProcessingResult."""
+    (InvalidParameterValueException) or, if it loses access later, shows in its LastProcessingResult.
+    Each namespace's trigger service has its own `scoped` view: the role acts in the function's namespace."""
 
-    def __init__(self, authorizer: Authorizer, config: AuthConfig) -> None:
+    def __init__(
+        self,
+        authorizer: Authorizer,
+        config: AuthConfig,
+        namespace: Namespace | None = None,
+        environments: dict[str, dict[str, str]] | None = None,
+    ) -> None:
         self.authorizer = authorizer
         self.config = config
-        self._environments: dict[str, dict[str, str]] = {}
+        self.namespace = namespace  # the functions' (None: the role's account, the stream's region)
+        self._environments = environments if environments is not None else {}
+
+    def scoped(self, namespace: Namespace) -> RoleReaders:
+        """The same roles for the functions of `namespace` (the credentials made once for all)."""
+        return RoleReaders(self.authorizer, self.config, namespace, self._environments)
 
     def caller(self, role: str, function: str, source_arn: str) -> Caller | None:
         found = self.config.role_by_arn(role)
         if found is None:
             return None
-        region = source_arn.split(":")[3] if source_arn.count(":") >= 5 else ""
-        return Caller(Namespace(found.account, region), found.session(function))
+        namespace = self.namespace
+        if namespace is None:
+            region = source_arn.split(":")[3] if source_arn.count(":") >= 5 else ""
+            namespace = Namespace(found.account, region)
+        return Caller(namespace, found.session(function))
 
     def refusal(self, role: str, function: str, source_arn: str) -> str | None:
         caller = self.caller(role, function, source_arn)

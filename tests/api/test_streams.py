@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import urllib.request
 from collections.abc import Callable
 from typing import Any
 
@@ -368,11 +367,9 @@ def test_a_malformed_stream_arn_is_invalid(raw: Any) -> None:
 
 def rollover(server: Server, table: str) -> None:
     """Close the table's open shards now (Headwater's admin call)."""
-    request = urllib.request.Request(
-        server.endpoint + "/_headwater/streams/rollover", data=json.dumps({"TableName": table}).encode()
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 200
+    body = json.dumps({"TableName": table}).encode()
+    status, _, _ = server.request("POST", "/_headwater/streams/rollover", body, service="dynamodb")
+    assert status == 200
 
 
 @pytest.mark.headwater_only  # the admin rollover makes the child shard

@@ -6,6 +6,7 @@ import gzip
 import http.client
 import json
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -158,6 +159,33 @@ def test_no_500_on_random_bodies(server: Server) -> None:
         for op in ("PutItem", "GetItem", "DeleteItem", "UpdateItem", "CreateTable"):
             status, _, data = raw(server, json.dumps(body).encode(), target=f"DynamoDB_20120810.{op}")
             assert status == 400, (op, body, data)
+
+
+@pytest.mark.differs_from_dynamodb_local("500 InternalFailure for a body nested too deeply")
+def test_a_body_nested_100000_deep_is_a_serialization_error(server: Server) -> None:
+    for body in (b"[" * 100_000 + b"]" * 100_000, b'{"TableName": "t", "Key": ' + b"[" * 100_000 + b"}"):
+        status, _, data = raw(server, body, target="DynamoDB_20120810.GetItem")
+        assert status == 400
+        assert json.loads(data) == {"__type": "com.amazon.coral.service#SerializationException"}
+
+
+def test_a_hundred_thousand_expression_attribute_names_are_a_validation_error(
+    server: Server, make_table: Callable[..., str]
+) -> None:
+    """1.3 MB of names, one of them used: refused as unused (every other one), not worked through."""
+    names = {f"#n{i}": f"a{i}" for i in range(100_000)}
+    body = {
+        "TableName": make_table(),
+        "Key": {"pk": {"S": "x"}},
+        "ProjectionExpression": "#n0",
+        "ExpressionAttributeNames": names,
+    }
+    status, _, data = raw(server, json.dumps(body).encode(), target="DynamoDB_20120810.GetItem")
+    assert status == 400
+    error = json.loads(data)
+    assert error["__type"] == "com.amazon.coral.validate#ValidationException"
+    message = error.get("message") or error["Message"]  # DynamoDB Local's capital M
+    assert message.startswith("Value provided in ExpressionAttributeNames unused in expressions: keys: {#n")
 
 
 ORIGIN = {"Origin": "http://localhost:3000"}

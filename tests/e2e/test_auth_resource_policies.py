@@ -296,8 +296,8 @@ def test_a_policy_that_locks_its_author_out_needs_confirmation(auth: AuthServer)
 
 def test_a_stream_policy_grants_another_account(auth: AuthServer) -> None:
     """Cross-account: the partner's own account allows it to read streams, and the stream's policy must
-    allow it too. Its requests speak for its own account; the stream ARN names this one. (With namespaces
-    per account, the hw-ns branch, the ARN resolves in its owner's namespace; this test holds either way.)"""
+    allow it too. Its requests speak for its own account; the stream ARN names this one, and resolves in
+    this account's namespace (the caller's region)."""
     admin = auth.client("dynamodb", "alice")
     stream = create_table(admin, "Feed", stream=True)["LatestStreamArn"]
     admin.put_item(TableName="Feed", Item={"pk": s("a")})

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from headwater.config import Settings
 from tests.e2e.auth_support import (
     ADMIN,
     AuthServer,
@@ -111,7 +112,5 @@ def test_headwater_commands_sign_with_the_callers_credentials(tmp_path: Path) ->
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1"])
 def test_loopback_addresses(host: str) -> None:
-    from headwater.access import is_loopback
-
-    assert is_loopback(host)
-    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.10") and not is_loopback("example.com")
+    assert Settings(host=host).loopback_only
+    assert not any(Settings(host=other).loopback_only for other in ("0.0.0.0", "192.168.1.10", "example.com"))

@@ -250,3 +250,25 @@ def test_sinks_from_config_file_and_errors(tmp_server: Any, tmp_path: Path, nats
         assert bad.returncode != 0 and "ValidationException" in bad.stderr
     finally:
         srv.stop()
+
+
+def test_a_sink_of_a_table_in_another_region(tmp_server: Any, nats_server: NatsServer) -> None:
+    """`--region` names the table's region; the sink reads that region's stream."""
+    srv = tmp_server("--trigger-poll-interval", "0.05").start()
+    ddb2 = srv.client("dynamodb", region="us-east-2")
+    ddb2.create_table(
+        TableName="eastern",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )
+    added = cli(
+        srv, "add", "eastern", "--nats", nats_server.url, "--subject", SUBJECT, "--region", "us-east-2"
+    )
+    assert added["TableName"] == "arn:aws:dynamodb:us-east-2:000000000000:table/eastern"
+    assert added["Name"] == f"eastern-{SUBJECT}"
+    ddb2.put_item(TableName="eastern", Item={"pk": {"S": "a"}})
+    (message,) = wait_for(lambda: jetstream_messages(nats_server.url, "headwater_eastern-orders_changes"))
+    assert message[1]["awsRegion"] == "us-east-2"
+    assert message[1]["dynamodb"]["Keys"] == {"pk": {"S": "a"}}

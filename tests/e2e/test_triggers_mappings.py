@@ -196,7 +196,7 @@ def keys_of(event: dict[str, Any]) -> list[str]:
     return [r["dynamodb"]["Keys"]["pk"]["S"] for r in event["Records"]]
 
 
-def test_bisect_isolates_the_failing_record(ddb: Any, lam: Any, tmp_path: Path) -> None:
+def test_bisect_isolates_the_failing_record(srv: Server, ddb: Any, lam: Any, tmp_path: Path) -> None:
     table, arn = stream_table(ddb)
     fn, out = recorder(lam, tmp_path, FAIL_ON_BAD)
     for pk in ("a", "b", "c"):
@@ -210,17 +210,15 @@ def test_bisect_isolates_the_failing_record(ddb: Any, lam: Any, tmp_path: Path) 
     # [a b c x] fails -> [a b] ok, [c x] fails -> [c] ok, [x] fails, no retries left
     assert batches == [["a", "b", "c", "x"], ["a", "b"], ["c", "x"], ["c"], ["x"], ["marker"]]
     uuid = lam.list_event_source_mappings(FunctionName=fn)["EventSourceMappings"][0]["UUID"]
-    failures = failures_of(lam, uuid)
+    failures = failures_of(srv, uuid)
     assert [f["DDBStreamBatchInfo"]["batchSize"] for f in failures] == [1]
 
 
-def failures_of(lam: Any, uuid: str) -> list[dict[str, Any]]:
-    import urllib.request
-
-    url = f"{lam.meta.endpoint_url}/2015-03-31/event-source-mappings/{uuid}/headwater-failures"
-    with urllib.request.urlopen(url) as response:
-        failures: list[dict[str, Any]] = json.loads(response.read())["Failures"]
-        return failures
+def failures_of(srv: Server, uuid: str) -> list[dict[str, Any]]:
+    status, _, body = srv.request("GET", f"/2015-03-31/event-source-mappings/{uuid}/headwater-failures")
+    assert status == 200, body
+    failures: list[dict[str, Any]] = json.loads(body)["Failures"]
+    return failures
 
 
 def test_a_failing_record_blocks_its_shard_until_it_succeeds(ddb: Any, lam: Any, tmp_path: Path) -> None:

@@ -43,7 +43,7 @@ def first_occurrences(values: list[str]) -> list[str]:
 
 
 def test_kill_9_resumes_without_skipping(tmp_server: Callable[..., Server], tmp_path: Path) -> None:
-    srv = tmp_server("--trigger-poll-interval", POLL).start()
+    srv = tmp_server("--trigger-poll-interval", POLL, "--allow-code-dir", str(tmp_path)).start()
     ddb, lam = srv.client("dynamodb"), srv.client("lambda")
     table, arn = stream_table(ddb)
     fn, out = recorder(lam, tmp_path, GATED)
@@ -69,7 +69,7 @@ def test_kill_9_resumes_without_skipping(tmp_server: Callable[..., Server], tmp_
 
 
 def test_clean_restart_delivers_each_record_once(tmp_server: Callable[..., Server], tmp_path: Path) -> None:
-    srv = tmp_server("--trigger-poll-interval", POLL).start()
+    srv = tmp_server("--trigger-poll-interval", POLL, "--allow-code-dir", str(tmp_path)).start()
     ddb, lam = srv.client("dynamodb"), srv.client("lambda")
     table, arn = stream_table(ddb)
     fn, out = recorder(lam, tmp_path)
@@ -100,7 +100,7 @@ def run_cli(srv: Server, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_cli_shortcut(tmp_server: Callable[..., Server], tmp_path: Path) -> None:
-    srv = tmp_server("--trigger-poll-interval", POLL).start()
+    srv = tmp_server("--trigger-poll-interval", POLL, "--allow-code-dir", str(tmp_path)).start()
     ddb = srv.client("dynamodb")
     table = unique("clitbl")
     ddb.create_table(
@@ -164,7 +164,7 @@ def test_cli_shortcut(tmp_server: Callable[..., Server], tmp_path: Path) -> None
 
 
 def test_aws_cli_scenario(tmp_server: Callable[..., Server], tmp_path: Path) -> None:
-    srv = tmp_server("--trigger-poll-interval", POLL).start()
+    srv = tmp_server("--trigger-poll-interval", POLL, "--allow-code-dir", str(tmp_path)).start()
     ddb = srv.client("dynamodb")
     table, arn = stream_table(ddb)
     out = tmp_path / "aws.jsonl"

@@ -110,10 +110,8 @@ def test_streams_lambda_and_admin_routes_answer_through_the_fronts(tmp_server: A
     records = streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
     assert [r["eventName"] for r in records] == ["INSERT"]
     assert srv.client("lambda").list_functions()["Functions"] == []
-    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
-    conn.request("POST", "/_headwater/streams/rollover", json.dumps({"TableName": "routes"}).encode())
-    assert conn.getresponse().status == 200
-    conn.close()
+    body = json.dumps({"TableName": "routes"}).encode()
+    assert srv.request("POST", "/_headwater/streams/rollover", body, service="dynamodb")[0] == 200
     assert len(streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]) == 2
 
 

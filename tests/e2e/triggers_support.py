@@ -38,7 +38,10 @@ def unique(prefix: str) -> str:
 
 
 def start_server(directory: Path, *extra: str) -> Server:
-    return Server(directory, ("--trigger-poll-interval", POLL, *extra)).start()
+    """A server for `directory` (made by tmp_path_factory) that may run code in place from any of the
+    session's temporary directories (the tests' handler folders)."""
+    allow = ("--allow-code-dir", str(directory.parent))
+    return Server(directory, ("--trigger-poll-interval", POLL, *allow, *extra)).start()
 
 
 def handler_dir(root: Path, code: str, name: str = "app.py") -> Path:
@@ -49,9 +52,10 @@ def handler_dir(root: Path, code: str, name: str = "app.py") -> Path:
 
 
 def zip_of(code: str, name: str = "app.py") -> bytes:
+    """The same code makes the same bytes (a fixed file time: writestr would stamp the current one)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(name, textwrap.dedent(code))
+        archive.writestr(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), textwrap.dedent(code))
     return buffer.getvalue()
 
 

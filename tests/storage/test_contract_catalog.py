@@ -27,6 +27,7 @@ from headwater.core.tables import open_stream
 from headwater.core.writes import ItemWriteOp
 from headwater.errors import ResourceNotFoundException
 from headwater.model.keys import item_key
+from headwater.model.namespace import Namespace
 from headwater.model.schema import StreamSpec, TableSpec
 from headwater.storage.base import CatalogView, ItemKey, Storage, WriteSet
 
@@ -209,5 +210,45 @@ def test_a_write_queued_while_its_table_is_deleted_is_refused(
             again = db.catalog.require("doomed")
             assert again.table_id != table.table_id
             assert list(storage.scan(again.table_id, 0)) == []
+
+    _run(scenario())
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_a_write_resolves_its_own_namespaces_table(storage: Storage, order: Order) -> None:
+    """Tables of different namespaces with the same name are different tables: a write queued for one
+    while the other is deleted and created again applies to its own (catalog keys
+    `<account>/<region>/<name>`)."""
+
+    async def scenario() -> None:
+        db = _db(storage)
+        east, west = (
+            db.scoped(Namespace("000000000000", "us-east-2")),
+            db.scoped(Namespace("000000000000", "eu-west-1")),
+        )
+        mine = await _create(east, "shared")
+        theirs = await _create(west, "shared")
+        assert (mine.namespace.region, theirs.namespace.region) == ("us-east-2", "eu-west-1")
+        assert mine.table_id != theirs.table_id
+
+        async def replace_theirs() -> None:
+            async with west.catalog.lock:
+                await west.catalog.drop(theirs)
+            await _create(west, "shared")
+
+        result = await _interleave(db, order, replace_theirs, _put(east, mine, "a"))
+        assert not isinstance(result, Exception)
+        assert storage.get_item(_put(east, mine, "a").key) is not None
+        assert east.catalog.require("shared").table_id == mine.table_id
+        assert db.catalog.get("shared") is None  # the default namespace has no such table
+        assert sorted(db.catalog.scoped(Namespace("000000000000", "us-east-2")).names()) == ["shared"]
+
+        async def drop_mine() -> None:
+            async with east.catalog.lock:
+                await east.catalog.drop(mine)
+
+        refused = await _interleave(db, order, drop_mine, _put(east, mine, "b"))
+        assert isinstance(refused, ResourceNotFoundException)
+        assert west.catalog.require("shared").table_id not in (mine.table_id, theirs.table_id)
 
     _run(scenario())

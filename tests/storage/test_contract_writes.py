@@ -9,7 +9,15 @@ from typing import Any
 import pytest
 
 from headwater.errors import ConditionalCheckFailedException, DynamoDBError, InternalServerError
-from headwater.storage.base import IndexKey, IndexWrite, ItemWrite, Storage, StreamWrite, WriteSet
+from headwater.storage.base import (
+    IndexKey,
+    IndexWrite,
+    ItemWrite,
+    Numbered,
+    Storage,
+    StreamWrite,
+    WriteSet,
+)
 
 from .conftest import Backend
 from .ops import Crash, Increment, Put, Raw, key
@@ -289,3 +297,22 @@ def test_a_cancelled_caller_does_not_break_the_writer(storage: Storage) -> None:
 
     asyncio.run(main())
     assert storage.get_item(key(b"after")) == b"v"
+
+
+def test_a_numbered_result_is_answered_with_its_first_sequence_number(storage: Storage) -> None:
+    """Writes in one group, some asking for their numbers: each learns the number of its first record,
+    and its records hold that number and the next ones, in WriteSet order."""
+    ops: list[Any] = []
+    for i in range(12):
+        stream = tuple(record(b"%d.%d" % (i, j), slot=j % 2) for j in range(i % 3 + 1))
+        result = Numbered(i) if i % 2 == 0 else i
+        ops.append(Raw(WriteSet(stream=list(stream), result=result)))
+    outcomes = asyncio.run(gather_outcomes(storage, ops))
+    numbers = {r.payload: r.seq for slot in (0, 1) for r in storage.stream_records(1, slot, 0, None, 1000)}
+    for i, outcome in enumerate(outcomes):
+        if i % 2:
+            assert outcome == i
+            continue
+        value, first = outcome
+        assert value == i
+        assert [numbers[b"%d.%d" % (i, j)] for j in range(i % 3 + 1)] == list(range(first, first + i % 3 + 1))

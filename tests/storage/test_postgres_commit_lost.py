@@ -34,11 +34,12 @@ def _record(payload: bytes) -> StreamWrite:
     return StreamWrite(1, 0, 1000.0, payload)
 
 
-def _wait_for(what: str, check: Callable[[], bool]) -> None:
+def _wait_for(what: str, check: Callable[[], bool], state: Callable[[], object] = lambda: None) -> None:
+    """`state` says, when the wait gives up, what was seen instead (for the failure message)."""
     deadline = time.monotonic() + DEADLINE
     while not check():
         if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
+            raise AssertionError(f"gave up waiting for {what}; seen: {state()}")
         time.sleep(0.01)
 
 
@@ -51,6 +52,11 @@ def _writer_pid(store: PostgresStorage) -> int:
 def _waiting(admin: Any, pid: int, event: str) -> bool:
     row = admin.execute("SELECT wait_event FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()
     return row is not None and row[0] == event
+
+
+def _activity(admin: Any, pid: int) -> object:
+    query = "SELECT state, wait_event_type, wait_event, query FROM pg_stat_activity WHERE pid = %s"
+    return admin.execute(query, (pid,)).fetchone()
 
 
 class Background:
@@ -66,6 +72,10 @@ class Background:
             self._result.append(store.write_sync(op))
         except Exception as exc:
             self._result.append(exc)
+
+    def finished(self) -> list[Any]:
+        """The outcome if the write finished: [result or exception], else []."""
+        return list(self._result)
 
     def outcome(self) -> Any:
         self._thread.join(DEADLINE)
@@ -106,7 +116,11 @@ def test_a_commit_whose_answer_is_lost_but_committed_succeeds(own_server: Postgr
 
         _wait_for("the configuration reload", writer_sees_it)
         write = Background(store, Put(key(b"lost"), b"2", stream=(_record(b"2"),)))
-        _wait_for("COMMIT to wait for the standby", lambda: _waiting(admin, pid, "SyncRep"))
+        _wait_for(
+            "COMMIT to wait for the standby",
+            lambda: _waiting(admin, pid, "SyncRep"),
+            lambda: (write.finished(), _activity(admin, pid)),
+        )
         admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
         admin.execute("ALTER SYSTEM RESET synchronous_standby_names")
         admin.execute("SELECT pg_reload_conf()")
@@ -139,7 +153,11 @@ def test_a_commit_whose_outcome_cannot_be_learnt_says_so(own_server: PostgresSer
 
         _wait_for("the configuration reload", writer_sees_it)
         write = Background(store, Put(key(b"unknown"), b"2", stream=(_record(b"2"),)))
-        _wait_for("COMMIT to wait for the standby", lambda: _waiting(admin, pid, "SyncRep"))
+        _wait_for(
+            "COMMIT to wait for the standby",
+            lambda: _waiting(admin, pid, "SyncRep"),
+            lambda: (write.finished(), _activity(admin, pid)),
+        )
         admin.execute("ALTER SYSTEM RESET synchronous_standby_names")  # for the next start
         crash_postgres(own_server)
         outcome = write.outcome()

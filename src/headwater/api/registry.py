@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .context import Handler
 from .dynamodb import (
+    batch_execute_statement,
     batch_get_item,
     batch_write_item,
     create_table,
@@ -18,6 +19,8 @@ from .dynamodb import (
     describe_time_to_live,
     disable_kinesis_streaming_destination,
     enable_kinesis_streaming_destination,
+    execute_statement,
+    execute_transaction,
     get_item,
     get_resource_policy,
     list_tables,
@@ -58,6 +61,7 @@ from .kinesis import list_streams as kinesis_list_streams
 from .streams import describe_stream, get_records, get_shard_iterator, list_streams
 
 DYNAMODB_OPERATIONS: dict[str, Handler] = {
+    "BatchExecuteStatement": batch_execute_statement.handle,
     "BatchGetItem": batch_get_item.handle,
     "BatchWriteItem": batch_write_item.handle,
     "CreateTable": create_table.handle,
@@ -69,6 +73,8 @@ DYNAMODB_OPERATIONS: dict[str, Handler] = {
     "DescribeKinesisStreamingDestination": describe_kinesis_streaming_destination.handle,
     "DisableKinesisStreamingDestination": disable_kinesis_streaming_destination.handle,
     "EnableKinesisStreamingDestination": enable_kinesis_streaming_destination.handle,
+    "ExecuteStatement": execute_statement.handle,
+    "ExecuteTransaction": execute_transaction.handle,
     "UpdateKinesisStreamingDestination": update_kinesis_streaming_destination.handle,
     "DescribeLimits": describe_limits.handle,
     "DescribeTable": describe_table.handle,

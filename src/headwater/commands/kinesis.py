@@ -13,6 +13,7 @@ from typing import Any
 import click
 import orjson
 
+from .admin import region_of, region_option
 from .streams import _client
 
 
@@ -108,7 +109,7 @@ def kinesis() -> None:
 @click.option(
     "--endpoint-url", envvar="HEADWATER_ENDPOINT", default="http://127.0.0.1:8000", show_default=True
 )
-@click.option("--region", envvar="HEADWATER_REGION", default="us-east-1", show_default=True)
+@region_option
 @click.option("--interval", default=1.0, show_default=True, type=float, help="Seconds between polls.")
 @click.option("--exit-when-idle", is_flag=True, hidden=True, help="Stop after a poll that finds nothing.")
 def tail(
@@ -116,11 +117,12 @@ def tail(
     start: str,
     as_json: bool,
     endpoint_url: str,
-    region: str,
+    region: str | None,
     interval: float,
     exit_when_idle: bool,
 ) -> None:
     """Follow STREAM and print records as they arrive."""
+    region = region_of(endpoint_url, region)
     follower = Follower(_client("kinesis", endpoint_url, region), stream, start.upper().replace("-", "_"))
     while True:
         records = follower.poll()

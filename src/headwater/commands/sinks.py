@@ -6,7 +6,7 @@ import json
 
 import click
 
-from .admin import DEFAULT_ENDPOINT, _post
+from .admin import DEFAULT_ENDPOINT, _post, region_option
 
 _endpoint = click.option(
     "--endpoint-url", default=DEFAULT_ENDPOINT, show_default=True, envvar="HEADWATER_ENDPOINT_URL"
@@ -24,11 +24,16 @@ def sinks() -> None:
 @click.option("--subject", required=True, help="The JetStream subject, e.g. orders.changes")
 @click.option("--name", default=None, help="The sink's name (default TABLE-SUBJECT).")
 @_endpoint
-def add(table: str, nats_url: str, subject: str, name: str | None, endpoint_url: str) -> None:
+@region_option
+def add(
+    table: str, nats_url: str, subject: str, name: str | None, endpoint_url: str, region: str | None
+) -> None:
     """Publish every change of TABLE's stream (DynamoDB Streams record JSON) to SUBJECT."""
     body: dict[str, object] = {"TableName": table, "Nats": nats_url, "Subject": subject}
     if name:
         body["Name"] = name
+    if region is not None:
+        body["Region"] = region
     click.echo(json.dumps(_post(endpoint_url, "sinks/add", body)["Sink"], indent=2))
 
 

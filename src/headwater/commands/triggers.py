@@ -3,20 +3,26 @@ table's stream, through a running server's Lambda API (--endpoint-url)."""
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import re
 import sys
 import time
+import urllib.error
 import urllib.parse
-import urllib.request
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import click
 
-from .client import client, signed_headers
+from .admin import region_of, region_option
+from .signed import call_json, client
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:8000"
+SKIPPED_DIRS = frozenset({"__pycache__", ".git", ".venv", "venv", "node_modules", ".mypy_cache"})
+MAX_ZIP = 50 * 1024 * 1024  # Lambda's limit for a package uploaded directly
 ROLE = "arn:aws:iam::000000000000:role/headwater"
 
 endpoint_option = click.option(
@@ -28,23 +34,50 @@ endpoint_option = click.option(
 )
 
 
-def _client(service: str, endpoint: str) -> Any:
-    return client(service, endpoint, retries={"max_attempts": 2})
+def _client(service: str, endpoint: str, region: str) -> Any:
+    return client(service, endpoint, region, retries={"max_attempts": 2})
 
 
 def _fail(message: str) -> None:
     raise click.ClickException(message)
 
 
-def _get_json(url: str) -> Any:
-    request = urllib.request.Request(url, headers=signed_headers("GET", url, b"", {}, "lambda"))
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
+def _get_json(url: str, region: str) -> Any:
+    """A GET of Headwater's own Lambda routes, signed like the Lambda API's calls (the region names the
+    namespace whose function or mapping it reads)."""
+    return call_json(url, region=region)
 
 
 def _default_name(table: str, module: str, func: str) -> str:
     name = re.sub(r"[^a-zA-Z0-9-_]", "-", f"{table}-{module}-{func}")
     return name[:64]
+
+
+def _deploy(lam: Any, function: str, role: str, code: dict[str, Any], config: dict[str, Any]) -> None:
+    """Create the function (acting as `role`), or update an existing one's code and configuration."""
+    from botocore.exceptions import ClientError
+
+    try:
+        lam.create_function(FunctionName=function, Role=role, Code=code, **config)
+    except ClientError as err:
+        if err.response["Error"]["Code"] != "ResourceConflictException":
+            raise
+        lam.update_function_code(FunctionName=function, **code)
+        lam.update_function_configuration(FunctionName=function, **config)
+
+
+def _zip_directory(folder: Path) -> bytes:
+    """The handler's directory as a deployment package (caches, VCS and virtualenvs left out)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for root, dirs, files in os.walk(folder):
+            dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
+            for name in sorted(files):
+                full = Path(root) / name
+                archive.write(full, full.relative_to(folder).as_posix())
+                if buffer.tell() > MAX_ZIP:
+                    _fail(f"{folder} is over {MAX_ZIP // (1024 * 1024)} MB zipped: too large to upload")
+    return buffer.getvalue()
 
 
 @click.group()
@@ -83,7 +116,14 @@ def triggers() -> None:
     show_default=True,
     help="The role the function acts as; with --auth sigv4 a role of the credentials file.",
 )
+@click.option(
+    "--upload",
+    is_flag=True,
+    help="Upload the handler's directory as a zip instead of running it in place (hot reload needs a "
+    "server started with --allow-code-dir naming it; without, the zip is uploaded anyway).",
+)
 @endpoint_option
+@region_option
 def add(
     table: str,
     handler_spec: str,
@@ -104,7 +144,9 @@ def add(
     env: tuple[str, ...],
     runtime: str,
     role: str,
+    upload: bool,
     endpoint_url: str,
+    region: str | None,
 ) -> None:
     """Run a local handler (hot reload) for every change of TABLE."""
     from botocore.exceptions import ClientError
@@ -121,8 +163,9 @@ def add(
         if not eq:
             _fail(f"--env takes KEY=VALUE, got {pair!r}")
         variables[key] = value
-    ddb = _client("dynamodb", endpoint_url)
-    lam = _client("lambda", endpoint_url)
+    region = region_of(endpoint_url, region)
+    ddb = _client("dynamodb", endpoint_url, region)
+    lam = _client("lambda", endpoint_url, region)
     try:
         description = ddb.describe_table(TableName=table)["Table"]
         stream_arn = description.get("LatestStreamArn")
@@ -133,7 +176,6 @@ def add(
             ]
             click.echo(f"enabled the stream of {table} (NEW_AND_OLD_IMAGES)", err=True)
         function = name or _default_name(table, path.stem, func)
-        code = {"S3Bucket": "hot-reload", "S3Key": str(path.parent)}
         config: dict[str, Any] = {
             "Runtime": runtime,
             "Handler": f"{path.stem}.{func}",
@@ -141,13 +183,21 @@ def add(
             "MemorySize": memory,
             "Environment": {"Variables": variables},
         }
+        code: dict[str, Any] = {"S3Bucket": "hot-reload", "S3Key": str(path.parent)}
+        if upload:
+            code = {"ZipFile": _zip_directory(path.parent)}
         try:
-            lam.create_function(FunctionName=function, Role=role, Code=code, **config)
+            _deploy(lam, function, role, code, config)
         except ClientError as err:
-            if err.response["Error"]["Code"] != "ResourceConflictException":
+            if upload or "--allow-code-dir" not in err.response["Error"]["Message"]:
                 raise
-            lam.update_function_code(FunctionName=function, **code)
-            lam.update_function_configuration(FunctionName=function, **config)
+            click.echo(
+                f"note: the server does not run code in place from {path.parent} (it was not started with "
+                f"--allow-code-dir naming it); uploaded that directory as a zip instead: run this command "
+                "again after editing the handler",
+                err=True,
+            )
+            _deploy(lam, function, role, {"ZipFile": _zip_directory(path.parent)}, config)
         request: dict[str, Any] = {
             "FunctionName": function,
             "EventSourceArn": stream_arn,
@@ -177,9 +227,10 @@ def add(
 
 @triggers.command("list")
 @endpoint_option
-def list_triggers(endpoint_url: str) -> None:
+@region_option
+def list_triggers(endpoint_url: str, region: str | None) -> None:
     """Event source mappings: function, table, state, last result, UUID."""
-    lam = _client("lambda", endpoint_url)
+    lam = _client("lambda", endpoint_url, region_of(endpoint_url, region))
     for page in lam.get_paginator("list_event_source_mappings").paginate():
         for m in page["EventSourceMappings"]:
             function = m["FunctionArn"].rsplit(":", 1)[-1]
@@ -204,9 +255,10 @@ def _mappings_of(lam: Any, name: str) -> list[dict[str, Any]]:
 @click.argument("name")
 @click.option("--keep-function", is_flag=True, help="Delete the mappings only.")
 @endpoint_option
-def remove(name: str, keep_function: bool, endpoint_url: str) -> None:
+@region_option
+def remove(name: str, keep_function: bool, endpoint_url: str, region: str | None) -> None:
     """Delete the mappings of function NAME (and the function)."""
-    lam = _client("lambda", endpoint_url)
+    lam = _client("lambda", endpoint_url, region_of(endpoint_url, region))
     for mapping in _mappings_of(lam, name):
         lam.delete_event_source_mapping(UUID=mapping["UUID"])
         click.echo(f"removed mapping {mapping['UUID']}")
@@ -218,13 +270,15 @@ def remove(name: str, keep_function: bool, endpoint_url: str) -> None:
 @triggers.command("failures")
 @click.argument("name")
 @endpoint_option
-def failures(name: str, endpoint_url: str) -> None:
+@region_option
+def failures(name: str, endpoint_url: str, region: str | None) -> None:
     """Batches of function NAME's mappings that were discarded (on-failure records), one JSON a line."""
-    lam = _client("lambda", endpoint_url)
+    region = region_of(endpoint_url, region)
+    lam = _client("lambda", endpoint_url, region)
     for mapping in _mappings_of(lam, name):
         base = endpoint_url.rstrip("/")
         url = f"{base}/2015-03-31/event-source-mappings/{mapping['UUID']}/headwater-failures"
-        for record in _get_json(url)["Failures"]:
+        for record in _get_json(url, region)["Failures"]:
             click.echo(json.dumps(record, sort_keys=True))
 
 
@@ -238,8 +292,10 @@ def functions() -> None:
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new output.")
 @click.option("--bytes", "tail_bytes", type=int, default=65536, show_default=True, help="How much to show.")
 @endpoint_option
-def logs(name: str, follow: bool, tail_bytes: int, endpoint_url: str) -> None:
+@region_option
+def logs(name: str, follow: bool, tail_bytes: int, endpoint_url: str, region: str | None) -> None:
     """Print function NAME's log (handler output, START/END/REPORT lines)."""
+    region = region_of(endpoint_url, region)
     base = (
         f"{endpoint_url.rstrip('/')}/2015-03-31/functions/{urllib.parse.quote(name, safe='')}/headwater-logs"
     )
@@ -247,7 +303,7 @@ def logs(name: str, follow: bool, tail_bytes: int, endpoint_url: str) -> None:
     try:
         while True:
             try:
-                page = _get_json(f"{base}?offset={offset}")
+                page = _get_json(f"{base}?offset={offset}", region)
             except urllib.error.HTTPError as err:
                 body = json.loads(err.read() or b"{}")
                 _fail(body.get("message", str(err)))

@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ResourceNotFoundException
+from ..model.namespace import Namespace
 from ..model.schema import TableSpec
 from ..storage.base import CATALOG_KIND, CatalogView, ItemKey, MetaWrite, Storage, StreamWrite, WriteSet
 from .codec import decode_spec, encode_spec
+from .table_names import table_named
 
 TABLE_KIND = CATALOG_KIND
 COUNTER_KIND = "counter"
@@ -30,10 +32,15 @@ def spec_of(document: bytes) -> TableSpec:
     return decode_spec(document)
 
 
+def catalog_key(table: TableSpec) -> str:
+    """Where the catalog keeps a table: `<account>/<region>/<name>`."""
+    return table.namespace.prefix + table.name
+
+
 def current_table(catalog: CatalogView, table: TableSpec) -> TableSpec:
     """`table` as the catalog has it now; ResourceNotFoundException if it was deleted (or deleted and
     created again: a new table id) since."""
-    document = catalog.get(table.name)
+    document = catalog.get(table.namespace.prefix + table.name)
     if document is None:
         raise ResourceNotFoundException("Requested resource not found")
     current = spec_of(document)
@@ -75,21 +82,59 @@ def _split(
     )
 
 
-class Catalog:
-    """Live tables by name. Changes are serialised by `lock`; the writer publishes them as it commits."""
+@dataclass(slots=True)
+class _Shared:
+    """What every namespace's view of the catalog shares: one id counter, one lock for catalog changes."""
 
-    def __init__(self, storage: Storage) -> None:
+    next_id: int = 1
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class Catalog:
+    """The live tables of one namespace, by name. Changes are serialised by `lock` (one for every
+    namespace); the writer publishes them as it commits.
+
+    The committed catalog holds every namespace's tables, each under `<account>/<region>/<name>`
+    (`catalog_key`): tables of different namespaces with the same name are different tables, and an
+    operation resolves its table by that key at apply time (`current_table`) like any other."""
+
+    def __init__(self, storage: Storage, namespace: Namespace, shared: _Shared | None = None) -> None:
         self._storage = storage
-        self._next_id = 1
-        self.lock = asyncio.Lock()
+        self.namespace = namespace
+        self._prefix = namespace.prefix
+        self._shared = shared or _Shared()
+
+    def scoped(self, namespace: Namespace) -> Catalog:
+        """The same catalog as `namespace` sees it."""
+        return Catalog(self._storage, namespace, self._shared)
+
+    @property
+    def lock(self) -> asyncio.Lock:
+        return self._shared.lock
 
     def load(self) -> None:
         stored = self._storage.meta_get(COUNTER_KIND, "table_id")
-        self._next_id = int(stored) if stored else 1
+        self._shared.next_id = int(stored) if stored else 1
+
+    def resolve(self, name: str) -> tuple[Namespace, str]:
+        """The namespace and plain name a request's TableName (a name, or a table ARN) names."""
+        return table_named(name, self.namespace)
 
     def get(self, name: str) -> TableSpec | None:
-        document = self._storage.catalog().get(name)
+        """The table `name` (a name of this namespace, or a table ARN) names, if there is one."""
+        if name.startswith("arn:"):
+            namespace, name = table_named(name, self.namespace)
+            document = self._storage.catalog().get(namespace.prefix + name)
+        else:
+            document = self._storage.catalog().get(self._prefix + name)
         return None if document is None else spec_of(document)
+
+    def latest(self, table: TableSpec) -> TableSpec | None:
+        """The committed definition of `table` (the same table: same namespace, name and id), or None once
+        it is gone."""
+        document = self._storage.catalog().get(catalog_key(table))
+        current = None if document is None else spec_of(document)
+        return current if current is not None and current.table_id == table.table_id else None
 
     def require(self, name: str) -> TableSpec:
         """For item operations: DynamoDB's short message. A table still being created is not there yet."""
@@ -106,21 +151,24 @@ class Catalog:
         return spec
 
     def names(self) -> list[str]:
-        return sorted(self._storage.catalog())
+        """This namespace's table names, in order."""
+        prefix = self._prefix
+        return sorted(key[len(prefix) :] for key in self._storage.catalog() if key.startswith(prefix))
 
-    def specs(self) -> Iterable[TableSpec]:
+    def every_table(self) -> Iterable[TableSpec]:
+        """The tables of every namespace (background work: TTL)."""
         return [spec_of(document) for document in self._storage.catalog().values()]
 
     def allocate_id(self) -> tuple[int, MetaWrite]:
-        """A fresh table id and the metadata write that persists the counter with it."""
-        table_id = self._next_id
-        self._next_id += 1
-        return table_id, MetaWrite(COUNTER_KIND, "table_id", str(self._next_id).encode())
+        """A fresh table id (unique across namespaces) and the metadata write that persists the counter."""
+        table_id = self._shared.next_id
+        self._shared.next_id += 1
+        return table_id, MetaWrite(COUNTER_KIND, "table_id", str(self._shared.next_id).encode())
 
     async def save(self, spec: TableSpec, *extra: MetaWrite | StreamWrite) -> None:
         meta, stream = _split(extra)
         await self._storage.write(
-            MetaOp((MetaWrite(TABLE_KIND, spec.name, encode_spec(spec)), *meta), stream=stream)
+            MetaOp((MetaWrite(TABLE_KIND, catalog_key(spec), encode_spec(spec)), *meta), stream=stream)
         )
 
     async def drop(self, spec: TableSpec, *extra: MetaWrite | StreamWrite) -> None:
@@ -128,7 +176,7 @@ class Catalog:
         meta, stream = _split(extra)
         await self._storage.write(
             MetaOp(
-                (MetaWrite(TABLE_KIND, spec.name, None), *meta),
+                (MetaWrite(TABLE_KIND, catalog_key(spec), None), *meta),
                 # the table's item-collection counters live under its negated id (core/collections.py)
                 drop_tables=(spec.table_id, -spec.table_id),
                 stream=stream,

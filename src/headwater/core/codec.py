@@ -6,6 +6,7 @@ from typing import Any, cast
 
 import orjson
 
+from ..model.namespace import Namespace
 from ..model.schema import (
     IndexSpec,
     KeyAttribute,
@@ -56,6 +57,7 @@ def encode_spec(spec: TableSpec) -> bytes:
         "key": _key_schema_doc(spec.key),
         "attribute_definitions": [[a.name, a.type] for a in spec.attribute_definitions],
         "created_at": spec.created_at,
+        "namespace": [spec.namespace.account, spec.namespace.region],
         "status": spec.status,
         "billing_mode": spec.billing_mode,
         "billing_mode_updated_at": spec.billing_mode_updated_at,
@@ -97,6 +99,7 @@ def decode_spec(data: bytes) -> TableSpec:
             KeyAttribute(n, cast(KeyType, t)) for n, t in doc["attribute_definitions"]
         ),
         created_at=doc["created_at"],
+        namespace=Namespace(*doc["namespace"]),
         status=doc["status"],
         billing_mode=doc["billing_mode"],
         billing_mode_updated_at=doc["billing_mode_updated_at"],

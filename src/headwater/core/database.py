@@ -1,8 +1,14 @@
-"""The running database: storage, catalog, clock and settings, plus the background tasks they need."""
+"""The running database: storage, catalog, clock and settings, plus the background tasks they need.
+
+A `Database` is one namespace's view (`namespace`): its catalog, streams and Kinesis streams are that
+namespace's. The one built at startup is the server's default namespace; `scoped` gives the view of any
+other, sharing everything else (storage, clock, locks, caches, background tasks).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -11,14 +17,16 @@ from ..clock import Clock
 from ..config import Settings
 from ..kinesis.reading import Reader as KinesisReader
 from ..kinesis.service import KinesisService
+from ..model.namespace import Namespace
 from ..shardlog.secret import IteratorSecret
 from ..storage.base import Storage
 from ..streams import StreamService
 from .catalog import Catalog
-from .namespace import Namespace
 from .transactions import TokenCache
 
 log = logging.getLogger(__name__)
+
+MAX_VIEWS = 1024  # namespaces' views kept at once (each is a handful of small objects, rebuilt at will)
 
 
 @dataclass
@@ -32,14 +40,20 @@ class Database:
     streams: StreamService = field(init=False)
     kinesis: KinesisService = field(init=False)
     kinesis_reader: KinesisReader = field(init=False)
+    namespace: Namespace = field(init=False)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False)
+    _views: dict[Namespace, Database] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
-        self.catalog = Catalog(self.storage)
+        self.namespace = Namespace(self.settings.account_id, self.settings.region)
+        self.catalog = Catalog(self.storage, self.namespace)
         self.iterator_secret = IteratorSecret(self.storage)
-        self.streams = StreamService(self.storage, self.clock, self.settings, self.iterator_secret)
-        self.kinesis = KinesisService(self.storage, self.clock, self.settings)
+        self.streams = StreamService(
+            self.storage, self.clock, self.settings, self.iterator_secret, self.namespace
+        )
+        self.kinesis = KinesisService(self.storage, self.clock, self.settings, self.namespace)
         self.kinesis_reader = KinesisReader(self.kinesis, self.iterator_secret)
+        self._views[self.namespace] = self
 
     def open(self) -> None:
         self.storage.open()
@@ -53,25 +67,41 @@ class Database:
         self.storage.close()
 
     @property
-    def namespace(self) -> Namespace:
+    def default_namespace(self) -> Namespace:
         """The server's default account and region (`--account-id`, `--region`)."""
         return Namespace(self.settings.account_id, self.settings.region)
 
     def scoped(self, namespace: Namespace) -> Database:
-        """The database as a request of `namespace` sees it.
-        TODO(issue 10, namespaces): every namespace sees the default one's tables still."""
-        return self
+        """The database as a request of `namespace` sees it: a view made once and kept (a dictionary
+        look-up per request)."""
+        if namespace is self.namespace:  # the server's default, as http/identity.py hands it over
+            return self
+        view = self._views.get(namespace)
+        if view is None:
+            view = self._view(namespace)
+        return view
+
+    def _view(self, namespace: Namespace) -> Database:
+        views = self._views
+        if len(views) >= MAX_VIEWS:  # client-chosen regions must not grow this without bound
+            for stale in [ns for ns in views if ns != self.default_namespace][: MAX_VIEWS // 2]:
+                del views[stale]
+        view = copy.copy(self)  # shares storage, clock, settings, locks, caches and background tasks
+        view.namespace = namespace
+        view.catalog = self.catalog.scoped(namespace)
+        view.streams = self.streams.scoped(namespace)
+        view.kinesis = self.kinesis.scoped(namespace)
+        view.kinesis_reader = KinesisReader(view.kinesis, self.iterator_secret)
+        views[namespace] = view
+        return view
 
     @property
     def region(self) -> str:
-        return self.settings.region
+        return self.namespace.region
 
     @property
     def account_id(self) -> str:
-        return self.settings.account_id
-
-    def table_arn(self, name: str) -> str:
-        return f"arn:aws:dynamodb:{self.region}:{self.account_id}:table/{name}"
+        return self.namespace.account
 
     def later(self, delay: float, action: Callable[[], Awaitable[None]]) -> None:
         """Run `action` after `delay` seconds in the background (table status transitions)."""

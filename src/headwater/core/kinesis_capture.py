@@ -20,13 +20,12 @@ import orjson
 
 from ..kinesis.docs import ACTIVE_STATES, StreamDoc, doc_key
 from ..kinesis.hashing import hash_key
-from ..kinesis.records import NONCE_BYTES, pack
+from ..kinesis.records import pack
 from ..model.schema import TableSpec
 from ..model.size import item_size
 from ..model.values import Item
 from ..storage.base import ItemKey, StreamWrite, WriteSet
 
-_NO_NONCE = bytes(NONCE_BYTES)
 _TTL_IDENTITY = b'{"type":"Service","principalId":"dynamodb.amazonaws.com"}'
 
 
@@ -36,19 +35,16 @@ def destination_keys(tables: Iterable[TableSpec]) -> tuple[ItemKey, ...]:
     for table in tables:
         for destination in table.kinesis:
             if destination.capturing:
-                seen.setdefault(doc_key(destination.stream_name))
+                seen.setdefault(doc_key(table.namespace, destination.stream_name))
     return tuple(seen)
 
 
 class Destinations:
-    """The destination streams' documents as the writer read them, by stream name."""
+    """The destination streams' documents as the writer read them, by stream ARN."""
 
-    def __init__(self, keys: Sequence[ItemKey], olds: Sequence[bytes | None]) -> None:
-        self._docs = {
-            key.pk.decode(): StreamDoc.decode(old)
-            for key, old in zip(keys, olds, strict=True)
-            if old is not None
-        }
+    def __init__(self, olds: Sequence[bytes | None]) -> None:
+        docs = (StreamDoc.decode(old) for old in olds if old is not None)
+        self._docs = {doc.arn: doc for doc in docs}
 
     def append(
         self,
@@ -67,15 +63,15 @@ class Destinations:
         for destination in table.kinesis:
             if not destination.capturing:
                 continue
-            doc = self._docs.get(destination.stream_name)
-            if doc is None or doc.status not in ACTIVE_STATES or doc.arn != destination.stream_arn:
+            doc = self._docs.get(destination.stream_arn)
+            if doc is None or doc.status not in ACTIVE_STATES:
                 continue  # the stream is gone: DescribeKinesisStreamingDestination says so
             if data is None:
                 data = _document(
                     table, key, old, new, now, ttl_delete, sizes, new_json, destination.precision
                 )
                 partition_key = hashlib.md5(key.pk).hexdigest().upper()
-                payload = pack(_NO_NONCE, partition_key, data)
+                payload = pack(partition_key, data)
                 hashed = hash_key(partition_key)
             ws.stream.append(StreamWrite(doc.stream_id, doc.route(hashed), now, payload))
 
@@ -101,7 +97,7 @@ def _document(
     stamp = int(now * 1_000_000) if precision == "MICROSECOND" else int(now * 1000)
     seed = b"%d|%d|%s|%s|%r|%s" % (table.table_id, key.h, key.pk, key.sk, now, event)
     event_id = str(uuid.UUID(bytes=hashlib.blake2b(seed, digest_size=16).digest(), version=4))
-    region = next((d.region for d in table.kinesis), "us-east-1")
+    region = table.namespace.region
     size = item_size(keys) + sizes[0] * (old is not None) + sizes[1] * (new is not None)
     parts = [
         b'{"awsRegion":"%s","eventID":"%s","eventName":"%s","userIdentity":%s,'

@@ -1,12 +1,8 @@
-"""Accounts and regions are namespaces: every table, stream, function and mapping lives in one
-(account, region), as on AWS. A request's namespace comes from who signed it (http/identity.py)."""
+"""Where the HTTP and process layers import `Namespace` from; the value itself is a model value
+(model/namespace.py), so that every layer, storage-facing services included, can name it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..model.namespace import Namespace
 
-
-@dataclass(frozen=True, slots=True)
-class Namespace:
-    account: str
-    region: str
+__all__ = ["Namespace"]

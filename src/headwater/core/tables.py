@@ -47,7 +47,7 @@ def open_stream(
         "table_id": spec.table_id,
         "table_name": spec.name,
         "label": label,
-        "arn": f"{db.table_arn(spec.name)}/stream/{label}",
+        "arn": f"{spec.arn}/stream/{label}",
         "view_type": stream.view_type,
         "key": spec.key.to_wire(),
         "created_at": now,
@@ -93,7 +93,7 @@ async def create_table(db: Database, spec: TableSpec) -> TableSpec:
         writes.extend(stream_writes)
     await db.catalog.save(spec, *writes)
     if delay:
-        db.later(delay, lambda: _set_status(db, spec.name, table_id, "ACTIVE"))
+        db.later(delay, lambda: _set_status(db, spec, "ACTIVE"))
     return spec
 
 
@@ -101,7 +101,7 @@ async def update_table(db: Database, spec: TableSpec, writes: list[MetaWrite | S
     delay = db.settings.table_status_delay
     if delay:
         spec = spec.evolve(status="UPDATING")
-        db.later(delay, lambda: _set_status(db, spec.name, spec.table_id, "ACTIVE"))
+        db.later(delay, lambda: _set_status(db, spec, "ACTIVE"))
     await db.catalog.save(spec, *writes)
     return spec
 
@@ -121,13 +121,13 @@ async def delete_table(db: Database, spec: TableSpec) -> TableSpec:
 
 async def _drop(db: Database, spec: TableSpec) -> None:
     async with db.catalog.lock:
-        current = db.catalog.get(spec.name)
-        if current is not None and current.table_id == spec.table_id:
+        current = db.catalog.latest(spec)
+        if current is not None:
             await db.catalog.drop(current)
 
 
-async def _set_status(db: Database, name: str, table_id: int, status: str) -> None:
+async def _set_status(db: Database, spec: TableSpec, status: str) -> None:
     async with db.catalog.lock:
-        current = db.catalog.get(name)
-        if current is not None and current.table_id == table_id and current.status != "DELETING":
+        current = db.catalog.latest(spec)
+        if current is not None and current.status != "DELETING":
             await db.catalog.save(current.evolve(status=status))

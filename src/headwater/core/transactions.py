@@ -52,6 +52,9 @@ class Action:
     update: Any = None  # update
     condition: Any = None
     return_old_on_failure: bool = False
+    # the cancellation reason (code, message) when the condition fails, if not ConditionalCheckFailed
+    # (a PartiQL INSERT of an existing item)
+    condition_failure: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +115,7 @@ class MultiWriteOp:
         factor = 2.0 if self.transactional else 1.0
         end = self.collection_end
         collections = CollectionSizes(self.keys[count:end], old_items[count:end], self.collection_limit)
-        destinations = Destinations(self.keys[end:], old_items[end:]) if end < len(self.keys) else None
+        destinations = Destinations(old_items[end:]) if end < len(self.keys) else None
         for position, (action, (old, old_size), (_, (new, new_size))) in enumerate(
             zip(self.actions, unpacked, judged, strict=True)
         ):
@@ -157,6 +160,9 @@ class MultiWriteOp:
         if invalid is not None:
             return {"Code": "ValidationError", "Message": invalid}, (old, None)
         if action.condition is not None and not evaluate(action.condition, old):
+            if action.condition_failure is not None:
+                code, message = action.condition_failure
+                return {"Code": code, "Message": message}, (old, None)
             reason: dict[str, Any] = {"Code": "ConditionalCheckFailed", "Message": CONDITION_FAILED}
             if action.return_old_on_failure and old is not None:
                 reason["Item"] = old

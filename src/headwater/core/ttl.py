@@ -74,7 +74,7 @@ class TtlDeleteOp:
             end = 1 + len(self._collections)
             collections = CollectionSizes(keys[1:end], old_items[1:end], limit=0)  # a delete only shrinks
             collections.change(self.table, self.key, old, None)
-            destinations = Destinations(keys[end:], old_items[end:]) if end < len(keys) else None
+            destinations = Destinations(old_items[end:]) if end < len(keys) else None
             item_change(
                 ws,
                 self.table,
@@ -106,14 +106,14 @@ def _expired_keys(db: Database, table: TableSpec, attribute: str, now: float) ->
 async def sweep(db: Database) -> int:
     """One pass over every table with TTL enabled; returns how many items were deleted."""
     deleted = 0
-    for table in db.catalog.specs():
+    for table in db.catalog.every_table():
         if table.ttl.status != "ENABLED" or table.ttl.attribute is None or table.status != "ACTIVE":
             continue
         now = db.clock.now()
         keys = await asyncio.to_thread(_expired_keys, db, table, table.ttl.attribute, now)
         for key in keys:
-            current = db.catalog.get(table.name)
-            if current is None or current.table_id != table.table_id or current.ttl.attribute is None:
+            current = db.catalog.latest(table)
+            if current is None or current.ttl.attribute is None:
                 break
             try:
                 if await db.storage.write(TtlDeleteOp(current, key, current.ttl.attribute, now)):

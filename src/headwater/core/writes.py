@@ -96,7 +96,7 @@ class ItemWriteOp:
         old, old_size = stored.unpack_optional(old_items[0])
         end = self.collection_end
         collections = CollectionSizes(self.keys[1:end], old_items[1:end], self.collection_limit)
-        destinations = Destinations(self.keys[end:], old_items[end:]) if end < len(self.keys) else None
+        destinations = Destinations(old_items[end:]) if end < len(self.keys) else None
         check_condition(self.condition, old, self.return_old_on_failure)
         updated_paths = None
         new: Item | None

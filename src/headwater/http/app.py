@@ -21,6 +21,7 @@ from ..protocol.wire import RequestIds, crc32_header, error_body, inflate, parse
 from . import compression
 from .admin_routes import ADMIN_PREFIX
 from .cors import cors_headers, is_preflight
+from .cross_site import CrossSiteGuard
 from .gate import Caller, Gate, OpenGate, signing_name
 from .lambda_routes import PREFIXES as LAMBDA_PREFIXES
 from .server import Headers, Request, Response
@@ -58,6 +59,7 @@ class HeadwaterApp:
         control: Route | None,
         health: bytes,
         namespace: Namespace,
+        guard: CrossSiteGuard | None = None,
         *,
         gate: Gate | None = None,
         authorization: Authorization | None = None,
@@ -68,6 +70,7 @@ class HeadwaterApp:
         self.authorization = authorization  # may they (None: nothing is checked)
         self.control = control
         self.health = health
+        self.guard = guard or CrossSiteGuard(loopback_only=False)
         self.request_ids = RequestIds()
 
     async def __call__(self, request: Request) -> Response:
@@ -84,6 +87,11 @@ class HeadwaterApp:
         if path.startswith(CONTROL_PREFIXES):
             if self.control is None:
                 return self._json(404, b'{"message":"Not found"}', self.request_ids.next(), [])
+            refused = self.guard.check(request)
+            if refused is not None:  # before the request goes anywhere (a front forwards the rest)
+                response = refused.response()
+                response.headers.append((b"x-amzn-requestid", self.request_ids.next().encode()))
+                return response
             return await self.control(request)
         # the DynamoDB and Streams endpoint: every method and path but the health check and a CORS
         # preflight is an API call (DynamoDB Local answers GET /foo as it answers POST /)

@@ -31,9 +31,9 @@ from ..core.database import Database
 from ..core.namespace import Namespace
 from ..errors import AccessDeniedException
 from ..kinesis import errors as kinesis_errors
-from ..kinesis.reading import stream_of as kinesis_stream_of
+from ..kinesis.reading import iterator_stream_arn
 from ..model.schema import TableSpec
-from ..streams.iterators import stream_of
+from ..streams.iterators import iterator_arn
 from .gate import Caller
 
 LOCKOUT = "The new resource policy will not allow you to update the resource policy in the future."
@@ -107,7 +107,7 @@ class Authorizer:
                 raise kinesis_errors.AccessDeniedException(denied.message) from None
             return
         if operation == "GetRecords" and stream is None:
-            stream = stream_of(str(request.get("ShardIterator", "")))
+            stream = iterator_arn(str(request.get("ShardIterator", "")))
         found = requests.checks(
             operation, request, facts, self._keys(caller.namespace, request), stream_arn=stream
         )
@@ -142,7 +142,7 @@ class Authorizer:
         elif service == "dynamodbstreams" and operation in _ONE_STREAM:
             arn = request.get("StreamArn") if operation != "GetRecords" else stream
             if operation == "GetRecords" and arn is None:
-                arn = stream_of(str(request.get("ShardIterator", "")))
+                arn = iterator_arn(str(request.get("ShardIterator", "")))
             if not isinstance(arn, str):
                 return None
             text = self._governing(arn)[1]
@@ -282,7 +282,7 @@ def _kinesis_stream(operation: str, request: Mapping[str, Any]) -> str | None:
         if isinstance(value, str):
             return value
     if operation == "GetRecords":
-        return kinesis_stream_of(str(request.get("ShardIterator", "")))
+        return iterator_stream_arn(str(request.get("ShardIterator", "")))
     token = request.get("NextToken")
     if operation == "ListShards" and isinstance(token, str):
         return stream_of_token(token)

@@ -8,7 +8,7 @@ from ..protocol.wire import RequestIds, crc32_header, error_body
 from .admin_routes import AdminRoutes
 from .control_auth import ControlAuth
 from .lambda_routes import PREFIXES as LAMBDA_PREFIXES
-from .lambda_routes import LambdaRoutes
+from .lambda_routes import NamespacedLambdaRoutes
 from .server import Request, Response
 
 CONTENT_TYPE = b"application/x-amz-json-1.0"
@@ -16,7 +16,10 @@ CONTENT_TYPE = b"application/x-amz-json-1.0"
 
 class ControlRoutes:
     def __init__(
-        self, lambda_routes: LambdaRoutes | None, admin_routes: AdminRoutes, auth: ControlAuth | None = None
+        self,
+        lambda_routes: NamespacedLambdaRoutes | None,
+        admin_routes: AdminRoutes,
+        auth: ControlAuth | None = None,
     ) -> None:
         self.lambda_routes = lambda_routes
         self.admin_routes = admin_routes
@@ -26,22 +29,22 @@ class ControlRoutes:
     async def __call__(self, request: Request) -> Response:
         request_id = self.request_ids.next().encode()
         if self.lambda_routes is not None and request.path.startswith(LAMBDA_PREFIXES):
-            refusal = self.auth.lambda_refusal(request) if self.auth is not None else None
-            if refusal is not None:
-                refusal.headers.append((b"x-amzn-requestid", request_id))
-                return refusal
+            namespace = None  # --auth off: the region the request claims (http/identity.py)
+            if self.auth is not None:
+                caller = self.auth.lambda_caller(request)
+                if isinstance(caller, Response):
+                    caller.headers.append((b"x-amzn-requestid", request_id))
+                    return caller
+                namespace = caller.namespace  # the verified principal's account, the signed region
             reply = await self.lambda_routes.handle(
-                request.method, request.path, request.query, request.headers, request.body
+                request.method, request.path, request.query, request.headers, request.body, namespace
             )
             headers = list(reply.headers)
             if not any(name == b"x-amzn-requestid" for name, _ in headers):
                 headers.append((b"x-amzn-requestid", request_id))
             return Response(reply.status, reply.body, headers)
         try:
-            refused = self.auth.admin_refusal(request) if self.auth is not None else None
-            status, payload = refused or await self.admin_routes.handle(
-                request.method, request.path, request.body
-            )
+            status, payload = await self._admin(request)
         except DynamoDBError as err:
             status, payload = err.status, error_body(err)
         headers = [
@@ -50,3 +53,12 @@ class ControlRoutes:
             (b"x-amz-crc32", crc32_header(payload).encode()),
         ]
         return Response(status, payload, headers)
+
+    async def _admin(self, request: Request) -> tuple[int, bytes]:
+        account = None  # --auth off: the server's default account
+        if self.auth is not None:
+            caller = self.auth.admin_caller(request)
+            if isinstance(caller, tuple):
+                return caller  # refused
+            account = caller.namespace.account  # the verified principal's
+        return await self.admin_routes.handle(request.method, request.path, request.body, account)

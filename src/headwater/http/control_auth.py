@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -26,6 +27,7 @@ from ..auth import requests
 from ..auth.config import AuthConfig
 from ..auth.credentials import Principal
 from ..clock import Clock
+from ..core.namespace import Namespace
 from ..errors import AccessDeniedException, DynamoDBError, MissingAuthenticationTokenException
 from ..protocol.wire import error_body
 from ..triggers import params
@@ -69,7 +71,8 @@ class ControlAuth:
         self.config = config
         self.clock = clock
 
-    def lambda_refusal(self, request: Request) -> Response | None:
+    def lambda_caller(self, request: Request) -> Caller | Response:
+        """The verified caller (its namespace is the one the route acts in), or the answer refusing it."""
         try:
             caller = self.gate.caller(request, "lambda", allow_unsigned_payload=request.secure)
             route = route_of(request.method, request.path)
@@ -80,19 +83,25 @@ class ControlAuth:
         except LambdaError as err:
             body = orjson.dumps(err.to_wire())
             return Response(err.status, body, [*_JSON, (b"x-amzn-errortype", err.type_name.encode())])
-        return None
+        return caller
 
-    def admin_refusal(self, request: Request) -> tuple[int, bytes] | None:
+    def admin_caller(self, request: Request) -> Caller | tuple[int, bytes]:
+        """The verified caller (the admin call acts in its account), or the answer refusing it."""
         try:
             caller = self.gate.caller(request, "dynamodb")
             action = _ADMIN_ACTIONS.get(request.path[len(ADMIN_PREFIX) :])
             if action is not None:
-                table = _json_object(request.body).get("TableName")
+                body = _json_object(request.body)
+                table, region = body.get("TableName"), body.get("Region")
+                if isinstance(
+                    region, str
+                ):  # the table of that region (admin_routes.py), in the caller's account
+                    caller = replace(caller, namespace=Namespace(caller.namespace.account, region))
                 resource = self._arn(caller, "dynamodb", f"table/{table}") if isinstance(table, str) else "*"
                 self._authorize(caller, f"headwater:{action}", resource)
         except DynamoDBError as err:
             return err.status, error_body(err)
-        return None
+        return caller
 
     # -- Lambda
 

@@ -1,6 +1,8 @@
-"""The Lambda REST API subset (paths under /2015-03-31/, and /2018-10-31/ for layers) on the DynamoDB
-endpoint, answering with Lambda's error shapes: an `x-amzn-ErrorType` header and a {"Type", "message"}
-body."""
+"""The Lambda REST API subset on the DynamoDB endpoint (paths under /2015-03-31/; /2018-10-31/ for
+layers; /2017-10-31/, /2019-09-30/ and /2016-08-19/ for concurrency and account settings), answering with
+Lambda's error shapes: an `x-amzn-ErrorType` header and a {"Type", "message"} body. A request is answered
+in its namespace (`NamespacedLambdaRoutes`): the functions, layers and mappings of the account and region
+it speaks for."""
 
 from __future__ import annotations
 
@@ -14,16 +16,22 @@ from urllib.parse import parse_qs, unquote
 
 import orjson
 
+from ..core.namespace import Namespace
 from ..triggers import params
 from ..triggers.errors import InvalidRequestContentException, LambdaError, ServiceException
 from ..triggers.model import FunctionConfig, MappingConfig
+from ..triggers.namespaces import TriggerServices
 from ..triggers.service import TriggerService
+from .identity import namespace_of
 
 log = logging.getLogger(__name__)
 
 FUNCTIONS = "/2015-03-31/"
 LAYERS = "/2018-10-31/"
-PREFIXES = (FUNCTIONS, LAYERS)
+CONCURRENCY = "/2017-10-31/"  # Put/DeleteFunctionConcurrency
+CONCURRENCY_READ = "/2019-09-30/"  # GetFunctionConcurrency
+ACCOUNT = "/2016-08-19/"  # GetAccountSettings
+PREFIXES = (FUNCTIONS, LAYERS, CONCURRENCY, CONCURRENCY_READ, ACCOUNT)
 Headers = list[tuple[bytes, bytes]]
 
 
@@ -94,7 +102,7 @@ class LambdaRoutes:
             query = {k: v[0] for k, v in parse_qs(query_string.decode("latin-1")).items()}
             return await route(self, Call(params, query, headers, body))
         except LambdaError as err:
-            return _json(err.status, err.to_wire(), [(b"x-amzn-errortype", err.type_name.encode())])
+            return error_reply(err)
         except Exception:
             log.exception("%s %s failed", method, path)
             internal = ServiceException("An internal error occurred.")
@@ -111,8 +119,12 @@ class LambdaRoutes:
 
     async def get_function(self, call: Call) -> Reply:
         fn = self.service.require_function(call.params[0])
-        code = {"RepositoryType": "S3", "Location": f"file://{fn.code_path}"}
-        return _json(200, {"Configuration": self.fn_wire(fn), "Code": code})
+        # no Location: Lambda's is a presigned URL to download the package, and the package here is a
+        # directory on the server's host, whose path is nobody else's business
+        answer: dict[str, Any] = {"Configuration": self.fn_wire(fn), "Code": {"RepositoryType": "S3"}}
+        if fn.reserved_concurrency is not None:
+            answer["Concurrency"] = {"ReservedConcurrentExecutions": fn.reserved_concurrency}
+        return _json(200, answer)
 
     async def get_configuration(self, call: Call) -> Reply:
         return _json(200, self.fn_wire(self.service.require_function(call.params[0])))
@@ -156,6 +168,23 @@ class LambdaRoutes:
             text = (result.log_tail or "").encode()[-4096:]
             headers.append((b"x-amz-log-result", base64.b64encode(text)))
         return Reply(200, result.payload, headers)
+
+    # concurrency --------------------------------------------------------------------------------
+
+    async def put_concurrency(self, call: Call) -> Reply:
+        value = await self.service.put_concurrency(call.params[0], call.json())
+        return _json(200, {"ReservedConcurrentExecutions": value})
+
+    async def get_concurrency(self, call: Call) -> Reply:
+        value = self.service.require_function(call.params[0]).reserved_concurrency
+        return _json(200, {"ReservedConcurrentExecutions": value} if value is not None else {})
+
+    async def delete_concurrency(self, call: Call) -> Reply:
+        await self.service.delete_concurrency(call.params[0])
+        return Reply(204, b"", [])
+
+    async def account_settings(self, call: Call) -> Reply:
+        return _json(200, self.service.account_settings())
 
     async def function_logs(self, call: Call) -> Reply:
         data, offset = self.service.read_log(call.params[0], int(call.query.get("offset", "0") or 0))
@@ -216,6 +245,36 @@ class LambdaRoutes:
         return Reply(204, b"", [])
 
 
+class NamespacedLambdaRoutes:
+    """The Lambda API as the caller's namespace sees it: with `--auth sigv4` the verified principal's
+    account and the region it signed for; with `--auth off` the region it signed for, the server's account."""
+
+    def __init__(self, services: TriggerServices) -> None:
+        self.services = services
+
+    async def handle(
+        self,
+        method: str,
+        path: str,
+        query_string: bytes,
+        headers: dict[bytes, bytes],
+        body: bytes,
+        namespace: Namespace | None = None,
+    ) -> Reply:
+        """`namespace`: the verified caller's under `--auth sigv4`; None takes the one the request claims."""
+        if namespace is None:
+            namespace = namespace_of(headers.get(b"authorization"), self.services.default_namespace)
+        try:
+            service = await self.services.get(namespace)
+        except LambdaError as err:
+            return error_reply(err)
+        return await LambdaRoutes(service).handle(method, path, query_string, headers, body)
+
+
+def error_reply(err: LambdaError) -> Reply:
+    return _json(err.status, err.to_wire(), [(b"x-amzn-errortype", err.type_name.encode())])
+
+
 def _page(items: list[dict[str, Any]], query: dict[str, str], key: str, default: int) -> dict[str, Any]:
     start = int(query["Marker"]) if query.get("Marker", "").isdigit() else 0
     size = int(query["MaxItems"]) if query.get("MaxItems", "").isdigit() else default
@@ -226,6 +285,7 @@ def _page(items: list[dict[str, Any]], query: dict[str, str], key: str, default:
     return out
 
 
+_CONCURRENCY = re.compile(r"^functions/([^/]+)/concurrency/?$")
 _ROUTES: list[tuple[str, str, re.Pattern[str], Route]] = [
     ("POST", FUNCTIONS, re.compile(r"^functions/?$"), LambdaRoutes.create_function),
     ("GET", FUNCTIONS, re.compile(r"^functions/?$"), LambdaRoutes.list_functions),
@@ -247,6 +307,10 @@ _ROUTES: list[tuple[str, str, re.Pattern[str], Route]] = [
         re.compile(r"^event-source-mappings/([^/]+)/headwater-failures/?$"),
         LambdaRoutes.mapping_failures,
     ),
+    ("PUT", CONCURRENCY, _CONCURRENCY, LambdaRoutes.put_concurrency),
+    ("DELETE", CONCURRENCY, _CONCURRENCY, LambdaRoutes.delete_concurrency),
+    ("GET", CONCURRENCY_READ, _CONCURRENCY, LambdaRoutes.get_concurrency),
+    ("GET", ACCOUNT, re.compile(r"^account-settings/?$"), LambdaRoutes.account_settings),
     ("GET", LAYERS, re.compile(r"^layers/?$"), LambdaRoutes.list_layers),
     ("POST", LAYERS, re.compile(r"^layers/([^/]+)/versions/?$"), LambdaRoutes.publish_layer_version),
     ("GET", LAYERS, re.compile(r"^layers/([^/]+)/versions/?$"), LambdaRoutes.list_layer_versions),

@@ -3,7 +3,9 @@
 Why not uvicorn: every DynamoDB call pays the server's per-request cost, and the ASGI plumbing (scope
 dicts, receive/send coroutines, a Task per request) measured ~30 us per request where this takes ~11 us.
 What it does: keep-alive and pipelining (answers in order), chunked request bodies, `Expect:
-100-continue`, HEAD, bounded headers and bodies, and timeouts for idle, slow and stalled connections.
+100-continue`, HEAD, bounded headers and bodies, timeouts for idle, slow and stalled connections, a bound
+on open connections and backpressure on a client that does not read its answers (with
+http/connections.py: the connections' register, TLS and the listening server).
 
 A handler is a coroutine function `Request -> Response`. It is driven by `drive` below rather than a
 Task: most requests finish without ever waiting (a GetItem), or wait on one future (a write's commit).
@@ -19,9 +21,12 @@ from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import httptools
+
+if TYPE_CHECKING:
+    from .connections import Connections
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +46,13 @@ class Limits:
     idle_timeout: float = 60.0  # a keep-alive connection with nothing to do
     header_timeout: float = 30.0  # from a request's first byte to the end of its headers
     body_timeout: float = 60.0  # from the end of the headers to the end of the body
+    send_timeout: float = 60.0  # a client that reads none of its answers for this long is dropped
+    tls_timeout: float = 10.0  # for a TLS handshake, and for the closing one
+    # open connections (per process): a new one takes the place of an idle one (`Connections`)
+    max_connections: int = 1000
+    # request bodies held at once by all of a process's connections (being read, or waiting for their turn
+    # or their answer); a body that does not fit is refused with 503, which SDKs retry
+    max_held_bodies: int = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +124,7 @@ class _Driver:
 _REASONS = {status.value: status.phrase.encode() for status in HTTPStatus}
 
 
-class _DateHeader:
+class DateHeader:
     """The `date` header, formatted at most once a second."""
 
     def __init__(self) -> None:
@@ -141,7 +153,7 @@ def render(response: Response, date: bytes, *, keep_alive: bool, head: bool) -> 
     return b"".join(parts)
 
 
-def _plain(status: int, text: str) -> Response:
+def plain(status: int, text: str) -> Response:
     return Response(status, text.encode(), [(b"content-type", b"text/plain")])
 
 
@@ -154,23 +166,24 @@ Refusal = Callable[[int, str], Response]  # the answer to a request the server r
 class HttpProtocol(asyncio.Protocol):
     """One client connection. Requests are answered one at a time, in the order they arrived."""
 
-    def __init__(
-        self, handler: Handler, limits: Limits, date: _DateHeader, secure: bool, refusal: Refusal = _plain
-    ) -> None:
-        self._handler = handler
-        self._refusal = refusal
+    def __init__(self, connections: Connections) -> None:
+        self._connections = connections
+        self._handler = connections.handler
+        self._refusal = connections.refusal
         self._discard = 0  # body bytes of a refused request still to read and drop before closing
-        self._limits = limits
-        self._date = date
-        self._secure = secure
+        self._limits = connections.limits
+        self._date = connections.date
+        self._secure = connections.secure
         self._loop = asyncio.get_running_loop()
         self._parser = httptools.HttpRequestParser(self)
         self._transport: asyncio.Transport | None = None
         self._client = ""
         self._queue: deque[tuple[Request, bool]] = deque()  # parsed, waiting for their turn
         self._busy = False
-        self._paused = False
+        self._paused = False  # reading paused: too many requests waiting, or the client not reading
+        self._write_paused = False  # the transport's buffer is full: the client does not read its answers
         self._closing = False
+        self._held = 0  # body bytes of this connection's requests counted in `Connections.held`
         self._timer: asyncio.TimerHandle | None = None
         self._deadline: float | None = None
         # the request being parsed
@@ -185,11 +198,18 @@ class HttpProtocol(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.Transport, transport)  # uvloop's are not asyncio.Transport subclasses
+        if not self._connections.opened(self):
+            self._closing = True
+            self._transport.abort()
+            return
         peer = transport.get_extra_info("peername")
         self._client = peer[0] if isinstance(peer, tuple) else ""
         self._arm(self._limits.idle_timeout)
+        self._connections.became_idle(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._connections.closed(self)
+        self._release(self._held)
         self._closing = True
         self._disarm()
         if self._timer is not None:
@@ -226,6 +246,7 @@ class HttpProtocol(asyncio.Protocol):
 
     def on_message_begin(self) -> None:
         self._in_message = True
+        self._connections.became_active(self)
         self._url = b""
         self._header_bytes = 0
         self._raw = []
@@ -255,9 +276,15 @@ class HttpProtocol(asyncio.Protocol):
                 self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def on_body(self, chunk: bytes) -> None:
-        self._body_size += len(chunk)
+        size = len(chunk)
+        self._body_size += size
         if self._body_size > self._limits.max_body:
             raise _Refused(413, "Request entity too large")
+        if not self._connections.hold(size):
+            length = next((v for n, v in self._raw if n == b"content-length" and v.isdigit()), b"0")
+            self._discard = max(0, int(length) - self._body_size)  # read to the end: the client sees the 503
+            raise _Refused(503, "The server holds too many request bodies: try again")
+        self._held += size
         self._body.append(chunk)
 
     def on_message_complete(self) -> None:
@@ -278,9 +305,8 @@ class HttpProtocol(asyncio.Protocol):
             self._secure,
         )
         self._queue.append((request, self._parser.should_keep_alive()))
-        if len(self._queue) >= self._limits.max_pipelined and self._transport is not None:
-            self._transport.pause_reading()
-            self._paused = True
+        if len(self._queue) >= self._limits.max_pipelined:
+            self._update_reading()
         if not self._busy:
             self._next()
 
@@ -292,19 +318,18 @@ class HttpProtocol(asyncio.Protocol):
     # -- answering
 
     def _next(self) -> None:
-        if not self._queue or self._closing:
+        if not self._queue or self._closing or self._write_paused:
             return
         request, keep_alive = self._queue.popleft()
-        if self._paused and self._transport is not None:
-            self._transport.resume_reading()
-            self._paused = False
+        if self._paused:
+            self._update_reading()
         self._busy = True
         self._disarm()
 
         def done(response: Any, error: BaseException | None) -> None:
             if error is not None or not isinstance(response, Response):
                 log.error("request handler failed", exc_info=error)
-                response = _plain(500, "Internal server error")
+                response = plain(500, "Internal server error")
             self._answer(request, response, keep_alive)
 
         drive(self._handler(request), done)
@@ -312,6 +337,8 @@ class HttpProtocol(asyncio.Protocol):
     def _answer(self, request: Request, response: Response, keep_alive: bool) -> None:
         self._busy = False
         transport = self._transport
+        if request.body and transport is not None:  # once the connection is lost, all was released
+            self._release(len(request.body))
         if transport is None or self._closing:
             return
         transport.write(
@@ -319,12 +346,54 @@ class HttpProtocol(asyncio.Protocol):
         )
         if not keep_alive:
             self._close()
-        elif self._queue:
+        elif self._write_paused:
+            self._arm(self._limits.send_timeout)  # `resume_writing` goes on once the client reads
+        else:
+            self._carry_on()
+
+    def _carry_on(self) -> None:
+        """Nothing being answered: the next request, or wait for one."""
+        if self._queue:
             self._next()
         elif self._in_message:
             self._arm(self._limits.header_timeout)
         else:
             self._arm(self._limits.idle_timeout)
+            self._connections.became_idle(self)
+
+    # -- flow control
+
+    def pause_writing(self) -> None:
+        """The transport's buffer is full: the client is not reading its answers. Read and answer nothing
+        more until it does (its answers would pile up here), and drop it if it reads nothing for
+        `send_timeout`."""
+        self._write_paused = True
+        self._update_reading()
+        self._arm(self._limits.send_timeout)
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        if self._closing:
+            return  # the transport closes once the rest is sent
+        self._update_reading()
+        if not self._busy:
+            self._carry_on()
+
+    def _release(self, size: int) -> None:
+        self._held -= size
+        self._connections.release(size)
+
+    def _update_reading(self) -> None:
+        transport = self._transport
+        if transport is None or self._closing:
+            return
+        pause = self._write_paused or len(self._queue) >= self._limits.max_pipelined
+        if pause != self._paused:
+            self._paused = pause
+            if pause:
+                transport.pause_reading()
+            else:
+                transport.resume_reading()
 
     def _fail(self, status: int, text: str) -> None:
         """A request we will not read to the end: answer it (if nothing is being answered) and close."""
@@ -342,9 +411,24 @@ class HttpProtocol(asyncio.Protocol):
 
     def _close(self) -> None:
         self._closing = True
-        self._disarm()
+        if self._write_paused:
+            self._arm(self._limits.send_timeout)  # closing waits for the answers to be read: not forever
+        else:
+            self._disarm()
         if self._transport is not None:
             self._transport.close()
+
+    def evict(self) -> None:
+        """Make room for a new connection (`Connections`): closed at once, whatever it was doing."""
+        self._closing = True
+        self._disarm()
+        if self._transport is not None:
+            self._transport.abort()
+
+    @property
+    def receiving(self) -> bool:
+        """In the middle of sending a request, with nothing being answered."""
+        return self._in_message and not self._busy
 
     # -- timeouts
 
@@ -366,15 +450,19 @@ class HttpProtocol(asyncio.Protocol):
     def _tick(self) -> None:
         self._timer = None
         deadline = self._deadline
-        if deadline is None or (self._closing and not self._discard):
+        if deadline is None or (self._closing and not self._discard and not self._write_paused):
             return
         if self._loop.time() < deadline:
             self._timer = self._loop.call_at(deadline, self._tick)
             return
         self._deadline = None
-        if self._busy:
+        if self._write_paused:  # the client reads nothing of its answers: closing would wait for it
+            self._closing = True
+            if self._transport is not None:
+                self._transport.abort()
+        elif self._busy:
             return  # the server is working on a request: that is not the client's delay
-        if self._discard:
+        elif self._discard:
             self._discard = 0
             self._close()
         elif self._in_message:
@@ -388,14 +476,6 @@ class _Refused(Exception):
         super().__init__(text)
         self.status = status
         self.text = text
-
-
-def protocol_factory(
-    handler: Handler, limits: Limits | None = None, *, secure: bool = False, refusal: Refusal = _plain
-) -> Callable[[], HttpProtocol]:
-    date = _DateHeader()
-    chosen = limits or Limits()
-    return lambda: HttpProtocol(handler, chosen, date, secure, refusal)
 
 
 async def call(handler: Handler, request: Request) -> Response:
@@ -412,4 +492,15 @@ async def call(handler: Handler, request: Request) -> Response:
     return await future
 
 
-__all__ = ["Handler", "HttpProtocol", "Limits", "Request", "Response", "call", "drive", "protocol_factory"]
+__all__ = [
+    "DateHeader",
+    "Handler",
+    "HttpProtocol",
+    "Limits",
+    "Refusal",
+    "Request",
+    "Response",
+    "call",
+    "drive",
+    "plain",
+]

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from ..model.keys import partition_hash
+from ..model.namespace import Namespace
 from ..shardlog.markers import SlotRange
 from ..storage.base import ItemKey
 
@@ -22,8 +23,10 @@ STREAMS_TABLE_ID = 0  # table ids start at 1 and never repeat; collections use n
 ACTIVE_STATES = ("ACTIVE", "UPDATING")
 
 
-def doc_key(name: str) -> ItemKey:
-    pk = name.encode("utf-8")
+def doc_key(namespace: Namespace, name: str) -> ItemKey:
+    """Where the document of a namespace's stream lives: partition key `<account>/<region>/<name>`, so
+    streams of different namespaces with the same name are different streams."""
+    pk = (namespace.prefix + name).encode("utf-8")
     return ItemKey(STREAMS_TABLE_ID, partition_hash(pk), pk)
 
 

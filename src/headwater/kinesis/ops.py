@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from ..model.namespace import Namespace
 from ..shardlog.markers import SlotRange, marker, reshard
-from ..storage.base import CatalogView, ItemKey, ItemWrite, MetaWrite, StreamWrite, WriteSet
+from ..storage.base import CatalogView, ItemKey, ItemWrite, MetaWrite, Numbered, StreamWrite, WriteSet
 from .docs import ACTIVE_STATES, StreamDoc, doc_key
 from .errors import (
     InvalidArgumentException,
@@ -38,12 +39,16 @@ def _doc(old: bytes | None, name: str, account: str) -> StreamDoc:
 @dataclass(frozen=True, slots=True)
 class CreateStreamOp:
     doc: StreamDoc
-    account: str
+    namespace: Namespace
     counter: MetaWrite  # the next stream id, committed with the stream
 
     @property
+    def account(self) -> str:
+        return self.namespace.account
+
+    @property
     def keys(self) -> Sequence[ItemKey]:
-        return (doc_key(self.doc.name),)
+        return (doc_key(self.namespace, self.doc.name),)
 
     def resolve(self, catalog: CatalogView) -> CreateStreamOp:
         return self  # no table definition involved
@@ -61,11 +66,15 @@ class DeleteStreamOp:
     """The stream, its records and its markers go at once (DescribeStream answers ResourceNotFound)."""
 
     name: str
-    account: str
+    namespace: Namespace
+
+    @property
+    def account(self) -> str:
+        return self.namespace.account
 
     @property
     def keys(self) -> Sequence[ItemKey]:
-        return (doc_key(self.name),)
+        return (doc_key(self.namespace, self.name),)
 
     def resolve(self, catalog: CatalogView) -> DeleteStreamOp:
         return self  # no table definition involved
@@ -78,16 +87,21 @@ class DeleteStreamOp:
 @dataclass(frozen=True, slots=True)
 class PutRecordsOp:
     """Append records, each routed by its hash key to the shard open for it when the write commits.
-    Result: (the stream's document, each record's slot)."""
+    Result: ((the stream's document, each record's slot), the first record's sequence number): the
+    records are numbered consecutively in their order."""
 
     name: str
-    account: str
+    namespace: Namespace
     records: tuple[tuple[int, bytes], ...]  # (hash key, stored payload)
     now: float
 
     @property
+    def account(self) -> str:
+        return self.namespace.account
+
+    @property
     def keys(self) -> Sequence[ItemKey]:
-        return (doc_key(self.name),)
+        return (doc_key(self.namespace, self.name),)
 
     def resolve(self, catalog: CatalogView) -> PutRecordsOp:
         return self  # no table definition involved
@@ -101,7 +115,7 @@ class PutRecordsOp:
             StreamWrite(doc.stream_id, slot, self.now, payload)
             for slot, (_, payload) in zip(slots, self.records, strict=True)
         ]
-        return WriteSet(stream=stream, result=(doc, slots))
+        return WriteSet(stream=stream, result=Numbered((doc, slots)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +124,7 @@ class UpdateStreamOp:
     other state (retention changes)."""
 
     name: str
-    account: str
+    namespace: Namespace
     add_tags: tuple[tuple[str, str], ...] = ()
     remove_tags: tuple[str, ...] = ()
     retention_hours: int | None = None
@@ -118,8 +132,12 @@ class UpdateStreamOp:
     max_tags: int = 50
 
     @property
+    def account(self) -> str:
+        return self.namespace.account
+
+    @property
     def keys(self) -> Sequence[ItemKey]:
-        return (doc_key(self.name),)
+        return (doc_key(self.namespace, self.name),)
 
     def resolve(self, catalog: CatalogView) -> UpdateStreamOp:
         return self  # no table definition involved
@@ -166,7 +184,7 @@ class ReshardOp:
     boundary inside it, then the pieces of each target range are merged left to right."""
 
     name: str
-    account: str
+    namespace: Namespace
     now: float
     kind: Literal["split", "merge", "count"]
     shard: int = 0  # split: the slot to split; merge: the first slot
@@ -176,8 +194,12 @@ class ReshardOp:
     shard_limit: int = 500
 
     @property
+    def account(self) -> str:
+        return self.namespace.account
+
+    @property
     def keys(self) -> Sequence[ItemKey]:
-        return (doc_key(self.name),)
+        return (doc_key(self.namespace, self.name),)
 
     def resolve(self, catalog: CatalogView) -> ReshardOp:
         return self  # no table definition involved

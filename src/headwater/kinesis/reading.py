@@ -1,6 +1,6 @@
 """Reading Kinesis streams: GetShardIterator (five kinds) and GetRecords, over the log layer's shard
-read. Iterators are log-layer tokens bound to the stream's name, base64 like Kinesis's own, and expire
-after 5 minutes; a position behind the trim horizon reads from the horizon (Kinesis has no
+read. Iterators are log-layer tokens bound to the stream (its namespace and name), base64 like Kinesis's
+own, and expire after 5 minutes; a position behind the trim horizon reads from the horizon (Kinesis has no
 TrimmedDataAccessException)."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import binascii
 import time
 from typing import Any
 
+from ..model.namespace import Namespace
 from ..shardlog import pages, tokens
 from ..shardlog.layout import Shard
 from ..shardlog.tokens import Position
@@ -37,16 +38,29 @@ def amz_time(epoch: float) -> str:
     return time.strftime("%a %b %d %H:%M:%S UTC %Y", time.gmtime(epoch))
 
 
-def stream_of(iterator: str) -> str | None:
-    """The stream name an iterator claims, unverified (for authorization: the sealed position is bound to
-    the name, so an iterator naming another stream than its own fails to decode)."""
+def _unpack(text: str) -> tuple[bytes, bytes] | None:
+    """(stream key `<account>/<region>/<name>`, sealed position) of an iterator's text, not yet verified."""
     try:
-        raw = base64.b64decode(iterator, validate=True)
+        raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         return None
     if len(raw) < 10 or raw[:8] != _VERSION:
         return None
-    return raw[9 : 9 + raw[8]].decode("utf-8", "replace")
+    size = raw[8]
+    key = raw[9 : 9 + size]
+    if key.count(b"/") < 2:
+        return None
+    return key, raw[9 + size :]
+
+
+def iterator_stream_arn(text: str) -> str | None:
+    """The ARN of the stream an iterator claims, unverified (for authorization: the sealed position is
+    bound to the stream's key, so an iterator naming another stream than its own fails to decode)."""
+    raw = _unpack(text)
+    if raw is None:
+        return None
+    account, region, name = raw[0].decode("utf-8", "replace").split("/", 2)
+    return Namespace(account, region).arn("kinesis", f"stream/{name}")
 
 
 class Reader:
@@ -61,22 +75,19 @@ class Reader:
     # -- iterators
 
     def _encode(self, name: str, position: Position) -> str:
-        key = name.encode()
+        key = (self.service.namespace.prefix + name).encode()
         raw = _VERSION + bytes([len(key)]) + key + tokens.seal(self._secret.value, key, position)
         return base64.b64encode(raw).decode("ascii")
 
     def _decode(self, text: str) -> tuple[str, Position]:
+        """(stream name, position) of an iterator of a stream of this namespace."""
         invalid = InvalidArgumentException("Invalid ShardIterator.")
-        try:
-            raw = base64.b64decode(text, validate=True)
-        except (binascii.Error, ValueError):
-            raise invalid from None
-        if len(raw) < 10 or raw[:8] != _VERSION:
+        raw = _unpack(text)
+        if raw is None:
             raise invalid
-        size = raw[8]
-        key = raw[9 : 9 + size]
+        key, sealed = raw
         try:
-            position = tokens.unseal(self._secret.value, key, raw[9 + size :])
+            position = tokens.unseal(self._secret.value, key, sealed)
         except tokens.InvalidToken:
             raise invalid from None
         now = self.service.clock.now()
@@ -86,7 +97,10 @@ class Reader:
                 f"{amz_time(position.issued_ms / 1000)} while right now it is {amz_time(now)} which is "
                 f"further in the future than the tolerated delay of {EXPIRY_SECONDS * 1000} milliseconds."
             )
-        return key.decode(), position
+        account, region, name = key.decode().split("/", 2)
+        if Namespace(account, region) != self.service.namespace:  # a stream of another region or account
+            raise ResourceNotFoundException(f"Stream {name} under account {account} not found.")
+        return name, position
 
     def find_shard(self, doc: StreamDoc, shard_id: str, shards: list[Shard]) -> Shard:
         index = parse_shard_id(shard_id)

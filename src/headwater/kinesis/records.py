@@ -1,8 +1,9 @@
 """Kinesis records as stored and as GetRecords answers them.
 
-Stored payload: a version byte, an 8-byte nonce (PutRecords finds its own records by it after the commit,
-to answer their sequence numbers), the partition key as a JSON string and the data. GetRecords splices
-these into its JSON with the sequence number and arrival time, base64 being the only work per record.
+Stored payload: a version byte, the partition key's length, the partition key as a JSON string and the
+data. GetRecords splices these into its JSON with the sequence number and arrival time, base64 being the
+only work per record. Version 1 (written before the writer told PutRecords its sequence numbers) also
+held an 8-byte nonce after the version byte; it is still read.
 """
 
 from __future__ import annotations
@@ -12,25 +13,21 @@ import struct
 
 import orjson
 
-_VERSION = b"\x01"
-_HEAD = struct.Struct(">8sH")
-NONCE_BYTES = 8
-PREFIX = len(_VERSION) + NONCE_BYTES
+_VERSION = 2
+_KEY_SIZE = struct.Struct(">H")
+_KEY_AT = {1: 9, 2: 1}  # where the key's length is, by version (version 1: after its nonce)
 
 
-def pack(nonce: bytes, partition_key: str, data: bytes) -> bytes:
+def pack(partition_key: str, data: bytes) -> bytes:
     key = orjson.dumps(partition_key)
-    return _VERSION + _HEAD.pack(nonce, len(key)) + key + data
-
-
-def nonce_of(payload: bytes) -> bytes:
-    return payload[1:PREFIX]
+    return bytes((_VERSION,)) + _KEY_SIZE.pack(len(key)) + key + data
 
 
 def unpack(payload: bytes) -> tuple[bytes, bytes]:
     """(the partition key as a JSON string, the data)."""
-    _, size = _HEAD.unpack_from(payload, 1)
-    start = 1 + _HEAD.size
+    at = _KEY_AT[payload[0]]
+    (size,) = _KEY_SIZE.unpack_from(payload, at)
+    start = at + _KEY_SIZE.size
     return payload[start : start + size], payload[start + size :]
 
 
@@ -40,8 +37,9 @@ def partition_key(payload: bytes) -> str:
 
 
 def data_size(payload: bytes) -> int:
-    size: int = _HEAD.unpack_from(payload, 1)[1]
-    return len(payload) - 1 - _HEAD.size - size
+    at = _KEY_AT[payload[0]]
+    size: int = _KEY_SIZE.unpack_from(payload, at)[0]
+    return len(payload) - at - _KEY_SIZE.size - size
 
 
 def render(seq_text: bytes, created_at: float, payload: bytes) -> bytes:

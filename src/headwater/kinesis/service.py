@@ -1,21 +1,25 @@
 """Kinesis streams over the log layer: the catalog of streams, shards as Kinesis lists them, and the
-record writes. Reading (iterators, GetRecords) is in reading.py."""
+record writes. Reading (iterators, GetRecords) is in reading.py.
+
+A `KinesisService` is one namespace's (account, region) view of the streams: names are that namespace's
+(a StreamARN must be of it), ARNs carry it, and the account's shard limit counts its streams. `scoped`
+gives another namespace's view; the throughput limits are kept per shard for all of them."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
 from ..clock import Clock
 from ..config import Settings
+from ..model.namespace import Namespace
 from ..shardlog.layout import Shard, ShardKey, replay
 from ..storage.base import CONTROL_SLOT, TRIM_MARK_KIND, MetaWrite, Storage, trim_mark_key
 from .docs import STREAMS_TABLE_ID, StreamDoc, doc_key
 from .errors import InvalidArgumentException, ResourceNotFoundException
 from .hashing import shard_name
 from .ops import PutRecordsOp, not_found
-from .records import NONCE_BYTES, nonce_of, pack
+from .records import pack
 from .sequence import format_seq
 from .throttle import Throttle
 
@@ -23,7 +27,6 @@ COUNTER_KIND = "counter"  # the stream-id counter DynamoDB streams use too (one 
 DEFAULT_RETENTION_HOURS = 24
 ON_DEMAND_SHARDS = 4
 SHARD_LIMIT = 500
-_ARN_PREFIX = "arn:aws:kinesis:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,26 +46,38 @@ class Appended:
 
 
 class KinesisService:
-    def __init__(self, storage: Storage, clock: Clock, settings: Settings) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        clock: Clock,
+        settings: Settings,
+        namespace: Namespace,
+        throttle: Throttle | None = None,
+    ) -> None:
         self.storage = storage
         self.clock = clock
         self.settings = settings
-        self.throttle = Throttle(settings.kinesis_limits)
+        self.namespace = namespace
+        self.throttle = throttle or Throttle(settings.kinesis_limits)
+        self._key_prefix = namespace.prefix.encode()
+
+    def scoped(self, namespace: Namespace) -> KinesisService:
+        return KinesisService(self.storage, self.clock, self.settings, namespace, self.throttle)
 
     @property
     def account(self) -> str:
-        return self.settings.account_id
+        return self.namespace.account
 
     def arn(self, name: str) -> str:
-        return f"{_ARN_PREFIX}{self.settings.region}:{self.account}:stream/{name}"
+        return self.namespace.arn("kinesis", f"stream/{name}")
 
     # -- the catalog
 
     def name_of(self, request: dict[str, Any]) -> str:
-        """The stream a request names, by StreamName or StreamARN."""
+        """The stream a request names, by StreamName or StreamARN (of this namespace)."""
         name, arn = request.get("StreamName"), request.get("StreamARN")
         if arn is not None:
-            prefix = f"{_ARN_PREFIX}{self.settings.region}:{self.account}:stream/"
+            prefix = self.arn("")
             if not arn.startswith(prefix) or "/" in arn[len(prefix) :]:
                 raise ResourceNotFoundException(
                     f"Stream {arn.rpartition('/')[2]} under account {self.account} not found."
@@ -76,7 +91,7 @@ class KinesisService:
         return str(name)
 
     def doc(self, name: str) -> StreamDoc | None:
-        raw = self.storage.get_item(doc_key(name))
+        raw = self.storage.get_item(doc_key(self.namespace, name))
         return None if raw is None else StreamDoc.decode(raw)
 
     def require(self, name: str) -> StreamDoc:
@@ -86,10 +101,20 @@ class KinesisService:
         return doc
 
     def docs(self) -> list[StreamDoc]:
+        """This namespace's streams, by name."""
+        prefix = self._key_prefix
         return sorted(
-            (StreamDoc.decode(row.item) for row in self.storage.scan(STREAMS_TABLE_ID, 0)),
+            (
+                StreamDoc.decode(row.item)
+                for row in self.storage.scan(STREAMS_TABLE_ID, 0)
+                if row.pk.startswith(prefix)
+            ),
             key=lambda d: d.name,
         )
+
+    def every_stream(self) -> list[StreamDoc]:
+        """The streams of every namespace (background work: retention)."""
+        return [StreamDoc.decode(row.item) for row in self.storage.scan(STREAMS_TABLE_ID, 0)]
 
     def new_doc(self, name: str, shards: int, mode: str, tags: dict[str, str]) -> tuple[StreamDoc, MetaWrite]:
         from .ops import first_shards
@@ -172,29 +197,10 @@ class KinesisService:
             i: Appended(shard_name(slot), None, slot) for i, slot in throttled.items()
         }
         if accepted:
-            nonce = os.urandom(NONCE_BYTES)
-            payloads = tuple(
-                (puts[i].hash_key, pack(nonce, puts[i].partition_key, puts[i].data)) for i in accepted
+            payloads = tuple((puts[i].hash_key, pack(puts[i].partition_key, puts[i].data)) for i in accepted)
+            (_, slots), first = await self.storage.write(
+                PutRecordsOp(doc.name, self.namespace, payloads, now)
             )
-            before = self.storage.last_sequence()
-            _, slots = await self.storage.write(PutRecordsOp(doc.name, self.account, payloads, now))
-            after = self.storage.last_sequence()
-            seqs = self._find_committed(doc.stream_id, slots, nonce, before, after)
-            for i, slot, seq in zip(accepted, slots, seqs, strict=True):
+            for seq, (i, slot) in enumerate(zip(accepted, slots, strict=True), first):
                 out[i] = Appended(shard_name(slot), format_seq(seq, slot), slot)
         return [out[i] for i in range(len(puts))]
-
-    def _find_committed(
-        self, stream_id: int, slots: list[int], nonce: bytes, before: int, after: int
-    ) -> list[int]:
-        """The sequence numbers the writer gave our records: they committed after `before` and by
-        `after`, in their slots, in the order we sent them, and carry our nonce."""
-        found: dict[int, list[int]] = {}
-        for slot in set(slots):
-            mine = [
-                r.seq
-                for r in self.storage.stream_records(stream_id, slot, before + 1, after, 1_000_000)
-                if nonce_of(r.payload) == nonce
-            ]
-            found[slot] = mine[::-1]
-        return [found[slot].pop() for slot in slots]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from .namespace import Namespace
+
 KeyType = Literal["S", "N", "B"]
 ProjectionType = Literal["ALL", "KEYS_ONLY", "INCLUDE"]
 StreamViewType = Literal["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"]
@@ -132,6 +134,7 @@ class TableSpec:
     key: KeySchema
     attribute_definitions: tuple[KeyAttribute, ...]
     created_at: float
+    namespace: Namespace  # the account and region it lives in
     status: str = "ACTIVE"
     billing_mode: Literal["PROVISIONED", "PAY_PER_REQUEST"] = "PROVISIONED"
     billing_mode_updated_at: float | None = None
@@ -146,6 +149,10 @@ class TableSpec:
     deletion_protection: bool = False
     kinesis: tuple[KinesisDestination, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def arn(self) -> str:
+        return self.namespace.arn("dynamodb", f"table/{self.name}")
 
     def index(self, name: str) -> IndexSpec | None:
         for spec in self.indexes:

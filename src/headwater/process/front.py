@@ -25,9 +25,10 @@ from ..app import build_reader_database, build_security
 from ..config import Settings
 from ..core.namespace import Namespace
 from ..http.calls import LocalCalls
-from ..http.server import Request, Response, protocol_factory
+from ..http.server import Request, Response
 from . import channel
 from .frames import CALL, HTTP, READY, call_fields, request_fields, response_of
+from .listen import listen_http
 
 log = logging.getLogger(__name__)
 
@@ -109,11 +110,7 @@ async def run_front(spec: FrontSpec) -> None:
         db,
     )
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(
-        protocol_factory(app, refusal=app.refusal),
-        sock=socket.socket(fileno=spec.listener),
-        backlog=2048,
-    )
+    server = await listen_http(app, settings, sock=socket.socket(fileno=spec.listener))
     stopping = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stopping.set)
     loop.add_signal_handler(signal.SIGINT, stopping.set)

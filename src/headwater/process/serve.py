@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 
 from ..app import Node, build_node
 from ..config import Settings
-from ..http.server import protocol_factory
 from .core import CoreEndpoint
 from .front import SPEC_VARIABLE, FrontSpec
+from .listen import listen_http
 from .signal_board import SignalBoard
 
 log = logging.getLogger(__name__)
@@ -37,14 +37,40 @@ RESTART_DELAY = 0.5  # before a front that died is started again
 START_ATTEMPTS = 3  # a front that fails to start this many times in a row stops the server
 
 
+FILES_BESIDE_CONNECTIONS = 256  # database files, pipes to fronts and function workers, listening sockets
+
+
 def run(settings: Settings) -> None:
     """Serve until SIGTERM or SIGINT, on uvloop where it is built."""
+    _room_for_connections(settings.max_connections)
     try:
         import uvloop
     except ImportError:
         asyncio.run(serve(settings))
     else:
         uvloop.run(serve(settings))
+
+
+def _room_for_connections(connections: int) -> None:
+    """Raise this process's soft limit on open files (fronts inherit it) so that `--max-connections` fit:
+    past the limit `accept` fails and new clients wait, which the connection bound is there to prevent."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = connections + FILES_BESIDE_CONNECTIONS
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return
+    raised = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+    if raised < wanted:
+        log.warning(
+            "at most %d files may be open (ulimit -n): fewer than --max-connections %d needs (%d)",
+            raised,
+            connections,
+            wanted,
+        )
 
 
 async def serve(settings: Settings) -> None:
@@ -73,14 +99,7 @@ async def _stop_requested() -> None:
 
 async def _one_process(node: Node, settings: Settings) -> None:
     app = node.security.app(node.calls, node.control, _health(settings), node.db)
-    loop = asyncio.get_running_loop()
-    server = await loop.create_server(
-        protocol_factory(app, refusal=app.refusal),
-        settings.host,
-        settings.port,
-        reuse_address=True,
-        backlog=2048,
-    )
+    server = await listen_http(app, settings, host=settings.host, port=settings.port, reuse_address=True)
     node.listening("one process")
     await _stop_requested()
     server.close()

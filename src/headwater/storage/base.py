@@ -60,7 +60,8 @@ def trim_mark_key(stream_id: int, slot: int) -> str:
     return f"{stream_id:012d}:{slot:05d}"
 
 
-# The writer holds the committed metadata of this kind (the table catalog: one document per table name)
+# The writer holds the committed metadata of this kind (the table catalog: one document per table, keyed
+# `<account>/<region>/<name>` by core/catalog.py; storage treats the keys as opaque)
 # in memory, updated in the same step that commits a change to it, and operations resolve the table
 # definitions they depend on against it at apply time (`WriteOperation.resolve`). Writer tasks never
 # write this kind.
@@ -69,7 +70,7 @@ CATALOG_KIND = "table"
 
 class CatalogView(Protocol):
     """The catalog as an operation being applied sees it: every earlier commit and every earlier
-    operation of its own group (table name -> the catalog document)."""
+    operation of its own group (catalog key -> the catalog document)."""
 
     def get(self, name: str, /) -> bytes | None: ...
 
@@ -115,6 +116,20 @@ class WriteSet:
     def count(self, table_id: int, items: int, size: int, index_id: int = 0) -> None:
         old_items, old_size = self.counters.get((table_id, index_id), (0, 0))
         self.counters[(table_id, index_id)] = (old_items + items, old_size + size)
+
+
+@dataclass(frozen=True, slots=True)
+class Numbered:
+    """A WriteSet result that wants to know the sequence numbers its stream records got: the writer
+    answers `(value, first)`, the records having been numbered first, first + 1, ... in WriteSet order."""
+
+    value: Any
+
+
+def answer(ws: WriteSet, last_seq: int) -> Any:
+    """What the caller of `write` receives for `ws`, committed after sequence number `last_seq`."""
+    result = ws.result
+    return (result.value, last_seq + 1) if type(result) is Numbered else result
 
 
 class WriteOperation(Protocol):

@@ -11,16 +11,15 @@ EXPIRY_SECONDS = 15 * 60
 MAX_LENGTH = 2048
 _VERSION = "001"
 
-__all__ = ["Position", "decode", "encode"]
+__all__ = ["Position", "decode", "encode", "iterator_arn"]
 
 
 def encode(secret: bytes, arn: str, position: Position) -> str:
     return f"{arn}|{_VERSION}|{tokens.encode(secret, arn.encode(), position)}"
 
 
-def stream_of(text: str) -> str | None:
-    """The stream ARN an iterator claims, unverified: what authorization checks before GetRecords runs
-    (the token is bound to the ARN, so an iterator naming another stream than its own fails to decode)."""
+def iterator_arn(text: str) -> str | None:
+    """The stream ARN an iterator names (unverified: GetRecords verifies it), for routing the call."""
     parts = text.rsplit("|", 2)
     return parts[0] if len(parts) == 3 else None
 

@@ -1,4 +1,10 @@
-"""The Streams API over the storage interface: ListStreams, DescribeStream, GetShardIterator, GetRecords."""
+"""The Streams API over the storage interface: ListStreams, DescribeStream, GetShardIterator, GetRecords.
+
+A `StreamService` answers as one namespace (account, region) sees the streams: ListStreams lists that
+namespace's; a stream ARN is resolved in the ARN's account (whether the caller may read another account's
+stream is for the authorization layer) and only in the caller's region, as a regional endpoint would;
+records say the region they were written in (`awsRegion`). `scoped` gives another namespace's view.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from ..errors import (
     TrimmedDataAccessException,
     ValidationException,
 )
+from ..model.namespace import Namespace
 from ..shardlog import pages
 from ..shardlog.secret import IteratorSecret
 from ..storage.base import CONTROL_SLOT, TRIM_MARK_KIND, Storage, trim_mark_key
@@ -30,13 +37,29 @@ INVALID = "One or more parameter values were invalid: "
 
 
 class StreamService:
-    def __init__(self, storage: Storage, clock: Clock, settings: Settings, secret: IteratorSecret) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        clock: Clock,
+        settings: Settings,
+        secret: IteratorSecret,
+        namespace: Namespace,
+        readers: dict[tuple[int, int, int], int] | None = None,
+    ) -> None:
         self._storage = storage
         self._clock = clock
         self._settings = settings
         self._secret = secret
-        self._tail = constant_tail(settings.region)
-        self._readers: dict[tuple[int, int, int], int] = {}
+        self.namespace = namespace
+        self._tail = constant_tail(namespace.region)
+        self._arn_prefix = namespace.arn("dynamodb", "table/")
+        # GetRecords calls under way per shard, counted for every namespace's readers together
+        self._readers: dict[tuple[int, int, int], int] = {} if readers is None else readers
+
+    def scoped(self, namespace: Namespace) -> StreamService:
+        return StreamService(
+            self._storage, self._clock, self._settings, self._secret, namespace, self._readers
+        )
 
     @property
     def storage(self) -> Storage:
@@ -56,17 +79,24 @@ class StreamService:
     # -- catalog of streams
 
     def docs(self) -> list[StreamDoc]:
+        """Every namespace's streams (background work: rollover, retention)."""
         return [StreamDoc.decode(value) for _, value in self._storage.meta_list(STREAM_KIND)]
+
+    def own_docs(self) -> list[StreamDoc]:
+        """This namespace's streams."""
+        return [doc for doc in self.docs() if doc.arn.startswith(self._arn_prefix)]
 
     def doc(self, stream_id: int) -> StreamDoc | None:
         data = self._storage.meta_get(STREAM_KIND, stream_key(stream_id))
         return None if data is None else StreamDoc.decode(data)
 
     def find(self, arn: str, missing: str | None = None) -> StreamDoc:
+        """The stream an ARN names: in the ARN's account, and only in this namespace's region (another
+        region's stream is not there, as DynamoDB Local answers it)."""
         parsed = parse_stream_arn(arn)
-        if parsed.region == self._settings.region and parsed.account == self._settings.account_id:
+        if parsed.region == self.namespace.region:
             for doc in self.docs():
-                if doc.label == parsed.label and doc.table_name == parsed.table:
+                if doc.arn == arn:
                     return doc
         raise ResourceNotFoundException(missing or f"Requested resource not found: Stream: {arn} not found")
 
@@ -92,7 +122,7 @@ class StreamService:
         if limit > 100:
             raise ValidationException(INVALID + "Limit cannot be greater than the maximum allowed size: 100")
         # newest first, as DynamoDB Local lists them (the API reference names no order)
-        docs = sorted(self.docs(), key=lambda d: (d.label, d.table_name, d.stream_id), reverse=True)
+        docs = sorted(self.own_docs(), key=lambda d: (d.label, d.table_name, d.stream_id), reverse=True)
         if table is not None:
             docs = [d for d in docs if d.table_name == table]
         if start is not None:
@@ -186,6 +216,9 @@ class StreamService:
         if limit > 1000:
             raise ValidationException(INVALID + "Limit should be less than or equal to 1000")
         arn, position = iterators.decode(self.secret, iterator, self._clock.now())
+        if parse_stream_arn(arn).region != self.namespace.region:
+            # an iterator of another region's stream (DynamoDB Local's text: that shard is not here)
+            raise ResourceNotFoundException("Invalid ShardId in ShardIterator")
         shard_key = (position.stream_id, position.slot, position.lo)
         readers = self._readers.get(shard_key, 0)
         if readers >= MAX_READERS_PER_SHARD:

@@ -4,6 +4,7 @@ local directory used in place (hot reload)."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
 import os
@@ -50,6 +51,8 @@ def from_zip(root: Path, function_name: str, data: bytes) -> Code:
                             "Could not unzip uploaded file. Please check your file, then try to upload again."
                         )
                 archive.extractall(tmp)
+            share(tmp)
+            traversable(root.parent, tmp.parent)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError):
             shutil.rmtree(tmp, ignore_errors=True)
             raise InvalidParameterValueException(
@@ -59,17 +62,75 @@ def from_zip(root: Path, function_name: str, data: bytes) -> Code:
     return Code("zip", str(folder), digest, len(data))
 
 
-def from_directory(path: str) -> Code:
+def share(tree: Path) -> None:
+    """Make an unpacked package readable by every user, whatever the umask (with `--worker-user` the
+    server runs with umask 077 and the handlers' user must read the code): directories 0755, files 0644,
+    or 0755 when executable."""
+    for folder, _, files in os.walk(tree):
+        os.chmod(folder, 0o755)
+        for name in files:
+            path = os.path.join(folder, name)
+            if not os.path.islink(path):
+                os.chmod(path, 0o755 if os.stat(path).st_mode & 0o100 else 0o644)
+
+
+def traversable(top: Path, bottom: Path) -> None:
+    """Every directory from `top` down to `bottom` may be passed through (not listed) by every user."""
+    for folder in (bottom, *bottom.parents):
+        if folder != top and top not in folder.parents:
+            return  # never above `top`
+        folder.chmod(folder.stat().st_mode | 0o111)
+        if folder == top:
+            return
+
+
+def from_directory(path: str, allowed: tuple[Path, ...]) -> Code:
+    """A local directory used in place (hot reload), only inside a directory the operator allowed when
+    starting the server (`--allow-code-dir`), symlinks resolved: a client cannot name any other. The
+    allowance is checked before anything else, so a client learns nothing about other paths."""
     folder = Path(path).expanduser()
-    if not folder.is_absolute() or not folder.is_dir():
+    if not folder.is_absolute():
         raise InvalidParameterValueException(
             f"Hot-reload code must be an absolute path to an existing directory: {path}"
         )
-    return Code("dir", str(folder.resolve()), sha256_b64(str(folder.resolve()).encode()), 0)
+    real = Path(os.path.realpath(folder))
+    check_allowed(real, allowed, path)
+    if not real.is_dir():
+        raise InvalidParameterValueException(
+            f"Hot-reload code must be an absolute path to an existing directory: {path}"
+        )
+    return Code("dir", str(real), sha256_b64(str(real).encode()), 0)
 
 
-def remove(root: Path, function_name: str) -> None:
-    shutil.rmtree(root / function_name, ignore_errors=True)
+def check_allowed(real: Path, allowed: tuple[Path, ...], shown: str | None = None) -> None:
+    """InvalidParameterValueException unless `real` (a resolved path) lies inside an allowed directory;
+    the message names `shown` (the path as the client gave it), never what it resolves to."""
+    if not allowed:
+        raise InvalidParameterValueException(
+            "This server runs function code from uploaded ZipFiles only: hot reload from a local directory "
+            "is off unless the server is started with --allow-code-dir DIR (or HEADWATER_ALLOW_CODE_DIR)."
+        )
+    if not any(real == root or root in real.parents for root in allowed):
+        roots = ", ".join(str(root) for root in allowed)
+        raise InvalidParameterValueException(
+            f"The code directory {shown or real} is outside the directories this server was started with "
+            f"(--allow-code-dir {roots}; symlinks resolved): upload the code as a ZipFile, or restart the "
+            "server with --allow-code-dir naming a directory that contains it."
+        )
+
+
+def sweep_unused(root: Path, keep: set[str]) -> None:
+    """Delete every unpacked package under `root` (<function>/<version>) that is not in `keep`."""
+    if not root.is_dir():
+        return
+    for function_dir in root.iterdir():
+        if not function_dir.is_dir():
+            continue
+        for version in function_dir.iterdir():
+            if str(version) not in keep:
+                shutil.rmtree(version, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            function_dir.rmdir()  # only when nothing is left
 
 
 def tree_size(path: str) -> int:

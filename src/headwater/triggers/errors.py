@@ -56,3 +56,16 @@ class ServiceException(LambdaError):
 
 class UnsupportedMediaTypeException(LambdaError):
     status = 415
+
+
+class TooManyRequestsException(LambdaError):
+    """A throttled invocation (429), with Lambda's `Reason`."""
+
+    status = 429
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+    def to_wire(self) -> dict[str, Any]:
+        return {**super().to_wire(), "Reason": self.reason}

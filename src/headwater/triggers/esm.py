@@ -11,7 +11,7 @@ import zlib
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 
@@ -35,12 +35,14 @@ from .events import (
 )
 from .filters import matches_any, parse_patterns
 from .model import MappingConfig, iso_millis
+from .notify import ChangeNotifier
 from .pool import InvocationResult
 from .state import CHECKPOINT_KIND, StateStore
 
 log = logging.getLogger(__name__)
 
 MAX_PAYLOAD = 6 * 1024 * 1024
+THROTTLED = "PROBLEM: Function call throttled"  # Headwater's wording: no concurrency for the function
 Invoke = Callable[[str, bytes], Awaitable[InvocationResult | None]]
 Discard = Callable[[MappingConfig, dict[str, Any]], Awaitable[None]]
 
@@ -51,46 +53,6 @@ class RunnerSettings:
     retry_delay: float = 0.25  # first retry backoff, doubled up to max_retry_delay
     max_retry_delay: float = 10.0
     shard_refresh: float = 1.0  # how often new shards (rollover) are looked for
-
-
-class CommitFeed(Protocol):
-    """The database's commit hook: calls `listener(last sequence number)`, from any thread, after every
-    commit that added stream records; returns what unsubscribes it."""
-
-    def on_commit(self, listener: Callable[[int], None]) -> Callable[[], None]: ...
-
-
-class ChangeNotifier:
-    """Wakes idle shard pollers as soon as the database commits something new (no polling while idle;
-    pollers still poll at least every `poll_interval` without it).
-
-    `changed` may be called from any thread (the storage writer's): it hops into the loop at most once
-    per loop turn, however many commits happen meanwhile."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._event = asyncio.Event()
-        self._scheduled = False
-
-    def changed(self, _last_sequence: int = 0) -> None:
-        if self._scheduled:
-            return
-        self._scheduled = True
-        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is waiting any more
-            self._loop.call_soon_threadsafe(self._wake)
-
-    def _wake(self) -> None:
-        self._scheduled = False
-        event, self._event = self._event, asyncio.Event()
-        event.set()
-
-    async def wait(self, timeout: float) -> bool:
-        """True when woken by a commit, False after `timeout` seconds."""
-        try:
-            await asyncio.wait_for(self._event.wait(), timeout)
-        except TimeoutError:
-            return False
-        return True
 
 
 @dataclass(slots=True)
@@ -395,6 +357,9 @@ class ShardProcessor:
                 self.config.function_name,
                 self._payload(entries, final=final, terminated_early=terminated_early),
             )
+            if result is not None and result.throttled:
+                self.runner.last_result = THROTTLED
+                continue  # not an attempt: Lambda retries throttles until the records expire
             if result is not None and result.function_error is None:
                 self.runner.last_result = "OK"
                 return
@@ -428,6 +393,9 @@ class ShardProcessor:
                     batch = batch[expired:]
                     continue
             result = await self.runner.invoke(config.function_name, self._payload(batch))
+            if result is not None and result.throttled:
+                self.runner.last_result = THROTTLED
+                continue  # not an attempt: retried until the records expire or grow too old
             invokes += 1
             last = result
             failed_from = self._failed_from(batch, result)

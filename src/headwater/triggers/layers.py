@@ -92,11 +92,8 @@ class LayerVersion:
         """PublishLayerVersion's and GetLayerVersion's answer."""
         out = self.summary(region, account)
         out["LayerArn"] = self.layer_arn(region, account)
-        out["Content"] = {
-            "Location": f"file://{self.path}",
-            "CodeSha256": self.code_sha256,
-            "CodeSize": self.code_size,
-        }
+        # no Location: Lambda's is a presigned download URL; here it would be a path on the server's host
+        out["Content"] = {"CodeSha256": self.code_sha256, "CodeSize": self.code_size}
         return out
 
 
@@ -242,6 +239,7 @@ class LayerStore:
         tmp = folder.with_name(digest + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
+        code_store.traversable(self._opt_root, self._opt_root)  # handlers' user reads their /opt
         for ref in layers:
             layer = self._by_arn(ref.arn)
             if layer is None:  # deleted since: the function keeps the copy it has

@@ -49,6 +49,7 @@ class FunctionConfig:
     ephemeral_storage: int = 512
     layers: tuple[FunctionLayer, ...] = ()
     opt_path: str = ""  # the function's layers merged, in order (Lambda's /opt); "" without layers
+    reserved_concurrency: int | None = None  # PutFunctionConcurrency
 
     def to_doc(self) -> Doc:
         doc = asdict(self)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, NoReturn
 
-from .errors import InvalidParameterValueException, ValidationException
+from .errors import InvalidParameterValueException, InvalidRequestContentException, ValidationException
 from .filters import MAX_FILTERS, PatternError, parse_patterns
 
 NAME_PATTERN = re.compile(
@@ -74,6 +75,21 @@ def int_range(value: Any, field: str, low: int, high: int, default: int) -> int:
             f"Member must have value less than or equal to {high}"
         )
     return value
+
+
+def reserved_concurrency(value: Any) -> int:
+    """PutFunctionConcurrency's ReservedConcurrentExecutions: required, an integer, at least 0."""
+    if value is None:
+        raise ValidationException(
+            "1 validation error detected: Value null at 'reservedConcurrentExecutions' failed to satisfy "
+            "constraint: Member must not be null"
+        )
+    if isinstance(value, bool) or not isinstance(value, int) or not -(2**31) <= value < 2**31:
+        raise InvalidRequestContentException(
+            "Could not parse request body into json: Could not parse payload into json: "
+            f"ReservedConcurrentExecutions must be an integer, not {json.dumps(value)}"
+        )
+    return int_range(value, "reservedConcurrentExecutions", 0, 2**31 - 1, 0)
 
 
 def runtime(value: Any) -> str:

@@ -1,44 +1,44 @@
 """Warm handler workers: one subprocess per concurrent invocation of a function, reused between
-invocations, killed on timeout, replaced after a crash or when the code or configuration changes."""
+invocations, killed on timeout, replaced after a crash or when the code or configuration changes.
+
+At most `max_workers` processes live at once (`--max-workers`, counted over every namespace's pool by
+their shared `ProcessBudget`): a new one first stops the longest-idle worker of any function of any
+pool; when every worker is busy, a caller that may wait (an asynchronous invocation, an event source
+mapping) waits for one, and a synchronous Invoke is refused (`PoolFull`, a throttle). A
+worker idle for `idle_timeout` seconds of the clock (`--worker-idle-timeout`) exits.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import logging
-import os
-import secrets
-import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Final
+
+from ..clock import Clock, SystemClock
+from ..config import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_WORKERS
+from .worker_process import Worker, WorkerSpec, start_worker
+from .worker_user import WorkerUser
 
 log = logging.getLogger(__name__)
 
-MAX_IDLE_PER_FUNCTION = 8
-PROTOCOL_LIMIT = 8 * 1024 * 1024
-INIT_TIMEOUT = 10.0  # Lambda's init phase limit
-WORKER_SCRIPT = str(Path(__file__).with_name("worker.py"))
+MAX_IDLE_PER_FUNCTION: Final = 8
+
+__all__ = ["InvocationResult", "PoolFull", "PoolLimits", "WorkerPool", "WorkerSpec", "code_fingerprint"]
 
 
 @dataclass(frozen=True, slots=True)
-class WorkerSpec:
-    """Everything that shapes a worker; a worker is reused only for an identical spec (`key`)."""
-
-    function_name: str
-    function_arn: str
-    handler: str
-    runtime: str
-    code_dir: Path
-    log_path: Path
-    timeout: float
-    memory_size: int
-    environment: tuple[tuple[str, str], ...]
-    key: str  # revision + code fingerprint
+class PoolLimits:
+    max_workers: int = DEFAULT_MAX_WORKERS
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,103 +48,123 @@ class InvocationResult:
     function_error: str | None  # "Unhandled" when the handler raised, timed out or crashed
     log_tail: str | None
     duration_ms: float
+    throttled: bool = False  # never ran: no concurrency for it within the caller's patience
 
 
-@dataclass(slots=True, eq=False)
-class _Worker:
-    process: subprocess.Popen[bytes]
-    reader: asyncio.StreamReader
-    writer: asyncio.StreamWriter
-    output: asyncio.BaseTransport  # the read side of the worker's stdout (reader's transport)
-    key: str
-    started: float = field(default_factory=time.monotonic)
-
-    @property
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def kill(self) -> None:
-        """Kill the process if it still runs and close both pipes (idempotent)."""
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                self.process.kill()
-        self.writer.close()
-        self.output.close()
-
-    async def wait(self, timeout: float | None = None) -> int | None:
-        deadline = time.monotonic() + (timeout if timeout is not None else 3600.0)
-        while self.process.poll() is None:
-            if time.monotonic() > deadline:
-                return None
-            await asyncio.sleep(0.01)
-        return self.process.returncode
+class PoolFull(Exception):
+    """Every one of the `max_workers` processes is busy and the caller would not wait."""
 
 
-async def _pipes(
-    process: subprocess.Popen[bytes],
-) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, asyncio.BaseTransport]:
-    loop = asyncio.get_running_loop()
-    assert process.stdout is not None and process.stdin is not None  # both are PIPE
-    reader = asyncio.StreamReader(limit=PROTOCOL_LIMIT)
-    output, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), process.stdout)
-    transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, process.stdin)
-    return reader, asyncio.StreamWriter(transport, protocol, None, loop), output
+class ProcessBudget:
+    """The server-wide cap on handler processes, shared by the pools of every namespace: how many live,
+    the pools that hold them (to stop the longest-idle one of any pool), and a wake-up for waiters."""
+
+    def __init__(self, max_workers: int) -> None:
+        self.max_workers = max_workers
+        self.live = 0
+        self.pools: list[WorkerPool] = []
+        self.freed = asyncio.Event()
+
+    def wake(self) -> None:
+        """Callers waiting for a worker, in any pool, look again (one was freed, or became idle)."""
+        event, self.freed = self.freed, asyncio.Event()
+        event.set()
+
+    def longest_idle(self) -> tuple[WorkerPool, Worker] | None:
+        idle = [(pool, w) for pool in self.pools for workers in pool._idle.values() for w in workers]
+        return min(idle, key=lambda entry: entry[1].idle_since) if idle else None
 
 
 class WorkerPool:
-    def __init__(self, base_env: dict[str, str], python: str = sys.executable) -> None:
+    def __init__(
+        self,
+        base_env: dict[str, str],
+        python: str = sys.executable,
+        *,
+        limits: PoolLimits | None = None,
+        clock: Clock | None = None,
+        user: WorkerUser | None = None,
+        on_change: Callable[[], None] | None = None,
+        budget: ProcessBudget | None = None,
+    ) -> None:
         self._python = python
         self._base_env = base_env
-        self._idle: dict[str, list[_Worker]] = {}
-        self._busy: set[_Worker] = set()
+        self.limits = limits or PoolLimits()
+        self._clock = clock or SystemClock()
+        self._user = user
+        self._on_change = on_change  # a worker exited or an invocation ended (code directories freed)
+        self._idle: dict[str, list[Worker]] = {}
+        self._busy: set[Worker] = set()
+        self._live = 0  # this pool's processes: starting, idle and busy
+        self._budget = budget or ProcessBudget(self.limits.max_workers)
+        self._budget.pools.append(self)
+        self._generations: dict[str, int] = {}
+        self._using: Counter[Path] = Counter()  # code directories of invocations and starts under way
         self._waiters: set[asyncio.Task[None]] = set()
-        self._starting: dict[tuple[str, str], asyncio.Task[_Worker]] = {}
+        self._starting: dict[tuple[str, str], asyncio.Task[Worker]] = {}
+        self._reaper: asyncio.Task[None] | None = None
 
-    async def _spawn(self, spec: WorkerSpec) -> _Worker:
-        spec.log_path.parent.mkdir(parents=True, exist_ok=True)
-        env = dict(self._base_env)
-        stream = time.strftime("%Y/%m/%d", time.gmtime()) + "/[$LATEST]" + secrets.token_hex(16)
-        env.update(
-            {
-                "AWS_LAMBDA_FUNCTION_NAME": spec.function_name,
-                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_size),
-                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-                "AWS_LAMBDA_FUNCTION_TIMEOUT": str(int(spec.timeout)),
-                "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.function_name}",
-                "AWS_LAMBDA_LOG_STREAM_NAME": stream,
-                "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
-                "LAMBDA_TASK_ROOT": str(spec.code_dir),
-                "_HANDLER": spec.handler,
-                "HEADWATER_WORKER_LOG": str(spec.log_path),
-                "PYTHONUNBUFFERED": "1",
-            }
-        )
-        env.update(dict(spec.environment))
-        # run by path, not `-m headwater.triggers.worker`: importing the headwater package would load
-        # the whole server into every worker and slow cold starts
-        # subprocess.Popen (fork+exec in C, no Python in the child) rather than the event loop's
-        # subprocess support: uvloop's can deadlock a child forked from this multi-threaded server
-        process = subprocess.Popen(
-            [self._python, WORKER_SCRIPT],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            cwd=str(spec.code_dir),
-            env=env,
-            close_fds=True,
-        )
-        reader, writer, output = await _pipes(process)
-        worker = _Worker(process, reader, writer, output, spec.key)
+    # capacity -----------------------------------------------------------------------------------
+
+    @property
+    def live(self) -> int:
+        return self._live
+
+    def workers(self) -> list[Worker]:
+        """Every started worker, idle or busy."""
+        return [*self._busy, *(w for idle in self._idle.values() for w in idle)]
+
+    def uses(self, code_dir: Path) -> bool:
+        """Whether a worker, or an invocation or start under way, needs this code directory."""
+        return self._using[code_dir] > 0 or any(w.spec.code_dir == code_dir for w in self.workers())
+
+    def _room(self) -> None:
+        """Count one more process: below the cap, or in the place of the longest-idle worker; PoolFull
+        when every worker is busy."""
+        budget = self._budget
+        while budget.live >= budget.max_workers:
+            found = budget.longest_idle()
+            if found is None:
+                raise PoolFull()
+            pool, oldest = found
+            pool._idle[oldest.spec.function_name].remove(oldest)
+            pool._reap(oldest)
+        self._live += 1
+        budget.live += 1
+
+    def _free(self) -> None:
+        self._live -= 1
+        self._budget.live -= 1
+        self._wake()
+
+    def _wake(self) -> None:
+        self._budget.wake()
+
+    async def _spawn(self, spec: WorkerSpec) -> Worker:
+        self._room()
+        generation = self._generations.get(spec.function_name, 0)
+        self._using[spec.code_dir] += 1
         try:
-            # the handler module is imported before the worker says it is ready
-            ready = await asyncio.wait_for(reader.readline(), INIT_TIMEOUT)
-        except TimeoutError:
-            ready = b""
-        if not ready:
-            self._reap(worker)
-            raise OSError(f"the worker of {spec.function_name} did not start")
-        return worker
+            return await start_worker(spec, self._python, self._base_env, self._user, generation)
+        except BaseException:
+            self._free()
+            raise
+        finally:
+            self._unuse(spec.code_dir)
 
-    def _take_idle(self, spec: WorkerSpec) -> _Worker | None:
+    def _unuse(self, code_dir: Path) -> None:
+        self._using[code_dir] -= 1
+        if self._using[code_dir] <= 0:
+            del self._using[code_dir]
+        self._changed()
+
+    def _changed(self) -> None:
+        if self._on_change is not None:
+            self._on_change()
+
+    # idle workers -------------------------------------------------------------------------------
+
+    def _take_idle(self, spec: WorkerSpec) -> Worker | None:
         idle = self._idle.get(spec.function_name, [])
         while idle:
             worker = idle.pop()
@@ -153,28 +173,79 @@ class WorkerPool:
             self._reap(worker)
         return None
 
-    def _reap(self, worker: _Worker) -> None:
+    def _reap(self, worker: Worker) -> None:
+        """The worker is done for (killed now); it no longer counts against the cap."""
         worker.kill()
-        task = asyncio.get_running_loop().create_task(self._wait(worker))
+        if not worker.gone:
+            worker.gone = True
+            self._free()
+            self._later(worker.wait())
+
+    def _retire(self, worker: Worker) -> None:
+        """An idle worker past its idle timeout: asked to exit, killed if it lingers."""
+        if not worker.gone:
+            worker.gone = True
+            self._free()
+            self._later(worker.stop())
+
+    def _later(self, waiting: Coroutine[Any, Any, object]) -> None:
+        async def run() -> None:
+            with contextlib.suppress(Exception):
+                await waiting
+            self._changed()
+
+        task = asyncio.get_running_loop().create_task(run())
         self._waiters.add(task)
         task.add_done_callback(self._waiters.discard)
 
-    @staticmethod
-    async def _wait(worker: _Worker) -> None:
-        with contextlib.suppress(Exception):
-            await worker.wait()
-
-    def _release(self, spec: WorkerSpec, worker: _Worker) -> None:
+    def _release(self, spec: WorkerSpec, worker: Worker) -> None:
         self._busy.discard(worker)
         idle = self._idle.setdefault(spec.function_name, [])
-        if worker.alive and len(idle) < MAX_IDLE_PER_FUNCTION:
+        current = worker.generation == self._generations.get(spec.function_name, 0)
+        if worker.alive and current and len(idle) < MAX_IDLE_PER_FUNCTION:
+            worker.idle_since = self._clock.now()
             idle.append(worker)
+            self._wake()
         else:
             self._reap(worker)
 
+    def reap_idle(self) -> int:
+        """Stop every worker idle for `idle_timeout` or longer; how many."""
+        deadline = self._clock.now() - self.limits.idle_timeout
+        stopped = 0
+        for name, idle in list(self._idle.items()):
+            keep = [w for w in idle if w.idle_since > deadline and w.alive]
+            for worker in idle:
+                if worker not in keep:
+                    self._retire(worker)
+                    stopped += 1
+            if keep:
+                self._idle[name] = keep
+            else:
+                del self._idle[name]
+        return stopped
+
+    def start(self) -> None:
+        """Run the idle reaper (the event loop must be running)."""
+        if self._reaper is None:
+            self._reaper = asyncio.get_running_loop().create_task(self._reap_forever())
+
+    async def _reap_forever(self) -> None:
+        # often enough that a worker outlives its timeout by a quarter of it at most (30 s at most)
+        interval = max(0.05, min(self.limits.idle_timeout / 4, 30.0))
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                self.reap_idle()
+            except Exception:
+                log.exception("stopping idle workers failed")
+
+    # invocations --------------------------------------------------------------------------------
+
     async def prewarm(self, spec: WorkerSpec) -> None:
         """Start a worker ahead of the first invocation (mappings do, so the first batch is not cold);
-        an invocation arriving meanwhile takes this worker instead of starting another."""
+        an invocation arriving meanwhile takes this worker instead of starting another. Nothing happens
+        when every worker is busy."""
         idle = self._idle.setdefault(spec.function_name, [])
         slot = (spec.function_name, spec.key)
         if any(w.alive and w.key == spec.key for w in idle) or slot in self._starting:
@@ -183,45 +254,66 @@ class WorkerPool:
         self._starting[slot] = task
         try:
             worker = await asyncio.shield(task)
-        except OSError:
+        except (OSError, PoolFull):
             self._starting.pop(slot, None)
-            raise
+            return
         if self._starting.get(slot) is task:  # nobody took it while it started: it waits idle
             del self._starting[slot]
             self._release(spec, worker)
 
-    async def _acquire(self, spec: WorkerSpec) -> _Worker:
-        worker = self._take_idle(spec)
-        if worker is not None:
-            return worker
-        starting = self._starting.pop((spec.function_name, spec.key), None)
-        if starting is not None:
+    async def _acquire(self, spec: WorkerSpec, wait: bool) -> Worker:
+        while True:
+            worker = self._take_idle(spec)
+            if worker is not None:
+                return worker
+            starting = self._starting.pop((spec.function_name, spec.key), None)
+            if starting is not None:
+                with contextlib.suppress(OSError, PoolFull):
+                    return await asyncio.shield(starting)
+                continue
             try:
-                return await asyncio.shield(starting)
-            except OSError:
-                pass
-        return await self._spawn(spec)
+                return await self._spawn(spec)
+            except PoolFull:
+                if not wait:
+                    raise
+            await self._budget.freed.wait()  # nothing awaited since the check: no wake-up can be missed
 
     def discard(self, function_name: str) -> None:
-        """Drop idle workers of a function (its code or configuration changed, or it was deleted)."""
+        """The function's code or configuration changed, or it was deleted: its idle workers stop now,
+        its busy and starting ones when they finish."""
+        self._generations[function_name] = self._generations.get(function_name, 0) + 1
         for worker in self._idle.pop(function_name, []):
             self._reap(worker)
 
     async def invoke(
-        self, spec: WorkerSpec, payload: bytes, *, request_id: str | None = None, tail: bool = False
+        self,
+        spec: WorkerSpec,
+        payload: bytes,
+        *,
+        request_id: str | None = None,
+        tail: bool = False,
+        wait: bool = True,
     ) -> InvocationResult:
-        request_id = request_id or str(uuid.uuid4())
+        """Run one invocation. `wait=False`: PoolFull rather than waiting for a worker."""
+        self._using[spec.code_dir] += 1
+        try:
+            return await self._invoke(spec, payload, request_id or str(uuid.uuid4()), tail, wait)
+        finally:
+            self._unuse(spec.code_dir)
+
+    async def _invoke(
+        self, spec: WorkerSpec, payload: bytes, request_id: str, tail: bool, wait: bool
+    ) -> InvocationResult:
         started = time.monotonic()
-        deadline_ms = int(time.time() * 1000 + spec.timeout * 1000)
         worker = self._take_idle(spec)
         if worker is None:
             try:
-                worker = await self._acquire(spec)
+                worker = await self._acquire(spec, wait)
             except OSError as exc:
                 failure = ("Runtime.ExitError", f"Runtime exited without providing a reason: {exc}")
                 return self._failed(spec, request_id, started, failure, tail)
             started = time.monotonic()
-            deadline_ms = int(time.time() * 1000 + spec.timeout * 1000)
+        deadline_ms = int(time.time() * 1000 + spec.timeout * 1000)
         self._busy.add(worker)
         header = {"id": request_id, "deadline_ms": deadline_ms, "arn": spec.function_arn, "tail": tail}
         header["len"] = len(payload)
@@ -232,11 +324,12 @@ class WorkerPool:
         except TimeoutError:
             self._busy.discard(worker)
             self._reap(worker)
-            return self._failed(spec, request_id, started, _timeout_error(spec, request_id), tail)
+            return self._failed(spec, request_id, started, _timeout_error(spec), tail)
         except (OSError, EOFError, asyncio.IncompleteReadError, ValueError):
             self._busy.discard(worker)
-            code = await self._exit_code(worker)
-            return self._failed(spec, request_id, started, _exit_error(request_id, code), tail)
+            code = await worker.wait(2.0)
+            self._reap(worker)
+            return self._failed(spec, request_id, started, _exit_error(code), tail)
         self._release(spec, worker)
         duration = (time.monotonic() - started) * 1000
         error = "Unhandled" if response.get("error") else None
@@ -246,7 +339,7 @@ class WorkerPool:
         )
 
     @staticmethod
-    async def _exchange(worker: _Worker, message: bytes) -> tuple[dict[str, object], bytes]:
+    async def _exchange(worker: Worker, message: bytes) -> tuple[dict[str, object], bytes]:
         worker.writer.write(message)
         await worker.writer.drain()
         line = await worker.reader.readline()
@@ -255,12 +348,6 @@ class WorkerPool:
         response = json.loads(line)
         body = await worker.reader.readexactly(int(response["len"]))
         return response, body
-
-    async def _exit_code(self, worker: _Worker) -> int | None:
-        """The crashed worker's exit status (None if it had to be killed); its pipes are closed."""
-        code = await worker.wait(2.0)
-        worker.kill()
-        return code
 
     def _failed(
         self, spec: WorkerSpec, request_id: str, started: float, message: tuple[str, str], tail: bool
@@ -280,19 +367,27 @@ class WorkerPool:
         return InvocationResult(request_id, body.encode(), "Unhandled", lines if tail else None, duration)
 
     async def close(self) -> None:
+        if self._reaper is not None:
+            self._reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reaper
+            self._reaper = None
         for name in list(self._idle):
             self.discard(name)
         for worker in list(self._busy):
+            self._busy.discard(worker)
             self._reap(worker)
-        if self._waiters:
+        while self._waiters:
             await asyncio.gather(*self._waiters, return_exceptions=True)
+        if self in self._budget.pools:
+            self._budget.pools.remove(self)
 
 
-def _timeout_error(spec: WorkerSpec, request_id: str) -> tuple[str, str]:
+def _timeout_error(spec: WorkerSpec) -> tuple[str, str]:
     return "Sandbox.Timedout", f"Task timed out after {spec.timeout:.2f} seconds"
 
 
-def _exit_error(request_id: str, code: int | None) -> tuple[str, str]:
+def _exit_error(code: int | None) -> tuple[str, str]:
     if code is not None and code < 0:
         return "Runtime.ExitError", f"Runtime exited with error: signal: {-code}"
     return "Runtime.ExitError", f"Runtime exited with error: exit status {code if code is not None else 1}"
@@ -300,6 +395,9 @@ def _exit_error(request_id: str, code: int | None) -> tuple[str, str]:
 
 def code_fingerprint(directory: Path, limit: int = 5000) -> str:
     """Changes whenever a file under `directory` changes (hot reload of local-directory functions)."""
+    import hashlib
+    import os
+
     parts: list[str] = []
     stack = [str(directory)]
     seen = 0

@@ -9,11 +9,8 @@ import asyncio
 import base64
 import contextlib
 import logging
-import os
-import sys
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +26,14 @@ from .errors import (
     ResourceConflictException,
     ResourceNotFoundException,
 )
-from .esm import ChangeNotifier, CommitFeed, MappingRunner, RunnerSettings
+from .esm import MappingRunner
 from .events import to_attribute_value
-from .layers import LayerStore, check_total_size, layer_environment
+from .invoker import Invoker
+from .layers import LayerStore, check_total_size
 from .model import FunctionConfig, MappingConfig
-from .pool import InvocationResult, WorkerPool, WorkerSpec, code_fingerprint
+from .notify import ChangeNotifier, CommitFeed
+from .pool import InvocationResult, ProcessBudget
+from .settings import TriggerSettings
 from .sources import RoleAccess, check_destination, check_source, is_kinesis
 from .state import CHECKPOINT_KIND, FAILURE_KIND, FUNCTION_KIND, MAPPING_KIND, StateStore, Tables
 from .supervise import supervise
@@ -42,16 +42,11 @@ log = logging.getLogger(__name__)
 
 MAX_FAILURES_KEPT = 100
 MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
+TOTAL_CODE_SIZE = 75 * 1024**3  # Lambda's code storage per account and region
+MAX_ZIPPED = 50 * 1024 * 1024  # a package uploaded directly
+THROTTLE_PATIENCE = 1.0  # seconds a mapping's invocation waits for concurrency before looking again
 
-
-@dataclass(frozen=True, slots=True)
-class TriggerSettings:
-    region: str
-    account_id: str
-    state_dir: Path  # function code and logs live under it
-    endpoint_url: str  # what handlers' boto3 talks to (AWS_ENDPOINT_URL)
-    runner: RunnerSettings = field(default_factory=RunnerSettings)
-    python: str = sys.executable
+__all__ = ["TriggerService", "TriggerSettings"]
 
 
 class TriggerService:
@@ -65,8 +60,10 @@ class TriggerService:
         clock: Clock,
         commits: CommitFeed | None = None,
         kinesis: CallTransport | None = None,
+        budget: ProcessBudget | None = None,
         roles: RoleAccess | None = None,
     ) -> None:
+        """`budget`: the handler processes' cap shared with the other namespaces' services."""
         self.settings = settings
         self.clock = clock
         self._commits = commits
@@ -80,26 +77,11 @@ class TriggerService:
         self.functions: dict[str, FunctionConfig] = {}
         self.mappings: dict[str, MappingConfig] = {}
         self._runners: dict[str, tuple[MappingRunner, asyncio.Task[None]]] = {}
-        self._background: set[asyncio.Task[Any]] = set()
         self._lock = asyncio.Lock()
-        self.pool = WorkerPool(self._base_env(), settings.python)
+        self.invoker = Invoker(settings, clock, self.functions.get, budget, roles)
         self.layers = LayerStore(state, settings.state_dir, settings.region, settings.account_id)
 
     # lifecycle ----------------------------------------------------------------------------------
-
-    def _base_env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")}
-        env.update(
-            {
-                "AWS_REGION": self.settings.region,
-                "AWS_DEFAULT_REGION": self.settings.region,
-                "AWS_ACCESS_KEY_ID": "headwater",
-                "AWS_SECRET_ACCESS_KEY": "headwater",
-                "AWS_ENDPOINT_URL": self.settings.endpoint_url,
-                "TZ": ":UTC",
-            }
-        )
-        return env
 
     async def start(self) -> None:
         if self._commits is not None:
@@ -109,6 +91,10 @@ class TriggerService:
         for _, doc in await self.state.list(FUNCTION_KIND):
             fn = FunctionConfig.from_doc(doc)
             self.functions[fn.name] = fn
+            self.invoker.concurrency.set_reservation(fn.name, fn.reserved_concurrency)
+        # versions replaced or deleted while the server was down (or killed) are of no use now
+        code_store.sweep_unused(self.code_root, {f.code_path for f in self.functions.values()})
+        self.invoker.start()
         for _, doc in await self.state.list(MAPPING_KIND):
             mapping = MappingConfig.from_doc(doc)
             self.mappings[mapping.uuid] = mapping
@@ -121,11 +107,7 @@ class TriggerService:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-        for task in list(self._background):
-            task.cancel()
-        if self._background:
-            await asyncio.gather(*self._background, return_exceptions=True)
-        await self.pool.close()
+        await self.invoker.stop()
 
     def _start_runner(self, mapping: MappingConfig) -> None:
         runner = MappingRunner(
@@ -143,13 +125,7 @@ class TriggerService:
         self._runners[mapping.uuid] = (runner, task)
         fn = self.functions.get(mapping.function_name)
         if fn is not None:
-            self._spawn(self._prewarm(fn))
-
-    async def _prewarm(self, fn: FunctionConfig) -> None:
-        try:
-            await self.pool.prewarm(self._spec(fn))
-        except OSError:
-            log.exception("could not start a worker for %s", fn.name)
+            self.invoker.spawn(self.invoker.prewarm(fn))
 
     async def _stop_runner(self, mapping_uuid: str) -> None:
         entry = self._runners.pop(mapping_uuid, None)
@@ -180,7 +156,11 @@ class TriggerService:
     # functions ----------------------------------------------------------------------------------
 
     def function_arn(self, name: str) -> str:
-        return f"arn:aws:lambda:{self.settings.region}:{self.settings.account_id}:function:{name}"
+        return self.invoker.function_arn(name)
+
+    @property
+    def code_root(self) -> Path:
+        return self.settings.state_dir / "functions"
 
     def require_function(self, name_or_arn: Any) -> FunctionConfig:
         name = params.function_name(name_or_arn)
@@ -190,7 +170,7 @@ class TriggerService:
         return fn
 
     def log_path(self, name: str) -> Path:
-        return self.settings.state_dir / "logs" / f"{name}.log"
+        return self.invoker.log_path(name)
 
     def _code(self, name: str, code: Any) -> code_store.Code:
         if not isinstance(code, dict):
@@ -202,9 +182,18 @@ class TriggerService:
                 raise InvalidParameterValueException(
                     "Could not unzip uploaded file. Please check your file, then try to upload again."
                 ) from None
-            return code_store.from_zip(self.settings.state_dir / "functions", name, data)
+            found = code_store.from_zip(self.code_root, name, data)
+            self.invoker.adopt(found.path)
+            return found
         if code.get("S3Bucket") == code_store.HOT_RELOAD_BUCKET and code.get("S3Key"):
-            return code_store.from_directory(str(code["S3Key"]))
+            found = code_store.from_directory(str(code["S3Key"]), self.settings.allowed_code_dirs)
+            user = self.settings.worker_user
+            problem = user.cannot_read(Path(found.path)) if user is not None else None
+            if user is not None and problem is not None:
+                raise InvalidParameterValueException(
+                    f"Handlers run as {user.name} (--worker-user), who cannot read the code: {problem}"
+                )
+            return found
         if code.get("S3Bucket") or code.get("ImageUri"):
             raise InvalidParameterValueException(
                 "Headwater takes function code as a ZipFile, or as a local directory with "
@@ -254,8 +243,11 @@ class TriggerService:
 
     async def _save_function(self, fn: FunctionConfig) -> None:
         await self.state.put(FUNCTION_KIND, fn.name, fn.to_doc())
+        replaced = self.functions.get(fn.name)
         self.functions[fn.name] = fn
-        self.pool.discard(fn.name)
+        self.invoker.pool.discard(fn.name)
+        if replaced is not None and replaced.code_path != fn.code_path:
+            self.invoker.retire(replaced)
         self.layers.sweep({f.opt_path for f in self.functions.values()})
 
     async def update_code(self, name_or_arn: Any, request: dict[str, Any]) -> FunctionConfig:
@@ -309,41 +301,15 @@ class TriggerService:
             fn = self.require_function(name_or_arn)
             await self.state.delete(FUNCTION_KIND, fn.name)
             del self.functions[fn.name]
-            self.pool.discard(fn.name)
-            if fn.code_kind == "zip":
-                code_store.remove(self.settings.state_dir / "functions", fn.name)
+            self.invoker.pool.discard(fn.name)
+            self.invoker.concurrency.forget(fn.name)
+            self.invoker.retire(fn)
             self.layers.sweep({f.opt_path for f in self.functions.values()})
 
     def list_functions(self) -> list[FunctionConfig]:
         return [self.functions[name] for name in sorted(self.functions)]
 
     # invocation ---------------------------------------------------------------------------------
-
-    def _spec(self, fn: FunctionConfig) -> WorkerSpec:
-        key = fn.revision_id
-        env = dict(fn.environment)
-        if fn.code_kind == "dir":
-            key += ":" + code_fingerprint(Path(fn.code_path))
-            # bytecode caches validate by whole-second mtime: a quick edit could run stale code
-            env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
-            env.setdefault("PYTHONPYCACHEPREFIX", str(self.settings.state_dir / "no-pycache"))
-        if fn.opt_path:
-            layered = layer_environment(fn.opt_path, fn.runtime, self._base_env().get("PATH", os.defpath))
-            env = {**layered, **env}
-        if self.roles is not None:
-            env.update(self.roles.environment(fn.role))  # the handler's calls act as the function's role
-        return WorkerSpec(
-            function_name=fn.name,
-            function_arn=self.function_arn(fn.name),
-            handler=fn.handler,
-            runtime=fn.runtime,
-            code_dir=Path(fn.code_path),
-            log_path=self.log_path(fn.name),
-            timeout=float(fn.timeout),
-            memory_size=fn.memory_size,
-            environment=tuple(sorted(env.items())),
-            key=key,
-        )
 
     @staticmethod
     def check_payload(payload: bytes) -> None:
@@ -364,37 +330,55 @@ class TriggerService:
     async def invoke(self, name_or_arn: Any, payload: bytes, *, tail: bool = False) -> InvocationResult:
         fn = self.require_function(name_or_arn)
         self.check_payload(payload)
-        return await self.pool.invoke(self._spec(fn), payload or b"{}", tail=tail)
+        return await self.invoker.invoke(fn, payload or b"{}", tail=tail)
 
     def invoke_event(self, name_or_arn: Any, payload: bytes) -> str:
         """Asynchronous invocation: accepted now, run in the background (retried twice on error)."""
         fn = self.require_function(name_or_arn)
         self.check_payload(payload)
-        request_id = str(uuid.uuid4())
-
-        async def run() -> None:
-            for attempt in range(3):
-                current = self.functions.get(fn.name)
-                if current is None:
-                    return
-                result = await self.pool.invoke(self._spec(current), payload or b"{}", request_id=request_id)
-                if result.function_error is None:
-                    return
-                await asyncio.sleep(1.0 * (attempt + 1))
-
-        self._spawn(run())
-        return request_id
-
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        return self.invoker.invoke_event(fn, payload or b"{}")
 
     async def _invoke_for_mapping(self, function_name: str, payload: bytes) -> InvocationResult | None:
-        fn = self.functions.get(function_name)
-        if fn is None:
-            return None
-        return await self.pool.invoke(self._spec(fn), payload)
+        """Mappings wait for concurrency rather than being throttled; every second without it they look at
+        their records' age again (MaximumRecordAgeInSeconds still applies, as in Lambda)."""
+        return await self.invoker.invoke_waiting(function_name, payload, patience=THROTTLE_PATIENCE)
+
+    # concurrency --------------------------------------------------------------------------------
+
+    async def put_concurrency(self, name_or_arn: Any, request: dict[str, Any]) -> int:
+        value = params.reserved_concurrency(request.get("ReservedConcurrentExecutions"))
+        async with self._lock:
+            fn = self.require_function(name_or_arn)
+            self.invoker.concurrency.check_reservation(fn.name, value)
+            await self._save_reservation(fn, value)
+        return value
+
+    async def delete_concurrency(self, name_or_arn: Any) -> None:
+        async with self._lock:
+            await self._save_reservation(self.require_function(name_or_arn), None)
+
+    async def _save_reservation(self, fn: FunctionConfig, value: int | None) -> None:
+        fn = fn.with_changes(reserved_concurrency=value)
+        await self.state.put(FUNCTION_KIND, fn.name, fn.to_doc())
+        self.functions[fn.name] = fn
+        self.invoker.concurrency.set_reservation(fn.name, value)
+
+    def account_settings(self) -> dict[str, Any]:
+        """GetAccountSettings: Lambda's documented limits, this server's concurrency."""
+        concurrency = self.invoker.concurrency
+        return {
+            "AccountLimit": {
+                "TotalCodeSize": TOTAL_CODE_SIZE,
+                "CodeSizeUnzipped": code_store.MAX_UNZIPPED,
+                "CodeSizeZipped": MAX_ZIPPED,
+                "ConcurrentExecutions": concurrency.account_limit,
+                "UnreservedConcurrentExecutions": concurrency.unreserved,
+            },
+            "AccountUsage": {
+                "TotalCodeSize": sum(fn.code_size for fn in self.functions.values()),
+                "FunctionCount": len(self.functions),
+            },
+        }
 
     # event source mappings ----------------------------------------------------------------------
 
@@ -410,7 +394,13 @@ class TriggerService:
 
     async def create_mapping(self, request: dict[str, Any]) -> MappingConfig:
         fn = self.require_function(request.get("FunctionName"))
-        source = await check_source(self.transport, self.kinesis, request.get("EventSourceArn"))
+        source = await check_source(
+            self.transport,
+            self.kinesis,
+            request.get("EventSourceArn"),
+            region=self.settings.region,
+            account=self.settings.account_id,
+        )
         refusal = self.roles.refusal(fn.role, fn.name, source) if self.roles is not None else None
         if refusal is not None:
             raise InvalidParameterValueException(refusal)
@@ -498,7 +488,7 @@ class TriggerService:
         for old in sorted(kept)[:-MAX_FAILURES_KEPT]:
             await self.state.delete(FAILURE_KIND, old)
         if mapping.on_failure:
-            table = mapping.on_failure.split(":table/", 1)[1]
+            table = mapping.on_failure  # the destination's ARN: found in its own namespace
             description = await self.tables.describe_table(table)
             if description is None:
                 log.error("on-failure destination table %s is gone", table)

@@ -33,10 +33,20 @@ def is_kinesis(arn: str) -> bool:
     return arn.startswith("arn:aws:kinesis:") and ":stream/" in arn
 
 
-async def check_source(streams: CallTransport, kinesis: CallTransport | None, arn: Any) -> str:
-    """The mapping's EventSourceArn: a DynamoDB stream or a Kinesis stream that exists."""
+async def check_source(
+    streams: CallTransport, kinesis: CallTransport | None, arn: Any, *, region: str, account: str
+) -> str:
+    """The mapping's EventSourceArn: a DynamoDB stream or a Kinesis stream that exists, in the function's
+    own region and account (Lambda's texts)."""
     if not isinstance(arn, str) or not arn:
         raise InvalidParameterValueException("EventSourceArn is required.")
+    parts = arn.split(":")
+    if len(parts) >= 5 and parts[0] == "arn" and parts[3] != region:
+        raise InvalidParameterValueException(f"Event source region must match Lambda region {region}.")
+    if len(parts) >= 5 and parts[0] == "arn" and parts[4] != account:
+        raise InvalidParameterValueException(
+            "Role and event source must be in the same account as the cloud function."
+        )
     try:
         if is_kinesis(arn) and kinesis is not None:
             await kinesis.call("DescribeStreamSummary", {"StreamARN": arn})
@@ -73,8 +83,7 @@ async def check_destination(tables: Tables, config: Any) -> str | None:
         raise InvalidParameterValueException(
             f"The OnFailure destination must be the ARN of a Headwater table: {arn}"
         )
-    table = arn.split(":table/", 1)[1]
-    description = await tables.describe_table(table)
+    description = await tables.describe_table(arn)  # the table the ARN names, in its namespace
     if description is None:
         raise InvalidParameterValueException(f"The OnFailure destination table does not exist: {arn}")
     keys = description.get("KeySchema", [])

@@ -50,3 +50,25 @@ class Tables(Protocol):
         ...
 
     async def put_item(self, request: Doc) -> None: ...
+
+
+class ScopedStateStore:
+    """One namespace's documents in a store shared by every namespace: its keys carry the namespace's
+    prefix (`<account>/<region>/`), which its users never see."""
+
+    def __init__(self, store: StateStore, prefix: str) -> None:
+        self._store = store
+        self._prefix = prefix
+
+    async def get(self, kind: str, key: str) -> Doc | None:
+        return await self._store.get(kind, self._prefix + key)
+
+    async def put(self, kind: str, key: str, doc: Doc) -> None:
+        await self._store.put(kind, self._prefix + key, doc)
+
+    async def delete(self, kind: str, key: str) -> None:
+        await self._store.delete(kind, self._prefix + key)
+
+    async def list(self, kind: str) -> list[tuple[str, Doc]]:
+        cut = len(self._prefix)
+        return [(key[cut:], doc) for key, doc in await self._store.list(kind) if key.startswith(self._prefix)]

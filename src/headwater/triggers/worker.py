@@ -1,11 +1,11 @@
-"""The handler bootstrap, run as `python -m headwater.triggers.worker` in a subprocess per warm worker.
+"""The handler bootstrap, run as `python .../headwater/triggers/worker.py` in a subprocess per warm worker.
 
 Standard library only (fast start). Line protocol over pipes, one invocation at a time:
   parent -> worker (stdin):  {"id", "deadline_ms", "arn", "tail", "len"}\n  then `len` bytes of event JSON
   worker -> parent (private dup of the original stdout):
                               {"id", "error": bool, "len", "log"?}\n  then `len` bytes of result JSON
-Everything the handler prints (stdout, stderr, logging) goes to the function's log file; fds 1 and 2
-point at that file too, so even C-level writes cannot corrupt the protocol.
+Everything the handler prints (stdout, stderr, logging) goes to the function's log file, which the parent
+passes as stderr; fds 1 and 2 point at that file, so even C-level writes cannot corrupt the protocol.
 """
 
 from __future__ import annotations
@@ -113,8 +113,7 @@ def _load(handler_spec: str) -> tuple[Any, dict[str, Any] | None]:
 def main() -> None:
     proto_out = os.fdopen(os.dup(1), "wb", buffering=0)
     proto_in = os.fdopen(os.dup(0), "rb", buffering=0)
-    log_path = os.environ["HEADWATER_WORKER_LOG"]
-    log_fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    log_fd = os.dup(2)  # the parent opened the function's log (append) and handed it over as stderr
     os.dup2(log_fd, 1)
     os.dup2(log_fd, 2)
     null = os.open(os.devnull, os.O_RDONLY)

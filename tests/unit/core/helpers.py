@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from headwater.model.namespace import Namespace
 from headwater.model.schema import IndexSpec, KeyAttribute, KeySchema, Projection, TableSpec
+
+NAMESPACE = Namespace("000000000000", "us-east-1")
 
 
 def table(*indexes: IndexSpec, range_key: bool = True) -> TableSpec:
     key = KeySchema.single(KeyAttribute("p", "S"), KeyAttribute("s", "S") if range_key else None)
-    return TableSpec(1, "t", "uuid", key, key_attributes(key), 0.0, indexes=indexes)
+    return TableSpec(1, "t", "uuid", key, key_attributes(key), 0.0, NAMESPACE, indexes=indexes)
 
 
 def key_attributes(key: KeySchema) -> tuple[KeyAttribute, ...]:

@@ -1,14 +1,23 @@
 """The HTTP/1.1 server (http/server.py) on a real loopback socket: keep-alive and pipelining in order,
-chunked bodies, Expect: 100-continue, HEAD, the limits a client cannot exceed, timeouts for idle and
-stalled connections, a malformed request, and a handler that fails."""
+chunked bodies, Expect: 100-continue, HEAD, the limits a client cannot exceed, timeouts for idle,
+stalled and trickling connections, the bound on open connections, a client that does not read its
+answers, TLS (handshake timeout, `Request.secure`), a malformed request, and a handler that fails."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from headwater.http.server import Limits, Request, Response, protocol_factory
+import pytest
+
+from headwater.http.connections import Connections, listen, protocol_factory
+from headwater.http.server import Limits, Request, Response
+from headwater.http.tls import server_context
+from tests.tls_support import Pki, make_pki
+from tests.waiting import wait_until_async
 
 Handler = Callable[[Request], Awaitable[Response]]
 CHUNKED_HEAD = b"POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -24,18 +33,25 @@ async def echo(request: Request) -> Response:
 
 
 @asynccontextmanager
-async def serving(handler: Handler = echo, limits: Limits | None = None) -> AsyncIterator[int]:
-    loop = asyncio.get_running_loop()
-
+async def listening(
+    handler: Handler = echo, limits: Limits | None = None, tls: ssl.SSLContext | None = None
+) -> AsyncIterator[tuple[int, Connections]]:
     async def wrapped(request: Request) -> Response:
         return await handler(request)
 
-    srv = await loop.create_server(protocol_factory(wrapped, limits), "127.0.0.1", 0)
+    connections = protocol_factory(wrapped, limits, secure=tls is not None)
+    srv = await listen(connections, tls, host="127.0.0.1", port=0)
     try:
-        yield srv.sockets[0].getsockname()[1]
+        yield srv.sockets[0].getsockname()[1], connections
     finally:
         srv.close()
         await srv.wait_closed()
+
+
+@asynccontextmanager
+async def serving(handler: Handler = echo, limits: Limits | None = None) -> AsyncIterator[int]:
+    async with listening(handler, limits) as (port, _):
+        yield port
 
 
 async def exchange(port: int, data: bytes, *, until_closed: bool = False, timeout: float = 10.0) -> bytes:
@@ -163,5 +179,234 @@ def test_idle_and_stalled_connections_are_closed() -> None:
                 port, b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc", until_closed=True
             )
             assert stalled_body.startswith(b"HTTP/1.1 408 ")
+
+    run(scenario())
+
+
+# -- greedy clients
+
+
+async def read_until_closed(reader: asyncio.StreamReader, timeout: float = 10.0) -> bytes:
+    """Everything the server sends until it closes the connection (a reset ends it too)."""
+    out = b""
+    with contextlib.suppress(ConnectionError):
+        while chunk := await asyncio.wait_for(reader.read(65536), timeout):
+            out += chunk
+    return out
+
+
+async def trickle(port: int, head: bytes) -> bytes:
+    """Send `head`, then one byte every 20 ms for as long as the connection lives; what the server said."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+
+    async def drip() -> None:
+        with contextlib.suppress(ConnectionError):
+            writer.write(head)
+            while True:
+                await asyncio.sleep(0.02)
+                writer.write(b"a")
+                await writer.drain()
+
+    dripping = asyncio.ensure_future(drip())
+    try:
+        return await read_until_closed(reader)
+    finally:
+        dripping.cancel()
+        writer.close()
+
+
+def test_trickled_headers_and_bodies_are_cut_off() -> None:
+    """Slowloris: bytes that keep coming do not extend a request's header or body timeout."""
+
+    async def scenario() -> None:
+        limits = Limits(header_timeout=0.3, body_timeout=0.3)
+        async with serving(limits=limits) as port:
+            headers = await trickle(port, b"GET /x HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            assert headers.startswith(b"HTTP/1.1 408 ")
+            body = await trickle(port, b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n")
+            assert body.startswith(b"HTTP/1.1 408 ")
+
+    run(scenario())
+
+
+async def opened(port: int, first: bytes = b"") -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    if first:
+        writer.write(first)
+        await writer.drain()
+    return reader, writer
+
+
+def test_a_new_connection_takes_the_place_of_an_idle_one() -> None:
+    async def scenario() -> None:
+        async with listening(limits=Limits(max_connections=3)) as (port, connections):
+            idle = [await opened(port) for _ in range(3)]
+            await wait_until_async(lambda: len(connections.open) == 3)
+            # the first one becomes active again: the second is now the least recently active
+            idle[0][1].write(b"GET /again HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert (await _read_responses(idle[0][0], 1)).endswith(b"GET /again |")
+            assert (await exchange(port, b"GET /new HTTP/1.1\r\nHost: x\r\n\r\n")).endswith(b"GET /new |")
+            assert await read_until_closed(idle[1][0]) == b""  # closed to make room
+            assert len(connections.open) <= 3
+            idle[0][1].write(b"GET /still HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert (await _read_responses(idle[0][0], 1)).endswith(b"GET /still |")
+            for _, writer in idle:
+                writer.close()
+
+    run(scenario())
+
+
+def test_connections_stalled_in_a_request_make_room_too_but_not_those_being_answered() -> None:
+    release = asyncio.Event()
+
+    async def held(request: Request) -> Response:
+        if request.path == "/hold":
+            await release.wait()
+        return await echo(request)
+
+    async def scenario() -> None:
+        async with listening(held, Limits(max_connections=2)) as (port, connections):
+            stalled = await opened(port, b"GET /x HTTP/1.1\r\nHost:")
+            answering = await opened(port, b"GET /hold HTTP/1.1\r\nHost: x\r\n\r\n")
+            await wait_until_async(lambda: len(connections.open) == 2)
+            assert (await exchange(port, b"GET /new HTTP/1.1\r\nHost: x\r\n\r\n")).endswith(b"GET /new |")
+            assert await read_until_closed(stalled[0]) == b""
+            # both open connections are now being answered (the one above, closing, may linger a moment)
+            also_held = await opened(port, b"GET /hold HTTP/1.1\r\nHost: x\r\n\r\n")
+            await wait_until_async(lambda: len(connections.open) == 2)
+            refused = await opened(port, b"GET /refused HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert await read_until_closed(refused[0]) == b""
+            release.set()
+            assert (await _read_responses(answering[0], 1)).endswith(b"GET /hold |")
+            assert (await _read_responses(also_held[0], 1)).endswith(b"GET /hold |")
+            for _, writer in (stalled, answering, also_held, refused):
+                writer.close()
+
+    run(scenario())
+
+
+def post(path: str, body: bytes, length: int | None = None) -> bytes:
+    size = len(body) if length is None else length
+    return b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (path.encode(), size) + body
+
+
+def test_request_bodies_held_at_once_are_bounded() -> None:
+    """Bodies being read or waiting for their answer, over every connection: past the bound a request is
+    refused (503, which SDKs retry), so many connections sending large bodies cannot exhaust memory."""
+    release = asyncio.Event()
+
+    async def held(request: Request) -> Response:
+        if request.path == "/hold":
+            await release.wait()
+        return await echo(request)
+
+    async def scenario() -> None:
+        async with listening(held, Limits(max_held_bodies=1000)) as (port, connections):
+            first = await opened(port, post("/hold", b"a" * 600))
+            await wait_until_async(lambda: connections.held == 600)
+            refused = await exchange(port, post("/x", b"b" * 600), until_closed=True)
+            assert refused.startswith(b"HTTP/1.1 503 ")
+            assert (await exchange(port, post("/fits", b"c" * 300))).endswith(b"|" + b"c" * 300)
+            release.set()
+            assert (await _read_responses(first[0], 1)).endswith(b"|" + b"a" * 600)
+            await wait_until_async(lambda: connections.held == 0)
+            assert (await exchange(port, post("/x", b"b" * 600))).endswith(b"|" + b"b" * 600)
+            # a connection that goes in the middle of a body gives back what it held
+            partial = await opened(port, post("/x", b"d" * 800, length=900))
+            await wait_until_async(lambda: connections.held == 800)
+            partial[1].close()
+            await wait_until_async(lambda: connections.held == 0)
+            first[1].close()
+
+    run(scenario())
+
+
+BIG = b"x" * 65536
+
+
+async def big(request: Request) -> Response:
+    return Response(200, request.path.encode() + b"|" + BIG)
+
+
+def test_a_client_that_does_not_read_its_answers_is_dropped_and_not_answered_further() -> None:
+    """Its answers would otherwise pile up in the server's memory, and closing would wait on them forever."""
+    handled = [0]
+
+    async def counted(request: Request) -> Response:
+        handled[0] += 1
+        return await big(request)
+
+    async def scenario() -> None:
+        async with listening(counted, Limits(send_timeout=0.3)) as (port, connections):
+            count = 1000  # 64 MB of answers: more than the kernel's socket buffers hold
+            reader, writer = await opened(port, b"GET /x HTTP/1.1\r\nHost: x\r\n\r\n" * count)
+            await wait_until_async(lambda: handled[0] and not connections.open, what="the connection dropped")
+            assert handled[0] < count
+            received = await read_until_closed(reader)
+            assert received.count(b"HTTP/1.1 200 ") < count
+            writer.close()
+
+    run(scenario())
+
+
+def test_a_client_that_reads_late_gets_every_answer_in_order() -> None:
+    async def scenario() -> None:
+        async with listening(big) as (port, _):
+            count = 200  # 13 MB: the server has to wait for the client more than once
+            reader, writer = await opened(
+                port, b"".join(b"GET /%d HTTP/1.1\r\nHost: x\r\n\r\n" % i for i in range(count))
+            )
+            out = await asyncio.wait_for(_read_responses(reader, count), 60)
+            bodies = [
+                part.split(b"\r\n\r\n", 1)[1].split(b"|")[0] for part in out.split(b"HTTP/1.1 200 OK")[1:]
+            ]
+            assert bodies == [b"/%d" % i for i in range(count)]
+            writer.close()
+
+    run(scenario())
+
+
+# -- TLS
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    return make_pki(tmp_path_factory.mktemp("pki"))
+
+
+async def secure_echo(request: Request) -> Response:
+    return Response(200, b"secure" if request.secure else b"plain")
+
+
+def test_requests_over_tls_are_marked_secure(pki: Pki) -> None:
+    async def scenario() -> None:
+        client = ssl.create_default_context(cafile=pki.ca)
+        async with listening(secure_echo, tls=server_context(pki.cert, pki.key)) as (port, _):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=client)
+            writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert (await asyncio.wait_for(_read_responses(reader, 1), 10)).endswith(b"\r\n\r\nsecure")
+            writer.close()
+        async with serving(secure_echo) as port:
+            assert (await exchange(port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")).endswith(b"\r\n\r\nplain")
+
+    run(scenario())
+
+
+def test_a_tls_handshake_that_never_completes_is_given_up(pki: Pki) -> None:
+    async def scenario() -> None:
+        limits = Limits(tls_timeout=0.3)
+        async with listening(secure_echo, limits, server_context(pki.cert, pki.key)) as (port, _):
+            silent = await opened(port)  # connects, never says hello
+            assert await read_until_closed(silent[0]) == b""
+            silent[1].close()
+            # a hello that stops half way
+            hello = ssl.create_default_context(cafile=pki.ca).wrap_bio(
+                ssl.MemoryBIO(), outgoing := ssl.MemoryBIO()
+            )
+            with contextlib.suppress(ssl.SSLWantReadError):
+                hello.do_handshake()
+            partial = await opened(port, outgoing.read()[:20])
+            assert await read_until_closed(partial[0]) == b""
+            partial[1].close()
 
     run(scenario())

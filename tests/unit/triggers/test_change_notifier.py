@@ -6,7 +6,7 @@ import asyncio
 
 from headwater.storage.base import StreamWrite, WriteSet
 from headwater.storage.sqlite import SqliteStorage
-from headwater.triggers.esm import ChangeNotifier
+from headwater.triggers.notify import ChangeNotifier
 from tests.storage.ops import Raw
 
 

@@ -30,7 +30,7 @@ def _index_description(db: Database, table: TableSpec, index: IndexSpec) -> dict
     count, size = db.storage.counters(table.table_id, index.index_id)
     out["IndexSizeBytes"] = size
     out["ItemCount"] = count
-    out["IndexArn"] = f"{db.table_arn(table.name)}/index/{index.name}"
+    out["IndexArn"] = f"{table.arn}/index/{index.name}"
     return out
 
 
@@ -47,7 +47,7 @@ def table_description(db: Database, table: TableSpec) -> dict[str, Any]:
         "ProvisionedThroughput": _throughput(table.throughput.read, table.throughput.write),
         "TableSizeBytes": size,
         "ItemCount": count,
-        "TableArn": db.table_arn(table.name),
+        "TableArn": table.arn,
         "TableId": table.table_uuid,
         "DeletionProtectionEnabled": table.deletion_protection,
     }
@@ -66,7 +66,7 @@ def table_description(db: Database, table: TableSpec) -> dict[str, Any]:
     label = table.extra.get("stream_label")
     if label:
         out["LatestStreamLabel"] = label
-        out["LatestStreamArn"] = f"{db.table_arn(table.name)}/stream/{label}"
+        out["LatestStreamArn"] = f"{table.arn}/stream/{label}"
     if table.sse:
         out["SSEDescription"] = table.sse
     if table.table_class != "STANDARD":

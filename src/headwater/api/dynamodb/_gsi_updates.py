@@ -88,8 +88,8 @@ def _used_definitions(
 
 def _create_task(db: Database, table: TableSpec, index: IndexSpec) -> Task:
     async def run() -> None:
-        current = db.catalog.get(table.name)
-        if current is None or current.table_id != table.table_id:
+        current = db.catalog.latest(table)
+        if current is None:
             return
         await backfill(db.storage, current, index)
         await _set_index(
@@ -111,8 +111,8 @@ async def _set_index(
     db: Database, table: TableSpec, index_id: int, change: Callable[[IndexSpec], IndexSpec | None]
 ) -> None:
     async with db.catalog.lock:
-        current = db.catalog.get(table.name)
-        if current is None or current.table_id != table.table_id:
+        current = db.catalog.latest(table)
+        if current is None:
             return
         indexes: list[IndexSpec] = []
         for ix in current.indexes:

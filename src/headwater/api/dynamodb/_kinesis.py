@@ -23,11 +23,12 @@ def active_table(db: Database, name: str) -> TableSpec:
     return table
 
 
-def stream_name(db: Database, arn: str) -> str:
-    """The Kinesis stream of this server an ARN names; ResourceNotFound for any other."""
-    prefix = f"arn:aws:kinesis:{db.region}:{db.account_id}:stream/"
+def stream_name(db: Database, table: TableSpec, arn: str) -> str:
+    """The Kinesis stream an ARN names, which must be one of the table's own account and region;
+    ResourceNotFound for any other."""
+    prefix = table.namespace.arn("kinesis", "stream/")
     name = arn[len(prefix) :] if arn.startswith(prefix) else ""
-    if not name or db.kinesis.doc(name) is None:
+    if not name or db.kinesis.scoped(table.namespace).doc(name) is None:
         raise ResourceNotFoundException(f"Requested resource not found: Stream: {arn} not found")
     return name
 
@@ -53,8 +54,8 @@ async def save_then_settle(
 
     async def settle() -> None:
         async with db.catalog.lock:
-            current = db.catalog.get(table.name)
-            if current is None or current.table_id != table.table_id:
+            current = db.catalog.latest(table)
+            if current is None:
                 return
             now = find(current, destination.stream_arn)
             if now is not None and now.status == destination.status:
@@ -63,12 +64,12 @@ async def save_then_settle(
     db.later(db.settings.table_status_delay, settle)
 
 
-def wire(db: Database, destination: KinesisDestination) -> dict[str, Any]:
+def wire(db: Database, table: TableSpec, destination: KinesisDestination) -> dict[str, Any]:
     out: dict[str, Any] = {
         "StreamArn": destination.stream_arn,
         "DestinationStatus": destination.status,
         "ApproximateCreationDateTimePrecision": destination.precision,
     }
-    if destination.capturing and db.kinesis.doc(destination.stream_name) is None:
+    if destination.capturing and db.kinesis.scoped(table.namespace).doc(destination.stream_name) is None:
         out["DestinationStatusDescription"] = "The Kinesis data stream does not exist any more"
     return out

@@ -67,13 +67,13 @@ def capacity_list(
     """One ConsumedCapacity per table, in the order tables first appear."""
     if mode not in ("TOTAL", "INDEXES"):
         return None
-    tables: dict[str, tuple[TableSpec, float, dict[str, float]]] = {}
+    tables: dict[int, tuple[TableSpec, float, dict[str, float]]] = {}
     for table, units, index_units in entries:
-        _, total, indexes = tables.get(table.name, (table, 0.0, {}))
+        _, total, indexes = tables.get(table.table_id, (table, 0.0, {}))
         merged = dict(indexes)
         for name, value in index_units.items():
             merged[name] = merged.get(name, 0.0) + value
-        tables[table.name] = (table, total + units, merged)
+        tables[table.table_id] = (table, total + units, merged)
     out: list[dict[str, Any]] = []
     for table, units, index_units in tables.values():
         capacity = consumed_capacity(mode, table, units, kind=kind, index_units=index_units)

@@ -219,18 +219,23 @@ def page_response(request: dict[str, Any], target: Target, page: Page) -> dict[s
     out["ScannedCount"] = page.scanned
     if page.last is not None:
         out["LastEvaluatedKey"] = last_evaluated_key(target, page.last)
-    mode = request.get("ReturnConsumedCapacity")
-    if mode in ("TOTAL", "INDEXES"):
-        units = read_units(page.read_bytes, target.consistent)
-        if target.index is None:
-            capacity = consumed_capacity(mode, target.table, units, kind="read")
-        else:
-            table_units = read_units(page.fetched_bytes, target.consistent) if page.fetched_bytes else 0.0
-            capacity = consumed_capacity(
-                mode, target.table, table_units, kind="read", index_units={target.index.name: units}
-            )
+    capacity = page_capacity(request.get("ReturnConsumedCapacity"), target, page)
+    if capacity is not None:
         out["ConsumedCapacity"] = capacity
     if page.raw_items is not None:
         # splice the stored item JSON in front of the rest of the answer
         return b'{"Items":[' + b",".join(page.raw_items) + b"]," + orjson.dumps(out)[1:]
     return out
+
+
+def page_capacity(mode: str | None, target: Target, page: Page) -> dict[str, Any] | None:
+    """A page's ConsumedCapacity: the bytes read from the table or index (and the base-table fetches)."""
+    if mode not in ("TOTAL", "INDEXES"):
+        return None
+    units = read_units(page.read_bytes, target.consistent)
+    if target.index is None:
+        return consumed_capacity(mode, target.table, units, kind="read")
+    table_units = read_units(page.fetched_bytes, target.consistent) if page.fetched_bytes else 0.0
+    return consumed_capacity(
+        mode, target.table, table_units, kind="read", index_units={target.index.name: units}
+    )

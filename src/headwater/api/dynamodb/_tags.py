@@ -20,10 +20,14 @@ def table_for_arn(db: Database, arn: str) -> TableSpec:
     parts = arn.split(":", 5)
     if len(parts) != 6 or parts[0] != "arn" or parts[2] != "dynamodb" or not parts[5].startswith("table/"):
         raise ValidationException(f"Invalid TableArn: Invalid ResourceArn provided as input {arn}")
-    if parts[3] != db.region or parts[4] != db.account_id:
+    # another account's table is refused before the region is looked at (so nothing is said about it);
+    # one of another region is not a table of this (regional) endpoint
+    if parts[4] != db.account_id:
         raise AccessDeniedException(
             f"User: arn:aws:iam::{db.account_id}:root is not authorized to access resource {arn}"
         )
+    if parts[3] != db.region:
+        raise ValidationException(f"Invalid TableArn: Invalid ResourceArn provided as input {arn}")
     name, _, rest = parts[5][len("table/") :].partition("/")
     if rest and not rest.startswith("stream/"):
         # An index (or backup, export...) has an ARN of its own, but only tables and streams carry tags.

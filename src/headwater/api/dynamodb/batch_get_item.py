@@ -49,7 +49,7 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
         usage: list[tuple[TableSpec, float, dict[str, float]]] = []
         total = 0
         for name, table, spec, projection, resolved in plans:
-            items = responses.setdefault(name, [])
+            items = responses.setdefault(table.name, [])  # by name, even if asked by ARN (DynamoDB Local)
             consistent = bool(spec.get("ConsistentRead"))
             for position, (key, _) in enumerate(resolved):
                 if total >= MAX_RESPONSE_BYTES:

@@ -9,6 +9,7 @@ from ...core import resource_policies
 from ...core.database import Database
 from ...core.tables import create_table
 from ...errors import ResourceInUseException
+from ...model.namespace import Namespace
 from ...model.schema import KeyAttribute, StreamSpec, TableSpec
 from ._describe import table_description
 from ._policy_document import checked_policy
@@ -25,7 +26,7 @@ from ._tags import check_tags
 
 
 async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
-    name = request["TableName"]
+    namespace, name = db.catalog.resolve(request["TableName"])  # a name, or the new table's ARN
     billing_mode: Literal["PROVISIONED", "PAY_PER_REQUEST"] = request.get("BillingMode") or "PROVISIONED"
     throughput = check_billing(billing_mode, request.get("ProvisionedThroughput"))
     types = attribute_types(request["AttributeDefinitions"])
@@ -48,29 +49,30 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
         key=key,
         attribute_definitions=tuple(KeyAttribute(attr, kind) for attr, kind in types.items()),
         created_at=round(db.clock.now(), 3),
+        namespace=namespace,
         billing_mode=billing_mode,
         billing_mode_updated_at=None,
         throughput=throughput,
         indexes=indexes,
         stream=stream or StreamSpec(enabled=False),
         tags=tuple((t["Key"], t["Value"]) for t in request.get("Tags") or ()),
-        sse=_sse_description(db, sse),
+        sse=_sse_description(namespace, sse),
         table_class=request.get("TableClass") or "STANDARD",
         deletion_protection=bool(request.get("DeletionProtectionEnabled", False)),
         extra=extra,
     )
     async with db.catalog.lock:
-        if db.catalog.get(name) is not None:
+        if db.catalog.get(request["TableName"]) is not None:
             raise ResourceInUseException(f"Table already exists: {name}")
         created = await create_table(db, spec)
     return {"TableDescription": table_description(db, created)}
 
 
-def _sse_description(db: Database, sse: dict[str, Any] | None) -> dict[str, Any] | None:
+def _sse_description(namespace: Namespace, sse: dict[str, Any] | None) -> dict[str, Any] | None:
     """Encryption at rest is only described (a local database has no KMS): the key is named, not used."""
     if not sse or not sse.get("Enabled"):
         return None
-    default_key = f"arn:aws:kms:{db.region}:{db.account_id}:key/headwater"
+    default_key = namespace.arn("kms", "key/headwater")
     return {
         "Status": "ENABLED",
         "SSEType": sse.get("SSEType") or "KMS",

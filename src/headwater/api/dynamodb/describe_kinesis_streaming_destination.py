@@ -12,5 +12,5 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
     table = db.catalog.require_table(request["TableName"])
     return {
         "TableName": table.name,
-        "KinesisDataStreamDestinations": [wire(db, d) for d in table.kinesis],
+        "KinesisDataStreamDestinations": [wire(db, table, d) for d in table.kinesis],
     }

@@ -17,7 +17,7 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
     precision = config.get("ApproximateCreationDateTimePrecision") or "MILLISECOND"
     async with db.catalog.lock:
         table = active_table(db, request["TableName"])
-        name = stream_name(db, arn)
+        name = stream_name(db, table, arn)
         existing = find(table, arn)
         if existing is not None and existing.status not in ("DISABLED", "ENABLE_FAILED"):
             raise ResourceInUseException(
@@ -28,7 +28,7 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
             raise LimitExceededException(
                 f"Table {table.name} already streams to {MAX_DESTINATIONS} Kinesis data streams"
             )
-        destination = KinesisDestination(arn, name, "ENABLING", cast(Any, precision), db.region)
+        destination = KinesisDestination(arn, name, "ENABLING", cast(Any, precision), table.namespace.region)
         await save_then_settle(db, table, destination, "ACTIVE")
     return {
         "TableName": table.name,

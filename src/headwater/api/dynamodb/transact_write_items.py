@@ -85,8 +85,17 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
         actions.append(action)
     if mismatched:
         raise key_cancellation(mismatched, len(request["TransactItems"]))
+    return await run_transaction(db, actions, request)
+
+
+async def run_transaction(db: Database, actions: list[Action], request: dict[str, Any]) -> dict[str, Any]:
+    """Commit the actions all or nothing (TransactWriteItems, ExecuteTransaction), once per
+    ClientRequestToken, and answer ConsumedCapacity and ItemCollectionMetrics as the request asks."""
+    now = db.clock.now()
     mode = request.get("ReturnConsumedCapacity")
     token = request.get("ClientRequestToken")
+    if token is not None:
+        token = db.namespace.prefix + token  # a token is its caller's: namespaces share no tokens
     tokens = db.transaction_tokens
     if token is not None:
         fingerprint = orjson.dumps(

@@ -15,5 +15,5 @@ async def change(db: Database, request: dict[str, Any], direction: Literal["incr
     name = service.name_of(request)
     service.require(name)
     await db.storage.write(
-        UpdateStreamOp(name, service.account, retention_hours=hours, retention_direction=direction)
+        UpdateStreamOp(name, service.namespace, retention_hours=hours, retention_direction=direction)
     )

@@ -37,5 +37,5 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
                 "for current limits and how to request higher limits."
             )
         doc, counter = service.new_doc(name, count, mode, dict(request.get("Tags") or {}))
-        await db.storage.write(CreateStreamOp(doc, service.account, counter))
+        await db.storage.write(CreateStreamOp(doc, service.namespace, counter))
     return {}

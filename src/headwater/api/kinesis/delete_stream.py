@@ -10,5 +10,5 @@ from ...kinesis.ops import DeleteStreamOp
 
 async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
     service = db.kinesis
-    await db.storage.write(DeleteStreamOp(service.name_of(request), service.account))
+    await db.storage.write(DeleteStreamOp(service.name_of(request), service.namespace))
     return {}

@@ -15,6 +15,6 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
     first = shard_index(db, name, request["ShardToMerge"])
     second = shard_index(db, name, request["AdjacentShardToMerge"])
     await db.storage.write(
-        ReshardOp(name, service.account, db.clock.now(), "merge", shard=first, other=second)
+        ReshardOp(name, service.namespace, db.clock.now(), "merge", shard=first, other=second)
     )
     return {}

@@ -27,7 +27,7 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
     hash_key = int(request["NewStartingHashKey"])
     now = db.clock.now()
     op = ReshardOp(
-        name, service.account, now, "split", shard=slot, hash_key=hash_key, shard_limit=SHARD_LIMIT
+        name, service.namespace, now, "split", shard=slot, hash_key=hash_key, shard_limit=SHARD_LIMIT
     )
     await db.storage.write(op)
     return {}

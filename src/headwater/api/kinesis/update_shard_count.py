@@ -14,7 +14,7 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
     name = service.name_of(request)
     current = len(service.require(name).open)
     target = request["TargetShardCount"]
-    op = ReshardOp(name, service.account, db.clock.now(), "count", target=target, shard_limit=SHARD_LIMIT)
+    op = ReshardOp(name, service.namespace, db.clock.now(), "count", target=target, shard_limit=SHARD_LIMIT)
     await db.storage.write(op)
     return {
         "StreamName": name,

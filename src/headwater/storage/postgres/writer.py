@@ -32,7 +32,7 @@ from typing import Any
 import psycopg
 
 from headwater.errors import DynamoDBError
-from headwater.storage.base import WriteOperation
+from headwater.storage.base import WriteOperation, answer
 from headwater.storage.group_commit import (
     DEFAULT_GROUP_CAP,
     CatalogOverlay,
@@ -332,7 +332,7 @@ class Writer(GroupCommitWriter):
             log.exception("could not write the WriteSet of %s", type(op).__name__)
             raise _Dirty((None, internal()), attributable=True) from exc
         catalog.add(ws)
-        return (ws.result, None), new_seq
+        return (answer(ws, seq), None), new_seq
 
     def _spoiled(self, conn: Connection) -> None:
         """Roll back; a connection that broke fails the whole group (it is not any operation's fault)."""

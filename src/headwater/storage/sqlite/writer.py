@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from headwater.errors import DynamoDBError
-from headwater.storage.base import WriteOperation
+from headwater.storage.base import WriteOperation, answer
 from headwater.storage.group_commit import (
     DEFAULT_GROUP_CAP,
     CatalogOverlay,
@@ -263,7 +263,7 @@ class Writer(GroupCommitWriter):
             log.exception("could not write the WriteSet of %s", type(op).__name__)
             return (None, internal("Internal server error")), seq, True
         catalog.add(ws)
-        return (ws.result, None), new_seq, False
+        return (answer(ws, seq), None), new_seq, False
 
     def _rollback(self) -> None:
         if self._conn.in_transaction:

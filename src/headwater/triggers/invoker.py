@@ -1,0 +1,206 @@
+"""Invocations of functions: the worker each needs, the concurrency it is charged to (throttled, or
+waiting), asynchronous invocations with their retries, and the deletion of code versions nobody runs any
+more."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from ..clock import Clock
+from . import code as code_store
+from .concurrency import ACCOUNT_EXCEEDED, Concurrency, Lease, throttled
+from .errors import InvalidParameterValueException
+from .layers import layer_environment
+from .model import FunctionConfig
+from .pool import InvocationResult, PoolFull, ProcessBudget, WorkerPool, WorkerSpec, code_fingerprint
+from .settings import TriggerSettings
+from .sources import RoleAccess
+
+log = logging.getLogger(__name__)
+
+EVENT_ATTEMPTS = 3  # an asynchronous invocation and its two retries, as in Lambda
+THROTTLED = InvocationResult("", b"", None, None, 0.0, throttled=True)
+
+Lookup = Callable[[str], FunctionConfig | None]
+
+
+class Invoker:
+    def __init__(
+        self,
+        settings: TriggerSettings,
+        clock: Clock,
+        functions: Lookup,
+        budget: ProcessBudget | None = None,
+        roles: RoleAccess | None = None,
+    ) -> None:
+        self.settings = settings
+        self.roles = roles  # handlers run with their function's role's credentials (None: placeholders)
+        self._functions = functions
+        self.concurrency = Concurrency(settings.concurrency_limit)
+        self.pool = WorkerPool(
+            self.base_env(),
+            settings.python,
+            limits=settings.pool,
+            clock=clock,
+            user=settings.worker_user,
+            on_change=self.sweep_retired,
+            budget=budget,
+        )
+        self._retired: set[Path] = set()  # replaced or deleted code versions, deleted once unused
+        self._background: set[asyncio.Task[Any]] = set()
+
+    def base_env(self) -> dict[str, str]:
+        settings = self.settings
+        env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")}
+        env.update(
+            {
+                "AWS_REGION": settings.region,
+                "AWS_DEFAULT_REGION": settings.region,
+                "AWS_ACCESS_KEY_ID": "headwater",
+                "AWS_SECRET_ACCESS_KEY": "headwater",
+                "AWS_ENDPOINT_URL": settings.endpoint_url,
+                "TZ": ":UTC",
+            }
+        )
+        return env
+
+    def start(self) -> None:
+        self.pool.start()
+
+    async def stop(self) -> None:
+        for task in list(self._background):
+            task.cancel()
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+        await self.pool.close()
+
+    def function_arn(self, name: str) -> str:
+        return f"arn:aws:lambda:{self.settings.region}:{self.settings.account_id}:function:{name}"
+
+    def log_path(self, name: str) -> Path:
+        return self.settings.state_dir / "logs" / f"{name}.log"
+
+    def spec(self, fn: FunctionConfig) -> WorkerSpec:
+        key = fn.revision_id
+        env = dict(fn.environment)
+        if fn.code_kind == "dir":
+            # allowed when created, but the server may have been restarted without that --allow-code-dir
+            code_store.check_allowed(Path(fn.code_path), self.settings.allowed_code_dirs)
+            key += ":" + code_fingerprint(Path(fn.code_path))
+            # bytecode caches validate by whole-second mtime: a quick edit could run stale code
+            env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+            env.setdefault("PYTHONPYCACHEPREFIX", str(self.settings.state_dir / "no-pycache"))
+        if fn.opt_path:
+            layered = layer_environment(fn.opt_path, fn.runtime, self.base_env().get("PATH", os.defpath))
+            env = {**layered, **env}
+        if self.roles is not None:
+            env.update(self.roles.environment(fn.role))  # the handler's calls act as the function's role
+        return WorkerSpec(
+            function_name=fn.name,
+            function_arn=self.function_arn(fn.name),
+            handler=fn.handler,
+            runtime=fn.runtime,
+            code_dir=Path(fn.code_path),
+            log_path=self.log_path(fn.name),
+            timeout=float(fn.timeout),
+            memory_size=fn.memory_size,
+            environment=tuple(sorted(env.items())),
+            key=key,
+        )
+
+    # invocations --------------------------------------------------------------------------------
+
+    async def invoke(self, fn: FunctionConfig, payload: bytes, *, tail: bool) -> InvocationResult:
+        """A synchronous Invoke: throttled (TooManyRequestsException) when there is no room now."""
+        spec = self.spec(fn)
+        lease = self.concurrency.try_enter(fn.name)
+        try:
+            return await self.pool.invoke(spec, payload, tail=tail, wait=False)
+        except PoolFull:
+            raise throttled(ACCOUNT_EXCEEDED) from None
+        finally:
+            self.concurrency.leave(lease)
+
+    async def invoke_waiting(
+        self, name: str, payload: bytes, request_id: str | None = None, patience: float | None = None
+    ) -> InvocationResult | None:
+        """An invocation that waits for room instead of being throttled (event source mappings,
+        asynchronous invocations), `patience` seconds at most: then a result marked `throttled` that
+        never ran. None when the function is gone or its code may not run."""
+        lease = await self.concurrency.enter(name, lambda: self._functions(name) is not None, patience)
+        if lease is None:
+            return THROTTLED if self._functions(name) is not None else None
+        try:
+            return await self._run(name, payload, request_id, lease)
+        finally:
+            self.concurrency.leave(lease)
+
+    async def _run(
+        self, name: str, payload: bytes, request_id: str | None, lease: Lease
+    ) -> InvocationResult | None:
+        fn = self._functions(name)  # the configuration current now, after any wait
+        if fn is None:
+            return None
+        try:
+            spec = self.spec(fn)
+        except InvalidParameterValueException as err:
+            log.error("function %s cannot run: %s", name, err.message)
+            return None
+        return await self.pool.invoke(spec, payload, request_id=request_id, wait=True)
+
+    def invoke_event(self, fn: FunctionConfig, payload: bytes) -> str:
+        """Asynchronous invocation: accepted now, run in the background when there is room (retried twice
+        on error)."""
+        self.spec(fn)  # refused now if its code may not run
+        request_id = str(uuid.uuid4())
+
+        async def run() -> None:
+            for attempt in range(EVENT_ATTEMPTS):
+                result = await self.invoke_waiting(fn.name, payload, request_id)
+                if result is None or result.function_error is None:
+                    return
+                await asyncio.sleep(1.0 * (attempt + 1))
+
+        self.spawn(run())
+        return request_id
+
+    async def prewarm(self, fn: FunctionConfig) -> None:
+        try:
+            await self.pool.prewarm(self.spec(fn))
+        except (OSError, InvalidParameterValueException):
+            log.exception("could not start a worker for %s", fn.name)
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # code versions ------------------------------------------------------------------------------
+
+    def retire(self, fn: FunctionConfig) -> None:
+        """`fn`'s code is replaced or deleted: an uploaded package is deleted from disk once no worker or
+        invocation uses it any more (a local hot-reload directory is the user's and stays)."""
+        if fn.code_kind == "zip":
+            self._retired.add(Path(fn.code_path))
+            self.sweep_retired()
+
+    def adopt(self, code_path: str) -> None:
+        """A code version in use again (the same package uploaded anew) is not deleted."""
+        self._retired.discard(Path(code_path))
+
+    def sweep_retired(self) -> None:
+        for path in list(self._retired):
+            if self.pool.uses(path):
+                continue
+            self._retired.discard(path)
+            shutil.rmtree(path, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()  # the function's folder, once its last version is gone

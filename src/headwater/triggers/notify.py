@@ -1,0 +1,48 @@
+"""Waking idle shard pollers when the database commits stream records."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import Protocol
+
+
+class CommitFeed(Protocol):
+    """The database's commit hook: calls `listener(last sequence number)`, from any thread, after every
+    commit that added stream records; returns what unsubscribes it."""
+
+    def on_commit(self, listener: Callable[[int], None]) -> Callable[[], None]: ...
+
+
+class ChangeNotifier:
+    """Wakes idle shard pollers as soon as the database commits something new (no polling while idle;
+    pollers still poll at least every `poll_interval` without it).
+
+    `changed` may be called from any thread (the storage writer's): it hops into the loop at most once
+    per loop turn, however many commits happen meanwhile."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._event = asyncio.Event()
+        self._scheduled = False
+
+    def changed(self, _last_sequence: int = 0) -> None:
+        if self._scheduled:
+            return
+        self._scheduled = True
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is waiting any more
+            self._loop.call_soon_threadsafe(self._wake)
+
+    def _wake(self) -> None:
+        self._scheduled = False
+        event, self._event = self._event, asyncio.Event()
+        event.set()
+
+    async def wait(self, timeout: float) -> bool:
+        """True when woken by a commit, False after `timeout` seconds."""
+        try:
+            await asyncio.wait_for(self._event.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
