@@ -41,6 +41,11 @@ OWN_PARTITION = allow(
     table_arn("Notes"),
     Condition={"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["${aws:username}"]}},
 )
+OWN_PARTITION_PARTIQL = allow(
+    ["dynamodb:PartiQLSelect", "dynamodb:PartiQLInsert"],
+    table_arn("Notes"),
+    Condition={"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["${aws:username}"]}},
+)
 NO_DELETE = policy(
     {"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"},
     {"Effect": "Deny", "Action": "dynamodb:DeleteTable", "Resource": "*"},
@@ -55,6 +60,7 @@ def auth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer]:
         Identity("alice", policies=[ADMIN]),
         Identity("reader", policies=[STREAM_READER]),
         Identity("bob", policies=[OWN_PARTITION]),
+        Identity("dave", policies=[OWN_PARTITION_PARTIQL]),
         Identity("carol", policies=[NO_DELETE]),
         Identity("indexer", policies=[INDEX_ONLY]),
         Identity("producer", policies=[KINESIS_WRITER]),
@@ -240,3 +246,32 @@ def test_kinesis_actions_on_the_stream_arn(auth: AuthServer) -> None:
 def test_an_admin_may_do_anything(auth: AuthServer) -> Any:
     ddb = auth.client("dynamodb", "alice")
     assert ORDERS in ddb.list_tables()["TableNames"]
+
+
+def test_partiql_statements_need_their_own_actions_and_keep_leading_keys(auth: AuthServer) -> None:
+    ddb = auth.client("dynamodb", "dave")
+    ddb.execute_statement(Statement="INSERT INTO Notes VALUE {'pk': 'dave', 'sk': '1', 'text': 'hi'}")
+    found = ddb.execute_statement(Statement="SELECT * FROM Notes WHERE pk = ?", Parameters=[s("dave")])
+    assert [item["text"] for item in found["Items"]] == [s("hi")]
+    notes, dave = table_arn("Notes"), user_arn("dave")
+    assert error_of(ddb.execute_statement, Statement="INSERT INTO Notes VALUE {'pk': 'eve', 'sk': '1'}") == (
+        "AccessDeniedException",
+        denied(dave, "dynamodb:PartiQLInsert", notes),
+    )
+    assert error_of(ddb.execute_statement, Statement="SELECT * FROM Notes WHERE pk = 'eve'") == (
+        "AccessDeniedException",
+        denied(dave, "dynamodb:PartiQLSelect", notes),
+    )
+    assert error_of(ddb.execute_statement, Statement="DELETE FROM Notes WHERE pk = 'dave' AND sk = '1'") == (
+        "AccessDeniedException",
+        denied(dave, "dynamodb:PartiQLDelete", notes),
+    )
+    assert error_of(
+        ddb.execute_transaction,
+        TransactStatements=[{"Statement": "SELECT * FROM Notes WHERE pk = 'eve' AND sk = '1'"}],
+    ) == ("AccessDeniedException", denied(dave, "dynamodb:PartiQLSelect", notes))
+    # the item API's actions are other actions: PartiQL grants none of them
+    assert error_of(ddb.get_item, TableName="Notes", Key={"pk": s("dave"), "sk": s("1")}) == (
+        "AccessDeniedException",
+        denied(dave, "dynamodb:GetItem", notes),
+    )

@@ -33,8 +33,14 @@ from typing import Any
 from headwater.auth.credentials import Principal
 from headwater.auth.policy.context import ContextValue
 from headwater.auth.policy.evaluate import ResourcePolicy, evaluate
+from headwater.errors import DynamoDBError
 from headwater.expressions.ast import KeyTerm, Path
 from headwater.expressions.compile import CompiledExpressions, compile_request
+from headwater.expressions.errors import ExpressionError
+from headwater.model.values import validate_value
+from headwater.partiql import parse as parse_statement
+from headwater.partiql.access import Access
+from headwater.partiql.access import access as partiql_access
 
 _UNSCOPED = frozenset({"ListTables", "DescribeLimits", "DescribeEndpoints"})
 _BY_RESOURCE_ARN = frozenset(
@@ -55,6 +61,7 @@ _TRANSACT_WRITE_ACTIONS = {
     "Delete": "DeleteItem",
     "ConditionCheck": "ConditionCheckItem",
 }
+_PARTIQL_OPERATIONS = frozenset({"ExecuteStatement", "BatchExecuteStatement", "ExecuteTransaction"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +162,23 @@ def authorize(
         evaluate(principal, check.action, check.resource, check.context, policy).raise_if_denied()
 
 
+def partiql_statements(request: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
+    """The statements of a PartiQL request (ExecuteStatement's one, a batch's or a transaction's)."""
+    if "Statement" in request:
+        return (request,)
+    found = request.get("Statements") or request.get("TransactStatements") or ()
+    return [entry for entry in found if isinstance(entry, Mapping)]
+
+
+def statement_access(entry: Mapping[str, Any]) -> Access | None:
+    """What a PartiQL statement (with its Parameters) touches; None when it does not parse."""
+    try:
+        parameters = [validate_value(value) for value in entry.get("Parameters") or ()]
+        return partiql_access(parse_statement(str(entry.get("Statement", "")), parameters))
+    except (DynamoDBError, ExpressionError):
+        return None
+
+
 class _Builder:
     def __init__(self, caller: Caller, keys: Mapping[str, TableKeys], base: dict[str, ContextValue]) -> None:
         self.caller = caller
@@ -199,6 +223,9 @@ class _Builder:
                 kind, item = next(iter(entry.items()))
                 action = _TRANSACT_WRITE_ACTIONS[kind]
                 yield self.item(action, item["TableName"], item, "TransactWriteItems")
+        elif operation in _PARTIQL_OPERATIONS:
+            for entry in partiql_statements(request):
+                yield from self.statement(entry)
         else:
             # Table-level operations: CreateTable, DescribeTable, UpdateTable, DeleteTable, TTL...
             table = self.arn(request.get("TableName", "*"))
@@ -224,6 +251,27 @@ class _Builder:
             ReturnValues=request.get("ReturnValues"),
             ReturnConsumedCapacity=request.get("ReturnConsumedCapacity"),
             EnclosingOperation=enclosing,
+        )
+
+    def statement(self, entry: Mapping[str, Any]) -> Iterator[Check]:
+        """A PartiQL statement: dynamodb:PartiQLSelect/Insert/Update/Delete on its table (or index), with
+        the partition key values it pins as LeadingKeys and, for a SELECT, whether it scans the whole
+        table (dynamodb:FullTableScan: no partition key value pinned). One that does not parse needs no
+        check: the operation refuses it without reading or writing anything."""
+        found = statement_access(entry)
+        if found is None:
+            return
+        resource = self.arn(found.table) + (f"/index/{found.index}" if found.index else "")
+        leading = self.leading_keys(found.table, found.index, [found.values])
+        full_scan = None
+        if found.kind == "select" and leading is not None:
+            full_scan = "false" if leading else "true"
+        yield self.check(
+            found.action.removeprefix("dynamodb:"),
+            resource,
+            LeadingKeys=leading,
+            FullTableScan=full_scan,
+            Attributes=tuple(sorted(found.values)),
         )
 
     def read(self, operation: str, request: Mapping[str, Any]) -> Check:

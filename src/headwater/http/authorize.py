@@ -272,6 +272,10 @@ def _table_names(request: Mapping[str, Any]) -> list[str]:
         for part in entry.values():
             if isinstance(part, Mapping) and isinstance(part.get("TableName"), str):
                 names.append(part["TableName"])
+    for statement in requests.partiql_statements(request):  # PartiQL: the tables its statements name
+        found = requests.statement_access(statement)
+        if found is not None:
+            names.append(found.table)
     return names
 
 
