@@ -22,8 +22,9 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[dev,postgres]'
 	touch $(STAMP) $@
 
+# --auth off: no credentials needed on this machine's loopback address (see "Running Headwater for others")
 serve: $(STAMP)
-	$(BIN)/headwater serve --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
+	$(BIN)/headwater serve --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR) --auth off
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests bench

@@ -28,7 +28,7 @@ from bench.peers import PEERS, Peer, ensure_installed
 from bench.phases import DEFAULT_PHASES, PHASES, Bench, PhaseResult, Settings, final_check, run_phase, run_tag
 from bench.postgres import describe, postgres_cluster
 from bench.report import render, to_json, write_json
-from bench.server import Server, local_server, serve_command, wait_ready
+from bench.server import Server, local_server, new_credentials, serve_command, wait_ready
 from bench.summary import ServerRun
 from bench.tables import delete_table
 from bench.wire import Endpoint
@@ -74,6 +74,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     ap.add_argument("--drain-items", type=int, default=100_000, help="items written for stream-drain")
     ap.add_argument("--big-items", type=int, default=1_000_000, help="items loaded for bigpartition")
+    ap.add_argument(
+        "--auth",
+        choices=("off", "sigv4", "both"),
+        default="off",
+        help="sigv4: Headwater verifies and authorizes every request (a credentials file is written for "
+        "the run) and the load generator signs each request for real; both: a second Headwater with sigv4 "
+        "beside the one with auth off, phases interleaved, the ratio column the cost (default off)",
+    )
     ap.add_argument("--label", default="", help="free text stored in the JSON result")
     ap.add_argument("--no-json", action="store_true", help="do not write bench/results/<stamp>.json")
     args = ap.parse_args(argv)
@@ -110,6 +118,8 @@ def targets(args: argparse.Namespace) -> Iterator[list[tuple[str, Server, str]]]
         wait_ready(endpoint, None, 5.0)
         yield [("target", Server(endpoint, args.server_pid, None), f"the server at {endpoint.url}")]
         return
+    credentials = new_credentials() if args.auth == "sigv4" and args.server_cmd is None else None
+    signed = ", --auth sigv4 (signed requests)" if credentials is not None else ""
     if args.server_cmd is not None:
         with local_server(lambda port, data_dir: serve_command(args.server_cmd, port, data_dir)) as server:
             yield [("target", server, f"{args.server_cmd}, pid {server.pid}")]
@@ -119,18 +129,34 @@ def targets(args: argparse.Namespace) -> Iterator[list[tuple[str, Server, str]]]
         for storage in args.storage_list:
             if storage == "postgres":
                 cluster = stack.enter_context(postgres_cluster(args.pg_setting))
-                command = functools.partial(serve_command, None, storage_url=cluster.create_database())
-                server = stack.enter_context(local_server(command, "headwater-pg"))
-                about = f"headwater serve --storage-url ({describe(args.pg_setting)}), pid {server.pid}"
+                command = functools.partial(
+                    serve_command, None, credentials=credentials, storage_url=cluster.create_database()
+                )
+                server = stack.enter_context(local_server(command, "headwater-pg", credentials))
+                about = (
+                    f"headwater serve --storage-url ({describe(args.pg_setting)}){signed}, pid {server.pid}"
+                )
                 started.append(("headwater-pg", server, about))
             else:
-                server = stack.enter_context(
-                    local_server(functools.partial(serve_command, None), "headwater")
-                )
-                started.append(
-                    ("headwater", server, f"headwater serve, SQLite, --sync FULL, pid {server.pid}")
-                )
+                command = functools.partial(serve_command, None, credentials=credentials)
+                server = stack.enter_context(local_server(command, "headwater", credentials))
+                about = f"headwater serve, SQLite, --sync FULL{signed}, pid {server.pid}"
+                started.append(("headwater", server, about))
         yield started
+
+
+def _signed_headwater(stack: contextlib.ExitStack, settings: Settings, tag: str) -> tuple[ServerRun, Bench]:
+    """A second Headwater, with `--auth sigv4`, measured like a peer (`--auth both`)."""
+    credentials = new_credentials()
+
+    def command(port: int, data_dir: Path) -> list[str]:
+        return serve_command(None, port, data_dir, credentials)
+
+    started = stack.enter_context(local_server(command, "headwater-sigv4", credentials))
+    about = f"headwater serve, SQLite, --sync FULL, --auth sigv4 (signed requests), pid {started.pid}"
+    return ServerRun("headwater-sigv4", about, peer=False), Bench(
+        started.endpoint, settings, started.pid, tag
+    )
 
 
 def run_rounds(benches: list[tuple[ServerRun, Bench]], args: argparse.Namespace, log: Console) -> None:
@@ -174,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
                 (ServerRun(name, about, peer=False), Bench(server.endpoint, settings, server.pid, tag))
                 for name, server, about in stack.enter_context(targets(args))
             ]
+            if args.auth == "both" and args.endpoint is None and args.server_cmd is None:
+                benches.append(_signed_headwater(stack, settings, tag))
             for peer in peers:
                 started = stack.enter_context(local_server(peer.command, peer.name))
                 bench = Bench(started.endpoint, settings, started.pid, tag, peer=True)
@@ -208,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
             "peers": args.peer_list,
             "storage": args.storage_list,
             "pg_settings": args.pg_setting,
+            "auth": args.auth,
         },
     }
     doc = to_json(runs, args.phase_list, meta)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shlex
 import shutil
 import signal
 import socket
+import string
 import subprocess
 import sys
 import tempfile
@@ -18,8 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.loadgen import run_async
+from bench.signing import Credentials
 from bench.wire import Endpoint, http_get_root
 
+BENCH_ACCOUNT = "000000000000"  # the server's default account: ARNs read as they do with --auth off
 # the trigger phases deploy their handlers as directories under this one (hot reload, as a user would)
 CODE_ROOT = Path(tempfile.gettempdir()) / "headwater-bench-code"
 READY_TIMEOUT = 60.0  # a JVM on a loaded 2-core machine
@@ -54,13 +58,28 @@ def wait_ready(endpoint: Endpoint, proc: subprocess.Popen[bytes] | None, timeout
 
 
 def serve_command(
-    template: str | None, port: int, data_dir: Path, storage_url: str | None = None
+    template: str | None,
+    port: int,
+    data_dir: Path,
+    credentials: Credentials | None = None,
+    storage_url: str | None = None,
 ) -> list[str]:
     """Headwater's own command (on PostgreSQL with `storage_url`), or a custom one (`{port}` and
-    `{data_dir}` are filled in)."""
+    `{data_dir}` are filled in). With `credentials`, Headwater verifies every request (`--auth sigv4`)
+    against a credentials file written beside the data dir: the bench's user, allowed everything, and the
+    role its functions act as."""
     if template is None:
         serve = ["serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)]
         serve += ["--sync", "FULL"]  # durable, whatever HEADWATER_SYNC says: the figure the issue targets
+        if credentials is None:
+            serve += ["--auth", "off"]
+        else:
+            serve += [
+                "--auth",
+                "sigv4",
+                "--auth-config",
+                str(write_credentials(data_dir.parent, credentials)),
+            ]
         CODE_ROOT.mkdir(exist_ok=True)
         serve += ["--allow-code-dir", str(CODE_ROOT)]  # the trigger phases' handlers run in place
         if storage_url is not None:
@@ -69,10 +88,44 @@ def serve_command(
     return [part.format(port=port, data_dir=data_dir) for part in shlex.split(template)]
 
 
+def new_credentials() -> Credentials:
+    alphabet = string.ascii_uppercase + "234567"
+    return Credentials(
+        "AKIA" + "".join(secrets.choice(alphabet) for _ in range(16)), secrets.token_urlsafe(30)
+    )
+
+
+def write_credentials(directory: Path, credentials: Credentials) -> Path:
+    """A credentials file (0600) with the bench's user and the role its trigger functions name."""
+    from headwater.auth import config
+
+    everything = (
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'
+    )
+    data = {
+        "accounts": [{"id": BENCH_ACCOUNT}],
+        "users": [
+            {
+                "name": "bench",
+                "account": BENCH_ACCOUNT,
+                "policies": [everything],
+                "access_keys": [{"id": credentials.key_id, "secret": credentials.secret}],
+            }
+        ],
+        "roles": [{"name": "bench", "account": BENCH_ACCOUNT, "policies": [everything]}],
+    }
+    path = directory / "headwater-auth.toml"
+    config.save(config.parse(data, directory, str(path)), path)
+    return path
+
+
 @contextlib.contextmanager
-def local_server(command: Callable[[int, Path], list[str]], name: str = "server") -> Iterator[Server]:
+def local_server(
+    command: Callable[[int, Path], list[str]], name: str = "server", credentials: Credentials | None = None
+) -> Iterator[Server]:
     """Start `command(port, data_dir)` on a free loopback port with a fresh, empty data dir (also its
-    working directory); SIGTERM it afterwards and remove the directory."""
+    working directory); SIGTERM it afterwards and remove the directory. Requests to it are signed with
+    `credentials` when given."""
     tmp = Path(tempfile.mkdtemp(prefix=f"headwater-bench-{name}-"))
     data_dir = tmp / "data"
     data_dir.mkdir()
@@ -85,7 +138,7 @@ def local_server(command: Callable[[int, Path], list[str]], name: str = "server"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp)
     try:
-        endpoint = Endpoint("127.0.0.1", port)
+        endpoint = Endpoint("127.0.0.1", port, credentials)
         try:
             wait_ready(endpoint, proc, READY_TIMEOUT)
         except (RuntimeError, TimeoutError) as exc:

@@ -55,6 +55,8 @@ def server_command(port: int, data_dir: Path) -> list[str]:
         "10",
         "--log-level",
         "warning",
+        "--auth",
+        "off",  # loopback; the soak measures memory, not request signing
     ]
 
 

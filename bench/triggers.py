@@ -41,12 +41,13 @@ WRITERS = 8
 
 
 def _lambda(endpoint: Endpoint) -> Any:
+    creds = endpoint.credentials
     return boto3.client(
         "lambda",
         endpoint_url=endpoint.url,
         region_name="us-east-1",
-        aws_access_key_id="bench",
-        aws_secret_access_key="bench",
+        aws_access_key_id=creds.key_id if creds else "bench",
+        aws_secret_access_key=creds.secret if creds else "bench",
     )
 
 

@@ -13,6 +13,8 @@ from typing import Any, cast
 
 import orjson
 
+from bench.signing import Credentials, Signer
+
 DYNAMODB = "DynamoDB_20120810."
 STREAMS = "DynamoDBStreams_20120810."
 AUTHORIZATION = (
@@ -27,6 +29,7 @@ now = time.monotonic  # CLOCK_MONOTONIC: comparable across forked generator proc
 class Endpoint:
     host: str
     port: int
+    credentials: Credentials | None = None  # sign for real (a server with --auth sigv4); else a dummy header
 
     @classmethod
     def parse(cls, url: str) -> Endpoint:
@@ -42,17 +45,34 @@ class Endpoint:
 
 
 class RequestBuilder:
-    """Renders complete HTTP requests; the header block of each operation is built once."""
+    """Renders complete HTTP requests; the header block of each operation is built once (signed ones per
+    request: their signature covers the body)."""
 
     def __init__(self, endpoint: Endpoint) -> None:
+        host = f"{endpoint.host}:{endpoint.port}"
+        content_type = "application/x-amz-json-1.0"
         self._base = (
-            f"POST / HTTP/1.1\r\nHost: {endpoint.host}:{endpoint.port}\r\n"
-            f"Content-Type: application/x-amz-json-1.0\r\n"
+            f"POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\n"
             f"X-Amz-Date: 20260101T000000Z\r\nAuthorization: {AUTHORIZATION}\r\n"
         ).encode()
+        self._signed_base = f"POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\n".encode()
+        self._signer = Signer(endpoint.credentials, host, content_type) if endpoint.credentials else None
         self._heads: dict[str, bytes] = {}
 
     def render(self, target: str, body: bytes) -> bytes:
+        if self._signer is not None:
+            date, authorization = self._signer.headers(target, body)
+            return (
+                b"%sX-Amz-Date: %s\r\nAuthorization: %s\r\nX-Amz-Target: %s\r\nContent-Length: %d\r\n\r\n%s"
+                % (
+                    self._signed_base,
+                    date.encode(),
+                    authorization.encode(),
+                    target.encode(),
+                    len(body),
+                    body,
+                )
+            )
         head = self._heads.get(target)
         if head is None:
             head = self._base + f"X-Amz-Target: {target}\r\nContent-Length: ".encode()

@@ -111,6 +111,8 @@ class Server:
                     str(self.data_dir / "data"),
                     "--log-level",
                     "warning",
+                    # loopback, so `--auth off` is allowed: tests that verify signatures pass `--auth sigv4`
+                    *(() if "--auth" in self.extra_args else ("--auth", "off")),
                     *self.extra_args,
                 ],
                 stdout=log,

@@ -10,16 +10,21 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from .access import Access, load_access
 from .api.registry import operations
+from .auth.sigv4 import SigV4Verifier
 from .clock import Clock, SystemClock
 from .config import Settings
 from .core.database import Database
 from .core.ttl import run_sweeper
 from .http.admin_routes import AdminRoutes
-from .http.app import HeadwaterApp
+from .http.app import Calls, HeadwaterApp, Route
+from .http.authorize import Authorizer
 from .http.calls import LocalCalls
 from .http.control import ControlRoutes
+from .http.control_auth import ControlAuth
 from .http.cross_site import CrossSiteGuard
+from .http.gate import Gate, OpenGate, SigV4Gate
 from .http.lambda_routes import NamespacedLambdaRoutes
 from .process.signal_board import SignalBoard
 from .shardlog import retention
@@ -28,7 +33,7 @@ from .sinks.service import SinkService
 from .storage.base import Storage
 from .storage.sqlite import SqliteStorage, Synchronous
 from .streams.background import retained, run_rollover
-from .trigger_host import build_sink_service, build_trigger_services
+from .trigger_host import RoleReaders, build_sink_service, build_trigger_services
 from .triggers.namespaces import TriggerServices
 from .upgrade import upgrade
 
@@ -93,6 +98,32 @@ def declared_sinks(settings: Settings) -> list[dict[str, Any]]:
     return sinks
 
 
+@dataclass(frozen=True, slots=True)
+class Security:
+    """Who is asking (the gate) and may they (the authorizer, None with `--auth off`): one of each per
+    process that answers HTTP, built from the same credentials file."""
+
+    access: Access
+    gate: Gate
+    authorizer: Authorizer | None
+
+    def app(self, calls: Calls, control: Route | None, health: bytes, db: Database) -> HeadwaterApp:
+        """The HTTP application of this process: main's cross-site guard first on the Lambda and admin
+        routes, then this gate and authorizer."""
+        guard = CrossSiteGuard(loopback_only=db.settings.loopback_only)
+        gate, authorizer = self.gate, self.authorizer
+        return HeadwaterApp(calls, control, health, db.namespace, guard, gate=gate, authorization=authorizer)
+
+
+def build_security(db: Database, access: Access | None = None) -> Security:
+    """Refuses to start (StartRefused) when the settings are unsafe; see access.py."""
+    access = access or load_access(db.settings)
+    if access.config is None:
+        return Security(access, OpenGate(db.namespace), None)
+    gate = SigV4Gate(SigV4Verifier(access.config.key_ring(), db.clock), db.clock)
+    return Security(access, gate, Authorizer(db))
+
+
 @dataclass
 class Node:
     """The process that owns the single writer: the database, what runs beside it (triggers, sinks,
@@ -104,6 +135,7 @@ class Node:
     control: ControlRoutes
     triggers: TriggerServices
     sinks: SinkService
+    security: Security
     workers: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -143,11 +175,16 @@ class Node:
 
 
 def build_node(settings: Settings, clock: Clock | None = None) -> Node:
+    access = load_access(settings)  # first: a server that must not start opens nothing
     db = build_database(settings, clock)
-    triggers = build_trigger_services(db)
+    security = build_security(db, access)
+    config, authorizer = access.config, security.authorizer
+    roles = RoleReaders(authorizer, config) if config is not None and authorizer is not None else None
+    triggers = build_trigger_services(db, roles)
     sinks = build_sink_service(db)
-    control = ControlRoutes(NamespacedLambdaRoutes(triggers), AdminRoutes(db, sinks))
-    return Node(settings, db, LocalCalls(db, operations()), control, triggers, sinks)
+    auth = ControlAuth(security.gate, config, db.clock) if config is not None else None
+    control = ControlRoutes(NamespacedLambdaRoutes(triggers), AdminRoutes(db, sinks), auth)
+    return Node(settings, db, LocalCalls(db, operations()), control, triggers, sinks, security)
 
 
 def build_reader_database(settings: Settings, board_path: str) -> Database:
@@ -170,5 +207,4 @@ def build_app(settings: Settings, clock: Clock | None = None) -> tuple[Headwater
     serving the app, stop it after."""
     node = build_node(settings, clock)
     health = f"healthy: {settings.endpoint_address} ".encode()
-    guard = CrossSiteGuard(loopback_only=settings.loopback_only)
-    return HeadwaterApp(node.calls, node.control, health, node.db.namespace, guard), node
+    return node.security.app(node.calls, node.control, health, node.db), node

@@ -221,6 +221,29 @@ def main() -> None:
     help="The Python interpreter Lambda handler processes run on (default: the server's own; with "
     "--worker-user, one that user can run).",
 )
+@click.option(
+    "--auth",
+    envvar="HEADWATER_AUTH",
+    default="sigv4",
+    show_default=True,
+    type=click.Choice(["sigv4", "off"], case_sensitive=False),
+    help="sigv4: verify every request's signature against the credentials file and authorize it by the "
+    "caller's policies. off: any signature, one account (only allowed on a loopback address).",
+)
+@click.option(
+    "--auth-config",
+    envvar="HEADWATER_AUTH_CONFIG",
+    default="headwater-auth.toml",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The credentials file (users, access keys, roles, policies): `headwater auth add-user` makes it.",
+)
+@click.option(
+    "--allow-insecure-auth-config",
+    envvar="HEADWATER_ALLOW_INSECURE_AUTH_CONFIG",
+    is_flag=True,
+    help="Use the credentials file even if others can read it (it holds secret keys).",
+)
 @click.option("--log-level", envvar="HEADWATER_LOG_LEVEL", default="info", show_default=True)
 def serve(
     host: str,
@@ -249,9 +272,13 @@ def serve(
     concurrency_limit: int,
     worker_user: str | None,
     worker_python: Path | None,
+    auth: str,
+    auth_config: Path,
+    allow_insecure_auth_config: bool,
     log_level: str,
 ) -> None:
     """Run the server."""
+    from .access import StartRefused
     from .process.serve import run
     from .trigger_host import prepare_worker_user
 
@@ -285,6 +312,9 @@ def serve(
         concurrency_limit=concurrency_limit,
         worker_user=worker_user or None,
         worker_python=str(worker_python) if worker_python is not None else None,
+        auth=auth.lower(),
+        auth_config=auth_config,
+        allow_insecure_auth_config=allow_insecure_auth_config,
     )
     if settings.worker_user is not None:
         # handlers run as another user: whatever the server writes is its own (the database, logs);
@@ -295,7 +325,10 @@ def serve(
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    run(settings)
+    try:
+        run(settings)
+    except StartRefused as refused:
+        raise click.ClickException(str(refused)) from None
 
 
 def _check_tls(cert: Path | None, key: Path | None) -> None:

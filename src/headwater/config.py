@@ -67,6 +67,11 @@ class Settings:
     concurrency_limit: int = DEFAULT_CONCURRENCY_LIMIT  # GetAccountSettings' ConcurrentExecutions
     worker_user: str | None = None  # handler processes run as this user (Linux, server as root)
     worker_python: str | None = None  # the interpreter handler processes run on (None: the server's)
+    # who may ask: "sigv4" verifies every request against the credentials file; "off" takes any signature
+    # as the server's one account (loopback addresses only; see access.py)
+    auth: str = "sigv4"
+    auth_config: Path = Path("headwater-auth.toml")
+    allow_insecure_auth_config: bool = False
     item_collection_limit_bytes: int = field(default_factory=_item_collection_limit)
 
     @property

@@ -57,7 +57,12 @@ class MissingAuthenticationTokenException(DynamoDBError):
 
 
 class AccessDeniedException(DynamoDBError):
+    """DynamoDB words this one `Message` (capitalised), not `message`."""
+
     namespace = CORAL_SERVICE
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"__type": self.wire_type, "Message": self.message, **self.extra}
 
 
 # Request signing (SigV4). DynamoDB answers all of these with HTTP 400 and the coral namespace;
@@ -109,6 +114,10 @@ class ResourceNotFoundException(DynamoDBError):
 
 class ResourceInUseException(DynamoDBError):
     pass
+
+
+class PolicyNotFoundException(DynamoDBError):
+    """No resource-based policy (or not the revision the request expected)."""
 
 
 class TableNotFoundException(DynamoDBError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +18,16 @@ import orjson
 
 from .api.dynamodb import describe_table, put_item
 from .api.registry import KINESIS_OPERATIONS, STREAMS_OPERATIONS
+from .auth.config import AuthConfig
 from .config import Settings
-from .consumer import InProcessTransport
+from .consumer import CallTransport, InProcessTransport, StreamsError
 from .consumer.transport import Wire
 from .core.catalog import MetaOp
 from .core.database import Database
-from .errors import ResourceNotFoundException, ValidationException
+from .errors import DynamoDBError, ResourceNotFoundException, ValidationException
+from .http.authorize import Authorizer
+from .http.control_auth import ROLE_NOT_ASSUMABLE
+from .http.gate import Caller
 from .model.namespace import Namespace, arn_namespace
 from .sinks.service import SinkService
 from .storage.base import MetaWrite
@@ -33,6 +38,7 @@ from .triggers.namespaces import TriggerServices
 from .triggers.pool import PoolLimits, ProcessBudget
 from .triggers.service import TriggerService
 from .triggers.settings import TriggerSettings
+from .triggers.sources import is_kinesis
 from .triggers.state import Doc, ScopedStateStore
 from .triggers.worker_process import WORKER_SCRIPT
 from .triggers.worker_user import WorkerUser, check_worker_user
@@ -123,7 +129,9 @@ class StreamsByArn:
         return None
 
 
-def build_trigger_services(db: Database) -> TriggerServices:
+def build_trigger_services(db: Database, roles: RoleReaders | None = None) -> TriggerServices:
+    """`roles` (`--auth sigv4`): every namespace's mappings read as their function's role, in the function's
+    namespace, and its handlers run with the role's credentials."""
     settings = db.settings
     if settings.in_memory:
         state_dir = Path(tempfile.mkdtemp(prefix="headwater-triggers-"))
@@ -162,6 +170,7 @@ def build_trigger_services(db: Database) -> TriggerServices:
             clock=db.clock,
             commits=db.storage,
             budget=budget,
+            roles=roles.scoped(namespace) if roles is not None else None,
         )
 
     return TriggerServices(db.namespace, make, store)
@@ -175,3 +184,121 @@ def build_sink_service(db: Database) -> SinkService:
         tables=DatabaseTables(db),
         poll_interval=db.settings.trigger_poll_interval,
     )
+
+
+class RoleReaders:
+    """Event source mappings read their stream as their function's role (`--auth sigv4`): every call the
+    runner makes is authorized by that role's policies and the stream's resource policy, through the same
+    Authorizer as a client's request. A role that may not read the stream stops the mapping at creation
+    (InvalidParameterValueException) or, if it loses access later, shows in its LastProcessingResult.
+    Each namespace's trigger service has its own `scoped` view: the role acts in the function's namespace."""
+
+    def __init__(
+        self,
+        authorizer: Authorizer,
+        config: AuthConfig,
+        namespace: Namespace | None = None,
+        environments: dict[str, dict[str, str]] | None = None,
+    ) -> None:
+        self.authorizer = authorizer
+        self.config = config
+        self.namespace = namespace  # the functions' (None: the role's account, the stream's region)
+        self._environments = environments if environments is not None else {}
+
+    def scoped(self, namespace: Namespace) -> RoleReaders:
+        """The same roles for the functions of `namespace` (the credentials made once for all)."""
+        return RoleReaders(self.authorizer, self.config, namespace, self._environments)
+
+    def caller(self, role: str, function: str, source_arn: str) -> Caller | None:
+        found = self.config.role_by_arn(role)
+        if found is None:
+            return None
+        namespace = self.namespace
+        if namespace is None:
+            region = source_arn.split(":")[3] if source_arn.count(":") >= 5 else ""
+            namespace = Namespace(found.account, region)
+        return Caller(namespace, found.session(function))
+
+    def refusal(self, role: str, function: str, source_arn: str) -> str | None:
+        caller = self.caller(role, function, source_arn)
+        if caller is None:
+            return ROLE_NOT_ASSUMABLE
+        service, reads = _reads(source_arn)
+        try:
+            for operation, request in reads:
+                self.authorizer.check(caller, service, operation, request, stream=source_arn)
+        except DynamoDBError:
+            return cannot_access(source_arn)
+        return None
+
+    def reader(
+        self, transport: CallTransport, acting_as: Callable[[], tuple[str, str]], source_arn: str
+    ) -> CallTransport:
+        return _RoleTransport(self, transport, acting_as, source_arn)
+
+    def environment(self, role: str) -> dict[str, str]:
+        known = self._environments.get(role)
+        if known is None:
+            found = self.config.role_by_arn(role)
+            key = self.config.role_key(found) if found is not None else None
+            if key is None or key.session_token is None:
+                return {}
+            known = self._environments[role] = {
+                "AWS_ACCESS_KEY_ID": key.access_key_id,
+                "AWS_SECRET_ACCESS_KEY": key.secret.reveal(),
+                "AWS_SESSION_TOKEN": key.session_token.reveal(),
+            }
+        return dict(known)
+
+
+def cannot_access(arn: str) -> str:
+    """Lambda's text for a role that cannot read a mapping's stream."""
+    shards = " ListShards," if is_kinesis(arn) else ""
+    actions = f"GetRecords, GetShardIterator, DescribeStream,{shards} and ListStreams"
+    return (
+        f"Cannot access stream {arn}. Please ensure the role can perform the {actions} Actions on your "
+        "stream in IAM."
+    )
+
+
+def _reads(arn: str) -> tuple[str, list[tuple[str, dict[str, Any]]]]:
+    """The calls a mapping makes to read `arn`, as (service, [(operation, request)])."""
+    if is_kinesis(arn):
+        operations = ("DescribeStream", "ListShards", "GetShardIterator", "GetRecords", "ListStreams")
+        return "kinesis", [(op, {"StreamARN": arn}) for op in operations]
+    table = arn.split(":table/", 1)[-1].split("/stream/", 1)[0]
+    return "dynamodbstreams", [
+        ("DescribeStream", {"StreamArn": arn}),
+        ("GetShardIterator", {"StreamArn": arn}),
+        ("GetRecords", {}),
+        ("ListStreams", {"TableName": table}),
+    ]
+
+
+class _RoleTransport:
+    def __init__(
+        self,
+        readers: RoleReaders,
+        inner: CallTransport,
+        acting_as: Callable[[], tuple[str, str]],
+        source_arn: str,
+    ) -> None:
+        self.readers = readers
+        self.inner = inner
+        self.acting_as = acting_as
+        self.source_arn = source_arn
+        self.service = "kinesis" if is_kinesis(source_arn) else "dynamodbstreams"
+
+    async def call(self, operation: str, request: Wire) -> Wire:
+        role, function = self.acting_as()
+        caller = self.readers.caller(role, function, self.source_arn)
+        if caller is None:
+            raise StreamsError("AccessDeniedException", ROLE_NOT_ASSUMABLE)
+        try:
+            self.readers.authorizer.check(caller, self.service, operation, request)
+        except DynamoDBError:
+            raise StreamsError("AccessDeniedException", cannot_access(self.source_arn)) from None
+        return await self.inner.call(operation, request)
+
+    async def close(self) -> None:
+        return None  # the inner transport is the service's, shared by every mapping

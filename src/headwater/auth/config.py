@@ -38,6 +38,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import hmac
 import os
 import re
 import stat
@@ -69,6 +70,7 @@ _KEY_ID = re.compile(r"[A-Z0-9]{16,128}")
 _SESSION = re.compile(r"[\w+=,.@-]{2,64}")
 MIN_SECRET_LENGTH = 16
 DEFAULT_SESSION = "headwater"
+ROLE_SESSION = "lambda"  # the session name of the credentials a role's functions run with
 
 
 class AuthConfigError(ValueError):
@@ -163,12 +165,13 @@ class AuthConfig:
     temporary: tuple[TemporaryCredentials, ...] = ()
 
     def key_ring(self) -> KeyRing:
-        """Every access key (long-term and temporary) with the principal it signs as."""
+        """Every access key (long-term and temporary, the roles' own included) with its principal."""
         keys = [
             AccessKey(pair.id, pair.secret, user.principal())
             for user in self.users
             for pair in user.access_keys
         ]
+        keys.extend(key for key in map(self.role_key, self.roles) if key is not None)
         for temp in self.temporary:
             principal = (
                 self.user(temp.account, temp.user).principal()
@@ -189,6 +192,24 @@ class AuthConfig:
     def role_by_arn(self, arn: str) -> Role | None:
         """The configured role a function's `Role` ARN names, or None."""
         return next((r for r in self.roles if r.arn == arn), None)
+
+    def role_key(self, role: Role) -> AccessKey | None:
+        """The temporary credentials a role's functions run with (as Lambda gives a function its role's),
+        derived from the file's secrets: the same in every process of the server, unknown to whoever
+        does not hold the file, and valid for as long as the file's keys are (None: it holds none)."""
+        secrets_ = [k.secret.reveal() for u in self.users for k in u.access_keys]
+        secrets_ += [t.secret.reveal() for t in self.temporary]
+        if not secrets_:
+            return None
+        material = hashlib.sha256("\n".join(sorted(secrets_)).encode()).digest()
+
+        def derived(purpose: str) -> bytes:
+            return hmac.digest(material, f"{purpose}:{role.arn}".encode(), "sha256")
+
+        key_id = "ASIA" + base64.b32encode(derived("id")).decode()[:16]
+        secret = base64.b64encode(derived("secret")).decode()[:40]
+        token = base64.b64encode(derived("token") + derived("token2")).decode()
+        return AccessKey(key_id, Secret(secret), role.session(ROLE_SESSION), Secret(token))
 
 
 def unique_id(kind: PrincipalKind, account: str, name: str) -> str:

@@ -27,13 +27,20 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from headwater.auth.credentials import Principal
 from headwater.auth.policy.context import ContextValue
 from headwater.auth.policy.evaluate import ResourcePolicy, evaluate
+from headwater.errors import DynamoDBError
 from headwater.expressions.ast import KeyTerm, Path
 from headwater.expressions.compile import CompiledExpressions, compile_request
+from headwater.expressions.errors import ExpressionError
+from headwater.model.values import validate_value
+from headwater.partiql import parse as parse_statement
+from headwater.partiql.access import Access
+from headwater.partiql.access import access as partiql_access
 
 _UNSCOPED = frozenset({"ListTables", "DescribeLimits", "DescribeEndpoints"})
 _BY_RESOURCE_ARN = frozenset(
@@ -54,6 +61,7 @@ _TRANSACT_WRITE_ACTIONS = {
     "Delete": "DeleteItem",
     "ConditionCheck": "ConditionCheckItem",
 }
+_PARTIQL_OPERATIONS = frozenset({"ExecuteStatement", "BatchExecuteStatement", "ExecuteTransaction"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,16 +102,23 @@ def table_arn(region: str, account: str, table: str) -> str:
     return f"arn:aws:dynamodb:{region}:{account}:table/{table}"
 
 
+@lru_cache(maxsize=4)
+def _times(second: int) -> tuple[str, str]:
+    """aws:CurrentTime and aws:EpochTime of one second (formatted once: requests come many a second)."""
+    moment = dt.datetime.fromtimestamp(second, dt.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ"), str(second)
+
+
 def global_context(caller: Caller) -> dict[str, ContextValue]:
     principal = caller.principal
-    moment = dt.datetime.fromtimestamp(int(caller.now), dt.UTC)
+    current, epoch = _times(int(caller.now))
     context: dict[str, ContextValue] = {
         "aws:PrincipalArn": principal.principal_arn,
         "aws:PrincipalAccount": principal.account_id,
         "aws:PrincipalType": "User" if principal.kind == "user" else "AssumedRole",
         "aws:userid": principal.user_id,
-        "aws:CurrentTime": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "aws:EpochTime": str(int(caller.now)),
+        "aws:CurrentTime": current,
+        "aws:EpochTime": epoch,
         "aws:SecureTransport": "true" if caller.secure_transport else "false",
         "aws:RequestedRegion": caller.region,
     }
@@ -147,6 +162,23 @@ def authorize(
         evaluate(principal, check.action, check.resource, check.context, policy).raise_if_denied()
 
 
+def partiql_statements(request: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
+    """The statements of a PartiQL request (ExecuteStatement's one, a batch's or a transaction's)."""
+    if "Statement" in request:
+        return (request,)
+    found = request.get("Statements") or request.get("TransactStatements") or ()
+    return [entry for entry in found if isinstance(entry, Mapping)]
+
+
+def statement_access(entry: Mapping[str, Any]) -> Access | None:
+    """What a PartiQL statement (with its Parameters) touches; None when it does not parse."""
+    try:
+        parameters = [validate_value(value) for value in entry.get("Parameters") or ()]
+        return partiql_access(parse_statement(str(entry.get("Statement", "")), parameters))
+    except (DynamoDBError, ExpressionError):
+        return None
+
+
 class _Builder:
     def __init__(self, caller: Caller, keys: Mapping[str, TableKeys], base: dict[str, ContextValue]) -> None:
         self.caller = caller
@@ -154,6 +186,9 @@ class _Builder:
         self.base = base
 
     def arn(self, table: str) -> str:
+        """A table named by name (in the caller's namespace) or by its ARN (any account's)."""
+        if table.startswith("arn:"):
+            return table
         return table_arn(self.caller.region, self.caller.namespace_account, table)
 
     def check(self, operation: str, resource: str, **context: ContextValue) -> Check:
@@ -188,9 +223,16 @@ class _Builder:
                 kind, item = next(iter(entry.items()))
                 action = _TRANSACT_WRITE_ACTIONS[kind]
                 yield self.item(action, item["TableName"], item, "TransactWriteItems")
+        elif operation in _PARTIQL_OPERATIONS:
+            for entry in partiql_statements(request):
+                yield from self.statement(entry)
         else:
             # Table-level operations: CreateTable, DescribeTable, UpdateTable, DeleteTable, TTL...
-            yield self.check(operation, self.arn(request.get("TableName", "*")))
+            table = self.arn(request.get("TableName", "*"))
+            yield self.check(operation, table)
+            if operation == "CreateTable" and request.get("ResourcePolicy") is not None:
+                # a table created with its resource policy: both permissions, as AWS documents
+                yield self.check("PutResourcePolicy", table)
 
     def item(
         self, action: str, table: str, request: Mapping[str, Any], enclosing: str | None = None
@@ -209,6 +251,27 @@ class _Builder:
             ReturnValues=request.get("ReturnValues"),
             ReturnConsumedCapacity=request.get("ReturnConsumedCapacity"),
             EnclosingOperation=enclosing,
+        )
+
+    def statement(self, entry: Mapping[str, Any]) -> Iterator[Check]:
+        """A PartiQL statement: dynamodb:PartiQLSelect/Insert/Update/Delete on its table (or index), with
+        the partition key values it pins as LeadingKeys and, for a SELECT, whether it scans the whole
+        table (dynamodb:FullTableScan: no partition key value pinned). One that does not parse needs no
+        check: the operation refuses it without reading or writing anything."""
+        found = statement_access(entry)
+        if found is None:
+            return
+        resource = self.arn(found.table) + (f"/index/{found.index}" if found.index else "")
+        leading = self.leading_keys(found.table, found.index, [found.values])
+        full_scan = None
+        if found.kind == "select" and leading is not None:
+            full_scan = "false" if leading else "true"
+        yield self.check(
+            found.action.removeprefix("dynamodb:"),
+            resource,
+            LeadingKeys=leading,
+            FullTableScan=full_scan,
+            Attributes=tuple(sorted(found.values)),
         )
 
     def read(self, operation: str, request: Mapping[str, Any]) -> Check:

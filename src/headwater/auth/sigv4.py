@@ -40,7 +40,7 @@ from headwater.errors import (
 )
 
 ALGORITHM = "AWS4-HMAC-SHA256"
-MAX_SKEW_SECONDS = 15 * 60
+MAX_SKEW_SECONDS = 15 * 60  # DynamoDB's; Lambda and Kinesis allow 5 minutes ("... - 5 min.")
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 # Payload hashes that name no body hash: only accepted where the caller says the API allows them.
 UNSIGNED_PAYLOADS = frozenset({UNSIGNED_PAYLOAD, "STREAMING-UNSIGNED-PAYLOAD-TRAILER"})
@@ -132,19 +132,25 @@ class SigV4Verifier:
         self._signers: dict[tuple[str, str], SigV4Auth] = {}
 
     def verify(
-        self, request: SignedRequest, *, service: str, allow_unsigned_payload: bool = False
+        self,
+        request: SignedRequest,
+        *,
+        service: str,
+        allow_unsigned_payload: bool = False,
+        max_skew: int = MAX_SKEW_SECONDS,
     ) -> VerifiedRequest:
         """The principal who signed `request` for `service` ('dynamodb', 'lambda'), or the AWS error.
 
         `allow_unsigned_payload` accepts `x-amz-content-sha256: UNSIGNED-PAYLOAD` (and the unsigned
-        streaming trailer form): the signature then covers the headers but not the body.
+        streaming trailer form): the signature then covers the headers but not the body. `max_skew` is
+        how far (seconds) the request's time may be from the server's, either way: the service's own.
         """
         headers = _header_map(request.headers)
         query = _parse_query(request.raw_query)
         signature = _read_signature(headers, query)
         now = self._clock.now()
-        request_time = _parse_timestamp(signature.timestamp)
-        _check_skew(signature, request_time, now)
+        request_time = parse_timestamp(signature.timestamp)
+        _check_skew(signature, request_time, now, max_skew)
         if "host" not in signature.signed_headers:
             raise InvalidSignatureException("'Host' must be a 'SignedHeader' in the AWS Authorization.")
         if signature.algorithm != ALGORITHM:
@@ -162,6 +168,14 @@ class SigV4Verifier:
         if not hmac.compare_digest(expected, signature.signature.encode("latin-1", "replace")):
             raise InvalidSignatureException()
         return VerifiedRequest(key.principal, key.access_key_id, region, scope_service, key.temporary)
+
+    def secret_of(self, access_key_id: str) -> str | None:
+        key = self._credentials.access_key(access_key_id)
+        return key.secret.reveal() if key is not None else None
+
+    def signing_key(self, secret: str, date: str, region: str, service: str) -> bytes:
+        """The derived key for one day, region and service (cached)."""
+        return self._signing_key(secret, date, region, service)
 
     def _check_scope(self, signature: _Signature, service: str) -> tuple[str, str, str, str]:
         parts = signature.credential.rstrip("/").split("/")
@@ -229,9 +243,10 @@ class SigV4Verifier:
     ) -> bytes:
         signer = self._signer(region, service)
         canonical = canonical_request(signer, request, signature.signed_headers, headers, signature.presigned)
-        string_to_sign: str = signer.string_to_sign(_Timestamped(signature.timestamp), canonical)
+        scope = f"{date}/{region}/{service}/aws4_request"
         signing_key = self._signing_key(key.secret.reveal(), date, region, service)
-        return hmac.new(signing_key, string_to_sign.encode(), hashlib.sha256).hexdigest().encode()
+        to_sign = string_to_sign(signature.timestamp, scope, canonical)
+        return hmac.digest(signing_key, to_sign, "sha256").hex().encode()
 
     def _signer(self, region: str, service: str) -> SigV4Auth:
         signer = self._signers.get((region, service))
@@ -242,27 +257,18 @@ class SigV4Verifier:
         return signer
 
 
-class _Timestamped:
-    """The one thing `SigV4Auth.string_to_sign` reads from a request: its signing timestamp."""
-
-    __slots__ = ("context",)
-
-    def __init__(self, timestamp: str) -> None:
-        self.context = {"timestamp": timestamp}
-
-
-class _SignedHeaders(dict[str, list[str]]):
-    """The header view `SigV4Auth.canonical_headers` reads (names lower-case, repeats kept)."""
-
-    def get_all(self, name: str) -> list[str]:
-        return self[name]
-
-
 class _Query:
     __slots__ = ("query",)
 
     def __init__(self, query: str) -> None:
         self.query = query
+
+
+def string_to_sign(timestamp: str, scope: str, canonical: str) -> bytes:
+    """SigV4's string to sign: the algorithm, the request's time, the credential scope and the hash of
+    the canonical request (what `SigV4Auth.string_to_sign` joins; a test checks they agree)."""
+    digest = hashlib.sha256(canonical.encode()).hexdigest()
+    return f"{ALGORITHM}\n{timestamp}\n{scope}\n{digest}".encode()
 
 
 def canonical_request(
@@ -272,27 +278,29 @@ def canonical_request(
     headers: dict[str, list[str]],
     presigned: bool = False,
 ) -> str:
-    """The canonical request, built by botocore's own steps (path normalisation and encoding, query
-    sorting, header trimming and joining) without the cost of an AWSRequest and its email-style headers.
+    """The canonical request, without the cost of an AWSRequest and its email-style headers: the path and
+    query string by botocore's own steps (normalisation, encoding, sorting), the headers and the payload
+    hash as the algorithm defines them (names sorted, each value's runs of white space made one space,
+    repeats joined with commas).
 
-    `SigV4Auth.canonical_request` joins exactly these six parts; a test checks the two agree for
-    requests signed by botocore itself.
+    `SigV4Auth.canonical_request` joins exactly these six parts; a property test checks the two agree.
     """
     query = request.raw_query
     if presigned:
         # The canonical query string of a presigned URL leaves out the signature itself.
         query = "&".join(p for p in query.split("&") if p.partition("=")[0] != "X-Amz-Signature")
-    to_sign = _SignedHeaders({name: headers.get(name, [""]) for name in signed_headers})
-    payload = _single(headers, "x-amz-content-sha256") if "x-amz-content-sha256" in to_sign else None
+    names = sorted(set(signed_headers))
+    lines = [f"{name}:{','.join(' '.join(v.split()) for v in headers.get(name, ('',)))}" for name in names]
+    payload = _single(headers, "x-amz-content-sha256") if "x-amz-content-sha256" in names else None
     if payload is None:
         payload = hashlib.sha256(request.body or b"").hexdigest()
     return "\n".join(
         (
             request.method.upper(),
-            _canonical_path(signer, request.raw_path or "/"),
-            signer._canonical_query_string_url(_Query(query)),
-            signer.canonical_headers(to_sign) + "\n",
-            signer.signed_headers(to_sign),
+            canonical_path(request.raw_path or "/"),
+            signer._canonical_query_string_url(_Query(query)) if query else "",
+            "\n".join(lines) + "\n",
+            ";".join(names),
             payload,
         )
     )
@@ -303,14 +311,20 @@ def _path_cache(path: str) -> str:
     return str(SigV4Auth._normalize_url_path(None, path))
 
 
-def _canonical_path(signer: SigV4Auth, path: str) -> str:
-    return _path_cache(path) if len(path) <= 256 else str(signer._normalize_url_path(path))
+def canonical_path(path: str) -> str:
+    """The path as the canonical request holds it: botocore's normalisation (cached for short paths)."""
+    return _path_cache(path) if len(path) <= 256 else str(SigV4Auth._normalize_url_path(None, path))
 
 
 def _header_map(raw: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
     headers: dict[str, list[str]] = {}
     for name, value in raw:
-        headers.setdefault(name.lower(), []).append(value)
+        key = name.lower()
+        found = headers.get(key)
+        if found is None:
+            headers[key] = [value]
+        else:
+            found.append(value)
     return headers
 
 
@@ -421,7 +435,7 @@ def _http_date_as_basic(value: str) -> str:
 
 
 @lru_cache(maxsize=256)
-def _parse_timestamp(timestamp: str) -> float:
+def parse_timestamp(timestamp: str) -> float:
     """Epoch seconds of an ISO-8601 basic timestamp (cached: busy clients send the same second often)."""
     if _BASIC_RE.fullmatch(timestamp):
         try:
@@ -446,22 +460,23 @@ def _basic(epoch: float) -> str:
     return dt.datetime.fromtimestamp(int(epoch), dt.UTC).strftime(_BASIC_FORMAT)
 
 
-def _check_skew(signature: _Signature, request_time: float, now: float) -> None:
+def _check_skew(signature: _Signature, request_time: float, now: float, skew: int) -> None:
+    minutes = f"{skew // 60} min."
     if signature.presigned and signature.expires is not None:
         if now > request_time + signature.expires:
             raise InvalidSignatureException(
                 f"Signature expired: {signature.timestamp} is now earlier than "
                 f"{_basic(now - signature.expires)} ({_basic(now)} - {signature.expires} sec.)"
             )
-    elif request_time < now - MAX_SKEW_SECONDS:
+    elif request_time < now - skew:
         raise InvalidSignatureException(
             f"Signature expired: {signature.timestamp} is now earlier than "
-            f"{_basic(now - MAX_SKEW_SECONDS)} ({_basic(now)} - 15 min.)"
+            f"{_basic(now - skew)} ({_basic(now)} - {minutes})"
         )
-    if request_time > now + MAX_SKEW_SECONDS:
+    if request_time > now + skew:
         raise InvalidSignatureException(
             f"Signature not yet current: {signature.timestamp} is still later than "
-            f"{_basic(now + MAX_SKEW_SECONDS)} ({_basic(now)} + 15 min.)"
+            f"{_basic(now + skew)} ({_basic(now)} + {minutes})"
         )
 
 

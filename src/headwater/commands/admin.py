@@ -15,12 +15,17 @@ DEFAULT_ENDPOINT = "http://127.0.0.1:8000"
 def _post(endpoint: str, path: str, body: dict[str, object]) -> dict[str, object]:
     url = endpoint.rstrip("/") + "/_headwater/" + path
     try:
-        answer: dict[str, object] = call_json(url, "POST", json.dumps(body).encode(), service="dynamodb")
+        data = json.dumps(body).encode()
+        region = body.get("Region")  # signed for the table's region: the namespace it is checked in
+        answer: dict[str, object] = call_json(
+            url, "POST", data, service="dynamodb", region=region if isinstance(region, str) else None
+        )
         return answer
     except urllib.error.HTTPError as err:
         detail = json.loads(err.read() or b"{}")
         kind = detail.get("__type") or err.headers.get("x-amzn-ErrorType") or err.code
-        raise click.ClickException(f"{kind}: {detail.get('message', '')}") from None
+        message = detail.get("message") or detail.get("Message") or ""  # AccessDeniedException: "Message"
+        raise click.ClickException(f"{kind}: {message}") from None
     except urllib.error.URLError as err:
         raise click.ClickException(f"cannot reach {endpoint}: {err.reason}") from None
 

@@ -15,20 +15,13 @@ import click
 import orjson
 
 from .admin import region_of, region_option
+from .signed import client
 
 log = logging.getLogger(__name__)
 
 
 def _client(service: str, endpoint: str, region: str) -> Any:
-    import botocore.session
-
-    return botocore.session.get_session().create_client(
-        service,
-        endpoint_url=endpoint,
-        region_name=region,
-        aws_access_key_id="headwater",
-        aws_secret_access_key="headwater",
-    )
+    return client(service, endpoint, region)
 
 
 def format_record(record: dict[str, Any]) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from .admin import region_of, region_option
-from .signed import call_json
+from .signed import call_json, client
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:8000"
 SKIPPED_DIRS = frozenset({"__pycache__", ".git", ".venv", "venv", "node_modules", ".mypy_cache"})
@@ -35,18 +35,7 @@ endpoint_option = click.option(
 
 
 def _client(service: str, endpoint: str, region: str) -> Any:
-    import botocore.session
-    from botocore.config import Config
-
-    session = botocore.session.get_session()
-    return session.create_client(
-        service,
-        endpoint_url=endpoint,
-        region_name=region,
-        aws_access_key_id="headwater",
-        aws_secret_access_key="headwater",
-        config=Config(retries={"max_attempts": 2}),
-    )
+    return client(service, endpoint, region, retries={"max_attempts": 2})
 
 
 def _fail(message: str) -> None:
@@ -64,12 +53,12 @@ def _default_name(table: str, module: str, func: str) -> str:
     return name[:64]
 
 
-def _deploy(lam: Any, function: str, code: dict[str, Any], config: dict[str, Any]) -> None:
-    """Create the function, or update an existing one's code and configuration."""
+def _deploy(lam: Any, function: str, role: str, code: dict[str, Any], config: dict[str, Any]) -> None:
+    """Create the function (acting as `role`), or update an existing one's code and configuration."""
     from botocore.exceptions import ClientError
 
     try:
-        lam.create_function(FunctionName=function, Role=ROLE, Code=code, **config)
+        lam.create_function(FunctionName=function, Role=role, Code=code, **config)
     except ClientError as err:
         if err.response["Error"]["Code"] != "ResourceConflictException":
             raise
@@ -121,6 +110,13 @@ def triggers() -> None:
 @click.option("--env", "env", multiple=True, help="KEY=VALUE for the handler; repeatable.")
 @click.option("--runtime", default="python3.12", show_default=True)
 @click.option(
+    "--role",
+    envvar="HEADWATER_TRIGGER_ROLE",
+    default=ROLE,
+    show_default=True,
+    help="The role the function acts as; with --auth sigv4 a role of the credentials file.",
+)
+@click.option(
     "--upload",
     is_flag=True,
     help="Upload the handler's directory as a zip instead of running it in place (hot reload needs a "
@@ -147,6 +143,7 @@ def add(
     memory: int,
     env: tuple[str, ...],
     runtime: str,
+    role: str,
     upload: bool,
     endpoint_url: str,
     region: str | None,
@@ -190,7 +187,7 @@ def add(
         if upload:
             code = {"ZipFile": _zip_directory(path.parent)}
         try:
-            _deploy(lam, function, code, config)
+            _deploy(lam, function, role, code, config)
         except ClientError as err:
             if upload or "--allow-code-dir" not in err.response["Error"]["Message"]:
                 raise
@@ -200,7 +197,7 @@ def add(
                 "again after editing the handler",
                 err=True,
             )
-            _deploy(lam, function, {"ZipFile": _zip_directory(path.parent)}, config)
+            _deploy(lam, function, role, {"ZipFile": _zip_directory(path.parent)}, config)
         request: dict[str, Any] = {
             "FunctionName": function,
             "EventSourceArn": stream_arn,

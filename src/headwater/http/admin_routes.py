@@ -10,7 +10,7 @@
     POST /_headwater/sinks/status      {"Name"?}           sinks with published counts, lag, last error
 
 A call that names a table takes the table's region (`Region`, the server's `--region` by default) and
-finds it in the server's default account.
+finds it in the server's default account, or with `--auth sigv4` in the verified caller's account.
 
 Answers are JSON; errors use DynamoDB's error shape.
 """
@@ -39,7 +39,10 @@ class AdminRoutes:
         self.db = db
         self.sinks = sinks
 
-    async def handle(self, method: str, path: str, body: bytes) -> tuple[int, bytes]:
+    async def handle(
+        self, method: str, path: str, body: bytes, account: str | None = None
+    ) -> tuple[int, bytes]:
+        """`account`: the verified caller's (`--auth sigv4`); None: the server's default account."""
         try:
             if method != "POST":
                 raise UnknownOperationException()
@@ -50,39 +53,43 @@ class AdminRoutes:
                 namespace = self.db.namespace
                 return 200, orjson.dumps({"AccountId": namespace.account, "Region": namespace.region})
             if path == ADMIN_PREFIX + "streams/rollover":
-                return 200, orjson.dumps(await self._rollover(request))
+                return 200, orjson.dumps(await self._rollover(request, account))
             if path == ADMIN_PREFIX + "ttl/sweep":
                 return 200, orjson.dumps({"Deleted": await sweep(self.db)})
             if path.startswith(ADMIN_PREFIX + "sinks/") and self.sinks is not None:
-                return 200, orjson.dumps(await self._sinks(self.sinks, path.rpartition("/")[2], request))
+                return 200, orjson.dumps(
+                    await self._sinks(self.sinks, path.rpartition("/")[2], request, account)
+                )
             raise UnknownOperationException()
         except orjson.JSONDecodeError:
             return 400, error_body(ValidationException("The request body must be JSON"))
         except DynamoDBError as err:
             return err.status, error_body(err)
 
-    async def _rollover(self, request: dict[str, Any]) -> dict[str, Any]:
+    async def _rollover(self, request: dict[str, Any], account: str | None) -> dict[str, Any]:
         name = request.get("TableName")
         if not isinstance(name, str):
             raise ValidationException("TableName is required")
-        table = self._db(request).catalog.require_table(name)
+        table = self._db(request, account).catalog.require_table(name)
         if not table.stream.enabled or table.stream_id is None:
             raise ResourceNotFoundException(f"Table {name} has no enabled stream")
         await force_rollover(self.db.streams, table.stream_id)
         return {"TableName": name, "StreamLabel": table.extra.get("stream_label")}
 
-    def _db(self, request: dict[str, Any]) -> Database:
-        """The default account's view in the request's `Region` (the server's by default)."""
-        region = request.get("Region")
-        if region is None:
-            return self.db
+    def _db(self, request: dict[str, Any], account: str | None) -> Database:
+        """`account`'s view (the default account's) in the request's `Region` (the server's by default)."""
+        default = self.db.namespace
+        region = request.get("Region", default.region)
         if not isinstance(region, str) or _REGION.fullmatch(region) is None:
             raise ValidationException(f"Region must be a region name such as us-east-1, not {region!r}")
-        return self.db.scoped(Namespace(self.db.namespace.account, region))
+        namespace = Namespace(account or default.account, region)
+        return self.db if namespace == default else self.db.scoped(namespace)
 
-    async def _sinks(self, sinks: SinkService, action: str, request: dict[str, Any]) -> dict[str, Any]:
+    async def _sinks(
+        self, sinks: SinkService, action: str, request: dict[str, Any], account: str | None
+    ) -> dict[str, Any]:
         if action == "add":
-            db = self._db(request)
+            db = self._db(request, account)
             if db is not self.db and isinstance(request.get("TableName"), str):
                 # the sink names its table by ARN: the table of that region
                 table = request["TableName"]

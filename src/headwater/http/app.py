@@ -14,12 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from ..core.namespace import Namespace
-from ..errors import (
-    DynamoDBError,
-    InternalServerError,
-    MissingAuthenticationTokenException,
-    RequestEntityTooLarge,
-)
+from ..errors import DynamoDBError, InternalServerError, RequestEntityTooLarge
 from ..protocol.targets import content_type, parse_target
 from ..protocol.validate import validate_request
 from ..protocol.wire import RequestIds, crc32_header, error_body, inflate, parse_json
@@ -27,7 +22,7 @@ from . import compression
 from .admin_routes import ADMIN_PREFIX
 from .cors import cors_headers, is_preflight
 from .cross_site import CrossSiteGuard
-from .identity import namespace_of
+from .gate import Caller, Gate, OpenGate, signing_name
 from .lambda_routes import PREFIXES as LAMBDA_PREFIXES
 from .server import Headers, Request, Response
 
@@ -51,6 +46,12 @@ class Calls(Protocol):
         ...
 
 
+class Authorization(Protocol):
+    def check(self, caller: Caller, service: str, operation: str, request: dict[str, Any]) -> None:
+        """Raise the error that refuses the call (AccessDeniedException), or return."""
+        ...
+
+
 class HeadwaterApp:
     def __init__(
         self,
@@ -59,9 +60,14 @@ class HeadwaterApp:
         health: bytes,
         namespace: Namespace,
         guard: CrossSiteGuard | None = None,
+        *,
+        gate: Gate | None = None,
+        authorization: Authorization | None = None,
     ) -> None:
         self.calls = calls
         self.namespace = namespace  # the server's default account and region
+        self.gate = gate or OpenGate(namespace)  # who is asking (--auth sigv4 | off)
+        self.authorization = authorization  # may they (None: nothing is checked)
         self.control = control
         self.health = health
         self.guard = guard or CrossSiteGuard(loopback_only=False)
@@ -113,16 +119,16 @@ class HeadwaterApp:
 
     async def _dispatch(self, request: Request) -> tuple[int, bytes]:
         headers = request.headers
-        if b"authorization" not in headers:
-            raise MissingAuthenticationTokenException()
         target = headers.get(b"x-amz-target")
+        caller = self.gate.caller(request, signing_name(target))  # before anything reads the body
         service, operation = parse_target(target.decode("latin-1") if target is not None else None)
         encoding = headers.get(b"content-encoding")
         body = inflate(request.body, encoding.decode("latin-1") if encoding is not None else None)
         parsed = parse_json(body)
         validate_request(service, operation, parsed)
-        namespace = namespace_of(headers.get(b"authorization"), self.namespace)
-        return await self.calls.run(namespace, service, operation, parsed, body)
+        if self.authorization is not None:
+            self.authorization.check(caller, service, operation, parsed)
+        return await self.calls.run(caller.namespace, service, operation, parsed, body)
 
     def refusal(self, status: int, text: str) -> Response:
         """The answer to a request the HTTP server refuses before the app sees it (too large, malformed,

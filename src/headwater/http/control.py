@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..errors import DynamoDBError
 from ..protocol.wire import RequestIds, crc32_header, error_body
 from .admin_routes import AdminRoutes
+from .control_auth import ControlAuth
 from .lambda_routes import PREFIXES as LAMBDA_PREFIXES
 from .lambda_routes import NamespacedLambdaRoutes
 from .server import Request, Response
@@ -14,23 +15,36 @@ CONTENT_TYPE = b"application/x-amz-json-1.0"
 
 
 class ControlRoutes:
-    def __init__(self, lambda_routes: NamespacedLambdaRoutes | None, admin_routes: AdminRoutes) -> None:
+    def __init__(
+        self,
+        lambda_routes: NamespacedLambdaRoutes | None,
+        admin_routes: AdminRoutes,
+        auth: ControlAuth | None = None,
+    ) -> None:
         self.lambda_routes = lambda_routes
         self.admin_routes = admin_routes
+        self.auth = auth  # --auth sigv4: verified and authorized as the DynamoDB API is (control_auth.py)
         self.request_ids = RequestIds()
 
     async def __call__(self, request: Request) -> Response:
         request_id = self.request_ids.next().encode()
         if self.lambda_routes is not None and request.path.startswith(LAMBDA_PREFIXES):
+            namespace = None  # --auth off: the region the request claims (http/identity.py)
+            if self.auth is not None:
+                caller = self.auth.lambda_caller(request)
+                if isinstance(caller, Response):
+                    caller.headers.append((b"x-amzn-requestid", request_id))
+                    return caller
+                namespace = caller.namespace  # the verified principal's account, the signed region
             reply = await self.lambda_routes.handle(
-                request.method, request.path, request.query, request.headers, request.body
+                request.method, request.path, request.query, request.headers, request.body, namespace
             )
             headers = list(reply.headers)
             if not any(name == b"x-amzn-requestid" for name, _ in headers):
                 headers.append((b"x-amzn-requestid", request_id))
             return Response(reply.status, reply.body, headers)
         try:
-            status, payload = await self.admin_routes.handle(request.method, request.path, request.body)
+            status, payload = await self._admin(request)
         except DynamoDBError as err:
             status, payload = err.status, error_body(err)
         headers = [
@@ -39,3 +53,12 @@ class ControlRoutes:
             (b"x-amz-crc32", crc32_header(payload).encode()),
         ]
         return Response(status, payload, headers)
+
+    async def _admin(self, request: Request) -> tuple[int, bytes]:
+        account = None  # --auth off: the server's default account
+        if self.auth is not None:
+            caller = self.auth.admin_caller(request)
+            if isinstance(caller, tuple):
+                return caller  # refused
+            account = caller.namespace.account  # the verified principal's
+        return await self.admin_routes.handle(request.method, request.path, request.body, account)

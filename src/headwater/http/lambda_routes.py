@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, unquote
 
 import orjson
 
+from ..core.namespace import Namespace
 from ..triggers import params
 from ..triggers.errors import InvalidRequestContentException, LambdaError, ServiceException
 from ..triggers.model import FunctionConfig, MappingConfig
@@ -245,16 +246,24 @@ class LambdaRoutes:
 
 
 class NamespacedLambdaRoutes:
-    """The Lambda API as the caller's namespace sees it (the region it signed for; the account the
-    server gives it)."""
+    """The Lambda API as the caller's namespace sees it: with `--auth sigv4` the verified principal's
+    account and the region it signed for; with `--auth off` the region it signed for, the server's account."""
 
     def __init__(self, services: TriggerServices) -> None:
         self.services = services
 
     async def handle(
-        self, method: str, path: str, query_string: bytes, headers: dict[bytes, bytes], body: bytes
+        self,
+        method: str,
+        path: str,
+        query_string: bytes,
+        headers: dict[bytes, bytes],
+        body: bytes,
+        namespace: Namespace | None = None,
     ) -> Reply:
-        namespace = namespace_of(headers.get(b"authorization"), self.services.default_namespace)
+        """`namespace`: the verified caller's under `--auth sigv4`; None takes the one the request claims."""
+        if namespace is None:
+            namespace = namespace_of(headers.get(b"authorization"), self.services.default_namespace)
         try:
             service = await self.services.get(namespace)
         except LambdaError as err:
@@ -316,3 +325,13 @@ def _match(method: str, path: str) -> tuple[Route, tuple[str, ...]]:
         if found and verb == method:
             return route, tuple(unquote(g) for g in found.groups())
     raise UnknownRoute(f"No Lambda operation at {method} {path}")
+
+
+def route_of(method: str, path: str) -> tuple[str, tuple[str, ...]] | None:
+    """The name of the route a request takes (`create_function`...) and its path parameters, or None:
+    what authorization maps to a `lambda:` action (http/control_auth.py)."""
+    try:
+        route, params = _match(method, path)
+    except UnknownRoute:
+        return None
+    return route.__name__, params

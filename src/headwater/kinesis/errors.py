@@ -13,6 +13,10 @@ class ResourceNotFoundException(KinesisError):
     pass
 
 
+class AccessDeniedException(KinesisError):
+    pass
+
+
 class ResourceInUseException(KinesisError):
     pass
 

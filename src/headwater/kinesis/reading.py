@@ -53,6 +53,16 @@ def _unpack(text: str) -> tuple[bytes, bytes] | None:
     return key, raw[9 + size :]
 
 
+def iterator_stream_arn(text: str) -> str | None:
+    """The ARN of the stream an iterator claims, unverified (for authorization: the sealed position is
+    bound to the stream's key, so an iterator naming another stream than its own fails to decode)."""
+    raw = _unpack(text)
+    if raw is None:
+        return None
+    account, region, name = raw[0].decode("utf-8", "replace").split("/", 2)
+    return Namespace(account, region).arn("kinesis", f"stream/{name}")
+
+
 class Reader:
     def __init__(self, service: KinesisService, secret: Any) -> None:
         self.service = service

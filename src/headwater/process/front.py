@@ -21,12 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..api.registry import operations, read_operations
-from ..app import build_reader_database
+from ..app import build_reader_database, build_security
 from ..config import Settings
 from ..core.namespace import Namespace
-from ..http.app import HeadwaterApp
 from ..http.calls import LocalCalls
-from ..http.cross_site import CrossSiteGuard
 from ..http.server import Request, Response
 from . import channel
 from .frames import CALL, HTTP, READY, call_fields, request_fields, response_of
@@ -103,12 +101,13 @@ async def run_front(spec: FrontSpec) -> None:
     db = build_reader_database(settings, spec.board)
     db.open()
     core = await channel.connect(spec.core_socket)
-    app = HeadwaterApp(
+    # the same credentials file as the core: requests are verified and authorized here, before a write
+    # is forwarded (the core trusts its fronts' calls; the Lambda and admin routes it checks itself)
+    app = build_security(db).app(
         FrontCalls(LocalCalls(db, operations()), core, read_operations()),
         ForwardedControl(core),
         f"healthy: {settings.endpoint_address} ".encode(),
-        db.namespace,
-        CrossSiteGuard(loopback_only=settings.loopback_only),
+        db,
     )
     loop = asyncio.get_running_loop()
     server = await listen_http(app, settings, sock=socket.socket(fileno=spec.listener))

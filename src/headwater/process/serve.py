@@ -26,8 +26,6 @@ from dataclasses import dataclass, field
 
 from ..app import Node, build_node
 from ..config import Settings
-from ..http.app import HeadwaterApp
-from ..http.cross_site import CrossSiteGuard
 from .core import CoreEndpoint
 from .front import SPEC_VARIABLE, FrontSpec
 from .listen import listen_http
@@ -100,8 +98,7 @@ async def _stop_requested() -> None:
 
 
 async def _one_process(node: Node, settings: Settings) -> None:
-    guard = CrossSiteGuard(loopback_only=settings.loopback_only)
-    app = HeadwaterApp(node.calls, node.control, _health(settings), node.db.namespace, guard)
+    app = node.security.app(node.calls, node.control, _health(settings), node.db)
     server = await listen_http(app, settings, host=settings.host, port=settings.port, reuse_address=True)
     node.listening("one process")
     await _stop_requested()

@@ -22,6 +22,7 @@ from .layers import layer_environment
 from .model import FunctionConfig
 from .pool import InvocationResult, PoolFull, ProcessBudget, WorkerPool, WorkerSpec, code_fingerprint
 from .settings import TriggerSettings
+from .sources import RoleAccess
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +39,10 @@ class Invoker:
         clock: Clock,
         functions: Lookup,
         budget: ProcessBudget | None = None,
+        roles: RoleAccess | None = None,
     ) -> None:
         self.settings = settings
+        self.roles = roles  # handlers run with their function's role's credentials (None: placeholders)
         self._functions = functions
         self.concurrency = Concurrency(settings.concurrency_limit)
         self.pool = WorkerPool(
@@ -98,6 +101,8 @@ class Invoker:
         if fn.opt_path:
             layered = layer_environment(fn.opt_path, fn.runtime, self.base_env().get("PATH", os.defpath))
             env = {**layered, **env}
+        if self.roles is not None:
+            env.update(self.roles.environment(fn.role))  # the handler's calls act as the function's role
         return WorkerSpec(
             function_name=fn.name,
             function_arn=self.function_arn(fn.name),

@@ -34,7 +34,7 @@ from .model import FunctionConfig, MappingConfig
 from .notify import ChangeNotifier, CommitFeed
 from .pool import InvocationResult, ProcessBudget
 from .settings import TriggerSettings
-from .sources import check_destination, check_source, is_kinesis
+from .sources import RoleAccess, check_destination, check_source, is_kinesis
 from .state import CHECKPOINT_KIND, FAILURE_KIND, FUNCTION_KIND, MAPPING_KIND, StateStore, Tables
 from .supervise import supervise
 
@@ -61,6 +61,7 @@ class TriggerService:
         commits: CommitFeed | None = None,
         kinesis: CallTransport | None = None,
         budget: ProcessBudget | None = None,
+        roles: RoleAccess | None = None,
     ) -> None:
         """`budget`: the handler processes' cap shared with the other namespaces' services."""
         self.settings = settings
@@ -70,13 +71,14 @@ class TriggerService:
         self._unsubscribe: Callable[[], None] | None = None
         self.transport = transport
         self.kinesis = kinesis
+        self.roles = roles  # mappings read as their function's role (None: as the server)
         self.state = state
         self.tables = tables
         self.functions: dict[str, FunctionConfig] = {}
         self.mappings: dict[str, MappingConfig] = {}
         self._runners: dict[str, tuple[MappingRunner, asyncio.Task[None]]] = {}
         self._lock = asyncio.Lock()
-        self.invoker = Invoker(settings, clock, self.functions.get, budget)
+        self.invoker = Invoker(settings, clock, self.functions.get, budget, roles)
         self.layers = LayerStore(state, settings.state_dir, settings.region, settings.account_id)
 
     # lifecycle ----------------------------------------------------------------------------------
@@ -110,7 +112,7 @@ class TriggerService:
     def _start_runner(self, mapping: MappingConfig) -> None:
         runner = MappingRunner(
             mapping,
-            transport=self.transport_for(mapping.event_source_arn),
+            transport=self._reader(mapping),
             state=self.state,
             invoke=self._invoke_for_mapping,
             discard=self._record_failure,
@@ -137,6 +139,19 @@ class TriggerService:
         if is_kinesis(arn) and self.kinesis is not None:
             return self.kinesis
         return self.transport
+
+    def _reader(self, mapping: MappingConfig) -> CallTransport:
+        """What the mapping's runner reads with: as the role of the function it calls now."""
+        transport = self.transport_for(mapping.event_source_arn)
+        if self.roles is None:
+            return transport
+
+        def acting_as() -> tuple[str, str]:
+            current = self.mappings.get(mapping.uuid, mapping)
+            fn = self.functions.get(current.function_name)
+            return (fn.role if fn is not None else "", current.function_name)
+
+        return self.roles.reader(transport, acting_as, mapping.event_source_arn)
 
     # functions ----------------------------------------------------------------------------------
 
@@ -386,6 +401,9 @@ class TriggerService:
             region=self.settings.region,
             account=self.settings.account_id,
         )
+        refusal = self.roles.refusal(fn.role, fn.name, source) if self.roles is not None else None
+        if refusal is not None:
+            raise InvalidParameterValueException(refusal)
         position = params.starting_position(request.get("StartingPosition"), is_kinesis(source))
         settings = params.mapping_settings(request)
         destination = await check_destination(self.tables, request.get("DestinationConfig"))

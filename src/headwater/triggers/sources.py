@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from ..consumer import CallTransport, StreamsError
 from .errors import InvalidParameterValueException
 from .state import Tables
+
+
+class RoleAccess(Protocol):
+    """A mapping reads its source as its function's role (`--auth sigv4`; the composition root's)."""
+
+    def refusal(self, role: str, function: str, source_arn: str) -> str | None:
+        """Why `role` may not read `source_arn` (AWS's InvalidParameterValueException text), or None."""
+        ...
+
+    def reader(
+        self, transport: CallTransport, acting_as: Callable[[], tuple[str, str]], source_arn: str
+    ) -> CallTransport:
+        """`transport` whose calls are authorized as the role and function `acting_as()` names now."""
+        ...
+
+    def environment(self, role: str) -> dict[str, str]:
+        """The role's credentials for a handler's environment (AWS_ACCESS_KEY_ID...), as Lambda gives a
+        function its role's; empty for a role that is not configured."""
+        ...
 
 
 def is_kinesis(arn: str) -> bool:

@@ -357,3 +357,63 @@ def test_authorize_raises_the_first_denial_and_consults_resource_policies() -> N
     }
     table_policy = ResourcePolicy(parse_policy(grant, "resource"), ACCOUNT)
     authorize(reader, found, lambda arn: table_policy if arn.startswith(ORDERS) else None)
+
+
+def test_partiql_statements_are_checked_as_their_kind_on_their_table_or_index() -> None:
+    select = only(
+        "ExecuteStatement", {"Statement": "SELECT * FROM Orders WHERE customer = ?", "Parameters": [s("c1")]}
+    )
+    assert (select.action, select.resource) == ("dynamodb:PartiQLSelect", ORDERS)
+    assert select.context["dynamodb:LeadingKeys"] == ("c1",)
+    assert select.context["dynamodb:FullTableScan"] == "false"
+    scan = only("ExecuteStatement", {"Statement": 'SELECT * FROM "Orders"."ByStatus" WHERE total > 3'})
+    assert scan.resource == ORDERS + "/index/ByStatus" and scan.context["dynamodb:FullTableScan"] == "true"
+    batch = checks(
+        "BatchExecuteStatement",
+        {
+            "Statements": [
+                {"Statement": "INSERT INTO Audit VALUE {'id': 'a1'}"},
+                {"Statement": "UPDATE Orders SET n = 1 WHERE customer = 'c2'"},
+                {"Statement": "DELETE FROM Orders WHERE customer = 'c3'"},
+                {"Statement": "NOT PARTIQL"},  # refused by the operation, which reads nothing
+            ]
+        },
+        caller(),
+        KEYS,
+    )
+    assert [c.action for c in batch] == [
+        "dynamodb:PartiQLInsert",
+        "dynamodb:PartiQLUpdate",
+        "dynamodb:PartiQLDelete",
+    ]
+    assert [c.context["dynamodb:LeadingKeys"] for c in batch] == [("a1",), ("c2",), ("c3",)]
+    assert "dynamodb:FullTableScan" not in batch[0].context
+    transaction = checks(
+        "ExecuteTransaction",
+        {"TransactStatements": [{"Statement": "EXISTS(SELECT * FROM Orders WHERE customer = 'c4')"}]},
+        caller(),
+        KEYS,
+    )
+    assert [c.action for c in transaction] == ["dynamodb:PartiQLSelect"]
+
+
+def test_leading_keys_hold_for_partiql() -> None:
+    own = holding(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": ["dynamodb:PartiQLSelect", "dynamodb:PartiQLInsert"],
+                    "Resource": ORDERS,
+                    "Condition": {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["${aws:username}"]}},
+                }
+            ],
+        }
+    )
+    assert allowed(own, "ExecuteStatement", {"Statement": "SELECT * FROM Orders WHERE customer = 'alice'"})
+    assert not allowed(own, "ExecuteStatement", {"Statement": "SELECT * FROM Orders WHERE customer = 'bob'"})
+    assert allowed(own, "ExecuteStatement", {"Statement": "INSERT INTO Orders VALUE {'customer': 'alice'}"})
+    assert not allowed(own, "ExecuteStatement", {"Statement": "INSERT INTO Orders VALUE {'customer': 'eve'}"})
+    assert not allowed(own, "ExecuteStatement", {"Statement": "DELETE FROM Orders WHERE customer = 'alice'"})
+    assert not allowed(own, "GetItem", {"TableName": "Orders", "Key": {"customer": s("bob")}})

@@ -231,7 +231,7 @@ def test_signed_chunked_streaming_payloads_are_refused() -> None:
 def test_a_request_older_than_15_minutes_has_expired() -> None:
     request = signed("dynamodb", "list_tables", {})
     stamp = header(request, "X-Amz-Date")
-    clock = FakeClock(sigv4._parse_timestamp(stamp) + 15 * 60 + 1)
+    clock = FakeClock(sigv4.parse_timestamp(stamp) + 15 * 60 + 1)
     now = sigv4._basic(clock.now())
     earliest = sigv4._basic(clock.now() - 900)
     assert refused(InvalidSignatureException, request, clock=clock) == (
@@ -242,7 +242,7 @@ def test_a_request_older_than_15_minutes_has_expired() -> None:
 def test_a_request_more_than_15_minutes_ahead_is_not_yet_current() -> None:
     request = signed("dynamodb", "list_tables", {})
     stamp = header(request, "X-Amz-Date")
-    clock = FakeClock(sigv4._parse_timestamp(stamp) - 15 * 60 - 1)
+    clock = FakeClock(sigv4.parse_timestamp(stamp) - 15 * 60 - 1)
     now, latest = sigv4._basic(clock.now()), sigv4._basic(clock.now() + 900)
     assert refused(InvalidSignatureException, request, clock=clock) == (
         f"Signature not yet current: {stamp} is still later than {latest} ({now} + 15 min.)"
@@ -252,7 +252,7 @@ def test_a_request_more_than_15_minutes_ahead_is_not_yet_current() -> None:
 @pytest.mark.parametrize("skew", [-15 * 60 + 1, 15 * 60 - 1])
 def test_a_request_within_15_minutes_either_way_verifies(skew: int) -> None:
     request = signed("dynamodb", "list_tables", {})
-    clock = FakeClock(sigv4._parse_timestamp(header(request, "X-Amz-Date")) + skew)
+    clock = FakeClock(sigv4.parse_timestamp(header(request, "X-Amz-Date")) + skew)
     assert verifier(clock).verify(request, service="dynamodb").principal == ALICE
 
 
@@ -420,4 +420,10 @@ def test_the_fast_canonical_request_is_botocores(
     expected = signer.canonical_request(request)
     incoming = SignedRequest("POST", path, raw_query, tuple(request.headers.items()), body)
     headers = sigv4._header_map(incoming.headers)
-    assert sigv4.canonical_request(signer, incoming, ("host", "x-custom"), headers) == expected
+    canonical = sigv4.canonical_request(signer, incoming, ("host", "x-custom"), headers)
+    assert canonical == expected
+    scope = "20240101/us-east-1/lambda/aws4_request"
+    assert (
+        sigv4.string_to_sign("20240101T000000Z", scope, canonical)
+        == signer.string_to_sign(request, expected).encode()
+    )

@@ -5,12 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
+from ...core import resource_policies
 from ...core.database import Database
 from ...core.tables import create_table
 from ...errors import ResourceInUseException
 from ...model.namespace import Namespace
 from ...model.schema import KeyAttribute, StreamSpec, TableSpec
 from ._describe import table_description
+from ._policy_document import checked_policy
+from ._resource_policy import stored_entry
 from ._stream_spec import parse_stream_specification
 from ._table_spec import (
     attribute_types,
@@ -34,6 +37,11 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
     if request.get("Tags"):
         check_tags(request["Tags"])
     sse = request.get("SSESpecification")
+    extra: dict[str, Any] = {}
+    if request.get("ResourcePolicy") is not None:
+        # kept with the table from its first commit; its revision is the table's creation time
+        policy = checked_policy(request["ResourcePolicy"], stream=False)
+        extra[resource_policies.TABLE_POLICY] = stored_entry(policy, str(int(db.clock.now() * 1000)))
     spec = TableSpec(
         table_id=0,
         name=name,
@@ -51,6 +59,7 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
         sse=_sse_description(namespace, sse),
         table_class=request.get("TableClass") or "STANDARD",
         deletion_protection=bool(request.get("DeletionProtectionEnabled", False)),
+        extra=extra,
     )
     async with db.catalog.lock:
         if db.catalog.get(request["TableName"]) is not None:

@@ -51,6 +51,16 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def stream_of_token(token: str) -> str | None:
+    """The stream a NextToken names (for authorization; the operation checks the token itself)."""
+    try:
+        state = _decode(token)
+    except InvalidArgumentException:
+        return None
+    name = state["s"]
+    return name if isinstance(name, str) else None
+
+
 def _decode(token: str) -> dict[str, Any]:
     try:
         state: dict[str, Any] = orjson.loads(base64.urlsafe_b64decode(token.encode()))

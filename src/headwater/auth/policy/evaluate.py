@@ -13,7 +13,7 @@ The decision carries why, so the caller can answer AWS's AccessDeniedException m
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from headwater.auth.credentials import Principal
@@ -70,7 +70,7 @@ def evaluate(
     resource_account: str | None = None,
 ) -> Decision:
     """Decide one request. `resource_account` is the resource's owner (defaults to the ARN's account)."""
-    ctx = normalize(context)
+    ctx = _Lowered(context)
     owner = resource_policy.owner_account if resource_policy is not None else resource_account
     if owner is None:
         fields = wildcards.split_arn(resource)
@@ -100,6 +100,31 @@ def evaluate(
     if not identity_allows:
         return decision(False, Reason.NO_IDENTITY_ALLOW)
     return decision(True, Reason.ALLOWED)
+
+
+class _Lowered(Mapping[str, ContextValue]):
+    """The context with lower-case keys, made on first use: most statements (no condition, no policy
+    variable) never look a key up."""
+
+    __slots__ = ("_lowered", "_raw")
+
+    def __init__(self, raw: Mapping[str, ContextValue]) -> None:
+        self._raw = raw
+        self._lowered: dict[str, ContextValue] | None = None
+
+    def _keys(self) -> dict[str, ContextValue]:
+        if self._lowered is None:
+            self._lowered = normalize(self._raw)
+        return self._lowered
+
+    def __getitem__(self, key: str) -> ContextValue:
+        return self._keys()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys())
+
+    def __len__(self) -> int:
+        return len(self._raw)
 
 
 def _effects(

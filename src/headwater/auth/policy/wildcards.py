@@ -43,10 +43,16 @@ def matches(pattern: Resolved, value: str, ignore_case: bool = False) -> bool:
             return True
         if "*" not in text and "?" not in text and "\\" not in text:
             return text.lower() == value.lower() if ignore_case else text == value
+    return _regex(pattern, ignore_case).fullmatch(value) is not None
+
+
+@lru_cache(maxsize=8192)
+def _regex(pattern: Resolved, ignore_case: bool) -> re.Pattern[str]:
+    """The compiled pattern (cached: a policy's patterns, and most resolved ones, repeat every request)."""
     source = "".join(
         re.escape(p.text) if isinstance(p, Substituted) else _literal_regex(p.text) for p in pattern
     )
-    return _compile(source, ignore_case).fullmatch(value) is not None
+    return _compile(source, ignore_case)
 
 
 def matches_text(pattern: str, value: str, ignore_case: bool = False) -> bool:
@@ -67,8 +73,12 @@ def split_arn(arn: str) -> list[str] | None:
 
 def arn_matches(pattern: Resolved, arn: str) -> bool:
     """ARN match field by field; a pattern of just `*` matches any resource."""
-    if len(pattern) == 1 and isinstance(pattern[0], Literal) and pattern[0].text == "*":
-        return True
+    if len(pattern) == 1 and isinstance(pattern[0], Literal):
+        text = pattern[0].text
+        if text == "*":
+            return True
+        if "*" not in text and "?" not in text and "\\" not in text:
+            return text == arn  # no wildcard: the ARN itself
     text = "".join(p.text for p in pattern)
     if ":" not in text:
         return False
@@ -81,7 +91,8 @@ def arn_matches(pattern: Resolved, arn: str) -> bool:
     return all(matches(field, value) for field, value in zip(fields, arn_fields, strict=True))
 
 
-def _split_resolved(pattern: Resolved) -> list[Resolved] | None:
+@lru_cache(maxsize=8192)
+def _split_resolved(pattern: Resolved) -> tuple[Resolved, ...] | None:
     """Split a resolved pattern on its first five colons (the sixth field keeps any further colons),
     keeping literal and substituted pieces apart so each stays matched as it should."""
     fields: list[list[Literal | Substituted]] = [[]]
@@ -100,4 +111,4 @@ def _split_resolved(pattern: Resolved) -> list[Resolved] | None:
             fields[-1].append(kind(piece))
     if len(fields) != 6:
         return None
-    return [tuple(field) if field else (Literal(""),) for field in fields]
+    return tuple(tuple(field) if field else (Literal(""),) for field in fields)
