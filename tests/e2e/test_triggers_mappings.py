@@ -56,6 +56,26 @@ def mapping(lam: Any, fn: str, arn: str, **extra: Any) -> str:
     return str(lam.create_event_source_mapping(FunctionName=fn, EventSourceArn=arn, **extra)["UUID"])
 
 
+def test_partiql_writes_reach_a_mapping_as_classic_writes_do(ddb: Any, lam: Any, tmp_path: Path) -> None:
+    """INSERT, UPDATE and DELETE statements (one of them in a transaction) go through the one write path:
+    the handler gets INSERT, MODIFY and REMOVE records with the images a PutItem/UpdateItem/DeleteItem
+    would give."""
+    table, arn = stream_table(ddb)
+    fn, out = recorder(lam, tmp_path)
+    mapping(lam, fn, arn)
+    ddb.execute_statement(Statement=f"INSERT INTO \"{table}\" VALUE {{'pk': 'p', 'n': 1}}")
+    ddb.execute_statement(Statement=f"UPDATE \"{table}\" SET n = 2 WHERE pk = 'p'")
+    ddb.execute_transaction(TransactStatements=[{"Statement": f"DELETE FROM \"{table}\" WHERE pk = 'p'"}])
+    wait_for(lambda: len(records(out)) >= 3)
+    got = records(out)
+    assert [r["eventName"] for r in got] == ["INSERT", "MODIFY", "REMOVE"]
+    assert got[0]["dynamodb"]["NewImage"] == {"pk": {"S": "p"}, "n": {"N": "1"}}
+    assert got[1]["dynamodb"]["OldImage"]["n"] == {"N": "1"}
+    assert got[1]["dynamodb"]["NewImage"]["n"] == {"N": "2"}
+    assert got[2]["dynamodb"]["OldImage"] == {"pk": {"S": "p"}, "n": {"N": "2"}}
+    assert "NewImage" not in got[2]["dynamodb"]
+
+
 def test_records_in_order_with_lambda_event_shape(ddb: Any, lam: Any, tmp_path: Path) -> None:
     table, arn = stream_table(ddb)
     fn, out = recorder(lam, tmp_path)
