@@ -53,6 +53,19 @@ from headwater.http.server import Request
 ACCOUNT = "000000000000"
 KEY_ID, SECRET = "AKIABENCHBENCHBENCH2", "benchbenchbenchbenchbenchbenchbenchbench"
 TABLE = "bench"
+# the (pk S, sk S) on-demand table both measurements write into
+CREATE_TABLE: dict[str, Any] = {
+    "TableName": TABLE,
+    "KeySchema": [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ],
+    "AttributeDefinitions": [
+        {"AttributeName": "pk", "AttributeType": "S"},
+        {"AttributeName": "sk", "AttributeType": "S"},
+    ],
+    "BillingMode": "PAY_PER_REQUEST",
+}
 ITEM = {"pk": {"S": "user#000123"}, "sk": {"S": "order#2024-05-01"}, "payload": {"S": "x" * 160}}
 ARN = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/{TABLE}"
 TABLE_WIDE = {
@@ -129,18 +142,7 @@ async def authorizer_costs() -> dict[str, float]:
         try:
             await create_table.handle(
                 db,
-                {
-                    "TableName": TABLE,
-                    "KeySchema": [
-                        {"AttributeName": "pk", "KeyType": "HASH"},
-                        {"AttributeName": "sk", "KeyType": "RANGE"},
-                    ],
-                    "AttributeDefinitions": [
-                        {"AttributeName": "pk", "AttributeType": "S"},
-                        {"AttributeName": "sk", "AttributeType": "S"},
-                    ],
-                    "BillingMode": "PAY_PER_REQUEST",
-                },
+                dict(CREATE_TABLE),
             )
             authorizer = Authorizer(db)
             request = orjson.loads(orjson.dumps({"TableName": TABLE, "Item": ITEM}))
@@ -207,18 +209,7 @@ async def put_share(rounds: int = 5, per_round: int = 2000) -> tuple[float, floa
             )
             app, node = build_app(settings)
             await node.start()
-            table = {
-                "TableName": TABLE,
-                "KeySchema": [
-                    {"AttributeName": "pk", "KeyType": "HASH"},
-                    {"AttributeName": "sk", "KeyType": "RANGE"},
-                ],
-                "AttributeDefinitions": [
-                    {"AttributeName": "pk", "AttributeType": "S"},
-                    {"AttributeName": "sk", "AttributeType": "S"},
-                ],
-                "BillingMode": "PAY_PER_REQUEST",
-            }
+            table = CREATE_TABLE
             answer = await app(request_of(json.dumps(table).encode(), creds, "CreateTable"))
             assert answer.status == 200, answer.body
             runs[name] = (app, node, creds)
