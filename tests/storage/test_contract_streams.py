@@ -88,6 +88,33 @@ def test_trim_spares_control_slots_and_leaves_trim_marks(storage: Storage) -> No
     assert storage.meta_get(TRIM_MARK_KIND, trim_mark_key(1, 0)) == b"4"
 
 
+def test_trim_leaves_a_suffix_of_each_slot(storage: Storage) -> None:
+    """A record a little older than the one before it (it waited for its group) goes with a later pass:
+    what a trim leaves of a slot is everything after its trim mark."""
+    ws = WriteSet(
+        stream=[
+            rec(b"old", created_at=1.0),
+            rec(b"young", created_at=9.0),
+            rec(b"older-behind", created_at=2.0),
+            rec(b"youngest", created_at=12.0),
+        ]
+    )
+    storage.write_sync(Raw(ws))
+    assert storage.trim_stream_records(1, 5.0) == 1
+    assert [r.payload for r in storage.stream_records(1, 0, 0, None, 10)] == [
+        b"young",
+        b"older-behind",
+        b"youngest",
+    ]
+    assert storage.meta_get(TRIM_MARK_KIND, trim_mark_key(1, 0)) == b"1"
+    assert storage.trim_stream_records(1, 10.0) == 2
+    assert [r.payload for r in storage.stream_records(1, 0, 0, None, 10)] == [b"youngest"]
+    assert storage.meta_get(TRIM_MARK_KIND, trim_mark_key(1, 0)) == b"3"
+    assert storage.trim_stream_records(1, 100.0) == 1  # all of a slot can go
+    assert storage.stream_records(1, 0, 0, None, 10) == []
+    assert storage.meta_get(TRIM_MARK_KIND, trim_mark_key(1, 0)) == b"4"
+
+
 def test_drop_streams_removes_records_and_marks_of_that_stream_only(storage: Storage) -> None:
     ws = WriteSet(
         stream=[

@@ -225,6 +225,22 @@ def test_sequence_counter_row_and_schema_version(url: str, schema: str) -> None:
         PostgresStorage(url, schema="pg_catalog")
 
 
+def test_a_version_1_schema_loses_its_created_at_index(url: str, schema: str) -> None:
+    """Retention trims each slot from the primary key now (storage/log_trim.py): the index version 1 kept
+    on created_at, written by every streamed write, is dropped when the schema is opened."""
+    with PostgresStorage(url, schema=schema):
+        pass
+    with psycopg.connect(url) as conn:
+        conn.execute(f"CREATE INDEX stream_records_created_at ON {schema}.stream_records (created_at)")
+        conn.execute(f"UPDATE {schema}.schema_version SET version = 1")
+    with PostgresStorage(url, schema=schema):
+        pass
+    with psycopg.connect(url) as conn:
+        indexes = conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = %s", (schema,)).fetchall()
+        assert ("stream_records_created_at",) not in indexes
+        assert conn.execute(f"SELECT version FROM {schema}.schema_version").fetchall() == [(SCHEMA_VERSION,)]
+
+
 def test_unreachable_server_is_an_internal_error(tmp_path: Any) -> None:
     with pytest.raises(InternalServerError, match="cannot connect"):
         PostgresStorage(f"postgresql://nobody@/none?host={tmp_path}&connect_timeout=1").open()

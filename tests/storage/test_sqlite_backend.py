@@ -142,6 +142,40 @@ def test_schema_version_and_pragmas(tmp_path: Path) -> None:
         SqliteStorage(tmp_path / "x.db", synchronous="SOMETIMES").open()  # type: ignore[arg-type]
 
 
+_V1_LOG = (
+    "CREATE TABLE stream_records (stream_id INTEGER NOT NULL, slot INTEGER NOT NULL, seq INTEGER NOT NULL, "
+    "created_at REAL NOT NULL, payload BLOB NOT NULL, PRIMARY KEY (stream_id, slot, seq)) WITHOUT ROWID",
+    "CREATE INDEX stream_records_created_at ON stream_records (created_at)",
+    "CREATE TABLE schema_version (version INTEGER NOT NULL)",
+    "INSERT INTO schema_version VALUES (1)",
+    "INSERT INTO stream_records VALUES (1, 0, 1, 1.0, x'61'), (1, -1, 2, 1.0, x'6d'), (2, 0, 3, 2.0, x'62')",
+)
+
+
+def test_a_version_1_log_is_upgraded_in_place(tmp_path: Path) -> None:
+    """Version 1 kept the log WITHOUT ROWID with an index on created_at; opening it copies the records
+    into the rowid table keyed by sequence number, and reads and trims go on as before."""
+    path = tmp_path / "v1.db"
+    conn = sqlite3.connect(path)
+    for statement in _V1_LOG:
+        conn.execute(statement)
+    conn.commit()
+    conn.close()
+    with SqliteStorage(path) as store:
+        assert [r.payload for r in store.stream_records(1, 0, 0, None, 10)] == [b"a"]
+        assert [r.payload for r in store.stream_records(1, -1, 0, None, 10)] == [b"m"]
+        assert [(r.seq, r.payload) for r in store.stream_records(2, 0, 0, None, 10)] == [(3, b"b")]
+        assert store.trim_stream_records(1, 5.0) == 1
+    conn = sqlite3.connect(path)
+    ((sql,),) = conn.execute("SELECT sql FROM sqlite_schema WHERE name = 'stream_records'").fetchall()
+    assert "WITHOUT ROWID" not in sql.upper()
+    names = {name for (name,) in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'index'")}
+    assert "stream_records_created_at" not in names
+    assert "stream_records_shard" in names
+    assert conn.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
+    conn.close()
+
+
 def test_memory_mode_names() -> None:
     assert SqliteStorage(None).in_memory and SqliteStorage(":memory:").in_memory
     a, b = SqliteStorage(None), SqliteStorage(None)

@@ -14,7 +14,7 @@ from headwater.storage.base import CATALOG_KIND
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: no index on stream_records.created_at
 
 # pg_advisory_lock(int, int): the first half says "Headwater", the second is the schema's hash, so two
 # Headwater servers on one schema never both write (sequence numbers would collide), but servers on
@@ -62,7 +62,8 @@ _DDL = (
         value bytea NOT NULL,
         PRIMARY KEY (kind, key)
     )""",
-    # One slot read from a sequence number is a range on the primary key; trim uses created_at.
+    # One slot read from a sequence number is a range on the primary key; so is retention's trim
+    # (storage/log_trim.py), so no index on created_at is kept up to date (version 1 had one).
     """CREATE TABLE IF NOT EXISTS stream_records (
         stream_id integer NOT NULL,
         slot integer NOT NULL,
@@ -71,7 +72,7 @@ _DDL = (
         payload bytea NOT NULL,
         PRIMARY KEY (stream_id, slot, seq)
     )""",
-    "CREATE INDEX IF NOT EXISTS stream_records_created_at ON stream_records (created_at)",
+    "DROP INDEX IF EXISTS stream_records_created_at",
     """CREATE TABLE IF NOT EXISTS sequence (
         id integer PRIMARY KEY CHECK (id = 0),
         last bigint NOT NULL
@@ -132,6 +133,8 @@ def create_schema(conn: psycopg.Connection[Any], schema: str | None) -> None:
             raise InternalServerError(
                 f"database schema version {row[0]} is newer than this Headwater ({SCHEMA_VERSION})"
             )
+        elif row[0] < SCHEMA_VERSION:
+            conn.execute("UPDATE schema_version SET version = %s", (SCHEMA_VERSION,))
         conn.execute("INSERT INTO sequence (id, last) VALUES (0, 0) ON CONFLICT (id) DO NOTHING")
         conn.commit()
     except BaseException:

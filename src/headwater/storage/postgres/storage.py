@@ -8,13 +8,8 @@ from typing import Any
 import psycopg
 
 from headwater.errors import InternalServerError
-from headwater.storage.base import (
-    TRIM_MARK_KIND,
-    ItemKey,
-    Storage,
-    WriteOperation,
-    trim_mark_key,
-)
+from headwater.storage import log_trim
+from headwater.storage.base import ItemKey, Storage, WriteOperation
 from headwater.storage.postgres.point_reads import PointReads
 from headwater.storage.postgres.pool import DEFAULT_POOL_SIZE, ReaderPool
 from headwater.storage.postgres.schema import (
@@ -26,17 +21,6 @@ from headwater.storage.postgres.schema import (
 )
 from headwater.storage.postgres.writer import DEFAULT_GROUP_CAP, Task, Writer, WriterStats
 from headwater.storage.sql_reads import CatalogFollower, SqlReads
-
-# Control slots (< 0) are never trimmed; each trimmed (stream, slot) leaves its highest trimmed seq.
-_TRIM = "DELETE FROM stream_records WHERE stream_id = %s AND created_at < %s AND slot >= 0"
-_TRIM_MARKS = (
-    "SELECT slot, max(seq) FROM stream_records WHERE stream_id = %s AND created_at < %s AND slot >= 0 "
-    "GROUP BY slot"
-)
-_PUT_META = (
-    "INSERT INTO meta (kind, key, value) VALUES (%s, %s, %s) "
-    "ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value"
-)
 
 
 def is_postgres_url(url: str | None) -> bool:
@@ -162,14 +146,7 @@ class PostgresStorage(SqlReads):
 
     def trim_stream_records(self, stream_id: int, created_before: float) -> int:
         def trim(conn: psycopg.Connection[Any]) -> int:
-            marks = conn.execute(_TRIM_MARKS, (stream_id, created_before)).fetchall()
-            if marks:
-                rows = [
-                    (TRIM_MARK_KIND, trim_mark_key(stream_id, slot), str(seq).encode()) for slot, seq in marks
-                ]
-                with conn.cursor() as cur:
-                    cur.executemany(_PUT_META, rows)
-            return conn.execute(_TRIM, (stream_id, created_before)).rowcount
+            return log_trim.trim(conn, "%s", stream_id, created_before)
 
         result: int = self._w().submit_sync(Task(trim)).result()
         return result

@@ -198,13 +198,14 @@ class Writer(GroupCommitWriter):
             raise self._failure(exc, "could not begin a transaction") from exc
         seq = self._last_seq
         catalog = CatalogOverlay(self.committed_catalog)
+        reads = writes.GroupReads(conn)
         counters: writes.Counters = {}
         outcomes: list[Outcome] = []
         for i, job in enumerate(batch):
             if i in failed:
                 outcomes.append(failed[i])
                 continue
-            outcome, seq, dirty = self._apply_one(conn, job.op, seq, catalog, counters)
+            outcome, seq, dirty = self._apply_one(conn, job.op, seq, catalog, reads, counters)
             if dirty:
                 failed[i] = outcome
                 self._rollback()
@@ -233,6 +234,7 @@ class Writer(GroupCommitWriter):
         op: WriteOperation | Task,
         seq: int,
         catalog: CatalogOverlay,
+        reads: writes.GroupReads,
         counters: writes.Counters,
     ) -> tuple[Outcome, int, bool]:
         """(outcome, last sequence number, dirty): dirty means it failed after writing part of itself."""
@@ -246,7 +248,7 @@ class Writer(GroupCommitWriter):
                     log.exception("writer task failed")
                     return (None, internal("Internal server error")), seq, True
             op = op.resolve(catalog)
-            olds = writes.read_olds(conn, op.keys)
+            olds = reads.read(op.keys)
             ws = op.apply(olds)
         except DynamoDBError as exc:
             return (None, exc), seq, False
@@ -263,6 +265,7 @@ class Writer(GroupCommitWriter):
             log.exception("could not write the WriteSet of %s", type(op).__name__)
             return (None, internal("Internal server error")), seq, True
         catalog.add(ws)
+        reads.wrote(ws)
         return (answer(ws, seq), None), new_seq, False
 
     def _rollback(self) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-from headwater.storage.base import CATALOG_KIND, TRIM_MARK_KIND, ItemKey, WriteSet, trim_mark_key
+from headwater.storage import log_trim
+from headwater.storage.base import CATALOG_KIND, TRIM_MARK_KIND, ItemKey, WriteSet
 
 _GET_ITEM = "SELECT item FROM items WHERE table_id = ? AND h = ? AND pk = ? AND sk = ?"
 _PUT_ITEM = (
@@ -34,11 +35,6 @@ _PUT_META = (
 _DELETE_META = "DELETE FROM meta WHERE kind = ? AND key = ?"
 _PUT_RECORD = "INSERT INTO stream_records (stream_id, slot, seq, created_at, payload) VALUES (?, ?, ?, ?, ?)"
 _SET_SEQUENCE = "UPDATE sequence SET last = ? WHERE id = 0"
-_TRIM = "DELETE FROM stream_records WHERE stream_id = ? AND created_at < ? AND slot >= 0"
-_TRIM_MARKS = (
-    "SELECT slot, MAX(seq) FROM stream_records WHERE stream_id = ? AND created_at < ? AND slot >= 0 "
-    "GROUP BY slot"
-)
 
 
 def load_catalog(conn: sqlite3.Connection) -> dict[str, bytes]:
@@ -46,12 +42,38 @@ def load_catalog(conn: sqlite3.Connection) -> dict[str, bytes]:
     return {key: bytes(value) for key, value in rows}
 
 
-def read_olds(conn: sqlite3.Connection, keys: Sequence[ItemKey]) -> list[bytes | None]:
-    olds: list[bytes | None] = []
-    for key in keys:
-        row = conn.execute(_GET_ITEM, (key.table_id, key.h, key.pk, key.sk)).fetchone()
-        olds.append(None if row is None else row[0])
-    return olds
+class GroupReads:
+    """The old values a group's operations read, in its transaction. Rows outside tables (ids <= 0: a
+    Kinesis stream's document, an item collection's size) are read by many operations of a group (every
+    put into a table with a Kinesis destination reads its stream's document): each is read once and
+    then kept as the group's own writes leave it. Items are read every time (rarely twice a group)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self._shared: dict[ItemKey, bytes | None] = {}
+
+    def read(self, keys: Sequence[ItemKey]) -> list[bytes | None]:
+        olds: list[bytes | None] = []
+        shared = self._shared
+        for key in keys:
+            if key.table_id <= 0 and key in shared:
+                olds.append(shared[key])
+                continue
+            row = self._conn.execute(_GET_ITEM, (key.table_id, key.h, key.pk, key.sk)).fetchone()
+            old = None if row is None else row[0]
+            if key.table_id <= 0:
+                shared[key] = old
+            olds.append(old)
+        return olds
+
+    def wrote(self, ws: WriteSet) -> None:
+        """After `ws` was written: what it wrote outside tables is what the next operation reads."""
+        shared = self._shared
+        for iw in ws.items:
+            if iw.key.table_id <= 0:
+                shared[iw.key] = iw.item
+        if ws.drop_tables:
+            shared.clear()  # a dropped table's collection sizes go with it
 
 
 Counters = dict[tuple[int, int], list[int]]
@@ -123,6 +145,4 @@ def load_sequence(conn: sqlite3.Connection) -> int:
 
 
 def trim(conn: sqlite3.Connection, stream_id: int, created_before: float) -> int:
-    for slot, seq in conn.execute(_TRIM_MARKS, (stream_id, created_before)).fetchall():
-        conn.execute(_PUT_META, (TRIM_MARK_KIND, trim_mark_key(stream_id, slot), str(seq).encode()))
-    return conn.execute(_TRIM, (stream_id, created_before)).rowcount
+    return log_trim.trim(conn, "?", stream_id, created_before)
