@@ -13,7 +13,6 @@ key, so every change of an item goes to one shard.
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Iterable, Sequence
 
 import orjson
@@ -76,6 +75,15 @@ class Destinations:
             ws.stream.append(StreamWrite(doc.stream_id, doc.route(hashed), now, payload))
 
 
+def _uuid4_text(digest: bytes) -> bytes:
+    """What str(uuid.UUID(bytes=digest, version=4)) gives, at half the cost (a put builds one)."""
+    b = bytearray(digest)
+    b[6] = (b[6] & 0x0F) | 0x40
+    b[8] = (b[8] & 0x3F) | 0x80
+    h = b.hex().encode()
+    return b"%s-%s-%s-%s-%s" % (h[:8], h[8:12], h[12:16], h[16:20], h[20:])
+
+
 def capturing(table: TableSpec) -> bool:
     return any(d.capturing for d in table.kinesis)
 
@@ -96,12 +104,12 @@ def _document(
     event = b"INSERT" if old is None else b"REMOVE" if new is None else b"MODIFY"
     stamp = int(now * 1_000_000) if precision == "MICROSECOND" else int(now * 1000)
     seed = b"%d|%d|%s|%s|%r|%s" % (table.table_id, key.h, key.pk, key.sk, now, event)
-    event_id = str(uuid.UUID(bytes=hashlib.blake2b(seed, digest_size=16).digest(), version=4))
+    event_id = _uuid4_text(hashlib.blake2b(seed, digest_size=16).digest())
     region = table.namespace.region
     size = item_size(keys) + sizes[0] * (old is not None) + sizes[1] * (new is not None)
     parts = [
         b'{"awsRegion":"%s","eventID":"%s","eventName":"%s","userIdentity":%s,'
-        % (region.encode(), event_id.encode(), event, _TTL_IDENTITY if ttl_delete else b"null"),
+        % (region.encode(), event_id, event, _TTL_IDENTITY if ttl_delete else b"null"),
         b'"recordFormat":"application/json","tableName":%s,' % orjson.dumps(table.name),
         b'"dynamodb":{"ApproximateCreationDateTime":%d,"Keys":%s' % (stamp, orjson.dumps(keys)),
     ]
