@@ -46,6 +46,7 @@ from headwater.auth.policy import parse_policy
 from headwater.auth.sigv4 import SignedRequest, SigV4Verifier
 from headwater.clock import FakeClock
 from headwater.config import Settings
+from headwater.core.namespace import Namespace
 from headwater.http.authorize import Authorizer
 from headwater.http.gate import Caller, SigV4Gate
 from headwater.http.server import Request
@@ -233,7 +234,7 @@ def main() -> None:
     signed, http = signed_put_item()
     ring = KeyRing.of([AccessKey(KEY_ID, Secret(SECRET), principal(TABLE_WIDE))])
     verifier = SigV4Verifier(ring, FakeClock(time.time()))
-    gate = SigV4Gate(verifier, FakeClock(time.time()))
+    gate = SigV4Gate(verifier, FakeClock(time.time()), Namespace(ACCOUNT, "us-east-1"))
     verify = best_us(lambda: verifier.verify(signed, service="dynamodb"))
     through_gate = best_us(lambda: gate.caller(http, "dynamodb"))
     authorize = asyncio.run(authorizer_costs())

@@ -120,7 +120,7 @@ def build_security(db: Database, access: Access | None = None) -> Security:
     access = access or load_access(db.settings)
     if access.config is None:
         return Security(access, OpenGate(db.namespace), None)
-    gate = SigV4Gate(SigV4Verifier(access.config.key_ring(), db.clock), db.clock)
+    gate = SigV4Gate(SigV4Verifier(access.config.key_ring(), db.clock), db.clock, db.namespace)
     return Security(access, gate, Authorizer(db))
 
 

@@ -18,7 +18,7 @@ from ..auth.sigv4_memo import RememberingVerifier
 from ..clock import Clock
 from ..core.namespace import Namespace
 from ..errors import MissingAuthenticationTokenException
-from .identity import namespace_of
+from .identity import Namespaces
 from .server import Request
 
 LAMBDA_SKEW_SECONDS = 5 * 60  # Lambda and Kinesis: "Signature expired: ... (... - 5 min.)"
@@ -62,21 +62,23 @@ class OpenGate:
 
     def __init__(self, default: Namespace) -> None:
         self.default = default
+        self._namespaces = Namespaces(default)
 
     def caller(self, request: Request, service: str, *, allow_unsigned_payload: bool = False) -> Caller:
         authorization = request.headers.get(b"authorization")
         if authorization is None:
             raise MissingAuthenticationTokenException()  # what every SDK sends is still required
-        return Caller(namespace_of(authorization, self.default), None, request.client, request.secure)
+        namespace = self._namespaces.signed_for(authorization)
+        return Caller(namespace, None, request.client, request.secure)
 
 
 class SigV4Gate:
     """`--auth sigv4`: the request's signature must verify against a key of the credentials file
     (a client's repeated Authorization header is worked out once: auth/sigv4_memo.py)."""
 
-    def __init__(self, verifier: SigV4Verifier, clock: Clock) -> None:
+    def __init__(self, verifier: SigV4Verifier, clock: Clock, default: Namespace) -> None:
         self.verifier = RememberingVerifier(verifier, clock)
-        self._namespaces: dict[tuple[str, str], Namespace] = {}
+        self._namespaces = Namespaces(default)
 
     def caller(self, request: Request, service: str, *, allow_unsigned_payload: bool = False) -> Caller:
         verified = self.verifier.verify(
@@ -91,9 +93,8 @@ class SigV4Gate:
             max_skew=SKEW.get(service, MAX_SKEW_SECONDS),
         )
         principal = verified.principal
-        return Caller(
-            Namespace(principal.account_id, verified.region), principal, request.client, request.secure
-        )
+        namespace = self._namespaces.get(principal.account_id, verified.region)
+        return Caller(namespace, principal, request.client, request.secure)
 
 
 def signed_request(request: Request) -> SignedRequest:
