@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 import functools
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -23,9 +23,11 @@ STREAMS_TABLE_ID = 0  # table ids start at 1 and never repeat; collections use n
 ACTIVE_STATES = ("ACTIVE", "UPDATING")
 
 
+@functools.lru_cache(maxsize=1024)
 def doc_key(namespace: Namespace, name: str) -> ItemKey:
     """Where the document of a namespace's stream lives: partition key `<account>/<region>/<name>`, so
-    streams of different namespaces with the same name are different streams."""
+    streams of different namespaces with the same name are different streams. Kept: every write to a
+    table with a Kinesis destination names its stream's document (the same object hashes at once)."""
     pk = (namespace.prefix + name).encode("utf-8")
     return ItemKey(STREAMS_TABLE_ID, partition_hash(pk), pk)
 
@@ -52,6 +54,12 @@ class StreamDoc:
     open: tuple[SlotRange, ...]  # the open shards now, by starting hash key
     next_slot: int  # the slot (shard index) of the next shard to open
     tags: tuple[tuple[str, str], ...] = ()
+    # the open shards' starting hash keys, for `route` (a document is decoded once and read by every
+    # write that captures to its stream)
+    starts: tuple[int, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "starts", tuple(r.start for r in self.open))
 
     def encode(self) -> bytes:
         return orjson.dumps(
@@ -84,7 +92,7 @@ class StreamDoc:
 
     def route(self, hash_key: int) -> int:
         """The slot of the open shard whose hash-key range holds `hash_key`."""
-        return self.open[bisect.bisect_right(_starts(self.open), hash_key) - 1].slot
+        return self.open[bisect.bisect_right(self.starts, hash_key) - 1].slot
 
     def open_range(self, slot: int) -> SlotRange | None:
         return next((r for r in self.open if r.slot == slot), None)
@@ -107,8 +115,3 @@ def _decode(data: bytes) -> StreamDoc:
         next_slot=doc["next_slot"],
         tags=tuple((t[0], t[1]) for t in doc["tags"]),
     )
-
-
-@functools.lru_cache(maxsize=256)
-def _starts(ranges: tuple[SlotRange, ...]) -> list[int]:
-    return [r.start for r in ranges]
