@@ -16,6 +16,7 @@ from .dynamodb import (
     describe_kinesis_streaming_destination,
     describe_limits,
     describe_table,
+    describe_table_replica_auto_scaling,
     describe_time_to_live,
     disable_kinesis_streaming_destination,
     enable_kinesis_streaming_destination,
@@ -36,6 +37,7 @@ from .dynamodb import (
     update_item,
     update_kinesis_streaming_destination,
     update_table,
+    update_table_replica_auto_scaling,
     update_time_to_live,
 )
 from .kinesis import (
@@ -78,6 +80,7 @@ DYNAMODB_OPERATIONS: dict[str, Handler] = {
     "UpdateKinesisStreamingDestination": update_kinesis_streaming_destination.handle,
     "DescribeLimits": describe_limits.handle,
     "DescribeTable": describe_table.handle,
+    "DescribeTableReplicaAutoScaling": describe_table_replica_auto_scaling.handle,
     "DescribeTimeToLive": describe_time_to_live.handle,
     "GetItem": get_item.handle,
     "GetResourcePolicy": get_resource_policy.handle,
@@ -93,6 +96,7 @@ DYNAMODB_OPERATIONS: dict[str, Handler] = {
     "UntagResource": untag_resource.handle,
     "UpdateItem": update_item.handle,
     "UpdateTable": update_table.handle,
+    "UpdateTableReplicaAutoScaling": update_table_replica_auto_scaling.handle,
     "UpdateTimeToLive": update_time_to_live.handle,
 }
 

@@ -11,6 +11,7 @@ from ...model.schema import TableSpec, Throughput
 from ...storage.base import MetaWrite, StreamWrite
 from ._describe import table_description
 from ._gsi_updates import Task, apply_gsi_updates
+from ._replicas import apply_replica_updates
 from ._stream_spec import parse_stream_specification
 from ._table_spec import INVALID, parse_throughput
 
@@ -27,7 +28,8 @@ UPDATABLE = (
 
 
 async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
-    if not request.get("GlobalSecondaryIndexUpdates") and all(request.get(n) is None for n in UPDATABLE):
+    lists = ("GlobalSecondaryIndexUpdates", "ReplicaUpdates")
+    if not any(request.get(n) for n in lists) and all(request.get(n) is None for n in UPDATABLE):
         raise ValidationException("Nothing to update")
     async with db.catalog.lock:
         table = db.catalog.require_table(request["TableName"])
@@ -39,6 +41,9 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
         if request.get("GlobalSecondaryIndexUpdates"):
             table, tasks = apply_gsi_updates(db, table, request)
         table, writes = _apply(db, table, request)
+        if request.get("ReplicaUpdates"):
+            table, more = await apply_replica_updates(db, table, request["ReplicaUpdates"])
+            writes.extend(more)
         table = await update_table(db, table, writes)
     for task in tasks:
         db.later(0, task)
@@ -55,6 +60,11 @@ def _apply(
     if request.get("TableClass") is not None:
         table = table.evolve(table_class=request["TableClass"])
     stream = parse_stream_specification(request.get("StreamSpecification"), current=table.stream)
+    if stream is not None and table.is_global and stream != table.stream:
+        raise ValidationException(
+            "Table is a replica of a global table: its stream (NEW_AND_OLD_IMAGES) carries the "
+            "replication and cannot be disabled or changed"
+        )
     if stream is not None:
         table, stream_writes = open_stream(db, table, stream) if stream.enabled else close_stream(db, table)
         writes.extend(stream_writes)

@@ -1,0 +1,212 @@
+"""UpdateTable's ReplicaUpdates (global tables version 2019.11.21): a replica is the same table in
+another region, made, changed and removed here, under `catalog.lock`, for every region of the server.
+
+Creating a replica creates the table in that region's namespace (same key schema, indexes and billing,
+a NEW_AND_OLD_IMAGES stream) in status CREATING with the region it is copied from (`replica_source`);
+the replication service (replication/) copies the items and follows the streams, then makes it ACTIVE.
+Every region's table lists the other regions' replicas, so each one knows whose streams to follow.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from ...core.database import Database
+from ...core.tables import delete_table, open_stream
+from ...errors import ValidationException
+from ...model.namespace import Namespace
+from ...model.schema import ReplicaSpec, StreamSpec, TableSpec
+from ...storage.base import MetaWrite, StreamWrite
+
+SOURCE = "replica_source"  # TableSpec.extra: the region a CREATING replica is copied from
+AUTO_SCALING = "replica_auto_scaling"  # TableSpec.extra: UpdateTableReplicaAutoScaling's settings
+GLOBAL_TABLE_VERSION = "2019.11.21"
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+LOCAL_REGION = (
+    "Cannot add, delete, or update the local region through ReplicaUpdates. Use CreateTable, "
+    "DeleteTable, or UpdateTable as required."
+)
+_SETTINGS = (
+    "KMSMasterKeyId",
+    "ProvisionedThroughputOverride",
+    "OnDemandThroughputOverride",
+    "GlobalSecondaryIndexes",
+    "TableClassOverride",
+)
+
+
+def group(db: Database, table: TableSpec) -> list[TableSpec]:
+    """The other regions' replicas of `table` that live on this server."""
+    out = []
+    for replica in table.replicas:
+        spec = db.scoped(Namespace(table.namespace.account, replica.region)).catalog.get(table.name)
+        if spec is not None and spec.status != "DELETING":
+            out.append(spec)
+    return out
+
+
+def with_replica(table: TableSpec, replica: ReplicaSpec) -> TableSpec:
+    others = tuple(r for r in table.replicas if r.region != replica.region)
+    return table.evolve(replicas=tuple(sorted((*others, replica), key=lambda r: r.region)))
+
+
+def without_replica(table: TableSpec, region: str) -> TableSpec:
+    return table.evolve(replicas=tuple(r for r in table.replicas if r.region != region))
+
+
+async def apply_replica_updates(
+    db: Database, table: TableSpec, updates: list[dict[str, Any]]
+) -> tuple[TableSpec, list[MetaWrite | StreamWrite]]:
+    """Check every update first, then carry them out; `table` as it is to be saved, with its writes."""
+    for update in updates:
+        _check(db, table, update)
+    writes: list[MetaWrite | StreamWrite] = []
+    for update in updates:
+        if "Create" in update:
+            table, more = await _create(db, table, update["Create"])
+            writes.extend(more)
+        elif "Delete" in update:
+            table = await _delete(db, table, update["Delete"]["RegionName"])
+        else:
+            table = await _update(db, table, update["Update"])
+    return table, writes
+
+
+def _check(db: Database, table: TableSpec, update: dict[str, Any]) -> None:
+    actions = [name for name in ("Create", "Update", "Delete") if update.get(name) is not None]
+    if len(actions) != 1:
+        raise ValidationException(
+            "One or more parameter values were invalid: exactly one of Create, Update or Delete must be "
+            "specified in a ReplicationGroupUpdate"
+        )
+    region = update[actions[0]]["RegionName"]
+    if region == table.namespace.region:
+        raise ValidationException(LOCAL_REGION)
+    if _REGION.fullmatch(region) is None:
+        raise ValidationException(f"Invalid region name: {region}")
+    existing = table.replica(region)
+    if actions[0] == "Create":
+        if existing is not None:
+            raise ValidationException(
+                f"Failed to create a replica of table {table.name} in region {region}: the table is "
+                "already replicated there"
+            )
+        if db.scoped(Namespace(table.namespace.account, region)).catalog.get(table.name) is not None:
+            raise ValidationException(
+                f"Failed to create a the new replica of table with name: '{table.name}' because one or "
+                "more replicas already existed as tables."
+            )
+        if table.stream.enabled and table.stream.view_type != "NEW_AND_OLD_IMAGES":
+            raise ValidationException(
+                "One or more parameter values were invalid: Table has a stream with view type "
+                f"{table.stream.view_type}; global tables replicate through a NEW_AND_OLD_IMAGES stream"
+            )
+        if table.billing_mode == "PROVISIONED" and not table.extra.get(AUTO_SCALING):
+            raise ValidationException("Table write capacity should either be Pay-Per-Request or AutoScaled.")
+        for index in table.indexes:
+            if index.status != "ACTIVE":
+                raise ValidationException(
+                    f"Cannot add a replica while the index {index.name} is {index.status}"
+                )
+    elif existing is None:
+        raise ValidationException(
+            f"Cannot {actions[0].lower()} a replica in region {region}: the table has no replica there"
+        )
+    elif existing.status != "ACTIVE":
+        raise ValidationException(
+            f"Cannot {actions[0].lower()} the replica in region {region} while it is {existing.status}"
+        )
+
+
+def _settings(request: dict[str, Any]) -> dict[str, Any]:
+    return {name: request[name] for name in _SETTINGS if request.get(name) is not None}
+
+
+async def _create(
+    db: Database, table: TableSpec, request: dict[str, Any]
+) -> tuple[TableSpec, list[MetaWrite | StreamWrite]]:
+    region = request["RegionName"]
+    here = table.namespace.region
+    writes: list[MetaWrite | StreamWrite] = []
+    if not table.stream.enabled:
+        table, writes = open_stream(db, table, StreamSpec(True, "NEW_AND_OLD_IMAGES"))
+    target_db = db.scoped(Namespace(table.namespace.account, region))
+    table_id, counter = target_db.catalog.allocate_id()
+    settings = _settings(request)
+    peers = group(db, table)
+    replica = TableSpec(
+        table_id=table_id,
+        name=table.name,
+        table_uuid=str(uuid.uuid4()),
+        key=table.key,
+        attribute_definitions=table.attribute_definitions,
+        created_at=round(db.clock.now(), 3),
+        namespace=target_db.namespace,
+        status="CREATING",
+        billing_mode=table.billing_mode,
+        billing_mode_updated_at=table.billing_mode_updated_at,
+        throughput=table.throughput,
+        indexes=table.indexes,
+        ttl=table.ttl,
+        sse=table.sse,
+        table_class=str(settings.get("TableClassOverride", table.table_class)),
+        replicas=tuple(
+            sorted(
+                (ReplicaSpec(here), *(ReplicaSpec(p.namespace.region) for p in peers)),
+                key=lambda r: r.region,
+            )
+        ),
+        extra={SOURCE: here},
+    )
+    replica, stream_writes = open_stream(target_db, replica, StreamSpec(True, "NEW_AND_OLD_IMAGES"))
+    await target_db.catalog.save(replica, counter, *stream_writes)
+    for peer in peers:
+        await db.scoped(peer.namespace).catalog.save(with_replica(peer, ReplicaSpec(region, "CREATING")))
+    return with_replica(table, ReplicaSpec(region, "CREATING", settings)), writes
+
+
+async def _delete(db: Database, table: TableSpec, region: str) -> TableSpec:
+    target_db = db.scoped(Namespace(table.namespace.account, region))
+    target = target_db.catalog.get(table.name)
+    for peer in group(db, table):
+        if peer.namespace.region != region:
+            await db.scoped(peer.namespace).catalog.save(without_replica(peer, region))
+    if target is not None:
+        await delete_table(target_db, target.evolve(replicas=()))
+    return without_replica(table, region)
+
+
+async def _update(db: Database, table: TableSpec, request: dict[str, Any]) -> TableSpec:
+    region = request["RegionName"]
+    current = table.replica(region)
+    settings = dict(current.settings if current is not None else {}, **_settings(request))
+    target_db = db.scoped(Namespace(table.namespace.account, region))
+    target = target_db.catalog.get(table.name)
+    if target is not None and "TableClassOverride" in request:
+        await target_db.catalog.save(target.evolve(table_class=request["TableClassOverride"]))
+    return with_replica(table, ReplicaSpec(region, "ACTIVE", settings))
+
+
+def replica_descriptions(table: TableSpec) -> list[dict[str, Any]]:
+    """DescribeTable's `Replicas`: the other regions' replicas."""
+    out = []
+    gsis = [{"IndexName": index.name} for index in table.indexes if index.kind == "GSI"]
+    for replica in table.replicas:
+        doc: dict[str, Any] = {"RegionName": replica.region, "ReplicaStatus": replica.status}
+        if replica.status == "CREATING":
+            doc["ReplicaStatusDescription"] = "Copying the table's items and following its stream"
+        settings = replica.settings
+        if "KMSMasterKeyId" in settings:
+            doc["KMSMasterKeyId"] = settings["KMSMasterKeyId"]
+        for name in ("ProvisionedThroughputOverride", "OnDemandThroughputOverride"):
+            if name in settings:
+                doc[name] = settings[name]
+        overrides = {g.get("IndexName"): g for g in settings.get("GlobalSecondaryIndexes", ())}
+        if gsis:
+            doc["GlobalSecondaryIndexes"] = [dict(overrides.get(g["IndexName"], {}), **g) for g in gsis]
+        if "TableClassOverride" in settings:
+            doc["ReplicaTableClassSummary"] = {"TableClass": settings["TableClassOverride"]}
+        out.append(doc)
+    return out
