@@ -85,3 +85,35 @@ class ReplicatedChangeOp:
             ws.items.append(ItemWrite(stamp_key(self.key), self.stamp.encode()))
         collections.write(ws)
         return ws
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicaCopyOp:
+    """A new replica's backfill, one item: read the source replica's item and stamp (same server) and
+    apply them to the new replica as a replicated change, all inside the writer. A change of the item
+    made meanwhile, in any region, reaches the new replica through the streams with a later stamp, so
+    whichever arrives first, the later one stays."""
+
+    table: TableSpec  # the new replica
+    source: ItemKey  # the item in the source replica's table
+    origin: str  # the source region: the stamp of an item written before the table was global
+    now: float
+
+    @property
+    def keys(self) -> tuple[ItemKey, ...]:
+        return (self.source, stamp_key(self.source), *self._change(None, Stamp(0.0, "")).keys)
+
+    def _change(self, item: Item | None, stamp: Stamp) -> ReplicatedChangeOp:
+        key = ItemKey(self.table.table_id, self.source.h, self.source.pk, self.source.sk)
+        return ReplicatedChangeOp(self.table, key, item, stamp, self.now)
+
+    def resolve(self, catalog: CatalogView) -> ReplicaCopyOp:
+        table = current_table(catalog, self.table)
+        return self if table is self.table else dataclasses.replace(self, table=table)
+
+    def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
+        item, _ = stored.unpack_optional(old_items[0])
+        if item is None:  # deleted since the scan: the delete comes through the stream
+            return WriteSet(result=False)
+        stamp = Stamp.decode(old_items[1]) or Stamp(0.0, self.origin)
+        return self._change(item, stamp).apply(old_items[2:])

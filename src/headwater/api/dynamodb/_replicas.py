@@ -14,13 +14,13 @@ import uuid
 from typing import Any
 
 from ...core.database import Database
+from ...core.replicas import SOURCE, group, with_replica, without_replica
 from ...core.tables import delete_table, open_stream
 from ...errors import ValidationException
 from ...model.namespace import Namespace
 from ...model.schema import ReplicaSpec, StreamSpec, TableSpec
 from ...storage.base import MetaWrite, StreamWrite
 
-SOURCE = "replica_source"  # TableSpec.extra: the region a CREATING replica is copied from
 AUTO_SCALING = "replica_auto_scaling"  # TableSpec.extra: UpdateTableReplicaAutoScaling's settings
 GLOBAL_TABLE_VERSION = "2019.11.21"
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
@@ -35,25 +35,6 @@ _SETTINGS = (
     "GlobalSecondaryIndexes",
     "TableClassOverride",
 )
-
-
-def group(db: Database, table: TableSpec) -> list[TableSpec]:
-    """The other regions' replicas of `table` that live on this server."""
-    out = []
-    for replica in table.replicas:
-        spec = db.scoped(Namespace(table.namespace.account, replica.region)).catalog.get(table.name)
-        if spec is not None and spec.status != "DELETING":
-            out.append(spec)
-    return out
-
-
-def with_replica(table: TableSpec, replica: ReplicaSpec) -> TableSpec:
-    others = tuple(r for r in table.replicas if r.region != replica.region)
-    return table.evolve(replicas=tuple(sorted((*others, replica), key=lambda r: r.region)))
-
-
-def without_replica(table: TableSpec, region: str) -> TableSpec:
-    return table.evolve(replicas=tuple(r for r in table.replicas if r.region != region))
 
 
 async def apply_replica_updates(
@@ -129,9 +110,11 @@ async def _create(
 ) -> tuple[TableSpec, list[MetaWrite | StreamWrite]]:
     region = request["RegionName"]
     here = table.namespace.region
-    writes: list[MetaWrite | StreamWrite] = []
+    writes: list[MetaWrite | StreamWrite] = []  # none yet: what _create opens is committed at once
     if not table.stream.enabled:
-        table, writes = open_stream(db, table, StreamSpec(True, "NEW_AND_OLD_IMAGES"))
+        # committed before the replica's stream is numbered: stream ids come from one stored counter
+        table, opened = open_stream(db, table, StreamSpec(True, "NEW_AND_OLD_IMAGES"))
+        await db.catalog.save(table, *opened)
     target_db = db.scoped(Namespace(table.namespace.account, region))
     table_id, counter = target_db.catalog.allocate_id()
     settings = _settings(request)

@@ -31,6 +31,12 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
     lists = ("GlobalSecondaryIndexUpdates", "ReplicaUpdates")
     if not any(request.get(n) for n in lists) and all(request.get(n) is None for n in UPDATABLE):
         raise ValidationException("Nothing to update")
+    if request.get("ReplicaUpdates") and (
+        request.get("GlobalSecondaryIndexUpdates") or any(request.get(n) is not None for n in UPDATABLE)
+    ):
+        raise ValidationException(
+            "ReplicaUpdates cannot be combined with other changes of the table in one UpdateTable request"
+        )
     async with db.catalog.lock:
         table = db.catalog.require_table(request["TableName"])
         if table.status != "ACTIVE":

@@ -1,0 +1,170 @@
+"""Global tables (version 2019.11.21) through boto3 against a live server: replicas in other regions of
+the same server, created with UpdateTable's ReplicaUpdates, converging under concurrent writes."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.server import Server
+
+HOME, WEST, EU = "us-east-1", "us-west-2", "eu-west-1"
+DEADLINE = 60.0
+
+
+def wait_for(what: str, check: Callable[[], bool], deadline: float = DEADLINE) -> None:
+    """Poll `check` until it holds; fail naming `what` at the deadline."""
+    end = time.monotonic() + deadline
+    while not check():
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def items(client: Any, table: str) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for page in client.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
+        for item in page["Items"]:
+            out[item["pk"]["S"]] = item
+    return out
+
+
+def replica_status(client: Any, table: str) -> dict[str, str]:
+    described = client.describe_table(TableName=table)["Table"]
+    return {r["RegionName"]: r["ReplicaStatus"] for r in described.get("Replicas", [])}
+
+
+def add_replica(client: Any, table: str, region: str) -> dict[str, Any]:
+    answer: dict[str, Any] = client.update_table(
+        TableName=table, ReplicaUpdates=[{"Create": {"RegionName": region}}]
+    )
+    return answer
+
+
+def stream_records(server: Server, region: str, table: str) -> list[dict[str, Any]]:
+    ddb = server.client("dynamodb", region)
+    streams = server.client("dynamodbstreams", region)
+    arn = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    records: list[dict[str, Any]] = []
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while iterator:
+            page = streams.get_records(ShardIterator=iterator)
+            records.extend(page["Records"])
+            if not page["Records"]:
+                break
+            iterator = page.get("NextShardIterator")
+    return records
+
+
+@pytest.fixture
+def global_table(server: Server, make_table: Callable[..., str]) -> str:
+    """A table in us-east-1 with items, then replicas in us-west-2 and eu-west-1, both ACTIVE."""
+    name = make_table()
+    home = server.client("dynamodb", HOME)
+    for i in range(50):
+        home.put_item(TableName=name, Item={"pk": {"S": f"old{i}"}, "v": {"N": str(i)}})
+    created = add_replica(home, name, WEST)["TableDescription"]
+    assert created["GlobalTableVersion"] == "2019.11.21"
+    assert created["Replicas"] == [
+        {
+            "RegionName": WEST,
+            "ReplicaStatus": "CREATING",
+            "ReplicaStatusDescription": created["Replicas"][0]["ReplicaStatusDescription"],
+        }
+    ]
+    assert created["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    wait_for("the us-west-2 replica", lambda: replica_status(home, name) == {WEST: "ACTIVE"})
+    add_replica(home, name, EU)
+    wait_for("the eu-west-1 replica", lambda: replica_status(home, name) == {WEST: "ACTIVE", EU: "ACTIVE"})
+    return name
+
+
+def test_replicas_copy_the_items_and_describe_each_other(server: Server, global_table: str) -> None:
+    for region in (WEST, EU):
+        client = server.client("dynamodb", region)
+        described = client.describe_table(TableName=global_table)["Table"]
+        assert described["TableStatus"] == "ACTIVE"
+        assert described["GlobalTableVersion"] == "2019.11.21"
+        others = {HOME, WEST, EU} - {region}
+        assert {r["RegionName"] for r in described["Replicas"]} == others
+        assert len(items(client, global_table)) == 50
+
+
+def test_concurrent_writes_in_three_regions_converge(server: Server, global_table: str) -> None:
+    clients = {region: server.client("dynamodb", region) for region in (HOME, WEST, EU)}
+
+    def writer(region: str) -> None:
+        client = clients[region]
+        for i in range(40):
+            key = f"same{i % 10}" if i % 2 else f"{region}-{i}"
+            client.put_item(
+                TableName=global_table, Item={"pk": {"S": key}, "by": {"S": region}, "i": {"N": str(i)}}
+            )
+            if i % 7 == 0:
+                client.delete_item(TableName=global_table, Key={"pk": {"S": f"old{i}"}})
+
+    threads = [threading.Thread(target=writer, args=(region,)) for region in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    def converged() -> bool:
+        states = [items(client, global_table) for client in clients.values()]
+        return states[0] == states[1] == states[2]
+
+    wait_for("the three replicas to converge", converged)
+    final = items(clients[HOME], global_table)
+    for region in clients:
+        assert all(f"{region}-{i}" in final for i in range(0, 40, 2))
+    assert all(f"old{i}" not in final for i in range(0, 40, 7))
+    assert {key for key in final if key.startswith("same")} == {f"same{i}" for i in (1, 3, 5, 7, 9)}
+
+
+def test_each_replica_stream_shows_the_replicated_changes(server: Server, global_table: str) -> None:
+    west = server.client("dynamodb", WEST)
+    west.put_item(TableName=global_table, Item={"pk": {"S": "from-west"}, "v": {"S": "w"}})
+    for region in (HOME, EU):
+
+        def arrived(region: str = region) -> bool:
+            return any(
+                r["dynamodb"]["Keys"]["pk"]["S"] == "from-west" and r["eventName"] == "INSERT"
+                for r in stream_records(server, region, global_table)
+            )
+
+        wait_for(f"the change in {region}'s stream", arrived)
+        record = next(
+            r
+            for r in stream_records(server, region, global_table)
+            if r["dynamodb"]["Keys"]["pk"]["S"] == "from-west"
+        )
+        assert record["awsRegion"] == region
+        assert record["dynamodb"]["NewImage"] == {"pk": {"S": "from-west"}, "v": {"S": "w"}}
+
+
+def test_deleting_a_replica(server: Server, global_table: str) -> None:
+    home = server.client("dynamodb", HOME)
+    answer = home.update_table(TableName=global_table, ReplicaUpdates=[{"Delete": {"RegionName": EU}}])
+    assert {r["RegionName"] for r in answer["TableDescription"]["Replicas"]} == {WEST}
+    eu = server.client("dynamodb", EU)
+
+    def gone() -> bool:
+        try:
+            eu.describe_table(TableName=global_table)
+        except ClientError as err:
+            return bool(err.response["Error"]["Code"] == "ResourceNotFoundException")
+        return False
+
+    wait_for("the eu-west-1 table to be deleted", gone)
+    assert replica_status(server.client("dynamodb", WEST), global_table) == {HOME: "ACTIVE"}
+    home.update_table(TableName=global_table, ReplicaUpdates=[{"Delete": {"RegionName": WEST}}])
+    described = home.describe_table(TableName=global_table)["Table"]
+    assert "Replicas" not in described and "GlobalTableVersion" not in described
