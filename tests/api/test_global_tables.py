@@ -168,3 +168,36 @@ def test_deleting_a_replica(server: Server, global_table: str) -> None:
     home.update_table(TableName=global_table, ReplicaUpdates=[{"Delete": {"RegionName": WEST}}])
     described = home.describe_table(TableName=global_table)["Table"]
     assert "Replicas" not in described and "GlobalTableVersion" not in described
+
+
+def test_ttl_deletes_replicate_as_deletes(server: Server, make_table: Callable[..., str]) -> None:
+    home = server.client("dynamodb", HOME)
+    west = server.client("dynamodb", WEST)
+    name = make_table()
+    home.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"}
+    )
+    add_replica(home, name, WEST)
+    wait_for("the replica", lambda: replica_status(home, name) == {WEST: "ACTIVE"})
+    expired = str(int(time.time()) - 60)
+    home.put_item(TableName=name, Item={"pk": {"S": "gone"}, "exp": {"N": expired}})
+    wait_for("the item in us-west-2", lambda: "gone" in items(west, name))
+    status, _, body = server.request("POST", "/_headwater/ttl/sweep", b"{}", service="dynamodb")
+    assert status == 200, body
+    wait_for("the TTL delete in us-west-2", lambda: "gone" not in items(west, name))
+    removes = [r for r in stream_records(server, WEST, name) if r["eventName"] == "REMOVE"]
+    assert [r["dynamodb"]["Keys"] for r in removes] == [{"pk": {"S": "gone"}}]
+    assert removes[0]["userIdentity"] == {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}
+
+
+def test_deleting_a_replica_in_its_own_region(server: Server, make_table: Callable[..., str]) -> None:
+    home = server.client("dynamodb", HOME)
+    west = server.client("dynamodb", WEST)
+    name = make_table()
+    add_replica(home, name, WEST)
+    wait_for("the replica", lambda: replica_status(home, name) == {WEST: "ACTIVE"})
+    wait_for("the table", lambda: west.describe_table(TableName=name)["Table"]["TableStatus"] == "ACTIVE")
+    west.delete_table(TableName=name)
+    assert "Replicas" not in home.describe_table(TableName=name)["Table"]
+    home.put_item(TableName=name, Item={"pk": {"S": "after"}})
+    assert items(home, name) == {"after": {"pk": {"S": "after"}}}

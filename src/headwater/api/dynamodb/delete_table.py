@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...core.database import Database
+from ...core.replicas import group, without_replica
 from ...core.tables import delete_table
 from ...errors import ResourceInUseException, ValidationException
 from ._describe import table_description
@@ -39,7 +40,9 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
                 f"Table is being {_verb(table.status)}: {table.name}"
             )
         description = table_description(db, table)
-        deleted = await delete_table(db, table)
+        for peer in group(db, table):  # a replica deleted in its own region leaves the global table
+            await db.scoped(peer.namespace).catalog.save(without_replica(peer, table.namespace.region))
+        deleted = await delete_table(db, table.evolve(replicas=()))
     description["TableStatus"] = deleted.status
     return {"TableDescription": {k: description[k] for k in DELETING_DESCRIPTION if k in description}}
 
