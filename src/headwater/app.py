@@ -188,9 +188,9 @@ def build_node(settings: Settings, clock: Clock | None = None) -> Node:
     roles = RoleReaders(authorizer, config) if config is not None and authorizer is not None else None
     triggers = build_trigger_services(db, roles)
     sinks = build_sink_service(db)
-    auth = ControlAuth(security.gate, config, db.clock) if config is not None else None
-    control = ControlRoutes(NamespacedLambdaRoutes(triggers), AdminRoutes(db, sinks), auth)
     replication = build_replication_service(db)
+    auth = ControlAuth(security.gate, config, db.clock) if config is not None else None
+    control = ControlRoutes(NamespacedLambdaRoutes(triggers), AdminRoutes(db, sinks, replication), auth)
     calls = LocalCalls(db, operations())
     return Node(settings, db, calls, control, triggers, sinks, security, replication)
 

@@ -59,6 +59,8 @@ _ADMIN_ACTIONS = {
     "sinks/remove": "RemoveSink",
     "sinks/list": "ListSinks",
     "sinks/status": "DescribeSinks",
+    "replicas/join": "JoinGlobalTable",
+    "replicas/status": "DescribeReplication",
 }
 _UNSCOPED = frozenset({"list_functions", "list_mappings", "create_mapping", "list_layers"})
 

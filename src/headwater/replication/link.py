@@ -22,7 +22,7 @@ from ..consumer import CallTransport, ShardCheckpoint, ShardCursor, StreamsError
 from ..core.database import Database
 from ..core.lww import Stamp
 from ..core.replicated import ReplicatedChangeOp, key_of
-from ..errors import ResourceNotFoundException
+from ..errors import DynamoDBError, ResourceNotFoundException
 from ..model.namespace import Namespace
 from ..model.schema import TableSpec
 from ..triggers.state import StateStore
@@ -100,10 +100,10 @@ class LinkRunner:
                 self.stats.last_error = None
             except StreamGone:
                 pass
-            except StreamsError as err:
+            except StreamsError as err:  # the source unreachable or refusing: try again next pass
                 self.stats.last_error = f"{err.code}: {err.message}"
-            except ResourceNotFoundException:
-                return  # the target is gone
+            except DynamoDBError as err:  # e.g. the other server's table not there (yet), or ours gone
+                self.stats.last_error = f"{err.type_name}: {err.message}"
             if not progressed:
                 self.stats.caught_up = True
                 self.wake.clear()

@@ -21,18 +21,26 @@ from ..core.replicas import SOURCE, group, stream_arn, with_replica
 from ..model.namespace import Namespace
 from ..model.schema import ReplicaSpec, TableSpec
 from ..triggers.state import StateStore
-from .backfill import copy_items
+from .backfill import copy_items, copy_remote_items
 from .link import CHECKPOINT_KIND, LinkId, LinkRunner
+from .peers import Peers
 
 log = logging.getLogger(__name__)
 
 
 class ReplicationService:
     def __init__(
-        self, db: Database, *, transport: CallTransport, state: StateStore, poll_interval: float = 0.1
+        self,
+        db: Database,
+        *,
+        transport: CallTransport,
+        state: StateStore,
+        peers: Peers | None = None,
+        poll_interval: float = 0.1,
     ) -> None:
         self.db = db
-        self.transport = transport
+        self.transport = transport  # this server's streams, in-process
+        self.peers = peers or Peers(db.settings)  # other servers' regions, over HTTP
         self.state = state
         self.poll_interval = poll_interval
         self.links: dict[LinkId, tuple[LinkRunner, asyncio.Task[None]]] = {}
@@ -52,6 +60,7 @@ class ReplicationService:
                 await task
         self.links.clear()
         self._backfills.clear()
+        await self.peers.close()
 
     async def _supervise(self) -> None:
         while True:
@@ -88,16 +97,30 @@ class ReplicationService:
                 self._backfills[key] = asyncio.get_running_loop().create_task(self._backfill(table, key))
 
     def _start_link(self, link: LinkId) -> None:
-        source_db = self.db.scoped(Namespace(link.account, link.source))
+        transport: CallTransport
+        if self.peers.is_remote(link.source):
+            transport = self.peers.transport(link.source)
 
-        async def arn() -> str | None:
-            table = source_db.catalog.get(link.table)
-            return stream_arn(table) if table is not None and table.status != "DELETING" else None
+            async def arn() -> str | None:
+                described = await self.peers.call(link.source, "DescribeTable", {"TableName": link.table})
+                table = described["Table"]
+                if table.get("TableStatus") == "ACTIVE":
+                    await self._remote_active(link)
+                found = table.get("LatestStreamArn")
+                return str(found) if found else None
+
+        else:
+            transport = self.transport
+            source_db = self.db.scoped(Namespace(link.account, link.source))
+
+            async def arn() -> str | None:
+                table = source_db.catalog.get(link.table)
+                return stream_arn(table) if table is not None and table.status != "DELETING" else None
 
         runner = LinkRunner(
             link,
             self.db,
-            transport=self.transport,
+            transport=transport,
             stream_arn=arn,
             state=self.state,
             poll_interval=self.poll_interval,
@@ -122,12 +145,15 @@ class ReplicationService:
     async def _copy(self, table: TableSpec) -> None:
         """Copy the source replica's items, wait until the link from it has caught up, then ACTIVE."""
         origin = str(table.extra[SOURCE])
-        source = self.db.scoped(Namespace(table.namespace.account, origin)).catalog.get(table.name)
-        if source is None:
-            log.warning("replication: the source of %s in %s is gone", table.name, table.namespace.region)
-            return
         started = time.monotonic()
-        copied = await copy_items(self.db, source, table)
+        if self.peers.is_remote(origin):
+            copied = await copy_remote_items(self.db, self.peers, origin, table)
+        else:
+            source = self.db.scoped(Namespace(table.namespace.account, origin)).catalog.get(table.name)
+            if source is None:
+                log.warning("replication: the source of %s in %s is gone", table.name, table.namespace.region)
+                return
+            copied = await copy_items(self.db, source, table)
         link = LinkId(table.namespace.account, table.name, origin, table.namespace.region)
         while True:  # the link's next empty pass after the copy: it has read what was written meanwhile
             entry = self.links.get(link)
@@ -145,6 +171,20 @@ class ReplicationService:
             copied,
             time.monotonic() - started,
         )
+
+    async def _remote_active(self, link: LinkId) -> None:
+        """The source replica on another server says ACTIVE: so does this region's table of it."""
+        db = self.db.scoped(Namespace(link.account, link.target))
+        table = db.catalog.get(link.table)
+        mine = table.replica(link.source) if table is not None else None
+        if table is None or mine is None or mine.status != "CREATING":
+            return
+        async with db.catalog.lock:
+            current = db.catalog.latest(table)
+            mine = current.replica(link.source) if current is not None else None
+            if current is not None and mine is not None and mine.status == "CREATING":
+                activated = ReplicaSpec(link.source, "ACTIVE", mine.settings)
+                await db.catalog.save(with_replica(current, activated))
 
     async def _activate(self, table: TableSpec) -> None:
         region = table.namespace.region

@@ -13,12 +13,16 @@ import re
 import uuid
 from typing import Any
 
+import orjson
+
+from ...core.codec import decode_spec, encode_spec
 from ...core.database import Database
 from ...core.replicas import SOURCE, group, with_replica, without_replica
 from ...core.tables import delete_table, open_stream
-from ...errors import ValidationException
+from ...errors import ResourceNotFoundException, ValidationException
 from ...model.namespace import Namespace
 from ...model.schema import ReplicaSpec, StreamSpec, TableSpec
+from ...replication.peers import Peers
 from ...storage.base import MetaWrite, StreamWrite
 
 AUTO_SCALING = "replica_auto_scaling"  # TableSpec.extra: UpdateTableReplicaAutoScaling's settings
@@ -75,10 +79,7 @@ def _check(db: Database, table: TableSpec, update: dict[str, Any]) -> None:
                 "already replicated there"
             )
         if db.scoped(Namespace(table.namespace.account, region)).catalog.get(table.name) is not None:
-            raise ValidationException(
-                f"Failed to create a the new replica of table with name: '{table.name}' because one or "
-                "more replicas already existed as tables."
-            )
+            raise ValidationException(already_tables(table.name))
         if table.stream.enabled and table.stream.view_type != "NEW_AND_OLD_IMAGES":
             raise ValidationException(
                 "One or more parameter values were invalid: Table has a stream with view type "
@@ -115,17 +116,36 @@ async def _create(
         # committed before the replica's stream is numbered: stream ids come from one stored counter
         table, opened = open_stream(db, table, StreamSpec(True, "NEW_AND_OLD_IMAGES"))
         await db.catalog.save(table, *opened)
-    target_db = db.scoped(Namespace(table.namespace.account, region))
-    table_id, counter = target_db.catalog.allocate_id()
     settings = _settings(request)
     peers = group(db, table)
+    regions = [here, *(peer.namespace.region for peer in peers)]
+    remote = Peers(db.settings)
+    if remote.is_remote(region):
+        try:
+            body = {"Spec": orjson.loads(encode_spec(table)), "Region": region, "Replicas": regions}
+            await remote.admin(region, "join", dict(body, Source=here, Settings=settings))
+        finally:
+            await remote.close()
+    else:
+        await create_replica(db.scoped(Namespace(table.namespace.account, region)), table, regions, settings)
+    for peer in peers:
+        await db.scoped(peer.namespace).catalog.save(with_replica(peer, ReplicaSpec(region, "CREATING")))
+    return with_replica(table, ReplicaSpec(region, "CREATING", settings)), writes
+
+
+async def create_replica(
+    target_db: Database, table: TableSpec, regions: list[str], settings: dict[str, Any]
+) -> TableSpec:
+    """`table`'s replica in `target_db`'s region, CREATING, copied from `table`'s region; it lists
+    `regions` as its replicas. The caller holds `catalog.lock`."""
+    table_id, counter = target_db.catalog.allocate_id()
     replica = TableSpec(
         table_id=table_id,
         name=table.name,
         table_uuid=str(uuid.uuid4()),
         key=table.key,
         attribute_definitions=table.attribute_definitions,
-        created_at=round(db.clock.now(), 3),
+        created_at=round(target_db.clock.now(), 3),
         namespace=target_db.namespace,
         status="CREATING",
         billing_mode=table.billing_mode,
@@ -135,22 +155,47 @@ async def _create(
         ttl=table.ttl,
         sse=table.sse,
         table_class=str(settings.get("TableClassOverride", table.table_class)),
-        replicas=tuple(
-            sorted(
-                (ReplicaSpec(here), *(ReplicaSpec(p.namespace.region) for p in peers)),
-                key=lambda r: r.region,
-            )
-        ),
-        extra={SOURCE: here},
+        replicas=tuple(ReplicaSpec(region) for region in sorted(regions)),
+        extra={SOURCE: table.namespace.region},
     )
     replica, stream_writes = open_stream(target_db, replica, StreamSpec(True, "NEW_AND_OLD_IMAGES"))
     await target_db.catalog.save(replica, counter, *stream_writes)
-    for peer in peers:
-        await db.scoped(peer.namespace).catalog.save(with_replica(peer, ReplicaSpec(region, "CREATING")))
-    return with_replica(table, ReplicaSpec(region, "CREATING", settings)), writes
+    return replica
+
+
+async def join(db: Database, request: dict[str, Any]) -> dict[str, Any]:
+    """`POST /_headwater/replicas/join` from the server of a global table's region: make the replica
+    of its table in `Region`, a region of this server (what its UpdateTable's Create asked for)."""
+    try:
+        table = decode_spec(orjson.dumps(request["Spec"]))
+        region, regions = str(request["Region"]), [str(r) for r in request["Replicas"]]
+        settings = dict(request.get("Settings") or {})
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValidationException(f"Not a replica to join: {exc}") from None
+    target_db = db.scoped(Namespace(table.namespace.account, region))
+    async with db.catalog.lock:
+        if target_db.catalog.get(table.name) is not None:
+            raise ValidationException(already_tables(table.name))
+        replica = await create_replica(target_db, table, regions, settings)
+    return {"TableArn": replica.arn}
+
+
+def already_tables(name: str) -> str:
+    return (
+        f"Failed to create a the new replica of table with name: '{name}' because one or more replicas "
+        "already existed as tables."
+    )
 
 
 async def _delete(db: Database, table: TableSpec, region: str) -> TableSpec:
+    remote = Peers(db.settings)
+    if remote.is_remote(region):  # its server's DeleteTable takes it out of the group there
+        try:
+            await remote.call(region, "DeleteTable", {"TableName": table.name})
+        except ResourceNotFoundException:
+            pass
+        finally:
+            await remote.close()
     target_db = db.scoped(Namespace(table.namespace.account, region))
     target = target_db.catalog.get(table.name)
     for peer in group(db, table):
