@@ -24,6 +24,7 @@ from ...model.namespace import Namespace
 from ...model.schema import ReplicaSpec, StreamSpec, TableSpec
 from ...replication.peers import Peers
 from ...storage.base import MetaWrite, StreamWrite
+from ._legacy_global import LEGACY
 
 AUTO_SCALING = "replica_auto_scaling"  # TableSpec.extra: UpdateTableReplicaAutoScaling's settings
 GLOBAL_TABLE_VERSION = "2019.11.21"
@@ -67,6 +68,11 @@ def _check(db: Database, table: TableSpec, update: dict[str, Any]) -> None:
             "specified in a ReplicationGroupUpdate"
         )
     region = update[actions[0]]["RegionName"]
+    if LEGACY in table.extra:
+        raise ValidationException(
+            "Table is a replica of a global table of version 2017.11.29: change its replicas with "
+            "UpdateGlobalTable"
+        )
     if region == table.namespace.region:
         raise ValidationException(LOCAL_REGION)
     if _REGION.fullmatch(region) is None:
