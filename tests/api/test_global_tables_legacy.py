@@ -3,8 +3,8 @@ regions, which then replicate; Describe/List/Update and the settings calls; thei
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -35,10 +35,8 @@ def tables(server: Server, table_name: str) -> Iterator[str]:
         )
     yield table_name
     for region in (HOME, WEST, EU):
-        try:
+        with contextlib.suppress(ClientError):
             server.client("dynamodb", region).delete_table(TableName=table_name)
-        except ClientError:
-            pass
 
 
 def test_create_describe_list_and_replicate(server: Server, tables: str) -> None:
@@ -151,7 +149,8 @@ def test_errors(server: Server, tables: str, make_table: Callable[..., str]) -> 
         lambda: home.update_table(TableName=tables, ReplicaUpdates=[{"Create": {"RegionName": WEST}}])
     ) == (
         "ValidationException",
-        "Table is a replica of a global table of version 2017.11.29: change its replicas with UpdateGlobalTable",
+        "Table is a replica of a global table of version 2017.11.29: change its replicas with "
+        "UpdateGlobalTable",
     )
     keys_only = make_table(
         tables + "k", StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}
