@@ -15,7 +15,7 @@ import pytest
 from tests.api.test_global_tables import items, replica_status, wait_for
 from tests.server import Server, free_port
 
-EAST, EU = "us-east-1", "eu-west-1"
+EAST, EU, WEST = "us-east-1", "eu-west-1", "us-west-2"
 
 
 @pytest.fixture
@@ -30,7 +30,14 @@ def pair(tmp_path: Path) -> Iterator[tuple[Server, Server]]:
     )
     eu = Server(
         tmp_path / "eu",
-        ("--region", EU, "--region-endpoint", f"{EAST}=http://127.0.0.1:{east_port}"),
+        (
+            "--region",
+            EU,
+            "--region-endpoint",
+            f"{EAST}=http://127.0.0.1:{east_port}",
+            "--region-endpoint",  # the east server's second region
+            f"{WEST}=http://127.0.0.1:{east_port}",
+        ),
         port=eu_port,
     )
     east.start()
@@ -100,3 +107,21 @@ def test_two_servers_replicate_both_ways_through_kill_and_partition(pair: tuple[
     wait_for("convergence after the partition", lambda: converged(east, eu, name))
     final = items(east, name)
     assert {f"partitioned{i}" for i in range(20)} | {f"healed{i}" for i in range(20)} <= set(final)
+
+    # a third region, on the east server: the eu server learns of it and follows it too
+    west = east_server.client("dynamodb", WEST)
+    east.update_table(TableName=name, ReplicaUpdates=[{"Create": {"RegionName": WEST}}])
+    wait_for("the us-west-2 replica", lambda: replica_status(east, name) == {EU: "ACTIVE", WEST: "ACTIVE"})
+    wait_for("the eu server to know it", lambda: replica_status(eu, name) == {EAST: "ACTIVE", WEST: "ACTIVE"})
+    write_many(west, name, "west", 10)
+    write_many(eu, name, "eu-last", 10)
+    wait_for(
+        "three regions on two servers to converge",
+        lambda: converged(east, eu, name) and converged(east, west, name),
+    )
+
+    # the eu replica removed from the east server: deleted there, and no longer listed anywhere
+    east.update_table(TableName=name, ReplicaUpdates=[{"Delete": {"RegionName": EU}}])
+    assert replica_status(east, name) == {WEST: "ACTIVE"}
+    wait_for("us-west-2 to forget eu-west-1", lambda: replica_status(west, name) == {EAST: "ACTIVE"})
+    assert name not in eu.list_tables()["TableNames"]

@@ -12,6 +12,8 @@
                                                            changes, latency, caught up, last error
     POST /_headwater/replicas/join     {"Spec", "Region", "Replicas", "Source", "Settings"}  from another
                                                            server: make a global table's replica here
+    POST /_headwater/replicas/membership  {"TableArn", "Add" | "Remove"}  from another server: a region
+                                                           joined or left the global table
 
 A call that names a table takes the table's region (`Region`, the server's `--region` by default) and
 finds it in the server's default account, or with `--auth sigv4` in the verified caller's account.
@@ -26,7 +28,7 @@ from typing import Any
 
 import orjson
 
-from ..api.dynamodb._replicas import join
+from ..api.dynamodb._replicas import join, membership
 from ..core.database import Database
 from ..core.namespace import Namespace
 from ..core.ttl import sweep
@@ -67,6 +69,8 @@ class AdminRoutes:
                 return 200, orjson.dumps({"Deleted": await sweep(self.db)})
             if path == ADMIN_PREFIX + "replicas/join":
                 return 200, orjson.dumps(await join(self.db, request))
+            if path == ADMIN_PREFIX + "replicas/membership":
+                return 200, orjson.dumps(await membership(self.db, request))
             if path == ADMIN_PREFIX + "replicas/status" and self.replication is not None:
                 links = self.replication.status()
                 name = request.get("TableName")

@@ -60,6 +60,7 @@ _ADMIN_ACTIONS = {
     "sinks/list": "ListSinks",
     "sinks/status": "DescribeSinks",
     "replicas/join": "JoinGlobalTable",
+    "replicas/membership": "UpdateGlobalTableMembership",
     "replicas/status": "DescribeReplication",
 }
 _UNSCOPED = frozenset({"list_functions", "list_mappings", "create_mapping", "list_layers"})

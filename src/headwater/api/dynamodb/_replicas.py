@@ -9,6 +9,7 @@ Every region's table lists the other regions' replicas, so each one knows whose 
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
 from typing import Any
@@ -20,7 +21,7 @@ from ...core.database import Database
 from ...core.replicas import SOURCE, group, with_replica, without_replica
 from ...core.tables import delete_table, open_stream
 from ...errors import ResourceNotFoundException, ValidationException
-from ...model.namespace import Namespace
+from ...model.namespace import Namespace, arn_namespace
 from ...model.schema import ReplicaSpec, StreamSpec, TableSpec
 from ...replication.peers import Peers
 from ...storage.base import MetaWrite, StreamWrite
@@ -123,20 +124,46 @@ async def _create(
         table, opened = open_stream(db, table, StreamSpec(True, "NEW_AND_OLD_IMAGES"))
         await db.catalog.save(table, *opened)
     settings = _settings(request)
-    peers = group(db, table)
-    regions = [here, *(peer.namespace.region for peer in peers)]
+    regions = [here, *(replica.region for replica in table.replicas)]
     remote = Peers(db.settings)
-    if remote.is_remote(region):
-        try:
+    try:
+        if remote.is_remote(region):
             body = {"Spec": orjson.loads(encode_spec(table)), "Region": region, "Replicas": regions}
             await remote.admin(region, "join", dict(body, Source=here, Settings=settings))
-        finally:
-            await remote.close()
-    else:
-        await create_replica(db.scoped(Namespace(table.namespace.account, region)), table, regions, settings)
-    for peer in peers:
-        await db.scoped(peer.namespace).catalog.save(with_replica(peer, ReplicaSpec(region, "CREATING")))
+        else:
+            target_db = db.scoped(Namespace(table.namespace.account, region))
+            await create_replica(target_db, table, regions, settings)
+        for peer in group(db, table):
+            await db.scoped(peer.namespace).catalog.save(with_replica(peer, ReplicaSpec(region, "CREATING")))
+        await tell_remote_peers(remote, table, {"Add": region}, but=region)
+    finally:
+        await remote.close()
     return with_replica(table, ReplicaSpec(region, "CREATING", settings)), writes
+
+
+async def tell_remote_peers(remote: Peers, table: TableSpec, change: dict[str, str], but: str = "") -> None:
+    """Tell the replicas on other servers that a region joined (`Add`) or left (`Remove`)."""
+    for replica in table.replicas:
+        if remote.is_remote(replica.region) and replica.region != but:
+            arn = Namespace(table.namespace.account, replica.region).arn("dynamodb", f"table/{table.name}")
+            await remote.admin(replica.region, "membership", {"TableArn": arn, **change})
+
+
+async def membership(db: Database, request: dict[str, Any]) -> dict[str, Any]:
+    """`POST /_headwater/replicas/membership` from another server: a region joined or left the global
+    table whose replica here `TableArn` names."""
+    arn, added, removed = request.get("TableArn"), request.get("Add"), request.get("Remove")
+    namespace = arn_namespace(arn) if isinstance(arn, str) else None
+    if namespace is None or not isinstance(added or removed, str):
+        raise ValidationException("Expected TableArn and Add or Remove (a region)")
+    target_db = db.scoped(namespace)
+    async with db.catalog.lock:
+        table = target_db.catalog.require_table(str(arn))
+        if isinstance(added, str) and table.replica(added) is None:
+            await target_db.catalog.save(with_replica(table, ReplicaSpec(added, "CREATING")))
+        elif isinstance(removed, str) and table.replica(removed) is not None:
+            await target_db.catalog.save(without_replica(table, removed))
+    return {}
 
 
 async def create_replica(
@@ -195,13 +222,13 @@ def already_tables(name: str) -> str:
 
 async def _delete(db: Database, table: TableSpec, region: str) -> TableSpec:
     remote = Peers(db.settings)
-    if remote.is_remote(region):  # its server's DeleteTable takes it out of the group there
-        try:
-            await remote.call(region, "DeleteTable", {"TableName": table.name})
-        except ResourceNotFoundException:
-            pass
-        finally:
-            await remote.close()
+    try:
+        if remote.is_remote(region):  # its server's DeleteTable takes it out of the group there
+            with contextlib.suppress(ResourceNotFoundException):
+                await remote.call(region, "DeleteTable", {"TableName": table.name})
+        await tell_remote_peers(remote, table, {"Remove": region}, but=region)
+    finally:
+        await remote.close()
     target_db = db.scoped(Namespace(table.namespace.account, region))
     target = target_db.catalog.get(table.name)
     for peer in group(db, table):
