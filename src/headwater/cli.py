@@ -11,6 +11,7 @@ import click
 from .commands.admin import admin
 from .commands.auth import auth
 from .commands.kinesis import kinesis
+from .commands.replicas import replicas
 from .commands.sinks import sinks
 from .commands.streams import streams
 from .commands.triggers import functions, triggers
@@ -383,5 +384,6 @@ main.add_command(auth)
 main.add_command(functions)
 main.add_command(kinesis)
 main.add_command(sinks)
+main.add_command(replicas)
 main.add_command(streams)
 main.add_command(triggers)

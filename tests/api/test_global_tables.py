@@ -3,6 +3,10 @@ the same server, created with UpdateTable's ReplicaUpdates, converging under con
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -201,3 +205,27 @@ def test_deleting_a_replica_in_its_own_region(server: Server, make_table: Callab
     assert "Replicas" not in home.describe_table(TableName=name)["Table"]
     home.put_item(TableName=name, Item={"pk": {"S": "after"}})
     assert items(home, name) == {"after": {"pk": {"S": "after"}}}
+
+
+def test_replicas_status_command(server: Server, global_table: str) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "headwater",
+            "replicas",
+            "status",
+            global_table,
+            "--endpoint-url",
+            server.endpoint,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"},
+    )
+    links = json.loads(result.stdout)
+    assert {(link["SourceRegion"], link["TargetRegion"]) for link in links} == {
+        (source, target) for source in (HOME, WEST, EU) for target in (HOME, WEST, EU) if source != target
+    }
+    assert all(link["Running"] and link["LastError"] is None for link in links)
