@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.api.test_aws_cli import aws
 from tests.server import Server
 
 HOME, WEST, EU = "us-east-1", "us-west-2", "eu-west-1"
@@ -229,3 +230,60 @@ def test_replicas_status_command(server: Server, global_table: str) -> None:
         (source, target) for source in (HOME, WEST, EU) for target in (HOME, WEST, EU) if source != target
     }
     assert all(link["Running"] and link["LastError"] is None for link in links)
+
+
+def test_aws_cli_adds_a_replica(server: Server, make_table: Callable[..., str]) -> None:
+    """`aws dynamodb update-table --replica-updates`, as the console notes do it, then a write seen in
+    the other region through the CLI."""
+    name = make_table()
+    updated = aws(
+        server,
+        "dynamodb",
+        "update-table",
+        "--table-name",
+        name,
+        "--replica-updates",
+        f"Create={{RegionName={WEST}}}",
+    )
+    assert updated["TableDescription"]["Replicas"][0]["RegionName"] == WEST
+    home = server.client("dynamodb", HOME)
+    wait_for("the replica", lambda: replica_status(home, name) == {WEST: "ACTIVE"})
+    aws(server, "dynamodb", "put-item", "--table-name", name, "--item", '{"pk": {"S": "cli"}}')
+    west = server.client("dynamodb", WEST)
+    wait_for("the item in us-west-2", lambda: "cli" in items(west, name))
+    described = aws(server, "--region", WEST, "dynamodb", "describe-table", "--table-name", name)["Table"]
+    assert described["GlobalTableVersion"] == "2019.11.21"
+    assert described["Replicas"] == [{"RegionName": HOME, "ReplicaStatus": "ACTIVE"}]
+
+
+def test_a_replica_has_the_indexes_and_keeps_them(server: Server, make_table: Callable[..., str]) -> None:
+    name = make_table(
+        attribute_definitions=[("city", "S")],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by-city",
+                "KeySchema": [{"AttributeName": "city", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    )
+    home = server.client("dynamodb", HOME)
+    home.put_item(TableName=name, Item={"pk": {"S": "1"}, "city": {"S": "Oslo"}})
+    add_replica(home, name, WEST)
+    wait_for("the replica", lambda: replica_status(home, name) == {WEST: "ACTIVE"})
+    assert home.describe_table(TableName=name)["Table"]["Replicas"][0]["GlobalSecondaryIndexes"] == [
+        {"IndexName": "by-city"}
+    ]
+    home.put_item(TableName=name, Item={"pk": {"S": "2"}, "city": {"S": "Oslo"}})
+    west = server.client("dynamodb", WEST)
+
+    def in_index() -> set[str]:
+        page = west.query(
+            TableName=name,
+            IndexName="by-city",
+            KeyConditionExpression="city = :c",
+            ExpressionAttributeValues={":c": {"S": "Oslo"}},
+        )
+        return {item["pk"]["S"] for item in page["Items"]}
+
+    wait_for("both items in the replica's index", lambda: in_index() == {"1", "2"})

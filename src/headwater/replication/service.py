@@ -27,6 +27,8 @@ from .peers import Peers
 
 log = logging.getLogger(__name__)
 
+BACKFILL_RETRY = 2.0  # seconds after a failed backfill (e.g. the source's server down) before the next
+
 
 class ReplicationService:
     def __init__(
@@ -139,6 +141,7 @@ class ReplicationService:
             await self._copy(table)
         except Exception:
             log.exception("replication: the backfill of %s in %s failed", table.name, table.namespace.region)
+            await asyncio.sleep(BACKFILL_RETRY)  # then reconcile starts it again (the copy is idempotent)
         finally:
             self._backfills.pop(key, None)
 
