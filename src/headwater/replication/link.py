@@ -48,7 +48,8 @@ class LinkStats:
     applied: int = 0  # changes that won and were written
     skipped: int = 0  # changes refused by last writer wins (an equal or later change was there)
     last_error: str | None = None
-    caught_up: bool = False  # a pass found nothing more to read since the link started
+    caught_up: bool = False  # the last pass found nothing more to read
+    passes: int = 0  # passes over the source's shards completed (a reader waiting on one waits for two)
     latency: float | None = None  # seconds from the last applied change's write to its apply
     checkpoints: dict[str, ShardCheckpoint] = field(default_factory=dict)
 
@@ -104,8 +105,9 @@ class LinkRunner:
                 self.stats.last_error = f"{err.code}: {err.message}"
             except DynamoDBError as err:  # e.g. the other server's table not there (yet), or ours gone
                 self.stats.last_error = f"{err.type_name}: {err.message}"
+            self.stats.passes += 1
+            self.stats.caught_up = not progressed
             if not progressed:
-                self.stats.caught_up = True
                 self.wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), self.poll_interval)

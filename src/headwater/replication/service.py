@@ -158,13 +158,12 @@ class ReplicationService:
                 return
             copied = await copy_items(self.db, source, table)
         link = LinkId(table.namespace.account, table.name, origin, table.namespace.region)
-        while True:  # the link's next empty pass after the copy: it has read what was written meanwhile
-            entry = self.links.get(link)
-            if entry is not None:
-                entry[0].stats.caught_up = False
-                break
+        # an empty pass of the link from the source, begun after the copy: it has read what was written
+        # meanwhile
+        while (entry := self.links.get(link)) is None:
             await asyncio.sleep(self.poll_interval)
-        while not entry[0].stats.caught_up:
+        begun = entry[0].stats.passes + 1
+        while not (entry[0].stats.passes > begun and entry[0].stats.caught_up):
             await asyncio.sleep(self.poll_interval)
         await self._activate(table)
         log.info(
@@ -220,6 +219,7 @@ class ReplicationService:
                     "Skipped": stats.skipped,
                     "ReplicationLatencySeconds": stats.latency,
                     "CaughtUp": stats.caught_up,
+                    "Passes": stats.passes,
                     "LastError": stats.last_error,
                     "Running": not task.done(),
                 }
