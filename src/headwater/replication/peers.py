@@ -77,7 +77,7 @@ class Peers:
         answer: dict[str, Any] = orjson.loads(payload) if payload else {}
         if status >= 300:
             code = str(answer.get("__type", "InternalServerError")).rpartition("#")[2]
-            raise as_error(code, str(answer.get("message", "")), region)
+            raise as_error(code, str(answer.get("message", answer.get("Message", ""))), region)
         return answer
 
     async def close(self) -> None:
