@@ -168,3 +168,22 @@ def test_the_stream_of_a_global_table_stays(server: Server, make_table: Callable
         "Table is a replica of a global table: its stream (NEW_AND_OLD_IMAGES) carries the replication and "
         "cannot be disabled or changed",
     )
+
+
+def test_replica_auto_scaling_of_a_region_without_a_replica(ddb: Any, make_table: Callable[..., str]) -> None:
+    name = make_table()
+    assert error(
+        lambda: ddb.update_table_replica_auto_scaling(
+            TableName=name,
+            ReplicaUpdates=[
+                {
+                    "RegionName": WEST,
+                    "ReplicaProvisionedReadCapacityAutoScalingUpdate": {"MinimumUnits": 1, "MaximumUnits": 5},
+                }
+            ],
+        )
+    ) == ("ResourceNotFoundException", f"Replica not found in region {WEST}")
+    assert error(lambda: ddb.describe_table_replica_auto_scaling(TableName=name + "x")) == (
+        "ResourceNotFoundException",
+        f"Requested resource not found: Table: {name}x not found",
+    )
