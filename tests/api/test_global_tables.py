@@ -319,3 +319,54 @@ def test_a_replica_has_the_indexes_and_keeps_them(server: Server, make_table: Ca
         return {item["pk"]["S"] for item in page["Items"]}
 
     wait_for("both items in the replica's index", lambda: in_index() == {"1", "2"})
+
+
+def test_an_index_added_to_a_global_table_is_every_replicas(
+    server: Server, make_table: Callable[..., str]
+) -> None:
+    name = make_table()
+    home, west = server.client("dynamodb", HOME), server.client("dynamodb", WEST)
+    add_replica(home, name, WEST)
+    wait_for("the replica", lambda: replica_status(home, name) == {WEST: "ACTIVE"})
+    wait_for("the table", lambda: home.describe_table(TableName=name)["Table"]["TableStatus"] == "ACTIVE")
+    west.put_item(TableName=name, Item={"pk": {"S": "1"}, "city": {"S": "Oslo"}})
+    wait_for("the item in us-east-1", lambda: "1" in items(home, name))
+    home.update_table(
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": "city", "AttributeType": "S"}],
+        GlobalSecondaryIndexUpdates=[
+            {
+                "Create": {
+                    "IndexName": "by-city",
+                    "KeySchema": [{"AttributeName": "city", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            }
+        ],
+    )
+
+    def index_status(client: Any) -> str | None:
+        indexes = client.describe_table(TableName=name)["Table"].get("GlobalSecondaryIndexes", [])
+        return str(indexes[0]["IndexStatus"]) if indexes else None
+
+    wait_for("the index in both regions", lambda: index_status(home) == index_status(west) == "ACTIVE")
+    for client in (home, west):
+        found = client.query(
+            TableName=name,
+            IndexName="by-city",
+            KeyConditionExpression="city = :c",
+            ExpressionAttributeValues={":c": {"S": "Oslo"}},
+        )["Items"]
+        assert [item["pk"]["S"] for item in found] == ["1"], client.meta.region_name
+    west.put_item(TableName=name, Item={"pk": {"S": "2"}, "city": {"S": "Oslo"}})
+
+    def in_home_index() -> list[str]:
+        page = home.query(
+            TableName=name,
+            IndexName="by-city",
+            KeyConditionExpression="city = :c",
+            ExpressionAttributeValues={":c": {"S": "Oslo"}},
+        )
+        return sorted(item["pk"]["S"] for item in page["Items"])
+
+    wait_for("a replicated write in the index", lambda: in_home_index() == ["1", "2"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...core.database import Database
+from ...core.replicas import group
 from ...core.tables import close_stream, open_stream, update_table
 from ...errors import ResourceInUseException, ValidationException
 from ...model.schema import TableSpec, Throughput
@@ -46,6 +47,11 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
         tasks: list[Task] = []
         if request.get("GlobalSecondaryIndexUpdates"):
             table, tasks = apply_gsi_updates(db, table, request)
+            for peer in group(db, table):  # a global table's index changes are every replica's
+                peer_db = db.scoped(peer.namespace)
+                peer, peer_tasks = apply_gsi_updates(peer_db, peer, request)
+                await update_table(peer_db, peer, [])
+                tasks.extend(peer_tasks)
         table, writes = _apply(db, table, request)
         if request.get("ReplicaUpdates"):
             table, more = await apply_replica_updates(db, table, request["ReplicaUpdates"])
