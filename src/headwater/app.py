@@ -27,13 +27,14 @@ from .http.cross_site import CrossSiteGuard
 from .http.gate import Gate, OpenGate, SigV4Gate
 from .http.lambda_routes import NamespacedLambdaRoutes
 from .process.signal_board import SignalBoard
+from .replication.service import ReplicationService
 from .shardlog import retention
 from .shardlog.retention import Retained
 from .sinks.service import SinkService
 from .storage.base import Storage
 from .storage.sqlite import SqliteStorage, Synchronous
 from .streams.background import retained, run_rollover
-from .trigger_host import RoleReaders, build_sink_service, build_trigger_services
+from .trigger_host import RoleReaders, build_replication_service, build_sink_service, build_trigger_services
 from .triggers.namespaces import TriggerServices
 from .upgrade import upgrade
 
@@ -136,6 +137,7 @@ class Node:
     triggers: TriggerServices
     sinks: SinkService
     security: Security
+    replication: ReplicationService | None = None
     workers: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -144,11 +146,15 @@ class Node:
         await start_workers(self.db, self.workers)
         await self.triggers.start()
         await self.sinks.start(declared_sinks(self.settings))
+        if self.replication is not None:
+            await self.replication.start()
 
     async def stop(self) -> None:
         stats = getattr(self.db.storage, "stats", None)
         if stats is not None:
             log.info("writer: %s", stats)
+        if self.replication is not None:
+            await self.replication.stop()
         await self.sinks.stop()
         await self.triggers.stop()
         await stop_workers(self.workers)
@@ -182,9 +188,11 @@ def build_node(settings: Settings, clock: Clock | None = None) -> Node:
     roles = RoleReaders(authorizer, config) if config is not None and authorizer is not None else None
     triggers = build_trigger_services(db, roles)
     sinks = build_sink_service(db)
+    replication = build_replication_service(db)
     auth = ControlAuth(security.gate, config, db.clock) if config is not None else None
-    control = ControlRoutes(NamespacedLambdaRoutes(triggers), AdminRoutes(db, sinks), auth)
-    return Node(settings, db, LocalCalls(db, operations()), control, triggers, sinks, security)
+    control = ControlRoutes(NamespacedLambdaRoutes(triggers), AdminRoutes(db, sinks, replication), auth)
+    calls = LocalCalls(db, operations())
+    return Node(settings, db, calls, control, triggers, sinks, security, replication)
 
 
 def build_reader_database(settings: Settings, board_path: str) -> Database:

@@ -11,6 +11,7 @@ import click
 from .commands.admin import admin
 from .commands.auth import auth
 from .commands.kinesis import kinesis
+from .commands.replicas import replicas
 from .commands.sinks import sinks
 from .commands.streams import streams
 from .commands.triggers import functions, triggers
@@ -28,6 +29,19 @@ from .config import (
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Headwater: DynamoDB and DynamoDB Streams on your own machine."""
+
+
+def _region_endpoints(entries: tuple[str, ...], own: str) -> tuple[tuple[str, str], ...]:
+    out: dict[str, str] = {}
+    for entry in entries:
+        region, _, url = entry.partition("=")
+        if not region or not url.startswith("http://") or region == own:
+            raise click.BadParameter(
+                f"{entry!r}: expected REGION=http://host:port, a region other than --region {own}",
+                param_hint="--region-endpoint",
+            )
+        out[region] = url.rstrip("/")
+    return tuple(sorted(out.items()))
 
 
 @main.command()
@@ -141,6 +155,22 @@ def main() -> None:
     default=None,
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help='JSON file of sinks to add at startup: {"sinks": [{"TableName", "Nats", "Subject", "Name"}]}.',
+)
+@click.option(
+    "--region-endpoint",
+    "region_endpoints",
+    multiple=True,
+    metavar="REGION=URL",
+    help="A region served by another Headwater server (http://host:port), for global tables' replicas "
+    "there; repeatable.",
+)
+@click.option(
+    "--peer-credentials",
+    envvar="HEADWATER_PEER_CREDENTIALS",
+    default="headwater:headwater",
+    show_default=True,
+    metavar="ACCESS_KEY:SECRET_KEY",
+    help="What this server signs its calls to --region-endpoint servers with (their credentials file's).",
 )
 @click.option(
     "--workers",
@@ -262,6 +292,8 @@ def serve(
     trigger_poll_interval: float,
     kinesis_limits: str,
     sinks_config: Path | None,
+    region_endpoints: tuple[str, ...],
+    peer_credentials: str,
     workers: int | None,
     tls_cert: Path | None,
     tls_key: Path | None,
@@ -301,6 +333,9 @@ def serve(
         trigger_poll_interval=trigger_poll_interval,
         kinesis_limits=kinesis_limits.lower() == "on",
         sinks_config=sinks_config,
+        region_endpoints=_region_endpoints(region_endpoints, region),
+        peer_access_key=peer_credentials.partition(":")[0],
+        peer_secret_key=peer_credentials.partition(":")[2],
         log_level=log_level,
         workers=default_workers() if workers is None else workers,
         tls_cert=tls_cert,
@@ -349,5 +384,6 @@ main.add_command(auth)
 main.add_command(functions)
 main.add_command(kinesis)
 main.add_command(sinks)
+main.add_command(replicas)
 main.add_command(streams)
 main.add_command(triggers)

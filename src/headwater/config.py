@@ -52,6 +52,11 @@ class Settings:
     kinesis_limits: bool = True
     # sinks declared in a JSON file ({"sinks": [{"TableName", "Nats", "Subject", "Name"}]}), added at startup
     sinks_config: Path | None = None
+    # global tables: regions served by other Headwater servers, (region, http://host:port), and the
+    # credentials this server signs its calls to them with (SigV4, as any client)
+    region_endpoints: tuple[tuple[str, str], ...] = ()
+    peer_access_key: str = "headwater"
+    peer_secret_key: str = "headwater"
     log_level: str = "info"
     # front processes (HTTP and reads) beside the core process that owns the writer; 0: one process
     workers: int = 0

@@ -124,6 +124,22 @@ class TableNotFoundException(DynamoDBError):
     """The backup operations' missing table (the others answer ResourceNotFoundException)."""
 
 
+class GlobalTableNotFoundException(DynamoDBError):
+    """Global tables version 2017.11.29: no global table of that name."""
+
+
+class GlobalTableAlreadyExistsException(DynamoDBError):
+    pass
+
+
+class ReplicaAlreadyExistsException(DynamoDBError):
+    pass
+
+
+class ReplicaNotFoundException(DynamoDBError):
+    pass
+
+
 class ConditionalCheckFailedException(DynamoDBError):
     default_message = "The conditional request failed"
 

@@ -29,6 +29,7 @@ from .http.authorize import Authorizer
 from .http.control_auth import ROLE_NOT_ASSUMABLE
 from .http.gate import Caller
 from .model.namespace import Namespace, arn_namespace
+from .replication.service import ReplicationService
 from .sinks.service import SinkService
 from .storage.base import MetaWrite
 from .streams.iterators import iterator_arn
@@ -184,6 +185,11 @@ def build_sink_service(db: Database) -> SinkService:
         tables=DatabaseTables(db),
         poll_interval=db.settings.trigger_poll_interval,
     )
+
+
+def build_replication_service(db: Database) -> ReplicationService:
+    """Global tables: links read other regions' streams in-process and checkpoint as metadata."""
+    return ReplicationService(db, transport=StreamsByArn(db), state=MetaStateStore(db))
 
 
 class RoleReaders:

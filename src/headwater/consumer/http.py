@@ -22,6 +22,7 @@ TARGET_PREFIX = "DynamoDBStreams_20120810."
 SERVICES = {
     "dynamodbstreams": (TARGET_PREFIX, "application/x-amz-json-1.0", "dynamodb"),
     "kinesis": ("Kinesis_20131202.", "application/x-amz-json-1.1", "kinesis"),
+    "dynamodb": ("DynamoDB_20120810.", "application/x-amz-json-1.0", "dynamodb"),  # a global table's peer
 }
 
 
@@ -117,7 +118,10 @@ class HttpTransport:
         body = orjson.dumps(request)
         head = self._head(operation, body)
         for attempt in (1, 2):
-            conn = await self._connection()
+            try:
+                conn = await self._connection()
+            except OSError as exc:  # nobody listening (a server down): the same error as a lost one
+                raise StreamsError("ConnectionError", str(exc), 599) from None
             try:
                 status, payload = await asyncio.wait_for(conn.request(head, body), self._timeout)
             except (OSError, asyncio.IncompleteReadError, ValueError, TimeoutError) as exc:

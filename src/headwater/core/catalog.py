@@ -19,6 +19,7 @@ from ..model.namespace import Namespace
 from ..model.schema import TableSpec
 from ..storage.base import CATALOG_KIND, CatalogView, ItemKey, MetaWrite, Storage, StreamWrite, WriteSet
 from .codec import decode_spec, encode_spec
+from .lww import stamp_table_id
 from .table_names import table_named
 
 TABLE_KIND = CATALOG_KIND
@@ -177,8 +178,9 @@ class Catalog:
         await self._storage.write(
             MetaOp(
                 (MetaWrite(TABLE_KIND, catalog_key(spec), None), *meta),
-                # the table's item-collection counters live under its negated id (core/collections.py)
-                drop_tables=(spec.table_id, -spec.table_id),
+                # the table's item-collection counters live under its negated id (core/collections.py),
+                # a global table's last-writer-wins stamps under another (core/lww.py)
+                drop_tables=(spec.table_id, -spec.table_id, stamp_table_id(spec.table_id)),
                 stream=stream,
             )
         )

@@ -16,6 +16,7 @@ from ..model.values import Item, values_equal
 from ..storage.base import IndexKey, IndexWrite, ItemKey, ItemWrite, WriteSet
 from . import stored
 from .kinesis_capture import Destinations
+from .lww import Stamp, stamp_key
 from .stream_capture import stream_write
 
 
@@ -53,11 +54,14 @@ def item_change(
     old_size: int | None = None,
     new_size: int | None = None,
     destinations: Destinations | None = None,
+    stamp: Stamp | None = None,
 ) -> Change:
     """Add the writes for one item's change to `ws` and describe it. A change to nothing writes nothing.
 
     `old_size` and `new_size` pass sizes the caller already knows (the stored header, a put's check);
-    `destinations` are the table's Kinesis destination streams as the writer read them.
+    `destinations` are the table's Kinesis destination streams as the writer read them. A global
+    table's change is stamped (`stamp`: a replicated change's, or the local write's, core/lww.py): the
+    stamp is kept beside the item and its stream record carries it, for the other replicas.
     """
     if old_size is None:
         old_size = item_size(old) if old is not None else 0
@@ -68,6 +72,11 @@ def item_change(
         return change
     new_json = None if new is None else orjson.dumps(new)
     ws.items.append(ItemWrite(key, None if new_json is None else stored.pack_json(new_json, new_size)))
+    if table.replicas:
+        stamp = stamp or Stamp(now, table.namespace.region)
+        ws.items.append(ItemWrite(stamp_key(key), stamp.encode()))
+    else:
+        stamp = None
     ws.count(table.table_id, (new is not None) - (old is not None), new_size - old_size)
     for index in table.indexes:
         _index_change(ws, table, index, key, old, new)
@@ -82,6 +91,7 @@ def item_change(
                 ttl_delete=ttl_delete,
                 sizes=(old_size, new_size),
                 new_bytes=new_json,
+                stamp=stamp,
             )
         )
     if destinations is not None and table.kinesis:

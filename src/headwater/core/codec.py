@@ -15,6 +15,7 @@ from ..model.schema import (
     KinesisDestination,
     Projection,
     ProjectionType,
+    ReplicaSpec,
     StreamSpec,
     StreamViewType,
     TableSpec,
@@ -50,7 +51,7 @@ def _key_schema_doc(key: KeySchema) -> dict[str, Any]:
 
 
 def encode_spec(spec: TableSpec) -> bytes:
-    doc = {
+    doc: dict[str, Any] = {
         "table_id": spec.table_id,
         "name": spec.name,
         "table_uuid": spec.table_uuid,
@@ -85,6 +86,8 @@ def encode_spec(spec: TableSpec) -> bytes:
         "extra": spec.extra,
         "kinesis": [[d.stream_arn, d.stream_name, d.status, d.precision, d.region] for d in spec.kinesis],
     }
+    if spec.replicas:
+        doc["replicas"] = [[r.region, r.status, r.settings] for r in spec.replicas]
     return orjson.dumps(doc)
 
 
@@ -128,4 +131,5 @@ def decode_spec(data: bytes) -> TableSpec:
         deletion_protection=doc["deletion_protection"],
         extra=doc["extra"],
         kinesis=tuple(KinesisDestination(*d) for d in doc.get("kinesis", ())),
+        replicas=tuple(ReplicaSpec(*r) for r in doc.get("replicas", ())),
     )

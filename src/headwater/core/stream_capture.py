@@ -14,6 +14,7 @@ from ..model.schema import TableSpec
 from ..model.size import item_size
 from ..model.values import Item
 from ..storage.base import ItemKey, StreamWrite
+from .lww import Stamp
 
 _TTL_IDENTITY = b',"userIdentity":{"PrincipalId":"dynamodb.amazonaws.com","Type":"Service"}'
 _NEW_VIEWS = frozenset({"NEW_IMAGE", "NEW_AND_OLD_IMAGES"})
@@ -30,8 +31,13 @@ def stream_write(
     ttl_delete: bool,
     sizes: tuple[int, int] | None = None,
     new_bytes: bytes | None = None,
+    stamp: Stamp | None = None,
 ) -> StreamWrite:
-    """`sizes` (old, new item sizes) and `new_bytes` (the encoded new item) save recomputing them."""
+    """`sizes` (old, new item sizes) and `new_bytes` (the encoded new item) save recomputing them.
+
+    A global table's record carries the change's stamp as a `replication` member (`writeTime`,
+    `region` of origin): what the other replicas need to apply it, and to ship only their own changes.
+    SDKs ignore members they do not model."""
     stream_id = table.stream_id if table.stream_id is not None else 0
     view = table.stream.view_type or "KEYS_ONLY"
     source = new if new is not None else old
@@ -54,6 +60,8 @@ def stream_write(
     parts.append(b',"SizeBytes":%d,"StreamViewType":"%s"},"eventName":"%s"' % (size, view.encode(), event))
     if ttl_delete:
         parts.append(_TTL_IDENTITY)
+    if stamp is not None:
+        parts.append(b',"replication":' + orjson.dumps(stamp.to_wire()))
     parts.append(b"}")
     return StreamWrite(stream_id, key.h % table.stream.shards, now, b"".join(parts))
 

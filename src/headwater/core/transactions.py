@@ -32,6 +32,7 @@ from .catalog import current_table
 from .changes import item_change
 from .collections import CANCEL_CODE, COLLECTION_EXCEEDED, CollectionSizes, collection_keys
 from .kinesis_capture import Destinations, destination_keys
+from .lww import Stamp, local_stamp, stamp_key
 from .writes import index_write_units, updated_item
 
 ActionKind = Literal["put", "update", "delete", "check"]
@@ -79,17 +80,22 @@ class MultiWriteOp:
     now: float
     transactional: bool = True
     collection_limit: int = MAX_ITEM_COLLECTION_BYTES
-    # the items, the size counters of the item collections they write (tables with LSIs), then the
-    # documents of their tables' Kinesis destination streams; computed once
+    # the items, the size counters of the item collections they write (tables with LSIs), the
+    # documents of their tables' Kinesis destination streams, then the last-writer-wins stamps of the
+    # items of global tables they write; computed once
     keys: tuple[ItemKey, ...] = field(init=False)
     collection_end: int = field(init=False)
+    stamps_start: int = field(init=False)
 
     def __post_init__(self) -> None:
         writes = [(a.table, a.key) for a in self.actions if a.kind != "check"]
         collections = collection_keys(writes)
         streams = destination_keys(table for table, _ in writes)
+        stamps = tuple(stamp_key(key) for table, key in writes if table.is_global)
+        keys = (*(action.key for action in self.actions), *collections, *streams, *stamps)
         object.__setattr__(self, "collection_end", len(self.actions) + len(collections))
-        object.__setattr__(self, "keys", (*(action.key for action in self.actions), *collections, *streams))
+        object.__setattr__(self, "stamps_start", len(keys) - len(stamps))
+        object.__setattr__(self, "keys", keys)
 
     def resolve(self, catalog: CatalogView) -> MultiWriteOp:
         tables: dict[int, TableSpec] = {}  # by id(request-time spec): each table resolved once
@@ -115,7 +121,9 @@ class MultiWriteOp:
         factor = 2.0 if self.transactional else 1.0
         end = self.collection_end
         collections = CollectionSizes(self.keys[count:end], old_items[count:end], self.collection_limit)
-        destinations = Destinations(old_items[end:]) if end < len(self.keys) else None
+        start = self.stamps_start
+        destinations = Destinations(old_items[end:start]) if end < start else None
+        stored_stamps = {key: old_items[start + i] for i, key in enumerate(self.keys[start:])}
         for position, (action, (old, old_size), (_, (new, new_size))) in enumerate(
             zip(self.actions, unpacked, judged, strict=True)
         ):
@@ -129,6 +137,10 @@ class MultiWriteOp:
                     raise
                 raise _collection_cancelled(count, position) from None
             before = len(ws.indexes)
+            stamp = None
+            if action.table.is_global:
+                stored_stamp = Stamp.decode(stored_stamps[stamp_key(action.key)])
+                stamp = local_stamp(stored_stamp, self.now, action.table.namespace.region)
             change = item_change(
                 ws,
                 action.table,
@@ -139,6 +151,7 @@ class MultiWriteOp:
                 old_size=old_size,
                 new_size=new_size,
                 destinations=destinations,
+                stamp=stamp,
             )
             index_units: dict[str, float] = {}
             if len(ws.indexes) > before:

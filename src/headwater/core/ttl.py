@@ -26,6 +26,7 @@ from .changes import item_change
 from .collections import CollectionSizes, collection_keys
 from .database import Database
 from .kinesis_capture import Destinations, destination_keys
+from .lww import Stamp, local_stamp, stamp_key
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,9 @@ class TtlDeleteOp:
 
     @property
     def keys(self) -> Sequence[ItemKey]:
-        return (self.key, *self._collections, *destination_keys((self.table,)))
+        """The item, its collection counter, its Kinesis destinations, its stamp (global tables)."""
+        stamp = (stamp_key(self.key),) if self.table.is_global else ()
+        return (self.key, *self._collections, *destination_keys((self.table,)), *stamp)
 
     @property
     def _collections(self) -> tuple[ItemKey, ...]:
@@ -75,7 +78,11 @@ class TtlDeleteOp:
             end = 1 + len(self._collections)
             collections = CollectionSizes(keys[1:end], old_items[1:end], limit=0)  # a delete only shrinks
             collections.change(self.table, self.key, old, None)
-            destinations = Destinations(old_items[end:]) if end < len(keys) else None
+            stamped = self.table.is_global
+            destinations_end = len(keys) - stamped
+            destinations = Destinations(old_items[end:destinations_end]) if end < destinations_end else None
+            region = self.table.namespace.region
+            stamp = local_stamp(Stamp.decode(old_items[-1]), self.at, region) if stamped else None
             item_change(
                 ws,
                 self.table,
@@ -86,6 +93,7 @@ class TtlDeleteOp:
                 ttl_delete=True,
                 old_size=old_size,
                 destinations=destinations,
+                stamp=stamp,
             )
             collections.write(ws)
             ws.result = True

@@ -21,6 +21,7 @@ from .catalog import current_table
 from .changes import Change, item_change
 from .collections import CollectionSizes, collection_keys
 from .kinesis_capture import Destinations, destination_keys
+from .lww import Stamp, local_stamp, stamp_key
 
 WriteKind = Literal["put", "update", "delete"]
 
@@ -78,15 +79,16 @@ class ItemWriteOp:
     return_old_on_failure: bool = False
     item_size: int | None = None  # put: the new item's size, already computed by the caller
     collection_limit: int = MAX_ITEM_COLLECTION_BYTES
-    # the item, its collection's size counter (tables with LSIs), then the documents of its Kinesis
-    # destination streams; computed once
+    # the item, its collection's size counter (tables with LSIs), the documents of its Kinesis
+    # destination streams, then its last-writer-wins stamp (global tables); computed once
     keys: tuple[ItemKey, ...] = field(init=False)
     collection_end: int = field(init=False)
 
     def __post_init__(self) -> None:
         collections = collection_keys(((self.table, self.key),))
+        stamp = (stamp_key(self.key),) if self.table.is_global else ()
         object.__setattr__(self, "collection_end", 1 + len(collections))
-        object.__setattr__(self, "keys", (self.key, *collections, *destination_keys((self.table,))))
+        object.__setattr__(self, "keys", (self.key, *collections, *destination_keys((self.table,)), *stamp))
 
     def resolve(self, catalog: CatalogView) -> ItemWriteOp:
         table = current_table(catalog, self.table)
@@ -96,7 +98,14 @@ class ItemWriteOp:
         old, old_size = stored.unpack_optional(old_items[0])
         end = self.collection_end
         collections = CollectionSizes(self.keys[1:end], old_items[1:end], self.collection_limit)
-        destinations = Destinations(old_items[end:]) if end < len(self.keys) else None
+        stamped = self.table.is_global
+        destinations_end = len(self.keys) - stamped
+        destinations = Destinations(old_items[end:destinations_end]) if end < destinations_end else None
+        stamp = (
+            local_stamp(Stamp.decode(old_items[-1]), self.now, self.table.namespace.region)
+            if stamped
+            else None
+        )
         check_condition(self.condition, old, self.return_old_on_failure)
         updated_paths = None
         new: Item | None
@@ -119,6 +128,7 @@ class ItemWriteOp:
             old_size=old_size,
             new_size=size,
             destinations=destinations,
+            stamp=stamp,
         )
         collections.write(ws)
         ws.result = WriteResult(

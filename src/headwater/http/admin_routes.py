@@ -8,6 +8,12 @@
     POST /_headwater/sinks/remove      {"Name"}            remove a sink and its checkpoints
     POST /_headwater/sinks/list        {}                  every sink
     POST /_headwater/sinks/status      {"Name"?}           sinks with published counts, lag, last error
+    POST /_headwater/replicas/status   {"TableName"?}      global tables' replication links: applied
+                                                           changes, latency, caught up, last error
+    POST /_headwater/replicas/join     {"Spec", "Region", "Replicas", "Source", "Settings"}  from another
+                                                           server: make a global table's replica here
+    POST /_headwater/replicas/membership  {"TableArn", "Add" | "Remove"}  from another server: a region
+                                                           joined or left the global table
 
 A call that names a table takes the table's region (`Region`, the server's `--region` by default) and
 finds it in the server's default account, or with `--auth sigv4` in the verified caller's account.
@@ -22,11 +28,13 @@ from typing import Any
 
 import orjson
 
+from ..api.dynamodb._replicas import join, membership
 from ..core.database import Database
 from ..core.namespace import Namespace
 from ..core.ttl import sweep
 from ..errors import DynamoDBError, ResourceNotFoundException, UnknownOperationException, ValidationException
 from ..protocol.wire import error_body
+from ..replication.service import ReplicationService
 from ..sinks.service import SinkService
 from ..streams.background import force_rollover
 
@@ -35,9 +43,12 @@ _REGION = re.compile(r"[a-z0-9-]{1,32}")
 
 
 class AdminRoutes:
-    def __init__(self, db: Database, sinks: SinkService | None = None) -> None:
+    def __init__(
+        self, db: Database, sinks: SinkService | None = None, replication: ReplicationService | None = None
+    ) -> None:
         self.db = db
         self.sinks = sinks
+        self.replication = replication
 
     async def handle(
         self, method: str, path: str, body: bytes, account: str | None = None
@@ -56,6 +67,14 @@ class AdminRoutes:
                 return 200, orjson.dumps(await self._rollover(request, account))
             if path == ADMIN_PREFIX + "ttl/sweep":
                 return 200, orjson.dumps({"Deleted": await sweep(self.db)})
+            if path == ADMIN_PREFIX + "replicas/join":
+                return 200, orjson.dumps(await join(self.db, request))
+            if path == ADMIN_PREFIX + "replicas/membership":
+                return 200, orjson.dumps(await membership(self.db, request))
+            if path == ADMIN_PREFIX + "replicas/status" and self.replication is not None:
+                links = self.replication.status()
+                name = request.get("TableName")
+                return 200, orjson.dumps({"Links": [x for x in links if name in (None, x["TableName"])]})
             if path.startswith(ADMIN_PREFIX + "sinks/") and self.sinks is not None:
                 return 200, orjson.dumps(
                     await self._sinks(self.sinks, path.rpartition("/")[2], request, account)

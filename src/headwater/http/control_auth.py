@@ -59,6 +59,9 @@ _ADMIN_ACTIONS = {
     "sinks/remove": "RemoveSink",
     "sinks/list": "ListSinks",
     "sinks/status": "DescribeSinks",
+    "replicas/join": "JoinGlobalTable",
+    "replicas/membership": "UpdateGlobalTableMembership",
+    "replicas/status": "DescribeReplication",
 }
 _UNSCOPED = frozenset({"list_functions", "list_mappings", "create_mapping", "list_layers"})
 

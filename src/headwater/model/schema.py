@@ -124,6 +124,21 @@ class KinesisDestination:
         return self.status in ("ACTIVE", "UPDATING")
 
 
+ReplicaStatus = Literal["CREATING", "CREATION_FAILED", "UPDATING", "DELETING", "ACTIVE"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicaSpec:
+    """Another region's replica of a global table (version 2019.11.21), as this region's table knows it.
+
+    `settings` keeps what the replica's Create/Update said that changes nothing here (KMS key, table
+    class, throughput overrides, its GSIs' settings), to describe it back."""
+
+    region: str
+    status: ReplicaStatus = "ACTIVE"
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass(frozen=True, slots=True)
 class TableSpec:
     """Everything DescribeTable says about a table, plus the storage id."""
@@ -148,11 +163,22 @@ class TableSpec:
     table_class: str = "STANDARD"
     deletion_protection: bool = False
     kinesis: tuple[KinesisDestination, ...] = ()
+    replicas: tuple[ReplicaSpec, ...] = ()  # the other regions' replicas: non-empty for a global table
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def arn(self) -> str:
         return self.namespace.arn("dynamodb", f"table/{self.name}")
+
+    @property
+    def is_global(self) -> bool:
+        return bool(self.replicas)
+
+    def replica(self, region: str) -> ReplicaSpec | None:
+        for spec in self.replicas:
+            if spec.region == region:
+                return spec
+        return None
 
     def index(self, name: str) -> IndexSpec | None:
         for spec in self.indexes:

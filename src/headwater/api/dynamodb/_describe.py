@@ -6,6 +6,8 @@ from typing import Any
 
 from ...core.database import Database
 from ...model.schema import IndexSpec, TableSpec
+from ._legacy_global import LEGACY
+from ._replicas import GLOBAL_TABLE_VERSION, replica_descriptions
 
 
 def _throughput(spec_read: int, spec_write: int) -> dict[str, Any]:
@@ -71,4 +73,7 @@ def table_description(db: Database, table: TableSpec) -> dict[str, Any]:
         out["SSEDescription"] = table.sse
     if table.table_class != "STANDARD":
         out["TableClassSummary"] = {"TableClass": table.table_class}
+    if table.replicas and LEGACY not in table.extra:  # a legacy one answers DescribeGlobalTable instead
+        out["GlobalTableVersion"] = GLOBAL_TABLE_VERSION
+        out["Replicas"] = replica_descriptions(table)
     return out

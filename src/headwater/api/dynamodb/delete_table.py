@@ -5,9 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from ...core.database import Database
+from ...core.replicas import group, without_replica
 from ...core.tables import delete_table
 from ...errors import ResourceInUseException, ValidationException
+from ...model.schema import TableSpec
+from ...replication.peers import Peers
 from ._describe import table_description
+from ._replicas import tell_remote_peers
 
 # What DynamoDB describes of a table it is deleting: the API reference's example answers TableName,
 # TableStatus, ProvisionedThroughput, TableSizeBytes and ItemCount; the service adds the table's identity
@@ -39,9 +43,21 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
                 f"Table is being {_verb(table.status)}: {table.name}"
             )
         description = table_description(db, table)
-        deleted = await delete_table(db, table)
+        for peer in group(db, table):  # a replica deleted in its own region leaves the global table
+            await db.scoped(peer.namespace).catalog.save(without_replica(peer, table.namespace.region))
+        deleted = await delete_table(db, table.evolve(replicas=()))
+    if table.replicas:  # the other servers' replicas, after the answer (one of them may be asking)
+        db.later(0, lambda: _leave(db, table))
     description["TableStatus"] = deleted.status
     return {"TableDescription": {k: description[k] for k in DELETING_DESCRIPTION if k in description}}
+
+
+async def _leave(db: Database, table: TableSpec) -> None:
+    remote = Peers(db.settings)
+    try:
+        await tell_remote_peers(remote, table, {"Remove": table.namespace.region})
+    finally:
+        await remote.close()
 
 
 def _verb(status: str) -> str:

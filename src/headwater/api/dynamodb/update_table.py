@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from ...core.database import Database
+from ...core.replicas import group
 from ...core.tables import close_stream, open_stream, update_table
 from ...errors import ResourceInUseException, ValidationException
 from ...model.schema import TableSpec, Throughput
 from ...storage.base import MetaWrite, StreamWrite
 from ._describe import table_description
 from ._gsi_updates import Task, apply_gsi_updates
+from ._replicas import apply_replica_updates
 from ._stream_spec import parse_stream_specification
 from ._table_spec import INVALID, parse_throughput
 
@@ -27,8 +29,15 @@ UPDATABLE = (
 
 
 async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
-    if not request.get("GlobalSecondaryIndexUpdates") and all(request.get(n) is None for n in UPDATABLE):
+    lists = ("GlobalSecondaryIndexUpdates", "ReplicaUpdates")
+    if not any(request.get(n) for n in lists) and all(request.get(n) is None for n in UPDATABLE):
         raise ValidationException("Nothing to update")
+    if request.get("ReplicaUpdates") and (
+        request.get("GlobalSecondaryIndexUpdates") or any(request.get(n) is not None for n in UPDATABLE)
+    ):
+        raise ValidationException(
+            "ReplicaUpdates cannot be combined with other changes of the table in one UpdateTable request"
+        )
     async with db.catalog.lock:
         table = db.catalog.require_table(request["TableName"])
         if table.status != "ACTIVE":
@@ -38,7 +47,15 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
         tasks: list[Task] = []
         if request.get("GlobalSecondaryIndexUpdates"):
             table, tasks = apply_gsi_updates(db, table, request)
+            for peer in group(db, table):  # a global table's index changes are every replica's
+                peer_db = db.scoped(peer.namespace)
+                peer, peer_tasks = apply_gsi_updates(peer_db, peer, request)
+                await update_table(peer_db, peer, [])
+                tasks.extend(peer_tasks)
         table, writes = _apply(db, table, request)
+        if request.get("ReplicaUpdates"):
+            table, more = await apply_replica_updates(db, table, request["ReplicaUpdates"])
+            writes.extend(more)
         table = await update_table(db, table, writes)
     for task in tasks:
         db.later(0, task)
@@ -55,6 +72,11 @@ def _apply(
     if request.get("TableClass") is not None:
         table = table.evolve(table_class=request["TableClass"])
     stream = parse_stream_specification(request.get("StreamSpecification"), current=table.stream)
+    if stream is not None and table.is_global and stream != table.stream:
+        raise ValidationException(
+            "Table is a replica of a global table: its stream (NEW_AND_OLD_IMAGES) carries the "
+            "replication and cannot be disabled or changed"
+        )
     if stream is not None:
         table, stream_writes = open_stream(db, table, stream) if stream.enabled else close_stream(db, table)
         writes.extend(stream_writes)

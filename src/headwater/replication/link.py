@@ -1,0 +1,188 @@
+"""One replication link: another region's replica (the source) followed into this server's replica (the
+target). The link reads the source replica's DynamoDB stream through the consumer library (in-process
+for a region of this server, HTTP for another server's: the same Streams calls either way), applies
+each change that originated in the source region as a `ReplicatedChangeOp` (last writer wins, decided
+inside the writer), and checkpoints per shard after each page, so it resumes where it stopped after a
+crash: a change applied twice is refused the second time by its own stamp.
+
+Changes the source received from other regions are not shipped: their origin ships them to every
+replica itself, and a change never goes back to where it came from.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from ..consumer import CallTransport, ShardCheckpoint, ShardCursor, StreamsError, list_shards, ready_shards
+from ..core.database import Database
+from ..core.lww import Stamp
+from ..core.replicated import ReplicatedChangeOp, key_of
+from ..errors import DynamoDBError, ResourceNotFoundException
+from ..model.namespace import Namespace
+from ..model.schema import TableSpec
+from ..triggers.state import StateStore
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_KIND = "replication.checkpoint"  # key: "<link>/<stream arn>/<shard id>"
+
+
+@dataclass(frozen=True, slots=True)
+class LinkId:
+    account: str
+    table: str
+    source: str  # the region whose stream is read
+    target: str  # the region (of this server) the changes are applied to
+
+    def __str__(self) -> str:
+        return f"{self.account}/{self.table}/{self.source}>{self.target}"
+
+
+@dataclass(slots=True)
+class LinkStats:
+    applied: int = 0  # changes that won and were written
+    skipped: int = 0  # changes refused by last writer wins (an equal or later change was there)
+    last_error: str | None = None
+    caught_up: bool = False  # the last pass found nothing more to read
+    passes: int = 0  # passes over the source's shards completed (a reader waiting on one waits for two)
+    latency: float | None = None  # seconds from the last applied change's write to its apply
+    checkpoints: dict[str, ShardCheckpoint] = field(default_factory=dict)
+
+
+class StreamGone(Exception):
+    """The source has no stream to follow (yet): the link waits."""
+
+
+class LinkRunner:
+    def __init__(
+        self,
+        link: LinkId,
+        db: Database,
+        *,
+        transport: CallTransport,
+        stream_arn: Callable[[], Awaitable[str | None]],
+        state: StateStore,
+        poll_interval: float = 0.1,
+        retry_delay: float = 0.2,
+    ) -> None:
+        self.link = link
+        self.db = db
+        self.target_db = db.scoped(Namespace(link.account, link.target))
+        self.transport = transport
+        self._stream_arn = stream_arn
+        self.state = state
+        self.poll_interval = poll_interval
+        self.retry_delay = retry_delay
+        self.stats = LinkStats()
+        self.wake = asyncio.Event()
+
+    def _target(self) -> TableSpec | None:
+        table = self.target_db.catalog.get(self.link.table)
+        if table is None or table.status == "DELETING" or table.replica(self.link.source) is None:
+            return None
+        return table
+
+    async def run(self) -> None:
+        cursors: dict[str, ShardCursor] = {}
+        arn: str | None = None
+        while self._target() is not None:
+            progressed = False
+            try:
+                current = await self._arn()
+                if current != arn:  # first pass, or the source's stream was replaced
+                    arn, cursors = current, {}
+                    await self._load(arn)
+                progressed = await self._pass(cursors, arn)
+                self.stats.last_error = None
+            except StreamGone:
+                pass
+            except StreamsError as err:  # the source unreachable or refusing: try again next pass
+                self.stats.last_error = f"{err.code}: {err.message}"
+            except DynamoDBError as err:  # e.g. the other server's table not there (yet), or ours gone
+                self.stats.last_error = f"{err.type_name}: {err.message}"
+            self.stats.passes += 1
+            self.stats.caught_up = not progressed
+            if not progressed:
+                self.wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), self.poll_interval)
+
+    async def _arn(self) -> str:
+        found = await self._stream_arn()
+        if found is None:
+            raise StreamGone()
+        return found
+
+    async def _load(self, arn: str) -> None:
+        prefix = f"{self.link}/{arn}/"
+        self.stats.checkpoints = {
+            key[len(prefix) :]: ShardCheckpoint.from_json(doc)
+            for key, doc in await self.state.list(CHECKPOINT_KIND)
+            if key.startswith(prefix)
+        }
+
+    async def _pass(self, cursors: dict[str, ShardCursor], arn: str) -> bool:
+        progressed = False
+        checkpoints = self.stats.checkpoints
+        for shard in ready_shards(await list_shards(self.transport, arn), checkpoints):
+            cursor = cursors.get(shard.shard_id)
+            if cursor is None:
+                start = checkpoints.get(shard.shard_id, ShardCheckpoint())
+                cursor = cursors[shard.shard_id] = ShardCursor(self.transport, arn, shard.shard_id, start)
+            page = await cursor.next_page(1000)
+            if page.records:
+                await self._apply(page.records)
+            if page.records or page.ended:
+                progressed = True
+                checkpoint = ShardCheckpoint(cursor.last_sequence, page.ended)
+                checkpoints[shard.shard_id] = checkpoint
+                await self.state.put(
+                    CHECKPOINT_KIND, f"{self.link}/{arn}/{shard.shard_id}", checkpoint.to_json()
+                )
+        return progressed
+
+    def _ops(self, table: TableSpec, records: list[dict[str, object]]) -> list[ReplicatedChangeOp]:
+        ops = []
+        now = self.db.clock.now()
+        for record in records:
+            stamp = Stamp.from_wire(record.get("replication"))
+            if stamp is None or stamp.region != self.link.source:
+                continue  # written before the table was global, or replicated into the source
+            dynamodb = record.get("dynamodb")
+            if not isinstance(dynamodb, dict):
+                continue
+            new = None if record.get("eventName") == "REMOVE" else dynamodb.get("NewImage")
+            key = key_of(table, dynamodb["Keys"])
+            ttl = isinstance(record.get("userIdentity"), dict)
+            ops.append(ReplicatedChangeOp(table, key, new, stamp, now, ttl))
+        return ops
+
+    async def _apply(self, records: list[dict[str, object]]) -> None:
+        """Apply a page; on a failure apply it all again (what was applied is refused by its stamp)."""
+        delay = self.retry_delay
+        while True:
+            table = self._target()
+            if table is None:
+                raise ResourceNotFoundException("the replica is gone")
+            ops = self._ops(table, records)
+            try:
+                results = await asyncio.gather(*(self.db.storage.write(op) for op in ops))
+            except ResourceNotFoundException:
+                raise
+            except Exception as exc:  # the database refusing writes: retry, never skip a change
+                self.stats.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("replication %s: apply failed (%s); retrying", self.link, self.stats.last_error)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            applied = sum(1 for result in results if result)
+            self.stats.applied += applied
+            self.stats.skipped += len(results) - applied
+            if ops:
+                self.stats.latency = max(0.0, time.time() - ops[-1].stamp.time)
+            return
