@@ -370,3 +370,34 @@ def test_an_index_added_to_a_global_table_is_every_replicas(
         return sorted(item["pk"]["S"] for item in page["Items"])
 
     wait_for("a replicated write in the index", lambda: in_home_index() == ["1", "2"])
+
+
+def test_stream_records_keep_dynamodbs_shape(server: Server, global_table: str) -> None:
+    """The last-writer-wins stamp a global table's records carry is for replication links only: a
+    GetRecords answer has DynamoDB's members, unless the request asks for the stamps (Headwater's own
+    HeadwaterReplicationStamps member, which the links send)."""
+    home = server.client("dynamodb", HOME)
+    home.put_item(TableName=global_table, Item={"pk": {"S": "shape"}, "v": {"N": "1"}})
+    streams = server.client("dynamodbstreams", HOME)
+    arn = home.describe_table(TableName=global_table)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][-1]["ShardId"]
+
+    def raw_records(**extra: Any) -> list[dict[str, Any]]:
+        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")[
+            "ShardIterator"
+        ]
+        body = json.dumps({"ShardIterator": iterator, **extra}).encode()
+        headers = {
+            "X-Amz-Target": "DynamoDBStreams_20120810.GetRecords",
+            "Content-Type": "application/x-amz-json-1.0",
+        }
+        status, _, answer = server.request("POST", "/", body, headers=headers, service="dynamodb")
+        assert status == 200, answer
+        records: list[dict[str, Any]] = json.loads(answer)["Records"]
+        return [r for r in records if r["dynamodb"]["Keys"]["pk"]["S"] == "shape"]
+
+    (plain,) = raw_records()
+    assert set(plain) == {"awsRegion", "dynamodb", "eventID", "eventName", "eventSource", "eventVersion"}
+    (stamped,) = raw_records(HeadwaterReplicationStamps=True)
+    assert stamped["replication"]["region"] == HOME
+    assert {k: v for k, v in stamped.items() if k != "replication"} == plain

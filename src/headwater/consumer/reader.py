@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from .checkpoints import CheckpointStore, ShardCheckpoint
 from .dialects import Dialect, dialect_of
@@ -107,8 +107,11 @@ class ShardCursor:
         start: ShardCheckpoint,
         initial: StartingPosition = "TRIM_HORIZON",
         dialect: Dialect | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
+        """`extra`: members added to every GetRecords request (a replication link asks for stamps)."""
         self.transport = transport
+        self.extra = dict(extra or {})
         self.dialect = dialect or dialect_of(stream_arn)
         self.stream_arn = stream_arn
         self.shard_id = shard_id
@@ -144,9 +147,8 @@ class ShardCursor:
                     await self._acquire()
                     if self._iterator is None:
                         return Page([], True, trimmed)
-                response = await self.transport.call(
-                    "GetRecords", {"ShardIterator": self._iterator, "Limit": max(1, min(limit, 1000))}
-                )
+                request = {"ShardIterator": self._iterator, "Limit": max(1, min(limit, 1000)), **self.extra}
+                response = await self.transport.call("GetRecords", request)
             except StreamsError as err:
                 if err.code == "ProvisionedThroughputExceededException":
                     return Page([], False, trimmed)  # Kinesis's 5 reads a second: try again later

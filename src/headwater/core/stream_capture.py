@@ -14,6 +14,7 @@ from ..model.schema import TableSpec
 from ..model.size import item_size
 from ..model.values import Item
 from ..storage.base import ItemKey, StreamWrite
+from ..streams.records import STAMP_MEMBER
 from .lww import Stamp
 
 _TTL_IDENTITY = b',"userIdentity":{"PrincipalId":"dynamodb.amazonaws.com","Type":"Service"}'
@@ -35,9 +36,9 @@ def stream_write(
 ) -> StreamWrite:
     """`sizes` (old, new item sizes) and `new_bytes` (the encoded new item) save recomputing them.
 
-    A global table's record carries the change's stamp as a `replication` member (`writeTime`,
+    A global table's record carries the change's stamp as a last `replication` member (`writeTime`,
     `region` of origin): what the other replicas need to apply it, and to ship only their own changes.
-    SDKs ignore members they do not model."""
+    GetRecords leaves it out for everyone but replication links (streams/records.py)."""
     stream_id = table.stream_id if table.stream_id is not None else 0
     view = table.stream.view_type or "KEYS_ONLY"
     source = new if new is not None else old
@@ -61,7 +62,7 @@ def stream_write(
     if ttl_delete:
         parts.append(_TTL_IDENTITY)
     if stamp is not None:
-        parts.append(b',"replication":' + orjson.dumps(stamp.to_wire()))
+        parts.append(STAMP_MEMBER[:-1] + orjson.dumps(stamp.to_wire()))  # last: see without_stamp
     parts.append(b"}")
     return StreamWrite(stream_id, key.h % table.stream.shards, now, b"".join(parts))
 

@@ -25,10 +25,12 @@ from ..core.replicated import ReplicatedChangeOp, key_of
 from ..errors import DynamoDBError, ResourceNotFoundException
 from ..model.namespace import Namespace
 from ..model.schema import TableSpec
+from ..streams.records import REPLICATION_STAMPS
 from ..triggers.state import StateStore
 
 log = logging.getLogger(__name__)
 
+_STAMPED = {REPLICATION_STAMPS: True}  # the records' last-writer-wins stamps, hidden from other readers
 CHECKPOINT_KIND = "replication.checkpoint"  # key: "<link>/<stream arn>/<shard id>"
 
 
@@ -133,7 +135,8 @@ class LinkRunner:
             cursor = cursors.get(shard.shard_id)
             if cursor is None:
                 start = checkpoints.get(shard.shard_id, ShardCheckpoint())
-                cursor = cursors[shard.shard_id] = ShardCursor(self.transport, arn, shard.shard_id, start)
+                cursor = ShardCursor(self.transport, arn, shard.shard_id, start, extra=_STAMPED)
+                cursors[shard.shard_id] = cursor
             page = await cursor.next_page(1000)
             if page.records:
                 await self._apply(page.records)

@@ -10,6 +10,20 @@ import hashlib
 
 PAYLOAD_PREFIX = b'{"dynamodb":{'
 _CUT = len(PAYLOAD_PREFIX)
+# A global table's stored record ends with the change's last-writer-wins stamp (core/lww.py), the
+# member replication links read: `...,"replication":{"writeTime":...,"region":"..."}}`. DynamoDB's
+# record has no such member, so GetRecords leaves it out unless a link asks (REPLICATION_STAMPS).
+STAMP_MEMBER = b',"replication":{'
+REPLICATION_STAMPS = "HeadwaterReplicationStamps"  # GetRecords request member: true keeps the stamps
+
+
+def without_stamp(payload: bytes) -> bytes:
+    """The stored record without its replication stamp (only records ending in an object can have one:
+    a stamped record, or a TTL delete's userIdentity, so other records are not searched)."""
+    if not payload.endswith(b"}}"):
+        return payload
+    at = payload.rfind(STAMP_MEMBER)
+    return payload if at < 0 else payload[:at] + b"}"
 
 
 def event_id(stream_id: int, seq: int) -> str:

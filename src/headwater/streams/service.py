@@ -27,7 +27,7 @@ from . import iterators
 from .arns import parse_stream_arn
 from .docs import STREAM_KIND, StreamDoc, stream_key
 from .iterators import Position
-from .records import constant_tail, render
+from .records import constant_tail, render, without_stamp
 from .sequence import OFFSET, format_seq, parse_seq
 from .shards import Shard, layout
 
@@ -212,7 +212,8 @@ class StreamService:
 
     # -- GetRecords
 
-    async def get_records(self, iterator: str, limit: int) -> bytes:
+    async def get_records(self, iterator: str, limit: int, *, stamps: bool = False) -> bytes:
+        """`stamps`: keep global tables' replication stamps in the records (replication links)."""
         if limit > 1000:
             raise ValidationException(INVALID + "Limit should be less than or equal to 1000")
         arn, position = iterators.decode(self.secret, iterator, self._clock.now())
@@ -227,7 +228,7 @@ class StreamService:
             )
         self._readers[shard_key] = readers + 1
         try:
-            return await asyncio.to_thread(self._read, arn, position, limit)
+            return await asyncio.to_thread(self._read, arn, position, limit, stamps)
         finally:
             left = self._readers[shard_key] - 1
             if left:
@@ -235,7 +236,7 @@ class StreamService:
             else:
                 del self._readers[shard_key]
 
-    def _read(self, arn: str, position: Position, limit: int) -> bytes:
+    def _read(self, arn: str, position: Position, limit: int, stamps: bool) -> bytes:
         stream_id, slot, pos = position.stream_id, position.slot, position.pos
         if self._storage.meta_get(STREAM_KIND, stream_key(stream_id)) is None:
             raise ResourceNotFoundException(f"Requested resource not found: Stream: {arn} not found")
@@ -252,7 +253,8 @@ class StreamService:
             size += len(record.payload)
             if size > MAX_RECORDS_BYTES and out:
                 break
-            out.append(render(stream_id, b"%d" % (OFFSET + record.seq), record.seq, record.payload, tail))
+            payload = record.payload if stamps else without_stamp(record.payload)
+            out.append(render(stream_id, b"%d" % (OFFSET + record.seq), record.seq, payload, tail))
         next_pos = stored[len(out) - 1].seq + 1 if out else pos
         body = b'{"Records":[' + b",".join(out) + b"]"
         exhausted = page.exhausted and len(out) == len(stored) and len(stored) < limit

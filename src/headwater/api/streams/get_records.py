@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ...core.database import Database
+from ...streams.records import REPLICATION_STAMPS
 
 
 async def handle(db: Database, request: dict[str, Any]) -> bytes:
-    return await db.streams.get_records(request["ShardIterator"], request.get("Limit") or 1000)
+    stamps = request.get(REPLICATION_STAMPS) is True  # a replication link (Headwater's own member)
+    return await db.streams.get_records(request["ShardIterator"], request.get("Limit") or 1000, stamps=stamps)
