@@ -220,6 +220,8 @@ class StreamService:
         if parse_stream_arn(arn).region != self.namespace.region:
             # an iterator of another region's stream (DynamoDB Local's text: that shard is not here)
             raise ResourceNotFoundException("Invalid ShardId in ShardIterator")
+        if stamps:  # a replication link: AWS does not count its own replication among a shard's readers
+            return await asyncio.to_thread(self._read, arn, position, limit, stamps)
         shard_key = (position.stream_id, position.slot, position.lo)
         readers = self._readers.get(shard_key, 0)
         if readers >= MAX_READERS_PER_SHARD:

@@ -218,6 +218,22 @@ def test_more_than_two_concurrent_readers_of_a_shard(env: Env) -> None:
     assert sum(isinstance(o, bytes) for o in outcomes) == 2
 
 
+def test_replication_links_are_not_counted_among_a_shards_readers(env: Env) -> None:
+    """Two readers hold a shard; the replication links of a three-region global table still read it
+    (AWS does not count its replication against the limit), and do not take a reader's place."""
+    arn = env.table()
+    it = env.iterator(arn, env.shards(arn)[0]["ShardId"])
+    service = env.db.streams
+
+    async def two_readers_and_two_links() -> list[Any]:
+        reads = [service.get_records(it, 10) for _ in range(2)]
+        links = [service.get_records(it, 10, stamps=True) for _ in range(2)]
+        return await asyncio.gather(*reads, *links, return_exceptions=True)
+
+    outcomes = env.run(two_readers_and_two_links())
+    assert all(isinstance(o, bytes) for o in outcomes), outcomes
+
+
 def test_iterator_tokens_are_signed_and_short() -> None:
     secret = b"s" * 32
     arn = "arn:aws:dynamodb:us-east-1:000000000000:table/" + "t" * 255 + "/stream/2024-01-01T00:00:00.000"
