@@ -28,7 +28,7 @@ from bench.peers import PEERS, Peer, ensure_installed
 from bench.phases import DEFAULT_PHASES, PHASES, Bench, PhaseResult, Settings, final_check, run_phase, run_tag
 from bench.postgres import describe, postgres_cluster
 from bench.report import render, to_json, write_json
-from bench.server import Server, local_server, new_credentials, serve_command, wait_ready
+from bench.server import Partner, Server, local_server, new_credentials, serve_command, wait_ready
 from bench.summary import ServerRun
 from bench.tables import delete_table
 from bench.wire import Endpoint
@@ -75,6 +75,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--drain-items", type=int, default=100_000, help="items written for stream-drain")
     ap.add_argument("--big-items", type=int, default=1_000_000, help="items loaded for bigpartition")
     ap.add_argument(
+        "--replication-rate",
+        type=float,
+        default=1000.0,
+        help="PutItems a second of the replication-lag phases (default 1000)",
+    )
+    ap.add_argument(
         "--auth",
         choices=("off", "sigv4", "both"),
         default="off",
@@ -104,6 +110,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         ap.error("--storage chooses the backends of servers the bench starts, not --endpoint/--server-cmd")
     if args.clients < 1 or args.procs < 1 or args.duration <= 0 or args.warmup < 0 or args.rounds < 1:
         ap.error("--clients, --procs and --rounds must be >= 1, --duration > 0 and --warmup >= 0")
+    if args.replication_rate <= 0:
+        ap.error("--replication-rate must be > 0")
     return args
 
 
@@ -111,51 +119,62 @@ STORAGES = ("sqlite", "postgres")
 
 
 @contextlib.contextmanager
-def targets(args: argparse.Namespace) -> Iterator[list[tuple[str, Server, str]]]:
-    """The servers under test: (name, server, what it is), one per --storage."""
+def targets(args: argparse.Namespace) -> Iterator[list[tuple[str, Server, str, Partner | None]]]:
+    """The servers under test: (name, server, what it is, the partner it knows of), one per --storage."""
     if args.endpoint is not None:
         endpoint = Endpoint.parse(args.endpoint)
         wait_ready(endpoint, None, 5.0)
-        yield [("target", Server(endpoint, args.server_pid, None), f"the server at {endpoint.url}")]
+        yield [("target", Server(endpoint, args.server_pid, None), f"the server at {endpoint.url}", None)]
         return
     credentials = new_credentials() if args.auth == "sigv4" and args.server_cmd is None else None
     signed = ", --auth sigv4 (signed requests)" if credentials is not None else ""
     if args.server_cmd is not None:
         with local_server(lambda port, data_dir: serve_command(args.server_cmd, port, data_dir)) as server:
-            yield [("target", server, f"{args.server_cmd}, pid {server.pid}")]
+            yield [("target", server, f"{args.server_cmd}, pid {server.pid}", None)]
         return
     with contextlib.ExitStack() as stack:
-        started: list[tuple[str, Server, str]] = []
+        started: list[tuple[str, Server, str, Partner | None]] = []
         for storage in args.storage_list:
+            partner = Partner.reserve()
+            known = ((partner.region, partner.url),)
             if storage == "postgres":
                 cluster = stack.enter_context(postgres_cluster(args.pg_setting))
                 command = functools.partial(
-                    serve_command, None, credentials=credentials, storage_url=cluster.create_database()
+                    serve_command,
+                    None,
+                    credentials=credentials,
+                    storage_url=cluster.create_database(),
+                    region_endpoints=known,
                 )
                 server = stack.enter_context(local_server(command, "headwater-pg", credentials))
                 about = (
                     f"headwater serve --storage-url ({describe(args.pg_setting)}){signed}, pid {server.pid}"
                 )
-                started.append(("headwater-pg", server, about))
+                started.append(("headwater-pg", server, about, partner))
             else:
-                command = functools.partial(serve_command, None, credentials=credentials)
+                command = functools.partial(
+                    serve_command, None, credentials=credentials, region_endpoints=known
+                )
                 server = stack.enter_context(local_server(command, "headwater", credentials))
                 about = f"headwater serve, SQLite, --sync FULL{signed}, pid {server.pid}"
-                started.append(("headwater", server, about))
+                started.append(("headwater", server, about, partner))
         yield started
 
 
 def _signed_headwater(stack: contextlib.ExitStack, settings: Settings, tag: str) -> tuple[ServerRun, Bench]:
     """A second Headwater, with `--auth sigv4`, measured like a peer (`--auth both`)."""
     credentials = new_credentials()
+    partner = Partner.reserve()
 
     def command(port: int, data_dir: Path) -> list[str]:
-        return serve_command(None, port, data_dir, credentials)
+        return serve_command(
+            None, port, data_dir, credentials, region_endpoints=((partner.region, partner.url),)
+        )
 
     started = stack.enter_context(local_server(command, "headwater-sigv4", credentials))
     about = f"headwater serve, SQLite, --sync FULL, --auth sigv4 (signed requests), pid {started.pid}"
     return ServerRun("headwater-sigv4", about, peer=False), Bench(
-        started.endpoint, settings, started.pid, tag
+        started.endpoint, settings, started.pid, tag, partner=partner
     )
 
 
@@ -186,7 +205,13 @@ def main(argv: list[str] | None = None) -> int:
     out = Console() if sys.stdout.isatty() else Console(width=200)  # logs and pipes: no 80-column wrap
     stamp = time.strftime("%Y%m%d-%H%M%S")
     settings = Settings(
-        args.clients, args.procs, args.warmup, args.duration, args.drain_items, args.big_items
+        args.clients,
+        args.procs,
+        args.warmup,
+        args.duration,
+        args.drain_items,
+        args.big_items,
+        args.replication_rate,
     )
     peers: list[Peer] = [PEERS[name] for name in args.peer_list]
     tag = run_tag()
@@ -197,8 +222,11 @@ def main(argv: list[str] | None = None) -> int:
             ensure_installed(peer)
         with contextlib.ExitStack() as stack:
             benches = [
-                (ServerRun(name, about, peer=False), Bench(server.endpoint, settings, server.pid, tag))
-                for name, server, about in stack.enter_context(targets(args))
+                (
+                    ServerRun(name, about, peer=False),
+                    Bench(server.endpoint, settings, server.pid, tag, partner=partner),
+                )
+                for name, server, about, partner in stack.enter_context(targets(args))
             ]
             if args.auth == "both" and args.endpoint is None and args.server_cmd is None:
                 benches.append(_signed_headwater(stack, settings, tag))

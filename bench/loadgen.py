@@ -17,6 +17,7 @@ from typing import Any, Protocol, TypeVar
 
 import uvloop
 
+from bench.lag import percentile
 from bench.wire import UNKNOWN_OPERATION, Connection, Endpoint, error_type, now
 
 MAX_ERROR_SAMPLES = 5
@@ -81,10 +82,8 @@ class LoadResult:
         return self.items / self.duration if self.duration > 0 else 0.0
 
     def percentile_ms(self, q: float) -> float | None:
-        if not self.latencies:
-            return None
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000.0
+        value = percentile(sorted(self.latencies), q)
+        return None if value is None else value * 1000.0
 
 
 @dataclass(frozen=True, slots=True)

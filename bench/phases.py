@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench import kinesis, triggers
+from bench import kinesis, replication, triggers
 from bench.keys import KeySpace, Written
 from bench.loadgen import LoadResult, Workload, run_async, run_load
-from bench.server import RssSampler
+from bench.server import Partner, RssSampler
 from bench.streams import drain_table_stream
 from bench.tables import BATCH, bulk_load, create_table, scan_count
 from bench.verify import Check, Expected, TableState, compare, measure
@@ -48,6 +48,7 @@ class Settings:
     duration: float
     drain_items: int
     big_items: int
+    replication_rate: float = 1000.0  # PutItems a second of the replication-lag phases
 
 
 @dataclass(slots=True)
@@ -98,7 +99,14 @@ class Bench:
     """One server's side of a run: its tables, what each holds, and the keys put wrote this round."""
 
     def __init__(
-        self, endpoint: Endpoint, settings: Settings, server_pid: int | None, tag: str, *, peer: bool = False
+        self,
+        endpoint: Endpoint,
+        settings: Settings,
+        server_pid: int | None,
+        tag: str,
+        *,
+        peer: bool = False,
+        partner: Partner | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.settings = settings
@@ -106,6 +114,7 @@ class Bench:
         self.builder = RequestBuilder(endpoint)
         self.tag = tag
         self.peer = peer  # a comparison server: Headwater-only phases (triggers) are n/a
+        self.partner = partner  # where a second Headwater may serve another region (a server we started)
         self.round = 1
         self.tables: list[str] = []
         self.streamed: dict[str, bool] = {}  # table -> it has a stream the server really keeps
@@ -449,6 +458,7 @@ PHASES: dict[str, Callable[[Bench, PhaseResult], None]] = {
     "trigger-throughput": Bench.trigger_throughput,
     "bigpartition": Bench.bigpartition,
     **kinesis.PHASES,
+    **replication.PHASES,
 }
 DEFAULT_PHASES = [p for p in PHASES if p != "bigpartition"]
 

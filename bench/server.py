@@ -28,6 +28,8 @@ BENCH_ACCOUNT = "000000000000"  # the server's default account: ARNs read as the
 CODE_ROOT = Path(tempfile.gettempdir()) / "headwater-bench-code"
 READY_TIMEOUT = 60.0  # a JVM on a loaded 2-core machine
 STOP_TIMEOUT = 15.0
+HOME_REGION = "us-east-1"  # the region of the bench's servers (Headwater's default)
+PARTNER_REGION = "eu-central-1"  # the region of the second server replication-lag-servers starts
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,24 @@ class Server:
     endpoint: Endpoint
     pid: int | None  # None when benchmarking a server we did not start (and no --server-pid)
     log: Path | None
+
+
+@dataclass(frozen=True, slots=True)
+class Partner:
+    """A second Headwater that a phase starts when it needs one (replication-lag-servers), serving
+    `region` on `port`. A server's region endpoints are fixed when it starts, so the port is reserved
+    and named to the bench's own server (`--region-endpoint`) before that one starts."""
+
+    port: int
+    region: str = PARTNER_REGION
+
+    @classmethod
+    def reserve(cls) -> Partner:
+        return cls(free_port())
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
 
 def free_port() -> int:
@@ -63,13 +83,21 @@ def serve_command(
     data_dir: Path,
     credentials: Credentials | None = None,
     storage_url: str | None = None,
+    region: str = HOME_REGION,
+    region_endpoints: tuple[tuple[str, str], ...] = (),
 ) -> list[str]:
     """Headwater's own command (on PostgreSQL with `storage_url`), or a custom one (`{port}` and
     `{data_dir}` are filled in). With `credentials`, Headwater verifies every request (`--auth sigv4`)
     against a credentials file written beside the data dir: the bench's user, allowed everything, and the
-    role its functions act as."""
+    role its functions act as. `region_endpoints`: (region, url) of other servers, which it signs its
+    calls to with the bench's credentials (every server of a run has the same)."""
     if template is None:
         serve = ["serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)]
+        serve += ["--region", region]
+        for other, url in region_endpoints:
+            serve += ["--region-endpoint", f"{other}={url}"]
+        if region_endpoints and credentials is not None:
+            serve += ["--peer-credentials", f"{credentials.key_id}:{credentials.secret}"]
         serve += ["--sync", "FULL"]  # durable, whatever HEADWATER_SYNC says: the figure the issue targets
         if credentials is None:
             serve += ["--auth", "off"]
@@ -121,16 +149,19 @@ def write_credentials(directory: Path, credentials: Credentials) -> Path:
 
 @contextlib.contextmanager
 def local_server(
-    command: Callable[[int, Path], list[str]], name: str = "server", credentials: Credentials | None = None
+    command: Callable[[int, Path], list[str]],
+    name: str = "server",
+    credentials: Credentials | None = None,
+    port: int | None = None,
 ) -> Iterator[Server]:
-    """Start `command(port, data_dir)` on a free loopback port with a fresh, empty data dir (also its
-    working directory); SIGTERM it afterwards and remove the directory. Requests to it are signed with
-    `credentials` when given."""
+    """Start `command(port, data_dir)` on `port` (a free loopback port when None) with a fresh, empty data
+    dir (also its working directory); SIGTERM it afterwards and remove the directory. Requests to it are
+    signed with `credentials` when given."""
     tmp = Path(tempfile.mkdtemp(prefix=f"headwater-bench-{name}-"))
     data_dir = tmp / "data"
     data_dir.mkdir()
     log_path = tmp / "server.log"
-    port = free_port()
+    port = free_port() if port is None else port
     argv = command(port, data_dir)
     env = dict(os.environ)
     src = Path(__file__).resolve().parent.parent / "src"

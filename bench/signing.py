@@ -17,7 +17,6 @@ SIGNED_HEADERS = "content-type;host;x-amz-date;x-amz-target"
 class Credentials:
     key_id: str
     secret: str
-    region: str = "us-east-1"
 
 
 def signing_key(secret: str, day: str, region: str, service: str) -> bytes:
@@ -30,8 +29,9 @@ def signing_key(secret: str, day: str, region: str, service: str) -> bytes:
 class Signer:
     """Signs POST / requests whose signed headers are Content-Type, Host, X-Amz-Date and X-Amz-Target."""
 
-    def __init__(self, credentials: Credentials, host: str, content_type: str) -> None:
+    def __init__(self, credentials: Credentials, host: str, content_type: str, region: str) -> None:
         self.credentials = credentials
+        self.region = region
         self.host = host
         self.content_type = content_type
         self._second = -1
@@ -54,9 +54,9 @@ class Signer:
         service = "kinesis" if target.startswith("Kinesis_") else "dynamodb"
         scoped = self._keys.get(service)
         if scoped is None:
-            creds = self.credentials
-            scope = f"{date[:8]}/{creds.region}/{service}/aws4_request"
-            scoped = self._keys[service] = (scope, signing_key(creds.secret, date[:8], creds.region, service))
+            scope = f"{date[:8]}/{self.region}/{service}/aws4_request"
+            key = signing_key(self.credentials.secret, date[:8], self.region, service)
+            scoped = self._keys[service] = (scope, key)
         scope, key = scoped
         canonical = (
             f"POST\n/\n\ncontent-type:{self.content_type}\nhost:{self.host}\nx-amz-date:{date}\n"

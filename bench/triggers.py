@@ -5,7 +5,6 @@ the bench's own server allows (`--allow-code-dir`); a server started by hand nee
 
 from __future__ import annotations
 
-import asyncio
 import json
 import tempfile
 import textwrap
@@ -16,7 +15,9 @@ from typing import Any
 import boto3
 
 from bench.keys import KeySpace
+from bench.lag import percentile
 from bench.loadgen import run_async
+from bench.paced import paced_puts
 from bench.server import CODE_ROOT
 from bench.tables import bulk_load
 from bench.wire import Client, Endpoint
@@ -36,8 +37,6 @@ def handler(event, context):
     with open(os.environ["OUT"], "a") as out:
         out.write(f"{len(event['Records'])}\\n")
 """
-
-WRITERS = 8
 
 
 def _lambda(endpoint: Endpoint) -> Any:
@@ -91,29 +90,6 @@ def _wait(predicate: Any, timeout: float) -> bool:
     return False
 
 
-async def _paced_writes(endpoint: Endpoint, table: str, space: KeySpace, rate: float, seconds: float) -> int:
-    """`rate` PutItems a second for `seconds`, each stamped with its wall-clock send time."""
-    per_writer = int(rate * seconds / WRITERS)
-    interval = WRITERS / rate
-
-    async def writer(index: int) -> None:
-        client = Client(endpoint)
-        try:
-            start = time.monotonic()
-            for i in range(per_writer):
-                delay = start + i * interval - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                pk, sk = space.key(index, i)
-                item = {"pk": {"S": pk}, "sk": {"N": str(sk)}, "t": {"N": repr(time.time())}}
-                await client.call("PutItem", {"TableName": table, "Item": item})
-        finally:
-            client.close()
-
-    await asyncio.gather(*(writer(i) for i in range(WRITERS)))
-    return per_writer * WRITERS
-
-
 def latency(endpoint: Endpoint, table: str, space: KeySpace, rate: float, seconds: float) -> dict[str, Any]:
     """Deploy a handler on `table`'s stream (StartingPosition LATEST), write at `rate`, and measure how long
     each write took to reach the handler."""
@@ -130,7 +106,7 @@ def latency(endpoint: Endpoint, table: str, space: KeySpace, rate: float, second
         )
         time.sleep(1.0)  # the mapping takes its LATEST position before the writes start
         started = time.monotonic()
-        written = run_async(_paced_writes(endpoint, table, space, rate, seconds))
+        written = len(run_async(paced_puts(endpoint, table, space, rate, seconds)))
         achieved = written / (time.monotonic() - started)
         values: list[float] = []
 
@@ -148,10 +124,14 @@ def latency(endpoint: Endpoint, table: str, space: KeySpace, rate: float, second
         "delivered": len(values),
         "complete": complete,
         "writes_per_s": achieved,
-        "p50_ms": values[len(values) // 2] * 1000 if values else None,
-        "p99_ms": values[min(len(values) - 1, int(len(values) * 0.99))] * 1000 if values else None,
-        "max_ms": values[-1] * 1000 if values else None,
+        "p50_ms": _ms(percentile(values, 0.50)),
+        "p99_ms": _ms(percentile(values, 0.99)),
+        "max_ms": _ms(values[-1] if values else None),
     }
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds * 1000
 
 
 def throughput(endpoint: Endpoint, table: str, space: KeySpace, records: int) -> dict[str, Any]:

@@ -7,6 +7,7 @@ connection.  Requests are pre-rendered bytes so the generator spends its time wa
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Any, cast
@@ -17,8 +18,9 @@ from bench.signing import Credentials, Signer
 
 DYNAMODB = "DynamoDB_20120810."
 STREAMS = "DynamoDBStreams_20120810."
+# unsigned (a server with --auth off): the region is read from the credential scope all the same
 AUTHORIZATION = (
-    "AWS4-HMAC-SHA256 Credential=x/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x"
+    "AWS4-HMAC-SHA256 Credential=x/20260101/{region}/dynamodb/aws4_request, SignedHeaders=host, Signature=x"
 )
 UNKNOWN_OPERATION = "UnknownOperationException"
 
@@ -30,6 +32,7 @@ class Endpoint:
     host: str
     port: int
     credentials: Credentials | None = None  # sign for real (a server with --auth sigv4); else a dummy header
+    region: str = "us-east-1"  # the region requests are signed for: a namespace of the server
 
     @classmethod
     def parse(cls, url: str) -> Endpoint:
@@ -43,6 +46,10 @@ class Endpoint:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    def in_region(self, region: str) -> Endpoint:
+        """The same server, its `region` namespace (another region of it, or the region it serves)."""
+        return dataclasses.replace(self, region=region)
+
 
 class RequestBuilder:
     """Renders complete HTTP requests; the header block of each operation is built once (signed ones per
@@ -51,12 +58,14 @@ class RequestBuilder:
     def __init__(self, endpoint: Endpoint) -> None:
         host = f"{endpoint.host}:{endpoint.port}"
         content_type = "application/x-amz-json-1.0"
+        authorization = AUTHORIZATION.format(region=endpoint.region)
         self._base = (
             f"POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\n"
-            f"X-Amz-Date: 20260101T000000Z\r\nAuthorization: {AUTHORIZATION}\r\n"
+            f"X-Amz-Date: 20260101T000000Z\r\nAuthorization: {authorization}\r\n"
         ).encode()
         self._signed_base = f"POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\n".encode()
-        self._signer = Signer(endpoint.credentials, host, content_type) if endpoint.credentials else None
+        credentials = endpoint.credentials
+        self._signer = Signer(credentials, host, content_type, endpoint.region) if credentials else None
         self._heads: dict[str, bytes] = {}
 
     def render(self, target: str, body: bytes) -> bytes:

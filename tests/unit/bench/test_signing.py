@@ -51,3 +51,15 @@ def test_another_secret_does_not_verify() -> None:
     request = parsed(builder.render("DynamoDB_20120810.ListTables", b"{}"))
     with pytest.raises(InvalidSignatureException):
         verifier(CREDS.secret + "x").verify(request, service="dynamodb")
+
+
+def test_requests_are_signed_for_the_endpoints_region() -> None:
+    builder = RequestBuilder(Endpoint("127.0.0.1", 8000, CREDS).in_region("eu-west-1"))
+    request = parsed(builder.render("DynamoDB_20120810.ListTables", b"{}"))
+    assert verifier(CREDS.secret).verify(request, service="dynamodb").region == "eu-west-1"
+
+
+def test_unsigned_requests_name_the_endpoints_region_in_their_scope() -> None:
+    builder = RequestBuilder(Endpoint("127.0.0.1", 8000).in_region("ap-southeast-2"))
+    request = builder.render("DynamoDB_20120810.ListTables", b"{}")
+    assert b"Credential=x/20260101/ap-southeast-2/dynamodb/aws4_request" in request
