@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import psycopg
@@ -12,6 +13,7 @@ from headwater.storage.base import (
     TRIM_MARK_KIND,
     ItemKey,
     Storage,
+    TableSnapshot,
     WriteOperation,
     trim_mark_key,
 )
@@ -25,7 +27,7 @@ from headwater.storage.postgres.schema import (
     take_writer_lock,
 )
 from headwater.storage.postgres.writer import DEFAULT_GROUP_CAP, Task, Writer, WriterStats
-from headwater.storage.sql_reads import CatalogFollower, SqlReads
+from headwater.storage.sql_reads import CatalogFollower, SqlReads, table_snapshot
 
 # Control slots (< 0) are never trimmed; each trimmed (stream, slot) leaves its highest trimmed seq.
 _TRIM = "DELETE FROM stream_records WHERE stream_id = %s AND created_at < %s AND slot >= 0"
@@ -197,6 +199,21 @@ class PostgresStorage(SqlReads):
 
     async def read_item(self, key: ItemKey) -> bytes | None:
         return await self._point_reads.get(key)
+
+    @contextlib.contextmanager
+    def snapshot(self, table_id: int) -> Iterator[TableSnapshot]:
+        # a connection of its own, one REPEATABLE READ transaction: every statement sees one snapshot
+        try:
+            conn = self._reader_connection()
+        except psycopg.Error as exc:
+            raise InternalServerError(f"cannot connect to PostgreSQL: {exc}") from exc
+        try:
+            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            yield table_snapshot(
+                lambda sql, params: conn.execute(sql, params).fetchall(), self._mark, table_id
+            )
+        finally:
+            conn.close()
 
 
 def _conforms(storage: PostgresStorage) -> Storage:
