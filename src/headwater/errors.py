@@ -173,3 +173,31 @@ class TrimmedDataAccessException(DynamoDBError):
 class InternalServerError(DynamoDBError):
     status = 500
     default_message = "Internal server error"
+
+
+class BackupNotFoundException(DynamoDBError):
+    """A backup ARN that names no backup of the caller's (or one being deleted)."""
+
+
+class BackupInUseException(DynamoDBError):
+    """Another backup operation on the same backup is under way (it is still being created)."""
+
+
+class TableAlreadyExistsException(DynamoDBError):
+    """A restore's target table name is taken."""
+
+
+class TableInUseException(DynamoDBError):
+    """A restore's target table is being created or deleted."""
+
+
+class ContinuousBackupsUnavailableException(DynamoDBError):
+    """Backups are not (yet) possible for this table."""
+
+
+class PointInTimeRecoveryUnavailableException(DynamoDBError):
+    """Point-in-time recovery is not enabled for the source table."""
+
+
+class InvalidRestoreTimeException(DynamoDBError):
+    """A restore instant outside [EarliestRestorableDateTime, LatestRestorableDateTime]."""

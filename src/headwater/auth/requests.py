@@ -42,7 +42,8 @@ from headwater.partiql import parse as parse_statement
 from headwater.partiql.access import Access
 from headwater.partiql.access import access as partiql_access
 
-_UNSCOPED = frozenset({"ListTables", "DescribeLimits", "DescribeEndpoints"})
+_UNSCOPED = frozenset({"ListTables", "DescribeLimits", "DescribeEndpoints", "ListBackups"})
+_BY_BACKUP_ARN = frozenset({"DescribeBackup", "DeleteBackup"})
 _BY_RESOURCE_ARN = frozenset(
     {
         "TagResource",
@@ -201,6 +202,12 @@ class _Builder:
             yield self.check(operation, "*")
         elif operation in _BY_RESOURCE_ARN:
             yield self.check(operation, str(request.get("ResourceArn", "*")))
+        elif operation in _BY_BACKUP_ARN:
+            yield self.check(operation, str(request.get("BackupArn", "*")))
+        elif operation == "RestoreTableFromBackup":
+            # the backup read and the table made from it
+            yield self.check(operation, str(request.get("BackupArn", "*")))
+            yield self.check(operation, self.arn(str(request.get("TargetTableName", "*"))))
         elif operation == "ListStreams":
             table = request.get("TableName")
             yield self.check(operation, self.arn(f"{table or '*'}") + "/stream/*")

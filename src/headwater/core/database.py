@@ -41,6 +41,8 @@ class Database:
     kinesis: KinesisService = field(init=False)
     kinesis_reader: KinesisReader = field(init=False)
     namespace: Namespace = field(init=False)
+    # ARNs of the backups restores are reading (shared by every namespace's view, as the lock is)
+    backups_in_use: set[str] = field(default_factory=set, init=False)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False)
     _views: dict[Namespace, Database] = field(default_factory=dict, init=False)
 

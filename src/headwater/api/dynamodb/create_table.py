@@ -56,7 +56,7 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
         indexes=indexes,
         stream=stream or StreamSpec(enabled=False),
         tags=tuple((t["Key"], t["Value"]) for t in request.get("Tags") or ()),
-        sse=_sse_description(namespace, sse),
+        sse=sse_description(namespace, sse),
         table_class=request.get("TableClass") or "STANDARD",
         deletion_protection=bool(request.get("DeletionProtectionEnabled", False)),
         extra=extra,
@@ -68,7 +68,7 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
     return {"TableDescription": table_description(db, created)}
 
 
-def _sse_description(namespace: Namespace, sse: dict[str, Any] | None) -> dict[str, Any] | None:
+def sse_description(namespace: Namespace, sse: dict[str, Any] | None) -> dict[str, Any] | None:
     """Encryption at rest is only described (a local database has no KMS): the key is named, not used."""
     if not sse or not sse.get("Enabled"):
         return None
