@@ -15,7 +15,7 @@ from .api.registry import operations
 from .auth.sigv4 import SigV4Verifier
 from .clock import Clock, SystemClock
 from .config import Settings
-from .core import backups, table_restore
+from .core import backups, pitr, table_restore
 from .core.database import Database
 from .core.ttl import run_sweeper
 from .http.admin_routes import AdminRoutes
@@ -81,6 +81,8 @@ async def start_workers(db: Database, workers: list[asyncio.Task[None]]) -> None
     workers.append(asyncio.create_task(run_sweeper(db, settings.ttl_sweep_interval)))
     await backups.drop_unfinished(db)  # cut short by the last stop: never usable
     await table_restore.drop_unfinished(db)
+    await pitr.drop_unfinished(db)
+    workers.append(asyncio.create_task(pitr.run_folder(db, settings.pitr_fold_seconds)))
 
 
 async def stop_workers(workers: list[asyncio.Task[None]]) -> None:

@@ -319,7 +319,7 @@ def test_list_filters_and_paging(ddb: Any, make_table: Callable[..., str], table
     created = [ddb.describe_backup(BackupArn=a)["BackupDescription"]["BackupDetails"] for a in arns]
 
     def listed(**kw: Any) -> list[str]:
-        found = []
+        found: list[str] = []
         for page in ddb.get_paginator("list_backups").paginate(**kw):
             found.extend(s["BackupArn"] for s in page["BackupSummaries"] if s["BackupArn"] in arns)
         return found

@@ -208,6 +208,10 @@ class _Builder:
             # the backup read and the table made from it
             yield self.check(operation, str(request.get("BackupArn", "*")))
             yield self.check(operation, self.arn(str(request.get("TargetTableName", "*"))))
+        elif operation == "RestoreTableToPointInTime":
+            source = request.get("SourceTableArn") or request.get("SourceTableName") or "*"
+            yield self.check(operation, self.arn(str(source)))
+            yield self.check(operation, self.arn(str(request.get("TargetTableName", "*"))))
         elif operation == "ListStreams":
             table = request.get("TableName")
             yield self.check(operation, self.arn(f"{table or '*'}") + "/stream/*")

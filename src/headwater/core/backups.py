@@ -182,15 +182,22 @@ async def create(db: Database, table: TableSpec, name: str) -> Backup:
     return backup
 
 
+async def copy_rows(db: Database, rows: Iterator[Row], storage_id: int) -> tuple[int, int]:
+    """Copy `rows` (read off the event loop) into store `storage_id`, chunk by chunk through the writer;
+    returns (items, bytes) copied."""
+    count = size = 0
+    while chunk := await asyncio.to_thread(_next, rows):
+        await db.storage.write(CopyOp(storage_id, chunk))
+        count += len(chunk)
+        size += sum(stored.size_of(row.item) for row in chunk)
+    return count, size
+
+
 async def _copy(
     db: Database, backup: Backup, context: AbstractContextManager[TableSnapshot], snapshot: TableSnapshot
 ) -> None:
     try:
-        count = size = 0
-        while chunk := await asyncio.to_thread(_next, snapshot.rows):
-            await db.storage.write(CopyOp(backup.storage_id, chunk))
-            count += len(chunk)
-            size += sum(stored.size_of(row.item) for row in chunk)
+        count, size = await copy_rows(db, snapshot.rows, backup.storage_id)
     except asyncio.CancelledError:  # the server is stopping: the next start drops it
         raise
     except BaseException:

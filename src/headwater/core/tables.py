@@ -25,7 +25,7 @@ def stream_label(epoch: float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
 
 
-def _stream_counter(db: Database) -> int:
+def stream_counter(db: Database) -> int:
     stored = db.storage.meta_get(COUNTER_KIND, "stream_id")
     return int(stored) if stored else 1
 
@@ -34,7 +34,7 @@ def open_stream(
     db: Database, spec: TableSpec, stream: StreamSpec
 ) -> tuple[TableSpec, list[MetaWrite | StreamWrite]]:
     """Give the table a new stream (a new id, label and ARN); the old stream, if any, lives on."""
-    stream_id = _stream_counter(db)
+    stream_id = stream_counter(db)
     now = db.clock.now()
     label = stream_label(now)
     previous = spec.extra.get("stream_label")

@@ -1,0 +1,41 @@
+"""UpdateContinuousBackups: point-in-time recovery on (with its period, 1-35 days) or off.
+
+Turning it on answers once the table's base copy is made (read at one commit while writes go on), so
+the window it then describes is usable at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...core import pitr
+from ...core.database import Database
+from ...core.pitr_log import recovery
+from ...errors import ContinuousBackupsUnavailableException, ValidationException
+from ._continuous_backups import continuous_backups, source_table
+
+
+async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
+    wanted = request["PointInTimeRecoverySpecification"]
+    enabled = wanted["PointInTimeRecoveryEnabled"]
+    period = wanted.get("RecoveryPeriodInDays")
+    if period is not None and not enabled:
+        raise ValidationException(
+            "RecoveryPeriodInDays can only be specified when PointInTimeRecoveryEnabled is true"
+        )
+    async with db.catalog.lock:
+        table = source_table(db, request["TableName"])
+        if table.status in ("CREATING", "DELETING"):
+            raise ContinuousBackupsUnavailableException("Backups are being enabled for the table")
+        if enabled:
+            table = await pitr.enable(db, table, period or pitr.DEFAULT_PERIOD_DAYS)
+        else:
+            found = recovery(table)
+            if found is not None and pitr.in_use_key(found) in db.backups_in_use:
+                raise ContinuousBackupsUnavailableException(
+                    "A restore from this table's point-in-time recovery data is in progress"
+                )
+            table = await pitr.disable(db, table)
+    found = recovery(table)
+    if found is not None and found.base_seq is None:
+        table = await pitr.make_base(db, table) or db.catalog.latest(table) or table
+    return {"ContinuousBackupsDescription": continuous_backups(db, table)}
