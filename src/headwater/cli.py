@@ -10,6 +10,7 @@ import click
 
 from .commands.admin import admin
 from .commands.auth import auth
+from .commands.backup import backup, restore
 from .commands.kinesis import kinesis
 from .commands.sinks import sinks
 from .commands.streams import streams
@@ -346,8 +347,10 @@ def _check_tls(cert: Path | None, key: Path | None) -> None:
 
 main.add_command(admin)
 main.add_command(auth)
+main.add_command(backup)
 main.add_command(functions)
 main.add_command(kinesis)
+main.add_command(restore)
 main.add_command(sinks)
 main.add_command(streams)
 main.add_command(triggers)
