@@ -144,6 +144,13 @@ def main() -> None:
     help='JSON file of sinks to add at startup: {"sinks": [{"TableName", "Nats", "Subject", "Name"}]}.',
 )
 @click.option(
+    "--s3-dir",
+    envvar="HEADWATER_S3_DIR",
+    default=None,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Export and import: S3 buckets are the folders of this directory (default: DATA_DIR/s3).",
+)
+@click.option(
     "--workers",
     envvar="HEADWATER_WORKERS",
     default=None,
@@ -263,6 +270,7 @@ def serve(
     trigger_poll_interval: float,
     kinesis_limits: str,
     sinks_config: Path | None,
+    s3_dir: Path | None,
     workers: int | None,
     tls_cert: Path | None,
     tls_key: Path | None,
@@ -302,6 +310,7 @@ def serve(
         trigger_poll_interval=trigger_poll_interval,
         kinesis_limits=kinesis_limits.lower() == "on",
         sinks_config=sinks_config,
+        s3_dir=s3_dir,
         log_level=log_level,
         workers=default_workers() if workers is None else workers,
         tls_cert=tls_cert,

@@ -201,3 +201,15 @@ class PointInTimeRecoveryUnavailableException(DynamoDBError):
 
 class InvalidRestoreTimeException(DynamoDBError):
     """A restore instant outside [EarliestRestorableDateTime, LatestRestorableDateTime]."""
+
+
+class InvalidExportTimeException(DynamoDBError):
+    """An export instant outside the table's point-in-time recovery window."""
+
+
+class ExportNotFoundException(DynamoDBError):
+    """An export ARN that names no export of the caller's."""
+
+
+class ImportNotFoundException(DynamoDBError):
+    """An import ARN that names no import of the caller's."""
