@@ -27,13 +27,9 @@ from typing import Any
 
 import orjson
 
-from ..model.namespace import Namespace
-from ..storage.base import MetaWrite
-from . import stored
-from .catalog import MetaOp
+from . import jobs, stored
 from .database import Database
 
-EXPORT_KIND = "export"
 ITEMS_PER_FILE = 100_000
 MANIFEST_VERSION = "2020-06-30"
 
@@ -112,23 +108,13 @@ def _write_with_checksum(path: Path, body: bytes) -> None:
 
 def get(db: Database, arn: str) -> dict[str, Any] | None:
     """The namespace's export `arn` names: its ExportDescription."""
-    found = db.storage.meta_get(EXPORT_KIND, arn)
-    if found is None:
-        return None
-    doc: dict[str, Any] = orjson.loads(found)
-    return doc["description"] if Namespace(*doc["namespace"]) == db.namespace else None
+    return jobs.get(db, jobs.EXPORT_KIND, arn)
 
 
 def every(db: Database) -> list[dict[str, Any]]:
     """The namespace's exports' descriptions, oldest first."""
-    found = []
-    for _, value in db.storage.meta_list(EXPORT_KIND):
-        doc = orjson.loads(value)
-        if Namespace(*doc["namespace"]) == db.namespace:
-            found.append(doc["description"])
-    return sorted(found, key=lambda d: (d["StartTime"], d["ExportArn"]))
+    return jobs.every(db, jobs.EXPORT_KIND, "ExportArn")
 
 
 async def save(db: Database, description: dict[str, Any]) -> None:
-    doc = {"namespace": [db.namespace.account, db.namespace.region], "description": description}
-    await db.storage.write(MetaOp((MetaWrite(EXPORT_KIND, description["ExportArn"], orjson.dumps(doc)),)))
+    await jobs.save(db, jobs.EXPORT_KIND, description["ExportArn"], description)

@@ -1,11 +1,11 @@
 """ListExports: the namespace's exports (of one table, if asked), oldest first, paged by NextToken
-(the last ARN of the page)."""
+(the last ARN of the page, hex-encoded)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ...core import exports
+from ...core import exports, jobs
 from ...core.database import Database
 from ...errors import ValidationException
 
@@ -19,9 +19,10 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
     token = request.get("NextToken")
     if token is not None:
         arns = [d["ExportArn"] for d in found]
-        if token not in arns:
+        after = jobs.token_arn(token)
+        if after is None or after not in arns:
             raise ValidationException(f"Invalid NextToken: {token}")
-        found = found[arns.index(token) + 1 :]
+        found = found[arns.index(after) + 1 :]
     page = found[:limit]
     out: dict[str, Any] = {
         "ExportSummaries": [
@@ -30,5 +31,5 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
         ]
     }
     if len(found) > limit:
-        out["NextToken"] = page[-1]["ExportArn"]
+        out["NextToken"] = jobs.page_token(page[-1]["ExportArn"])
     return out
