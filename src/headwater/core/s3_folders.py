@@ -16,7 +16,7 @@ _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")  # S3's bucket nami
 def root(settings: Settings) -> Path:
     if settings.s3_dir is not None:
         return settings.s3_dir
-    if settings.in_memory or settings.storage_url is not None:
+    if settings.in_memory:
         raise ValidationException("S3 buckets are folders of --s3-dir, which this server was not given")
     return settings.data_dir / "s3"
 
