@@ -14,6 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from tests.postgres_server import PG_BIN, PostgresServer
 from tests.server import Server
 from tests.waiting import wait_until
 
@@ -182,3 +185,61 @@ def test_a_killed_backup_leaves_the_old_backup_and_the_server(
     # and the old backup restores and verifies
     out = run("restore", str(archive), "--data-dir", str(tmp_path / "r" / "data"))
     assert out.returncode == 0, out.stderr
+
+
+def test_pg_dump_of_a_running_postgres_server_restores(
+    postgres_server: PostgresServer, tmp_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    """README's PostgreSQL recipe: pg_dump while Headwater runs, pg_restore into a new database, serve."""
+    pytest.importorskip("psycopg")
+    srv = tmp_server("--storage-url", postgres_server.create_database()).start()
+    ddb = srv.client("dynamodb")
+    ddb.create_table(
+        TableName="pg_data",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    fill(ddb, "pg_data", 300)
+    arn = ddb.create_backup(TableName="pg_data", BackupName="in-the-dump")["BackupDetails"]["BackupArn"]
+    wait_until(
+        lambda: (
+            ddb.describe_backup(BackupArn=arn)["BackupDescription"]["BackupDetails"]["BackupStatus"]
+            == "AVAILABLE"
+        ),
+        what="the backup",
+    )
+    dump = tmp_path / "headwater.dump"
+    source_url = srv.extra_args[1]
+    out = subprocess.run(
+        [str(PG_BIN / "pg_dump"), "--format=custom", f"--file={dump}", source_url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    target_url = postgres_server.create_database()
+    out = subprocess.run(
+        [str(PG_BIN / "pg_restore"), "--no-owner", f"--dbname={target_url}", str(dump)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    (tmp_path / "pg-restored").mkdir()
+    again = Server(tmp_path / "pg-restored", ("--storage-url", target_url))
+    again.start()
+    try:
+        restored = again.client("dynamodb")
+        assert restored.describe_table(TableName="pg_data")["Table"]["ItemCount"] == 300
+        restored.restore_table_from_backup(TargetTableName="pg_again", BackupArn=arn)
+        wait_until(
+            lambda: restored.describe_table(TableName="pg_again")["Table"]["TableStatus"] == "ACTIVE",
+            what="the restore",
+        )
+        assert restored.describe_table(TableName="pg_again")["Table"]["ItemCount"] == 300
+    finally:
+        again.stop()
+        again.close_clients()
