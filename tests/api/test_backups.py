@@ -124,6 +124,10 @@ def test_backup_outlives_its_table_and_restores_items_and_indexes(ddb: Any, tabl
     assert description["TableName"] == target
     assert description["RestoreSummary"]["SourceBackupArn"] == details["BackupArn"]
     assert description["RestoreSummary"]["SourceTableArn"] == source["TableArn"]
+    assert (
+        description["RestoreSummary"]["RestoreDateTime"]
+        == described["BackupDetails"]["BackupCreationDateTime"]
+    )
     made = restored(ddb, target)
     assert made["RestoreSummary"]["RestoreInProgress"] is False
     assert made["ItemCount"] == 30

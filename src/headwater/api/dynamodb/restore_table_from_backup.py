@@ -23,7 +23,9 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
         if db.catalog.get(request["TargetTableName"]) is not None:
             raise TableAlreadyExistsException(f"Table already exists: {name}")
         now = db.clock.now()
-        summary = table_restore.summary(backup_arn=backup.arn, table_arn=backup.spec.arn, when=now)
+        summary = table_restore.summary(
+            backup_arn=backup.arn, table_arn=backup.spec.arn, when=backup.created_at
+        )
         spec = restored_spec(backup.spec, request, namespace, name, now, summary)
         in_use = db.backups_in_use
         in_use.add(backup.arn)
