@@ -1,17 +1,26 @@
 """UpdateContinuousBackups: point-in-time recovery on (with its period, 1-35 days) or off.
 
-Turning it on answers once the table's base copy is made (read at one commit while writes go on), so
-the window it then describes is usable at once."""
+Turning it on makes the table's base copy (read at one commit while writes go on) in the background and
+waits for it a few seconds: a small table's answer describes a usable window at once; a big one's says
+ENABLED, and DescribeContinuousBackups shows the window once the copy is in."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from ...core import pitr
 from ...core.database import Database
 from ...core.pitr_log import recovery
 from ...errors import ContinuousBackupsUnavailableException, ValidationException
+from ...model.schema import TableSpec
 from ._continuous_backups import continuous_backups, source_table
+
+BASE_WAIT = 10.0  # seconds the answer waits for the base copy
+
+
+async def _make_base(db: Database, table: TableSpec) -> None:
+    await pitr.make_base(db, table)
 
 
 async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
@@ -37,5 +46,7 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
             table = await pitr.disable(db, table)
     found = recovery(table)
     if found is not None and found.base_seq is None:
-        table = await pitr.make_base(db, table) or db.catalog.latest(table) or table
+        making = db.later(0, lambda: _make_base(db, table))
+        await asyncio.wait({making}, timeout=BASE_WAIT)
+        table = db.catalog.latest(table) or table
     return {"ContinuousBackupsDescription": continuous_backups(db, table)}
