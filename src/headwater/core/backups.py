@@ -150,6 +150,11 @@ def every(db: Database) -> list[Backup]:
     return sorted(mine, key=position)
 
 
+def creating(db: Database) -> int:
+    """Backups being taken now, in every namespace."""
+    return sum(orjson.loads(value)["status"] == "CREATING" for _, value in db.storage.meta_list(BACKUP_KIND))
+
+
 async def save(db: Database, backup: Backup, *extra: MetaWrite) -> None:
     await db.storage.write(MetaOp((MetaWrite(BACKUP_KIND, backup.arn, backup.to_document()), *extra)))
 

@@ -74,3 +74,11 @@ def token_arn(token: str) -> str | None:
         return bytes.fromhex(token).rstrip(b"\0").decode()
     except (ValueError, UnicodeDecodeError):
         return None
+
+
+def running(db: Database, kind: str, status_field: str) -> int:
+    """How many jobs of `kind` are IN_PROGRESS on this server (every namespace: they share its threads)."""
+    return sum(
+        orjson.loads(value)["description"].get(status_field) == "IN_PROGRESS"
+        for _, value in db.storage.meta_list(kind)
+    )

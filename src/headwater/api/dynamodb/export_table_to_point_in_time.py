@@ -9,12 +9,13 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from ...core import exports, pitr
+from ...core import exports, jobs, pitr
 from ...core.database import Database
 from ...core.pitr_log import Recovery, recovery
 from ...core.s3_folders import bucket_folder, key_path
 from ...errors import (
     InvalidExportTimeException,
+    LimitExceededException,
     PointInTimeRecoveryUnavailableException,
     TableNotFoundException,
     ValidationException,
@@ -22,6 +23,10 @@ from ...errors import (
 from ...model.schema import TableSpec
 
 log = logging.getLogger(__name__)
+
+# Exports running at once (all namespaces): each holds a worker thread for its whole length, and the
+# server's thread pool also reads large pages for requests.
+MAX_RUNNING = 2
 
 
 async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
@@ -46,6 +51,10 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
         raise InvalidExportTimeException(
             f"Export time {exports.iso(at)} is not within the point in time recovery window "
             f"[{exports.iso(span[0])}, {exports.iso(span[1])}]"
+        )
+    if jobs.running(db, jobs.EXPORT_KIND, "ExportStatus") >= MAX_RUNNING:
+        raise LimitExceededException(
+            f"Too many exports in progress: this server runs at most {MAX_RUNNING} at once"
         )
     bucket, prefix = request["S3Bucket"], request.get("S3Prefix") or ""
     folder = bucket_folder(db.settings, bucket)

@@ -14,12 +14,13 @@ from ...core.database import Database
 from ...core.exports import new_id
 from ...core.restore import Change
 from ...core.s3_folders import bucket_folder, key_path
-from ...errors import ResourceInUseException, ValidationException
+from ...errors import LimitExceededException, ResourceInUseException, ValidationException
 from ...model.schema import TableSpec
 from ._import_files import Progress, Source, read
 from .create_table import table_spec
 
 PROGRESS_EVERY = 1.0  # seconds between saves of the counters while an import runs
+MAX_RUNNING = 10  # imports filling tables at once (all namespaces)
 
 
 async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
@@ -32,6 +33,10 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
     csv_options = (request.get("InputFormatOptions") or {}).get("Csv") or {}
     if csv_options and input_format != "CSV":
         raise ValidationException("InputFormatOptions.Csv applies to the CSV input format only")
+    if jobs.running(db, jobs.IMPORT_KIND, "ImportStatus") >= MAX_RUNNING:
+        raise LimitExceededException(
+            f"Too many imports in progress: this server runs at most {MAX_RUNNING} at once"
+        )
     bucket_source = request["S3BucketSource"]
     folder = bucket_folder(db.settings, bucket_source["S3Bucket"])
     prefix = bucket_source.get("S3KeyPrefix") or ""
