@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from ..errors import BackupNotFoundException
+from ..errors import BackupNotFoundException, TableNotFoundException
 from ..model.namespace import Namespace
 from ..model.schema import TableSpec
 from ..storage.base import CatalogView, ItemKey, ItemWrite, MetaWrite, Row, TableSnapshot, WriteSet
@@ -160,29 +160,36 @@ async def save(db: Database, backup: Backup, *extra: MetaWrite) -> None:
 
 
 async def create(db: Database, table: TableSpec, name: str) -> Backup:
-    """Start a backup of `table` as committed now; it is AVAILABLE once its copy has committed."""
-    storage_id, counter = db.catalog.allocate_id()
-    millis = int(db.clock.now() * 1000)
-    context = db.storage.snapshot(table.table_id)
-    snapshot = await asyncio.to_thread(context.__enter__)
-    backup = Backup(
-        arn=backup_arn(table, millis),
-        name=name,
-        namespace=table.namespace,
-        storage_id=storage_id,
-        status="CREATING",
-        backup_type="USER",
-        created_at=millis / 1000,
-        size=0,
-        item_count=0,
-        spec=table,
-        seq=snapshot.seq,
-    )
-    try:
-        await save(db, backup, counter)
-    except BaseException:
-        await asyncio.to_thread(context.__exit__, None, None, None)
-        raise
+    """Start a backup of `table` as committed now; it is AVAILABLE once its copy has committed.
+
+    Under the catalog lock, as every table id allocation is (their counter must be persisted in order),
+    and so that the table is still there when its snapshot begins."""
+    async with db.catalog.lock:
+        current = db.catalog.latest(table)
+        if current is None:
+            raise TableNotFoundException(f"Table not found: {table.name}")
+        storage_id, counter = db.catalog.allocate_id()
+        millis = int(db.clock.now() * 1000)
+        context = db.storage.snapshot(current.table_id)
+        snapshot = await asyncio.to_thread(context.__enter__)
+        backup = Backup(
+            arn=backup_arn(current, millis),
+            name=name,
+            namespace=current.namespace,
+            storage_id=storage_id,
+            status="CREATING",
+            backup_type="USER",
+            created_at=millis / 1000,
+            size=0,
+            item_count=0,
+            spec=current,
+            seq=snapshot.seq,
+        )
+        try:
+            await save(db, backup, counter)
+        except BaseException:
+            await asyncio.to_thread(context.__exit__, None, None, None)
+            raise
     db.later(0, lambda: _copy(db, backup, context, snapshot))
     return backup
 
