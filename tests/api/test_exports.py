@@ -178,7 +178,6 @@ def test_export_errors(ddb: Any, server: Server, make_table: Callable[..., str])
     assert error_of(exc) == ("TableNotFoundException", f"Table not found: {missing}")
     _, arn = with_recovery(ddb, make_table, plain + "_pitr")
     for bad in (
-        {"ExportFormat": "ION"},
         {"ExportType": "INCREMENTAL_EXPORT"},
         {"S3Bucket": "Bad_Bucket"},
         {"S3Prefix": "a/../../escape"},
@@ -205,3 +204,54 @@ def test_export_errors(ddb: Any, server: Server, make_table: Callable[..., str])
         ddb.list_exports(NextToken="nonsense")
     assert error_of(exc)[0] == "ValidationException"
     assert not (server.data_dir / "escape").exists()
+
+
+def test_ion_export_imports_back(ddb: Any, server: Server, make_table: Callable[..., str]) -> None:
+    name, arn = with_recovery(ddb, make_table)
+    for i in range(20):
+        ddb.put_item(
+            TableName=name,
+            Item={
+                "pk": {"S": f"k{i:02d}"},
+                "n": {"N": f"{i}.5"},
+                "ns": {"NS": ["1", "2"]},
+                "b": {"B": b"\x00"},
+            },
+        )
+    answer = ddb.export_table_to_point_in_time(
+        TableArn=arn, S3Bucket=BUCKET, S3Prefix="ion", ExportFormat="ION"
+    )
+    done = completed(ddb, answer["ExportDescription"]["ExportArn"])
+    assert done["ExportFormat"] == "ION" and done["ItemCount"] == 20
+    folder = bucket_dir(server)
+    summary = json.loads((folder / done["ExportManifest"]).read_bytes())
+    assert summary["outputFormat"] == "ION"
+    (entry,) = [
+        json.loads(line) for line in (folder / summary["manifestFilesS3Key"]).read_text().splitlines()
+    ]
+    assert entry["dataFileS3Key"].endswith(".ion.gz")
+    lines = gzip.decompress((folder / entry["dataFileS3Key"]).read_bytes()).decode().splitlines()
+    assert len(lines) == 20 and all(line.startswith("$ion_1_0 {Item:{") for line in lines)
+    assert any(
+        'pk:"k03"' in line and "n:35d-1" in line and "$dynamodb_NS::[1d0,2d0]" in line for line in lines
+    )
+    export_id = done["ExportArn"].rsplit("/", 1)[-1]
+    imported = ddb.import_table(
+        S3BucketSource={"S3Bucket": BUCKET, "S3KeyPrefix": f"ion/AWSDynamoDB/{export_id}/data/"},
+        InputFormat="ION",
+        InputCompressionType="GZIP",
+        TableCreationParameters={
+            "TableName": name + "_ion",
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "BillingMode": "PAY_PER_REQUEST",
+        },
+    )["ImportTableDescription"]
+    wait_until(
+        lambda: (
+            ddb.describe_import(ImportArn=imported["ImportArn"])["ImportTableDescription"]["ImportStatus"]
+            == "COMPLETED"
+        ),
+        what="the import",
+    )
+    assert by_key(scan_all(ddb, name + "_ion")) == by_key(scan_all(ddb, name))

@@ -108,6 +108,29 @@ def test_import_dynamodb_json_written_by_hand(ddb: Any, server: Server, table_na
     assert listed[0]["ImportStatus"] == "COMPLETED"
 
 
+def test_import_ion_written_by_hand(ddb: Any, server: Server, table_name: str) -> None:
+    """AWS's documented Ion item (pretty-printed there; one item a line here, as the import reads it)."""
+    folder = bucket_dir(server) / "ion"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "items.ion").write_text(
+        '$ion_1_0 {Item:{Authors:$dynamodb_SS::["Author1","Author2"],Dimensions:"8.5 x 11.0 x 1.5",'
+        'ISBN:"333-3333333333",pk:"103",Id:103.,InPublication:false,PageCount:6d2,Price:2d3,'
+        'ProductCategory:"Book",Title:"Book 103 Title"}}\n'
+        "$ion_1_0 {Item:{pk:\"104\", 'odd name':{{AAE=}}, // a comment\n"
+        '$ion_1_0 {Item:{pk:"105", when:2020-01-01T}}\n'
+    )
+    answer = ddb.import_table(
+        S3BucketSource={"S3Bucket": BUCKET, "S3KeyPrefix": "ion/"},
+        InputFormat="ION",
+        TableCreationParameters=parameters(table_name),
+    )["ImportTableDescription"]
+    done = finished(ddb, answer["ImportArn"])
+    assert (done["ImportStatus"], done["ImportedItemCount"], done["ErrorCount"]) == ("COMPLETED", 1, 2), done
+    (item,) = scan_all(ddb, table_name)
+    assert item["PageCount"] == {"N": "600"} and item["Price"] == {"N": "2000"} and item["Id"] == {"N": "103"}
+    assert item["Authors"] == {"SS": ["Author1", "Author2"]}
+
+
 def test_import_csv(ddb: Any, server: Server, table_name: str) -> None:
     folder = bucket_dir(server) / "csv"
     folder.mkdir(parents=True, exist_ok=True)
@@ -175,7 +198,6 @@ def test_import_errors(ddb: Any, server: Server, make_table: Callable[..., str],
     assert error_of(exc) == ("ResourceInUseException", f"Table already exists: {table_name}")
     other = parameters(table_name + "_x")
     for bad in (
-        {"InputFormat": "ION"},
         {"InputFormat": "DYNAMODB_JSON", "InputCompressionType": "ZSTD"},
         {"InputFormat": "DYNAMODB_JSON", "InputFormatOptions": {"Csv": {"Delimiter": ";"}}},
         {"InputFormat": "CSV", "S3BucketSource": {"S3Bucket": "Not_A_Bucket"}},

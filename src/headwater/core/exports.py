@@ -1,9 +1,10 @@
-"""ExportTableToPointInTime to a bucket folder, in AWS's layout (DYNAMODB_JSON):
+"""ExportTableToPointInTime to a bucket folder, in AWS's layout (DYNAMODB_JSON or ION):
 
     <prefix>/AWSDynamoDB/<ExportId>/_started
     <prefix>/AWSDynamoDB/<ExportId>/manifest-summary.json   (+ .checksum: its MD5, hex)
     <prefix>/AWSDynamoDB/<ExportId>/manifest-files.json     (+ .checksum; JSON lines, one per data file)
     <prefix>/AWSDynamoDB/<ExportId>/data/<name>.json.gz     (JSON lines: {"Item": <item>})
+    <prefix>/AWSDynamoDB/<ExportId>/data/<name>.ion.gz      (ION: `$ion_1_0 {Item:{...}}` lines)
 
 The table as of the export time: a snapshot of the table when the time is now (one commit, read while
 writes go on), otherwise its point-in-time recovery base and log replayed up to that instant. All of it
@@ -27,6 +28,7 @@ from typing import Any
 
 import orjson
 
+from ..model import ion
 from . import jobs, stored
 from .database import Database
 
@@ -50,10 +52,24 @@ class Written:
     manifest: str  # the summary manifest's key in the bucket (every key written is whole: prefix first)
 
 
+def _json_line(raw: bytes) -> bytes:
+    return b'{"Item":' + stored.json_of(raw) + b"}\n"
+
+
+def _ion_line(raw: bytes) -> bytes:
+    return ion.item_line(stored.unpack(raw)).encode() + b"\n"
+
+
 def write_export(
-    bucket: Path, prefix: str, export_id: str, items: Iterator[bytes], summary: dict[str, Any]
+    bucket: Path,
+    prefix: str,
+    export_id: str,
+    items: Iterator[bytes],
+    summary: dict[str, Any],
+    output_format: str = "DYNAMODB_JSON",
 ) -> Written:
     """Write the export's files under `bucket` (a folder); `items` are stored items (core/stored.py)."""
+    line, suffix = (_ion_line, ".ion.gz") if output_format == "ION" else (_json_line, ".json.gz")
     base_key = "/".join(part for part in (prefix.strip("/"), "AWSDynamoDB", export_id) if part)
     base = bucket / base_key
     (base / "data").mkdir(parents=True, exist_ok=True)
@@ -67,15 +83,15 @@ def write_export(
         key = (
             f"AWSDynamoDB/{export_id}/data/{base64.b32encode(secrets.token_bytes(16)).decode().lower()[:26]}"
         )
-        body = gzip.compress(b"".join(b'{"Item":' + stored.json_of(raw) + b"}\n" for raw in chunk))
-        (bucket / _with_prefix(prefix, key + ".json.gz")).write_bytes(body)
+        body = gzip.compress(b"".join(line(raw) for raw in chunk))
+        (bucket / _with_prefix(prefix, key + suffix)).write_bytes(body)
         digest = hashlib.md5(body)  # S3's ETag and Content-MD5, not security
         files.append(
             {
                 "itemCount": len(chunk),
                 "md5Checksum": base64.b64encode(digest.digest()).decode(),
                 "etag": digest.hexdigest(),
-                "dataFileS3Key": _with_prefix(prefix, key + ".json.gz"),
+                "dataFileS3Key": _with_prefix(prefix, key + suffix),
             }
         )
         count += len(chunk)

@@ -1,5 +1,6 @@
 """Reading an import's files: every file under the bucket folder's key prefix, in key order, GZIP or not,
-as DynamoDB JSON lines (`{"Item": {...}}`, an export's data files included) or CSV (a header line, or the
+as DynamoDB JSON lines (`{"Item": {...}}`, an export's data files included), Ion lines
+(`$ion_1_0 {Item:{...}}`, model/ion.py) or CSV (a header line, or the
 request's HeaderList; key attributes typed by the table's key schemas, every other column a string).
 
 A line that is not a valid item for the table (bad JSON, a missing or mistyped key, too large) is counted
@@ -23,6 +24,7 @@ import orjson
 from ...core import stored
 from ...core.restore import Change
 from ...errors import DynamoDBError
+from ...model import ion
 from ...model.schema import TableSpec
 from ...model.values import Item, validate_item
 from ._items import put_target
@@ -84,7 +86,7 @@ def read(source: Source, table: TableSpec, progress: Progress) -> Iterator[Chang
                 if source.input_format == "CSV":
                     yield from _csv_items(stream, path, source, table, progress)
                 else:
-                    yield from _json_items(stream, path, table, progress)
+                    yield from _line_items(stream, path, source.input_format, table, progress)
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
             progress.error(path.name, f"cannot be read: {exc}")
 
@@ -107,16 +109,26 @@ def _lines(stream: io.BufferedIOBase, path: Path, progress: Progress) -> Iterato
             yield number, line
 
 
-def _json_items(
-    stream: io.BufferedIOBase, path: Path, table: TableSpec, progress: Progress
+def _json_item(line: bytes) -> Any:
+    doc = orjson.loads(line)
+    if not isinstance(doc, dict) or not isinstance(doc.get("Item"), dict):
+        raise ValueError('not a {"Item": {...}} object')
+    return doc["Item"]
+
+
+def _ion_item(line: bytes) -> Any:
+    return ion.read_item(line.decode("utf-8"))
+
+
+def _line_items(
+    stream: io.BufferedIOBase, path: Path, input_format: str, table: TableSpec, progress: Progress
 ) -> Iterator[Change]:
+    """DynamoDB JSON or Ion: one item a line."""
+    parse = _ion_item if input_format == "ION" else _json_item
     for number, line in _lines(stream, path, progress):
         progress.processed_items += 1
         try:
-            doc = orjson.loads(line)
-            if not isinstance(doc, dict) or not isinstance(doc.get("Item"), dict):
-                raise ValueError('not a {"Item": {...}} object')
-            change = _change(table, validate_item(doc["Item"]))
+            change = _change(table, validate_item(parse(line)))
         except (ValueError, DynamoDBError) as exc:
             progress.error(f"{path.name}:{number}", str(exc)[:200])
             continue

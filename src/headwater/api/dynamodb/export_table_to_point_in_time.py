@@ -1,6 +1,6 @@
 """ExportTableToPointInTime: the table as of an instant of its recovery window, written to a bucket
-folder in AWS's export layout (core/exports.py). Answers IN_PROGRESS; the files are written off the
-event loop, then the export is COMPLETED (DescribeExport)."""
+folder in AWS's export layout (core/exports.py), as DynamoDB JSON or Ion. Answers IN_PROGRESS; the files
+are written off the event loop, then the export is COMPLETED (DescribeExport)."""
 
 from __future__ import annotations
 
@@ -30,8 +30,7 @@ MAX_RUNNING = 2
 
 
 async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
-    if (request.get("ExportFormat") or "DYNAMODB_JSON") != "DYNAMODB_JSON":
-        raise ValidationException("Headwater exports DYNAMODB_JSON only (ION is not supported)")
+    output_format = request.get("ExportFormat") or "DYNAMODB_JSON"
     if (request.get("ExportType") or "FULL_EXPORT") != "FULL_EXPORT":
         raise ValidationException("Headwater exports FULL_EXPORT only (INCREMENTAL_EXPORT is not supported)")
     arn = request["TableArn"]
@@ -70,7 +69,7 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
         "S3Bucket": bucket,
         "S3Prefix": prefix,
         "S3SseAlgorithm": request.get("S3SseAlgorithm") or "AES256",
-        "ExportFormat": "DYNAMODB_JSON",
+        "ExportFormat": output_format,
         "ExportType": "FULL_EXPORT",
     }
     for optional in ("ClientToken", "S3BucketOwner", "S3SseKmsKeyId"):
@@ -96,24 +95,20 @@ async def _run(
         "s3Prefix": description["S3Prefix"] or None,
         "s3SseAlgorithm": description["S3SseAlgorithm"],
         "s3SseKmsKeyId": description.get("S3SseKmsKeyId"),
-        "outputFormat": "DYNAMODB_JSON",
+        "outputFormat": description["ExportFormat"],
         "exportType": "FULL_EXPORT",
     }
     folder = bucket_folder(db.settings, description["S3Bucket"])
     export_id = description["ExportArn"].rsplit("/", 1)[-1]
 
     def write() -> exports.Written:
+        prefix, output_format = description["S3Prefix"], description["ExportFormat"]
         if live:
             with db.storage.snapshot(table.table_id) as snap:
-                items = (row.item for row in snap.rows)
-                return exports.write_export(folder, description["S3Prefix"], export_id, items, summary)
-        return exports.write_export(
-            folder,
-            description["S3Prefix"],
-            export_id,
-            _as_of(db, table, found, description, ceiling),
-            summary,
-        )
+                rows = (row.item for row in snap.rows)
+                return exports.write_export(folder, prefix, export_id, rows, summary, output_format)
+        items = _as_of(db, table, found, description, ceiling)
+        return exports.write_export(folder, prefix, export_id, items, summary, output_format)
 
     try:
         written = await asyncio.to_thread(write)

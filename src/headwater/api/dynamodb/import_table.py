@@ -1,5 +1,5 @@
 """ImportTable: a new table (with its indexes) filled from the files of a bucket folder's key prefix
-(DYNAMODB_JSON or CSV, GZIP or not). Answers IN_PROGRESS with the table CREATING; DescribeImport's
+(DYNAMODB_JSON, ION or CSV, GZIP or not). Answers IN_PROGRESS with the table CREATING; DescribeImport's
 counters move as the files are read; COMPLETED once every readable item is in (lines that are not
 valid items are counted in ErrorCount and skipped, as on AWS)."""
 
@@ -25,8 +25,6 @@ MAX_RUNNING = 10  # imports filling tables at once (all namespaces)
 
 async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
     input_format = request["InputFormat"]
-    if input_format == "ION":
-        raise ValidationException("Headwater imports DYNAMODB_JSON and CSV only (ION is not supported)")
     compression = request.get("InputCompressionType") or "NONE"
     if compression == "ZSTD":
         raise ValidationException("Headwater imports GZIP or uncompressed files only (ZSTD is not supported)")
