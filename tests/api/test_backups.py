@@ -450,3 +450,29 @@ def snapshot_under_load(ddb: Any, name: str, *, keep: bool = False) -> None:
     if not keep:
         ddb.delete_backup(BackupArn=arn)
         ddb.delete_table(TableName=target)
+
+
+@pytest.mark.headwater_only
+def test_backups_through_front_processes(tmp_server: Callable[..., Server]) -> None:
+    """With --workers the reads (DescribeBackup, ListBackups, DescribeContinuousBackups) are answered
+    by front processes and the rest by the core: both see the same backups."""
+    srv = tmp_server("--workers", "2").start()
+    ddb = srv.client("dynamodb")
+    ddb.create_table(
+        TableName="fronts",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for i in range(10):
+        ddb.put_item(TableName="fronts", Item={"pk": {"S": f"k{i}"}})
+    arn = ddb.create_backup(TableName="fronts", BackupName="via-fronts")["BackupDetails"]["BackupArn"]
+    available(ddb, arn)
+    assert [s["BackupArn"] for s in ddb.list_backups()["BackupSummaries"]] == [arn]
+    ddb.update_continuous_backups(
+        TableName="fronts", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )
+    described = ddb.describe_continuous_backups(TableName="fronts")["ContinuousBackupsDescription"]
+    assert described["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+    ddb.restore_table_from_backup(TargetTableName="fronts_back", BackupArn=arn)
+    assert restored(ddb, "fronts_back")["ItemCount"] == 10
