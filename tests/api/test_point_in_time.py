@@ -4,6 +4,7 @@ transaction, a TTL expiry) item by item, and the errors."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -284,3 +285,35 @@ def test_describe_update_and_errors(ddb: Any, server: Server, make_table: Any, t
             SourceTableName=table_name, TargetTableName=target, UseLatestRestorableTime=True
         )
     assert error_of(exc)[0] == "PointInTimeRecoveryUnavailableException"
+
+
+@pytest.mark.headwater_only
+@pytest.mark.parametrize("instant", [1e300, -1e300, 1e18])
+def test_an_instant_out_of_any_range_is_a_clear_error(
+    server: Server, make_table: Any, table_name: str, instant: float
+) -> None:
+    """Times come as numbers: one no calendar can hold is refused with the window, never a 500."""
+    make_table()
+    enable(server.client("dynamodb"), table_name)
+    for operation, body in (
+        ("RestoreTableToPointInTime", {"SourceTableName": table_name, "TargetTableName": table_name + "_x"}),
+        (
+            "ExportTableToPointInTime",
+            {"TableArn": f"arn:aws:dynamodb:us-east-1:000000000000:table/{table_name}"},
+        ),
+    ):
+        key = "RestoreDateTime" if operation.startswith("Restore") else "ExportTime"
+        status, _, answer = server.request(
+            "POST",
+            "/",
+            json.dumps({**body, key: instant}).encode(),
+            headers={
+                "X-Amz-Target": f"DynamoDB_20120810.{operation}",
+                "Content-Type": "application/x-amz-json-1.0",
+            },
+            service="dynamodb",
+        )
+        assert status == 400, answer
+        assert json.loads(answer)["__type"].endswith(
+            ("InvalidRestoreTimeException", "InvalidExportTimeException")
+        )

@@ -37,7 +37,11 @@ MANIFEST_VERSION = "2020-06-30"
 
 
 def iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """An instant for a message or a manifest; a client's out-of-range time as the number it sent."""
+    try:
+        return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    except (OverflowError, ValueError, OSError):
+        return f"{epoch!r} (seconds since the epoch)"
 
 
 def new_id(now: float) -> str:

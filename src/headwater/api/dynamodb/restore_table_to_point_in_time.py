@@ -4,11 +4,11 @@ recovery window (its base, then its logged changes up to that instant), CREATING
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 from ...core import pitr, table_restore
 from ...core.database import Database
+from ...core.exports import iso
 from ...core.pitr_log import recovery
 from ...core.restore import Change
 from ...errors import (
@@ -41,10 +41,6 @@ def _instant(request: dict[str, Any]) -> float | None:
     return None if latest or when is None else float(when)
 
 
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
     source_name = _source_name(request)
     instant = _instant(request)
@@ -62,8 +58,8 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
         until = span[1] if instant is None else instant
         if not span[0] <= until <= span[1]:
             raise InvalidRestoreTimeException(
-                f"Restore time {_iso(until)} is not within the restorable window "
-                f"[{_iso(span[0])}, {_iso(span[1])}]"
+                f"Restore time {iso(until)} is not within the restorable window "
+                f"[{iso(span[0])}, {iso(span[1])}]"
             )
         if db.catalog.get(request["TargetTableName"]) is not None:
             raise TableAlreadyExistsException(f"Table already exists: {name}")
