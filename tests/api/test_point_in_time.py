@@ -299,7 +299,7 @@ def test_an_instant_out_of_any_range_is_a_clear_error(
         ("RestoreTableToPointInTime", {"SourceTableName": table_name, "TargetTableName": table_name + "_x"}),
         (
             "ExportTableToPointInTime",
-            {"TableArn": f"arn:aws:dynamodb:us-east-1:000000000000:table/{table_name}"},
+            {"TableArn": f"arn:aws:dynamodb:us-east-1:000000000000:table/{table_name}", "S3Bucket": "bucket"},
         ),
     ):
         key = "RestoreDateTime" if operation.startswith("Restore") else "ExportTime"
