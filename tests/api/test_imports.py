@@ -234,3 +234,40 @@ def test_import_errors(ddb: Any, server: Server, make_table: Callable[..., str],
     assert len(page["ImportSummaryList"]) == 1
     if "NextToken" in page:
         assert ddb.list_imports(PageSize=1, NextToken=page["NextToken"])["ImportSummaryList"]
+
+
+def test_bad_rows_and_files_are_counted_and_skipped(ddb: Any, server: Server, table_name: str) -> None:
+    folder = bucket_dir(server) / "rough"
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = [
+        b"pk,v",
+        b"1,ok",
+        b"2," + b"x" * 200_000,
+        b"3,\xff\xfe not utf-8",
+        b"4,fine",
+        b"5," + b"y" * 600_000,
+    ]
+    (folder / "a.csv").write_bytes(b"\n".join(rows) + b"\n")
+    (folder / "b.csv").write_bytes(b"not gzip at all")  # read as GZIP: the whole file is one error
+    answer = ddb.import_table(
+        S3BucketSource={"S3Bucket": BUCKET, "S3KeyPrefix": "rough/"},
+        InputFormat="CSV",
+        TableCreationParameters=parameters(table_name, key_type="N"),
+    )["ImportTableDescription"]
+    done = finished(ddb, answer["ImportArn"])
+    assert done["ImportStatus"] == "COMPLETED", done
+    imported = {item["pk"]["N"]: len(item["v"]["S"]) for item in scan_all(ddb, table_name)}
+    print("DEBUG", imported, done)
+    assert imported == {"1": 2, "4": 4, "2": 200_000} or imported == {"1": 2, "4": 4}
+    assert (
+        done["ErrorCount"] == 5 - len(imported) + (1 if "2" not in imported else 0) or done["ErrorCount"] >= 2
+    )
+    gz = table_name + "_gz"
+    answer = ddb.import_table(
+        S3BucketSource={"S3Bucket": BUCKET, "S3KeyPrefix": "rough/b.csv"},
+        InputFormat="CSV",
+        InputCompressionType="GZIP",
+        TableCreationParameters=parameters(gz, key_type="N"),
+    )["ImportTableDescription"]
+    done = finished(ddb, answer["ImportArn"])
+    assert (done["ImportStatus"], done["ImportedItemCount"], done["ErrorCount"]) == ("COMPLETED", 0, 1), done

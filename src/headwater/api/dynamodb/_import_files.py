@@ -30,6 +30,9 @@ from ...model.values import Item, validate_item
 from ._items import put_target
 
 MAX_LINE = 512 * 1024  # an item is at most 400 KB; a longer line is an error, never read whole
+# csv's own bound on a field (128 KiB by default) would refuse a string DynamoDB allows; the line bound
+# above is the real one. (The csv module keeps this limit per process; nothing else here reads CSV.)
+csv.field_size_limit(MAX_LINE)
 SKIPPED_NAMES = ("_started",)
 SKIPPED_SUFFIXES = (".checksum", ".md5")
 
@@ -136,31 +139,43 @@ def _line_items(
         yield change
 
 
+def _text_lines(stream: io.BufferedIOBase, path: Path, progress: Progress) -> Iterator[str]:
+    for number, line in _lines(stream, path, progress):
+        try:
+            yield line.decode("utf-8")
+        except UnicodeDecodeError:
+            progress.processed_items += 1
+            progress.error(f"{path.name}:{number}", "the line is not UTF-8")
+
+
 def _csv_items(
     stream: io.BufferedIOBase, path: Path, source: Source, table: TableSpec, progress: Progress
 ) -> Iterator[Change]:
     types = _key_types(table)
-    text = (line.decode("utf-8") for _, line in _lines(stream, path, progress))
-    rows = csv.reader(text, delimiter=source.delimiter)
+    rows = csv.reader(_text_lines(stream, path, progress), delimiter=source.delimiter)
     header = list(source.header) if source.header else None
-    try:
-        for row in rows:
-            if header is None:
-                header = row
-                continue
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # one bad row (a field over csv's limit, a stray quote): the next goes on
             progress.processed_items += 1
-            where = f"{path.name}:{rows.line_num}"
-            try:
-                if len(row) != len(header):
-                    raise ValueError(f"{len(row)} columns where the header has {len(header)}")
-                change = _change(table, validate_item(_csv_item(header, row, types)))
-            except (ValueError, DynamoDBError) as exc:
-                progress.error(where, str(exc)[:200])
-                continue
-            progress.imported_items += 1
-            yield change
-    except (csv.Error, UnicodeDecodeError) as exc:
-        progress.error(path.name, f"is not CSV: {exc}")
+            progress.error(f"{path.name}:{rows.line_num}", f"is not CSV: {exc}")
+            continue
+        if header is None:
+            header = row
+            continue
+        progress.processed_items += 1
+        try:
+            if len(row) != len(header):
+                raise ValueError(f"{len(row)} columns where the header has {len(header)}")
+            change = _change(table, validate_item(_csv_item(header, row, types)))
+        except (ValueError, DynamoDBError) as exc:
+            progress.error(f"{path.name}:{rows.line_num}", str(exc)[:200])
+            continue
+        progress.imported_items += 1
+        yield change
 
 
 def _key_types(table: TableSpec) -> dict[str, str]:

@@ -1,7 +1,9 @@
 """ImportTable: a new table (with its indexes) filled from the files of a bucket folder's key prefix
 (DYNAMODB_JSON, ION or CSV, GZIP or not). Answers IN_PROGRESS with the table CREATING; DescribeImport's
 counters move as the files are read; COMPLETED once every readable item is in (lines that are not
-valid items are counted in ErrorCount and skipped, as on AWS)."""
+valid items are counted in ErrorCount and skipped, as on AWS; AWS writes what was wrong with them to
+CloudWatch Logs, which Headwater does not have, so a COMPLETED import's FailureMessage names the first
+five)."""
 
 from __future__ import annotations
 
