@@ -14,6 +14,7 @@ import asyncio
 import dataclasses
 import itertools
 import logging
+import math
 from collections.abc import Iterator, Sequence
 
 from ..model.schema import TableSpec
@@ -36,13 +37,18 @@ READ_CHUNK = 1000
 TRIM_MARGIN = 300.0
 
 
+def _ceil_ms(epoch: float) -> float:
+    """An instant the window may start at, in whole milliseconds and never before the exact one."""
+    return math.ceil(epoch * 1000) / 1000
+
+
 def window(table: TableSpec, now: float) -> tuple[float, float] | None:
     """(EarliestRestorableDateTime, LatestRestorableDateTime), or None when recovery is off or its base
     is still being made."""
     found = recovery(table)
     if found is None or found.base_seq is None:
         return None
-    return max(found.base_time, found.enabled_at), now
+    return found.base_time, now
 
 
 async def enable(db: Database, table: TableSpec, period_days: int) -> TableSpec:
@@ -69,6 +75,8 @@ async def make_base(db: Database, table: TableSpec) -> TableSpec | None:
     assert found is not None
     context = db.storage.snapshot(table.table_id)
     snapshot = await asyncio.to_thread(context.__enter__)
+    # every change in the snapshot was made before now: the earliest instant the base stands for exactly
+    opened = db.clock.now()
     try:
         await backups.copy_rows(db, snapshot.rows, found.base_id)
     finally:
@@ -78,7 +86,7 @@ async def make_base(db: Database, table: TableSpec) -> TableSpec | None:
         now_found = None if current is None else recovery(current)
         if current is None or now_found is None or now_found.log_id != found.log_id:
             return None
-        ready = dataclasses.replace(now_found, base_seq=snapshot.seq)
+        ready = dataclasses.replace(now_found, base_seq=snapshot.seq, base_time=_ceil_ms(opened))
         spec = current.evolve(extra={**current.extra, PITR: ready.to_extra()})
         await db.catalog.save(spec)
         return spec
@@ -161,7 +169,7 @@ async def fold(db: Database, table: TableSpec) -> bool:
             now_found = None if current is None else recovery(current)
             if current is None or now_found is None or now_found.log_id != found.log_id:
                 return False
-            moved = dataclasses.replace(now_found, base_seq=last, base_time=round(cutoff, 3))
+            moved = dataclasses.replace(now_found, base_seq=last, base_time=_ceil_ms(cutoff))
             await db.catalog.save(current.evolve(extra={**current.extra, PITR: moved.to_extra()}))
         await asyncio.to_thread(db.storage.trim_stream_records, found.log_id, cutoff - TRIM_MARGIN)
         return True
