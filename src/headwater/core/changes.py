@@ -14,9 +14,8 @@ from ..model.schema import IndexSpec, TableSpec
 from ..model.size import item_size
 from ..model.values import Item, values_equal
 from ..storage.base import IndexKey, IndexWrite, ItemKey, ItemWrite, WriteSet
-from . import stored
+from . import pitr_log, stored
 from .kinesis_capture import Destinations
-from .pitr_log import PITR, log_write
 from .stream_capture import stream_write
 
 
@@ -68,8 +67,7 @@ def item_change(
     if not change.changed:
         return change
     new_json = None if new is None else orjson.dumps(new)
-    new_stored = None if new_json is None else stored.pack_json(new_json, new_size)
-    ws.items.append(ItemWrite(key, new_stored))
+    ws.items.append(ItemWrite(key, None if new_json is None else stored.pack_json(new_json, new_size)))
     ws.count(table.table_id, (new is not None) - (old is not None), new_size - old_size)
     for index in table.indexes:
         _index_change(ws, table, index, key, old, new)
@@ -86,9 +84,10 @@ def item_change(
                 new_bytes=new_json,
             )
         )
-    recovery = table.extra.get(PITR)
-    if recovery is not None:
-        ws.stream.append(log_write(recovery["log_id"], key, new_stored, now))
+    recovery = table.extra.get(pitr_log.PITR)
+    if recovery is not None:  # point-in-time recovery's log: kept whatever the stream (core/pitr_log.py)
+        new_stored = None if new_json is None else stored.pack_json(new_json, new_size)
+        ws.stream.append(pitr_log.log_write(recovery["log_id"], key, new_stored, now))
     if destinations is not None and table.kinesis:
         destinations.append(
             ws,
