@@ -23,7 +23,7 @@ from . import backups, pitr_log
 from .catalog import TABLE_KIND, MetaOp, catalog_key
 from .codec import encode_spec
 from .database import Database
-from .pitr_log import LOG_SLOT, PITR, Recovery, recovery
+from .pitr_log import LOG_SLOT, PITR, Recovery, in_use_key, recovery
 from .restore import Change, retarget
 from .tables import stream_counter
 
@@ -90,11 +90,6 @@ async def make_base(db: Database, table: TableSpec) -> TableSpec | None:
         spec = current.evolve(extra={**current.extra, PITR: ready.to_extra()})
         await db.catalog.save(spec)
         return spec
-
-
-def in_use_key(found: Recovery) -> str:
-    """How a restore marks the recovery data it reads (`db.backups_in_use`): not folded meanwhile."""
-    return f"pitr:{found.base_id}"
 
 
 async def disable(db: Database, table: TableSpec) -> TableSpec:

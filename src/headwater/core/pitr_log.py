@@ -65,6 +65,12 @@ def parse(payload: bytes, table_id: int) -> tuple[ItemKey, bytes | None]:
     return ItemKey(table_id, h, pk, sk), item
 
 
+def in_use_key(found: Recovery) -> str:
+    """How a restore marks the recovery data it reads (`Database.backups_in_use`): neither folded nor
+    dropped meanwhile."""
+    return f"pitr:{found.base_id}"
+
+
 def stores(table: TableSpec) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """What dropping the table's recovery data drops: (item stores, logs)."""
     found = recovery(table)

@@ -10,9 +10,11 @@ from datetime import UTC, datetime
 
 import orjson
 
+from ..errors import ResourceInUseException
 from ..model.schema import StreamSpec, TableSpec
 from ..shardlog.markers import CLOSE, marker
 from ..storage.base import MetaWrite, StreamWrite
+from . import pitr_log
 from .catalog import COUNTER_KIND
 from .database import Database
 
@@ -107,7 +109,13 @@ async def update_table(db: Database, spec: TableSpec, writes: list[MetaWrite | S
 
 
 async def delete_table(db: Database, spec: TableSpec) -> TableSpec:
-    """Mark DELETING; drop the data at once (or after the configured delay)."""
+    """Mark DELETING; drop the data at once (or after the configured delay). Refused while a restore
+    replays the table's point-in-time recovery data, which goes with the table."""
+    found = pitr_log.recovery(spec)
+    if found is not None and pitr_log.in_use_key(found) in db.backups_in_use:
+        raise ResourceInUseException(
+            f"Attempt to change a resource which is still in use: Table is being restored from: {spec.name}"
+        )
     spec, writes = close_stream(db, spec)
     deleting = spec.evolve(status="DELETING")
     delay = db.settings.table_status_delay

@@ -15,8 +15,12 @@ from headwater.clock import FakeClock
 from headwater.config import Settings
 from headwater.core import pitr
 from headwater.core.database import Database
-from headwater.core.pitr_log import LOG_SLOT, recovery
-from headwater.errors import InvalidRestoreTimeException
+from headwater.core.pitr_log import LOG_SLOT, in_use_key, recovery
+from headwater.errors import (
+    ContinuousBackupsUnavailableException,
+    InvalidRestoreTimeException,
+    ResourceInUseException,
+)
 from headwater.storage.sqlite import SqliteStorage
 from headwater.streams.background import enforce_retention
 from tests.waiting import wait_until_async
@@ -152,3 +156,32 @@ def test_turning_it_off_drops_the_log_and_the_base(env: Env) -> None:
     assert list(env.db.storage.scan(found.base_id, 0)) == []
     env.put("c", "2")  # no log any more
     assert env.db.storage.stream_records(found.log_id, LOG_SLOT, 0, None, 10) == []
+
+
+def test_a_table_is_not_deleted_under_a_restore_of_its_recovery_data(env: Env) -> None:
+    env.ddb(
+        "CreateTable",
+        TableName="t",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    env.ddb(
+        "UpdateContinuousBackups",
+        TableName="t",
+        PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+    )
+    found = recovery(env.db.catalog.require_table("t"))
+    assert found is not None
+    env.db.backups_in_use.add(in_use_key(found))  # as a restore reading it marks it
+    with pytest.raises(ResourceInUseException, match="Table is being restored from: t"):
+        env.ddb("DeleteTable", TableName="t")
+    with pytest.raises(ContinuousBackupsUnavailableException):
+        env.ddb(
+            "UpdateContinuousBackups",
+            TableName="t",
+            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False},
+        )
+    env.db.backups_in_use.discard(in_use_key(found))
+    env.ddb("DeleteTable", TableName="t")
+    assert env.db.catalog.get("t") is None

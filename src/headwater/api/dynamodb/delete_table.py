@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from ...core.database import Database
-from ...core.pitr import in_use_key
-from ...core.pitr_log import recovery
 from ...core.tables import delete_table
 from ...errors import ResourceInUseException, ValidationException
 from ._describe import table_description
@@ -39,13 +37,6 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
             raise ResourceInUseException(
                 "Attempt to change a resource which is still in use: "
                 f"Table is being {_verb(table.status)}: {table.name}"
-            )
-        found = recovery(table)
-        if found is not None and in_use_key(found) in db.backups_in_use:
-            # a restore is replaying its point-in-time recovery data, which goes with the table
-            raise ResourceInUseException(
-                "Attempt to change a resource which is still in use: "
-                f"Table is being restored from: {table.name}"
             )
         description = table_description(db, table)
         deleted = await delete_table(db, table)

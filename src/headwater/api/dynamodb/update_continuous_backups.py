@@ -11,7 +11,7 @@ from typing import Any
 
 from ...core import pitr
 from ...core.database import Database
-from ...core.pitr_log import recovery
+from ...core.pitr_log import in_use_key, recovery
 from ...errors import ContinuousBackupsUnavailableException, ValidationException
 from ...model.schema import TableSpec
 from ._continuous_backups import continuous_backups, source_table
@@ -39,7 +39,7 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
             table = await pitr.enable(db, table, period or pitr.DEFAULT_PERIOD_DAYS)
         else:
             found = recovery(table)
-            if found is not None and pitr.in_use_key(found) in db.backups_in_use:
+            if found is not None and in_use_key(found) in db.backups_in_use:
                 raise ContinuousBackupsUnavailableException(
                     "A restore from this table's point-in-time recovery data is in progress"
                 )
