@@ -98,12 +98,11 @@ def _counted(description: dict[str, Any], progress: Progress) -> dict[str, Any]:
 
 
 async def _report(db: Database, description: dict[str, Any], progress: Progress) -> None:
-    """Save the counters every second while the import runs (DescribeImport shows its progress)."""
-    arn = description["ImportArn"]
-    while (current := jobs.get(db, jobs.IMPORT_KIND, arn)) is not None and current[
-        "ImportStatus"
-    ] == "IN_PROGRESS":
-        await jobs.save(db, jobs.IMPORT_KIND, arn, _counted(current, progress))
+    """Save the counters every second while the import runs (DescribeImport shows its progress). The
+    flag is checked right before each save is submitted, and `_finish` sets it before submitting its
+    own: the writer commits saves in submission order, so the final description is never overwritten."""
+    while not progress.finished:
+        await jobs.save(db, jobs.IMPORT_KIND, description["ImportArn"], _counted(description, progress))
         await asyncio.sleep(PROGRESS_EVERY)
 
 
