@@ -213,3 +213,11 @@ class ExportNotFoundException(DynamoDBError):
 
 class ImportNotFoundException(DynamoDBError):
     """An import ARN that names no import of the caller's."""
+
+
+class ExportConflictException(DynamoDBError):
+    """An export's ClientToken reused, within its 8 hours, by a request that asks for something else."""
+
+
+class ImportConflictException(DynamoDBError):
+    """An import's ClientToken reused, within its 8 hours, by a request that asks for something else."""

@@ -255,3 +255,17 @@ def test_ion_export_imports_back(ddb: Any, server: Server, make_table: Callable[
         what="the import",
     )
     assert by_key(scan_all(ddb, name + "_ion")) == by_key(scan_all(ddb, name))
+
+
+def test_a_client_token_makes_an_export_idempotent(ddb: Any, make_table: Callable[..., str]) -> None:
+    _, arn = with_recovery(ddb, make_table)
+    first = ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket=BUCKET, ClientToken="nightly-1")
+    again = ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket=BUCKET, ClientToken="nightly-1")
+    assert again["ExportDescription"]["ExportArn"] == first["ExportDescription"]["ExportArn"]
+    completed(ddb, first["ExportDescription"]["ExportArn"])
+    with pytest.raises(ClientError) as exc:
+        ddb.export_table_to_point_in_time(
+            TableArn=arn, S3Bucket=BUCKET, S3Prefix="other", ClientToken="nightly-1"
+        )
+    assert error_of(exc)[0] == "ExportConflictException"
+    assert len(ddb.list_exports(TableArn=arn)["ExportSummaries"]) == 1

@@ -271,3 +271,22 @@ def test_bad_rows_and_files_are_counted_and_skipped(ddb: Any, server: Server, ta
     )["ImportTableDescription"]
     done = finished(ddb, answer["ImportArn"])
     assert (done["ImportStatus"], done["ImportedItemCount"], done["ErrorCount"]) == ("COMPLETED", 0, 1), done
+
+
+def test_a_client_token_makes_an_import_idempotent(ddb: Any, server: Server, table_name: str) -> None:
+    folder = bucket_dir(server) / "token"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "a.csv").write_text("pk\n1\n2\n")
+    request = {
+        "S3BucketSource": {"S3Bucket": BUCKET, "S3KeyPrefix": "token/"},
+        "InputFormat": "CSV",
+        "TableCreationParameters": parameters(table_name, key_type="N"),
+        "ClientToken": "import-once",
+    }
+    first = ddb.import_table(**request)["ImportTableDescription"]
+    again = ddb.import_table(**request)["ImportTableDescription"]  # a retry: the same import, no error
+    assert again["ImportArn"] == first["ImportArn"]
+    finished(ddb, first["ImportArn"])
+    with pytest.raises(ClientError) as exc:
+        ddb.import_table(**{**request, "InputCompressionType": "GZIP"})
+    assert error_of(exc)[0] == "ImportConflictException"

@@ -136,5 +136,5 @@ def every(db: Database) -> list[dict[str, Any]]:
     return jobs.every(db, jobs.EXPORT_KIND, "ExportArn")
 
 
-async def save(db: Database, description: dict[str, Any]) -> None:
-    await jobs.save(db, jobs.EXPORT_KIND, description["ExportArn"], description)
+async def save(db: Database, description: dict[str, Any], request: str) -> None:
+    await jobs.save(db, jobs.EXPORT_KIND, description["ExportArn"], description, request)

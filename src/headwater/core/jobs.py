@@ -3,6 +3,7 @@ ARN), holding its namespace and its description (ExportDescription, ImportTableD
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import orjson
@@ -14,6 +15,7 @@ from .database import Database
 
 EXPORT_KIND = "export"
 IMPORT_KIND = "import"
+TOKEN_SECONDS = 8 * 3600  # how long a ClientToken makes a request idempotent (after its job ended)
 
 
 def get(db: Database, kind: str, arn: str) -> dict[str, Any] | None:
@@ -35,9 +37,34 @@ def every(db: Database, kind: str, arn_field: str) -> list[dict[str, Any]]:
     return sorted(found, key=lambda d: (d["StartTime"], d[arn_field]))
 
 
-async def save(db: Database, kind: str, arn: str, description: dict[str, Any]) -> None:
-    doc = {"namespace": [db.namespace.account, db.namespace.region], "description": description}
+async def save(db: Database, kind: str, arn: str, description: dict[str, Any], request: str = "") -> None:
+    """Store a job's description, with the fingerprint of the request that started it (idempotency)."""
+    doc = {
+        "namespace": [db.namespace.account, db.namespace.region],
+        "description": description,
+        "request": request,
+    }
     await db.storage.write(MetaOp((MetaWrite(kind, arn, orjson.dumps(doc)),)))
+
+
+def fingerprint(request: dict[str, Any]) -> str:
+    """What a request asks for, its ClientToken aside."""
+    asked = {k: v for k, v in request.items() if k != "ClientToken"}
+    return hashlib.sha256(orjson.dumps(asked, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def by_token(db: Database, kind: str, token: str, now: float) -> tuple[dict[str, Any], str] | None:
+    """The namespace's job started with `token` whose token is still valid (it has not ended, or ended
+    less than 8 hours ago): its description and its request's fingerprint."""
+    for _, value in db.storage.meta_list(kind):
+        doc = orjson.loads(value)
+        description = doc["description"]
+        if description.get("ClientToken") != token or Namespace(*doc["namespace"]) != db.namespace:
+            continue
+        ended = description.get("EndTime")
+        if ended is None or ended + TOKEN_SECONDS > now:
+            return description, str(doc.get("request", ""))
+    return None
 
 
 async def fail_unfinished(db: Database) -> None:

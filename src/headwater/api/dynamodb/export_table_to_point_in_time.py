@@ -14,6 +14,7 @@ from ...core.database import Database
 from ...core.pitr_log import Recovery, recovery
 from ...core.s3_folders import bucket_folder, key_path
 from ...errors import (
+    ExportConflictException,
     InvalidExportTimeException,
     LimitExceededException,
     PointInTimeRecoveryUnavailableException,
@@ -31,6 +32,16 @@ MAX_RUNNING = 2
 
 async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
     output_format = request.get("ExportFormat") or "DYNAMODB_JSON"
+    asked = jobs.fingerprint(request)
+    token = request.get("ClientToken")
+    if token is not None:
+        earlier = jobs.by_token(db, jobs.EXPORT_KIND, token, db.clock.now())
+        if earlier is not None:
+            if earlier[1] != asked:
+                raise ExportConflictException(
+                    f"ClientToken {token} was used by another export request: {earlier[0]['ExportArn']}"
+                )
+            return {"ExportDescription": earlier[0]}
     if (request.get("ExportType") or "FULL_EXPORT") != "FULL_EXPORT":
         raise ValidationException("Headwater exports FULL_EXPORT only (INCREMENTAL_EXPORT is not supported)")
     arn = request["TableArn"]
@@ -75,15 +86,21 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
     for optional in ("ClientToken", "S3BucketOwner", "S3SseKmsKeyId"):
         if request.get(optional) is not None:
             description[optional] = request[optional]
-    await exports.save(db, description)
+    await exports.save(db, description, asked)
     live = requested is None or at >= now
     ceiling = db.storage.last_sequence()
-    db.later(0, lambda: _run(db, table, found, description, live, ceiling))
+    db.later(0, lambda: _run(db, table, found, description, live, ceiling, asked))
     return {"ExportDescription": description}
 
 
 async def _run(
-    db: Database, table: TableSpec, found: Recovery, description: dict[str, Any], live: bool, ceiling: int
+    db: Database,
+    table: TableSpec,
+    found: Recovery,
+    description: dict[str, Any],
+    live: bool,
+    ceiling: int,
+    asked: str,
 ) -> None:
     summary = {
         "exportArn": description["ExportArn"],
@@ -118,7 +135,7 @@ async def _run(
         log.exception("export %s failed", description["ExportArn"])
         failed = dict(description, ExportStatus="FAILED", EndTime=db.clock.now())
         failed.update(FailureCode="S3WriteFailed", FailureMessage=str(exc)[:1000])
-        await exports.save(db, failed)
+        await exports.save(db, failed, asked)
         return
     done = dict(description, ExportStatus="COMPLETED", EndTime=db.clock.now())
     done.update(
@@ -126,7 +143,7 @@ async def _run(
         ItemCount=written.item_count,
         BilledSizeBytes=written.billed_bytes,
     )
-    await exports.save(db, done)
+    await exports.save(db, done, asked)
 
 
 def _as_of(

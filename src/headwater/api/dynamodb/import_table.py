@@ -16,7 +16,12 @@ from ...core.database import Database
 from ...core.exports import new_id
 from ...core.restore import Change
 from ...core.s3_folders import bucket_folder, key_path
-from ...errors import LimitExceededException, ResourceInUseException, ValidationException
+from ...errors import (
+    ImportConflictException,
+    LimitExceededException,
+    ResourceInUseException,
+    ValidationException,
+)
 from ...model.schema import TableSpec
 from ._import_files import Progress, Source, read
 from .create_table import table_spec
@@ -26,6 +31,16 @@ MAX_RUNNING = 10  # imports filling tables at once (all namespaces)
 
 
 async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
+    asked = jobs.fingerprint(request)
+    token = request.get("ClientToken")
+    if token is not None:
+        earlier = jobs.by_token(db, jobs.IMPORT_KIND, token, db.clock.now())
+        if earlier is not None:
+            if earlier[1] != asked:
+                raise ImportConflictException(
+                    f"ClientToken {token} was used by another import request: {earlier[0]['ImportArn']}"
+                )
+            return {"ImportTableDescription": earlier[0]}
     input_format = request["InputFormat"]
     compression = request.get("InputCompressionType") or "NONE"
     if compression == "ZSTD":
@@ -79,11 +94,11 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
             return read(source, table, progress)
 
         async def ended(table: TableSpec, filled: bool) -> None:
-            await _finish(db, description, progress, filled)
+            await _finish(db, description, progress, filled, asked)
 
-        await jobs.save(db, jobs.IMPORT_KIND, description["ImportArn"], description)
+        await jobs.save(db, jobs.IMPORT_KIND, description["ImportArn"], description, asked)
         await table_restore.start(db, spec, changes, ended=ended)
-    db.later(PROGRESS_EVERY, lambda: _report(db, description, progress))
+    db.later(PROGRESS_EVERY, lambda: _report(db, description, progress, asked))
     return {"ImportTableDescription": description}
 
 
@@ -97,16 +112,19 @@ def _counted(description: dict[str, Any], progress: Progress) -> dict[str, Any]:
     )
 
 
-async def _report(db: Database, description: dict[str, Any], progress: Progress) -> None:
+async def _report(db: Database, description: dict[str, Any], progress: Progress, asked: str) -> None:
     """Save the counters every second while the import runs (DescribeImport shows its progress). The
     flag is checked right before each save is submitted, and `_finish` sets it before submitting its
     own: the writer commits saves in submission order, so the final description is never overwritten."""
     while not progress.finished:
-        await jobs.save(db, jobs.IMPORT_KIND, description["ImportArn"], _counted(description, progress))
+        counted = _counted(description, progress)
+        await jobs.save(db, jobs.IMPORT_KIND, description["ImportArn"], counted, asked)
         await asyncio.sleep(PROGRESS_EVERY)
 
 
-async def _finish(db: Database, description: dict[str, Any], progress: Progress, filled: bool) -> None:
+async def _finish(
+    db: Database, description: dict[str, Any], progress: Progress, filled: bool, asked: str
+) -> None:
     progress.finished = True
     done = _counted(description, progress)
     done["EndTime"] = db.clock.now()
@@ -118,4 +136,4 @@ async def _finish(db: Database, description: dict[str, Any], progress: Progress,
         done["FailureMessage"] = "the table could not be filled (the server's log says why)"
     if progress.samples and filled:  # the first lines refused (the rest are counted in ErrorCount)
         done["FailureMessage"] = "; ".join(progress.samples)
-    await jobs.save(db, jobs.IMPORT_KIND, description["ImportArn"], done)
+    await jobs.save(db, jobs.IMPORT_KIND, description["ImportArn"], done, asked)
