@@ -15,6 +15,7 @@ from .api.registry import operations
 from .auth.sigv4 import SigV4Verifier
 from .clock import Clock, SystemClock
 from .config import Settings
+from .core import backups, jobs, pitr, table_restore
 from .core.database import Database
 from .core.ttl import run_sweeper
 from .http.admin_routes import AdminRoutes
@@ -79,6 +80,11 @@ async def start_workers(db: Database, workers: list[asyncio.Task[None]]) -> None
     every = retention.tick(seconds, 60.0)
     workers.append(asyncio.create_task(retention.run(db.storage, sources, db.clock.now, every)))
     workers.append(asyncio.create_task(run_sweeper(db, settings.ttl_sweep_interval)))
+    await backups.drop_unfinished(db)  # cut short by the last stop: never usable
+    await table_restore.drop_unfinished(db)
+    await pitr.drop_unfinished(db)
+    await jobs.fail_unfinished(db)
+    workers.append(asyncio.create_task(pitr.run_folder(db, settings.pitr_fold_seconds)))
 
 
 async def stop_workers(workers: list[asyncio.Task[None]]) -> None:

@@ -10,6 +10,7 @@ import click
 
 from .commands.admin import admin
 from .commands.auth import auth
+from .commands.backup import backup, restore
 from .commands.kinesis import kinesis
 from .commands.replicas import replicas
 from .commands.sinks import sinks
@@ -173,6 +174,13 @@ def _region_endpoints(entries: tuple[str, ...], own: str) -> tuple[tuple[str, st
     help="What this server signs its calls to --region-endpoint servers with (their credentials file's).",
 )
 @click.option(
+    "--s3-dir",
+    envvar="HEADWATER_S3_DIR",
+    default=None,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Export and import: S3 buckets are the folders of this directory (default: DATA_DIR/s3).",
+)
+@click.option(
     "--workers",
     envvar="HEADWATER_WORKERS",
     default=None,
@@ -294,6 +302,7 @@ def serve(
     sinks_config: Path | None,
     region_endpoints: tuple[str, ...],
     peer_credentials: str,
+    s3_dir: Path | None,
     workers: int | None,
     tls_cert: Path | None,
     tls_key: Path | None,
@@ -336,6 +345,7 @@ def serve(
         region_endpoints=_region_endpoints(region_endpoints, region),
         peer_access_key=peer_credentials.partition(":")[0],
         peer_secret_key=peer_credentials.partition(":")[2],
+        s3_dir=s3_dir,
         log_level=log_level,
         workers=default_workers() if workers is None else workers,
         tls_cert=tls_cert,
@@ -381,8 +391,10 @@ def _check_tls(cert: Path | None, key: Path | None) -> None:
 
 main.add_command(admin)
 main.add_command(auth)
+main.add_command(backup)
 main.add_command(functions)
 main.add_command(kinesis)
+main.add_command(restore)
 main.add_command(sinks)
 main.add_command(replicas)
 main.add_command(streams)

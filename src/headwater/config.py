@@ -46,6 +46,9 @@ class Settings:
     shard_rollover_seconds: float = 4 * 3600.0
     stream_retention_seconds: float = 24 * 3600.0
     ttl_sweep_interval: float = 60.0
+    pitr_fold_seconds: float = 3600.0  # how often point-in-time recovery windows move forward
+    # export and import: S3 buckets are the folders of this directory (None: <data_dir>/s3)
+    s3_dir: Path | None = None
     # triggers: seconds between polls of each shard by an event source mapping (AWS: ~4 per second)
     trigger_poll_interval: float = 0.25
     # Kinesis: per-shard throughput limits (5 GetRecords/s; 1,000 records and 1 MiB written/s, provisioned)

@@ -189,3 +189,51 @@ class TrimmedDataAccessException(DynamoDBError):
 class InternalServerError(DynamoDBError):
     status = 500
     default_message = "Internal server error"
+
+
+class BackupNotFoundException(DynamoDBError):
+    """A backup ARN that names no backup of the caller's (or one being deleted)."""
+
+
+class BackupInUseException(DynamoDBError):
+    """Another backup operation on the same backup is under way (it is still being created)."""
+
+
+class TableAlreadyExistsException(DynamoDBError):
+    """A restore's target table name is taken."""
+
+
+class TableInUseException(DynamoDBError):
+    """A restore's target table is being created or deleted."""
+
+
+class ContinuousBackupsUnavailableException(DynamoDBError):
+    """Backups are not (yet) possible for this table."""
+
+
+class PointInTimeRecoveryUnavailableException(DynamoDBError):
+    """Point-in-time recovery is not enabled for the source table."""
+
+
+class InvalidRestoreTimeException(DynamoDBError):
+    """A restore instant outside [EarliestRestorableDateTime, LatestRestorableDateTime]."""
+
+
+class InvalidExportTimeException(DynamoDBError):
+    """An export instant outside the table's point-in-time recovery window."""
+
+
+class ExportNotFoundException(DynamoDBError):
+    """An export ARN that names no export of the caller's."""
+
+
+class ImportNotFoundException(DynamoDBError):
+    """An import ARN that names no import of the caller's."""
+
+
+class ExportConflictException(DynamoDBError):
+    """An export's ClientToken reused, within its 8 hours, by a request that asks for something else."""
+
+
+class ImportConflictException(DynamoDBError):
+    """An import's ClientToken reused, within its 8 hours, by a request that asks for something else."""

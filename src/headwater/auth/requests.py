@@ -42,7 +42,15 @@ from headwater.partiql import parse as parse_statement
 from headwater.partiql.access import Access
 from headwater.partiql.access import access as partiql_access
 
-_UNSCOPED = frozenset({"ListTables", "DescribeLimits", "DescribeEndpoints"})
+_UNSCOPED = frozenset(
+    {"ListTables", "DescribeLimits", "DescribeEndpoints", "ListBackups", "ListExports", "ListImports"}
+)
+_BY_BACKUP_ARN = frozenset({"DescribeBackup", "DeleteBackup"})
+_BY_OWN_ARN = {
+    "DescribeExport": "ExportArn",
+    "DescribeImport": "ImportArn",
+    "ExportTableToPointInTime": "TableArn",
+}
 _BY_RESOURCE_ARN = frozenset(
     {
         "TagResource",
@@ -201,6 +209,21 @@ class _Builder:
             yield self.check(operation, "*")
         elif operation in _BY_RESOURCE_ARN:
             yield self.check(operation, str(request.get("ResourceArn", "*")))
+        elif operation in _BY_OWN_ARN:
+            yield self.check(operation, str(request.get(_BY_OWN_ARN[operation], "*")))
+        elif operation == "ImportTable":
+            parameters = request.get("TableCreationParameters") or {}
+            yield self.check(operation, self.arn(str(parameters.get("TableName", "*"))))
+        elif operation in _BY_BACKUP_ARN:
+            yield self.check(operation, str(request.get("BackupArn", "*")))
+        elif operation == "RestoreTableFromBackup":
+            # the backup read and the table made from it
+            yield self.check(operation, str(request.get("BackupArn", "*")))
+            yield self.check(operation, self.arn(str(request.get("TargetTableName", "*"))))
+        elif operation == "RestoreTableToPointInTime":
+            source = request.get("SourceTableArn") or request.get("SourceTableName") or "*"
+            yield self.check(operation, self.arn(str(source)))
+            yield self.check(operation, self.arn(str(request.get("TargetTableName", "*"))))
         elif operation == "ListStreams":
             table = request.get("TableName")
             yield self.check(operation, self.arn(f"{table or '*'}") + "/stream/*")

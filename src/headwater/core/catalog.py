@@ -18,6 +18,7 @@ from ..errors import ResourceNotFoundException
 from ..model.namespace import Namespace
 from ..model.schema import TableSpec
 from ..storage.base import CATALOG_KIND, CatalogView, ItemKey, MetaWrite, Storage, StreamWrite, WriteSet
+from . import pitr_log
 from .codec import decode_spec, encode_spec
 from .lww import stamp_table_id
 from .table_names import table_named
@@ -61,6 +62,7 @@ class MetaOp:
     result: Any = None
     keys: Sequence[ItemKey] = field(default=())
     stream: tuple[StreamWrite, ...] = ()  # e.g. shard boundary markers, committed with the catalog change
+    drop_streams: tuple[int, ...] = ()  # logs dropped with it (a point-in-time recovery log)
 
     def resolve(self, catalog: CatalogView) -> MetaOp:
         return self  # built under catalog.lock from the committed catalog
@@ -71,6 +73,7 @@ class MetaOp:
             drop_tables=list(self.drop_tables),
             result=self.result,
             stream=list(self.stream),
+            drop_streams=list(self.drop_streams),
         )
 
 
@@ -173,14 +176,18 @@ class Catalog:
         )
 
     async def drop(self, spec: TableSpec, *extra: MetaWrite | StreamWrite) -> None:
-        """Remove the table and every item and index entry it had, in one commit."""
+        """Remove the table and every item and index entry it had, and its point-in-time recovery data,
+        in one commit."""
         meta, stream = _split(extra)
+        recovery_stores, recovery_logs = pitr_log.stores(spec)
         await self._storage.write(
             MetaOp(
                 (MetaWrite(TABLE_KIND, catalog_key(spec), None), *meta),
                 # the table's item-collection counters live under its negated id (core/collections.py),
-                # a global table's last-writer-wins stamps under another (core/lww.py)
-                drop_tables=(spec.table_id, -spec.table_id, stamp_table_id(spec.table_id)),
+                # a global table's last-writer-wins stamps under another (core/lww.py), its point-in-time
+                # recovery data in stores of its own
+                drop_tables=(spec.table_id, -spec.table_id, stamp_table_id(spec.table_id), *recovery_stores),
                 stream=stream,
+                drop_streams=recovery_logs,
             )
         )

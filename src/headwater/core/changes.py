@@ -14,7 +14,7 @@ from ..model.schema import IndexSpec, TableSpec
 from ..model.size import item_size
 from ..model.values import Item, values_equal
 from ..storage.base import IndexKey, IndexWrite, ItemKey, ItemWrite, WriteSet
-from . import stored
+from . import pitr_log, stored
 from .kinesis_capture import Destinations
 from .lww import Stamp, stamp_key
 from .stream_capture import stream_write
@@ -94,6 +94,10 @@ def item_change(
                 stamp=stamp,
             )
         )
+    recovery = table.extra.get(pitr_log.PITR)
+    if recovery is not None:  # point-in-time recovery's log: kept whatever the stream (core/pitr_log.py)
+        new_stored = None if new_json is None else stored.pack_json(new_json, new_size)
+        ws.stream.append(pitr_log.log_write(recovery["log_id"], key, new_stored, now))
     if destinations is not None and table.kinesis:
         destinations.append(
             ws,

@@ -41,6 +41,8 @@ class Database:
     kinesis: KinesisService = field(init=False)
     kinesis_reader: KinesisReader = field(init=False)
     namespace: Namespace = field(init=False)
+    # ARNs of the backups restores are reading (shared by every namespace's view, as the lock is)
+    backups_in_use: set[str] = field(default_factory=set, init=False)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False)
     _views: dict[Namespace, Database] = field(default_factory=dict, init=False)
 
@@ -103,8 +105,9 @@ class Database:
     def account_id(self) -> str:
         return self.namespace.account
 
-    def later(self, delay: float, action: Callable[[], Awaitable[None]]) -> None:
-        """Run `action` after `delay` seconds in the background (table status transitions)."""
+    def later(self, delay: float, action: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
+        """Run `action` after `delay` seconds in the background (table status transitions); the task is
+        returned for a caller that wants to wait a while for it."""
 
         async def run() -> None:
             await asyncio.sleep(delay)
@@ -116,3 +119,4 @@ class Database:
         task = asyncio.get_running_loop().create_task(run())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task

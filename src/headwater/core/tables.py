@@ -10,9 +10,11 @@ from datetime import UTC, datetime
 
 import orjson
 
+from ..errors import ResourceInUseException
 from ..model.schema import StreamSpec, TableSpec
 from ..shardlog.markers import CLOSE, marker
 from ..storage.base import MetaWrite, StreamWrite
+from . import pitr_log
 from .catalog import COUNTER_KIND
 from .database import Database
 
@@ -25,7 +27,7 @@ def stream_label(epoch: float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
 
 
-def _stream_counter(db: Database) -> int:
+def stream_counter(db: Database) -> int:
     stored = db.storage.meta_get(COUNTER_KIND, "stream_id")
     return int(stored) if stored else 1
 
@@ -34,7 +36,7 @@ def open_stream(
     db: Database, spec: TableSpec, stream: StreamSpec
 ) -> tuple[TableSpec, list[MetaWrite | StreamWrite]]:
     """Give the table a new stream (a new id, label and ARN); the old stream, if any, lives on."""
-    stream_id = _stream_counter(db)
+    stream_id = stream_counter(db)
     now = db.clock.now()
     label = stream_label(now)
     previous = spec.extra.get("stream_label")
@@ -107,7 +109,13 @@ async def update_table(db: Database, spec: TableSpec, writes: list[MetaWrite | S
 
 
 async def delete_table(db: Database, spec: TableSpec) -> TableSpec:
-    """Mark DELETING; drop the data at once (or after the configured delay)."""
+    """Mark DELETING; drop the data at once (or after the configured delay). Refused while a restore
+    replays the table's point-in-time recovery data, which goes with the table."""
+    found = pitr_log.recovery(spec)
+    if found is not None and pitr_log.in_use_key(found) in db.backups_in_use:
+        raise ResourceInUseException(
+            f"Attempt to change a resource which is still in use: Table is being restored from: {spec.name}"
+        )
     spec, writes = close_stream(db, spec)
     deleting = spec.evolve(status="DELETING")
     delay = db.settings.table_status_delay

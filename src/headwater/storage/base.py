@@ -9,6 +9,7 @@ commit with other concurrent operations (group commit). Readers use their own co
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -177,6 +178,16 @@ class StoredRecord:
     payload: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class TableSnapshot:
+    """One table's items as committed at one instant, read while writes go on (backups, point-in-time
+    recovery): `seq` is the last sequence number committed at that instant, so the table's changes
+    numbered after it are exactly those the rows do not show."""
+
+    seq: int
+    rows: Iterator[Row]  # the table's items in (h, pk, sk) order, read lazily in chunks
+
+
 class Storage(Protocol):
     """A backend. Reads are synchronous and cheap; writes go through the single writer."""
 
@@ -246,6 +257,11 @@ class Storage(Protocol):
         expected: int | None = None,
     ) -> Iterator[Row]:
         """Rows with h_from <= h <= h_to in (h, pk, sk, base_pk, base_sk) order, after `start_after`."""
+        ...
+
+    def snapshot(self, table_id: int) -> AbstractContextManager[TableSnapshot]:
+        """A consistent read of one table's items at one commit, for as long as the context is open,
+        that never holds up the writer (a read transaction of its own). Use it off the event loop."""
         ...
 
     def counters(self, table_id: int, index_id: int = 0) -> tuple[int, int]:

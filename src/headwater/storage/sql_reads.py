@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
-from .base import CATALOG_KIND, ItemKey, Row, SortBound, StoredRecord
+from .base import CATALOG_KIND, ItemKey, Row, SortBound, StoredRecord, TableSnapshot
 
 FIRST_CHUNK = 32
 MAX_CHUNK = 1024
@@ -179,6 +179,14 @@ def _statements(mark: str) -> dict[str, str]:
             f"WHERE stream_id = {m} AND slot = {m} AND seq >= {m} AND seq <= {m}"
         ),
     }
+
+
+def table_snapshot(fetch: Fetch, mark: str, table_id: int) -> TableSnapshot:
+    """A table's snapshot read through `fetch`, which must run every statement in one read transaction:
+    the sequence number first (the transaction's snapshot is fixed by its first read), then the rows."""
+    found = fetch(_statements(mark)["committed_seq"], ())
+    seq = int(found[0][0]) if found else 0
+    return TableSnapshot(seq, scan(fetch, mark, table_id, 0, 0, 0xFFFFFFFF, None, MAX_CHUNK))
 
 
 class SqlReads(ABC):

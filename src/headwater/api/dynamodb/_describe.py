@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...core.database import Database
+from ...core.table_restore import RESTORE_SUMMARY
 from ...model.schema import IndexSpec, TableSpec
 from ._legacy_global import LEGACY
 from ._replicas import GLOBAL_TABLE_VERSION, replica_descriptions
@@ -71,6 +72,9 @@ def table_description(db: Database, table: TableSpec) -> dict[str, Any]:
         out["LatestStreamArn"] = f"{table.arn}/stream/{label}"
     if table.sse:
         out["SSEDescription"] = table.sse
+    restored = table.extra.get(RESTORE_SUMMARY)
+    if restored:
+        out["RestoreSummary"] = restored
     if table.table_class != "STANDARD":
         out["TableClassSummary"] = {"TableClass": table.table_class}
     if table.replicas and LEGACY not in table.extra:  # a legacy one answers DescribeGlobalTable instead

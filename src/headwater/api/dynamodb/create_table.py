@@ -26,6 +26,16 @@ from ._tags import check_tags
 
 
 async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
+    spec = table_spec(db, request)
+    async with db.catalog.lock:
+        if db.catalog.get(request["TableName"]) is not None:
+            raise ResourceInUseException(f"Table already exists: {spec.name}")
+        created = await create_table(db, spec)
+    return {"TableDescription": table_description(db, created)}
+
+
+def table_spec(db: Database, request: dict[str, Any]) -> TableSpec:
+    """The table a CreateTable request (or an ImportTable's TableCreationParameters) describes."""
     namespace, name = db.catalog.resolve(request["TableName"])  # a name, or the new table's ARN
     billing_mode: Literal["PROVISIONED", "PAY_PER_REQUEST"] = request.get("BillingMode") or "PROVISIONED"
     throughput = check_billing(billing_mode, request.get("ProvisionedThroughput"))
@@ -42,7 +52,7 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
         # kept with the table from its first commit; its revision is the table's creation time
         policy = checked_policy(request["ResourcePolicy"], stream=False)
         extra[resource_policies.TABLE_POLICY] = stored_entry(policy, str(int(db.clock.now() * 1000)))
-    spec = TableSpec(
+    return TableSpec(
         table_id=0,
         name=name,
         table_uuid=str(uuid.uuid4()),
@@ -56,19 +66,14 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
         indexes=indexes,
         stream=stream or StreamSpec(enabled=False),
         tags=tuple((t["Key"], t["Value"]) for t in request.get("Tags") or ()),
-        sse=_sse_description(namespace, sse),
+        sse=sse_description(namespace, sse),
         table_class=request.get("TableClass") or "STANDARD",
         deletion_protection=bool(request.get("DeletionProtectionEnabled", False)),
         extra=extra,
     )
-    async with db.catalog.lock:
-        if db.catalog.get(request["TableName"]) is not None:
-            raise ResourceInUseException(f"Table already exists: {name}")
-        created = await create_table(db, spec)
-    return {"TableDescription": table_description(db, created)}
 
 
-def _sse_description(namespace: Namespace, sse: dict[str, Any] | None) -> dict[str, Any] | None:
+def sse_description(namespace: Namespace, sse: dict[str, Any] | None) -> dict[str, Any] | None:
     """Encryption at rest is only described (a local database has no KMS): the key is named, not used."""
     if not sse or not sse.get("Enabled"):
         return None

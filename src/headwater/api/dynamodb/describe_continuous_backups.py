@@ -1,21 +1,13 @@
-"""DescribeContinuousBackups: Headwater keeps no backups, so point-in-time recovery is always DISABLED."""
+"""DescribeContinuousBackups: point-in-time recovery's status, period and restorable window."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ...core.database import Database
-from ...errors import TableNotFoundException
+from ._continuous_backups import continuous_backups, source_table
 
 
 async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
-    name = request["TableName"]
-    if db.catalog.get(name) is None:
-        raise TableNotFoundException(f"Table not found: {name}")
-    return {
-        "ContinuousBackupsDescription": {
-            # DynamoDB reports its always-on on-demand backups as ENABLED for every table.
-            "ContinuousBackupsStatus": "ENABLED",
-            "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "DISABLED"},
-        }
-    }
+    table = source_table(db, request["TableName"])
+    return {"ContinuousBackupsDescription": continuous_backups(db, table)}

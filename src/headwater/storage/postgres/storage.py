@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import psycopg
 
 from headwater.errors import InternalServerError
 from headwater.storage import log_trim
-from headwater.storage.base import ItemKey, Storage, WriteOperation
+from headwater.storage.base import ItemKey, Storage, TableSnapshot, WriteOperation
 from headwater.storage.postgres.point_reads import PointReads
 from headwater.storage.postgres.pool import DEFAULT_POOL_SIZE, ReaderPool
 from headwater.storage.postgres.schema import (
@@ -20,7 +21,7 @@ from headwater.storage.postgres.schema import (
     take_writer_lock,
 )
 from headwater.storage.postgres.writer import DEFAULT_GROUP_CAP, Task, Writer, WriterStats
-from headwater.storage.sql_reads import CatalogFollower, SqlReads
+from headwater.storage.sql_reads import CatalogFollower, SqlReads, table_snapshot
 
 
 def is_postgres_url(url: str | None) -> bool:
@@ -174,6 +175,21 @@ class PostgresStorage(SqlReads):
 
     async def read_item(self, key: ItemKey) -> bytes | None:
         return await self._point_reads.get(key)
+
+    @contextlib.contextmanager
+    def snapshot(self, table_id: int) -> Iterator[TableSnapshot]:
+        # a connection of its own, one REPEATABLE READ transaction: every statement sees one snapshot
+        try:
+            conn = self._reader_connection()
+        except psycopg.Error as exc:
+            raise InternalServerError(f"cannot connect to PostgreSQL: {exc}") from exc
+        try:
+            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            yield table_snapshot(
+                lambda sql, params: conn.execute(sql, params).fetchall(), self._mark, table_id
+            )
+        finally:
+            conn.close()
 
 
 def _conforms(storage: PostgresStorage) -> Storage:

@@ -78,6 +78,11 @@ class SharedConnection:
         self._conn = conn
         self._lock = lock
 
+    @property
+    def lock(self) -> threading.RLock:
+        """Held, no group commits: several reads see one state."""
+        return self._lock
+
     def fetchall(self, sql: str, params: Params) -> list[Any]:
         with self._lock:
             return self._conn.execute(sql, params).fetchall()

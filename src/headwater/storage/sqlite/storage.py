@@ -7,18 +7,19 @@ import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
 from headwater.errors import InternalServerError
-from headwater.storage.base import Storage, WriteOperation
-from headwater.storage.sql_reads import CatalogFollower, SqlReads
+from headwater.storage.base import Storage, TableSnapshot, WriteOperation
+from headwater.storage.sql_reads import CatalogFollower, SqlReads, table_snapshot
 from headwater.storage.sqlite import writes
 from headwater.storage.sqlite.connections import ReadConnections, SharedConnection, ThreadLocalReaders
 from headwater.storage.sqlite.schema import (
     DB_FILENAME,
     Synchronous,
+    configure_reader,
     configure_writer,
     connect,
     create_schema,
@@ -170,6 +171,28 @@ class SqliteStorage(SqlReads):
 
     def _fetch(self, sql: str, params: Sequence[Any]) -> list[Any]:
         return self._r().fetchall(sql, params)
+
+    @contextlib.contextmanager
+    def snapshot(self, table_id: int) -> Iterator[TableSnapshot]:
+        readers = self._r()
+        if self.path is None:
+            # the writer's own connection: read the rows whole under its lock (between two groups)
+            assert isinstance(readers, SharedConnection)
+            with readers.lock:
+                found = table_snapshot(readers.fetchall, self._mark, table_id)
+                rows = list(found.rows)
+            yield TableSnapshot(found.seq, iter(rows))
+            return
+        # a connection of its own, in one read transaction (WAL: the writer goes on meanwhile)
+        conn = connect(self.path)
+        try:
+            configure_reader(conn)
+            conn.execute("BEGIN")
+            yield table_snapshot(
+                lambda sql, params: conn.execute(sql, params).fetchall(), self._mark, table_id
+            )
+        finally:
+            conn.close()
 
 
 def _conforms(storage: SqliteStorage) -> Storage:

@@ -1,0 +1,35 @@
+"""S3 buckets as folders: with no S3 at hand, export and import read and write `<root>/<bucket>/<key>`
+(`--s3-dir`; `<data dir>/s3` by default). Bucket names and key prefixes come from clients: they are
+checked so that a path can never leave its bucket's folder."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..config import Settings
+from ..errors import ValidationException
+
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")  # S3's bucket naming rules
+
+
+def root(settings: Settings) -> Path:
+    if settings.s3_dir is not None:
+        return settings.s3_dir
+    if settings.in_memory:
+        raise ValidationException("S3 buckets are folders of --s3-dir, which this server was not given")
+    return settings.data_dir / "s3"
+
+
+def bucket_folder(settings: Settings, bucket: str) -> Path:
+    if not _BUCKET.match(bucket) or ".." in bucket:
+        raise ValidationException(f"Invalid S3 bucket name: {bucket}")
+    return root(settings) / bucket
+
+
+def key_path(folder: Path, key: str) -> Path:
+    """A key (or prefix) inside a bucket's folder."""
+    parts = [part for part in key.split("/") if part]
+    if key.startswith("/") or any(part in (".", "..") for part in parts) or "\0" in key:
+        raise ValidationException(f"Invalid S3 key prefix: {key}")
+    return folder.joinpath(*parts)
