@@ -3,6 +3,8 @@ and the background work live (the core process)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..errors import DynamoDBError
 from ..protocol.wire import RequestIds, crc32_header, error_body
 from .admin_routes import AdminRoutes
@@ -12,6 +14,8 @@ from .lambda_routes import NamespacedLambdaRoutes
 from .server import Request, Response
 
 CONTENT_TYPE = b"application/x-amz-json-1.0"
+METRICS_PATH = "/metrics"  # Prometheus's (GET), answered here: the core's numbers cover every process
+METRICS_TYPE = b"text/plain; version=0.0.4; charset=utf-8"  # Prometheus's text exposition format
 
 
 class ControlRoutes:
@@ -20,14 +24,21 @@ class ControlRoutes:
         lambda_routes: NamespacedLambdaRoutes | None,
         admin_routes: AdminRoutes,
         auth: ControlAuth | None = None,
+        metrics: Callable[[], bytes] | None = None,
+        *,
+        metrics_public: bool = False,
     ) -> None:
         self.lambda_routes = lambda_routes
         self.admin_routes = admin_routes
         self.auth = auth  # --auth sigv4: verified and authorized as the DynamoDB API is (control_auth.py)
         self.request_ids = RequestIds()
+        self.metrics = metrics  # renders /metrics
+        self.metrics_public = metrics_public  # --metrics-public: no signature asked even with --auth sigv4
 
     async def __call__(self, request: Request) -> Response:
         request_id = self.request_ids.next().encode()
+        if request.path == METRICS_PATH and request.method == "GET":
+            return self._metrics(request, request_id)
         if self.lambda_routes is not None and request.path.startswith(LAMBDA_PREFIXES):
             namespace = None  # --auth off: the region the request claims (http/identity.py)
             if self.auth is not None:
@@ -53,6 +64,21 @@ class ControlRoutes:
             (b"x-amz-crc32", crc32_header(payload).encode()),
         ]
         return Response(status, payload, headers)
+
+    def _metrics(self, request: Request, request_id: bytes) -> Response:
+        """Prometheus's text format; under --auth sigv4 a request signed by a principal allowed
+        headwater:GetMetrics (unless --metrics-public)."""
+        if self.auth is not None and not self.metrics_public:
+            refused = self.auth.metrics_refusal(request)
+            if refused is not None:
+                status, payload = refused
+                headers = [(b"content-type", CONTENT_TYPE), (b"x-amzn-requestid", request_id)]
+                return Response(status, payload, headers)
+        if self.metrics is None:
+            return Response(404, b'{"message":"Not found"}', [(b"x-amzn-requestid", request_id)])
+        return Response(
+            200, self.metrics(), [(b"content-type", METRICS_TYPE), (b"x-amzn-requestid", request_id)]
+        )
 
     async def _admin(self, request: Request) -> tuple[int, bytes]:
         account = None  # --auth off: the server's default account

@@ -11,6 +11,8 @@
   credentials sign it) and each call is a `headwater:` action: RolloverStream and AddSink on the table's
   ARN, SweepTimeToLive, RemoveSink, ListSinks and DescribeSinks on `*`. A policy grants them by name,
   with `headwater:*`, or with `*`.
+- `GET /metrics` is signed for `dynamodb` too, and is `headwater:GetMetrics` on `*` (unless the server
+  runs with `--metrics-public`, for a Prometheus that cannot sign).
 """
 
 from __future__ import annotations
@@ -105,6 +107,16 @@ class ControlAuth:
         except DynamoDBError as err:
             return err.status, error_body(err)
         return caller
+
+    def metrics_refusal(self, request: Request) -> tuple[int, bytes] | None:
+        """GET /metrics: signed for dynamodb by a principal allowed headwater:GetMetrics on `*`, or the
+        answer refusing it."""
+        try:
+            caller = self.gate.caller(request, "dynamodb")
+            self._authorize(caller, "headwater:GetMetrics", "*")
+        except DynamoDBError as err:
+            return err.status, error_body(err)
+        return None
 
     # -- Lambda
 

@@ -9,6 +9,7 @@ records say the region they were written in (`awsRegion`). `scoped` gives anothe
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 from ..clock import Clock
@@ -36,6 +37,11 @@ MAX_READERS_PER_SHARD = 2
 INVALID = "One or more parameter values were invalid: "
 
 
+@dataclass(slots=True)
+class ReadCount:
+    records: int = 0  # stream records GetRecords has returned
+
+
 class StreamService:
     def __init__(
         self,
@@ -45,6 +51,7 @@ class StreamService:
         secret: IteratorSecret,
         namespace: Namespace,
         readers: dict[tuple[int, int, int], int] | None = None,
+        reads: ReadCount | None = None,
     ) -> None:
         self._storage = storage
         self._clock = clock
@@ -55,10 +62,11 @@ class StreamService:
         self._arn_prefix = namespace.arn("dynamodb", "table/")
         # GetRecords calls under way per shard, counted for every namespace's readers together
         self._readers: dict[tuple[int, int, int], int] = {} if readers is None else readers
+        self.reads = ReadCount() if reads is None else reads  # every namespace's, for the metrics
 
     def scoped(self, namespace: Namespace) -> StreamService:
         return StreamService(
-            self._storage, self._clock, self._settings, self._secret, namespace, self._readers
+            self._storage, self._clock, self._settings, self._secret, namespace, self._readers, self.reads
         )
 
     @property
@@ -228,7 +236,9 @@ class StreamService:
             )
         self._readers[shard_key] = readers + 1
         try:
-            return await asyncio.to_thread(self._read, arn, position, limit, stamps)
+            body, count = await asyncio.to_thread(self._read, arn, position, limit, stamps)
+            self.reads.records += count
+            return body
         finally:
             left = self._readers[shard_key] - 1
             if left:
@@ -236,7 +246,7 @@ class StreamService:
             else:
                 del self._readers[shard_key]
 
-    def _read(self, arn: str, position: Position, limit: int, stamps: bool) -> bytes:
+    def _read(self, arn: str, position: Position, limit: int, stamps: bool) -> tuple[bytes, int]:
         stream_id, slot, pos = position.stream_id, position.slot, position.pos
         if self._storage.meta_get(STREAM_KIND, stream_key(stream_id)) is None:
             raise ResourceNotFoundException(f"Requested resource not found: Stream: {arn} not found")
@@ -261,4 +271,4 @@ class StreamService:
         if not exhausted:
             nxt = Position(stream_id, slot, position.lo, next_pos, int(self._clock.now() * 1000))
             body += b',"NextShardIterator":"' + iterators.encode(self.secret, arn, nxt).encode() + b'"'
-        return body + b"}"
+        return body + b"}", len(out)
