@@ -5,7 +5,7 @@ front processes too, and under `--auth sigv4` only a principal allowed headwater
 from __future__ import annotations
 
 import http.client
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.auth_support import ADMIN, AuthServer, Identity, Key, allow
 from tests.e2e.triggers_support import recorder, start_server, stream_table, unique, wait_for
+from tests.postgres_server import PostgresServer
 from tests.server import Server
 from tests.waiting import wait_until
 
@@ -189,6 +190,25 @@ def test_front_processes_counts_reach_the_core(tmp_path: Path) -> None:
         assert value(scrape(srv.port), "headwater_table_items", **where) == 5
     finally:
         srv.stop()
+
+
+@pytest.mark.headwater_only
+def test_on_postgresql_the_writer_and_tables_report(
+    postgres_server: PostgresServer, tmp_server: Callable[..., Server]
+) -> None:
+    pytest.importorskip("psycopg")
+    srv = tmp_server("--storage-url", postgres_server.create_database()).start()
+    ddb = srv.client("dynamodb")
+    table = unique("pg")
+    create_table(ddb, table)
+    for i in range(4):
+        ddb.put_item(TableName=table, Item={"pk": {"S": f"k{i}"}})
+    samples = scrape(srv.port)
+    where = {"account": "000000000000", "region": "us-east-1", "table": table}
+    assert value(samples, "headwater_table_items", **where) == 4
+    assert value(samples, "headwater_writer_group_size_sum") >= 5  # the table, then the puts
+    assert ("headwater_writer_reconnects_total", frozenset()) in samples
+    assert value(samples, "headwater_stream_records_written_total") >= 4
 
 
 # -- under --auth sigv4
