@@ -93,24 +93,23 @@ def decode(data: bytes) -> dict[Key, float]:
 
 class FrontTotals:
     """The fronts' counts added up. A front sends its whole snapshot each time (a lost one costs
-    nothing); what grew since its last is added, and a front started again (its counts went back to
-    zero) adds its new counts whole, so the totals never go down."""
+    nothing) with its process id; what grew since that front's last snapshot is added, and a front
+    started again (a new process, counting from zero) is added whole, so the totals never go down."""
 
     def __init__(self) -> None:
         self.totals: dict[Key, float] = {}
-        self._last: dict[str, dict[Key, float]] = {}
+        self._last: dict[str, tuple[int, dict[Key, float]]] = {}  # front index -> (pid, snapshot)
 
-    def merge(self, front: str, snapshot: dict[Key, float]) -> None:
-        last = self._last.get(front, {})
-        restarted = any(value < last.get(key, 0.0) for key, value in snapshot.items()) or len(snapshot) < len(
-            last
-        )
+    def merge(self, front: str, pid: int, snapshot: dict[Key, float]) -> None:
+        last_pid, last = self._last.get(front, (pid, {}))
+        if last_pid != pid:
+            last = {}
         totals = self.totals
         for key, value in snapshot.items():
-            grew = value if restarted else value - last.get(key, 0.0)
+            grew = value - last.get(key, 0.0)
             if grew:
                 totals[key] = totals.get(key, 0.0) + grew
-        self._last[front] = snapshot
+        self._last[front] = (pid, snapshot)
 
 
 def added(*flats: dict[Key, float]) -> dict[Key, float]:

@@ -35,8 +35,8 @@ class CoreEndpoint:
         if kind == HTTP:
             return response_fields(await self.control(request_of(fields)))
         if kind == METRICS:
-            front, snapshot = fields
-            self.fronts.merge(front.decode(), decode(snapshot))
+            front, pid, snapshot = fields
+            self.fronts.merge(front.decode(), int(pid), decode(snapshot))
             return 200, []
         if kind == READY:
             self.ready += 1

@@ -143,7 +143,7 @@ async def _send_counts(core: channel.ChannelClient, index: int, counts: RequestC
         snapshot = encode(process_counts(counts, db))
         if snapshot != last:
             try:
-                await core.call(METRICS, [str(index).encode(), snapshot])
+                await core.call(METRICS, [str(index).encode(), str(os.getpid()).encode(), snapshot])
             except ConnectionError:
                 return  # the core is gone; run_front exits
             last = snapshot

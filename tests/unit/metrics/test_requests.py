@@ -44,10 +44,10 @@ def test_snapshots_travel_as_bytes() -> None:
 def test_front_totals_add_what_grew_and_never_go_down() -> None:
     totals = FrontTotals()
     key = ("errors", "dynamodb", "PutItem", "ValidationException")
-    totals.merge("0", {key: 2.0})
-    totals.merge("0", {key: 2.0})  # the same snapshot again: nothing new
-    totals.merge("1", {key: 5.0})
-    totals.merge("0", {key: 3.0})
+    totals.merge("0", 100, {key: 2.0})
+    totals.merge("0", 100, {key: 2.0})  # the same snapshot again: nothing new
+    totals.merge("1", 101, {key: 5.0})
+    totals.merge("0", 100, {key: 3.0})
     assert totals.totals[key] == 2 + 5 + 1
-    totals.merge("1", {key: 1.0})  # front 1 started again: its new counts are added whole
-    assert totals.totals[key] == 9
+    totals.merge("1", 102, {key: 7.0})  # front 1 started again (a new process): added whole
+    assert totals.totals[key] == 15
