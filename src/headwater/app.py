@@ -208,6 +208,7 @@ def build_node(settings: Settings, clock: Clock | None = None) -> Node:
         auth,
         lambda: generate_latest(metrics),
         metrics_public=settings.metrics_public,
+        counts=counts,
     )
     calls = LocalCalls(db, operations())
     return Node(settings, db, calls, control, triggers, sinks, security, counts, fronts, replication)

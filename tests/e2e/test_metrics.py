@@ -169,6 +169,18 @@ def test_a_trigger_invocation_and_its_iterator_age_show(triggers: Server, tmp_pa
     age = {"account": "000000000000", "region": "us-east-1", "uuid": mapping["UUID"], "function": function}
     assert ("headwater_event_source_mapping_iterator_age_seconds", frozenset(age.items())) in samples
     assert out.exists()
+    lambda_calls = {"service": "lambda", "operation": "CreateEventSourceMapping"}
+    assert value(samples, "headwater_requests_total", **lambda_calls) >= 1
+
+
+@pytest.mark.headwater_only
+def test_lambda_calls_and_their_errors_are_counted(triggers: Server) -> None:
+    lam = triggers.client("lambda")
+    missing = {"service": "lambda", "operation": "GetFunction", "error_type": "ResourceNotFoundException"}
+    before = value(scrape(triggers.port), "headwater_request_errors_total", **missing)
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.get_function(FunctionName=unique("missing"))
+    assert value(scrape(triggers.port), "headwater_request_errors_total", **missing) - before == 1
 
 
 @pytest.mark.headwater_only

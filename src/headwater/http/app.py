@@ -14,14 +14,12 @@ from collections.abc import Awaitable, Callable
 from time import perf_counter
 from typing import Any, Protocol
 
-import orjson
-
 from ..core.namespace import Namespace
 from ..errors import DynamoDBError, InternalServerError, RequestEntityTooLarge
-from ..metrics.requests import RequestCounts
+from ..metrics.requests import UNKNOWN, RequestCounts
 from ..protocol.targets import content_type, parse_target
 from ..protocol.validate import validate_request
-from ..protocol.wire import RequestIds, crc32_header, error_body, inflate, parse_json
+from ..protocol.wire import RequestIds, crc32_header, error_body, error_type_of, inflate, parse_json
 from . import compression
 from .admin_routes import ADMIN_PREFIX
 from .control import METRICS_PATH
@@ -38,16 +36,6 @@ SERVER = (b"server", b"Server")  # what DynamoDB calls itself
 CONTROL_PREFIXES = (*LAMBDA_PREFIXES, ADMIN_PREFIX)
 
 Route = Callable[[Request], Awaitable[Response]]
-UNKNOWN = "unknown"  # the service and operation of a call whose target is missing or unknown
-
-
-def error_type(payload: bytes) -> str:
-    """The error type an error answer names (`__type`'s part after `#`); only error answers are parsed."""
-    try:
-        kind = orjson.loads(payload).get("__type")
-    except (orjson.JSONDecodeError, AttributeError):
-        return UNKNOWN
-    return kind.rpartition("#")[2] if isinstance(kind, str) else UNKNOWN
 
 
 class Calls(Protocol):
@@ -155,7 +143,7 @@ class HeadwaterApp:
         except DynamoDBError as err:
             self.counts.observe(service, operation, perf_counter() - started, err.type_name)
             raise
-        error = None if status < 300 else error_type(payload)
+        error = None if status < 300 else error_type_of(payload) or UNKNOWN
         self.counts.observe(service, operation, perf_counter() - started, error)
         return status, payload
 

@@ -4,13 +4,15 @@ and the background work live (the core process)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from time import perf_counter
 
 from ..errors import DynamoDBError
-from ..protocol.wire import RequestIds, crc32_header, error_body
+from ..metrics.requests import UNKNOWN, RequestCounts
+from ..protocol.wire import RequestIds, crc32_header, error_body, error_type_of
 from .admin_routes import AdminRoutes
-from .control_auth import ControlAuth
+from .control_auth import ControlAuth, admin_action, lambda_action
 from .lambda_routes import PREFIXES as LAMBDA_PREFIXES
-from .lambda_routes import NamespacedLambdaRoutes
+from .lambda_routes import NamespacedLambdaRoutes, route_of
 from .server import Request, Response
 
 CONTENT_TYPE = b"application/x-amz-json-1.0"
@@ -27,6 +29,7 @@ class ControlRoutes:
         metrics: Callable[[], bytes] | None = None,
         *,
         metrics_public: bool = False,
+        counts: RequestCounts | None = None,
     ) -> None:
         self.lambda_routes = lambda_routes
         self.admin_routes = admin_routes
@@ -34,11 +37,33 @@ class ControlRoutes:
         self.request_ids = RequestIds()
         self.metrics = metrics  # renders /metrics
         self.metrics_public = metrics_public  # --metrics-public: no signature asked even with --auth sigv4
+        self.counts = counts or RequestCounts()  # the Lambda and admin calls answered, for /metrics
 
     async def __call__(self, request: Request) -> Response:
         request_id = self.request_ids.next().encode()
         if request.path == METRICS_PATH and request.method == "GET":
             return self._metrics(request, request_id)
+        started = perf_counter()
+        response = await self._answer(request, request_id)
+        self._count(request, response, perf_counter() - started)
+        return response
+
+    def _count(self, request: Request, response: Response, seconds: float) -> None:
+        """Counted as API calls are: service `lambda` (the route's IAM action) or `headwater` (admin)."""
+        path = request.path
+        if path.startswith(LAMBDA_PREFIXES):
+            service, route = "lambda", route_of(request.method, path)
+            operation = UNKNOWN if route is None else lambda_action(route[0])
+            error = None
+            if response.status >= 300:
+                found = next((v for k, v in response.headers if k == b"x-amzn-errortype"), None)
+                error = found.decode("latin-1").partition(":")[0] if found else UNKNOWN
+        else:
+            service, operation = "headwater", admin_action(path) or UNKNOWN
+            error = None if response.status < 300 else error_type_of(response.body) or UNKNOWN
+        self.counts.observe(service, operation, seconds, error)
+
+    async def _answer(self, request: Request, request_id: bytes) -> Response:
         if self.lambda_routes is not None and request.path.startswith(LAMBDA_PREFIXES):
             namespace = None  # --auth off: the region the request claims (http/identity.py)
             if self.auth is not None:

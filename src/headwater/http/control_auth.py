@@ -68,6 +68,16 @@ _ADMIN_ACTIONS = {
 _UNSCOPED = frozenset({"list_functions", "list_mappings", "create_mapping", "list_layers"})
 
 
+def lambda_action(route: str) -> str:
+    """The `lambda:` action (without its prefix) a route (lambda_routes.route_of) is."""
+    return _ACTIONS.get(route) or _camel(route)
+
+
+def admin_action(path: str) -> str | None:
+    """The `headwater:` action (without its prefix) an admin route's path is, if it is one."""
+    return _ADMIN_ACTIONS.get(path[len(ADMIN_PREFIX) :])
+
+
 class ControlAuth:
     """Verifies and authorizes one Lambda or admin request; an answer when it is refused, else None."""
 
@@ -94,7 +104,7 @@ class ControlAuth:
         """The verified caller (the admin call acts in its account), or the answer refusing it."""
         try:
             caller = self.gate.caller(request, "dynamodb")
-            action = _ADMIN_ACTIONS.get(request.path[len(ADMIN_PREFIX) :])
+            action = admin_action(request.path)
             if action is not None:
                 body = _json_object(request.body)
                 table, region = body.get("TableName"), body.get("Region")
@@ -123,7 +133,7 @@ class ControlAuth:
     def _authorize_lambda(
         self, caller: Caller, route: str, found: tuple[str, ...], query: bytes, body: bytes
     ) -> None:
-        action = _ACTIONS.get(route) or _camel(route)
+        action = lambda_action(route)
         resource = self._lambda_resource(caller, route, found, query, body)
         if route == "list_layers" and b"find=LayerVersion" in query:
             action = "GetLayerVersion"  # GetLayerVersionByArn

@@ -34,6 +34,8 @@ LATENCY_BUCKETS: Final = (
     10.0,
 )
 
+UNKNOWN: Final = "unknown"  # the operation of a call whose target or route is not one Headwater knows
+
 # a flat key: ("latency", service, operation, bucket index) | ("latency_sum", service, operation)
 # | ("errors", service, operation, error type) | ("records_read", service)
 Key = tuple[str | int, ...]
