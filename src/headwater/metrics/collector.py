@@ -8,8 +8,7 @@ CollectorRegistry of the server's own (never prometheus-client's global one).
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,8 +26,6 @@ from ..replication.service import ReplicationService
 from ..triggers.namespaces import TriggerServices
 from ..triggers.stats import DURATION_BUCKETS
 from .requests import LATENCY_BUCKETS, FrontTotals, Key, RequestCounts, added, histograms, of_kind
-
-log = logging.getLogger(__name__)
 
 NAMESPACE_LABELS = ["account", "region"]
 
@@ -251,6 +248,3 @@ def registry(sources: Sources) -> CollectorRegistry:
     owned = CollectorRegistry(auto_describe=False)
     owned.register(HeadwaterCollector(sources))
     return owned
-
-
-Render = Callable[[], bytes]
