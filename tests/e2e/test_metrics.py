@@ -58,13 +58,13 @@ def scrape_of(client: Any) -> Samples:
     return scrape(port)
 
 
-def create_table(ddb: Any, name: str) -> None:
+def create_table(ddb: Any, name: str, view: str = "NEW_IMAGE") -> None:
     ddb.create_table(
         TableName=name,
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": view},
     )
 
 
@@ -202,6 +202,35 @@ def test_front_processes_counts_reach_the_core(tmp_path: Path) -> None:
         assert value(scrape(srv.port), "headwater_table_items", **where) == 5
     finally:
         srv.stop()
+
+
+@pytest.mark.headwater_only
+def test_a_replication_link_counts_what_it_applied(server: Server) -> None:
+    home = server.client("dynamodb", "us-east-1")
+    table = unique("global")
+    create_table(home, table, "NEW_AND_OLD_IMAGES")  # what global tables replicate through
+    home.update_table(TableName=table, ReplicaUpdates=[{"Create": {"RegionName": "us-west-2"}}])
+
+    def active() -> bool:
+        replicas = home.describe_table(TableName=table)["Table"].get("Replicas", [])
+        return [r["ReplicaStatus"] for r in replicas] == ["ACTIVE"]
+
+    wait_until(active, what="the us-west-2 replica")
+    home.put_item(TableName=table, Item={"pk": {"S": "replicated"}})
+    link = {
+        "account": "000000000000",
+        "table": table,
+        "source_region": "us-east-1",
+        "target_region": "us-west-2",
+    }
+
+    def applied() -> Samples | None:
+        samples = scrape(server.port)
+        return samples if value(samples, "headwater_replication_applied_total", **link) >= 1 else None
+
+    samples = wait_until(applied, what="the put applied in us-west-2")
+    assert ("headwater_replication_latency_seconds", frozenset(link.items())) in samples
+    home.update_table(TableName=table, ReplicaUpdates=[{"Delete": {"RegionName": "us-west-2"}}])
 
 
 @pytest.mark.headwater_only

@@ -22,6 +22,7 @@ from prometheus_client.metrics_core import (
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from ..core.database import Database
+from ..model.schema import TableSpec
 from ..replication.service import ReplicationService
 from ..triggers.namespaces import TriggerServices
 from ..triggers.stats import DURATION_BUCKETS
@@ -101,7 +102,7 @@ class HeadwaterCollector(Collector):
         size = GaugeMetricFamily(
             "headwater_table_size_bytes", "DynamoDB item bytes in a table", labels=labels
         )
-        for table in sorted(db.catalog.every_table(), key=lambda t: (t.namespace, t.name)):
+        for table in _tables_of(db):
             count, total = db.storage.counters(table.table_id)
             names = [table.namespace.account, table.namespace.region, table.name]
             items.add_metric(names, count)
@@ -122,7 +123,7 @@ class HeadwaterCollector(Collector):
             labels=[*NAMESPACE_LABELS, "table"],
         )
         streams = db.streams
-        for table in sorted(db.catalog.every_table(), key=lambda t: (t.namespace, t.name)):
+        for table in _tables_of(db):
             if table.stream_id is None or not table.stream.enabled:
                 continue
             doc = streams.doc(table.stream_id)
@@ -237,6 +238,11 @@ class HeadwaterCollector(Collector):
             if runner.stats.latency is not None:
                 latency.add_metric(names, runner.stats.latency)
         yield from (applied, skipped, latency)
+
+
+def _tables_of(db: Database) -> list[TableSpec]:
+    """Every namespace's tables, in (account, region, name) order."""
+    return sorted(db.catalog.every_table(), key=lambda t: (t.namespace.account, t.namespace.region, t.name))
 
 
 def _bound(bound: float) -> str:
