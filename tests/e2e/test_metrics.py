@@ -15,6 +15,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.api.kinesis_support import read_shard, shards
 from tests.e2e.auth_support import ADMIN, AuthServer, Identity, Key, allow
 from tests.e2e.triggers_support import recorder, start_server, stream_table, unique, wait_for
 from tests.postgres_server import PostgresServer
@@ -108,6 +109,21 @@ def test_requests_items_and_stream_records_move_with_the_traffic(server: Server)
         == 7
     )
     ddb.delete_table(TableName=table)
+
+
+@pytest.mark.headwater_only
+def test_kinesis_get_records_counts_its_records(server: Server) -> None:
+    kinesis = server.client("kinesis")
+    stream = unique("metrics")
+    kinesis.create_stream(StreamName=stream, ShardCount=1)
+    kinesis.put_records(
+        StreamName=stream, Records=[{"Data": b"d%d" % i, "PartitionKey": "p"} for i in range(6)]
+    )
+    read = "headwater_stream_records_read_total"
+    before = value(scrape(server.port), read, service="kinesis")
+    assert len(read_shard(kinesis, stream, shards(kinesis, stream)[0]["ShardId"])) == 6
+    assert value(scrape(server.port), read, service="kinesis") - before == 6
+    kinesis.delete_stream(StreamName=stream)
 
 
 @pytest.mark.headwater_only

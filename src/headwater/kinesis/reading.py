@@ -184,9 +184,11 @@ class Reader:
                 f"Rate exceeded for shard {shard_name(position.slot)} in stream {name} under account "
                 f"{self.account}."
             )
-        return await asyncio.to_thread(self._read, doc, position, limit)
+        body, count = await asyncio.to_thread(self._read, doc, position, limit)
+        service.reads.records += count
+        return body
 
-    def _read(self, doc: StreamDoc, position: Position, limit: int) -> bytes:
+    def _read(self, doc: StreamDoc, position: Position, limit: int) -> tuple[bytes, int]:
         service = self.service
         slot = position.slot
         pos = max(position.pos, service.trim_mark(doc.stream_id, slot) + 1)
@@ -210,7 +212,7 @@ class Reader:
         else:
             nxt = Position(doc.stream_id, slot, position.lo, next_pos, int(now * 1000))
             body += b',"NextShardIterator":"' + self._encode(doc.name, nxt).encode() + b'"'
-        return body + b"}"
+        return body + b"}", len(out)
 
     def _children(self, doc: StreamDoc, position: Position) -> bytes:
         import orjson

@@ -35,6 +35,7 @@ def process_counts(counts: RequestCounts, db: Database) -> dict[Key, float]:
     """This process's plain counts: its requests and the stream records its GetRecords returned."""
     flat = counts.flat()
     flat["records_read", "dynamodbstreams"] = db.streams.reads.records
+    flat["records_read", "kinesis"] = db.kinesis.reads.records
     return flat
 
 
@@ -87,7 +88,9 @@ class HeadwaterCollector(Collector):
         for labels, value in of_kind(flat, "errors"):
             errors.add_metric(list(labels), value)
         read = CounterMetricFamily(
-            "headwater_stream_records_read", "Stream records returned by GetRecords", labels=["service"]
+            "headwater_stream_records_read",
+            "Records returned by GetRecords (DynamoDB Streams', Kinesis')",
+            labels=["service"],
         )
         for labels, value in of_kind(flat, "records_read"):
             read.add_metric(list(labels), value)

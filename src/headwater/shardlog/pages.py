@@ -15,6 +15,13 @@ from .markers import closes, decode
 _MARKER_CHUNK = 64
 
 
+@dataclass(slots=True)
+class ReadCount:
+    """Records a dialect's GetRecords has returned, every namespace's together (for /metrics)."""
+
+    records: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class Page:
     records: list[StoredRecord]

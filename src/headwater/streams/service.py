@@ -9,7 +9,6 @@ records say the region they were written in (`awsRegion`). `scoped` gives anothe
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from typing import Any
 
 from ..clock import Clock
@@ -22,6 +21,7 @@ from ..errors import (
 )
 from ..model.namespace import Namespace
 from ..shardlog import pages
+from ..shardlog.pages import ReadCount
 from ..shardlog.secret import IteratorSecret
 from ..storage.base import CONTROL_SLOT, TRIM_MARK_KIND, Storage, trim_mark_key
 from . import iterators
@@ -35,11 +35,6 @@ from .shards import Shard, layout
 MAX_RECORDS_BYTES = 1024 * 1024
 MAX_READERS_PER_SHARD = 2
 INVALID = "One or more parameter values were invalid: "
-
-
-@dataclass(slots=True)
-class ReadCount:
-    records: int = 0  # stream records GetRecords has returned
 
 
 class StreamService:
