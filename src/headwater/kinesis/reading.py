@@ -184,11 +184,9 @@ class Reader:
                 f"Rate exceeded for shard {shard_name(position.slot)} in stream {name} under account "
                 f"{self.account}."
             )
-        body, count = await asyncio.to_thread(self._read, doc, position, limit)
-        service.reads.records += count
-        return body
+        return await asyncio.to_thread(self._read, doc, position, limit)
 
-    def _read(self, doc: StreamDoc, position: Position, limit: int) -> tuple[bytes, int]:
+    def _read(self, doc: StreamDoc, position: Position, limit: int) -> bytes:
         service = self.service
         slot = position.slot
         pos = max(position.pos, service.trim_mark(doc.stream_id, slot) + 1)
@@ -212,7 +210,8 @@ class Reader:
         else:
             nxt = Position(doc.stream_id, slot, position.lo, next_pos, int(now * 1000))
             body += b',"NextShardIterator":"' + self._encode(doc.name, nxt).encode() + b'"'
-        return body + b"}", len(out)
+        service.reads.add(len(out))
+        return body + b"}"
 
     def _children(self, doc: StreamDoc, position: Position) -> bytes:
         import orjson

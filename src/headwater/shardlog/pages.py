@@ -7,6 +7,7 @@ count. Everything at or below the ceiling was committed before it was read.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from ..storage.base import CONTROL_SLOT, Storage, StoredRecord
@@ -15,11 +16,17 @@ from .markers import closes, decode
 _MARKER_CHUNK = 64
 
 
-@dataclass(slots=True)
 class ReadCount:
-    """Records a dialect's GetRecords has returned, every namespace's together (for /metrics)."""
+    """Records a dialect's GetRecords has returned, every namespace's together (for /metrics). Reads
+    run on worker threads, hence the lock (one GetRecords, not one record, takes it)."""
 
-    records: int = 0
+    def __init__(self) -> None:
+        self.records = 0
+        self._lock = threading.Lock()
+
+    def add(self, count: int) -> None:
+        with self._lock:
+            self.records += count
 
 
 @dataclass(frozen=True, slots=True)

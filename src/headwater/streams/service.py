@@ -231,9 +231,7 @@ class StreamService:
             )
         self._readers[shard_key] = readers + 1
         try:
-            body, count = await asyncio.to_thread(self._read, arn, position, limit, stamps)
-            self.reads.records += count
-            return body
+            return await asyncio.to_thread(self._read, arn, position, limit, stamps)
         finally:
             left = self._readers[shard_key] - 1
             if left:
@@ -241,7 +239,7 @@ class StreamService:
             else:
                 del self._readers[shard_key]
 
-    def _read(self, arn: str, position: Position, limit: int, stamps: bool) -> tuple[bytes, int]:
+    def _read(self, arn: str, position: Position, limit: int, stamps: bool) -> bytes:
         stream_id, slot, pos = position.stream_id, position.slot, position.pos
         if self._storage.meta_get(STREAM_KIND, stream_key(stream_id)) is None:
             raise ResourceNotFoundException(f"Requested resource not found: Stream: {arn} not found")
@@ -266,4 +264,5 @@ class StreamService:
         if not exhausted:
             nxt = Position(stream_id, slot, position.lo, next_pos, int(self._clock.now() * 1000))
             body += b',"NextShardIterator":"' + iterators.encode(self.secret, arn, nxt).encode() + b'"'
-        return body + b"}", len(out)
+        self.reads.add(len(out))
+        return body + b"}"
