@@ -10,6 +10,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from prometheus_client.exposition import generate_latest
+
 from .access import Access, load_access
 from .api.registry import operations
 from .auth.sigv4 import SigV4Verifier
@@ -27,6 +29,8 @@ from .http.control_auth import ControlAuth
 from .http.cross_site import CrossSiteGuard
 from .http.gate import Gate, OpenGate, SigV4Gate
 from .http.lambda_routes import NamespacedLambdaRoutes
+from .metrics.collector import Sources, registry
+from .metrics.requests import FrontTotals, RequestCounts
 from .process.signal_board import SignalBoard
 from .replication.service import ReplicationService
 from .shardlog import retention
@@ -114,12 +118,16 @@ class Security:
     gate: Gate
     authorizer: Authorizer | None
 
-    def app(self, calls: Calls, control: Route | None, health: bytes, db: Database) -> HeadwaterApp:
+    def app(
+        self, calls: Calls, control: Route | None, health: bytes, db: Database, counts: RequestCounts
+    ) -> HeadwaterApp:
         """The HTTP application of this process: main's cross-site guard first on the Lambda and admin
-        routes, then this gate and authorizer."""
+        routes, then this gate and authorizer; its requests counted in `counts`."""
         guard = CrossSiteGuard(loopback_only=db.settings.loopback_only)
         gate, authorizer = self.gate, self.authorizer
-        return HeadwaterApp(calls, control, health, db.namespace, guard, gate=gate, authorization=authorizer)
+        return HeadwaterApp(
+            calls, control, health, db.namespace, guard, gate=gate, authorization=authorizer, counts=counts
+        )
 
 
 def build_security(db: Database, access: Access | None = None) -> Security:
@@ -143,6 +151,8 @@ class Node:
     triggers: TriggerServices
     sinks: SinkService
     security: Security
+    counts: RequestCounts  # the requests this process answers (with fronts: only the control routes)
+    fronts: FrontTotals  # the fronts' counts, as they send them
     replication: ReplicationService | None = None
     workers: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -196,9 +206,18 @@ def build_node(settings: Settings, clock: Clock | None = None) -> Node:
     sinks = build_sink_service(db)
     replication = build_replication_service(db)
     auth = ControlAuth(security.gate, config, db.clock) if config is not None else None
-    control = ControlRoutes(NamespacedLambdaRoutes(triggers), AdminRoutes(db, sinks, replication), auth)
+    counts, fronts = RequestCounts(), FrontTotals()
+    metrics = registry(Sources(counts, fronts, db, triggers, replication))
+    control = ControlRoutes(
+        NamespacedLambdaRoutes(triggers),
+        AdminRoutes(db, sinks, replication),
+        auth,
+        lambda: generate_latest(metrics),
+        metrics_public=settings.metrics_public,
+        counts=counts,
+    )
     calls = LocalCalls(db, operations())
-    return Node(settings, db, calls, control, triggers, sinks, security, replication)
+    return Node(settings, db, calls, control, triggers, sinks, security, counts, fronts, replication)
 
 
 def build_reader_database(settings: Settings, board_path: str) -> Database:
@@ -221,4 +240,4 @@ def build_app(settings: Settings, clock: Clock | None = None) -> tuple[Headwater
     serving the app, stop it after."""
     node = build_node(settings, clock)
     health = f"healthy: {settings.endpoint_address} ".encode()
-    return node.security.app(node.calls, node.control, health, node.db), node
+    return node.security.app(node.calls, node.control, health, node.db, node.counts), node

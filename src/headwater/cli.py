@@ -282,6 +282,12 @@ def _region_endpoints(entries: tuple[str, ...], own: str) -> tuple[tuple[str, st
     is_flag=True,
     help="Use the credentials file even if others can read it (it holds secret keys).",
 )
+@click.option(
+    "--metrics-public",
+    envvar="HEADWATER_METRICS_PUBLIC",
+    is_flag=True,
+    help="Answer GET /metrics unsigned even with --auth sigv4 (for a Prometheus that cannot sign).",
+)
 @click.option("--log-level", envvar="HEADWATER_LOG_LEVEL", default="info", show_default=True)
 def serve(
     host: str,
@@ -316,6 +322,7 @@ def serve(
     auth: str,
     auth_config: Path,
     allow_insecure_auth_config: bool,
+    metrics_public: bool,
     log_level: str,
 ) -> None:
     """Run the server."""
@@ -360,6 +367,7 @@ def serve(
         auth=auth.lower(),
         auth_config=auth_config,
         allow_insecure_auth_config=allow_insecure_auth_config,
+        metrics_public=metrics_public,
     )
     if settings.worker_user is not None:
         # handlers run as another user: whatever the server writes is its own (the database, logs);

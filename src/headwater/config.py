@@ -80,6 +80,8 @@ class Settings:
     auth: str = "sigv4"
     auth_config: Path = Path("headwater-auth.toml")
     allow_insecure_auth_config: bool = False
+    # GET /metrics without a signature under --auth sigv4 (off: signed, headwater:GetMetrics)
+    metrics_public: bool = False
     item_collection_limit_bytes: int = field(default_factory=_item_collection_limit)
 
     @property

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from time import perf_counter
 from typing import Any, Protocol
 
 from ..core.namespace import Namespace
 from ..errors import DynamoDBError, InternalServerError, RequestEntityTooLarge
+from ..metrics.requests import UNKNOWN, RequestCounts
 from ..protocol.targets import content_type, parse_target
 from ..protocol.validate import validate_request
-from ..protocol.wire import RequestIds, crc32_header, error_body, inflate, parse_json
+from ..protocol.wire import RequestIds, crc32_header, error_body, error_type_of, inflate, parse_json
 from . import compression
 from .admin_routes import ADMIN_PREFIX
+from .control import METRICS_PATH
 from .cors import cors_headers, is_preflight
 from .cross_site import CrossSiteGuard
 from .gate import Caller, Gate, OpenGate, signing_name
@@ -63,6 +66,7 @@ class HeadwaterApp:
         *,
         gate: Gate | None = None,
         authorization: Authorization | None = None,
+        counts: RequestCounts | None = None,
     ) -> None:
         self.calls = calls
         self.namespace = namespace  # the server's default account and region
@@ -72,6 +76,7 @@ class HeadwaterApp:
         self.health = health
         self.guard = guard or CrossSiteGuard(loopback_only=False)
         self.request_ids = RequestIds()
+        self.counts = counts or RequestCounts()  # this process's requests, for /metrics
 
     async def __call__(self, request: Request) -> Response:
         """The server's handler. Nothing escapes it: an unexpected error is a logged 500 with DynamoDB's
@@ -84,10 +89,12 @@ class HeadwaterApp:
 
     async def _route(self, request: Request) -> Response:
         path = request.path
-        if path.startswith(CONTROL_PREFIXES):
+        metrics = path == METRICS_PATH and request.method == "GET"
+        if metrics or path.startswith(CONTROL_PREFIXES):
             if self.control is None:
                 return self._json(404, b'{"message":"Not found"}', self.request_ids.next(), [])
-            refused = self.guard.check(request)
+            # /metrics only reads, and a scraper sends it unsigned unless --auth sigv4 asks for more
+            refused = self.guard.check_read(request) if metrics else self.guard.check(request)
             if refused is not None:  # before the request goes anywhere (a front forwards the rest)
                 response = refused.response()
                 response.headers.append((b"x-amzn-requestid", self.request_ids.next().encode()))
@@ -118,17 +125,27 @@ class HeadwaterApp:
         return self._json(status, payload, request_id, extra, content_type(headers.get(b"x-amz-target")))
 
     async def _dispatch(self, request: Request) -> tuple[int, bytes]:
-        headers = request.headers
-        target = headers.get(b"x-amz-target")
-        caller = self.gate.caller(request, signing_name(target))  # before anything reads the body
-        service, operation = parse_target(target.decode("latin-1") if target is not None else None)
-        encoding = headers.get(b"content-encoding")
-        body = inflate(request.body, encoding.decode("latin-1") if encoding is not None else None)
-        parsed = parse_json(body)
-        validate_request(service, operation, parsed)
-        if self.authorization is not None:
-            self.authorization.check(caller, service, operation, parsed)
-        return await self.calls.run(caller.namespace, service, operation, parsed, body)
+        """The call's answer, counted (service, operation, error type, seconds) for /metrics."""
+        started = perf_counter()
+        service = operation = UNKNOWN
+        try:
+            headers = request.headers
+            target = headers.get(b"x-amz-target")
+            caller = self.gate.caller(request, signing_name(target))  # before anything reads the body
+            service, operation = parse_target(target.decode("latin-1") if target is not None else None)
+            encoding = headers.get(b"content-encoding")
+            body = inflate(request.body, encoding.decode("latin-1") if encoding is not None else None)
+            parsed = parse_json(body)
+            validate_request(service, operation, parsed)
+            if self.authorization is not None:
+                self.authorization.check(caller, service, operation, parsed)
+            status, payload = await self.calls.run(caller.namespace, service, operation, parsed, body)
+        except DynamoDBError as err:
+            self.counts.observe(service, operation, perf_counter() - started, err.type_name)
+            raise
+        error = None if status < 300 else error_type_of(payload) or UNKNOWN
+        self.counts.observe(service, operation, perf_counter() - started, error)
+        return status, payload
 
     def refusal(self, status: int, text: str) -> Response:
         """The answer to a request the HTTP server refuses before the app sees it (too large, malformed,

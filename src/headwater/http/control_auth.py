@@ -11,6 +11,8 @@
   credentials sign it) and each call is a `headwater:` action: RolloverStream and AddSink on the table's
   ARN, SweepTimeToLive, RemoveSink, ListSinks and DescribeSinks on `*`. A policy grants them by name,
   with `headwater:*`, or with `*`.
+- `GET /metrics` is signed for `dynamodb` too, and is `headwater:GetMetrics` on `*` (unless the server
+  runs with `--metrics-public`, for a Prometheus that cannot sign).
 """
 
 from __future__ import annotations
@@ -66,6 +68,16 @@ _ADMIN_ACTIONS = {
 _UNSCOPED = frozenset({"list_functions", "list_mappings", "create_mapping", "list_layers"})
 
 
+def lambda_action(route: str) -> str:
+    """The `lambda:` action (without its prefix) a route (lambda_routes.route_of) is."""
+    return _ACTIONS.get(route) or _camel(route)
+
+
+def admin_action(path: str) -> str | None:
+    """The `headwater:` action (without its prefix) an admin route's path is, if it is one."""
+    return _ADMIN_ACTIONS.get(path[len(ADMIN_PREFIX) :])
+
+
 class ControlAuth:
     """Verifies and authorizes one Lambda or admin request; an answer when it is refused, else None."""
 
@@ -92,7 +104,7 @@ class ControlAuth:
         """The verified caller (the admin call acts in its account), or the answer refusing it."""
         try:
             caller = self.gate.caller(request, "dynamodb")
-            action = _ADMIN_ACTIONS.get(request.path[len(ADMIN_PREFIX) :])
+            action = admin_action(request.path)
             if action is not None:
                 body = _json_object(request.body)
                 table, region = body.get("TableName"), body.get("Region")
@@ -106,12 +118,22 @@ class ControlAuth:
             return err.status, error_body(err)
         return caller
 
+    def metrics_refusal(self, request: Request) -> tuple[int, bytes] | None:
+        """GET /metrics: signed for dynamodb by a principal allowed headwater:GetMetrics on `*`, or the
+        answer refusing it."""
+        try:
+            caller = self.gate.caller(request, "dynamodb")
+            self._authorize(caller, "headwater:GetMetrics", "*")
+        except DynamoDBError as err:
+            return err.status, error_body(err)
+        return None
+
     # -- Lambda
 
     def _authorize_lambda(
         self, caller: Caller, route: str, found: tuple[str, ...], query: bytes, body: bytes
     ) -> None:
-        action = _ACTIONS.get(route) or _camel(route)
+        action = lambda_action(route)
         resource = self._lambda_resource(caller, route, found, query, body)
         if route == "list_layers" and b"find=LayerVersion" in query:
             action = "GetLayerVersion"  # GetLayerVersionByArn

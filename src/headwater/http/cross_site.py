@@ -77,6 +77,13 @@ class CrossSiteGuard:
             media = content_type.split(b";", 1)[0].strip().lower().decode("latin-1")
             if media in SIMPLE_TYPES:
                 return _denied(f"Content-Type {media} is what an HTML form or a plain fetch sends")
+        return self.check_read(request)
+
+    def check_read(self, request: Request) -> Refusal | None:
+        """For a route that only reads (GET /metrics), which a scraper sends unsigned: refused when the
+        request says it comes from a page of another site or a rebound DNS name, so that such a page
+        cannot read the answer."""
+        headers = request.headers
         fetch_site = headers.get(b"sec-fetch-site", b"").strip().lower()
         if fetch_site in CROSS_SITE_FETCH:
             return _denied(f"the browser marked it Sec-Fetch-Site: {fetch_site.decode('latin-1')}")

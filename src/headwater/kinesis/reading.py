@@ -210,6 +210,7 @@ class Reader:
         else:
             nxt = Position(doc.stream_id, slot, position.lo, next_pos, int(now * 1000))
             body += b',"NextShardIterator":"' + self._encode(doc.name, nxt).encode() + b'"'
+        service.reads.add(len(out))
         return body + b"}"
 
     def _children(self, doc: StreamDoc, position: Position) -> bytes:

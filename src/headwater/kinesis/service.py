@@ -14,6 +14,7 @@ from ..clock import Clock
 from ..config import Settings
 from ..model.namespace import Namespace
 from ..shardlog.layout import Shard, ShardKey, replay
+from ..shardlog.pages import ReadCount
 from ..storage.base import CONTROL_SLOT, TRIM_MARK_KIND, MetaWrite, Storage, trim_mark_key
 from .docs import STREAMS_TABLE_ID, StreamDoc, doc_key
 from .errors import InvalidArgumentException, ResourceNotFoundException
@@ -53,16 +54,18 @@ class KinesisService:
         settings: Settings,
         namespace: Namespace,
         throttle: Throttle | None = None,
+        reads: ReadCount | None = None,
     ) -> None:
         self.storage = storage
         self.clock = clock
         self.settings = settings
         self.namespace = namespace
         self.throttle = throttle or Throttle(settings.kinesis_limits)
+        self.reads = reads or ReadCount()  # GetRecords' records, every namespace's (for /metrics)
         self._key_prefix = namespace.prefix.encode()
 
     def scoped(self, namespace: Namespace) -> KinesisService:
-        return KinesisService(self.storage, self.clock, self.settings, namespace, self.throttle)
+        return KinesisService(self.storage, self.clock, self.settings, namespace, self.throttle, self.reads)
 
     @property
     def account(self) -> str:

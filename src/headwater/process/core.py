@@ -9,15 +9,17 @@ from collections.abc import Sequence
 from ..core.namespace import Namespace
 from ..http.calls import LocalCalls
 from ..http.server import Handler
+from ..metrics.requests import FrontTotals, decode
 from ..protocol.wire import parse_json
 from . import channel
-from .frames import CALL, HTTP, READY, request_of, response_fields
+from .frames import CALL, HTTP, METRICS, READY, request_of, response_fields
 
 
 class CoreEndpoint:
-    def __init__(self, calls: LocalCalls, control: Handler) -> None:
+    def __init__(self, calls: LocalCalls, control: Handler, fronts: FrontTotals) -> None:
         self.calls = calls
         self.control = control
+        self.fronts = fronts  # what the fronts' requests add to /metrics
         self.ready = 0  # fronts that said they serve
         self.ready_changed = asyncio.Event()
 
@@ -32,6 +34,10 @@ class CoreEndpoint:
             return status, [payload]
         if kind == HTTP:
             return response_fields(await self.control(request_of(fields)))
+        if kind == METRICS:
+            front, pid, snapshot = fields
+            self.fronts.merge(front.decode(), int(pid), decode(snapshot))
+            return 200, []
         if kind == READY:
             self.ready += 1
             self.ready_changed.set()

@@ -11,6 +11,7 @@ from ..http.server import Headers, Request, Response
 CALL: Final = 1  # account, region, service, operation, JSON body -> status, JSON body
 HTTP: Final = 2  # a Request -> a Response (the Lambda and admin routes)
 READY: Final = 3  # a front has bound its socket and loaded the catalog -> 200
+METRICS: Final = 4  # a front's index, pid and request counts (metrics/requests.py, each second) -> 200
 
 
 def call_fields(namespace: Namespace, service: str, operation: str, body: bytes) -> list[bytes]:

@@ -23,16 +23,20 @@ from typing import Any
 from ..api.registry import operations, read_operations
 from ..app import build_reader_database, build_security
 from ..config import Settings
+from ..core.database import Database
 from ..core.namespace import Namespace
 from ..http.calls import LocalCalls
 from ..http.server import Request, Response
+from ..metrics.collector import process_counts
+from ..metrics.requests import RequestCounts, encode
 from . import channel
-from .frames import CALL, HTTP, READY, call_fields, request_fields, response_of
+from .frames import CALL, HTTP, METRICS, READY, call_fields, request_fields, response_of
 from .listen import listen_http
 
 log = logging.getLogger(__name__)
 
 SPEC_VARIABLE = "HEADWATER_FRONT"
+METRICS_EVERY = 1.0  # seconds between the request counts a front sends the core (/metrics is that stale)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,11 +107,13 @@ async def run_front(spec: FrontSpec) -> None:
     core = await channel.connect(spec.core_socket)
     # the same credentials file as the core: requests are verified and authorized here, before a write
     # is forwarded (the core trusts its fronts' calls; the Lambda and admin routes it checks itself)
+    counts = RequestCounts()
     app = build_security(db).app(
         FrontCalls(LocalCalls(db, operations()), core, read_operations()),
         ForwardedControl(core),
         f"healthy: {settings.endpoint_address} ".encode(),
         db,
+        counts,
     )
     loop = asyncio.get_running_loop()
     server = await listen_http(app, settings, sock=socket.socket(fileno=spec.listener))
@@ -115,15 +121,32 @@ async def run_front(spec: FrontSpec) -> None:
     loop.add_signal_handler(signal.SIGTERM, stopping.set)
     loop.add_signal_handler(signal.SIGINT, stopping.set)
     await core.call(READY, [str(spec.index).encode()])
+    sending = asyncio.ensure_future(_send_counts(core, spec.index, counts, db))
     gone: asyncio.Future[Any] = core.closed
     stop: asyncio.Future[Any] = asyncio.ensure_future(stopping.wait())
     await asyncio.wait([gone, stop], return_when=asyncio.FIRST_COMPLETED)
     server.close()
+    sending.cancel()
     if gone.done():
         log.error("front %d: the core process is gone; exiting", spec.index)
         os._exit(1)
     await server.wait_closed()
     db.storage.close()
+
+
+async def _send_counts(core: channel.ChannelClient, index: int, counts: RequestCounts, db: Database) -> None:
+    """The core answers /metrics for every process: each second, this front's counts as they stand (the
+    whole snapshot, so a lost one costs nothing), when they changed."""
+    last = None
+    while True:
+        await asyncio.sleep(METRICS_EVERY)
+        snapshot = encode(process_counts(counts, db))
+        if snapshot != last:
+            try:
+                await core.call(METRICS, [str(index).encode(), str(os.getpid()).encode(), snapshot])
+            except ConnectionError:
+                return  # the core is gone; run_front exits
+            last = snapshot
 
 
 def _die_with_parent() -> None:

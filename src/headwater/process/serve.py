@@ -98,7 +98,7 @@ async def _stop_requested() -> None:
 
 
 async def _one_process(node: Node, settings: Settings) -> None:
-    app = node.security.app(node.calls, node.control, _health(settings), node.db)
+    app = node.security.app(node.calls, node.control, _health(settings), node.db, node.counts)
     server = await listen_http(app, settings, host=settings.host, port=settings.port, reuse_address=True)
     node.listening("one process")
     await _stop_requested()
@@ -190,7 +190,7 @@ async def _with_fronts(node: Node, settings: Settings) -> None:
     parent = "/dev/shm" if os.path.isdir("/dev/shm") else None
     runtime = tempfile.mkdtemp(prefix="headwater-", dir=parent)
     board = SignalBoard(os.path.join(runtime, "board"), create=True)
-    endpoint = CoreEndpoint(node.calls, node.control)
+    endpoint = CoreEndpoint(node.calls, node.control, node.fronts)
     channel_server = await endpoint.serve(os.path.join(runtime, "core.sock"))
     node.publish_to(board)
     fronts = Fronts(settings, runtime, endpoint, listener)

@@ -65,6 +65,16 @@ def error_body(err: DynamoDBError) -> bytes:
     return orjson.dumps(wire)
 
 
+def error_type_of(payload: bytes) -> str | None:
+    """The error type an error answer names (`__type`'s part after `#`), or None."""
+    try:
+        doc = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return None
+    kind = doc.get("__type") if isinstance(doc, dict) else None
+    return kind.rpartition("#")[2] if isinstance(kind, str) else None
+
+
 def _decompress(raw: bytes, encoding: str) -> bytes:
     # Inflate in bounded steps so a small bomb cannot expand past the size limit.
     if encoding in ("gzip", "x-gzip"):

@@ -7,12 +7,26 @@ count. Everything at or below the ceiling was committed before it was read.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from ..storage.base import CONTROL_SLOT, Storage, StoredRecord
 from .markers import closes, decode
 
 _MARKER_CHUNK = 64
+
+
+class ReadCount:
+    """Records a dialect's GetRecords has returned, every namespace's together (for /metrics). Reads
+    run on worker threads, hence the lock (one GetRecords, not one record, takes it)."""
+
+    def __init__(self) -> None:
+        self.records = 0
+        self._lock = threading.Lock()
+
+    def add(self, count: int) -> None:
+        with self._lock:
+            self.records += count
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from ..errors import (
 )
 from ..model.namespace import Namespace
 from ..shardlog import pages
+from ..shardlog.pages import ReadCount
 from ..shardlog.secret import IteratorSecret
 from ..storage.base import CONTROL_SLOT, TRIM_MARK_KIND, Storage, trim_mark_key
 from . import iterators
@@ -45,6 +46,7 @@ class StreamService:
         secret: IteratorSecret,
         namespace: Namespace,
         readers: dict[tuple[int, int, int], int] | None = None,
+        reads: ReadCount | None = None,
     ) -> None:
         self._storage = storage
         self._clock = clock
@@ -55,10 +57,11 @@ class StreamService:
         self._arn_prefix = namespace.arn("dynamodb", "table/")
         # GetRecords calls under way per shard, counted for every namespace's readers together
         self._readers: dict[tuple[int, int, int], int] = {} if readers is None else readers
+        self.reads = ReadCount() if reads is None else reads  # every namespace's, for the metrics
 
     def scoped(self, namespace: Namespace) -> StreamService:
         return StreamService(
-            self._storage, self._clock, self._settings, self._secret, namespace, self._readers
+            self._storage, self._clock, self._settings, self._secret, namespace, self._readers, self.reads
         )
 
     @property
@@ -263,4 +266,5 @@ class StreamService:
         if not exhausted:
             nxt = Position(stream_id, slot, position.lo, next_pos, int(self._clock.now() * 1000))
             body += b',"NextShardIterator":"' + iterators.encode(self.secret, arn, nxt).encode() + b'"'
+        self.reads.add(len(out))
         return body + b"}"

@@ -96,6 +96,7 @@ class MappingRunner:
         self.settings = settings
         self.patterns = parse_patterns(config.filters)
         self.last_result = config.last_processing_result
+        self.iterator_age: float | None = None  # seconds, as of the last batch handed to the function
         self.checkpoints: dict[str, ShardCheckpoint] = {}
         self._shards: dict[str, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
@@ -392,6 +393,8 @@ class ShardProcessor:
                     await self._discard(batch[:expired], "RecordAgeExceeded", invokes, last)
                     batch = batch[expired:]
                     continue
+            # CloudWatch's IteratorAge: how old the batch's last record is when it is handed over
+            self.runner.iterator_age = max(0.0, self.runner.clock.now() - batch[-1].created)
             result = await self.runner.invoke(config.function_name, self._payload(batch))
             if result is not None and result.throttled:
                 self.runner.last_result = THROTTLED

@@ -23,6 +23,7 @@ from .model import FunctionConfig
 from .pool import InvocationResult, PoolFull, ProcessBudget, WorkerPool, WorkerSpec, code_fingerprint
 from .settings import TriggerSettings
 from .sources import RoleAccess
+from .stats import InvocationStats
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ class Invoker:
         )
         self._retired: set[Path] = set()  # replaced or deleted code versions, deleted once unused
         self._background: set[asyncio.Task[Any]] = set()
+        self.stats = InvocationStats()  # read by the metrics collector
 
     def base_env(self) -> dict[str, str]:
         settings = self.settings
@@ -123,8 +125,9 @@ class Invoker:
         spec = self.spec(fn)
         lease = self.concurrency.try_enter(fn.name)
         try:
-            return await self.pool.invoke(spec, payload, tail=tail, wait=False)
+            return self._counted(fn.name, await self.pool.invoke(spec, payload, tail=tail, wait=False))
         except PoolFull:
+            self.stats.record(fn.name, 0.0, error=False, throttled=True)
             raise throttled(ACCOUNT_EXCEEDED) from None
         finally:
             self.concurrency.leave(lease)
@@ -137,9 +140,13 @@ class Invoker:
         never ran. None when the function is gone or its code may not run."""
         lease = await self.concurrency.enter(name, lambda: self._functions(name) is not None, patience)
         if lease is None:
-            return THROTTLED if self._functions(name) is not None else None
+            if self._functions(name) is None:
+                return None
+            self.stats.record(name, 0.0, error=False, throttled=True)
+            return THROTTLED
         try:
-            return await self._run(name, payload, request_id, lease)
+            result = await self._run(name, payload, request_id, lease)
+            return None if result is None else self._counted(name, result)
         finally:
             self.concurrency.leave(lease)
 
@@ -155,6 +162,12 @@ class Invoker:
             log.error("function %s cannot run: %s", name, err.message)
             return None
         return await self.pool.invoke(spec, payload, request_id=request_id, wait=True)
+
+    def _counted(self, name: str, result: InvocationResult) -> InvocationResult:
+        self.stats.record(
+            name, result.duration_ms, error=result.function_error is not None, throttled=result.throttled
+        )
+        return result
 
     def invoke_event(self, fn: FunctionConfig, payload: bytes) -> str:
         """Asynchronous invocation: accepted now, run in the background when there is room (retried twice

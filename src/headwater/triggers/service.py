@@ -135,6 +135,10 @@ class TriggerService:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await entry[1]
 
+    def runners(self) -> list[MappingRunner]:
+        """The running event source mappings (the metrics collector reads their iterator age)."""
+        return [runner for runner, _ in self._runners.values()]
+
     def transport_for(self, arn: str) -> CallTransport:
         if is_kinesis(arn) and self.kinesis is not None:
             return self.kinesis

@@ -108,3 +108,20 @@ def test_the_refusal_is_a_403_in_lambdas_error_shape() -> None:
     assert found is not None
     message = orjson.loads(found.response().body)["message"]
     assert message.endswith("Origin http://evil.example is not this server's origin (http://127.0.0.1:8000).")
+
+
+def read_refused(headers: dict[bytes, bytes]) -> str | None:
+    """GET /metrics: a scraper's bare GET passes; a page of another site or a rebound name does not."""
+    found = CrossSiteGuard(loopback_only=True).check_read(request(headers))
+    return found.error_type if found is not None else None
+
+
+def test_a_bare_scrape_passes_the_read_check() -> None:
+    assert read_refused({}) is None
+    assert read_refused({b"origin": b"http://127.0.0.1:8000"}) is None
+
+
+def test_the_read_check_refuses_pages_of_other_sites() -> None:
+    assert read_refused({b"sec-fetch-site": b"cross-site"}) == "AccessDeniedException"
+    assert read_refused({b"origin": b"http://evil.example"}) == "AccessDeniedException"
+    assert read_refused({b"host": b"evil.example:8000"}) == "AccessDeniedException"
