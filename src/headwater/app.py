@@ -63,7 +63,9 @@ def build_storage(settings: Settings) -> Storage:
     # the writer commits on the event loop of the process that opens the storage (Node.start)
     if settings.in_memory:
         return SqliteStorage(None, synchronous=sync, on_loop=True)
-    return SqliteStorage.in_data_dir(settings.data_dir, synchronous=sync, on_loop=True)
+    return SqliteStorage.in_data_dir(
+        settings.data_dir, synchronous=sync, on_loop=True, wal_limit_mb=settings.wal_limit_mb
+    )
 
 
 def build_database(settings: Settings, clock: Clock | None = None) -> Database:

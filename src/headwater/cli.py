@@ -96,6 +96,15 @@ def _region_endpoints(entries: tuple[str, ...], own: str) -> tuple[tuple[str, st
     help="FULL: every group commit is fsynced. NORMAL: survives a process crash, not a power cut.",
 )
 @click.option(
+    "--wal-limit-mb",
+    envvar="HEADWATER_WAL_LIMIT_MB",
+    default=256,
+    show_default=True,
+    type=click.IntRange(4, 1 << 20),
+    help="SQLite: how large the write-ahead log may grow under writes that never pause before a "
+    "checkpoint (holding one commit for it) lets it start over.",
+)
+@click.option(
     "--table-status-delay",
     envvar="HEADWATER_TABLE_STATUS_DELAY",
     default=0.0,
@@ -298,6 +307,7 @@ def serve(
     region: str,
     account_id: str,
     sync_mode: str,
+    wal_limit_mb: int,
     table_status_delay: float,
     stream_shards: int,
     shard_rollover: float,
@@ -341,6 +351,7 @@ def serve(
         region=region,
         account_id=account_id,
         sync_mode=sync_mode.upper(),
+        wal_limit_mb=wal_limit_mb,
         table_status_delay=table_status_delay,
         stream_shards=stream_shards,
         shard_rollover_seconds=shard_rollover,

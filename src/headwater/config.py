@@ -41,6 +41,8 @@ class Settings:
     table_status_delay: float = 0.0
     # SQLite `synchronous`: FULL fsyncs every group commit; NORMAL survives process crashes only
     sync_mode: str = "FULL"
+    # SQLite: the write-ahead log's size under steady writes before a checkpoint makes it start over
+    wal_limit_mb: int = 256
     # streams
     stream_shards: int = 1
     shard_rollover_seconds: float = 4 * 3600.0

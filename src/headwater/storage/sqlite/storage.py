@@ -48,14 +48,16 @@ class SqliteStorage(SqlReads):
         group_cap: int = DEFAULT_GROUP_CAP,
         on_loop: bool = False,
         catalog_version: Callable[[], int] | None = None,
+        wal_limit_mb: int = 256,
     ) -> None:
         """`on_loop`: the writer commits on the event loop that opens the storage instead of a thread of
         its own. `catalog_version`: this process only reads (a front process): no writer at all, and the
-        catalog is read again whenever the given version moves."""
+        catalog is read again whenever the given version moves. `wal_limit_mb`: see syncer.py."""
         self.path: str | None = None if path is None or str(path) == ":memory:" else os.fspath(path)
         self.synchronous: Synchronous = synchronous
         self._group_cap = group_cap
         self._on_loop = on_loop
+        self._wal_limit_mb = wal_limit_mb
         self._writer: Writer | None = None
         self._readers: ReadConnections | None = None
         self._write_conn: sqlite3.Connection | None = None
@@ -101,7 +103,9 @@ class SqliteStorage(SqlReads):
         create_schema(conn)
         self._write_conn = conn
         loop = asyncio.get_running_loop() if self._on_loop else None
-        self._writer = Writer(conn, lock, group_cap=self._group_cap, loop=loop)
+        self._writer = Writer(
+            conn, lock, group_cap=self._group_cap, loop=loop, wal_limit_mb=self._wal_limit_mb
+        )
 
     def close(self) -> None:
         """Commit what is queued, stop the writer, close every connection. Idempotent."""

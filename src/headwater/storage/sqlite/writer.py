@@ -89,6 +89,7 @@ class Writer(GroupCommitWriter):
         group_cap: int = DEFAULT_GROUP_CAP,
         name: str = "headwater-sqlite-writer",
         loop: asyncio.AbstractEventLoop | None = None,
+        wal_limit_mb: int = 256,
     ) -> None:
         self._conn = conn
         self._lock = lock
@@ -104,7 +105,9 @@ class Writer(GroupCommitWriter):
         if loop is not None and self._wal and synchronous >= 2:
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA wal_autocheckpoint = 0")  # the syncer checkpoints
-            self._syncer = Syncer(str(conn.execute("PRAGMA database_list").fetchone()[2]))
+            path = str(conn.execute("PRAGMA database_list").fetchone()[2])
+            page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+            self._syncer = Syncer(path, wal_limit_mb * 1024 * 1024 // page_size)
             loop.create_task(self._syncer.start())
         super().__init__(group_cap=group_cap, name=name, loop=loop, durability=self._syncer)
         if self._syncer is not None:
