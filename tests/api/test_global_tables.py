@@ -16,6 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.api.test_aws_cli import aws
+from tests.api.test_streams import all_records
 from tests.server import Server
 
 HOME, WEST, EU = "us-east-1", "us-west-2", "eu-west-1"
@@ -52,21 +53,8 @@ def add_replica(client: Any, table: str, region: str) -> dict[str, Any]:
 
 
 def stream_records(server: Server, region: str, table: str) -> list[dict[str, Any]]:
-    ddb = server.client("dynamodb", region)
-    streams = server.client("dynamodbstreams", region)
-    arn = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
-    records: list[dict[str, Any]] = []
-    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        iterator = streams.get_shard_iterator(
-            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        while iterator:
-            page = streams.get_records(ShardIterator=iterator)
-            records.extend(page["Records"])
-            if not page["Records"]:
-                break
-            iterator = page.get("NextShardIterator")
-    return records
+    arn = server.client("dynamodb", region).describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    return all_records(server.client("dynamodbstreams", region), arn)
 
 
 @pytest.fixture

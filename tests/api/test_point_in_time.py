@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.api.test_backups import items_of
+from tests.api.test_backups import restored as active
 from tests.server import Server
 from tests.waiting import wait_until
 
@@ -37,21 +39,6 @@ def sweep_ttl(server: Server) -> None:
         check=False,
     )
     assert out.returncode == 0, out.stderr
-
-
-def active(ddb: Any, name: str) -> dict[str, Any]:
-    def check() -> dict[str, Any] | None:
-        table: dict[str, Any] = ddb.describe_table(TableName=name)["Table"]
-        return table if table["TableStatus"] == "ACTIVE" else None
-
-    return wait_until(check, what=f"table {name} ACTIVE")
-
-
-def items_of(ddb: Any, name: str, **extra: Any) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    for page in ddb.get_paginator("scan").paginate(TableName=name, ConsistentRead=True, **extra):
-        found.extend(page["Items"])
-    return sorted(found, key=lambda item: item["pk"]["S"])
 
 
 def make(ddb: Any, name: str) -> None:
