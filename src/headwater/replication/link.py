@@ -26,6 +26,7 @@ from ..errors import DynamoDBError, ResourceNotFoundException
 from ..model.namespace import Namespace
 from ..model.schema import TableSpec
 from ..streams.records import REPLICATION_STAMPS
+from ..triggers.notify import ChangeNotifier
 from ..triggers.state import StateStore
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,10 @@ class LinkRunner:
         state: StateStore,
         poll_interval: float = 0.1,
         retry_delay: float = 0.2,
+        commits: ChangeNotifier | None = None,
     ) -> None:
+        """`commits`: this server's commit notifications, for a source of this server: a caught-up link
+        waits for the next commit (at most `poll_interval`) instead of the whole interval."""
         self.link = link
         self.db = db
         self.target_db = db.scoped(Namespace(link.account, link.target))
@@ -82,6 +86,7 @@ class LinkRunner:
         self.retry_delay = retry_delay
         self.stats = LinkStats()
         self.wake = asyncio.Event()
+        self.commits = commits
 
     def _target(self) -> TableSpec | None:
         table = self.target_db.catalog.get(self.link.table)
@@ -110,6 +115,9 @@ class LinkRunner:
             self.stats.passes += 1
             self.stats.caught_up = not progressed
             if not progressed:
+                if self.commits is not None:
+                    await self.commits.wait(self.poll_interval)
+                    continue
                 self.wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), self.poll_interval)

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from ..consumer import CallTransport
@@ -20,6 +21,7 @@ from ..core.database import Database
 from ..core.replicas import SOURCE, group, stream_arn, with_replica
 from ..model.namespace import Namespace
 from ..model.schema import ReplicaSpec, TableSpec
+from ..triggers.notify import ChangeNotifier
 from ..triggers.state import StateStore
 from .backfill import copy_items, copy_remote_items
 from .link import CHECKPOINT_KIND, LinkId, LinkRunner
@@ -48,11 +50,19 @@ class ReplicationService:
         self.links: dict[LinkId, tuple[LinkRunner, asyncio.Task[None]]] = {}
         self._backfills: dict[tuple[str, str, str], asyncio.Task[None]] = {}
         self._task: asyncio.Task[None] | None = None
+        self._commits: ChangeNotifier | None = None  # wakes the links of this server's regions
+        self._unsubscribe: Callable[[], None] | None = None
 
     async def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._supervise(), name="replication")
+        loop = asyncio.get_running_loop()
+        self._commits = ChangeNotifier(loop)
+        self._unsubscribe = self.db.storage.on_commit(self._commits.changed)
+        self._task = loop.create_task(self._supervise(), name="replication")
 
     async def stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
         tasks = [t for t in (self._task, *self._backfills.values()) if t is not None]
         tasks.extend(task for _, task in self.links.values())
         for task in tasks:
@@ -100,6 +110,7 @@ class ReplicationService:
 
     def _start_link(self, link: LinkId) -> None:
         transport: CallTransport
+        commits = None  # another server's commits are not seen here: its links poll
         if self.peers.is_remote(link.source):
             transport = self.peers.transport(link.source)
 
@@ -113,6 +124,7 @@ class ReplicationService:
 
         else:
             transport = self.transport
+            commits = self._commits
             source_db = self.db.scoped(Namespace(link.account, link.source))
 
             async def arn() -> str | None:
@@ -126,6 +138,7 @@ class ReplicationService:
             stream_arn=arn,
             state=self.state,
             poll_interval=self.poll_interval,
+            commits=commits,
         )
         task = asyncio.get_running_loop().create_task(runner.run(), name=f"replication-{link}")
         self.links[link] = (runner, task)
