@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 
 CHECKPOINT_EVERY = 0.25  # seconds between the helper's checkpoints while writes go on
+CATCH_UP_EVERY = 2.0  # seconds before another catch-up (see _helper) when the last one did not help
 
 
 def _helper(database: str, wal_frames_limit: int) -> None:
@@ -51,6 +52,12 @@ def _helper(database: str, wal_frames_limit: int) -> None:
 
     checkpointed = time.monotonic()
     catch_up = False
+
+    def generation() -> bytes:
+        """The WAL header's checkpoint sequence number and salt: they change when the WAL starts over."""
+        return os.pread(fd, 8, 12)
+
+    caught_up, generation_then = 0.0, b""  # when the last catch-up ran, and the WAL's generation then
     while True:
         ready, _, _ = select.select([0], [], [], CHECKPOINT_EVERY)
         if ready:
@@ -64,15 +71,19 @@ def _helper(database: str, wal_frames_limit: int) -> None:
                 # while it commits never catches up: under steady load the file grew without end, 7.6 GB
                 # while 1M items were loaded). The wait is short: the checkpoint before it copied all but
                 # the frames of the last quarter second.
-                # Once: if a reader's snapshot kept the WAL from starting over, the regular checkpoint
-                # finds it long again and the next answer tries again.
+                # A reader's snapshot (a long scan, a backup) can keep the WAL from starting over: then
+                # the next catch-up waits CATCH_UP_EVERY seconds, not just until the next checkpoint.
+                generation_then = generation()
                 checkpoint()
                 catch_up = False
-                checkpointed = time.monotonic()
+                checkpointed = caught_up = time.monotonic()
             os.write(1, b"k" * len(data))
         if time.monotonic() - checkpointed >= CHECKPOINT_EVERY:
-            catch_up = checkpoint() >= wal_frames_limit
+            frames = checkpoint()
             checkpointed = time.monotonic()
+            started_over = generation() != generation_then
+            waited = checkpointed - caught_up >= CATCH_UP_EVERY
+            catch_up = frames >= wal_frames_limit and (started_over or waited)
 
 
 class _Acks(asyncio.Protocol):
