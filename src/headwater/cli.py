@@ -36,9 +36,9 @@ def _region_endpoints(entries: tuple[str, ...], own: str) -> tuple[tuple[str, st
     out: dict[str, str] = {}
     for entry in entries:
         region, _, url = entry.partition("=")
-        if not region or not url.startswith("http://") or region == own:
+        if not region or not url.startswith(("http://", "https://")) or region == own:
             raise click.BadParameter(
-                f"{entry!r}: expected REGION=http://host:port, a region other than --region {own}",
+                f"{entry!r}: expected REGION=http(s)://host:port, a region other than --region {own}",
                 param_hint="--region-endpoint",
             )
         out[region] = url.rstrip("/")
@@ -171,8 +171,15 @@ def _region_endpoints(entries: tuple[str, ...], own: str) -> tuple[tuple[str, st
     "region_endpoints",
     multiple=True,
     metavar="REGION=URL",
-    help="A region served by another Headwater server (http://host:port), for global tables' replicas "
-    "there; repeatable.",
+    help="A region served by another Headwater server (http://host:port or https://host:port), for global "
+    "tables' replicas there; repeatable.",
+)
+@click.option(
+    "--peer-ca",
+    envvar="HEADWATER_PEER_CA",
+    default=None,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="PEM certificates to trust for https --region-endpoint servers (default: the system's CAs).",
 )
 @click.option(
     "--peer-credentials",
@@ -318,6 +325,7 @@ def serve(
     sinks_config: Path | None,
     region_endpoints: tuple[str, ...],
     peer_credentials: str,
+    peer_ca: Path | None,
     s3_dir: Path | None,
     workers: int | None,
     tls_cert: Path | None,
@@ -341,6 +349,7 @@ def serve(
     from .trigger_host import prepare_worker_user
 
     _check_tls(tls_cert, tls_key)
+    _check_peer_ca(peer_ca)
 
     settings = Settings(
         host=host,
@@ -363,6 +372,7 @@ def serve(
         region_endpoints=_region_endpoints(region_endpoints, region),
         peer_access_key=peer_credentials.partition(":")[0],
         peer_secret_key=peer_credentials.partition(":")[2],
+        peer_ca=peer_ca,
         s3_dir=s3_dir,
         log_level=log_level,
         workers=default_workers() if workers is None else workers,
@@ -393,6 +403,16 @@ def serve(
         run(settings)
     except StartRefused as refused:
         raise click.ClickException(str(refused)) from None
+
+
+def _check_peer_ca(ca: Path | None) -> None:
+    from .consumer import tls_client
+
+    if ca is not None:
+        try:
+            tls_client(ca)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--peer-ca") from None
 
 
 def _check_tls(cert: Path | None, key: Path | None) -> None:

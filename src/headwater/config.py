@@ -62,6 +62,7 @@ class Settings:
     region_endpoints: tuple[tuple[str, str], ...] = ()
     peer_access_key: str = "headwater"
     peer_secret_key: str = "headwater"
+    peer_ca: Path | None = None  # PEM certificates trusted for https peers; None: the system's
     log_level: str = "info"
     # front processes (HTTP and reads) beside the core process that owns the writer; 0: one process
     workers: int = 0

@@ -5,15 +5,19 @@ server or a partition (one server down while both sides take writes)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.api.test_global_tables import items, replica_status, wait_for
 from tests.server import Server, free_port
+from tests.tls_support import make_pki
 
 EAST, EU, WEST = "us-east-1", "eu-west-1", "us-west-2"
 
@@ -125,3 +129,84 @@ def test_two_servers_replicate_both_ways_through_kill_and_partition(pair: tuple[
     assert replica_status(east, name) == {WEST: "ACTIVE"}
     wait_for("us-west-2 to forget eu-west-1", lambda: replica_status(west, name) == {EAST: "ACTIVE"})
     assert name not in eu.list_tables()["TableNames"]
+
+
+def _tls_pair(tmp_path: Path, peer_ca: Path) -> tuple[Server, Server]:
+    """Two servers serving HTTPS with one CA's certificates, each trusting `peer_ca` for the other."""
+    pki = make_pki(tmp_path / "pki")
+    east_port, eu_port = free_port(), free_port()
+    tls = ("--tls-cert", str(pki.cert), "--tls-key", str(pki.key), "--peer-ca", str(peer_ca))
+    servers = []
+    for region, port, other, other_port in ((EAST, east_port, EU, eu_port), (EU, eu_port, EAST, east_port)):
+        (tmp_path / region).mkdir()
+        args = ("--region", region, "--region-endpoint", f"{other}=https://127.0.0.1:{other_port}", *tls)
+        servers.append(Server(tmp_path / region, args, port=port, tls_ca=pki.ca).start())
+    return servers[0], servers[1]
+
+
+def _orders(client: Any, name: str) -> None:
+    client.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def test_two_servers_replicate_over_https(tmp_path: Path) -> None:
+    east_server, eu_server = pair = _tls_pair(tmp_path, tmp_path / "pki" / "ca.pem")
+    try:
+        east = east_server.client("dynamodb", EAST)
+        eu = eu_server.client("dynamodb", EU)
+        _orders(east, "secure")
+        write_many(east, "secure", "before", 10)
+        east.update_table(TableName="secure", ReplicaUpdates=[{"Create": {"RegionName": EU}}])
+        wait_for("the replica over https", lambda: replica_status(east, "secure") == {EU: "ACTIVE"})
+        write_many(eu, "secure", "eu", 10)
+        write_many(east, "secure", "east", 10)
+        wait_for("both servers to converge over https", lambda: converged(east, eu, "secure"))
+        assert {f"eu{i}" for i in range(10)} | {f"before{i}" for i in range(10)} <= set(items(east, "secure"))
+    finally:
+        for server in pair:
+            server.kill()
+            server.close_clients()
+
+
+def test_a_peer_whose_certificate_is_not_trusted_is_refused(tmp_path: Path) -> None:
+    stranger = make_pki(tmp_path / "stranger", name="Another CA")  # signed nothing the servers serve
+    east_server, eu_server = pair = _tls_pair(tmp_path, stranger.ca)
+    try:
+        east = east_server.client("dynamodb", EAST)
+        _orders(east, "untrusted")
+        with pytest.raises(ClientError) as caught:
+            east.update_table(TableName="untrusted", ReplicaUpdates=[{"Create": {"RegionName": EU}}])
+        error = caught.value.response["Error"]
+        assert error["Code"] == "InternalServerError"
+        assert error["Message"].startswith(f"The replica region {EU} answered ConnectionError:")
+        assert "CERTIFICATE_VERIFY_FAILED" in error["Message"]
+        assert "untrusted" not in eu_server.client("dynamodb", EU).list_tables()["TableNames"]
+    finally:
+        for server in pair:
+            server.kill()
+            server.close_clients()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--region-endpoint", "eu-west-1=ftp://127.0.0.1:1"), "expected REGION=http(s)://host:port"),
+        (("--peer-ca", "PLAIN"), "holds no PEM certificate"),
+    ],
+)
+def test_serve_refuses_a_bad_peer_setting(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+    plain = tmp_path / "plain.txt"
+    plain.write_text("not a certificate\n")
+    argv = [a.replace("PLAIN", str(plain)) for a in args]
+    done = subprocess.run(
+        [sys.executable, "-m", "headwater", "serve", "--data-dir", str(tmp_path / "d"), *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert message in done.stderr

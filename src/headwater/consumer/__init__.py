@@ -5,7 +5,7 @@ from __future__ import annotations
 from .checkpoints import CheckpointStore, MemoryCheckpoints, ShardCheckpoint
 from .dialects import KINESIS, STREAMS, Dialect, dialect_of
 from .errors import StreamsError
-from .http import HttpTransport
+from .http import HttpTransport, tls_client
 from .inprocess import InProcessTransport
 from .reader import Shard, ShardCursor, StreamReader, list_shards, ready_shards, resolve_latest
 from .transport import CallTransport, StreamsTransport
@@ -29,4 +29,5 @@ __all__ = [
     "list_shards",
     "ready_shards",
     "resolve_latest",
+    "tls_client",
 ]

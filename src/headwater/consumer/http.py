@@ -1,10 +1,12 @@
-"""Streams (AWS JSON 1.0) or Kinesis (JSON 1.1) over plain keep-alive HTTP/1.1 connections, SigV4-signed
-by botocore."""
+"""Streams (AWS JSON 1.0) or Kinesis (JSON 1.1) over keep-alive HTTP/1.1 connections (plain, or TLS for an
+https endpoint), SigV4-signed by botocore."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import orjson
@@ -24,6 +26,23 @@ SERVICES = {
     "kinesis": ("Kinesis_20131202.", "application/x-amz-json-1.1", "kinesis"),
     "dynamodb": ("DynamoDB_20120810.", "application/x-amz-json-1.0", "dynamodb"),  # a global table's peer
 }
+
+
+def tls_client(ca: Path | None) -> ssl.SSLContext:
+    """What https servers are verified with: `ca` (a file of PEM certificates), or the system's CAs.
+    A file that holds none raises ValueError saying so."""
+    if ca is None:
+        return ssl.create_default_context()
+    try:
+        pem = ca.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"cannot read the CA file {ca}: {exc.strerror or exc}") from None
+    if b"-----BEGIN CERTIFICATE-----" not in pem:
+        raise ValueError(f"the CA file {ca} holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
+    try:
+        return ssl.create_default_context(cadata=pem.decode("ascii", "replace"))
+    except ssl.SSLError as exc:
+        raise ValueError(f"cannot load the CA file {ca} (is it valid PEM?): {exc}") from None
 
 
 class _Connection:
@@ -78,13 +97,17 @@ class HttpTransport:
         secret_key: str = "headwater",
         timeout: float = 30.0,
         service: str = "dynamodbstreams",
+        tls: ssl.SSLContext | None = None,
     ) -> None:
+        """`tls`: what an https endpoint's certificate is verified with (default: the system's CAs)."""
         parts = urlsplit(endpoint_url)
-        if parts.scheme != "http" or not parts.hostname:
-            raise ValueError(f"expected an http:// endpoint, got {endpoint_url!r}")
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"expected an http:// or https:// endpoint, got {endpoint_url!r}")
         self._host = parts.hostname
-        self._port = parts.port or 80
-        self._url = f"http://{parts.netloc}/"
+        secure = parts.scheme == "https"
+        self._port = parts.port or (443 if secure else 80)
+        self._tls = (tls or ssl.create_default_context()) if secure else None
+        self._url = f"{parts.scheme}://{parts.netloc}/"
         self._netloc = parts.netloc
         self._prefix, self._content_type, signing = SERVICES[service]
         self._signer = SigV4Auth(Credentials(access_key, secret_key), signing, region)
@@ -94,7 +117,12 @@ class HttpTransport:
     async def _connection(self) -> _Connection:
         if self._idle:
             return self._idle.pop()
-        reader, writer = await asyncio.open_connection(self._host, self._port)
+        if self._tls is None:
+            reader, writer = await asyncio.open_connection(self._host, self._port)
+        else:
+            reader, writer = await asyncio.open_connection(
+                self._host, self._port, ssl=self._tls, server_hostname=self._host
+            )
         return _Connection(reader, writer)
 
     def _head(self, operation: str, body: bytes) -> bytes:
@@ -120,7 +148,7 @@ class HttpTransport:
         for attempt in (1, 2):
             try:
                 conn = await self._connection()
-            except OSError as exc:  # nobody listening (a server down): the same error as a lost one
+            except OSError as exc:  # nobody listening (a server down), or TLS refused: as a lost one
                 raise StreamsError("ConnectionError", str(exc), 599) from None
             try:
                 status, payload = await asyncio.wait_for(conn.request(head, body), self._timeout)

@@ -1,11 +1,12 @@
 """Other Headwater servers that serve a global table's other regions (`--region-endpoint`), reached as
-any client reaches them: DynamoDB and DynamoDB Streams calls over HTTP, SigV4-signed with the
+any client reaches them: DynamoDB and DynamoDB Streams calls over HTTP or HTTPS, SigV4-signed with the
 `--peer-credentials`, for the region asked about. Plus one Headwater call, `replicas/join`, that makes
 a new replica on the server of its region (as UpdateTable's Create does for a region of this server)."""
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 import urllib.error
 import urllib.request
 from typing import Any
@@ -16,7 +17,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from ..config import Settings
-from ..consumer import HttpTransport, StreamsError
+from ..consumer import HttpTransport, StreamsError, tls_client
 from ..errors import (
     DynamoDBError,
     InternalServerError,
@@ -33,6 +34,14 @@ class Peers:
         self.endpoints = dict(settings.region_endpoints)
         self._keys = (settings.peer_access_key, settings.peer_secret_key)
         self._transports: dict[tuple[str, str], HttpTransport] = {}
+        self._tls: ssl.SSLContext | None = None
+        self._ca = settings.peer_ca
+
+    def _context(self) -> ssl.SSLContext:
+        """What https peers are verified with (made once: loading the system's CAs takes a while)."""
+        if self._tls is None:
+            self._tls = tls_client(self._ca)
+        return self._tls
 
     def is_remote(self, region: str) -> bool:
         return region in self.endpoints
@@ -43,7 +52,12 @@ class Peers:
         if transport is None:
             access, secret = self._keys
             transport = HttpTransport(
-                self.endpoints[region], region=region, access_key=access, secret_key=secret, service=service
+                self.endpoints[region],
+                region=region,
+                access_key=access,
+                secret_key=secret,
+                service=service,
+                tls=self._context() if self.endpoints[region].startswith("https:") else None,
             )
             self._transports[(region, service)] = transport
         return transport
@@ -62,10 +76,11 @@ class Peers:
         request = AWSRequest("POST", url, data=data, headers={"Content-Type": "application/json"})
         SigV4Auth(Credentials(*self._keys), "dynamodb", region).add_auth(request)
         prepared = urllib.request.Request(url, data=data, headers=dict(request.headers), method="POST")
+        tls = self._context() if url.startswith("https:") else None
 
         def send() -> tuple[int, bytes]:
             try:
-                with urllib.request.urlopen(prepared, timeout=TIMEOUT) as response:
+                with urllib.request.urlopen(prepared, timeout=TIMEOUT, context=tls) as response:
                     return int(response.status), bytes(response.read())
             except urllib.error.HTTPError as err:
                 return int(err.code), bytes(err.read())
