@@ -146,7 +146,14 @@ def test_each_replica_stream_shows_the_replicated_changes(server: Server, global
 def test_deleting_a_replica(server: Server, global_table: str) -> None:
     home = server.client("dynamodb", HOME)
     answer = home.update_table(TableName=global_table, ReplicaUpdates=[{"Delete": {"RegionName": EU}}])
-    assert {r["RegionName"] for r in answer["TableDescription"]["Replicas"]} == {WEST}
+    listed = {r["RegionName"]: r["ReplicaStatus"] for r in answer["TableDescription"]["Replicas"]}
+    assert listed == {EU: "DELETING", WEST: "ACTIVE"}
+    with pytest.raises(ClientError) as again:  # once is enough
+        home.update_table(TableName=global_table, ReplicaUpdates=[{"Delete": {"RegionName": EU}}])
+    assert again.value.response["Error"]["Message"] in (
+        f"Cannot delete the replica in region {EU} while it is DELETING",
+        f"Cannot delete a replica in region {EU}: the table has no replica there",  # it went meanwhile
+    )
     eu = server.client("dynamodb", EU)
 
     def gone() -> bool:
@@ -157,10 +164,43 @@ def test_deleting_a_replica(server: Server, global_table: str) -> None:
         return False
 
     wait_for("the eu-west-1 table to be deleted", gone)
+    assert replica_status(home, global_table) == {WEST: "ACTIVE"}
     assert replica_status(server.client("dynamodb", WEST), global_table) == {HOME: "ACTIVE"}
     home.update_table(TableName=global_table, ReplicaUpdates=[{"Delete": {"RegionName": WEST}}])
+    wait_for("the last replica to go", lambda: replica_status(home, global_table) == {})
     described = home.describe_table(TableName=global_table)["Table"]
     assert "Replicas" not in described and "GlobalTableVersion" not in described
+
+
+def test_updating_a_replica(server: Server, global_table: str) -> None:
+    home = server.client("dynamodb", HOME)
+    update = {"RegionName": EU, "TableClassOverride": "STANDARD_INFREQUENT_ACCESS"}
+    answer = home.update_table(TableName=global_table, ReplicaUpdates=[{"Update": update}])
+    listed = {r["RegionName"]: r["ReplicaStatus"] for r in answer["TableDescription"]["Replicas"]}
+    assert listed == {EU: "UPDATING", WEST: "ACTIVE"}
+    wait_for(
+        "the replica ACTIVE again",
+        lambda: replica_status(home, global_table) == {EU: "ACTIVE", WEST: "ACTIVE"},
+    )
+    eu = server.client("dynamodb", EU).describe_table(TableName=global_table)["Table"]
+    assert eu["TableClassSummary"]["TableClass"] == "STANDARD_INFREQUENT_ACCESS"
+
+
+def test_deleting_the_table_while_its_replica_is_deleting(
+    server: Server, make_table: Callable[..., str]
+) -> None:
+    home = server.client("dynamodb", HOME)
+    west = server.client("dynamodb", WEST)
+    name = make_table()
+    add_replica(home, name, WEST)
+    wait_for("the replica", lambda: replica_status(home, name) == {WEST: "ACTIVE"})
+    home.update_table(TableName=name, ReplicaUpdates=[{"Delete": {"RegionName": WEST}}])
+    home.delete_table(TableName=name)  # at once: the replica asked to go goes too, none is left behind
+
+    def gone(client: Any) -> bool:
+        return name not in client.list_tables()["TableNames"]
+
+    wait_for("both tables gone", lambda: gone(home) and gone(west))
 
 
 def test_ttl_deletes_replicate_as_deletes(server: Server, make_table: Callable[..., str]) -> None:

@@ -46,6 +46,7 @@ def test_replicas_converge_on_postgres(
     assert stamps is not None and stamps[0] == 40  # one per item per replica
     home.update_table(TableName="orders", ReplicaUpdates=[{"Delete": {"RegionName": WEST}}])
     home.delete_table(TableName="orders")
+    wait_for("the replica gone", lambda: "orders" not in west.list_tables()["TableNames"])
     with psycopg.connect(url) as conn:
         stamps = conn.execute("SELECT count(*) FROM items WHERE table_id < -1073741824").fetchone()
     assert stamps is not None and stamps[0] == 0

@@ -124,11 +124,15 @@ def test_two_servers_replicate_both_ways_through_kill_and_partition(pair: tuple[
         lambda: converged(east, eu, name) and converged(east, west, name),
     )
 
-    # the eu replica removed from the east server: deleted there, and no longer listed anywhere
+    # the eu replica removed from the east server while the eu server is down: DELETING until it is
+    # back, then deleted there and no longer listed anywhere
+    eu_server.kill()
     east.update_table(TableName=name, ReplicaUpdates=[{"Delete": {"RegionName": EU}}])
-    assert replica_status(east, name) == {WEST: "ACTIVE"}
+    assert replica_status(east, name) == {EU: "DELETING", WEST: "ACTIVE"}
+    eu_server.start()
+    wait_for("the eu replica gone", lambda: replica_status(east, name) == {WEST: "ACTIVE"})
     wait_for("us-west-2 to forget eu-west-1", lambda: replica_status(west, name) == {EAST: "ACTIVE"})
-    assert name not in eu.list_tables()["TableNames"]
+    wait_for("the eu table deleted", lambda: name not in eu.list_tables()["TableNames"])
 
 
 def _tls_pair(tmp_path: Path, peer_ca: Path) -> tuple[Server, Server]:

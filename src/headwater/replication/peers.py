@@ -25,6 +25,8 @@ from ..errors import (
     ResourceNotFoundException,
     ValidationException,
 )
+from ..model.namespace import Namespace
+from ..model.schema import TableSpec
 
 TIMEOUT = 30.0
 
@@ -94,6 +96,16 @@ class Peers:
             code = str(answer.get("__type", "InternalServerError")).rpartition("#")[2]
             raise as_error(code, str(answer.get("message", answer.get("Message", ""))), region)
         return answer
+
+    async def tell(self, table: TableSpec, change: dict[str, str], but: str = "") -> None:
+        """Tell `table`'s replicas on other servers (but `but`'s) that a region joined (`Add`) or left
+        (`Remove`): `POST /_headwater/replicas/membership` on each. Replicas on their way out (DELETING)
+        need not know."""
+        for replica in table.replicas:
+            if self.is_remote(replica.region) and replica.region != but and replica.status != "DELETING":
+                there = Namespace(table.namespace.account, replica.region)
+                arn = there.arn("dynamodb", f"table/{table.name}")
+                await self.admin(replica.region, "membership", {"TableArn": arn, **change})
 
     async def close(self) -> None:
         for transport in self._transports.values():

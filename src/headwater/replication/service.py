@@ -26,6 +26,7 @@ from ..triggers.state import StateStore
 from .backfill import copy_items, copy_remote_items
 from .link import CHECKPOINT_KIND, LinkId, LinkRunner
 from .peers import Peers
+from .replica_changes import finish
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,8 @@ class ReplicationService:
         self.poll_interval = poll_interval
         self.links: dict[LinkId, tuple[LinkRunner, asyncio.Task[None]]] = {}
         self._backfills: dict[tuple[str, str, str], asyncio.Task[None]] = {}
+        # replicas DELETING or UPDATING, by (account, table, region, status): being carried out
+        self._changes: dict[tuple[str, str, str, str], asyncio.Task[None]] = {}
         self._task: asyncio.Task[None] | None = None
         self._commits: ChangeNotifier | None = None  # wakes the links of this server's regions
         self._unsubscribe: Callable[[], None] | None = None
@@ -63,7 +66,7 @@ class ReplicationService:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-        tasks = [t for t in (self._task, *self._backfills.values()) if t is not None]
+        tasks = [t for t in (self._task, *self._backfills.values(), *self._changes.values()) if t is not None]
         tasks.extend(task for _, task in self.links.values())
         for task in tasks:
             task.cancel()
@@ -72,6 +75,7 @@ class ReplicationService:
                 await task
         self.links.clear()
         self._backfills.clear()
+        self._changes.clear()
         await self.peers.close()
 
     async def _supervise(self) -> None:
@@ -88,11 +92,34 @@ class ReplicationService:
             if table.status == "DELETING":
                 continue
             for replica in table.replicas:
+                if replica.status == "DELETING":  # being removed: nothing more is taken from it
+                    continue
                 ns = table.namespace
                 desired[LinkId(ns.account, table.name, replica.region, ns.region)] = table
         return desired
 
+    def _start_changes(self) -> None:
+        """A task for each replica some table of this server lists as DELETING or UPDATING."""
+        for table in self.db.catalog.every_table():
+            if table.status == "DELETING":
+                continue
+            for replica in table.replicas:
+                key = (table.namespace.account, table.name, replica.region, replica.status)
+                if replica.status in ("DELETING", "UPDATING") and key not in self._changes:
+                    task = asyncio.get_running_loop().create_task(self._change(table, replica.region, key))
+                    self._changes[key] = task
+
+    async def _change(self, table: TableSpec, region: str, key: tuple[str, str, str, str]) -> None:
+        try:
+            await finish(self.db, self.peers, table, region)
+        except Exception:  # e.g. the replica's server down: the mark stays, and the next pass tries again
+            log.exception("replication: the %s replica of %s in %s failed", key[3], table.name, region)
+            await asyncio.sleep(BACKFILL_RETRY)
+        finally:
+            self._changes.pop(key, None)
+
     async def reconcile(self) -> None:
+        self._start_changes()
         desired = self._desired()
         for link in [link for link in self.links if link not in desired]:
             _runner, task = self.links.pop(link)

@@ -9,7 +9,6 @@ Every region's table lists the other regions' replicas, so each one knows whose 
 
 from __future__ import annotations
 
-import contextlib
 import re
 import uuid
 from typing import Any
@@ -19,8 +18,8 @@ import orjson
 from ...core.codec import decode_spec, encode_spec
 from ...core.database import Database
 from ...core.replicas import SOURCE, group, with_replica, without_replica
-from ...core.tables import delete_table, open_stream
-from ...errors import ResourceNotFoundException, ValidationException
+from ...core.tables import open_stream
+from ...errors import ValidationException
 from ...model.namespace import Namespace, arn_namespace
 from ...model.schema import ReplicaSpec, StreamSpec, TableSpec
 from ...replication.peers import Peers
@@ -135,18 +134,10 @@ async def _create(
             await create_replica(target_db, table, regions, settings)
         for peer in group(db, table):
             await db.scoped(peer.namespace).catalog.save(with_replica(peer, ReplicaSpec(region, "CREATING")))
-        await tell_remote_peers(remote, table, {"Add": region}, but=region)
+        await remote.tell(table, {"Add": region}, but=region)
     finally:
         await remote.close()
     return with_replica(table, ReplicaSpec(region, "CREATING", settings)), writes
-
-
-async def tell_remote_peers(remote: Peers, table: TableSpec, change: dict[str, str], but: str = "") -> None:
-    """Tell the replicas on other servers that a region joined (`Add`) or left (`Remove`)."""
-    for replica in table.replicas:
-        if remote.is_remote(replica.region) and replica.region != but:
-            arn = Namespace(table.namespace.account, replica.region).arn("dynamodb", f"table/{table.name}")
-            await remote.admin(replica.region, "membership", {"TableArn": arn, **change})
 
 
 async def membership(db: Database, request: dict[str, Any]) -> dict[str, Any]:
@@ -221,22 +212,13 @@ def already_tables(name: str) -> str:
 
 
 async def _delete(db: Database, table: TableSpec, region: str) -> TableSpec:
-    remote = Peers(db.settings)
-    try:
-        if remote.is_remote(region):  # its server's DeleteTable takes it out of the group there
-            with contextlib.suppress(ResourceNotFoundException):
-                await remote.call(region, "DeleteTable", {"TableName": table.name})
-        await tell_remote_peers(remote, table, {"Remove": region}, but=region)
-    finally:
-        await remote.close()
-    target_db = db.scoped(Namespace(table.namespace.account, region))
-    target = target_db.catalog.get(table.name)
+    """DELETING in every replica of this server: the replication service removes it (replication/
+    replica_changes.py), from every replica and its server, and deletes its table."""
+    deleting = ReplicaSpec(region, "DELETING")
     for peer in group(db, table):
         if peer.namespace.region != region:
-            await db.scoped(peer.namespace).catalog.save(without_replica(peer, region))
-    if target is not None:
-        await delete_table(target_db, target.evolve(replicas=()))
-    return without_replica(table, region)
+            await db.scoped(peer.namespace).catalog.save(with_replica(peer, deleting))
+    return with_replica(table, deleting)
 
 
 async def _update(db: Database, table: TableSpec, request: dict[str, Any]) -> TableSpec:
@@ -247,7 +229,8 @@ async def _update(db: Database, table: TableSpec, request: dict[str, Any]) -> Ta
     target = target_db.catalog.get(table.name)
     if target is not None and "TableClassOverride" in request:
         await target_db.catalog.save(target.evolve(table_class=request["TableClassOverride"]))
-    return with_replica(table, ReplicaSpec(region, "ACTIVE", settings))
+    # UPDATING until the replication service has seen it (replication/replica_changes.py), as on AWS
+    return with_replica(table, ReplicaSpec(region, "UPDATING", settings))
 
 
 def replica_descriptions(table: TableSpec) -> list[dict[str, Any]]:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from ...core.database import Database
 from ...core.replicas import group, without_replica
 from ...core.tables import delete_table
-from ...errors import ResourceInUseException, ValidationException
+from ...errors import ResourceInUseException, ResourceNotFoundException, ValidationException
 from ...model.schema import TableSpec
 from ...replication.peers import Peers
 from ._describe import table_description
-from ._replicas import tell_remote_peers
 
 # What DynamoDB describes of a table it is deleting: the API reference's example answers TableName,
 # TableStatus, ProvisionedThroughput, TableSizeBytes and ItemCount; the service adds the table's identity
@@ -44,7 +44,11 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
             )
         description = table_description(db, table)
         for peer in group(db, table):  # a replica deleted in its own region leaves the global table
-            await db.scoped(peer.namespace).catalog.save(without_replica(peer, table.namespace.region))
+            mine = table.replica(peer.namespace.region)
+            if mine is not None and mine.status == "DELETING":  # asked to go before: it goes now
+                await delete_table(db.scoped(peer.namespace), peer.evolve(replicas=()))
+            else:
+                await db.scoped(peer.namespace).catalog.save(without_replica(peer, table.namespace.region))
         deleted = await delete_table(db, table.evolve(replicas=()))
     if table.replicas:  # the other servers' replicas, after the answer (one of them may be asking)
         db.later(0, lambda: _leave(db, table))
@@ -55,7 +59,11 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
 async def _leave(db: Database, table: TableSpec) -> None:
     remote = Peers(db.settings)
     try:
-        await tell_remote_peers(remote, table, {"Remove": table.namespace.region})
+        for replica in table.replicas:  # one on another server that was asked to go: it goes now
+            if replica.status == "DELETING" and remote.is_remote(replica.region):
+                with contextlib.suppress(ResourceNotFoundException):
+                    await remote.call(replica.region, "DeleteTable", {"TableName": table.name})
+        await remote.tell(table, {"Remove": table.namespace.region})
     finally:
         await remote.close()
 
