@@ -429,3 +429,16 @@ def test_stream_records_keep_dynamodbs_shape(server: Server, global_table: str) 
     (stamped,) = raw_records(HeadwaterReplicationStamps=True)
     assert stamped["replication"]["region"] == HOME
     assert {k: v for k, v in stamped.items() if k != "replication"} == plain
+
+
+def test_a_ttl_change_is_every_replicas(server: Server, global_table: str) -> None:
+    home = server.client("dynamodb", HOME)
+    spec = {"Enabled": True, "AttributeName": "expires"}
+    home.update_time_to_live(TableName=global_table, TimeToLiveSpecification=spec)
+    for region in (EU, WEST):
+        described = server.client("dynamodb", region).describe_time_to_live(TableName=global_table)
+        assert described["TimeToLiveDescription"] == {
+            "TimeToLiveStatus": "ENABLED",
+            "AttributeName": "expires",
+        }
+    assert replica_status(home, global_table) == {EU: "ACTIVE", WEST: "ACTIVE"}  # same server: at once

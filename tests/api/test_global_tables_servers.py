@@ -214,3 +214,66 @@ def test_serve_refuses_a_bad_peer_setting(tmp_path: Path, args: tuple[str, ...],
     )
     assert done.returncode == 2
     assert message in done.stderr
+
+
+def ttl_of(client: Any, table: str) -> str:
+    return str(client.describe_time_to_live(TableName=table)["TimeToLiveDescription"]["TimeToLiveStatus"])
+
+
+def index_status(client: Any, table: str) -> dict[str, str]:
+    described = client.describe_table(TableName=table)["Table"]
+    return {ix["IndexName"]: ix["IndexStatus"] for ix in described.get("GlobalSecondaryIndexes", [])}
+
+
+def test_ttl_and_index_changes_reach_the_other_server(pair: tuple[Server, Server]) -> None:
+    east_server, eu_server = pair
+    east = east_server.client("dynamodb", EAST)
+    eu = eu_server.client("dynamodb", EU)
+    _orders(east, "settings")
+    east.update_table(TableName="settings", ReplicaUpdates=[{"Create": {"RegionName": EU}}])
+    wait_for("the replica", lambda: replica_status(east, "settings") == {EU: "ACTIVE"})
+
+    # TTL turned on in us-east-1: the eu replica UPDATING until the other server has it
+    east.update_time_to_live(
+        TableName="settings", TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"}
+    )
+    assert replica_status(east, "settings") == {EU: "UPDATING"}
+    wait_for("TTL on the other server", lambda: ttl_of(eu, "settings") == "ENABLED")
+    wait_for("the replica ACTIVE again", lambda: replica_status(east, "settings") == {EU: "ACTIVE"})
+
+    # an index made in eu-west-1 is made in us-east-1 too, filled, and usable there
+    east.put_item(TableName="settings", Item={"pk": {"S": "a"}, "colour": {"S": "red"}})
+    wait_for("the item in eu-west-1", lambda: "a" in items(eu, "settings"))
+    eu.update_table(
+        TableName="settings",
+        AttributeDefinitions=[{"AttributeName": "colour", "AttributeType": "S"}],
+        GlobalSecondaryIndexUpdates=[
+            {
+                "Create": {
+                    "IndexName": "by-colour",
+                    "KeySchema": [{"AttributeName": "colour", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            }
+        ],
+    )
+    wait_for("the index in us-east-1", lambda: index_status(east, "settings") == {"by-colour": "ACTIVE"})
+    found = east.query(
+        TableName="settings",
+        IndexName="by-colour",
+        KeyConditionExpression="colour = :c",
+        ExpressionAttributeValues={":c": {"S": "red"}},
+    )["Items"]
+    assert [item["pk"]["S"] for item in found] == ["a"]
+
+    # TTL turned off while the eu server is down: pending until it is back, then made there
+    eu_server.kill()
+    east.update_time_to_live(
+        TableName="settings", TimeToLiveSpecification={"Enabled": False, "AttributeName": "exp"}
+    )
+    assert replica_status(east, "settings") == {EU: "UPDATING"}
+    east_server.stop()  # the pending change is in the catalog: a restart keeps it
+    east_server.start()
+    eu_server.start()
+    wait_for("TTL off on the other server", lambda: ttl_of(eu, "settings") == "DISABLED")
+    wait_for("the replica ACTIVE at last", lambda: replica_status(east, "settings") == {EU: "ACTIVE"})

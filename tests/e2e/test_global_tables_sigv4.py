@@ -28,6 +28,7 @@ PEER = allow(
         "dynamodb:GetRecords",
         "headwater:JoinGlobalTable",
         "headwater:UpdateGlobalTableMembership",
+        "headwater:UpdateGlobalTableReplicaSettings",
     ]
 )
 

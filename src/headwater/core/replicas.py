@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..model.namespace import Namespace
 from ..model.schema import ReplicaSpec, TableSpec
 from .database import Database
 
 SOURCE = "replica_source"  # TableSpec.extra: the region a CREATING replica is copied from
+# ReplicaSpec.settings: changes of the table's settings (TTL, indexes) not yet made on the replica's
+# server; the replica is UPDATING until the replication service has sent them (in order)
+PENDING = "pending"
 
 
 def group(db: Database, table: TableSpec) -> list[TableSpec]:
@@ -32,3 +37,16 @@ def stream_arn(table: TableSpec) -> str | None:
     """The table's latest stream ARN, if it has one."""
     label = table.extra.get("stream_label")
     return f"{table.arn}/stream/{label}" if table.stream.enabled and label else None
+
+
+def with_pending(table: TableSpec, remote: frozenset[str], change: dict[str, Any]) -> TableSpec:
+    """`table` with `change` (a settings request) to be sent to each of its replicas in `remote` (the
+    regions of other servers): those replicas UPDATING until it is."""
+    replicas = []
+    for replica in table.replicas:
+        if replica.region in remote and replica.status in ("ACTIVE", "UPDATING"):
+            settings = dict(replica.settings)
+            settings[PENDING] = [*settings.get(PENDING, ()), change]
+            replica = ReplicaSpec(replica.region, "UPDATING", settings)
+        replicas.append(replica)
+    return table.evolve(replicas=tuple(replicas))

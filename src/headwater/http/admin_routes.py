@@ -14,6 +14,9 @@
                                                            server: make a global table's replica here
     POST /_headwater/replicas/membership  {"TableArn", "Add" | "Remove"}  from another server: a region
                                                            joined or left the global table
+    POST /_headwater/replicas/settings    {"TableArn", "TimeToLiveSpecification" |
+                                           "GlobalSecondaryIndexUpdates"}  from another server: a global
+                                                           table's TTL or index change
 
 A call that names a table takes the table's region (`Region`, the server's `--region` by default) and
 finds it in the server's default account, or with `--auth sigv4` in the verified caller's account.
@@ -28,6 +31,7 @@ from typing import Any
 
 import orjson
 
+from ..api.dynamodb._replica_settings import apply_settings
 from ..api.dynamodb._replicas import join, membership
 from ..core.database import Database
 from ..core.namespace import Namespace
@@ -71,6 +75,8 @@ class AdminRoutes:
                 return 200, orjson.dumps(await join(self.db, request))
             if path == ADMIN_PREFIX + "replicas/membership":
                 return 200, orjson.dumps(await membership(self.db, request))
+            if path == ADMIN_PREFIX + "replicas/settings":
+                return 200, orjson.dumps(await apply_settings(self.db, request))
             if path == ADMIN_PREFIX + "replicas/status" and self.replication is not None:
                 links = self.replication.status()
                 name = request.get("TableName")

@@ -63,6 +63,7 @@ _ADMIN_ACTIONS = {
     "sinks/status": "DescribeSinks",
     "replicas/join": "JoinGlobalTable",
     "replicas/membership": "UpdateGlobalTableMembership",
+    "replicas/settings": "UpdateGlobalTableReplicaSettings",
     "replicas/status": "DescribeReplication",
 }
 _UNSCOPED = frozenset({"list_functions", "list_mappings", "create_mapping", "list_layers"})

@@ -7,14 +7,17 @@ done twice."""
 from __future__ import annotations
 
 import contextlib
+import logging
 
 from ..core.database import Database
-from ..core.replicas import group, with_replica, without_replica
+from ..core.replicas import PENDING, group, with_replica, without_replica
 from ..core.tables import delete_table
-from ..errors import ResourceNotFoundException
+from ..errors import ResourceNotFoundException, ValidationException
 from ..model.namespace import Namespace
 from ..model.schema import ReplicaSpec, TableSpec
 from .peers import Peers
+
+log = logging.getLogger(__name__)
 
 
 async def finish(db: Database, peers: Peers, table: TableSpec, region: str) -> None:
@@ -25,7 +28,7 @@ async def finish(db: Database, peers: Peers, table: TableSpec, region: str) -> N
     if replica.status == "DELETING":
         await _remove(db, peers, table, region)
     elif replica.status == "UPDATING":
-        await _updated(db, table, replica)
+        await _updated(db, peers, table, region)
 
 
 async def _remove(db: Database, peers: Peers, table: TableSpec, region: str) -> None:
@@ -46,12 +49,30 @@ async def _remove(db: Database, peers: Peers, table: TableSpec, region: str) -> 
             await delete_table(target_db, target.evolve(replicas=()))
 
 
-async def _updated(db: Database, table: TableSpec, replica: ReplicaSpec) -> None:
-    """The settings were applied by the request: the replica is ACTIVE again."""
+async def _updated(db: Database, peers: Peers, table: TableSpec, region: str) -> None:
+    """Send the settings changes pending for the replica to its server, in order; ACTIVE again once
+    none is left (a change made meanwhile is sent on the next pass)."""
+    scoped = db.scoped(table.namespace)
+    current = scoped.catalog.latest(table)
+    mine = current.replica(region) if current is not None else None
+    if mine is None or mine.status != "UPDATING":
+        return
+    pending = list(mine.settings.get(PENDING, ()))
+    if pending and peers.is_remote(region):
+        arn = Namespace(table.namespace.account, region).arn("dynamodb", f"table/{table.name}")
+        for change in pending:
+            try:
+                await peers.admin(region, "settings", {"TableArn": arn, **change})
+            except ValidationException as err:  # refused there: sending it again would not help
+                log.warning("replication: %s in %s refused %s: %s", table.name, region, sorted(change), err)
     async with db.catalog.lock:
-        scoped = db.scoped(table.namespace)
         current = scoped.catalog.latest(table)
-        mine = current.replica(replica.region) if current is not None else None
-        if current is not None and mine is not None and mine.status == "UPDATING":
-            active = ReplicaSpec(mine.region, "ACTIVE", mine.settings)
-            await scoped.catalog.save(with_replica(current, active))
+        mine = current.replica(region) if current is not None else None
+        if current is None or mine is None or mine.status != "UPDATING":
+            return
+        left = list(mine.settings.get(PENDING, ()))[len(pending) :]
+        settings = {k: v for k, v in mine.settings.items() if k != PENDING}
+        if left:
+            settings[PENDING] = left
+        again = ReplicaSpec(region, "UPDATING" if left else "ACTIVE", settings)
+        await scoped.catalog.save(with_replica(current, again))

@@ -12,6 +12,7 @@ from ...model.schema import TableSpec, Throughput
 from ...storage.base import MetaWrite, StreamWrite
 from ._describe import table_description
 from ._gsi_updates import Task, apply_gsi_updates
+from ._replica_settings import pending_for_remote
 from ._replicas import apply_replica_updates
 from ._stream_spec import parse_stream_specification
 from ._table_spec import INVALID, parse_throughput
@@ -52,6 +53,7 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
                 peer, peer_tasks = apply_gsi_updates(peer_db, peer, request)
                 await update_table(peer_db, peer, [])
                 tasks.extend(peer_tasks)
+            table = pending_for_remote(db, table, request)  # and those of other servers, soon
         table, writes = _apply(db, table, request)
         if request.get("ReplicaUpdates"):
             table, more = await apply_replica_updates(db, table, request["ReplicaUpdates"])

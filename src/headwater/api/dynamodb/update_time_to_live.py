@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from ...core.database import Database
+from ...core.replicas import group
 from ...errors import ValidationException
 from ...model.schema import TtlSpec
+from ._replica_settings import pending_for_remote
 
 
 async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
@@ -29,5 +31,7 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
                     f"{current.attribute}"
                 )
             ttl = TtlSpec(None, "DISABLED")
-        await db.catalog.save(table.evolve(ttl=ttl))
+        for peer in group(db, table):  # a global table's TTL setting is every replica's
+            await db.scoped(peer.namespace).catalog.save(peer.evolve(ttl=ttl))
+        await db.catalog.save(pending_for_remote(db, table.evolve(ttl=ttl), request))  # and other servers
     return {"TimeToLiveSpecification": {"Enabled": enabled, "AttributeName": attribute}}
