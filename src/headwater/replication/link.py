@@ -18,7 +18,15 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from ..consumer import CallTransport, ShardCheckpoint, ShardCursor, StreamsError, list_shards, ready_shards
+from ..consumer import (
+    CallTransport,
+    Shard,
+    ShardCheckpoint,
+    ShardCursor,
+    StreamsError,
+    list_shards,
+    ready_shards,
+)
 from ..core.database import Database
 from ..core.lww import Stamp
 from ..core.replicated import ReplicatedChangeOp, key_of
@@ -33,6 +41,7 @@ log = logging.getLogger(__name__)
 
 _STAMPED = {REPLICATION_STAMPS: True}  # the records' last-writer-wins stamps, hidden from other readers
 CHECKPOINT_KIND = "replication.checkpoint"  # key: "<link>/<stream arn>/<shard id>"
+SHARDS_FRESH = 1.0  # seconds a source's shard list is used before it is listed again
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +96,7 @@ class LinkRunner:
         self.stats = LinkStats()
         self.wake = asyncio.Event()
         self.commits = commits
+        self._listed: tuple[str, float, list[Shard]] | None = None  # (stream ARN, when, its shards)
 
     def _target(self) -> TableSpec | None:
         table = self.target_db.catalog.get(self.link.table)
@@ -136,10 +146,18 @@ class LinkRunner:
             if key.startswith(prefix)
         }
 
+    async def _shards(self, arn: str) -> list[Shard]:
+        """The source's shards, listed again after SHARDS_FRESH or once one of them has ended (its
+        children are then to be read) rather than on every pass."""
+        listed = self._listed
+        if listed is None or listed[0] != arn or time.monotonic() - listed[1] > SHARDS_FRESH:
+            listed = self._listed = (arn, time.monotonic(), await list_shards(self.transport, arn))
+        return listed[2]
+
     async def _pass(self, cursors: dict[str, ShardCursor], arn: str) -> bool:
         progressed = False
         checkpoints = self.stats.checkpoints
-        for shard in ready_shards(await list_shards(self.transport, arn), checkpoints):
+        for shard in ready_shards(await self._shards(arn), checkpoints):
             cursor = cursors.get(shard.shard_id)
             if cursor is None:
                 start = checkpoints.get(shard.shard_id, ShardCheckpoint())
@@ -152,6 +170,8 @@ class LinkRunner:
                 progressed = True
                 checkpoint = ShardCheckpoint(cursor.last_sequence, page.ended)
                 checkpoints[shard.shard_id] = checkpoint
+                if page.ended:
+                    self._listed = None  # its children are listed with it
                 await self.state.put(
                     CHECKPOINT_KIND, f"{self.link}/{arn}/{shard.shard_id}", checkpoint.to_json()
                 )
