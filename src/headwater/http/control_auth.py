@@ -64,6 +64,8 @@ _ADMIN_ACTIONS = {
     "replicas/join": "JoinGlobalTable",
     "replicas/membership": "UpdateGlobalTableMembership",
     "replicas/status": "DescribeReplication",
+    "usage": "GetUsage",
+    "clock/advance": "AdvanceClock",
 }
 _UNSCOPED = frozenset({"list_functions", "list_mappings", "create_mapping", "list_layers"})
 

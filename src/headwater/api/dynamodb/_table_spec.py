@@ -41,6 +41,24 @@ def check_billing(billing_mode: str, throughput: dict[str, Any] | None) -> Throu
     return parse_throughput(throughput)
 
 
+def on_demand_throughput(value: dict[str, Any] | None, current: dict[str, Any]) -> dict[str, Any]:
+    """OnDemandThroughput over the table's current maximums: a value of at least 1 sets one, -1 removes it."""
+    out = dict(current)
+    for name in ("MaxReadRequestUnits", "MaxWriteRequestUnits"):
+        units = (value or {}).get(name)
+        if units is None:
+            continue
+        if units == -1:
+            out.pop(name, None)
+        elif units >= 1:
+            out[name] = units
+        else:
+            raise ValidationException(
+                INVALID + f"{name} must be at least 1, or -1 to remove the maximum: {units}"
+            )
+    return out
+
+
 def parse_throughput(throughput: dict[str, Any]) -> Throughput:
     for name in ("ReadCapacityUnits", "WriteCapacityUnits"):
         if throughput[name] > MAX_CAPACITY:
