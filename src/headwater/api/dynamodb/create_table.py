@@ -54,7 +54,7 @@ def table_spec(db: Database, request: dict[str, Any]) -> TableSpec:
         # kept with the table from its first commit; its revision is the table's creation time
         policy = checked_policy(request["ResourcePolicy"], stream=False)
         extra[resource_policies.TABLE_POLICY] = stored_entry(policy, str(int(db.clock.now() * 1000)))
-    on_demand = on_demand_throughput(request.get("OnDemandThroughput"), {})
+    on_demand = on_demand_throughput(request.get("OnDemandThroughput"), {}, removable=False)
     if on_demand:
         extra[ON_DEMAND] = on_demand
     return TableSpec(

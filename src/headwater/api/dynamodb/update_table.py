@@ -75,7 +75,9 @@ def _apply(
     if db.settings.enforce_capacity:
         table = _decreases(db, before, table)
     if request.get("OnDemandThroughput") is not None:
-        on_demand = on_demand_throughput(request["OnDemandThroughput"], table.extra.get(ON_DEMAND) or {})
+        on_demand = on_demand_throughput(
+            request["OnDemandThroughput"], table.extra.get(ON_DEMAND) or {}, removable=True
+        )
         table = table.evolve(extra={**table.extra, ON_DEMAND: on_demand})
     if request.get("DeletionProtectionEnabled") is not None:
         table = table.evolve(deletion_protection=bool(request["DeletionProtectionEnabled"]))
