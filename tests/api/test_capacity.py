@@ -163,6 +163,29 @@ def test_a_batch_leaves_a_throttled_table_unprocessed(capped: Server) -> None:
     assert err["Error"]["Code"] == "ProvisionedThroughputExceededException"
 
 
+def test_a_transaction_on_a_throttled_table_is_cancelled(capped: Server) -> None:
+    ddb = capped.client()
+    tight, roomy = provisioned(ddb, read=1, write=1), provisioned(ddb, read=1, write=50)
+    ddb.put_item(TableName=tight, Item={"pk": {"S": "a"}})
+    err = error_of(
+        ddb.transact_write_items,
+        TransactItems=[
+            {"Put": {"TableName": roomy, "Item": {"pk": {"S": "b"}}}},
+            {"Put": {"TableName": tight, "Item": {"pk": {"S": "b"}}}},
+        ],
+    )
+    assert err["Error"]["Code"] == "TransactionCanceledException"
+    assert err["Error"]["Message"] == (
+        "Transaction cancelled, please refer cancellation reasons for specific reasons "
+        "[None, ProvisionedThroughputExceeded]"
+    )
+    assert err["CancellationReasons"] == [
+        {"Code": "None"},
+        {"Code": "ProvisionedThroughputExceeded", "Message": TABLE_EXCEEDED},
+    ]
+    assert "Item" not in ddb.get_item(TableName=roomy, Key={"pk": {"S": "b"}})
+
+
 def test_on_demand_tables_throttle_at_their_maximum(capped: Server) -> None:
     ddb = capped.client()
     name = f"cap-{uuid.uuid4().hex[:10]}"

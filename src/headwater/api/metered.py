@@ -16,57 +16,106 @@ import orjson
 
 from ..core.database import Database
 from ..core.throughput import Kind, Limiter
+from ..core.transactions import cancellation_message
 from ..core.usage import UsageMeter
-from ..errors import DynamoDBError
-from ..model.schema import IndexSpec, TableSpec
+from ..errors import (
+    DynamoDBError,
+    ProvisionedThroughputExceededException,
+    ThrottlingException,
+    TransactionCanceledException,
+)
+from ..model.schema import TableSpec
 from .context import Handler, Response
 
 Operations = dict[tuple[str, str], Handler]
-Targets = Callable[[Database, dict[str, Any]], list[tuple[TableSpec, IndexSpec | None]]]
+# How a request is admitted: the request to run (a batch's without its throttled tables) and what is left
+# unprocessed; the throttling error when nothing may run
+Admission = Callable[[Limiter, Kind, Database, dict[str, Any]], tuple[dict[str, Any], dict[str, Any]]]
+NOTHING_LEFT: dict[str, Any] = {}
 
 
 def _table(db: Database, name: Any) -> TableSpec | None:
     return db.catalog.get(name) if isinstance(name, str) else None
 
 
-def _one(db: Database, request: dict[str, Any]) -> list[tuple[TableSpec, IndexSpec | None]]:
+def _admit_one(
+    limiter: Limiter, kind: Kind, db: Database, request: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     table = _table(db, request.get("TableName"))
-    if table is None:
-        return []
-    name = request.get("IndexName")
-    return [(table, table.index(name) if isinstance(name, str) else None)]
+    if table is not None:  # else the handler says the table is not there
+        name = request.get("IndexName")
+        limiter.admit(table, kind, table.index(name) if isinstance(name, str) else None)
+    return request, NOTHING_LEFT
 
 
-def _transaction(db: Database, request: dict[str, Any]) -> list[tuple[TableSpec, IndexSpec | None]]:
-    found: list[tuple[TableSpec, IndexSpec | None]] = []
+def _admit_batch(
+    limiter: Limiter, kind: Kind, db: Database, request: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A batch's tables whose buckets are empty are left unprocessed; all of them: the error."""
+    items: dict[str, Any] = request.get("RequestItems") or {}
+    throttled: dict[str, Any] = {}
+    first: DynamoDBError | None = None
+    for name, part in items.items():
+        table = _table(db, name)
+        if table is None:
+            continue
+        try:
+            limiter.admit(table, kind)
+        except DynamoDBError as err:
+            first = first or err
+            throttled[name] = part
+    if first is not None and len(throttled) == len(items):
+        raise first
+    if not throttled:
+        return request, NOTHING_LEFT
+    left = {name: part for name, part in items.items() if name not in throttled}
+    return {**request, "RequestItems": left}, throttled
+
+
+def _admit_transaction(
+    limiter: Limiter, kind: Kind, db: Database, request: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A transaction touching a throttled table is cancelled, the throttled actions' reasons saying why
+    (ProvisionedThroughputExceeded, or ThrottlingError on demand), as TransactWriteItems documents."""
+    reasons: list[dict[str, str]] = []
     for action in request.get("TransactItems") or ():
-        for body in action.values() if isinstance(action, dict) else ():
-            table = _table(db, body.get("TableName") if isinstance(body, dict) else None)
-            if table is not None:
-                found.append((table, None))
-    return found
+        body = next(iter(action.values()), None) if isinstance(action, dict) and action else None
+        table = _table(db, body.get("TableName") if isinstance(body, dict) else None)
+        reason = {"Code": "None"}
+        if table is not None:
+            try:
+                limiter.admit(table, kind)
+            except ProvisionedThroughputExceededException as err:
+                reason = {"Code": "ProvisionedThroughputExceeded", "Message": str(err.message)}
+            except ThrottlingException as err:
+                reason = {"Code": "ThrottlingError", "Message": str(err.message)}
+        reasons.append(reason)
+    if any(reason["Code"] != "None" for reason in reasons):
+        codes = [reason["Code"] for reason in reasons]
+        raise TransactionCanceledException(cancellation_message(codes), CancellationReasons=reasons)
+    return request, NOTHING_LEFT
 
 
-# operation -> (direction, the tables and index it touches, the member batch operations leave unprocessed)
-_METERED: dict[str, tuple[Kind, Targets | None, str | None]] = {
-    "GetItem": ("read", _one, None),
-    "Query": ("read", _one, None),
-    "Scan": ("read", _one, None),
-    "TransactGetItems": ("read", _transaction, None),
-    "BatchGetItem": ("read", None, "UnprocessedKeys"),
-    "PutItem": ("write", _one, None),
-    "UpdateItem": ("write", _one, None),
-    "DeleteItem": ("write", _one, None),
-    "TransactWriteItems": ("write", _transaction, None),
-    "BatchWriteItem": ("write", None, "UnprocessedItems"),
+# operation -> (direction, how it is admitted, the member a batch leaves unprocessed requests in)
+_METERED: dict[str, tuple[Kind, Admission, str | None]] = {
+    "GetItem": ("read", _admit_one, None),
+    "Query": ("read", _admit_one, None),
+    "Scan": ("read", _admit_one, None),
+    "TransactGetItems": ("read", _admit_transaction, None),
+    "BatchGetItem": ("read", _admit_batch, "UnprocessedKeys"),
+    "PutItem": ("write", _admit_one, None),
+    "UpdateItem": ("write", _admit_one, None),
+    "DeleteItem": ("write", _admit_one, None),
+    "TransactWriteItems": ("write", _admit_transaction, None),
+    "BatchWriteItem": ("write", _admit_batch, "UnprocessedItems"),
 }
 
 
 def metered(operations: Operations, limiter: Limiter | None, meter: UsageMeter | None) -> Operations:
     out = dict(operations)
-    for name, (kind, targets, unprocessed) in _METERED.items():
+    for name, (kind, admission, unprocessed) in _METERED.items():
         out["dynamodb", name] = _Metered(
-            operations["dynamodb", name], kind, targets, unprocessed, limiter, meter
+            operations["dynamodb", name], kind, admission, unprocessed, limiter, meter
         )
     if meter is not None:
         out["dynamodbstreams", "GetRecords"] = _StreamReads(
@@ -80,26 +129,22 @@ class _Metered:
         self,
         handler: Handler,
         kind: Kind,
-        targets: Targets | None,
+        admission: Admission,
         unprocessed: str | None,
         limiter: Limiter | None,
         meter: UsageMeter | None,
     ) -> None:
         self.handler = handler
         self.kind = kind
-        self.targets = targets
+        self.admission = admission
         self.unprocessed = unprocessed
         self.limiter = limiter
         self.meter = meter
 
     async def __call__(self, db: Database, request: dict[str, Any]) -> Response:
-        throttled: dict[str, Any] = {}
+        throttled = NOTHING_LEFT
         if self.limiter is not None:
-            if self.targets is not None:
-                for table, index in self.targets(db, request):
-                    self.limiter.admit(table, self.kind, index)
-            else:
-                request, throttled = self._batch(db, request, self.limiter)
+            request, throttled = self.admission(self.limiter, self.kind, db, request)
         asked = request.get("ReturnConsumedCapacity")
         answer = await self.handler(db, {**request, "ReturnConsumedCapacity": "INDEXES"})
         out: dict[str, Any] = orjson.loads(answer) if isinstance(answer, bytes) else answer
@@ -115,27 +160,6 @@ class _Metered:
         if throttled and self.unprocessed is not None:
             out.setdefault(self.unprocessed, {}).update(throttled)
         return out
-
-    def _batch(
-        self, db: Database, request: dict[str, Any], limiter: Limiter
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """A batch's tables whose buckets are empty are left unprocessed; all of them: the error."""
-        items: dict[str, Any] = request.get("RequestItems") or {}
-        throttled: dict[str, Any] = {}
-        first: DynamoDBError | None = None
-        for name, part in items.items():
-            table = _table(db, name)
-            if table is None:
-                continue
-            try:
-                limiter.admit(table, self.kind)
-            except DynamoDBError as err:
-                first = first or err
-                throttled[name] = part
-        if first is not None and len(throttled) == len(items):
-            raise first
-        left = {name: part for name, part in items.items() if name not in throttled}
-        return {**request, "RequestItems": left}, throttled
 
     def _charge(self, db: Database, entry: Mapping[str, Any]) -> None:
         table = _table(db, entry.get("TableName"))
