@@ -278,3 +278,34 @@ def test_capacity_is_not_enforced_by_default(tmp_path: Path) -> None:
             ddb.put_item(TableName=name, Item={"pk": {"S": f"k{n}"}, "v": {"S": TEN_UNITS}})
     finally:
         srv.stop()
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("clock/advance", {"Seconds": -1}),
+        ("clock/advance", {"Seconds": "soon"}),
+        ("clock/advance", {}),
+        ("usage", {"Since": "yesterday"}),
+        ("usage", {"Since": -5}),
+        ("usage", {"Region": 7}),
+    ],
+)
+def test_the_admin_calls_refuse_bad_input(capped: Server, path: str, body: dict[str, Any]) -> None:
+    status, _, answer = capped.request(
+        "POST", "/_headwater/" + path, json.dumps(body).encode(), service="dynamodb"
+    )
+    assert status == 400
+    assert json.loads(answer)["__type"].endswith("#ValidationException")
+
+
+def test_the_clock_moves_only_on_a_test_server(tmp_path: Path) -> None:
+    srv = Server(tmp_path).start()
+    try:
+        status, _, answer = srv.request(
+            "POST", "/_headwater/clock/advance", b'{"Seconds": 1}', service="dynamodb"
+        )
+        assert status == 400
+        assert json.loads(answer)["__type"].endswith("#UnknownOperationException")
+    finally:
+        srv.stop()
