@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.server import Server
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.headwater_only  # Headwater's own admin route and command
 
@@ -152,5 +153,41 @@ def test_the_usage_command_prints_a_table_and_refuses_an_unknown_region(tmp_path
         since = subprocess.run([*command, "--since", "yesterday"], capture_output=True, text=True, timeout=60)
         assert since.returncode == 2
         assert "expected 24h, 90m, 7d" in since.stderr
+    finally:
+        srv.stop()
+
+
+def test_replicated_writes_are_counted_in_the_receiving_region(tmp_path: Path) -> None:
+    srv = Server(tmp_path, ("--meter-usage",)).start()
+    try:
+        home, eu = srv.client("dynamodb", "us-east-1"), srv.client("dynamodb", "eu-west-1")
+        home.create_table(
+            TableName="global",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        home.update_table(TableName="global", ReplicaUpdates=[{"Create": {"RegionName": "eu-west-1"}}])
+
+        def replica_active() -> bool:
+            replicas = home.describe_table(TableName="global")["Table"].get("Replicas", [])
+            return [r["ReplicaStatus"] for r in replicas] == ["ACTIVE"]
+
+        wait_until(replica_active, what="the eu-west-1 replica")
+        for n in range(4):  # 3 write units each: a 2,505-byte item
+            home.put_item(TableName="global", Item={"pk": {"S": f"k{n}"}, "v": {"S": ITEM_VALUE}})
+
+        def replicated() -> float:
+            (table,) = usage(srv, "--region", "eu-west-1")["Tables"]
+            units: float = table["ReplicatedWriteUnits"]
+            return units if units >= 12 else 0.0
+
+        assert wait_until(replicated, what="the replicated writes counted") == 12.0
+        (table,) = usage(srv, "--region", "eu-west-1")["Tables"]
+        assert table["WriteUnits"] == 0  # the replica's own writes: none
+        (source,) = usage(srv, "--region", "us-east-1")["Tables"]
+        assert source["WriteUnits"] == 12.0
+        assert source["ReplicatedWriteUnits"] == 0
+        assert len(eu.scan(TableName="global")["Items"]) == 4
     finally:
         srv.stop()
