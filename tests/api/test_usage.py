@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.server import Server
 from tests.waiting import wait_until
@@ -51,8 +52,9 @@ def usage(srv: Server, *args: str) -> dict[str, Any]:
 
 
 def workload(ddb: Any, streams: Any) -> None:
-    """5 puts of 3 units (and 3 each in the GSI), 2 strongly and 2 eventually consistent reads (1 and
-    0.5 units), a Query of the GSI (KEYS_ONLY entries: 0.5 units), 3 GetRecords calls."""
+    """5 puts of 3 units (and 3 each in the GSI), a delete whose condition fails (3 units: the existing
+    item's size), 2 strongly and 2 eventually consistent reads (1 and 0.5 units), a Query of the GSI that
+    finds nothing (0.5 units), 3 GetRecords calls."""
     ddb.create_table(
         TableName="metered",
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
@@ -74,6 +76,11 @@ def workload(ddb: Any, streams: Any) -> None:
         ddb.put_item(
             TableName="metered", Item={"pk": {"S": f"k{n}"}, "g": {"S": "x"}, "v": {"S": ITEM_VALUE}}
         )
+    with pytest.raises(ClientError) as failed:  # still 3 write units: the existing item's size
+        ddb.delete_item(
+            TableName="metered", Key={"pk": {"S": "k0"}}, ConditionExpression="attribute_not_exists(v)"
+        )
+    assert "Item" not in failed.value.response  # not asked for: not returned
     for consistent in (True, True, False, False):
         ddb.get_item(TableName="metered", Key={"pk": {"S": "k0"}}, ConsistentRead=consistent)
     ddb.query(
@@ -111,7 +118,7 @@ def test_a_known_workload_is_counted_exactly_and_priced(tmp_path: Path) -> None:
         (table,) = report["Tables"]
         assert table["TableName"] == "metered"
         assert table["BillingMode"] == "PAY_PER_REQUEST"
-        assert table["WriteUnits"] == 15.0
+        assert table["WriteUnits"] == 15.0 + 3.0
         assert table["GsiWriteUnits"] == 15.0
         assert table["ReadUnits"] == 1 + 1 + 0.5 + 0.5 + 0.5
         assert table["StreamReadRequests"] == 3
@@ -122,7 +129,7 @@ def test_a_known_workload_is_counted_exactly_and_priced(tmp_path: Path) -> None:
         assert table["BillableStorageBytes"] == table["StorageBytes"] + 100 * 10
         storage = table["BillableStorageBytes"] / 2**30 * 1.0
         streams = 3 / 100_000 * 100.0 * 730
-        on_demand = (3.5 / 1e6 * 1.0 + 30 / 1e6 * 10.0) * 730 + storage + streams
+        on_demand = (3.5 / 1e6 * 1.0 + 33 / 1e6 * 10.0) * 730 + storage + streams
         assert table["OnDemandMonthly"] == pytest.approx(on_demand, abs=1e-6)
         # provisioned for the hour's average rate, rounded up: 1 RCU and 1 WCU for the month
         assert table["ProvisionedMonthly"] == pytest.approx(

@@ -14,17 +14,20 @@ from typing import Any
 
 import orjson
 
+from ..core.capacity import write_units
 from ..core.database import Database
 from ..core.throughput import Kind, Limiter
 from ..core.transactions import cancellation_message
 from ..core.usage import UsageMeter
 from ..errors import (
+    ConditionalCheckFailedException,
     DynamoDBError,
     ProvisionedThroughputExceededException,
     ThrottlingException,
     TransactionCanceledException,
 )
 from ..model.schema import TableSpec
+from ..model.size import item_size
 from .context import Handler, Response
 
 Operations = dict[tuple[str, str], Handler]
@@ -146,7 +149,16 @@ class _Metered:
         if self.limiter is not None:
             request, throttled = self.admission(self.limiter, self.kind, db, request)
         asked = request.get("ReturnConsumedCapacity")
-        answer = await self.handler(db, {**request, "ReturnConsumedCapacity": "INDEXES"})
+        forwarded = {**request, "ReturnConsumedCapacity": "INDEXES"}
+        single_write = self.kind == "write" and self.admission is _admit_one
+        if single_write:
+            forwarded["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"  # its size is what is charged
+        try:
+            answer = await self.handler(db, forwarded)
+        except ConditionalCheckFailedException as err:
+            if single_write:
+                self._failed_condition(db, request, err)
+            raise
         out: dict[str, Any] = orjson.loads(answer) if isinstance(answer, bytes) else answer
         consumed = out.pop("ConsumedCapacity", None)
         entries: list[dict[str, Any]] = (
@@ -160,6 +172,23 @@ class _Metered:
         if throttled and self.unprocessed is not None:
             out.setdefault(self.unprocessed, {}).update(throttled)
         return out
+
+    def _failed_condition(
+        self, db: Database, request: dict[str, Any], err: ConditionalCheckFailedException
+    ) -> None:
+        """A write whose condition fails still consumes write units: the existing item's, at least one."""
+        old = (
+            err.extra.get("Item")
+            if request.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
+            else (err.extra.pop("Item", None))
+        )
+        self._charge(
+            db,
+            {
+                "TableName": request.get("TableName"),
+                "CapacityUnits": write_units(item_size(old) if old else 0),
+            },
+        )
 
     def _charge(self, db: Database, entry: Mapping[str, Any]) -> None:
         table = _table(db, entry.get("TableName"))
