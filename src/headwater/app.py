@@ -226,11 +226,13 @@ def build_node(settings: Settings, clock: Clock | None = None) -> Node:
         metrics_public=settings.metrics_public,
         counts=counts,
     )
-    calls = LocalCalls(db, _metered(db, operations()))
+    calls = LocalCalls(db, metered_handlers(db, operations()))
     return Node(settings, db, calls, control, triggers, sinks, security, counts, fronts, replication)
 
 
-def _metered(db: Database, handlers: dict[tuple[str, str], Handler]) -> dict[tuple[str, str], Handler]:
+def metered_handlers(
+    db: Database, handlers: dict[tuple[str, str], Handler]
+) -> dict[tuple[str, str], Handler]:
     """The item operations throttled (--enforce-capacity) and counted (--meter-usage, or throttled); as
     they are otherwise (no work added to a request)."""
     settings = db.settings

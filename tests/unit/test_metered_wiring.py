@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from headwater.api.context import Handler
 from headwater.api.registry import operations
-from headwater.app import _metered
+from headwater.app import metered_handlers
 from headwater.clock import FakeClock
 from headwater.config import Settings
 from headwater.core.database import Database
@@ -18,7 +18,7 @@ def _wired(enforce: bool = False, meter: bool = False) -> tuple[Handlers, Handle
     settings = Settings(in_memory=True, enforce_capacity=enforce, meter_usage=meter)
     db = Database(settings, SqliteStorage(None), FakeClock())
     plain = operations()
-    return plain, _metered(db, plain), db
+    return plain, metered_handlers(db, plain), db
 
 
 def test_without_the_flags_the_handlers_are_the_plain_ones() -> None:
