@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,7 +107,7 @@ class UsageMeter:
             writes.append(MetaWrite(USAGE_KIND, key, orjson.dumps(doc)))
         await self.storage.write(MetaOp(tuple(writes)))
 
-    async def run(self, tables: Any) -> None:
+    async def run(self, tables: Callable[[], Iterable[TableSpec]]) -> None:
         """Flush every FLUSH_SECONDS until cancelled (`tables()`: every table of every namespace)."""
         while True:
             await asyncio.sleep(FLUSH_SECONDS)
