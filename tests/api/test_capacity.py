@@ -213,6 +213,30 @@ def test_on_demand_tables_throttle_at_their_maximum(capped: Server) -> None:
         ddb.put_item(TableName=name, Item={"pk": {"S": f"more{n}"}})
 
 
+def test_one_partition_key_value_serves_1000_write_units_a_second(capped: Server) -> None:
+    ddb = capped.client()
+    name = f"cap-{uuid.uuid4().hex[:10]}"
+    ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "N"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for n in range(100):  # 10 units each: the hot key's 1,000 for this second
+        ddb.put_item(TableName=name, Item={"pk": {"S": "hot"}, "sk": {"N": str(n)}, "v": {"S": TEN_UNITS}})
+    err = error_of(ddb.put_item, TableName=name, Item={"pk": {"S": "hot"}, "sk": {"N": "100"}})
+    assert err["Error"]["Code"] == "ThrottlingException"
+    arn = arn_of(ddb, name)
+    assert err["throttlingReasons"] == [{"reason": "TableWriteKeyRangeThroughputExceeded", "resource": arn}]
+    ddb.put_item(TableName=name, Item={"pk": {"S": "cold"}, "sk": {"N": "0"}})  # another key: room
+    ddb.get_item(TableName=name, Key={"pk": {"S": "hot"}, "sk": {"N": "0"}})  # reads: their own limit
+    advance(capped, 1)
+    ddb.put_item(TableName=name, Item={"pk": {"S": "hot"}, "sk": {"N": "100"}})
+
+
 def test_decreases_are_limited_as_dynamodb_limits_them(capped: Server) -> None:
     ddb = capped.client()
     name = provisioned(ddb, read=20, write=5)

@@ -51,6 +51,16 @@ def _admit_one(
     return request, NOTHING_LEFT
 
 
+def _partition(db: Database, request: dict[str, Any]) -> tuple[TableSpec, bytes] | None:
+    """An item operation's table and partition key value (its JSON), if the request names them."""
+    values = request.get("Key") or request.get("Item")
+    table = _table(db, request.get("TableName")) if isinstance(values, dict) else None
+    if table is None or not isinstance(values, dict):
+        return None
+    value = values.get(table.key.hashes[0].name)
+    return (table, orjson.dumps(value, option=orjson.OPT_SORT_KEYS)) if isinstance(value, dict) else None
+
+
 def _admit_batch(
     limiter: Limiter, kind: Kind, db: Database, request: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -148,6 +158,9 @@ class _Metered:
         throttled = NOTHING_LEFT
         if self.limiter is not None:
             request, throttled = self.admission(self.limiter, self.kind, db, request)
+        partition = _partition(db, request) if self.limiter is not None else None
+        if self.limiter is not None and partition is not None:
+            self.limiter.admit_key(partition[0], self.kind, partition[1])
         asked = request.get("ReturnConsumedCapacity")
         forwarded = {**request, "ReturnConsumedCapacity": "INDEXES"}
         single_write = self.kind == "write" and self.admission is _admit_one
@@ -157,7 +170,7 @@ class _Metered:
             answer = await self.handler(db, forwarded)
         except ConditionalCheckFailedException as err:
             if single_write:
-                self._failed_condition(db, request, err)
+                self._failed_condition(db, request, err, partition)
             raise
         out: dict[str, Any] = orjson.loads(answer) if isinstance(answer, bytes) else answer
         consumed = out.pop("ConsumedCapacity", None)
@@ -165,7 +178,7 @@ class _Metered:
             consumed if isinstance(consumed, list) else [consumed] if consumed else []
         )
         for entry in entries:
-            self._charge(db, entry)
+            self._charge(db, entry, partition)
         if asked in ("TOTAL", "INDEXES") and consumed is not None:
             shaped = [_shape(entry, asked) for entry in entries]
             out["ConsumedCapacity"] = shaped if isinstance(consumed, list) else shaped[0]
@@ -174,7 +187,11 @@ class _Metered:
         return out
 
     def _failed_condition(
-        self, db: Database, request: dict[str, Any], err: ConditionalCheckFailedException
+        self,
+        db: Database,
+        request: dict[str, Any],
+        err: ConditionalCheckFailedException,
+        partition: tuple[TableSpec, bytes] | None,
     ) -> None:
         """A write whose condition fails still consumes write units: the existing item's, at least one."""
         old = (
@@ -188,9 +205,14 @@ class _Metered:
                 "TableName": request.get("TableName"),
                 "CapacityUnits": write_units(item_size(old) if old else 0),
             },
+            partition,
         )
 
-    def _charge(self, db: Database, entry: Mapping[str, Any]) -> None:
+    def _charge(
+        self, db: Database, entry: Mapping[str, Any], partition: tuple[TableSpec, bytes] | None
+    ) -> None:
+        """Take an answer's ConsumedCapacity from the buckets (the item's partition key value's too: the
+        table's and its LSIs' units, which live in the item's partition) and count it."""
         table = _table(db, entry.get("TableName"))
         if table is None:
             return
@@ -202,6 +224,11 @@ class _Metered:
         }
         if self.limiter is not None:
             self.limiter.charge(table, self.kind, units, index_units)
+            if partition is not None and partition[0].table_id == table.table_id:
+                lsi = sum(
+                    v for name, v in index_units.items() if (ix := table.index(name)) and ix.kind == "LSI"
+                )
+                self.limiter.charge_key(table, self.kind, partition[1], units + lsi)
         if self.meter is not None:
             self.meter.consumed(table, self.kind, units, index_units)
 

@@ -7,6 +7,8 @@ direction, on the database's clock.
 - On-demand: no burst; the bucket holds one second of MaxReadRequestUnits/MaxWriteRequestUnits when the
   table sets them (OnDemandThroughput), else of the per-table default quota (40,000 read and 40,000 write
   request units, Limits.html).
+- Per partition key value (an item operation's key): 3,000 read and 1,000 write units a second, in both
+  modes, without burst (KeyRangeThroughputExceeded).
 - A request is admitted while its buckets are above zero; what it consumed (known only after it ran: a
   Query is charged for the data it read) is then taken, and may leave a bucket in debt that refilling
   pays back. A base-table write is admitted only while every GSI's write bucket is above zero too (GSI
@@ -27,6 +29,10 @@ Kind = Literal["read", "write"]
 BURST_SECONDS = 300.0
 TABLE_QUOTA_UNITS = 40_000.0  # on-demand per-table default quota, each direction
 ON_DEMAND = "on_demand"  # the table's OnDemandThroughput in TableSpec.extra
+# what one partition key value serves a second, in either mode (bp-partition-key-design: 3,000 RCU and
+# 1,000 WCU per partition; burst capacity does not help a hot partition)
+KEY_RANGE_UNITS: dict[str, float] = {"read": 3000.0, "write": 1000.0}
+KEY_BUCKETS_KEPT = 10_000  # past it, the buckets idle for a second (full again) are forgotten
 
 TABLE_EXCEEDED = (
     "The level of configured provisioned throughput for the table was exceeded. Consider increasing your "
@@ -94,6 +100,7 @@ class Limiter:
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
         self._buckets: dict[tuple[int, int, Kind], Bucket] = {}
+        self._keys: dict[tuple[int, Kind, bytes], Bucket] = {}
 
     def _bucket(self, table: TableSpec, index: IndexSpec | None, kind: Kind, limit: Limit) -> Bucket:
         now = self.clock.now()
@@ -133,6 +140,37 @@ class Limiter:
         raise ProvisionedThroughputExceededException(
             TABLE_EXCEEDED if index is None else INDEX_EXCEEDED, ThrottlingReasons=reasons
         )
+
+    @property
+    def key_buckets(self) -> int:
+        """Partition key values tracked now (bounded: idle ones are forgotten)."""
+        return len(self._keys)
+
+    def admit_key(self, table: TableSpec, kind: Kind, partition: bytes) -> None:
+        """Raise the throttling error if the partition key value's bucket is empty."""
+        if self._key_bucket(table, kind, partition).level > 0:
+            return
+        reasons = [{"reason": f"Table{kind.title()}KeyRangeThroughputExceeded", "resource": table.arn}]
+        if table.billing_mode == "PROVISIONED":
+            raise ProvisionedThroughputExceededException(TABLE_EXCEEDED, ThrottlingReasons=reasons)
+        raise ThrottlingException(ON_DEMAND_EXCEEDED, throttlingReasons=reasons)
+
+    def charge_key(self, table: TableSpec, kind: Kind, partition: bytes, units: float) -> None:
+        self._key_bucket(table, kind, partition).level -= units
+
+    def _key_bucket(self, table: TableSpec, kind: Kind, partition: bytes) -> Bucket:
+        now = self.clock.now()
+        key = (table.table_id, kind, partition)
+        bucket = self._keys.get(key)
+        if bucket is None:
+            if len(self._keys) >= KEY_BUCKETS_KEPT:
+                idle = [k for k, b in self._keys.items() if now - b.at >= b.keep]
+                for gone in idle:
+                    del self._keys[gone]
+            rate = KEY_RANGE_UNITS[kind]
+            bucket = self._keys[key] = Bucket(rate, 1.0, rate, now)
+        bucket.refill(now)
+        return bucket
 
     def charge(self, table: TableSpec, kind: Kind, units: float, index_units: Mapping[str, float]) -> None:
         """Take what a request consumed: `units` from the table, each GSI's from its own bucket (an LSI's

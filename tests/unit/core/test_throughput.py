@@ -7,9 +7,14 @@ import dataclasses
 import pytest
 
 from headwater.clock import FakeClock
+from headwater.core import throughput
 from headwater.core.capacity_changes import check_decrease, recorded
 from headwater.core.throughput import Limiter
-from headwater.errors import LimitExceededException, ProvisionedThroughputExceededException
+from headwater.errors import (
+    LimitExceededException,
+    ProvisionedThroughputExceededException,
+    ThrottlingException,
+)
 from headwater.model.schema import Throughput
 
 from .helpers import index, table
@@ -73,3 +78,20 @@ def test_four_decreases_a_day_then_one_an_hour() -> None:
     check_decrease(spec, "i1", now)  # a GSI counts its own
     check_decrease(spec, None, now - 1 + 3600)
     check_decrease(spec, None, now + 16 * 3600)  # the next UTC day: four again
+
+
+def test_a_hot_key_is_throttled_and_idle_keys_are_forgotten(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(throughput, "KEY_BUCKETS_KEPT", 3)
+    clock = FakeClock()
+    limiter = Limiter(clock)
+    spec = table().evolve(billing_mode="PAY_PER_REQUEST")
+    limiter.charge_key(spec, "write", b"hot", 1000.0)
+    with pytest.raises(ThrottlingException) as caught:
+        limiter.admit_key(spec, "write", b"hot")
+    assert caught.value.extra["throttlingReasons"][0]["reason"] == "TableWriteKeyRangeThroughputExceeded"
+    limiter.admit_key(spec, "read", b"hot")
+    for key in (b"a", b"b"):
+        limiter.admit_key(spec, "write", key)
+    clock.advance(1)
+    limiter.admit_key(spec, "write", b"c")  # the fourth: the three idle for a second go
+    assert limiter.key_buckets == 1
