@@ -32,7 +32,7 @@ ON_DEMAND = "on_demand"  # the table's OnDemandThroughput in TableSpec.extra
 # what one partition key value serves a second, in either mode (bp-partition-key-design: 3,000 RCU and
 # 1,000 WCU per partition; burst capacity does not help a hot partition)
 KEY_RANGE_UNITS: dict[str, float] = {"read": 3000.0, "write": 1000.0}
-KEY_BUCKETS_KEPT = 10_000  # past it, the buckets idle for a second (full again) are forgotten
+KEY_BUCKETS_KEPT = 10_000  # past it, buckets idle for a second (full again) are forgotten, once a second
 
 TABLE_EXCEEDED = (
     "The level of configured provisioned throughput for the table was exceeded. Consider increasing your "
@@ -101,6 +101,7 @@ class Limiter:
         self.clock = clock
         self._buckets: dict[tuple[int, int, Kind], Bucket] = {}
         self._keys: dict[tuple[int, Kind, bytes], Bucket] = {}
+        self._pruned = float("-inf")
 
     def _bucket(self, table: TableSpec, index: IndexSpec | None, kind: Kind, limit: Limit) -> Bucket:
         now = self.clock.now()
@@ -163,7 +164,9 @@ class Limiter:
         key = (table.table_id, kind, partition)
         bucket = self._keys.get(key)
         if bucket is None:
-            if len(self._keys) >= KEY_BUCKETS_KEPT:
+            if len(self._keys) >= KEY_BUCKETS_KEPT and now - self._pruned >= 1.0:
+                # at most once a second: the keys used within the last second are all kept
+                self._pruned = now
                 idle = [k for k, b in self._keys.items() if now - b.at >= b.keep]
                 for gone in idle:
                     del self._keys[gone]
