@@ -13,13 +13,17 @@ from typing import Any, cast
 from prometheus_client.exposition import generate_latest
 
 from .access import Access, load_access
+from .api.context import Handler
+from .api.metered import metered
 from .api.registry import operations
 from .auth.sigv4 import SigV4Verifier
 from .clock import Clock, SystemClock
 from .config import Settings
 from .core import backups, jobs, pitr, table_restore
 from .core.database import Database
+from .core.throughput import Limiter
 from .core.ttl import run_sweeper
+from .core.usage import UsageMeter
 from .http.admin_routes import AdminRoutes
 from .http.app import Calls, HeadwaterApp, Route
 from .http.authorize import Authorizer
@@ -162,6 +166,8 @@ class Node:
         self.db.open()
         await upgrade(self.db.storage, self.db.namespace)  # data from before namespaces: the default's
         await start_workers(self.db, self.workers)
+        if self.db.usage is not None:
+            self.workers.append(asyncio.create_task(self.db.usage.run(self.db.catalog.every_table)))
         await self.triggers.start()
         await self.sinks.start(declared_sinks(self.settings))
         if self.replication is not None:
@@ -176,6 +182,8 @@ class Node:
         await self.sinks.stop()
         await self.triggers.stop()
         await stop_workers(self.workers)
+        if self.db.usage is not None:
+            await self.db.usage.flush(self.db.catalog.every_table())
         await self.db.close()
         log.info("Headwater stopped")
 
@@ -218,8 +226,22 @@ def build_node(settings: Settings, clock: Clock | None = None) -> Node:
         metrics_public=settings.metrics_public,
         counts=counts,
     )
-    calls = LocalCalls(db, operations())
+    calls = LocalCalls(db, metered_handlers(db, operations()))
     return Node(settings, db, calls, control, triggers, sinks, security, counts, fronts, replication)
+
+
+def metered_handlers(
+    db: Database, handlers: dict[tuple[str, str], Handler]
+) -> dict[tuple[str, str], Handler]:
+    """The item operations throttled (--enforce-capacity) and counted (--meter-usage, or throttled); as
+    they are otherwise (no work added to a request)."""
+    settings = db.settings
+    limiter = Limiter(db.clock) if settings.enforce_capacity else None
+    if settings.enforce_capacity or settings.meter_usage:
+        db.usage = UsageMeter(db.storage, db.clock)
+    if limiter is None and db.usage is None:
+        return handlers
+    return metered(handlers, limiter, db.usage)
 
 
 def build_reader_database(settings: Settings, board_path: str) -> Database:

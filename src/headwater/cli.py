@@ -16,6 +16,7 @@ from .commands.replicas import replicas
 from .commands.sinks import sinks
 from .commands.streams import streams
 from .commands.triggers import functions, triggers
+from .commands.usage import usage
 from .config import (
     DEFAULT_ACCOUNT,
     DEFAULT_CONCURRENCY_LIMIT,
@@ -304,6 +305,20 @@ def _region_endpoints(entries: tuple[str, ...], own: str) -> tuple[tuple[str, st
     is_flag=True,
     help="Answer GET /metrics unsigned even with --auth sigv4 (for a Prometheus that cannot sign).",
 )
+@click.option(
+    "--enforce-capacity",
+    envvar="HEADWATER_ENFORCE_CAPACITY",
+    is_flag=True,
+    help="Throttle reads and writes as DynamoDB does: provisioned RCU/WCU with burst capacity, GSI "
+    "back-pressure, on-demand maximums and quotas, the daily limit on decreases (counts usage too).",
+)
+@click.option(
+    "--meter-usage",
+    envvar="HEADWATER_METER_USAGE",
+    is_flag=True,
+    help="Count the capacity units, stream reads and replicated writes each table consumes, for "
+    "`headwater usage`.",
+)
 @click.option("--log-level", envvar="HEADWATER_LOG_LEVEL", default="info", show_default=True)
 def serve(
     host: str,
@@ -341,6 +356,8 @@ def serve(
     auth_config: Path,
     allow_insecure_auth_config: bool,
     metrics_public: bool,
+    enforce_capacity: bool,
+    meter_usage: bool,
     log_level: str,
 ) -> None:
     """Run the server."""
@@ -389,6 +406,8 @@ def serve(
         auth_config=auth_config,
         allow_insecure_auth_config=allow_insecure_auth_config,
         metrics_public=metrics_public,
+        enforce_capacity=enforce_capacity,
+        meter_usage=meter_usage,
     )
     if settings.worker_user is not None:
         # handlers run as another user: whatever the server writes is its own (the database, logs);
@@ -438,3 +457,4 @@ main.add_command(sinks)
 main.add_command(replicas)
 main.add_command(streams)
 main.add_command(triggers)
+main.add_command(usage)

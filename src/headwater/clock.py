@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from typing import Protocol
@@ -36,3 +37,11 @@ class FakeClock:
     def set(self, epoch_seconds: float) -> None:
         with self._lock:
             self._now = epoch_seconds
+
+
+def clock_from_env() -> FakeClock | None:
+    """Hidden, for tests only: HEADWATER_TEST_CLOCK=<epoch seconds> runs a server on a FakeClock, moved
+    only by `POST /_headwater/clock/advance` (so token buckets, TTL and windows can be tested without
+    waiting). No flag on purpose."""
+    raw = os.environ.get("HEADWATER_TEST_CLOCK")
+    return FakeClock(float(raw)) if raw else None

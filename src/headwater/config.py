@@ -86,6 +86,10 @@ class Settings:
     # GET /metrics without a signature under --auth sigv4 (off: signed, headwater:GetMetrics)
     metrics_public: bool = False
     item_collection_limit_bytes: int = field(default_factory=_item_collection_limit)
+    # throughput as DynamoDB enforces it: provisioned capacity with burst, on-demand maximums and quotas
+    enforce_capacity: bool = False
+    # count the capacity the workload consumes, per table and hour, for `headwater usage`
+    meter_usage: bool = False
 
     @property
     def database_path(self) -> str | None:

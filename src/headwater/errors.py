@@ -178,6 +178,10 @@ class ProvisionedThroughputExceededException(DynamoDBError):
     pass
 
 
+class ThrottlingException(DynamoDBError):
+    """An on-demand table past its maximum throughput or the per-table quota (`--enforce-capacity`)."""
+
+
 class ExpiredIteratorException(DynamoDBError):
     pass
 

@@ -23,6 +23,7 @@ from ..storage.base import Storage
 from ..streams import StreamService
 from .catalog import Catalog
 from .transactions import TokenCache
+from .usage import UsageMeter
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,8 @@ class Database:
     namespace: Namespace = field(init=False)
     # ARNs of the backups restores are reading (shared by every namespace's view, as the lock is)
     backups_in_use: set[str] = field(default_factory=set, init=False)
+    # what the workload consumes, per table (`--meter-usage`, `--enforce-capacity`): shared by every view
+    usage: UsageMeter | None = field(default=None, init=False)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False)
     _views: dict[Namespace, Database] = field(default_factory=dict, init=False)
 

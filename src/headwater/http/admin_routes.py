@@ -17,6 +17,10 @@
     POST /_headwater/replicas/settings    {"TableArn", "TimeToLiveSpecification" |
                                            "GlobalSecondaryIndexUpdates"}  from another server: a global
                                                            table's TTL or index change
+    POST /_headwater/usage             {"Since"?, "Region"?}  per table: consumed units (--meter-usage),
+                                                           provisioned capacity, stream reads, storage
+    POST /_headwater/clock/advance     {"Seconds"}         move the server's clock (a test server with
+                                                           HEADWATER_TEST_CLOCK only)
 
 A call that names a table takes the table's region (`Region`, the server's `--region` by default) and
 finds it in the server's default account, or with `--auth sigv4` in the verified caller's account.
@@ -33,9 +37,11 @@ import orjson
 
 from ..api.dynamodb._replica_settings import apply_settings
 from ..api.dynamodb._replicas import join, membership
+from ..clock import FakeClock
 from ..core.database import Database
 from ..core.namespace import Namespace
 from ..core.ttl import sweep
+from ..core.usage_report import usage_report
 from ..errors import DynamoDBError, ResourceNotFoundException, UnknownOperationException, ValidationException
 from ..protocol.wire import error_body
 from ..replication.service import ReplicationService
@@ -71,6 +77,14 @@ class AdminRoutes:
                 return 200, orjson.dumps(await self._rollover(request, account))
             if path == ADMIN_PREFIX + "ttl/sweep":
                 return 200, orjson.dumps({"Deleted": await sweep(self.db)})
+            if path == ADMIN_PREFIX + "usage":
+                return 200, orjson.dumps(usage_report(self.db, request, account))
+            if path == ADMIN_PREFIX + "clock/advance" and isinstance(self.db.clock, FakeClock):
+                seconds = request.get("Seconds")
+                if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
+                    raise ValidationException("Seconds must be a number of seconds, not negative")
+                self.db.clock.advance(float(seconds))
+                return 200, orjson.dumps({"Now": self.db.clock.now()})
             if path == ADMIN_PREFIX + "replicas/join":
                 return 200, orjson.dumps(await join(self.db, request))
             if path == ADMIN_PREFIX + "replicas/membership":

@@ -65,6 +65,8 @@ _ADMIN_ACTIONS = {
     "replicas/membership": "UpdateGlobalTableMembership",
     "replicas/settings": "UpdateGlobalTableReplicaSettings",
     "replicas/status": "DescribeReplication",
+    "usage": "GetUsage",
+    "clock/advance": "AdvanceClock",
 }
 _UNSCOPED = frozenset({"list_functions", "list_mappings", "create_mapping", "list_layers"})
 

@@ -100,6 +100,10 @@ class ForwardedControl:
         return response_of(status, fields)
 
 
+def _metered(settings: Settings) -> bool:
+    return settings.enforce_capacity or settings.meter_usage
+
+
 async def run_front(spec: FrontSpec) -> None:
     settings = spec.settings
     db = build_reader_database(settings, spec.board)
@@ -109,7 +113,10 @@ async def run_front(spec: FrontSpec) -> None:
     # is forwarded (the core trusts its fronts' calls; the Lambda and admin routes it checks itself)
     counts = RequestCounts()
     app = build_security(db).app(
-        FrontCalls(LocalCalls(db, operations()), core, read_operations()),
+        # metered reads are counted and throttled where the buckets and counters are: the core
+        FrontCalls(
+            LocalCalls(db, operations()), core, frozenset() if _metered(settings) else read_operations()
+        ),
         ForwardedControl(core),
         f"healthy: {settings.endpoint_address} ".encode(),
         db,

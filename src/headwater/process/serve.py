@@ -25,6 +25,7 @@ import tempfile
 from dataclasses import dataclass, field
 
 from ..app import Node, build_node
+from ..clock import clock_from_env
 from ..config import Settings
 from .core import CoreEndpoint
 from .front import SPEC_VARIABLE, FrontSpec
@@ -74,7 +75,7 @@ def _room_for_connections(connections: int) -> None:
 
 
 async def serve(settings: Settings) -> None:
-    node = build_node(settings)
+    node = build_node(settings, clock_from_env())
     await node.start()
     try:
         if settings.workers == 0 or settings.in_memory:

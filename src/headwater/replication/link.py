@@ -27,12 +27,14 @@ from ..consumer import (
     list_shards,
     ready_shards,
 )
+from ..core.capacity import write_units
 from ..core.database import Database
 from ..core.lww import Stamp
 from ..core.replicated import ReplicatedChangeOp, key_of
 from ..errors import DynamoDBError, ResourceNotFoundException
 from ..model.namespace import Namespace
 from ..model.schema import TableSpec
+from ..model.size import item_size
 from ..streams.records import REPLICATION_STAMPS
 from ..triggers.notify import ChangeNotifier
 from ..triggers.state import StateStore
@@ -212,6 +214,10 @@ class LinkRunner:
                 delay = min(delay * 2, 5.0)
                 continue
             applied = sum(1 for result in results if result)
+            if self.db.usage is not None:  # replicated write units: this region's writes of the changes
+                for op, result in zip(ops, results, strict=True):
+                    if result:
+                        self.db.usage.replicated(table, write_units(item_size(op.new)) if op.new else 1.0)
             self.stats.applied += applied
             self.stats.skipped += len(results) - applied
             if ops:

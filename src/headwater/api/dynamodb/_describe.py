@@ -4,19 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...core.capacity_changes import CapacityChanges, capacity_changes
 from ...core.database import Database
 from ...core.table_restore import RESTORE_SUMMARY
+from ...core.throughput import ON_DEMAND
 from ...model.schema import IndexSpec, TableSpec
 from ._legacy_global import LEGACY
 from ._replicas import GLOBAL_TABLE_VERSION, replica_descriptions
 
 
-def _throughput(spec_read: int, spec_write: int) -> dict[str, Any]:
-    return {
-        "NumberOfDecreasesToday": 0,
-        "ReadCapacityUnits": spec_read,
-        "WriteCapacityUnits": spec_write,
-    }
+def _throughput(spec_read: int, spec_write: int, changes: CapacityChanges | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if changes is not None and changes.last_increase is not None:
+        out["LastIncreaseDateTime"] = changes.last_increase
+    if changes is not None and changes.decreases:
+        out["LastDecreaseDateTime"] = changes.decreases[-1]
+    out["NumberOfDecreasesToday"] = changes.today(changes.now) if changes is not None else 0
+    out["ReadCapacityUnits"] = spec_read
+    out["WriteCapacityUnits"] = spec_write
+    return out
 
 
 def _index_description(db: Database, table: TableSpec, index: IndexSpec) -> dict[str, Any]:
@@ -29,7 +35,8 @@ def _index_description(db: Database, table: TableSpec, index: IndexSpec) -> dict
         out["IndexStatus"] = index.status
         if index.backfilling:
             out["Backfilling"] = True
-        out["ProvisionedThroughput"] = _throughput(index.throughput.read, index.throughput.write)
+        changes = capacity_changes(table, index.name, db.clock.now())
+        out["ProvisionedThroughput"] = _throughput(index.throughput.read, index.throughput.write, changes)
     count, size = db.storage.counters(table.table_id, index.index_id)
     out["IndexSizeBytes"] = size
     out["ItemCount"] = count
@@ -47,7 +54,9 @@ def table_description(db: Database, table: TableSpec) -> dict[str, Any]:
         "KeySchema": table.key.to_wire(),
         "TableStatus": table.status,
         "CreationDateTime": table.created_at,
-        "ProvisionedThroughput": _throughput(table.throughput.read, table.throughput.write),
+        "ProvisionedThroughput": _throughput(
+            table.throughput.read, table.throughput.write, capacity_changes(table, None, db.clock.now())
+        ),
         "TableSizeBytes": size,
         "ItemCount": count,
         "TableArn": table.arn,
@@ -58,6 +67,8 @@ def table_description(db: Database, table: TableSpec) -> dict[str, Any]:
         summary: dict[str, Any] = {"BillingMode": table.billing_mode}
         summary["LastUpdateToPayPerRequestDateTime"] = table.billing_mode_updated_at or table.created_at
         out["BillingModeSummary"] = summary
+    if table.extra.get(ON_DEMAND):
+        out["OnDemandThroughput"] = dict(table.extra[ON_DEMAND])
     lsis = [_index_description(db, table, ix) for ix in table.indexes if ix.kind == "LSI"]
     gsis = [_index_description(db, table, ix) for ix in table.indexes if ix.kind == "GSI"]
     if lsis:

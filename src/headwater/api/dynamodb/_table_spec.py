@@ -41,6 +41,27 @@ def check_billing(billing_mode: str, throughput: dict[str, Any] | None) -> Throu
     return parse_throughput(throughput)
 
 
+def on_demand_throughput(
+    value: dict[str, Any] | None, current: dict[str, Any], *, removable: bool
+) -> dict[str, Any]:
+    """OnDemandThroughput over the table's current maximums: a value of at least 1 sets one; -1 removes
+    it (UpdateTable only: `removable`). DynamoDB Local's text for any other value."""
+    out = dict(current)
+    for name in ("MaxReadRequestUnits", "MaxWriteRequestUnits"):
+        units = (value or {}).get(name)
+        if units is None:
+            continue
+        if units == -1 and removable:
+            out.pop(name, None)
+        elif units >= 1:
+            out[name] = units
+        else:
+            raise ValidationException(
+                "Table read and write throughput must be at least 1, and cannot be null"
+            )
+    return out
+
+
 def parse_throughput(throughput: dict[str, Any]) -> Throughput:
     for name in ("ReadCapacityUnits", "WriteCapacityUnits"):
         if throughput[name] > MAX_CAPACITY:

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from ...core import resource_policies
 from ...core.database import Database
 from ...core.tables import create_table
+from ...core.throughput import ON_DEMAND
 from ...errors import ResourceInUseException
 from ...model.namespace import Namespace
 from ...model.schema import KeyAttribute, StreamSpec, TableSpec
@@ -20,6 +21,7 @@ from ._table_spec import (
     check_billing,
     check_definitions_used,
     key_schema,
+    on_demand_throughput,
     secondary_indexes,
 )
 from ._tags import check_tags
@@ -52,6 +54,9 @@ def table_spec(db: Database, request: dict[str, Any]) -> TableSpec:
         # kept with the table from its first commit; its revision is the table's creation time
         policy = checked_policy(request["ResourcePolicy"], stream=False)
         extra[resource_policies.TABLE_POLICY] = stored_entry(policy, str(int(db.clock.now() * 1000)))
+    on_demand = on_demand_throughput(request.get("OnDemandThroughput"), {}, removable=False)
+    if on_demand:
+        extra[ON_DEMAND] = on_demand
     return TableSpec(
         table_id=0,
         name=name,

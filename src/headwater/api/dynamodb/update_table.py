@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...core.capacity_changes import check_decrease, recorded
 from ...core.database import Database
 from ...core.replicas import group
 from ...core.tables import close_stream, open_stream, update_table
+from ...core.throughput import ON_DEMAND
 from ...errors import ResourceInUseException, ValidationException
 from ...model.schema import TableSpec, Throughput
 from ...storage.base import MetaWrite, StreamWrite
@@ -15,7 +17,7 @@ from ._gsi_updates import Task, apply_gsi_updates
 from ._replica_settings import pending_for_remote
 from ._replicas import apply_replica_updates
 from ._stream_spec import parse_stream_specification
-from ._table_spec import INVALID, parse_throughput
+from ._table_spec import INVALID, on_demand_throughput, parse_throughput
 
 # What an UpdateTable request can change. AttributeDefinitions alone changes nothing (they only serve a
 # GSI being created), nor does an empty list of GlobalSecondaryIndexUpdates.
@@ -26,6 +28,7 @@ UPDATABLE = (
     "StreamSpecification",
     "TableClass",
     "SSESpecification",
+    "OnDemandThroughput",
 )
 
 
@@ -46,6 +49,7 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
                 f"Attempt to change a resource which is still in use: Table: {table.name}"
             )
         tasks: list[Task] = []
+        original = table
         if request.get("GlobalSecondaryIndexUpdates"):
             table, tasks = apply_gsi_updates(db, table, request)
             for peer in group(db, table):  # a global table's index changes are every replica's
@@ -54,7 +58,7 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
                 await update_table(peer_db, peer, [])
                 tasks.extend(peer_tasks)
             table = pending_for_remote(db, table, request)  # and those of other servers, soon
-        table, writes = _apply(db, table, request)
+        table, writes = _apply(db, table, request, original)
         if request.get("ReplicaUpdates"):
             table, more = await apply_replica_updates(db, table, request["ReplicaUpdates"])
             writes.extend(more)
@@ -65,10 +69,18 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
 
 
 def _apply(
-    db: Database, table: TableSpec, request: dict[str, Any]
+    db: Database, table: TableSpec, request: dict[str, Any], before: TableSpec
 ) -> tuple[TableSpec, list[MetaWrite | StreamWrite]]:
+    """`before`: the table as it was before this request (its GSI updates are in `table` already)."""
     writes: list[MetaWrite | StreamWrite] = []
     table = _billing(db, table, request.get("BillingMode"), request.get("ProvisionedThroughput"))
+    if db.settings.enforce_capacity:
+        table = _decreases(db, before, table)
+    if request.get("OnDemandThroughput") is not None:
+        on_demand = on_demand_throughput(
+            request["OnDemandThroughput"], table.extra.get(ON_DEMAND) or {}, removable=True
+        )
+        table = table.evolve(extra={**table.extra, ON_DEMAND: on_demand})
     if request.get("DeletionProtectionEnabled") is not None:
         table = table.evolve(deletion_protection=bool(request["DeletionProtectionEnabled"]))
     if request.get("TableClass") is not None:
@@ -83,6 +95,27 @@ def _apply(
         table, stream_writes = open_stream(db, table, stream) if stream.enabled else close_stream(db, table)
         writes.extend(stream_writes)
     return table, writes
+
+
+def _decreases(db: Database, before: TableSpec, after: TableSpec) -> TableSpec:
+    """The table's and each GSI's provisioned throughput changes, noted; a decrease past DynamoDB's
+    limit is refused (`--enforce-capacity`)."""
+    if before.billing_mode != "PROVISIONED" or after.billing_mode != "PROVISIONED":
+        return after
+    now = db.clock.now()
+    pairs: list[tuple[str | None, Throughput, Throughput]] = [(None, before.throughput, after.throughput)]
+    for index in after.indexes:
+        old = before.index(index.name)
+        if old is not None and index.kind == "GSI":
+            pairs.append((index.name, old.throughput, index.throughput))
+    for name, old_units, new_units in pairs:
+        decrease = new_units.read < old_units.read or new_units.write < old_units.write
+        increase = new_units.read > old_units.read or new_units.write > old_units.write
+        if decrease:
+            check_decrease(before, name, now)
+        if decrease or increase:
+            after = after.evolve(extra=recorded(after, name, now, decrease, increase))
+    return after
 
 
 def _billing(

@@ -1,0 +1,189 @@
+"""Throughput as DynamoDB enforces it (`serve --enforce-capacity`): a token bucket per table and GSI and per
+direction, on the database's clock.
+
+- Provisioned: the bucket fills at RCU/WCU per second and keeps up to 300 seconds of unused capacity
+  (burst capacity, "DynamoDB currently retains up to five minutes (300 seconds) of unused read and write
+  capacity"). A new bucket holds one second of capacity.
+- On-demand: no burst; the bucket holds one second of MaxReadRequestUnits/MaxWriteRequestUnits when the
+  table sets them (OnDemandThroughput), else of the per-table default quota (40,000 read and 40,000 write
+  request units, Limits.html).
+- Per partition key value (an item operation's key): 3,000 read and 1,000 write units a second, in both
+  modes, without burst (KeyRangeThroughputExceeded).
+- A request is admitted while its buckets are above zero; what it consumed (known only after it ran: a
+  Query is charged for the data it read) is then taken, and may leave a bucket in debt that refilling
+  pays back. A base-table write is admitted only while every GSI's write bucket is above zero too (GSI
+  back-pressure). LSIs share their table's capacity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ..clock import Clock
+from ..errors import ProvisionedThroughputExceededException, ThrottlingException
+from ..model.schema import IndexSpec, TableSpec
+
+Kind = Literal["read", "write"]
+BURST_SECONDS = 300.0
+TABLE_QUOTA_UNITS = 40_000.0  # on-demand per-table default quota, each direction
+ON_DEMAND = "on_demand"  # the table's OnDemandThroughput in TableSpec.extra
+# what one partition key value serves a second, in either mode (bp-partition-key-design: 3,000 RCU and
+# 1,000 WCU per partition; burst capacity does not help a hot partition)
+KEY_RANGE_UNITS: dict[str, float] = {"read": 3000.0, "write": 1000.0}
+KEY_BUCKETS_KEPT = 10_000  # past it, buckets idle for a second (full again) are forgotten, once a second
+
+TABLE_EXCEEDED = (
+    "The level of configured provisioned throughput for the table was exceeded. Consider increasing your "
+    "provisioning level with the UpdateTable API."
+)
+INDEX_EXCEEDED = (
+    "The level of configured provisioned throughput for one or more global secondary indexes of the table "
+    "was exceeded. Consider increasing your provisioning level for the under-provisioned global secondary "
+    "indexes with the UpdateTable API"
+)
+ON_DEMAND_EXCEEDED = (
+    "Throughput exceeds the current capacity of your table or index. DynamoDB is automatically scaling "
+    "your table or index so please try again shortly. If exceptions persist, check if you have a hot key: "
+    "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-design.html"
+)
+
+
+@dataclass(slots=True)
+class Bucket:
+    rate: float  # units per second
+    keep: float  # seconds of unused capacity kept
+    level: float
+    at: float
+
+    def refill(self, now: float) -> float:
+        if now > self.at:
+            self.level = min(self.rate * self.keep, self.level + (now - self.at) * self.rate)
+            self.at = now
+        return self.level
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """What one bucket allows: its rate, how many seconds of it are kept, and what exceeding it is called."""
+
+    rate: float
+    keep: float
+    limit_type: str  # ThrottlingReason's LimitType
+
+    @property
+    def provisioned(self) -> bool:
+        return self.limit_type == "ProvisionedThroughputExceeded"
+
+
+def on_demand_maximum(table: TableSpec, kind: Kind) -> float | None:
+    settings: Mapping[str, Any] = table.extra.get(ON_DEMAND) or {}
+    value = settings.get("MaxReadRequestUnits" if kind == "read" else "MaxWriteRequestUnits")
+    return float(value) if isinstance(value, int) and value > 0 else None
+
+
+def limit_of(table: TableSpec, index: IndexSpec | None, kind: Kind) -> Limit:
+    if table.billing_mode == "PROVISIONED":
+        throughput = index.throughput if index is not None else table.throughput
+        units = throughput.read if kind == "read" else throughput.write
+        return Limit(float(units), BURST_SECONDS, "ProvisionedThroughputExceeded")
+    maximum = on_demand_maximum(table, kind) if index is None else None
+    if maximum is not None:
+        return Limit(min(maximum, TABLE_QUOTA_UNITS), 1.0, "MaxOnDemandThroughputExceeded")
+    return Limit(TABLE_QUOTA_UNITS, 1.0, "AccountLimitExceeded")
+
+
+class Limiter:
+    """Every bucket of the server (tables of every namespace: table ids are global), on one thread."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self._buckets: dict[tuple[int, int, Kind], Bucket] = {}
+        self._keys: dict[tuple[int, Kind, bytes], Bucket] = {}
+        self._pruned = float("-inf")
+
+    def _bucket(self, table: TableSpec, index: IndexSpec | None, kind: Kind, limit: Limit) -> Bucket:
+        now = self.clock.now()
+        key = (table.table_id, index.index_id if index is not None else 0, kind)
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = Bucket(limit.rate, limit.keep, limit.rate, now)
+        elif bucket.rate != limit.rate or bucket.keep != limit.keep:  # UpdateTable changed it
+            bucket.refill(now)
+            if not limit.provisioned and limit.rate > bucket.rate:  # a higher maximum: this second's too
+                bucket.level += limit.rate - bucket.rate
+            bucket.rate, bucket.keep = limit.rate, limit.keep
+            bucket.level = min(bucket.level, limit.rate * limit.keep)
+        bucket.refill(now)
+        return bucket
+
+    def admit(self, table: TableSpec, kind: Kind, index: IndexSpec | None = None) -> None:
+        """Raise the throttling error if the table's (or the index's) bucket is empty; for a base-table
+        write, if any GSI's write bucket is."""
+        if index is not None and index.kind == "LSI":
+            index = None
+        self._admit(table, index, kind)
+        if kind == "write" and index is None:
+            for gsi in table.indexes:
+                if gsi.kind == "GSI" and gsi.status != "CREATING":
+                    self._admit(table, gsi, kind)
+
+    def _admit(self, table: TableSpec, index: IndexSpec | None, kind: Kind) -> None:
+        limit = limit_of(table, index, kind)
+        if self._bucket(table, index, kind, limit).level > 0:
+            return
+        resource = table.arn if index is None else f"{table.arn}/index/{index.name}"
+        reason = ("Table" if index is None else "Index") + kind.title() + limit.limit_type
+        reasons = [{"reason": reason, "resource": resource}]
+        if not limit.provisioned:
+            raise ThrottlingException(ON_DEMAND_EXCEEDED, throttlingReasons=reasons)
+        raise ProvisionedThroughputExceededException(
+            TABLE_EXCEEDED if index is None else INDEX_EXCEEDED, ThrottlingReasons=reasons
+        )
+
+    @property
+    def key_buckets(self) -> int:
+        """Partition key values tracked now (bounded: idle ones are forgotten)."""
+        return len(self._keys)
+
+    def admit_key(self, table: TableSpec, kind: Kind, partition: bytes) -> None:
+        """Raise the throttling error if the partition key value's bucket is empty."""
+        if self._key_bucket(table, kind, partition).level > 0:
+            return
+        reasons = [{"reason": f"Table{kind.title()}KeyRangeThroughputExceeded", "resource": table.arn}]
+        if table.billing_mode == "PROVISIONED":
+            raise ProvisionedThroughputExceededException(TABLE_EXCEEDED, ThrottlingReasons=reasons)
+        raise ThrottlingException(ON_DEMAND_EXCEEDED, throttlingReasons=reasons)
+
+    def charge_key(self, table: TableSpec, kind: Kind, partition: bytes, units: float) -> None:
+        self._key_bucket(table, kind, partition).level -= units
+
+    def _key_bucket(self, table: TableSpec, kind: Kind, partition: bytes) -> Bucket:
+        now = self.clock.now()
+        key = (table.table_id, kind, partition)
+        bucket = self._keys.get(key)
+        if bucket is None:
+            if len(self._keys) >= KEY_BUCKETS_KEPT and now - self._pruned >= 1.0:
+                # at most once a second: the keys used within the last second are all kept
+                self._pruned = now
+                idle = [k for k, b in self._keys.items() if now - b.at >= b.keep]
+                for gone in idle:
+                    del self._keys[gone]
+            rate = KEY_RANGE_UNITS[kind]
+            bucket = self._keys[key] = Bucket(rate, 1.0, rate, now)
+        bucket.refill(now)
+        return bucket
+
+    def charge(self, table: TableSpec, kind: Kind, units: float, index_units: Mapping[str, float]) -> None:
+        """Take what a request consumed: `units` from the table, each GSI's from its own bucket (an LSI's
+        from the table's)."""
+        table_units = units
+        for name, used in index_units.items():
+            index = table.index(name)
+            if index is None or index.kind == "LSI":
+                table_units += used
+            elif used:
+                self._bucket(table, index, kind, limit_of(table, index, kind)).level -= used
+        if table_units:
+            self._bucket(table, None, kind, limit_of(table, None, kind)).level -= table_units
