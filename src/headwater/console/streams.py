@@ -192,7 +192,8 @@ async def stream_events(ask: Ask, name: str) -> Response:
         return Response(200, f"retry: 5000\nevent: failure\ndata: {error}\n\n".encode(), headers)
     events: list[dict[str, Any]] = []
     ages: dict[str, float] = {}
-    deadline = time.monotonic() + WAIT_SECONDS
+    # the first connection answers at once: its position (LATEST) is where the watching starts
+    deadline = time.monotonic() + (WAIT_SECONDS if position is not None else 0.0)
     while True:
         for shard, iterator in list(iterators.items()):
             try:

@@ -77,12 +77,21 @@ function draw(id, series, empty = "No data yet.") {
   const all = top.flatMap(([, p]) => p);
   const [t0, t1] = [Math.min(...all.map((p) => p[0])), Math.max(...all.map((p) => p[0]))];
   const yMax = Math.max(1e-9, ...all.map((p) => p[1]));
+  const SVG = "http://www.w3.org/2000/svg";
+  const base = document.createElementNS(SVG, "line");
+  base.setAttribute("x1", "0"); base.setAttribute("x2", "320"); base.setAttribute("y1", "119"); base.setAttribute("y2", "119");
+  base.setAttribute("class", "axis");
+  svg.append(base);
   top.forEach(([name, points], i) => {
-    const line = document.createElementNS("http://www.w3.org/2000/svg", "polyline");
+    const xy = points.map(([t, v]) => [t1 > t0 ? ((t - t0) / (t1 - t0)) * 316 + 2 : 318, 117 - (v / yMax) * 112]);
+    const line = document.createElementNS(SVG, "polyline");
     line.setAttribute("stroke", COLORS[i]);
-    line.setAttribute("points", points.map(([t, v]) =>
-      `${t1 > t0 ? ((t - t0) / (t1 - t0)) * 320 : 320},${118 - (v / yMax) * 114}`).join(" "));
+    line.setAttribute("points", xy.map(([x, y]) => `${x},${y}`).join(" "));
     svg.append(line);
+    const [x, y] = xy.at(-1); // the newest value, marked
+    const dot = document.createElementNS(SVG, "circle");
+    dot.setAttribute("cx", x); dot.setAttribute("cy", y); dot.setAttribute("r", "2.5"); dot.setAttribute("fill", COLORS[i]);
+    svg.append(dot);
     const item = document.createElement("span");
     const swatch = document.createElement("i");
     swatch.style.background = COLORS[i];
@@ -108,8 +117,8 @@ async function tick() {
       draw("latency", percentiles(), "Waiting for requests…");
       draw("writes", new Map([["operations", rate("headwater_writer_group_size_sum").get("") || []]]));
       draw("group", groupSize());
-      draw("stream_written", rate("headwater_stream_records_written_total", "table"));
-      draw("stream_read", rate("headwater_stream_records_read_total", "table"));
+      draw("stream_written", rate("headwater_stream_records_written_total"));
+      draw("stream_read", rate("headwater_stream_records_read_total", "service"));
       draw("iterator_age", gauge("headwater_event_source_mapping_iterator_age_seconds", "function"), "No mappings.");
       draw("wcu", rate("headwater_consumed_write_capacity_units_total", "table"), "Not reported by this server.");
     }

@@ -49,5 +49,6 @@ if (tail) {
     status.textContent = `${type}: ${text}`;
     status.className = "error";
   });
-  source.onerror = () => { status.textContent = "Reconnecting…"; };
+  // every response ends (the next one is asked for at once): only a closed source is worth saying
+  source.onerror = () => { if (source.readyState === EventSource.CLOSED) status.textContent = "Disconnected."; };
 }
