@@ -69,7 +69,8 @@ class Console:
     async def _route(self, request: Request) -> Response:
         refused = self.guard.check_read(request)
         if refused is not None:  # the guard's reason, after its sentence about the Lambda and admin APIs
-            why = f"The console refuses requests another site's page could send: {refused.message.partition(': ')[2]}"
+            reason = refused.message.partition(": ")[2]
+            why = f"The console refuses requests another site's page could send: {reason}"
             return html_response(page("Refused", f'<p class="error">{e(why)}</p>', None), 403)
         path = request.path
         if path in (ROOT, ROOT + "/"):
