@@ -122,7 +122,7 @@ def lineage_svg(shards: list[dict[str, Any]]) -> str:
     )
 
 
-def _decode_position(text: str) -> dict[str, str] | None:
+def decode_position(text: str) -> dict[str, str] | None:
     if not text or len(text) > MAX_POSITION_CHARS:
         return None
     try:
@@ -136,7 +136,7 @@ def _decode_position(text: str) -> dict[str, str] | None:
     return dict(list(doc.items())[:MAX_SHARDS_FOLLOWED])
 
 
-def _encode_position(position: dict[str, str]) -> str:
+def encode_position(position: dict[str, str]) -> str:
     return base64.urlsafe_b64encode(orjson.dumps(position)).decode().rstrip("=")
 
 
@@ -180,7 +180,7 @@ async def stream_events(ask: Ask, name: str) -> Response:
     """One response of the event stream (see the module's docstring)."""
     headers = [(b"content-type", b"text/event-stream; charset=utf-8"), *SECURITY_HEADERS]
     last = ask.request.headers.get(b"last-event-id", b"").decode("latin-1")
-    position = _decode_position(last)
+    position = decode_position(last)
     try:
         desc = await ask.api.dynamodb("DescribeTable", {"TableName": name})
         arn = desc.get("Table", {}).get("LatestStreamArn")
@@ -220,7 +220,7 @@ async def stream_events(ask: Ask, name: str) -> Response:
     out = [f"retry: {RETRY_MS}\n"]
     out += [f"event: record\ndata: {orjson.dumps(ev).decode()}\n\n" for ev in events]
     out.append(
-        f"event: position\nid: {_encode_position(iterators)}\ndata: "
+        f"event: position\nid: {encode_position(iterators)}\ndata: "
         f"{orjson.dumps({'ages': ages}).decode()}\n\n"
     )
     return Response(200, "".join(out).encode(), headers)
