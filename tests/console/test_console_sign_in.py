@@ -9,11 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.console.browser import WAIT_MS, browser, shots
 from tests.e2e.auth_support import ADMIN, AuthServer, Identity, policy
 from tests.e2e.triggers_support import unique
-
-__all__ = ["browser", "shots"]  # fixtures
 
 OPEN_TABLE = unique("open")
 SECRET_TABLE = unique("secret")
@@ -40,16 +37,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer]:
         )
     yield server
     server.stop()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=WAIT_MS)
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    yield context.new_page()
-    context.close()
 
 
 def _sign_in(page: Any, key_id: str, secret: str) -> None:

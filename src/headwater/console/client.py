@@ -98,6 +98,16 @@ class ApiClient:
             raise _error_of(status, headers, payload)
         return _json_object(payload)
 
+    async def invoke(self, function: str, payload: dict[str, Any]) -> str | None:
+        """A synchronous Invoke: None when the handler succeeded, else its X-Amz-Function-Error and answer."""
+        path = f"/2015-03-31/functions/{quote(function, safe='')}/invocations"
+        headers = {"Content-Type": "application/json"}
+        status, answer, body = await self._send("lambda", "POST", path, "", headers, orjson.dumps(payload))
+        if status >= 300:
+            raise _error_of(status, answer, body)
+        error = answer.get("x-amz-function-error")
+        return None if error is None else f"{error}: {body.decode('utf-8', 'replace')[:2000]}"
+
     async def metrics(self) -> str:
         """GET /metrics (Prometheus's text format), signed: --auth sigv4 asks for headwater:GetMetrics."""
         status, headers, payload = await self._send("dynamodb", "GET", "/metrics", "", {}, b"")

@@ -191,7 +191,7 @@ def summary(info: dict[str, Any], ttl: dict[str, Any]) -> str:
         ("Deletion protection", "on" if info.get("DeletionProtectionEnabled") else "off"),
     ]
     cells = "".join(f"<dt>{e(k)}</dt><dd>{v}</dd>" for k, v in rows)
-    return f'<section><h2>Overview</h2><dl class="facts">{cells}</dl></section>'
+    return f'<section id="overview"><h2>Overview</h2><dl class="facts">{cells}</dl></section>'
 
 
 def indexes(name: str, info: dict[str, Any], viewer: Viewer) -> str:
@@ -218,17 +218,29 @@ def indexes(name: str, info: dict[str, Any], viewer: Viewer) -> str:
                     delete,
                 ]
             )
+    billing = info.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED")
+    throughput = info.get("ProvisionedThroughput", {})
+    units = (
+        '<label>read units <input name="rcu" type="number" '
+        f'value="{e(throughput.get("ReadCapacityUnits") or 5)}"></label>'
+        '<label>write units <input name="wcu" type="number" '
+        f'value="{e(throughput.get("WriteCapacityUnits") or 5)}"></label>'
+        if billing == "PROVISIONED"
+        else ""
+    )
     add = (
         f'<details><summary>Add a global secondary index</summary><form method="post" '
         f'action="{url("tables", name, "indexes")}" class="card">{csrf_field(viewer)}'
         '<input type="hidden" name="action" value="create">'
         '<label>name <input name="index" maxlength="255" required></label>'
         f"{_key_inputs('gsi_pk', {}, 'partition key', True)}{_key_inputs('gsi_sk', {}, 'sort key')}"
-        f"{_projection_inputs('gsi_', {})}"
+        f"{_projection_inputs('gsi_', {})}{units}"
+        f'<input type="hidden" name="billing" value="{e(billing)}">'
         '<button type="submit">Add index</button></form></details>'
     )
     heads = ["Index", "Kind", "Keys", "Projection", "Status", "Items", ""]
-    return f"<section><h2>Indexes</h2>{table(heads, rows, 'No secondary indexes.')}{add}</section>"
+    listed = table(heads, rows, "No secondary indexes.")
+    return f'<section id="indexes"><h2>Indexes</h2>{listed}{add}</section>'
 
 
 def index_request(name: str, ask: Ask) -> dict[str, Any]:
@@ -249,7 +261,10 @@ def index_request(name: str, ask: Ask) -> dict[str, Any]:
         "Projection": _projection(form, "gsi_"),
     }
     if ask.arg("billing") == "PROVISIONED":
-        create["ProvisionedThroughput"] = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+        create["ProvisionedThroughput"] = {
+            "ReadCapacityUnits": bounded_int(ask.arg("rcu"), 5, 0, 10**12),
+            "WriteCapacityUnits": bounded_int(ask.arg("wcu"), 5, 0, 10**12),
+        }
     return {
         "TableName": name,
         "AttributeDefinitions": definitions,
@@ -307,7 +322,7 @@ def settings_forms(name: str, info: dict[str, Any], ttl: dict[str, Any], viewer:
     )
     raw = f"<details><summary>DescribeTable</summary><pre>{e(pretty(info))}</pre></details>"
     forms = f"{capacity}{streams}{ttl_form}{protection}"
-    return f'<section><h2>Settings</h2><div class="grid">{forms}</div>{raw}</section>'
+    return f'<section id="settings"><h2>Settings</h2><div class="grid">{forms}</div>{raw}</section>'
 
 
 def update_request(name: str, change: str, ask: Ask) -> dict[str, Any]:

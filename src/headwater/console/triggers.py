@@ -238,9 +238,13 @@ async def replay(ask: Ask, uuid: str) -> Response:
             raise ApiError(400, "ResourceNotFoundException", "that failure record is no longer kept")
         records = await _batch_records(ask, failures[n].get("DDBStreamBatchInfo", {}))
         function = str(mapping.get("FunctionArn", "")).rpartition(":")[2]
-        await ask.api.lambda_api("POST", f"{FUNCTIONS}/{_q(function)}/invocations", {"Records": records})
+        failed = await ask.api.invoke(function, {"Records": records})
     except ApiError as err:
         return await show_mapping(ask, uuid, err)
+    if failed is not None:
+        return await show_mapping(
+            ask, uuid, ApiError(200, "FunctionError", f"the replay failed again: {failed}")
+        )
     return redirect(url("triggers", "mappings", uuid, done="replayed"))
 
 
@@ -262,11 +266,21 @@ async def _batch_records(ask: Ask, batch: dict[str, Any]) -> list[dict[str, Any]
         for record in read.get("Records", []):
             if int(record["dynamodb"]["SequenceNumber"]) > int(last or 0):
                 return records
-            records.append({**record, "eventSourceARN": arn})
+            records.append(_as_delivered(record, arn))
         if not read.get("Records"):
             break
         iterator = read.get("NextShardIterator")
     return records
+
+
+def _as_delivered(record: dict[str, Any], arn: str) -> dict[str, Any]:
+    """A GetRecords record as a mapping hands it to a function (Lambda's event shape): eventSourceARN
+    added, userIdentity's members in lowercase."""
+    out = {**record, "eventSourceARN": arn}
+    identity = out.get("userIdentity")
+    if isinstance(identity, dict):
+        out["userIdentity"] = {"type": identity.get("Type"), "principalId": identity.get("PrincipalId")}
+    return out
 
 
 ROUTES = [
