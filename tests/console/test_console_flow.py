@@ -120,7 +120,8 @@ def test_table_item_query_stream_and_trigger(live: Server, page: Any, shots: Pat
         page.goto(console_url(live, f"triggers/functions/{function}"))
         return "console-test handler got 1 record(s): p1" in page.locator("#logs").inner_text()
 
-    wait_until(invoked, what="the handler's invocation in the console's log tail", interval=0.25)
+    # a first invocation starts a worker process: on a loaded machine that can take a while
+    wait_until(invoked, 90, "the handler's invocation in the console's log tail", interval=0.25)
     page.screenshot(path=shots / "function.png", full_page=True)
     page.goto(console_url(live, "triggers"))
     expect(page.locator("table").nth(1)).to_contain_text(re.compile("Enabled|Creating"))
@@ -128,7 +129,9 @@ def test_table_item_query_stream_and_trigger(live: Server, page: Any, shots: Pat
 
     # the metrics page: charts from successive scrapes (PutItem and Query were counted)
     page.goto(console_url(live, "metrics"))
-    expect(page.locator("#metrics-status")).to_contain_text("Scraped /metrics 3 time(s)")
+    expect(page.locator("#metrics-status")).to_contain_text(
+        re.compile(r"Scraped /metrics ([3-9]|\d\d+) time")
+    )
     expect(page.locator("#chart-requests .legend")).to_contain_text(re.compile("PutItem|Query|DescribeTable"))
     expect(page.locator("#chart-requests svg polyline").first).to_be_attached()
     expect(page.locator("#chart-stream_read figcaption")).to_contain_text("ReturnedRecordsCount")
