@@ -3,9 +3,11 @@ pages then show what that principal's policies let it see, because every call is
 
 from __future__ import annotations
 
+import http.client
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -94,3 +96,29 @@ def test_the_admin_sees_every_table(live: AuthServer, page: Any) -> None:
     _sign_in(page, key.id, key.secret)
     expect(page.locator("table")).to_contain_text(SECRET_TABLE)
     expect(page.locator("table")).to_contain_text(OPEN_TABLE)
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"access_key": "AKIA\r\nX-Injected: 1", "secret_key": "s", "region": "us-east-1"},
+        {"access_key": "AKIA" + "A" * 200, "secret_key": "s", "region": "us-east-1"},
+        {"access_key": "AKIAEXAMPLE", "secret_key": "", "region": "us-east-1"},
+        {"access_key": "AKIAEXAMPLE", "secret_key": "s" * 129, "region": "us-east-1"},
+        {"access_key": "AKIAEXAMPLE", "secret_key": "s", "region": "us-east-1\r\nX: y"},
+        {"access_key": "AKIAEXAMPLE", "secret_key": "s", "region": "../../"},
+    ],
+)
+def test_sign_in_fields_are_checked_before_anything_is_signed(live: AuthServer, form: dict[str, str]) -> None:
+    assert live.server is not None
+    conn = http.client.HTTPConnection("127.0.0.1", live.server.port, timeout=60)
+    try:
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Origin": live.endpoint}
+        conn.request("POST", "/console/signin", body=urlencode(form).encode(), headers=headers)
+        response = conn.getresponse()
+        body = response.read()
+    finally:
+        conn.close()
+    assert response.status == 400
+    assert b"an access key id, its secret and a region are needed" in body
+    assert response.getheader("set-cookie") is None

@@ -173,7 +173,7 @@ class Console:
             return html_response(_sign_in_page(self.region, None))
         key, secret = form.get("access_key", "").strip(), form.get("secret_key", "")
         region = form.get("region", "").strip() or self.region
-        if not key or not secret or len(key) > 128 or len(secret) > 128 or not _region_ok(region):
+        if not _key_id_ok(key) or not secret or len(secret) > 128 or not _region_ok(region):
             error = ApiError(
                 400, "ValidationException", "an access key id, its secret and a region are needed"
             )
@@ -189,6 +189,11 @@ class Console:
         started = self.sessions.start(principal)
         log.info("console: %s signed in (%s)", key, region)
         return redirect(url("tables"), [self._set_cookie(request, started)])
+
+
+def _key_id_ok(key: str) -> bool:
+    """An access key id is letters and digits (it goes into the Authorization header)."""
+    return 0 < len(key) <= 128 and key.isascii() and key.isalnum()
 
 
 def _region_ok(region: str) -> bool:

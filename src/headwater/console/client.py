@@ -137,6 +137,8 @@ class ApiClient:
         SigV4Auth(credentials, service, principal.region).add_auth(request)
         head = f"{method} {path}{'?' + query if query else ''} HTTP/1.1\r\n"
         lines = [f"{name}: {value}" for name, value in request.headers.items()]
+        if any("\r" in line or "\n" in line for line in lines):  # never a header of the caller's making
+            raise ApiError(400, "ValidationException", "a header value holds a line break")
         lines += [f"Content-Length: {len(body)}", "Connection: close"]
         raw = (head + "\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
         return await asyncio.wait_for(self._exchange(raw), TIMEOUT_SECONDS)

@@ -22,7 +22,7 @@ from .html import (
     table,
     url,
 )
-from .itemjson import decode_key, encode_key, item_from_text, parse_object, plain_text
+from .itemjson import decode_key, encode_key, item_from_text, json_object, plain_text
 from .web import Ask, attempt, bounded_int, route
 
 PAGE_SIZE = 25
@@ -78,12 +78,8 @@ def build_request(ask: Ask, name: str, info: dict[str, Any]) -> tuple[str, dict[
     }
     if index:
         request["IndexName"] = index
-    names: dict[str, Any] = (
-        parse_object(ask.arg("names"), "ExpressionAttributeNames") if ask.arg("names") else {}
-    )
-    values: dict[str, Any] = (
-        parse_object(ask.arg("values"), "ExpressionAttributeValues") if ask.arg("values") else {}
-    )
+    names = json_object(ask.arg("names"), "ExpressionAttributeNames") if ask.arg("names") else {}
+    values = json_object(ask.arg("values"), "ExpressionAttributeValues") if ask.arg("values") else {}
     keys, types = _keys_of(info, index)
     if query:
         raw = ask.arg("key_condition")

@@ -156,7 +156,7 @@ async def _table_page(ask: Ask, name: str, error: ApiError | None, message: str 
         + f'<a class="button" href="{url("tables", name, "stream")}">Stream</a></p>'
         + table_forms.summary(info, ttl_info)
         + table_forms.indexes(name, info, ask.viewer)
-        + _progress(name, info, exports)
+        + progress_section(name, info, exports)
         + table_forms.settings_forms(name, info, ttl_info, ask.viewer)
         + _delete_form(name, ask)
     )
@@ -171,7 +171,7 @@ async def _exports_in_progress(ask: Ask, arn: str) -> list[str]:
     return [s["ExportArn"] for s in found if s.get("ExportStatus") == "IN_PROGRESS"]
 
 
-def _progress(name: str, info: dict[str, Any], exports: list[str]) -> str:
+def progress_section(name: str, info: dict[str, Any], exports: list[str]) -> str:
     """Long work under way: a GSI backfilling (CREATING) or an export IN_PROGRESS. progress.js fills the
     bars from /metrics' headwater_index_backfill_items_* and headwater_export_items_done when the server
     reports them; without them the status alone is shown."""
