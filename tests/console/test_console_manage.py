@@ -150,6 +150,25 @@ def test_items_are_paged_and_edited_in_both_views(live: Server, page: Any, shots
     got = ddb.get_item(TableName=table, Key={"pk": {"S": plain["pk"]}})["Item"]
     assert got["added"] == {"S": "yes"}
     assert got["big"] == {"N": "1000000000000000000000000000001"}
+    # UpdateItem with an expression on the item shown; a condition that fails is DynamoDB's answer
+    page.goto(console_url(live, f"tables/{table}/items?mode=query&pk={plain['pk']}"))
+    page.locator("table tbody tr").first.get_by_role("link", name="edit").click()
+    page.locator("summary", has_text="Update with an expression").click()
+    update = page.locator("#update")
+    update.locator("textarea[name=update]").fill("SET #n = #n + :one")
+    update.locator("textarea[name=names]").fill('{"#n": "n"}')
+    update.locator("textarea[name=values]").fill('{":one": {"N": "10"}}')
+    update.get_by_role("button", name="Update item").click()
+    expect(page.locator(".notice")).to_have_text("Item updated.")
+    expect(page.locator("textarea[name=item]")).to_have_value(re.compile(r'"N": "1\d"'))
+    page.locator("summary", has_text="Update with an expression").click()
+    update = page.locator("#update")
+    update.locator("textarea[name=update]").fill("REMOVE added")
+    update.locator("textarea[name=condition]").fill("attribute_not_exists(pk)")
+    update.get_by_role("button", name="Update item").click()
+    expect(page.locator(".error")).to_contain_text("ConditionalCheckFailedException")
+    expect(page.locator(".error")).to_contain_text("The conditional request failed")
+    assert ddb.get_item(TableName=table, Key={"pk": {"S": plain["pk"]}})["Item"]["added"] == {"S": "yes"}
     # deleting an item from the list
     page.goto(console_url(live, f"tables/{table}/items?limit=10"))
     page.locator("table tbody tr").first.get_by_role("button", name="delete").click()

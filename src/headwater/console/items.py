@@ -240,8 +240,8 @@ def _cell(value: dict[str, Any]) -> str:
     return text if len(text) <= CELL_CHARS else text[: CELL_CHARS - 1] + "…"
 
 
-async def edit_item(ask: Ask, name: str) -> Response:
-    text, error = "{\n  \n}", None
+async def edit_item(ask: Ask, name: str, failed: ApiError | None = None) -> Response:
+    text, error = "{\n  \n}", failed
     key = decode_key(ask.arg("key"))
     if key is not None:
         got, error = await attempt(
@@ -251,10 +251,54 @@ async def edit_item(ask: Ask, name: str) -> Response:
             text = pretty(got["Item"])
         elif error is None:
             error = ApiError(404, "NotFound", "no item has that key (it may have been deleted)")
-    return html_response(_editor_page(ask.viewer, name, text, "ddb", error))
+    done = notice("Item updated.") if ask.arg("done") == "updated" else ""
+    updating = _update_form(ask, name) if key is not None else ""
+    page_text = _editor_page(ask.viewer, name, text, "ddb", failed or error, done + updating)
+    return html_response(page_text, 400 if failed else 200)
 
 
-def _editor_page(viewer: Viewer, name: str, text: str, fmt: str, error: ApiError | None) -> str:
+def _update_form(ask: Ask, name: str) -> str:
+    """UpdateItem on the item shown: an update expression, an optional condition, their names and values."""
+
+    def area(field: str, label: str, rows: int = 2) -> str:
+        return (
+            f'<label>{e(label)} <textarea name="{field}" rows="{rows}" maxlength="4096">'
+            f"{e(ask.form.get(field, ''))}</textarea></label>"
+        )
+
+    return (
+        f"<details{' open' if ask.form.get('update') else ''}><summary>Update with an expression</summary>"
+        f'<form method="post" action="{url("tables", name, "item", "update")}" class="card" id="update">'
+        f"{csrf_field(ask.viewer)}"
+        f'<input type="hidden" name="key" value="{e(ask.arg("key"))}">'
+        f"{area('update', 'UpdateExpression')}{area('condition', 'ConditionExpression (optional)')}"
+        f"{area('names', 'ExpressionAttributeNames (JSON)')}"
+        f"{area('values', 'ExpressionAttributeValues (DynamoDB JSON)', 3)}"
+        '<button type="submit">Update item</button></form></details>'
+    )
+
+
+async def update_item(ask: Ask, name: str) -> Response:
+    key = decode_key(ask.arg("key"))
+    request: dict[str, Any] = {"TableName": name, "Key": key, "UpdateExpression": ask.arg("update")}
+    try:
+        if key is None:
+            raise ApiError(400, "BadRequest", "the form's key is not one the console wrote")
+        if ask.arg("condition"):
+            request["ConditionExpression"] = ask.arg("condition")
+        if ask.arg("names"):
+            request["ExpressionAttributeNames"] = json_object(ask.arg("names"), "ExpressionAttributeNames")
+        if ask.arg("values"):
+            request["ExpressionAttributeValues"] = json_object(ask.arg("values"), "ExpressionAttributeValues")
+        await ask.api.dynamodb("UpdateItem", request)
+    except ApiError as err:
+        return await edit_item(ask, name, err)
+    return redirect(url("tables", name, "item", key=ask.arg("key"), done="updated"))
+
+
+def _editor_page(
+    viewer: Viewer, name: str, text: str, fmt: str, error: ApiError | None, extra: str = ""
+) -> str:
     body = (
         f'<p class="actions"><a href="{url("tables", name, "items")}">Back to the items</a></p>'
         + error_box(error)
@@ -268,7 +312,7 @@ def _editor_page(viewer: Viewer, name: str, text: str, fmt: str, error: ApiError
         "</fieldset>"
         f'<textarea name="item" rows="18" spellcheck="false" maxlength="1048576">{e(text)}</textarea>'
         '<p class="hint">Saving puts the whole item (PutItem): its key says which item it replaces.</p>'
-        '<button type="submit">Save item</button></form>'
+        '<button type="submit">Save item</button></form>' + extra
     )
     return page(f"{name}: item", body, viewer, section="tables", scripts=["editor.js"])
 
@@ -299,4 +343,5 @@ ROUTES = [
     route("GET", "/tables/([^/]+)/item", edit_item),
     route("POST", "/tables/([^/]+)/item", put_item),
     route("POST", "/tables/([^/]+)/item/delete", delete_item),
+    route("POST", "/tables/([^/]+)/item/update", update_item),
 ]
