@@ -28,6 +28,8 @@ RETRY_MS = 100
 MAX_SHARDS_FOLLOWED = 8  # the position travels in a header: a few iterators, not hundreds
 MAX_POSITION_CHARS = 8192
 RECORDS_PER_READ = 100
+AT_THE_END = "LATEST"  # a shard whose iterator expired or was trimmed: followed again from its open end
+GONE = frozenset({"ExpiredIteratorException", "TrimmedDataAccessException", "ResourceNotFoundException"})
 
 
 async def show_stream(ask: Ask, name: str) -> Response:
@@ -145,6 +147,12 @@ async def _follow(ask: Ask, arn: str, position: dict[str, str] | None) -> dict[s
     connection, TRIM_HORIZON for a shard that opened since)."""
     stream = (await ask.api.streams("DescribeStream", {"StreamArn": arn, "Limit": 100}))["StreamDescription"]
     iterators = dict(position or {})
+    for shard_id, iterator in list(iterators.items()):
+        if iterator == AT_THE_END:
+            got = await ask.api.streams(
+                "GetShardIterator", {"StreamArn": arn, "ShardId": shard_id, "ShardIteratorType": "LATEST"}
+            )
+            iterators[shard_id] = got["ShardIterator"]
     for shard in stream.get("Shards", []):
         shard_id = shard["ShardId"]
         if shard_id in iterators or shard.get("SequenceNumberRange", {}).get("EndingSequenceNumber"):
@@ -196,15 +204,16 @@ async def stream_events(ask: Ask, name: str) -> Response:
     deadline = time.monotonic() + (WAIT_SECONDS if position is not None else 0.0)
     while True:
         for shard, iterator in list(iterators.items()):
+            if iterator == AT_THE_END:
+                continue
             try:
                 page_of = await ask.api.streams(
                     "GetRecords", {"ShardIterator": iterator, "Limit": RECORDS_PER_READ}
                 )
-            except (
-                ApiError
-            ):  # expired or trimmed: the next connection starts that shard again at its open end
-                del iterators[shard]
-                continue
+            except ApiError as err:
+                if err.type_name in GONE:  # the next connection follows that shard again from its end
+                    iterators[shard] = AT_THE_END
+                continue  # throttled (a shard has at most two readers at once): the same iterator, later
             records = page_of.get("Records", [])
             events += [_event(r, shard) for r in records]
             newest = records[-1]["dynamodb"].get("ApproximateCreationDateTime") if records else None

@@ -72,3 +72,8 @@ def test_lineage_puts_children_to_the_right_of_their_parent() -> None:
     assert svg.count("<line ") == 1  # parent -> child; the orphan's parent is gone
     assert svg.count('<g class="closed">') == 1
     assert svg.count('<g class="open">') == 2
+
+
+def test_a_shard_to_follow_again_from_its_end_survives_the_round_trip() -> None:
+    position = {"shard-1": "LATEST"}
+    assert decode_position(encode_position(position)) == position
