@@ -55,6 +55,7 @@ def _fill(server: Server, table: str) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # loading 100,000 items takes a minute alone, several on a loaded machine
 def test_pages_of_a_large_table(live: Server, page: Any, shots: Path, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
