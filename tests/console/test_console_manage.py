@@ -232,3 +232,25 @@ def test_a_failed_batch_is_replayed(live: Server, page: Any, shots: Path, tmp_pa
     event = json.loads(out.read_text().splitlines()[-1])
     assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in event["Records"]] == ["lost"]
     assert event["Records"][0]["eventSourceARN"] == arn
+
+
+def test_the_tail_shows_what_a_change_changed(live: Server, page: Any, shots: Path) -> None:
+    from playwright.sync_api import expect
+
+    ddb = live.client("dynamodb")
+    table = _table(live, StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+    page.goto(console_url(live, f"tables/{table}/stream"))
+    expect(page.locator("#tail-status")).to_contain_text("Live")
+    ddb.put_item(TableName=table, Item={"pk": {"S": "a"}, "color": {"S": "red"}, "gone": {"N": "1"}})
+    ddb.put_item(TableName=table, Item={"pk": {"S": "a"}, "color": {"S": "blue"}, "new": {"BOOL": True}})
+    ddb.delete_item(TableName=table, Key={"pk": {"S": "a"}})
+    modify = page.locator("#records tr.modify")
+    expect(modify).to_have_count(1)
+    expect(modify.locator(".changed")).to_have_text('~ color: "red" → "blue"')
+    expect(modify.locator(".removed")).to_have_text("- gone: 1")
+    expect(modify.locator(".added")).to_have_text("+ new: true")
+    removed = page.locator("#records tr.remove")
+    expect(removed).to_have_count(1)
+    expect(removed.locator(".removed")).to_have_count(3)  # every attribute of the old image
+    expect(page.locator("#records tr")).to_have_count(3)
+    page.screenshot(path=shots / "stream-diffs.png", full_page=True)

@@ -27,7 +27,13 @@ NOT_THE_SECRET = policy(
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer]:
     server = AuthServer(
         tmp_path_factory.mktemp("console-auth"),
-        [Identity("admin", policies=[ADMIN]), Identity("limited", policies=[NOT_THE_SECRET])],
+        [
+            Identity("admin", policies=[ADMIN]),
+            Identity("limited", policies=[NOT_THE_SECRET]),
+            Identity(
+                "tables_only", policies=[policy({"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"})]
+            ),
+        ],
     ).start()
     ddb = server.client("dynamodb", "admin")
     for name in (OPEN_TABLE, SECRET_TABLE):
@@ -86,6 +92,21 @@ def test_a_principal_sees_only_what_its_policies_allow(live: AuthServer, page: A
     expect(page.locator("h1")).to_have_text("Sign in")
     page.goto(f"{live.endpoint}/console/tables")
     expect(page.locator("h1")).to_have_text("Sign in")
+
+
+def test_metrics_need_headwater_get_metrics(live: AuthServer, page: Any) -> None:
+    """The charts are scrapes of /metrics as the principal: without headwater:GetMetrics, the refusal."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{live.endpoint}/console/")
+    key = live.keys["tables_only"]
+    _sign_in(page, key.id, key.secret)
+    expect(page.locator("table")).to_contain_text(OPEN_TABLE)
+    page.goto(f"{live.endpoint}/console/metrics")
+    expect(page.locator("#metrics-status")).to_contain_text("AccessDeniedException")
+    expect(page.locator("#metrics-status")).to_contain_text("headwater:GetMetrics")
+    page.goto(f"{live.endpoint}/console/triggers")
+    expect(page.locator(".error")).to_contain_text("AccessDeniedException")
 
 
 def test_the_admin_sees_every_table(live: AuthServer, page: Any) -> None:
