@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DATA_DIR ?= ./headwater-data
 
-.PHONY: serve test lint typecheck unit bench soak clean nats-server
+.PHONY: serve test lint typecheck unit bench soak clean nats-server chromium
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -39,7 +39,13 @@ nats-server:
 		|| (apt-get update -q >/dev/null && apt-get install -y -q nats-server >/dev/null) \
 		|| echo "nats-server could not be installed: the NATS sink tests will skip (or fail under CI)"
 
-test: lint typecheck nats-server
+# the console's browser tests drive Debian's chromium through Playwright (no browser download)
+chromium:
+	@test -x /usr/bin/chromium || apt-get install -y -q chromium >/dev/null \
+		|| (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null) \
+		|| echo "chromium could not be installed: the console's browser tests will skip (or fail under CI)"
+
+test: lint typecheck nats-server chromium
 	$(BIN)/pytest -n 2 -q
 
 # make bench [PEERS=dynalite,ddblocal] [ROUNDS=3] [DURATION=15] [WARMUP=5] [PHASES=put,update]

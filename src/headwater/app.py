@@ -19,6 +19,7 @@ from .api.registry import operations
 from .auth.sigv4 import SigV4Verifier
 from .clock import Clock, SystemClock
 from .config import Settings
+from .console import build_console
 from .core import backups, jobs, pitr, table_restore
 from .core.database import Database
 from .core.throughput import Limiter
@@ -125,14 +126,28 @@ class Security:
     authorizer: Authorizer | None
 
     def app(
-        self, calls: Calls, control: Route | None, health: bytes, db: Database, counts: RequestCounts
+        self,
+        calls: Calls,
+        control: Route | None,
+        health: bytes,
+        db: Database,
+        counts: RequestCounts,
+        console: Route | None = None,
     ) -> HeadwaterApp:
         """The HTTP application of this process: main's cross-site guard first on the Lambda and admin
-        routes, then this gate and authorizer; its requests counted in `counts`."""
+        routes, then this gate and authorizer; its requests counted in `counts`; `console` at /console/."""
         guard = CrossSiteGuard(loopback_only=db.settings.loopback_only)
         gate, authorizer = self.gate, self.authorizer
         return HeadwaterApp(
-            calls, control, health, db.namespace, guard, gate=gate, authorization=authorizer, counts=counts
+            calls,
+            control,
+            health,
+            db.namespace,
+            guard,
+            gate=gate,
+            authorization=authorizer,
+            counts=counts,
+            console=console,
         )
 
 
@@ -264,4 +279,5 @@ def build_app(settings: Settings, clock: Clock | None = None) -> tuple[Headwater
     serving the app, stop it after."""
     node = build_node(settings, clock)
     health = f"healthy: {settings.endpoint_address} ".encode()
-    return node.security.app(node.calls, node.control, health, node.db, node.counts), node
+    console = build_console(settings)
+    return node.security.app(node.calls, node.control, health, node.db, node.counts, console), node

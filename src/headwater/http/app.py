@@ -27,15 +27,29 @@ from .cors import cors_headers, is_preflight
 from .cross_site import CrossSiteGuard
 from .gate import Caller, Gate, OpenGate, signing_name
 from .lambda_routes import PREFIXES as LAMBDA_PREFIXES
-from .server import Headers, Request, Response
+from .server import Handler, Headers, Request, Response
 
 log = logging.getLogger(__name__)
 
 CONTENT_TYPE = b"application/x-amz-json-1.0"
 SERVER = (b"server", b"Server")  # what DynamoDB calls itself
 CONTROL_PREFIXES = (*LAMBDA_PREFIXES, ADMIN_PREFIX)
+CONSOLE_PATH = "/console"  # the web console (headwater/console/), a client of this same endpoint
 
 Route = Callable[[Request], Awaitable[Response]]
+
+
+def is_console(path: str) -> bool:
+    return path == CONSOLE_PATH or path.startswith(CONSOLE_PATH + "/")
+
+
+def with_console(control: Route, console: Route) -> Handler:
+    """The core's route for whole requests its fronts forward: the console's, or the control routes'."""
+
+    async def route(request: Request) -> Response:
+        return await (console if is_console(request.path) else control)(request)
+
+    return route
 
 
 class Calls(Protocol):
@@ -67,6 +81,7 @@ class HeadwaterApp:
         gate: Gate | None = None,
         authorization: Authorization | None = None,
         counts: RequestCounts | None = None,
+        console: Route | None = None,
     ) -> None:
         self.calls = calls
         self.namespace = namespace  # the server's default account and region
@@ -77,6 +92,7 @@ class HeadwaterApp:
         self.guard = guard or CrossSiteGuard(loopback_only=False)
         self.request_ids = RequestIds()
         self.counts = counts or RequestCounts()  # this process's requests, for /metrics
+        self.console = console  # /console/...: the web console (None: not served)
 
     async def __call__(self, request: Request) -> Response:
         """The server's handler. Nothing escapes it: an unexpected error is a logged 500 with DynamoDB's
@@ -100,6 +116,8 @@ class HeadwaterApp:
                 response.headers.append((b"x-amzn-requestid", self.request_ids.next().encode()))
                 return response
             return await self.control(request)
+        if self.console is not None and is_console(path):
+            return await self.console(request)  # it checks its own requests (console/app.py)
         # the DynamoDB and Streams endpoint: every method and path but the health check and a CORS
         # preflight is an API call (DynamoDB Local answers GET /foo as it answers POST /)
         request_id = self.request_ids.next()

@@ -121,6 +121,7 @@ async def run_front(spec: FrontSpec) -> None:
         f"healthy: {settings.endpoint_address} ".encode(),
         db,
         counts,
+        ForwardedControl(core),  # the console: answered by the core, where its sessions are
     )
     loop = asyncio.get_running_loop()
     server = await listen_http(app, settings, sock=socket.socket(fileno=spec.listener))

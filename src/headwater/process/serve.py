@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from ..app import Node, build_node
 from ..clock import clock_from_env
 from ..config import Settings
+from ..console import build_console
+from ..http.app import with_console
 from .core import CoreEndpoint
 from .front import SPEC_VARIABLE, FrontSpec
 from .listen import listen_http
@@ -99,7 +101,8 @@ async def _stop_requested() -> None:
 
 
 async def _one_process(node: Node, settings: Settings) -> None:
-    app = node.security.app(node.calls, node.control, _health(settings), node.db, node.counts)
+    console = build_console(settings)
+    app = node.security.app(node.calls, node.control, _health(settings), node.db, node.counts, console)
     server = await listen_http(app, settings, host=settings.host, port=settings.port, reuse_address=True)
     node.listening("one process")
     await _stop_requested()
@@ -191,7 +194,8 @@ async def _with_fronts(node: Node, settings: Settings) -> None:
     parent = "/dev/shm" if os.path.isdir("/dev/shm") else None
     runtime = tempfile.mkdtemp(prefix="headwater-", dir=parent)
     board = SignalBoard(os.path.join(runtime, "board"), create=True)
-    endpoint = CoreEndpoint(node.calls, node.control, node.fronts)
+    # the fronts forward the console's requests here: its sessions live in this one process
+    endpoint = CoreEndpoint(node.calls, with_console(node.control, build_console(settings)), node.fronts)
     channel_server = await endpoint.serve(os.path.join(runtime, "core.sock"))
     node.publish_to(board)
     fronts = Fronts(settings, runtime, endpoint, listener)
