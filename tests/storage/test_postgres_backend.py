@@ -182,12 +182,20 @@ def test_commit_failure_fails_the_whole_group(store: PostgresStorage) -> None:
     assert store.get_item(key(b"after")) == b"v"
 
 
-def test_one_writer_per_schema(url: str, schema: str, store: PostgresStorage) -> None:
-    with pytest.raises(InternalServerError, match="another Headwater server"):
-        PostgresStorage(url, schema=schema, lock_wait=0.2).open()
-    with PostgresStorage(url, schema=schema + "_other", lock_wait=0.2) as other:
-        other.write_sync(Put(key(b"x"), b"elsewhere"))
-    assert store.get_item(key(b"x")) is None
+def test_several_writers_per_schema(url: str, schema: str, store: PostgresStorage) -> None:
+    """Nodes share a schema: each sees the other's writes, and their stream records are numbered by the
+    database, never twice. Other schemas stay apart."""
+    from .test_contract_writes import record
+
+    with PostgresStorage(url, schema=schema) as second:
+        second.write_sync(Raw(WriteSet(items=[ItemWrite(key(b"x"), b"second")], stream=[record(b"a")])))
+        store.write_sync(Raw(WriteSet(stream=[record(b"b"), record(b"c")])))
+        assert store.get_item(key(b"x")) == b"second"
+        assert store.last_sequence() == second.last_sequence() == 3
+    with PostgresStorage(url, schema=schema + "_other") as other:
+        other.write_sync(Put(key(b"y"), b"elsewhere"))
+        assert other.get_item(key(b"x")) is None
+    assert store.get_item(key(b"y")) is None
 
 
 def test_writer_reconnects_after_losing_its_connection(store: PostgresStorage) -> None:
