@@ -192,14 +192,17 @@ class Catalog:
         return spec
 
     def require_table(self, name: str) -> TableSpec:
-        """For table operations: DynamoDB names the table."""
+        """For table operations: DynamoDB names the table. They are rare, and they see every change
+        another node has committed (one look at the catalog's version when other nodes share it)."""
+        self._storage.refresh_catalog()
         spec = self.get(name)
         if spec is None:
             raise ResourceNotFoundException(f"Requested resource not found: Table: {name} not found")
         return spec
 
     def names(self) -> list[str]:
-        """This namespace's table names, in order."""
+        """This namespace's table names, in order (as every node has committed them)."""
+        self._storage.refresh_catalog()
         prefix = self._prefix
         return sorted(key[len(prefix) :] for key in self._storage.catalog() if key.startswith(prefix))
 

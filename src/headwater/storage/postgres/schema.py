@@ -99,7 +99,11 @@ def connect(url: str, schema: str | None, *, autocommit: bool, **settings: str) 
     options = dict(settings)
     if schema is not None:
         options["search_path"] = schema
-    conn: psycopg.Connection[Any] = psycopg.connect(url, autocommit=autocommit)
+    # which node a session belongs to shows in pg_stat_activity (unless the URL names the application)
+    node = f"headwater {os.getpid()}"
+    conn: psycopg.Connection[Any] = psycopg.connect(
+        url, autocommit=autocommit, fallback_application_name=node
+    )
     try:
         for name, value in options.items():
             conn.execute("SELECT set_config(%s, %s, false)", (name, value))
