@@ -4,14 +4,23 @@ the background work moving to another node when its holder is killed."""
 
 from __future__ import annotations
 
+import random
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.multinode_support import Cluster, create_table, read_stream, start_cluster
+from tests.e2e.history import Seen, Write, problems
+from tests.e2e.multinode_support import (
+    Cluster,
+    create_table,
+    read_stream,
+    shards_in_lineage_order,
+    start_cluster,
+)
 from tests.e2e.triggers_support import POLL, recorder, records
 from tests.postgres_server import PostgresServer
 from tests.waiting import wait_until
@@ -23,7 +32,9 @@ pytest.importorskip("psycopg")
 def cluster(postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     root = tmp_path_factory.mktemp("multinode")
     allow = ("--allow-code-dir", str(root.parent))
-    started = start_cluster(postgres_server, root, 3, "--trigger-poll-interval", POLL, *allow)
+    # three shards a stream, each rolled over every few seconds (by the node holding the lease)
+    shards = ("--stream-shards", "3", "--shard-rollover", "3")
+    started = start_cluster(postgres_server, root, 3, "--trigger-poll-interval", POLL, *shards, *allow)
     yield started
     for node in started.nodes:
         if node.process is not None:
@@ -194,3 +205,89 @@ def test_a_mapping_keeps_delivering_when_its_node_is_killed(cluster: Cluster, tm
         "after": list(range(5)),
     }
     cluster.nodes[holder].start()  # back for the next tests
+
+
+def test_history_with_a_node_killed_and_restarted(cluster: Cluster) -> None:
+    """Randomized: clients on all three nodes put random keys while a reader tails the stream through A
+    and B in turn (its iterators continued by the other node); node C is killed and started again in
+    the middle. Then the whole history is checked (tests/e2e/history.py)."""
+    a, b, c = cluster.nodes
+    table = create_table(a.client("dynamodb"), stream=True)
+    arn = a.client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    rng = random.Random()
+    seed = rng.randrange(2**32)
+    rng.seed(seed)
+    keys = [f"key{i}" for i in range(12)]
+    writes: list[Write] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def client(n: int) -> None:
+        node = cluster.nodes[n % 3]
+        mine = random.Random(seed + n)
+        i = 0
+        while not stop.is_set():
+            key, wid = mine.choice(keys), f"c{n}-{i}"
+            i += 1
+            start = time.monotonic()
+            try:
+                node.client("dynamodb").put_item(TableName=table, Item={"pk": {"S": key}, "w": {"S": wid}})
+                acknowledged = True
+            except Exception:
+                acknowledged = False  # the node died under it (or was down): the outcome is unknown
+                time.sleep(0.05)
+            with lock:
+                writes.append(Write(key, wid, start, time.monotonic(), acknowledged))
+
+    tails: dict[str, list[int]] = {}
+
+    def tail() -> None:
+        readers: list[Any] = [a.client("dynamodbstreams"), b.client("dynamodbstreams")]
+        iterators: dict[str, str | None] = {}
+        turn = 0
+        while not stop.is_set():
+            for shard in shards_in_lineage_order(readers[turn % 2], arn):
+                shard_id = shard["ShardId"]
+                if shard_id not in iterators:
+                    iterators[shard_id] = readers[turn % 2].get_shard_iterator(
+                        StreamArn=arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+                    )["ShardIterator"]
+                iterator = iterators[shard_id]
+                if iterator is None:
+                    continue  # a closed shard read to its end
+                turn += 1  # every page through the other node: iterators are stateless
+                page = readers[turn % 2].get_records(ShardIterator=iterator, Limit=50)
+                iterators[shard_id] = page.get("NextShardIterator")
+                seqs = tails.setdefault(shard_id, [])
+                seqs.extend(int(r["dynamodb"]["SequenceNumber"]) for r in page["Records"])
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(9)]
+    reader = threading.Thread(target=tail)
+    for t in [*threads, reader]:
+        t.start()
+    wait_until(lambda: len(writes) >= 150, what="writes before the kill")
+    c.kill()
+    wait_until(lambda: len(writes) >= 300, what="writes while C is down")
+    c.start()
+    restarted = time.monotonic()
+    wait_until(
+        lambda: sum(w.acknowledged and w.start > restarted for w in writes if w.wid.startswith("c2-")) >= 20,
+        what="writes through C again",
+    )
+    stop.set()
+    for t in [*threads, reader]:
+        t.join(timeout=60)
+
+    stream = [
+        Seen(shard, int(r["dynamodb"]["SequenceNumber"]), image["pk"]["S"], image["w"]["S"])
+        for shard, r in read_stream(b.client("dynamodbstreams"), arn)
+        for image in (r["dynamodb"]["NewImage"],)
+    ]
+    found = problems(writes, stream, tails)
+    assert found == [], f"seed {seed}: {found[:20]}"
+    assert sum(w.acknowledged for w in writes) >= 250
+    assert sum(len(seqs) for seqs in tails.values()) > 0
+    last = {seen.key: seen.wid for seen in stream}  # the stream's last write of each key is the item
+    ddb: Any = c.client("dynamodb")
+    for key, wid in last.items():
+        assert ddb.get_item(TableName=table, Key={"pk": {"S": key}})["Item"]["w"] == {"S": wid}
