@@ -95,6 +95,7 @@ _TAKE_SEQUENCE = "UPDATE sequence SET last = last + %s WHERE id = 0 RETURNING la
 _BUMP_CATALOG = "UPDATE catalog_version SET version = version + 1 WHERE id = 0 RETURNING version"
 _NOTIFY = "SELECT pg_notify(%s, %s)"
 _XACT_ID = "SELECT pg_current_xact_id()::text"
+_BEGIN = "BEGIN"  # READ COMMITTED: the key locks make it enough (bench/multinode_isolation.py compares)
 _CATALOG_LOCK = f"SELECT pg_advisory_xact_lock_shared(%s, {locks.SCHEMA_KEY})"
 _CATALOG_LOCK_EXCLUSIVE = f"SELECT pg_advisory_xact_lock(%s, {locks.SCHEMA_KEY})"
 _CATALOG_VERSION = "SELECT version FROM catalog_version WHERE id = 0"
@@ -163,7 +164,7 @@ def begin_group(
     wanted = list(dict.fromkeys(keys))
     lock_ids = locks.key_lock_ids(schema, wanted)
     with conn.pipeline():
-        conn.execute("BEGIN", prepare=False)
+        conn.execute(_BEGIN, prepare=False)
         conn.execute(_CATALOG_LOCK_EXCLUSIVE if exclusive else _CATALOG_LOCK, (locks.CATALOG, schema))
         version = conn.execute(_CATALOG_VERSION)
         if lock_ids:

@@ -123,7 +123,10 @@ class _StorageFailure(Exception):
 
 
 def _cause(exc: BaseException, conn: Connection | None) -> str | None:
-    """What a failure says about the database itself, or None when it may be an operation's fault."""
+    """What a failure says about the database itself, or None when it may be an operation's fault (or
+    another node's: a deadlock or serialization failure, psycopg's OperationalErrors too, is neither)."""
+    if _conflict(exc) and conn is not None and not conn.broken:
+        return None
     for error in (exc, exc.__cause__):
         if isinstance(error, _StorageFailure):
             return error.cause
