@@ -23,6 +23,7 @@ from tests.e2e.multinode_support import (
 )
 from tests.e2e.triggers_support import POLL, recorder, records
 from tests.postgres_server import PostgresServer
+from tests.server import Server
 from tests.waiting import wait_until
 
 pytest.importorskip("psycopg")
@@ -291,3 +292,19 @@ def test_history_with_a_node_killed_and_restarted(cluster: Cluster) -> None:
     ddb: Any = c.client("dynamodb")
     for key, wid in last.items():
         assert ddb.get_item(TableName=table, Key={"pk": {"S": key}})["Item"]["w"] == {"S": wid}
+
+
+def test_front_processes_see_other_nodes_tables_at_once(cluster: Cluster, tmp_path: Path) -> None:
+    """A fourth node answering through `--workers 2` front processes: a table created through A is
+    usable through its fronts as soon as CreateTable has answered (a front reads the catalog itself when
+    it does not know a table, not waiting for its core to hear of it)."""
+    fronted = Server(tmp_path, ("--storage-url", cluster.url, "--workers", "2")).start()
+    try:
+        table = create_table(cluster.nodes[0].client("dynamodb"))
+        ddb: Any = fronted.client("dynamodb")
+        for n in range(4):  # whichever front answers
+            ddb.put_item(TableName=table, Item={"pk": {"S": f"f{n}"}})
+        got = cluster.nodes[1].client("dynamodb").scan(TableName=table, ConsistentRead=True)["Items"]
+        assert sorted(item["pk"]["S"] for item in got) == ["f0", "f1", "f2", "f3"]
+    finally:
+        fronted.stop()

@@ -99,6 +99,7 @@ class PostgresStorage(SqlReads):
         self._readers: ReaderPool | None = None
         self._point_reads = PointReads(self._fetch)
         self._follower = CatalogFollower(self, catalog_version) if catalog_version is not None else None
+        self._followed_version = -1  # a front process: the catalog version it last read the catalog at
 
     # -- lifecycle
 
@@ -213,11 +214,16 @@ class PostgresStorage(SqlReads):
             writer.submit_sync(_REFRESH)
 
     def refresh_catalog(self) -> bool:
-        if self._follower is not None:
-            return False
         rows = self._fetch(_CATALOG_VERSION, ())
+        version = int(rows[0][0]) if rows else 0
+        if self._follower is not None:  # a front process: read it itself, not waiting for its core
+            if version == self._followed_version:
+                return False
+            self._followed_version = version
+            self._follower.reload()
+            return True
         writer = self._w()
-        if not rows or int(rows[0][0]) == writer.catalog_version:
+        if version == writer.catalog_version:
             return False
         writer.submit_sync(_REFRESH).result()
         return True
