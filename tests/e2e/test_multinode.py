@@ -296,8 +296,8 @@ def test_history_with_a_node_killed_and_restarted(cluster: Cluster) -> None:
 
 def test_front_processes_see_other_nodes_tables_at_once(cluster: Cluster, tmp_path: Path) -> None:
     """A fourth node answering through `--workers 2` front processes: a table created through A is
-    usable through its fronts as soon as CreateTable has answered (a front reads the catalog itself when
-    it does not know a table, not waiting for its core to hear of it)."""
+    usable through its fronts as soon as CreateTable has answered (their core hears of it by NOTIFY; a
+    front that does not know a table also looks at the catalog's version itself)."""
     fronted = Server(tmp_path, ("--storage-url", cluster.url, "--workers", "2")).start()
     try:
         table = create_table(cluster.nodes[0].client("dynamodb"))
