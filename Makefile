@@ -53,6 +53,8 @@ test: lint typecheck nats-server chromium
 BENCH_FLAGS = $(if $(STORAGE),--storage $(STORAGE)) $(if $(PEERS),--peers $(PEERS)) $(if $(ROUNDS),--rounds $(ROUNDS)) \
 	$(if $(DURATION),--duration $(DURATION)) $(if $(WARMUP),--warmup $(WARMUP)) \
 	$(if $(PHASES),--phases $(PHASES)) $(BENCH_ARGS)
+# make bench NODES=1,2: several Headwater nodes on one PostgreSQL database instead (bench/multinode.py)
+BENCH_FLAGS += $(if $(NODES),--nodes $(NODES))
 
 bench: $(DEV_STAMP)
 	$(BIN)/python bench/run.py $(BENCH_FLAGS)

@@ -62,6 +62,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="NAME=VALUE",
         help="a setting of the throwaway PostgreSQL cluster (repeatable), e.g. commit_delay=100",
     )
+    ap.add_argument(
+        "--nodes",
+        default=None,
+        help="comma-separated node counts, e.g. 1,2: instead of the phases, PutItem/s of that many Headwater "
+        "nodes on one PostgreSQL database, with and without a stream (bench/multinode.py)",
+    )
     ap.add_argument("--rounds", type=int, default=1, help="interleaved rounds (default 1)")
     ap.add_argument("--clients", type=int, default=16, help="concurrent connections (default 16)")
     ap.add_argument("--procs", type=int, default=1, help="generator processes (default 1)")
@@ -201,6 +207,20 @@ def _line(r: PhaseResult) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.nodes is not None:
+        from bench import multinode
+
+        counts = [int(n) for n in args.nodes.split(",") if n]
+        results = multinode.run(
+            counts,
+            rounds=args.rounds,
+            clients=args.clients,
+            warmup=args.warmup,
+            duration=args.duration,
+            pg_settings=tuple(args.pg_setting),
+        )
+        print(multinode.summary(results))
+        return 0
     log = Console(stderr=True)
     out = Console() if sys.stdout.isatty() else Console(width=200)  # logs and pipes: no 80-column wrap
     stamp = time.strftime("%Y%m%d-%H%M%S")

@@ -17,6 +17,7 @@ from .api.context import Handler
 from .api.metered import metered
 from .api.registry import operations
 from .auth.sigv4 import SigV4Verifier
+from .background import Background
 from .clock import Clock, SystemClock
 from .config import Settings
 from .console import build_console
@@ -78,9 +79,9 @@ def build_database(settings: Settings, clock: Clock | None = None) -> Database:
 
 
 async def start_workers(db: Database, workers: list[asyncio.Task[None]]) -> None:
-    """Streams (iterator secret, shard rollover, retention) and the TTL sweeper."""
+    """Shard rollover, retention, the TTL sweeper and point-in-time recovery's folds: the background work
+    of the node holding the lease (background.py)."""
     streams = db.streams
-    await streams.start()
     settings = db.settings
     workers.append(asyncio.create_task(run_rollover(streams, settings.shard_rollover_seconds)))
     seconds = settings.stream_retention_seconds
@@ -91,11 +92,16 @@ async def start_workers(db: Database, workers: list[asyncio.Task[None]]) -> None
     every = retention.tick(seconds, 60.0)
     workers.append(asyncio.create_task(retention.run(db.storage, sources, db.clock.now, every)))
     workers.append(asyncio.create_task(run_sweeper(db, settings.ttl_sweep_interval)))
-    await backups.drop_unfinished(db)  # cut short by the last stop: never usable
+    workers.append(asyncio.create_task(pitr.run_folder(db, settings.pitr_fold_seconds)))
+
+
+async def drop_unfinished(db: Database) -> None:
+    """Backups, restores, recovery bases and jobs cut short by the last stop: never usable. Only by a node
+    that starts alone (another node running may be taking them)."""
+    await backups.drop_unfinished(db)
     await table_restore.drop_unfinished(db)
     await pitr.drop_unfinished(db)
     await jobs.fail_unfinished(db)
-    workers.append(asyncio.create_task(pitr.run_folder(db, settings.pitr_fold_seconds)))
 
 
 async def stop_workers(workers: list[asyncio.Task[None]]) -> None:
@@ -175,28 +181,56 @@ class Node:
     counts: RequestCounts  # the requests this process answers (with fronts: only the control routes)
     fronts: FrontTotals  # the fronts' counts, as they send them
     replication: ReplicationService | None = None
-    workers: list[asyncio.Task[None]] = field(default_factory=list)
+    workers: list[asyncio.Task[None]] = field(default_factory=list)  # the lease holder's background work
+    background: Background | None = None
+    own: list[asyncio.Task[None]] = field(default_factory=list)  # every node's: its usage counts
 
     async def start(self) -> None:
         self.db.open()
+        alone = self.db.storage.started_alone()
         await upgrade(self.db.storage, self.db.namespace)  # data from before namespaces: the default's
-        await start_workers(self.db, self.workers)
-        if self.db.usage is not None:
-            self.workers.append(asyncio.create_task(self.db.usage.run(self.db.catalog.every_table)))
+        await self.db.streams.start()  # the iterator secret
+        if alone:
+            await drop_unfinished(self.db)
+        if self.db.usage is not None:  # this node's own requests' units
+            self.own.append(asyncio.create_task(self.db.usage.run(self.db.catalog.every_table)))
+        # every node answers the Lambda and admin calls; mappings and sinks run where the lease is
+        self.triggers.leading = self.sinks.leading = False
         await self.triggers.start()
         await self.sinks.start(declared_sinks(self.settings))
+        lease = self.db.storage.background_lease()
+        self.background = Background(lease, self._lead, self._follow, self._resync)
+        await self.background.start()
+
+    async def _lead(self) -> None:
+        await start_workers(self.db, self.workers)
+        await self.triggers.lead()
+        await self.sinks.lead()
         if self.replication is not None:
             await self.replication.start()
+
+    async def _follow(self) -> None:
+        if self.replication is not None:
+            await self.replication.stop()
+        await self.sinks.follow()
+        await self.triggers.follow()
+        await stop_workers(self.workers)
+
+    async def _resync(self) -> None:
+        """Functions, mappings and sinks other nodes changed (with several nodes on one database)."""
+        await self.triggers.resync()
+        await self.sinks.resync()
 
     async def stop(self) -> None:
         stats = getattr(self.db.storage, "stats", None)
         if stats is not None:
             log.info("writer: %s", stats)
-        if self.replication is not None:
-            await self.replication.stop()
+        if self.background is not None:
+            await self.background.stop()  # the lease's work first
         await self.sinks.stop()
         await self.triggers.stop()
         await stop_workers(self.workers)
+        await stop_workers(self.own)
         if self.db.usage is not None:
             await self.db.usage.flush(self.db.catalog.every_table())
         await self.db.close()

@@ -18,7 +18,7 @@ from headwater.errors import InternalServerError
 from headwater.storage.base import IndexKey, IndexWrite, ItemKey, ItemWrite, WriteSet
 from tests.postgres_server import PostgresServer
 
-from .ops import Put, Raw, key
+from .ops import Increment, Put, Raw, key
 
 psycopg = pytest.importorskip("psycopg")
 
@@ -182,12 +182,43 @@ def test_commit_failure_fails_the_whole_group(store: PostgresStorage) -> None:
     assert store.get_item(key(b"after")) == b"v"
 
 
-def test_one_writer_per_schema(url: str, schema: str, store: PostgresStorage) -> None:
-    with pytest.raises(InternalServerError, match="another Headwater server"):
-        PostgresStorage(url, schema=schema, lock_wait=0.2).open()
-    with PostgresStorage(url, schema=schema + "_other", lock_wait=0.2) as other:
-        other.write_sync(Put(key(b"x"), b"elsewhere"))
-    assert store.get_item(key(b"x")) is None
+def test_several_writers_per_schema(url: str, schema: str, store: PostgresStorage) -> None:
+    """Nodes share a schema: each sees the other's writes, and their stream records are numbered by the
+    database, never twice. Other schemas stay apart."""
+    from .test_contract_writes import record
+
+    with PostgresStorage(url, schema=schema) as second:
+        second.write_sync(Raw(WriteSet(items=[ItemWrite(key(b"x"), b"second")], stream=[record(b"a")])))
+        store.write_sync(Raw(WriteSet(stream=[record(b"b"), record(b"c")])))
+        assert store.get_item(key(b"x")) == b"second"
+        assert store.last_sequence() == second.last_sequence() == 3
+    with PostgresStorage(url, schema=schema + "_other") as other:
+        other.write_sync(Put(key(b"y"), b"elsewhere"))
+        assert other.get_item(key(b"x")) is None
+    assert store.get_item(key(b"y")) is None
+
+
+def test_two_nodes_incrementing_one_item_lose_nothing_and_number_records_in_commit_order(
+    url: str, schema: str, store: PostgresStorage
+) -> None:
+    """Each read-modify-write holds its item's key lock from its read to its COMMIT, whichever node runs
+    it; and the stream records the increments write are numbered in the order they committed: record
+    number n carries the counter's n-th value."""
+    with PostgresStorage(url, schema=schema) as second:
+
+        def work(node: PostgresStorage) -> None:
+            for _ in range(60):
+                node.write_sync(Increment(key(b"hot"), stream_id=7))
+
+        threads = [threading.Thread(target=work, args=(node,)) for node in (store, second) * 4]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert store.get_item(key(b"hot")) == b"480"
+    records = store.stream_records(7, 0, 0, None, 1000)
+    assert [int(r.payload) for r in records] == list(range(1, 481))
+    assert [r.seq for r in records] == list(range(1, 481))
 
 
 def test_writer_reconnects_after_losing_its_connection(store: PostgresStorage) -> None:

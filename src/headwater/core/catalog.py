@@ -86,12 +86,48 @@ def _split(
     )
 
 
+class CatalogLock:
+    """`async with catalog.lock:` one catalog change at a time: in this process (an asyncio lock), and
+    among the nodes sharing the database (`Storage.hold_catalog`). Inside it, the catalog and the table
+    id counter are as the last change, on whichever node, left them."""
+
+    def __init__(self, storage: Storage, shared: _Shared) -> None:
+        self._storage = storage
+        self._shared = shared
+        self._local = asyncio.Lock()
+
+    def locked(self) -> bool:
+        return self._local.locked()
+
+    async def __aenter__(self) -> None:
+        await self._local.acquire()
+        try:
+            shared = await self._storage.hold_catalog()
+        except BaseException:
+            self._local.release()
+            raise
+        if not shared:
+            return
+        try:  # another node may have taken table ids
+            stored = self._storage.meta_get(COUNTER_KIND, "table_id")
+            self._shared.next_id = max(self._shared.next_id, int(stored) if stored else 1)
+        except BaseException:
+            await self.__aexit__()
+            raise
+
+    async def __aexit__(self, *exc: object) -> None:
+        try:
+            self._storage.release_catalog()
+        finally:
+            self._local.release()
+
+
 @dataclass(slots=True)
 class _Shared:
     """What every namespace's view of the catalog shares: one id counter, one lock for catalog changes."""
 
     next_id: int = 1
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    lock: CatalogLock | None = None
 
 
 class Catalog:
@@ -107,13 +143,16 @@ class Catalog:
         self.namespace = namespace
         self._prefix = namespace.prefix
         self._shared = shared or _Shared()
+        if self._shared.lock is None:
+            self._shared.lock = CatalogLock(storage, self._shared)
 
     def scoped(self, namespace: Namespace) -> Catalog:
         """The same catalog as `namespace` sees it."""
         return Catalog(self._storage, namespace, self._shared)
 
     @property
-    def lock(self) -> asyncio.Lock:
+    def lock(self) -> CatalogLock:
+        assert self._shared.lock is not None
         return self._shared.lock
 
     def load(self) -> None:
@@ -126,11 +165,14 @@ class Catalog:
 
     def get(self, name: str) -> TableSpec | None:
         """The table `name` (a name of this namespace, or a table ARN) names, if there is one."""
+        key = self._prefix + name
         if name.startswith("arn:"):
             namespace, name = table_named(name, self.namespace)
-            document = self._storage.catalog().get(namespace.prefix + name)
-        else:
-            document = self._storage.catalog().get(self._prefix + name)
+            key = namespace.prefix + name
+        document = self._storage.catalog().get(key)
+        if document is None and self._storage.refresh_catalog():
+            # another node may have created it a moment ago (its notification still on its way)
+            document = self._storage.catalog().get(key)
         return None if document is None else spec_of(document)
 
     def latest(self, table: TableSpec) -> TableSpec | None:
@@ -143,19 +185,24 @@ class Catalog:
     def require(self, name: str) -> TableSpec:
         """For item operations: DynamoDB's short message. A table still being created is not there yet."""
         spec = self.get(name)
+        if spec is not None and spec.status == "CREATING" and self._storage.refresh_catalog():
+            spec = self.get(name)  # made ACTIVE by another node a moment ago
         if spec is None or spec.status == "CREATING":
             raise ResourceNotFoundException("Requested resource not found")
         return spec
 
     def require_table(self, name: str) -> TableSpec:
-        """For table operations: DynamoDB names the table."""
+        """For table operations: DynamoDB names the table. They are rare, and they see every change
+        another node has committed (one look at the catalog's version when other nodes share it)."""
+        self._storage.refresh_catalog()
         spec = self.get(name)
         if spec is None:
             raise ResourceNotFoundException(f"Requested resource not found: Table: {name} not found")
         return spec
 
     def names(self) -> list[str]:
-        """This namespace's table names, in order."""
+        """This namespace's table names, in order (as every node has committed them)."""
+        self._storage.refresh_catalog()
         prefix = self._prefix
         return sorted(key[len(prefix) :] for key in self._storage.catalog() if key.startswith(prefix))
 

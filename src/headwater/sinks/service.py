@@ -46,6 +46,8 @@ class SinkService:
         self.sinks: dict[str, SinkConfig] = {}
         self._runners: dict[str, tuple[SinkRunner, asyncio.Task[None]]] = {}
         self._lock = asyncio.Lock()
+        # runs its sinks: with several nodes on one database, only the node holding the background lease
+        self.leading = True
 
     async def start(self, declared: list[dict[str, Any]] | None = None) -> None:
         for _, doc in await self.state.list(SINK_KIND):
@@ -59,7 +61,34 @@ class SinkService:
         for name in list(self._runners):
             await self._stop(name)
 
+    async def lead(self) -> None:
+        """This node holds the background lease now: run every stored sink."""
+        self.leading = True
+        await self.resync()
+
+    async def follow(self) -> None:
+        """Another node runs the sinks."""
+        self.leading = False
+        await self.stop()
+
+    async def resync(self) -> None:
+        """The sinks as stored (another node may have added or removed one), runners to match."""
+        async with self._lock:
+            configs = [SinkConfig.from_doc(doc) for _, doc in await self.state.list(SINK_KIND)]
+            stored = {config.name: config for config in configs}
+            for name in list(self.sinks):
+                if stored.get(name) != self.sinks[name]:
+                    await self._stop(name)
+                    del self.sinks[name]
+            for name, config in stored.items():
+                if name not in self.sinks:
+                    self.sinks[name] = config
+                if name not in self._runners:
+                    self._start(config)
+
     def _start(self, config: SinkConfig) -> None:
+        if not self.leading:
+            return
         runner = SinkRunner(
             config,
             transport=self.transport,

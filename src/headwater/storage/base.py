@@ -188,8 +188,20 @@ class TableSnapshot:
     rows: Iterator[Row]  # the table's items in (h, pk, sk) order, read lazily in chunks
 
 
+class Lease(Protocol):
+    """The right to run the background work (TTL, retention, rollover, triggers, sinks, replication),
+    held by at most one of the nodes sharing a database. Both calls block for a round trip."""
+
+    def take(self) -> bool:
+        """Try to hold it without waiting; True when this node holds it now (also: still holds it)."""
+        ...
+
+    def release(self) -> None: ...
+
+
 class Storage(Protocol):
-    """A backend. Reads are synchronous and cheap; writes go through the single writer."""
+    """A backend. Reads are synchronous and cheap; writes go through the single writer (one per node:
+    PostgreSQL lets several nodes share a database, SQLite does not)."""
 
     def open(self) -> None: ...
 
@@ -217,6 +229,29 @@ class Storage(Protocol):
     def on_catalog_change(self, listener: Callable[[], object]) -> None:
         """Call `listener()` after every commit that changed the catalog, before that commit's callers
         are woken (how front processes learn of a new table definition before the client does)."""
+        ...
+
+    def refresh_catalog(self) -> bool:
+        """Another node may have changed the catalog: read it again if it did (True then). For a lookup
+        that found nothing; blocks for a round trip or two."""
+        ...
+
+    async def hold_catalog(self) -> bool:
+        """Wait until no other node is changing the catalog and hold that right (`release_catalog`);
+        the catalog is then as the last node to change it left it. True when other nodes share the
+        database (counters kept beside the catalog, such as the table id's, must be read again); one
+        node: nothing to wait for, False."""
+        ...
+
+    def release_catalog(self) -> None: ...
+
+    def started_alone(self) -> bool:
+        """Called once at start: True when no other node uses the database (so work cut short by the
+        last stop may be cleaned up)."""
+        ...
+
+    def background_lease(self) -> Lease | None:
+        """The background work's lease; None when this node is always the only one."""
         ...
 
     def get_item(self, key: ItemKey) -> bytes | None: ...

@@ -79,6 +79,11 @@ class CatalogOverlay:
             if mw.kind == CATALOG_KIND:
                 self._changes[mw.key] = mw.value
 
+    @property
+    def changed(self) -> bool:
+        """Whether the group changes a table definition."""
+        return bool(self._changes)
+
     def committed(self) -> Mapping[str, bytes]:
         """The catalog once the group has committed (a new mapping if it changed anything)."""
         if not self._changes:

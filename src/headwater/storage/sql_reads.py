@@ -293,6 +293,11 @@ class CatalogFollower:
         self._seen = -1
         self._catalog: Mapping[str, bytes] = {}
 
+    def reload(self) -> Mapping[str, bytes]:
+        """Read the catalog again now (another node, not this process's core, changed it)."""
+        self._seen = -1
+        return self.get()
+
     def get(self) -> Mapping[str, bytes]:
         version = self._version()  # before reading: a change during the read moves it again
         if version != self._seen:

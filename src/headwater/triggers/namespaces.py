@@ -26,6 +26,7 @@ class TriggerServices:
         self._state = state
         self._services: dict[Namespace, TriggerService] = {}
         self._lock = asyncio.Lock()
+        self.leading = True  # services run their mappings (see TriggerService.leading)
 
     async def start(self) -> None:
         """Start the services of the default namespace and of every namespace with stored functions,
@@ -49,9 +50,27 @@ class TriggerServices:
                 if len(self._services) >= MAX_NAMESPACES:
                     raise ServiceException(f"Headwater serves Lambda in at most {MAX_NAMESPACES} namespaces")
                 service = self._make(namespace)
+                service.leading = self.leading
                 await service.start()
                 self._services[namespace] = service
         return service
+
+    async def lead(self) -> None:
+        """This node holds the background lease: every namespace's mappings run here."""
+        self.leading = True
+        await self.resync()
+
+    async def follow(self) -> None:
+        self.leading = False
+        for service in list(self._services.values()):
+            await service.follow()
+
+    async def resync(self) -> None:
+        """Namespaces, functions and mappings other nodes made or changed, picked up."""
+        await self.start()
+        for service in list(self._services.values()):
+            service.leading = self.leading
+            await service.resync()
 
     @property
     def default(self) -> TriggerService:

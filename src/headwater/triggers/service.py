@@ -78,6 +78,9 @@ class TriggerService:
         self.mappings: dict[str, MappingConfig] = {}
         self._runners: dict[str, tuple[MappingRunner, asyncio.Task[None]]] = {}
         self._lock = asyncio.Lock()
+        # runs its event source mappings: with several nodes on one database, only the node holding the
+        # background lease (every node answers the Lambda API and invokes)
+        self.leading = True
         self.invoker = Invoker(settings, clock, self.functions.get, budget, roles)
         self.layers = LayerStore(state, settings.state_dir, settings.region, settings.account_id)
 
@@ -109,7 +112,47 @@ class TriggerService:
             self._unsubscribe = None
         await self.invoker.stop()
 
+    async def lead(self) -> None:
+        """This node holds the background lease now: run every enabled mapping from its checkpoints."""
+        self.leading = True
+        await self.resync()
+
+    async def follow(self) -> None:
+        """Another node runs the mappings."""
+        self.leading = False
+        for runner_uuid in list(self._runners):
+            await self._stop_runner(runner_uuid)
+
+    async def resync(self) -> None:
+        """Functions and mappings as stored (another node may have changed them), runners to match."""
+        async with self._lock:
+            functions = [FunctionConfig.from_doc(doc) for _, doc in await self.state.list(FUNCTION_KIND)]
+            names = {fn.name for fn in functions}
+            for name in [name for name in self.functions if name not in names]:
+                del self.functions[name]
+            for fn in functions:
+                if self.functions.get(fn.name) != fn:
+                    self.functions[fn.name] = fn
+                    self.invoker.concurrency.set_reservation(fn.name, fn.reserved_concurrency)
+            mappings = [MappingConfig.from_doc(doc) for _, doc in await self.state.list(MAPPING_KIND)]
+            uuids = {mapping.uuid for mapping in mappings}
+            for gone in [u for u in self.mappings if u not in uuids]:
+                await self._stop_runner(gone)
+                del self.mappings[gone]
+            for mapping in mappings:
+                changed = self.mappings.get(mapping.uuid) != mapping
+                self.mappings[mapping.uuid] = mapping
+                entry = self._runners.get(mapping.uuid)
+                if not mapping.enabled or not self.leading:
+                    await self._stop_runner(mapping.uuid)
+                elif entry is None:
+                    self._start_runner(mapping)
+                elif changed:
+                    entry[0].update(mapping)
+
     def _start_runner(self, mapping: MappingConfig) -> None:
+        if not self.leading:
+            return
         runner = MappingRunner(
             mapping,
             transport=self._reader(mapping),

@@ -1,22 +1,31 @@
 """One group's pending writes, kept in memory and flushed to PostgreSQL in a few set-based statements.
 
 Round trips, not rows, are what a PostgreSQL write costs. So the writer reads the old items of a whole
-group in one SELECT (with BEGIN and the transaction id, one round trip), lets every operation see the
-earlier operations' writes through this overlay (the last write of each key wins; a dropped table reads
-as empty), and then writes the final state of each touched row with one statement (an `unnest` CTE per
-kind) followed by COMMIT, in a second round trip.
+group in one SELECT (with BEGIN, its locks and the transaction id, one round trip), lets every operation
+see the earlier operations' writes through this overlay (the last write of each key wins; a dropped table
+reads as empty), and then writes the final state of each touched row with one statement (an `unnest` CTE
+per kind) followed by COMMIT, in a second round trip.
+
+Several nodes may write the same schema (storage/postgres/locks.py): a group's first round trip takes
+the catalog lock (shared; exclusive for a group that changes a table definition) and the item key locks
+of every key it will read, before reading them, so the old items an operation sees stay as read until
+its COMMIT. Stream records are numbered by the database: the flush adds their count to the `sequence`
+row (locking it until COMMIT) and numbers them from the value it had, so sequence order is commit order
+whichever node commits.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 
-from headwater.storage.base import TRIM_MARK_KIND, ItemKey, WriteSet
+from headwater.storage.base import TRIM_MARK_KIND, ItemKey, WriteSet, answer
+from headwater.storage.postgres import locks
+from headwater.storage.postgres.locks import ItemTuple
 
-ItemTuple = tuple[int, int, bytes, bytes]
 IndexTuple = tuple[int, int, int, bytes, bytes, bytes, bytes]
 
 # One primary-key lookup per key, whatever the statistics say: as a join, the plan cached for this
@@ -74,12 +83,29 @@ _DELETE_META = (
     "DELETE FROM meta m USING unnest(%s::text[], %s::text[]) AS k (kind, key) "
     "WHERE m.kind = k.kind AND m.key = k.key"
 )
+# numbered from the value the sequence row had before this flush took its numbers (the statement before)
 _PUT_RECORDS = (
     "INSERT INTO stream_records (stream_id, slot, seq, created_at, payload) "
-    "SELECT * FROM unnest(%s::integer[], %s::integer[], %s::bigint[], %s::float8[], %b::bytea[])"
+    "SELECT r.stream_id, r.slot, (SELECT last FROM sequence WHERE id = 0) - %s + r.n, r.created_at, "
+    "r.payload FROM unnest(%s::integer[], %s::integer[], %s::bigint[], %s::float8[], %b::bytea[]) "
+    "AS r (stream_id, slot, n, created_at, payload)"
 )
-_SET_SEQUENCE = "UPDATE sequence SET last = %s WHERE id = 0"
+# the row lock it takes is held to COMMIT: the next transaction to number records waits for this one
+_TAKE_SEQUENCE = "UPDATE sequence SET last = last + %s WHERE id = 0 RETURNING last"
+_BUMP_CATALOG = "UPDATE catalog_version SET version = version + 1 WHERE id = 0 RETURNING version"
+_NOTIFY = "SELECT pg_notify(%s, %s)"
 _XACT_ID = "SELECT pg_current_xact_id()::text"
+_BEGIN = "BEGIN"  # READ COMMITTED: the key locks make it enough (bench/multinode_isolation.py compares)
+_CATALOG_LOCK = f"SELECT pg_advisory_xact_lock_shared(%s, {locks.SCHEMA_KEY})"
+_CATALOG_LOCK_EXCLUSIVE = f"SELECT pg_advisory_xact_lock(%s, {locks.SCHEMA_KEY})"
+_CATALOG_VERSION = "SELECT version FROM catalog_version WHERE id = 0"
+# in the array's order (ascending): see locks.key_lock_ids
+_KEY_LOCKS = "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k"
+
+
+def catalog_channel(schema: str | None) -> str:
+    """The LISTEN/NOTIFY channel on which a catalog change is announced (one per schema)."""
+    return f"headwater_catalog_{schema or 'default'}"
 
 
 def _columns(rows: Iterable[Sequence[Any]], width: int) -> list[list[Any]]:
@@ -111,24 +137,49 @@ def read_items(conn: psycopg.Connection[Any], keys: Iterable[ItemTuple]) -> dict
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class Begun:
+    """What a group's first round trip learnt: the stored items (None: not read), the transaction id and
+    the catalog version, all under the group's locks."""
+
+    items: dict[ItemTuple, bytes | None] | None
+    xid: str
+    catalog_version: int
+
+
 def begin_group(
-    conn: psycopg.Connection[Any], keys: Iterable[ItemTuple]
-) -> tuple[dict[ItemTuple, bytes | None], str]:
-    """A group's first round trip on the (autocommit) write connection: BEGIN, the stored items of `keys`
-    (None when missing) and the transaction's id (taken now, so that it is known before COMMIT is sent
-    with the writes)."""
+    conn: psycopg.Connection[Any],
+    schema: str | None,
+    keys: Iterable[ItemTuple],
+    *,
+    exclusive: bool = False,
+    read: bool = True,
+) -> Begun:
+    """A group's first round trip on the (autocommit) write connection: BEGIN, the catalog lock (shared,
+    or `exclusive` for a group that changes a table definition), the catalog version, the item key locks
+    of `keys`, then (with `read`) their stored items (None when missing) and the transaction's id (taken
+    now, so that it is known before COMMIT is sent with the writes). The locks come first and the reads
+    after them, each statement with a snapshot of its own: what they read is what the last holder of
+    those locks committed."""
     wanted = list(dict.fromkeys(keys))
-    found: dict[ItemTuple, bytes | None] = dict.fromkeys(wanted)
+    lock_ids = locks.key_lock_ids(schema, wanted)
     with conn.pipeline():
-        conn.execute("BEGIN", prepare=False)
-        items = conn.execute(*read_items_statement(wanted), binary=True) if wanted else None
+        conn.execute(_BEGIN, prepare=False)
+        conn.execute(_CATALOG_LOCK_EXCLUSIVE if exclusive else _CATALOG_LOCK, (locks.CATALOG, schema))
+        version = conn.execute(_CATALOG_VERSION)
+        if lock_ids:
+            conn.execute(_KEY_LOCKS, (lock_ids,))
+        items = conn.execute(*read_items_statement(wanted), binary=True) if read and wanted else None
         xid = conn.execute(_XACT_ID)
-    for t, h, pk, sk, item in items or ():
-        if item is not None:
-            found[(t, h, pk, sk)] = item
-    row = xid.fetchone()
-    assert row is not None
-    return found, str(row[0])
+    found: dict[ItemTuple, bytes | None] | None = None
+    if read:
+        found = dict.fromkeys(wanted)
+        for t, h, pk, sk, item in items or ():
+            if item is not None:
+                found[(t, h, pk, sk)] = item
+    row, version_row = xid.fetchone(), version.fetchone()
+    assert row is not None and version_row is not None
+    return Begun(found, str(row[0]), int(version_row[0]))
 
 
 def _trim_mark_prefix(stream_id: int) -> str:
@@ -142,7 +193,7 @@ def item_tuple(key: ItemKey) -> ItemTuple:
 class Pending:
     """The writes of a group not yet sent to the database, plus what it knows of the stored items."""
 
-    def __init__(self, cache: dict[ItemTuple, bytes | None] | None, last_seq: int) -> None:
+    def __init__(self, cache: dict[ItemTuple, bytes | None] | None, last_seq: int, channel: str = "") -> None:
         # stored items as of the last flush (None entries: known missing); None: ask the database
         self.cache = cache
         self.drops: list[int] = []
@@ -151,9 +202,16 @@ class Pending:
         self.indexes: dict[IndexTuple, bytes | None] = {}
         self.meta: dict[tuple[str, str], bytes | None] = {}
         self.counters: dict[tuple[int, int], tuple[int, int]] = {}
-        self.records: list[tuple[int, int, int, float, bytes]] = []
-        self.seq_written = last_seq  # the sequence number the database holds in this transaction
+        self.records: list[tuple[int, int, int, float, bytes]] = []  # numbered 1, 2, ... in this flush
+        self.last_seq = last_seq  # the last sequence number this transaction knows to be taken
         self.xid: str | None = None  # the transaction's id, once it has written something
+        self.bump_catalog = False  # the next flush moves the catalog version and announces it
+        self.catalog_version: int | None = None  # the version it moved to
+        self._channel = channel
+        # (where its answer goes, the WriteSet, how many records of this flush came before its own):
+        # answered once the flush has learnt where its numbers start
+        self._unanswered: list[tuple[int, WriteSet, int]] = []
+        self.answers: dict[int, Any] = {}
 
     def read(self, conn: psycopg.Connection[Any], keys: Sequence[ItemKey]) -> list[bytes | None]:
         """Old items as this group has left them so far."""
@@ -176,8 +234,9 @@ class Pending:
                 out.append(stored[k])
         return out
 
-    def add(self, ws: WriteSet, seq: int) -> int:
-        """Take in one operation's WriteSet; returns the last sequence number its records used."""
+    def add(self, ws: WriteSet, index: int) -> None:
+        """Take in one operation's WriteSet; its answer (`answers[index]`) is made by the next flush, once
+        its records are numbered."""
         for table_id in ws.drop_tables:
             if table_id not in self.drops:
                 self.drops.append(table_id)
@@ -202,14 +261,13 @@ class Pending:
             self.counters[ck] = (old_count + count, old_size + size)
         for mw in ws.meta:
             self.meta[(mw.kind, mw.key)] = mw.value
+        self._unanswered.append((index, ws, len(self.records)))
         for sw in ws.stream:
-            seq += 1
-            self.records.append((sw.stream_id, sw.slot, seq, sw.created_at, sw.payload))
-        return seq
+            self.records.append((sw.stream_id, sw.slot, len(self.records) + 1, sw.created_at, sw.payload))
 
-    def flush(self, conn: psycopg.Connection[Any], seq: int, *, commit: bool = False) -> None:
-        """Send everything pending in one round trip and save the sequence number; then start empty.
-        With `commit`, COMMIT travels in the same round trip (a failed write skips it).
+    def flush(self, conn: psycopg.Connection[Any], *, commit: bool = False) -> None:
+        """Send everything pending in one round trip, its records numbered by the database; then start
+        empty. With `commit`, COMMIT travels in the same round trip (a failed write skips it).
 
         Every kind of row goes in one statement (one data-modifying CTE per kind: its keys are distinct,
         so no two touch the same row), which ends by asking for the transaction's id. Dropped tables go
@@ -236,34 +294,53 @@ class Pending:
             writes.append((_DELETE_INDEX, _columns(x_deletes, 7)))
         if x_puts:
             writes.append((_PUT_INDEX, _columns(x_puts, 8)))
-        counters = [(*k, *v) for k, v in self.counters.items()]
+        # rows several nodes' transactions update: always in the same order, so they cannot deadlock
+        counters = sorted((*k, *v) for k, v in self.counters.items())
         if counters:
             writes.append((_ADD_COUNTERS, _columns(counters, 4)))
-        m_puts = [(*k, v) for k, v in self.meta.items() if v is not None]
-        m_deletes = [k for k, v in self.meta.items() if v is None]
+        m_puts = sorted((*k, v) for k, v in self.meta.items() if v is not None)
+        m_deletes = sorted(k for k, v in self.meta.items() if v is None)
         if m_deletes:
             writes.append((_DELETE_META, _columns(m_deletes, 2)))
         if m_puts:
             writes.append((_PUT_META, _columns(m_puts, 3)))
-        if self.records:
-            writes.append((_PUT_RECORDS, _columns(self.records, 5)))
-        if seq != self.seq_written:
-            writes.append((_SET_SEQUENCE, (seq,)))
-        if drops or writes or commit:
+        count = len(self.records)
+        if count:
+            writes.append((_PUT_RECORDS, [count, *_columns(self.records, 5)]))
+        bump = self.bump_catalog
+        if drops or writes or commit or bump:
             # the transaction's id, so that a COMMIT whose answer is lost can be looked up afterwards
             ctes = ", ".join(f"w{n} AS ({sql})" for n, (sql, _) in enumerate(writes))
             statement = (f"WITH {ctes} " if ctes else "") + _XACT_ID
             params = [param for _, group in writes for param in group]
+            taken = version = None
             with conn.pipeline():
                 for drop in drops:
                     conn.execute(*drop)
+                if count:
+                    taken = conn.execute(_TAKE_SEQUENCE, (count,))
+                if bump:
+                    version = conn.execute(_BUMP_CATALOG)
+                    conn.execute(_NOTIFY, (self._channel, ""))
                 cursor = conn.execute(statement, params)
                 if commit:
                     conn.execute("COMMIT", prepare=False)
             row = cursor.fetchone()
             self.xid = None if row is None else str(row[0])
+            if taken is not None:
+                taken_row = taken.fetchone()
+                assert taken_row is not None
+                self.last_seq = int(taken_row[0])
+            if version is not None:
+                version_row = version.fetchone()
+                assert version_row is not None
+                self.catalog_version = int(version_row[0])
+                self.bump_catalog = False
+        first = self.last_seq - count  # the number before this flush's first record
+        for index, ws, before in self._unanswered:
+            self.answers[index] = answer(ws, first + before)
+        self._unanswered = []
         self._flushed()
-        self.seq_written = seq
 
     def _flushed(self) -> None:
         if self.cache is not None:

@@ -12,7 +12,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from headwater.storage.base import ItemKey
-from headwater.storage.postgres.group import ItemTuple, item_tuple, read_items_statement
+from headwater.storage.postgres.group import item_tuple, read_items_statement
+from headwater.storage.postgres.locks import ItemTuple
 
 Fetch = Callable[[str, Sequence[Any]], list[Any]]
 

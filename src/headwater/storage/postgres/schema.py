@@ -1,8 +1,10 @@
-"""The PostgreSQL schema, connection settings, the schema version and the single-writer lock."""
+"""The PostgreSQL schema, connection settings and the schema version. Any number of Headwater nodes may
+use one schema at once (storage/postgres/locks.py says how they keep out of each other's way)."""
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 from typing import Any
 
@@ -11,15 +13,16 @@ from psycopg import sql
 
 from headwater.errors import InternalServerError
 from headwater.storage.base import CATALOG_KIND
+from headwater.storage.postgres import locks
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2  # 2: no index on stream_records.created_at
+# 2: no index on stream_records.created_at; 3: catalog_version (several nodes on one schema)
+SCHEMA_VERSION = 3
 
-# pg_advisory_lock(int, int): the first half says "Headwater", the second is the schema's hash, so two
-# Headwater servers on one schema never both write (sequence numbers would collide), but servers on
-# different schemas or databases do not block each other.
-_LOCK_CLASS = 0x48574154  # "HWAT"
+# The iterator secret (shardlog/secret.py: meta streams/iterator_secret) is made with the schema, so
+# nodes starting together cannot each make one of their own.
+_SECRET = ("streams", "iterator_secret")
 
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
@@ -77,6 +80,12 @@ _DDL = (
         id integer PRIMARY KEY CHECK (id = 0),
         last bigint NOT NULL
     )""",
+    # moved by every commit that changes a table definition: a node whose copy of the catalog is of
+    # another version reads it again (a missed notification cannot leave a node stale)
+    """CREATE TABLE IF NOT EXISTS catalog_version (
+        id integer PRIMARY KEY CHECK (id = 0),
+        version bigint NOT NULL
+    )""",
 )
 
 
@@ -90,7 +99,11 @@ def connect(url: str, schema: str | None, *, autocommit: bool, **settings: str) 
     options = dict(settings)
     if schema is not None:
         options["search_path"] = schema
-    conn: psycopg.Connection[Any] = psycopg.connect(url, autocommit=autocommit)
+    # which node a session belongs to shows in pg_stat_activity (unless the URL names the application)
+    node = f"headwater {os.getpid()}"
+    conn: psycopg.Connection[Any] = psycopg.connect(
+        url, autocommit=autocommit, fallback_application_name=node
+    )
     try:
         for name, value in options.items():
             conn.execute("SELECT set_config(%s, %s, false)", (name, value))
@@ -102,26 +115,11 @@ def connect(url: str, schema: str | None, *, autocommit: bool, **settings: str) 
     return conn
 
 
-def take_writer_lock(conn: psycopg.Connection[Any], schema: str | None, wait_seconds: float) -> None:
-    """Hold the schema's advisory lock for the life of the writer connection (released when it ends,
-    also when the process is killed). Waits a little: a killed predecessor's session may linger."""
-    conn.execute("SELECT set_config('lock_timeout', %s, false)", (f"{max(1, int(wait_seconds * 1000))}ms",))
-    try:
-        conn.execute(
-            "SELECT pg_advisory_lock(%s, hashtext(coalesce(%s, current_schema())))", (_LOCK_CLASS, schema)
-        )
-    except psycopg.errors.LockNotAvailable:
-        conn.rollback()
-        raise InternalServerError("another Headwater server is writing to this PostgreSQL schema") from None
-    finally:
-        if not conn.broken:
-            conn.execute("SELECT set_config('lock_timeout', '0', false)")
-            conn.commit()
-
-
 def create_schema(conn: psycopg.Connection[Any], schema: str | None) -> None:
-    """Create the schema and tables if missing and check the stored schema version (one transaction)."""
+    """Create the schema and tables if missing and check the stored schema version (one transaction, one
+    node at a time: concurrent CREATE TABLE IF NOT EXISTS can collide)."""
     try:
+        conn.execute(f"SELECT pg_advisory_xact_lock(%s, {locks.SCHEMA_KEY})", (locks.SCHEMA_SETUP, schema))
         if schema is not None:
             conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
         for statement in _DDL:
@@ -136,6 +134,11 @@ def create_schema(conn: psycopg.Connection[Any], schema: str | None) -> None:
         elif row[0] < SCHEMA_VERSION:
             conn.execute("UPDATE schema_version SET version = %s", (SCHEMA_VERSION,))
         conn.execute("INSERT INTO sequence (id, last) VALUES (0, 0) ON CONFLICT (id) DO NOTHING")
+        conn.execute("INSERT INTO catalog_version (id, version) VALUES (0, 0) ON CONFLICT (id) DO NOTHING")
+        conn.execute(
+            "INSERT INTO meta (kind, key, value) VALUES (%s, %s, %s) ON CONFLICT (kind, key) DO NOTHING",
+            (*_SECRET, os.urandom(32)),
+        )
         conn.commit()
     except BaseException:
         if not conn.broken:
@@ -149,11 +152,25 @@ def load_sequence(conn: psycopg.Connection[Any]) -> int:
     return 0 if row is None else int(row[0])
 
 
-def load_catalog(conn: psycopg.Connection[Any]) -> dict[str, bytes]:
+def load_catalog(conn: psycopg.Connection[Any]) -> tuple[dict[str, bytes], int]:
+    """The committed catalog and its version, as of one snapshot."""
+    with conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        catalog = read_catalog(conn)
+        version = read_catalog_version(conn)
+    return catalog, version
+
+
+def read_catalog(conn: psycopg.Connection[Any]) -> dict[str, bytes]:
+    """The catalog, read in the connection's transaction."""
     query = "SELECT key, value FROM meta WHERE kind = %s"
     rows = conn.execute(query, (CATALOG_KIND,), binary=True).fetchall()
-    conn.commit()
     return {key: bytes(value) for key, value in rows}
+
+
+def read_catalog_version(conn: psycopg.Connection[Any]) -> int:
+    row = conn.execute("SELECT version FROM catalog_version WHERE id = 0").fetchone()
+    return 0 if row is None else int(row[0])
 
 
 def transaction_status(conn: psycopg.Connection[Any], xid: str) -> str | None:

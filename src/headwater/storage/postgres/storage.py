@@ -2,26 +2,56 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 
 from headwater.errors import InternalServerError
 from headwater.storage import log_trim
-from headwater.storage.base import ItemKey, Storage, TableSnapshot, WriteOperation
+from headwater.storage.base import (
+    CatalogView,
+    ItemKey,
+    Lease,
+    Storage,
+    TableSnapshot,
+    WriteOperation,
+    WriteSet,
+)
+from headwater.storage.postgres.cluster import Lease as SessionLease
+from headwater.storage.postgres.cluster import SessionLocks, Watcher
+from headwater.storage.postgres.group import catalog_channel
 from headwater.storage.postgres.point_reads import PointReads
 from headwater.storage.postgres.pool import DEFAULT_POOL_SIZE, ReaderPool
-from headwater.storage.postgres.schema import (
-    check_schema_name,
-    connect,
-    create_schema,
-    load_sequence,
-    take_writer_lock,
-)
+from headwater.storage.postgres.schema import check_schema_name, connect, create_schema, load_sequence
 from headwater.storage.postgres.writer import DEFAULT_GROUP_CAP, Task, Writer, WriterStats
 from headwater.storage.sql_reads import CatalogFollower, SqlReads, table_snapshot
+
+log = logging.getLogger(__name__)
+
+_CATALOG_VERSION = "SELECT version FROM catalog_version WHERE id = 0"
+
+
+@dataclass(frozen=True, slots=True)
+class _Refresh:
+    """Writes nothing: its group reads the catalog again when another node has changed it."""
+
+    @property
+    def keys(self) -> Sequence[ItemKey]:
+        return ()
+
+    def resolve(self, catalog: CatalogView) -> _Refresh:
+        return self
+
+    def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
+        return WriteSet()
+
+
+_REFRESH = _Refresh()
 
 
 def is_postgres_url(url: str | None) -> bool:
@@ -38,7 +68,9 @@ class PostgresStorage(SqlReads):
     `url` is a libpq connection URI (postgresql://user:pw@host:port/db?...). `schema`, when given, is
     created if missing and holds Headwater's tables (several Headwater instances may share a database,
     one per schema); otherwise the connection's default search_path decides (normally `public`).
-    Only one Headwater may write a schema at a time: `open` waits up to `lock_wait` seconds for it.
+    Any number of nodes may write one schema at once (locks.py, writer.py); each also keeps a watcher
+    (other nodes' catalog changes and commits), its session locks and the background lease
+    (cluster.py) on connections of their own.
 
     Threading is as for SqliteStorage: reads from any thread; `write` awaited on a running event loop;
     `write_sync` and `trim_stream_records` block and must not be called on an event loop's thread.
@@ -51,7 +83,6 @@ class PostgresStorage(SqlReads):
         schema: str | None = None,
         group_cap: int = DEFAULT_GROUP_CAP,
         pool_size: int = DEFAULT_POOL_SIZE,
-        lock_wait: float = 10.0,
         catalog_version: Callable[[], int] | None = None,
     ) -> None:
         """`catalog_version`: this process only reads (a front process): no writer, and the catalog is
@@ -61,24 +92,24 @@ class PostgresStorage(SqlReads):
         self.schema = schema
         self._group_cap = group_cap
         self._pool_size = pool_size
-        self._lock_wait = lock_wait
         self._writer: Writer | None = None
+        self._session: SessionLocks | None = None
+        self._watcher: Watcher | None = None
+        self._lease: SessionLease | None = None
         self._readers: ReaderPool | None = None
         self._point_reads = PointReads(self._fetch)
         self._follower = CatalogFollower(self, catalog_version) if catalog_version is not None else None
+        self._followed_version = -1  # a front process: the catalog version it last read the catalog at
 
     # -- lifecycle
 
     def _writer_connection(self) -> psycopg.Connection[Any]:
         # autocommit: the writer opens each group's transaction itself, its BEGIN pipelined with the
         # group's first read (psycopg's own BEGIN would wait for its answer: one more round trip)
-        conn = connect(self.url, self.schema, autocommit=True, synchronous_commit="on")
-        try:
-            take_writer_lock(conn, self.schema, self._lock_wait)
-        except BaseException:
-            conn.close()
-            raise
-        return conn
+        return connect(self.url, self.schema, autocommit=True, synchronous_commit="on")
+
+    def _plain_connection(self) -> psycopg.Connection[Any]:
+        return connect(self.url, self.schema, autocommit=True)
 
     def _reader_connection(self) -> psycopg.Connection[Any]:
         return connect(self.url, self.schema, autocommit=True, default_transaction_read_only="on")
@@ -102,16 +133,32 @@ class PostgresStorage(SqlReads):
             conn.close()
             raise
         self._readers = ReaderPool(self._reader_connection, self._pool_size)
-        self._writer = Writer(conn, self._writer_connection, last_seq, group_cap=self._group_cap)
+        writer = self._writer = Writer(
+            conn, self._writer_connection, last_seq, schema=self.schema, group_cap=self._group_cap
+        )
+        self._session = SessionLocks(self._plain_connection, self.schema)
+        self._lease = SessionLease(self._plain_connection, self.schema)
+        self._watcher = Watcher(
+            self._plain_connection,
+            catalog_channel(self.schema),
+            catalog_moved=self._catalog_moved,
+            sequence_moved=writer.announce_sequence,
+        )
 
     def close(self) -> None:
         """Commit what is queued, stop the writer, close every connection. Idempotent."""
         writer, readers = self._writer, self._readers
+        if self._watcher is not None:
+            self._watcher.close()
         if writer is not None:
             writer.close()
         if readers is not None:
             readers.close()
-        self._writer = self._readers = None
+        if self._lease is not None:
+            self._lease.release()
+        if self._session is not None:
+            self._session.close()
+        self._writer = self._readers = self._watcher = self._lease = self._session = None
 
     def __enter__(self) -> PostgresStorage:
         self.open()
@@ -153,9 +200,63 @@ class PostgresStorage(SqlReads):
         return result
 
     def last_sequence(self) -> int:
-        if self._follower is not None:
-            return self.committed_sequence()
-        return self._w().last_sequence
+        # as the database has it: other nodes commit too (the `sequence` row is locked by each
+        # transaction that numbers records, so every number up to it is committed)
+        return self.committed_sequence()
+
+    # -- other nodes
+
+    def _catalog_moved(self, version: int) -> None:
+        """The watcher saw another catalog version: the writer reads the catalog again in its next group
+        (this one if idle), without anybody waiting for it."""
+        writer = self._writer
+        if writer is not None and version != writer.catalog_version:
+            writer.submit_sync(_REFRESH)
+
+    def refresh_catalog(self) -> bool:
+        rows = self._fetch(_CATALOG_VERSION, ())
+        version = int(rows[0][0]) if rows else 0
+        if self._follower is not None:  # a front process: read it itself, not waiting for its core
+            if version == self._followed_version:
+                return False
+            self._followed_version = version
+            self._follower.reload()
+            return True
+        writer = self._w()
+        if version == writer.catalog_version:
+            return False
+        writer.submit_sync(_REFRESH).result()
+        return True
+
+    async def hold_catalog(self) -> bool:
+        session = self._session
+        if session is None:
+            return False
+        try:
+            # mostly free: taken at once, without giving the loop away (a catalog change queued in this
+            # pass of the loop stays in this pass's group, as on one node); else waited for in a thread
+            if not session.try_hold_catalog():
+                await asyncio.to_thread(session.hold_catalog)
+        except psycopg.Error as exc:
+            raise InternalServerError(f"Internal server error: cannot reach PostgreSQL ({exc})") from exc
+        try:
+            rows = self._fetch(_CATALOG_VERSION, ())
+            if rows and int(rows[0][0]) != self._w().catalog_version:
+                await self.write(_REFRESH)  # the catalog as the last node to change it left it
+        except BaseException:
+            session.release_catalog()
+            raise
+        return True
+
+    def release_catalog(self) -> None:
+        if self._session is not None:
+            self._session.release_catalog()
+
+    def started_alone(self) -> bool:
+        return self._session.started_alone() if self._session is not None else True
+
+    def background_lease(self) -> Lease | None:
+        return self._lease
 
     def catalog(self) -> Mapping[str, bytes]:
         if self._follower is not None:

@@ -21,11 +21,20 @@ What a caller is told when the connection breaks (a PostgreSQL restart, a termin
   succeeded unless it committed.
 - after any reconnect, the sequence number and the catalog are read again from the database, so a
   commit whose answer was lost can never make the writer reuse sequence numbers.
+
+Other nodes write the same schema (storage/postgres/locks.py). A group takes the catalog lock shared and
+reads the catalog version under it: when another node has changed a table definition since, the writer
+reads the catalog again in the same transaction and resolves the group's operations against it, so a
+write that raced a definition change is applied to the new definition. A group that changes a table
+definition runs again holding the catalog lock exclusively (it waits for every group of every node that
+resolved against the old catalog, and they for it), moves the version and announces it (NOTIFY). A group
+that PostgreSQL picks as a deadlock victim or serialization failure runs again (apply is pure).
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -34,7 +43,7 @@ from typing import Any
 import psycopg
 
 from headwater.errors import DynamoDBError
-from headwater.storage.base import WriteOperation, answer
+from headwater.storage.base import WriteOperation
 from headwater.storage.group_commit import (
     DEFAULT_GROUP_CAP,
     CatalogOverlay,
@@ -43,8 +52,8 @@ from headwater.storage.group_commit import (
     Outcome,
     internal,
 )
-from headwater.storage.postgres.group import Pending, begin_group, item_tuple
-from headwater.storage.postgres.schema import load_catalog, load_sequence, transaction_status
+from headwater.storage.postgres.group import Pending, begin_group, catalog_channel, item_tuple
+from headwater.storage.postgres.schema import load_catalog, load_sequence, read_catalog, transaction_status
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +72,7 @@ class WriterStats:
     largest_group: int
     replays: int  # groups run again to single out an operation whose WriteSet could not be written
     reconnects: int
+    conflicts: int = 0  # groups run again after a deadlock with another node's transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +90,26 @@ UNKNOWN = (
 )
 # How long an ambiguous COMMIT's outcome is looked for (reconnecting) before it is reported unknown.
 _RESOLVE_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)
+# How many times a group another node's transaction deadlocked with runs again before it fails.
+_CONFLICT_RETRIES = 20
+CONFLICT = "the write conflicted with other nodes' writes too many times; nothing was committed"
+
+
+class _RunAgain(Exception):
+    """The group's transaction was rolled back and must run again: `exclusive` when it changes a table
+    definition (it then holds the catalog lock exclusively), else it lost a deadlock."""
+
+    def __init__(self, *, exclusive: bool) -> None:
+        super().__init__()
+        self.exclusive = exclusive
+
+
+def _conflict(exc: BaseException) -> bool:
+    """A deadlock or serialization failure: the transaction was rolled back, no operation is at fault."""
+    return any(
+        isinstance(error, (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure))
+        for error in (exc, exc.__cause__)
+    )
 
 
 class _StorageFailure(Exception):
@@ -93,7 +123,10 @@ class _StorageFailure(Exception):
 
 
 def _cause(exc: BaseException, conn: Connection | None) -> str | None:
-    """What a failure says about the database itself, or None when it may be an operation's fault."""
+    """What a failure says about the database itself, or None when it may be an operation's fault (or
+    another node's: a deadlock or serialization failure, psycopg's OperationalErrors too, is neither)."""
+    if _conflict(exc) and conn is not None and not conn.broken:
+        return None
     for error in (exc, exc.__cause__):
         if isinstance(error, _StorageFailure):
             return error.cause
@@ -114,7 +147,8 @@ class _Dirty(Exception):
 
 
 class Writer(GroupCommitWriter):
-    """`connect` opens a ready writer connection (settings, lock); it is called again after a failure."""
+    """`connect` opens a ready writer connection (settings); it is called again after a failure. `schema`
+    names the locks and the notification channel."""
 
     def __init__(
         self,
@@ -122,19 +156,28 @@ class Writer(GroupCommitWriter):
         connect: Callable[[], Connection],
         last_seq: int,
         *,
+        schema: str | None = None,
         group_cap: int = DEFAULT_GROUP_CAP,
         name: str = "headwater-postgres-writer",
     ) -> None:
         self._conn: Connection | None = conn
         self._connect = connect
         self._last_seq = last_seq
+        self._schema = schema
+        self._channel = catalog_channel(schema)
         self._reconnects = 0
+        self._conflicts = 0
+        self.catalog_version = 0  # the version of `committed_catalog` (set by `_load_catalog`)
         super().__init__(group_cap=group_cap, name=name)
 
     @property
     def last_sequence(self) -> int:
-        """The last committed sequence number."""
+        """The last sequence number this node has committed."""
         return self._last_seq
+
+    def announce_sequence(self, seq: int) -> None:
+        """Another node committed up to `seq`: wake this node's commit listeners (any thread)."""
+        self._notify_sequence(seq)
 
     @property
     def stats(self) -> WriterStats:
@@ -145,6 +188,7 @@ class Writer(GroupCommitWriter):
             self._largest_group,
             self._replays,
             self._reconnects,
+            self._conflicts,
         )
 
     def _after_failed_group(self) -> None:
@@ -157,7 +201,8 @@ class Writer(GroupCommitWriter):
 
     def _load_catalog(self) -> Mapping[str, bytes]:
         assert self._conn is not None
-        return load_catalog(self._conn)
+        catalog, self.catalog_version = load_catalog(self._conn)
+        return catalog
 
     def _connection(self) -> Connection:
         """The write connection; after a reconnect, the sequence number and the catalog as the database
@@ -172,11 +217,12 @@ class Writer(GroupCommitWriter):
         try:
             conn = self._connect()
             last_seq = load_sequence(conn)
-            catalog = load_catalog(conn)
+            catalog, version = load_catalog(conn)
         except (psycopg.Error, DynamoDBError) as exc:
             raise _StorageFailure(UNREACHABLE) from exc
         self._conn = conn
         self._last_seq = last_seq
+        self.catalog_version = version
         self._publish_catalog(catalog)
         self._reconnects += 1
         return conn
@@ -185,9 +231,23 @@ class Writer(GroupCommitWriter):
         failed: dict[int, Outcome] = {}
         careful = False
         fresh_connection = False
+        exclusive = False
+        conflicts = 0
         while True:
             try:
-                outcomes, careful_next = self._try_group(batch, failed, careful)
+                outcomes, careful_next = self._try_group(batch, failed, careful, exclusive)
+            except _RunAgain as again:
+                self._rollback()
+                if again.exclusive:
+                    exclusive = True
+                    continue
+                conflicts += 1
+                self._conflicts += 1
+                if conflicts > _CONFLICT_RETRIES:
+                    self._failed_commits += 1
+                    return [(None, internal(f"Internal server error: {CONFLICT}")) for _ in batch]
+                time.sleep(random.uniform(0, 0.002 * conflicts))
+                continue
             except _StorageFailure as failure:
                 self._rollback()
                 if failure.cause == LOST and failure.before_commit and not fresh_connection:
@@ -204,39 +264,44 @@ class Writer(GroupCommitWriter):
             self._replays += 1
 
     def _try_group(
-        self, batch: list[Job], failed: dict[int, Outcome], careful: bool
+        self, batch: list[Job], failed: dict[int, Outcome], careful: bool, exclusive: bool
     ) -> tuple[list[Outcome] | None, bool]:
-        """One attempt: (outcomes, _) or (None, go careful) to run the group again."""
+        """One attempt: (outcomes, _) or (None, go careful) to run the group again; _RunAgain when it must
+        run again holding the catalog lock exclusively, or after a deadlock."""
         live = [i for i in range(len(batch)) if i not in failed]
         if not live:
             return [failed[i] for i in range(len(batch))], False
         conn = self._connection()
-        pending = Pending(None, self._last_seq)
-        catalog = CatalogOverlay(self.committed_catalog)
-        seq = previous_seq = self._last_seq
+        pending = Pending(None, self._last_seq, self._channel)
         outcomes = dict(failed)
         # the fast path sends COMMIT with the writes (one round trip less a group); tasks and the careful
         # path commit on their own
         merged = not careful and not any(isinstance(batch[i].op, Task) for i in live)
         try:
-            if careful:
-                conn.execute("BEGIN", prepare=False)  # the connection is in autocommit: the writer begins
-            else:
-                ops = [batch[i].op for i in live]
-                keys = [item_tuple(k) for op in ops if not isinstance(op, Task) for k in op.keys]
-                pending.cache, pending.xid = begin_group(conn, keys)
+            ops = [batch[i].op for i in live]
+            keys = [item_tuple(k) for op in ops if not isinstance(op, Task) for k in op.keys]
+            begun = begin_group(conn, self._schema, keys, exclusive=exclusive, read=not careful)
+            pending.cache, pending.xid = begun.items, begun.xid
+            if begun.catalog_version != self.catalog_version:
+                # another node changed a table definition: resolve against the catalog as it is now
+                self._publish_catalog(read_catalog(conn))
+                self.catalog_version = begun.catalog_version
+            catalog = CatalogOverlay(self.committed_catalog)
             for i in live:
                 try:
-                    outcomes[i], seq = self._apply_one(conn, pending, catalog, batch[i].op, seq, careful)
+                    outcomes[i] = self._apply_one(conn, pending, catalog, batch[i].op, i, careful)
                 except _Dirty as dirty:
                     if not dirty.attributable:
                         raise
                     failed[i] = dirty.outcome
                     self._spoiled(conn)
                     return None, False
+            if catalog.changed and not exclusive:
+                raise _RunAgain(exclusive=True)
+            pending.bump_catalog = catalog.changed
             xid = pending.xid
             try:
-                pending.flush(conn, seq, commit=merged)
+                pending.flush(conn, commit=merged)
             except psycopg.Error as exc:
                 if not merged or xid is None or not conn.broken:
                     raise  # an open connection answered: COMMIT was skipped or refused, nothing committed
@@ -244,12 +309,14 @@ class Writer(GroupCommitWriter):
                 self._committed_after_all(xid, exc)
             if pending.xid is None and any(isinstance(batch[i].op, Task) for i in live):
                 pending.xid = self._transaction_id(conn)
-        except _StorageFailure:
+        except (_StorageFailure, _RunAgain):
             raise
         except Exception as exc:
             cause = _cause(exc, conn)
             if cause is not None:
                 raise _StorageFailure(cause, before_commit=True) from exc
+            if _conflict(exc):
+                raise _RunAgain(exclusive=False) from exc
             if careful:
                 raise  # everything was flushed one by one: a failure here is not any one operation's
             log.info("a group of %d operations failed to write; running it again one by one", len(batch))
@@ -266,8 +333,13 @@ class Writer(GroupCommitWriter):
                     log.exception("commit of a group of %d operations failed", len(batch))
                 raise _StorageFailure(cause or "PostgreSQL refused the commit") from exc
             self._committed_after_all(pending.xid, exc)
-        advanced = seq != previous_seq
-        self._last_seq = seq
+        for i, result in pending.answers.items():
+            outcomes[i] = (result, None)
+        seq = pending.last_seq
+        advanced = seq > self._last_seq
+        self._last_seq = max(seq, self._last_seq)
+        if pending.catalog_version is not None:
+            self.catalog_version = pending.catalog_version
         self._publish_catalog(catalog.committed())
         self._count_commit(len(batch))
         self._committed()
@@ -306,50 +378,55 @@ class Writer(GroupCommitWriter):
         pending: Pending,
         catalog: CatalogOverlay,
         op: WriteOperation | Task,
-        seq: int,
+        index: int,
         careful: bool,
-    ) -> tuple[Outcome, int]:
-        """(outcome, last sequence number); raises _Dirty when the transaction is spoiled."""
+    ) -> Outcome:
+        """The outcome (a successful write's answer is made by the flush that numbers its records, into
+        `pending.answers`); raises _Dirty when the transaction is spoiled."""
         if isinstance(op, Task):
             try:
-                pending.flush(conn, seq)
+                pending.flush(conn)
             except Exception as exc:
+                if _conflict(exc):
+                    raise
                 raise _Dirty((None, internal()), attributable=False) from exc
             pending.cache = None  # the task may change anything
             try:
-                return (op.run(conn), None), seq
+                return op.run(conn), None
             except Exception as exc:
+                if _conflict(exc):
+                    raise
                 log.exception("writer task failed")
                 raise _Dirty((None, internal()), attributable=True) from exc
         try:
             op = op.resolve(catalog)
         except DynamoDBError as exc:
-            return (None, exc), seq
+            return None, exc
         try:
             olds = pending.read(conn, op.keys)
         except Exception as exc:
-            if _cause(exc, conn) is not None:
+            if _cause(exc, conn) is not None or _conflict(exc):
                 raise
             log.exception("could not read the old items of %s", type(op).__name__)
             raise _Dirty((None, internal()), attributable=True) from exc
         try:
             ws = op.apply(olds)
         except DynamoDBError as exc:
-            return (None, exc), seq
+            return None, exc
         except Exception:
             log.exception("write operation %s failed unexpectedly", type(op).__name__)
-            return (None, internal()), seq
+            return None, internal()
         try:
-            new_seq = pending.add(ws, seq)
+            pending.add(ws, index)
             if careful:
-                pending.flush(conn, new_seq)
+                pending.flush(conn)
         except Exception as exc:
-            if _cause(exc, conn) is not None:
+            if _cause(exc, conn) is not None or _conflict(exc):
                 raise
             log.exception("could not write the WriteSet of %s", type(op).__name__)
             raise _Dirty((None, internal()), attributable=True) from exc
         catalog.add(ws)
-        return (answer(ws, seq), None), new_seq
+        return None, None
 
     def _spoiled(self, conn: Connection) -> None:
         """Roll back; a connection that broke fails the whole group (it is not any operation's fault)."""

@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from headwater.errors import InternalServerError
-from headwater.storage.base import Storage, TableSnapshot, WriteOperation
+from headwater.storage.base import Lease, Storage, TableSnapshot, WriteOperation
 from headwater.storage.sql_reads import CatalogFollower, SqlReads, table_snapshot
 from headwater.storage.sqlite import writes
 from headwater.storage.sqlite.connections import ReadConnections, SharedConnection, ThreadLocalReaders
@@ -167,6 +167,23 @@ class SqliteStorage(SqlReads):
 
     def on_catalog_change(self, listener: Callable[[], object]) -> None:
         self._w().on_catalog_change(listener)
+
+    # -- other nodes: a SQLite file has one writer, so there are none
+
+    def refresh_catalog(self) -> bool:
+        return False
+
+    async def hold_catalog(self) -> bool:
+        return False
+
+    def release_catalog(self) -> None:
+        return None
+
+    def started_alone(self) -> bool:
+        return True
+
+    def background_lease(self) -> Lease | None:
+        return None
 
     def on_commit(self, listener: Callable[[int], None]) -> Callable[[], None]:
         return self._w().on_commit(listener)
