@@ -1,14 +1,17 @@
 """S3 buckets as folders: with no S3 at hand, export and import read and write `<root>/<bucket>/<key>`
 (`--s3-dir`; `<data dir>/s3` by default). Bucket names and key prefixes come from clients: they are
-checked so that a path can never leave its bucket's folder."""
+checked so that a path can never leave its bucket's folder. A bucket's folder is made when it is first
+written; one that does not exist is an empty bucket."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import BinaryIO
 
 from ..config import Settings
 from ..errors import ValidationException
+from .object_store import Listed
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")  # S3's bucket naming rules
 
@@ -33,3 +36,28 @@ def key_path(folder: Path, key: str) -> Path:
     if key.startswith("/") or any(part in (".", "..") for part in parts) or "\0" in key:
         raise ValidationException(f"Invalid S3 key prefix: {key}")
     return folder.joinpath(*parts)
+
+
+class FolderBucket:
+    """A bucket (object_store.Bucket) that is a folder; keys are paths inside it."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def put(self, key: str, body: bytes) -> None:
+        path = key_path(self.folder, key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+
+    def listing(self, prefix: str) -> list[Listed]:
+        start = key_path(self.folder, prefix)
+        if start.is_file():
+            candidates = [start]
+        else:
+            parent = start if start.is_dir() else start.parent
+            candidates = [p for p in parent.rglob("*") if p.is_file() and str(p).startswith(str(start))]
+        found = [Listed(p.relative_to(self.folder).as_posix(), p.stat().st_size) for p in candidates]
+        return sorted(found, key=lambda listed: listed.key)
+
+    def open(self, key: str) -> BinaryIO:
+        return key_path(self.folder, key).open("rb")
