@@ -28,9 +28,9 @@ from botocore.exceptions import ClientError
 from headwater.app import build_app
 from headwater.clock import FakeClock
 from headwater.config import Settings
-from headwater.process.listen import listen_http
+from headwater.http.connections import Connections, listen, protocol_factory
 from tests.server import free_port
-from tests.waiting import wait_until
+from tests.waiting import wait_until, wait_until_async
 
 pytestmark = pytest.mark.differs_from_dynamodb_local("export is an unknown operation")
 
@@ -47,6 +47,8 @@ class ClockedServer:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.listening: asyncio.Server | None = None
+        self.connections: Connections | None = None
+        self.clients: list[Any] = []
 
     def start(self) -> ClockedServer:
         self.thread.start()
@@ -56,9 +58,12 @@ class ClockedServer:
     async def _start(self) -> None:
         app, self.node = build_app(self.settings, self.clock)
         await self.node.start()
-        self.listening = await listen_http(app, self.settings, host="127.0.0.1", port=self.settings.port)
+        self.connections = protocol_factory(app, refusal=app.refusal)
+        self.listening = await listen(self.connections, host="127.0.0.1", port=self.settings.port)
 
     def stop(self) -> None:
+        for client in self.clients:  # their connections close, and the server's with them
+            client.close()
         asyncio.run_coroutine_threadsafe(self._stop(), self.loop).result(60)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(30)
@@ -67,11 +72,15 @@ class ClockedServer:
     async def _stop(self) -> None:
         assert self.listening is not None
         self.listening.close()
-        await self.listening.wait_closed()
+        connections = self.connections
+        assert connections is not None
+        for connection in list(connections.open):  # closed here, not by the garbage collector later
+            connection.evict()
+        await wait_until_async(lambda: not connections.open, what="the clients' connections closed")
         await self.node.stop()
 
     def client(self) -> Any:
-        return boto3.client(
+        client = boto3.client(
             "dynamodb",
             endpoint_url=f"http://127.0.0.1:{self.settings.port}",
             region_name="us-east-1",
@@ -79,6 +88,8 @@ class ClockedServer:
             aws_secret_access_key="test",
             config=Config(retries={"max_attempts": 1}),
         )
+        self.clients.append(client)
+        return client
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from typing import Any
 from ...core import exports, incremental, jobs, object_store, pitr
 from ...core.database import Database
 from ...core.object_store import Encryption, StoreError
-from ...core.pitr_log import Recovery, recovery
+from ...core.pitr_log import Recovery, in_use_key, recovery
 from ...errors import (
     ExportConflictException,
     InvalidExportTimeException,
@@ -191,6 +191,10 @@ async def _run(
         lines, suffix = exports.item_lines(_as_of(db, table, found, description, ceiling), output_format)
         return exports.write_export(bucket, prefix, export_id, lines, summary, db.clock.now, suffix=suffix)
 
+    # an export that reads the recovery data keeps it from being folded or dropped meanwhile
+    in_use = None if live else in_use_key(found)
+    if in_use is not None:
+        db.backups_in_use.add(in_use)
     try:
         written = await asyncio.to_thread(write)
     except asyncio.CancelledError:
@@ -202,6 +206,9 @@ async def _run(
         failed.update(FailureCode=code, FailureMessage=str(exc)[:1000])
         await exports.save(db, failed, asked)
         return
+    finally:
+        if in_use is not None:
+            db.backups_in_use.discard(in_use)
     done = dict(description, ExportStatus="COMPLETED", EndTime=db.clock.now())
     done.update(
         ExportManifest=written.manifest,
