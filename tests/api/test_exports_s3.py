@@ -18,6 +18,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from headwater.config import Settings
+from headwater.core.object_store import Encryption, StoreError
+from headwater.core.s3_store import S3Bucket
 from tests.api.test_exports import binary_decoded, by_key, scan_all, with_recovery
 from tests.s3_server import ACCESS_KEY, SECRET_KEY, S3Server
 from tests.server import Server
@@ -217,3 +220,32 @@ def test_the_options_errors(args: tuple[str, ...], said: str, tmp_path: Path) ->
         check=False,
     )
     assert out.returncode == 2 and said in out.stderr, out.stderr
+
+
+def test_the_bucket_owner_and_encryption_go_to_s3_as_its_headers(s3: S3Server) -> None:
+    """S3BucketOwner and S3SseAlgorithm/S3SseKmsKeyId as S3's own headers on every request and object
+    (s3rver accepts and ignores them: what is checked is what was sent)."""
+    settings = Settings(s3_endpoint=s3.endpoint, s3_access_key_id=ACCESS_KEY, s3_secret_access_key=SECRET_KEY)
+    bucket = S3Bucket(settings, BUCKET, "111122223333", Encryption("KMS", "alias/exports"))
+    sent: list[dict[str, str]] = []
+
+    def record(request: Any, **_: Any) -> None:
+        sent.append(
+            {k.lower(): v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()}
+        )
+
+    bucket.s3.meta.events.register("before-send.s3", record)
+    bucket.put("owned/a.json", b"{}")
+    assert [listed.key for listed in bucket.listing("owned/")] == ["owned/a.json"]
+    with bucket.open("owned/a.json") as stream:
+        assert stream.read() == b"{}"
+    assert all(headers["x-amz-expected-bucket-owner"] == "111122223333" for headers in sent)
+    assert sent[0]["x-amz-server-side-encryption"] == "aws:kms"
+    assert sent[0]["x-amz-server-side-encryption-aws-kms-key-id"] == "alias/exports"
+    plain = S3Bucket(settings, BUCKET, None, Encryption())
+    plain.s3.meta.events.register("before-send.s3", record)
+    plain.put("owned/b.json", b"{}")
+    assert "x-amz-server-side-encryption" not in sent[-1] and "x-amz-expected-bucket-owner" not in sent[-1]
+    with pytest.raises(StoreError) as refused:
+        S3Bucket(settings, "hw-no-such-bucket", None, Encryption()).listing("")
+    assert refused.value.code == "S3NoSuchBucket"

@@ -13,11 +13,12 @@ exist, access is denied) fails the whole import: `Progress.failure` says why.
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import gzip
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import orjson
 
@@ -96,9 +97,14 @@ def read(source: Source, table: TableSpec, progress: Progress) -> Iterator[Chang
             progress.error(name, f"cannot be read: {exc}")
 
 
-def _open(bucket: Bucket, key: str, compression: str) -> BinaryIO:
-    raw = bucket.open(key)
-    return gzip.GzipFile(fileobj=raw, mode="rb") if compression == "GZIP" else raw  # type: ignore[return-value]
+@contextlib.contextmanager
+def _open(bucket: Bucket, key: str, compression: str) -> Iterator[BinaryIO]:
+    with bucket.open(key) as raw:  # closed too when GZIP (a GzipFile leaves its file open)
+        if compression == "GZIP":
+            with gzip.GzipFile(fileobj=raw, mode="rb") as unzipped:
+                yield cast(BinaryIO, unzipped)
+        else:
+            yield raw
 
 
 def _lines(stream: BinaryIO, name: str, progress: Progress) -> Iterator[tuple[int, bytes]]:
