@@ -56,7 +56,7 @@ class Settings:
     s3_endpoint: str | None = None
     s3_region: str | None = None
     s3_access_key_id: str | None = None
-    s3_secret_access_key: str | None = None
+    s3_secret_access_key: str | None = field(default=None, repr=False)  # never in a log line
     # triggers: seconds between polls of each shard by an event source mapping (AWS: ~4 per second)
     trigger_poll_interval: float = 0.25
     # Kinesis: per-shard throughput limits (5 GetRecords/s; 1,000 records and 1 MiB written/s, provisioned)
