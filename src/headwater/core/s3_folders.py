@@ -50,13 +50,19 @@ class FolderBucket:
         path.write_bytes(body)
 
     def listing(self, prefix: str) -> list[Listed]:
+        """S3's semantics: every key that starts with `prefix` ("a/b" lists "a/b.csv" and "a/bc/x" too)."""
         start = key_path(self.folder, prefix)
-        if start.is_file():
-            candidates = [start]
-        else:
-            parent = start if start.is_dir() else start.parent
-            candidates = [p for p in parent.rglob("*") if p.is_file() and str(p).startswith(str(start))]
-        found = [Listed(p.relative_to(self.folder).as_posix(), p.stat().st_size) for p in candidates]
+        if not self.folder.is_dir():
+            return []  # never a walk of the folder's parent: it holds the other buckets
+        wanted = start.relative_to(self.folder).as_posix() if start != self.folder else ""
+        if prefix.endswith("/") and wanted:
+            wanted += "/"
+        parent = start if prefix.endswith("/") or start == self.folder else start.parent
+        found = [
+            Listed(key, path.stat().st_size)
+            for path in parent.rglob("*")
+            if path.is_file() and (key := path.relative_to(self.folder).as_posix()).startswith(wanted)
+        ]
         return sorted(found, key=lambda listed: listed.key)
 
     def open(self, key: str) -> BinaryIO:
