@@ -198,6 +198,32 @@ def _region_endpoints(entries: tuple[str, ...], own: str) -> tuple[tuple[str, st
     help="Export and import: S3 buckets are the folders of this directory (default: DATA_DIR/s3).",
 )
 @click.option(
+    "--s3-endpoint",
+    envvar="HEADWATER_S3_ENDPOINT",
+    default=None,
+    metavar="URL",
+    help="Export and import: S3 buckets are those of the S3-compatible object store at this URL "
+    "(instead of folders of --s3-dir).",
+)
+@click.option(
+    "--s3-region",
+    envvar="HEADWATER_S3_REGION",
+    default=None,
+    help="The region requests to --s3-endpoint are signed for (default: --region).",
+)
+@click.option(
+    "--s3-access-key-id",
+    envvar="HEADWATER_S3_ACCESS_KEY_ID",
+    default=None,
+    help="The access key of --s3-endpoint (default: AWS_ACCESS_KEY_ID, or botocore's other sources).",
+)
+@click.option(
+    "--s3-secret-access-key",
+    envvar="HEADWATER_S3_SECRET_ACCESS_KEY",
+    default=None,
+    help="Its secret key (better given as HEADWATER_S3_SECRET_ACCESS_KEY than on the command line).",
+)
+@click.option(
     "--workers",
     envvar="HEADWATER_WORKERS",
     default=None,
@@ -342,6 +368,10 @@ def serve(
     peer_credentials: str,
     peer_ca: Path | None,
     s3_dir: Path | None,
+    s3_endpoint: str | None,
+    s3_region: str | None,
+    s3_access_key_id: str | None,
+    s3_secret_access_key: str | None,
     workers: int | None,
     tls_cert: Path | None,
     tls_key: Path | None,
@@ -367,6 +397,7 @@ def serve(
 
     _check_tls(tls_cert, tls_key)
     _check_peer_ca(peer_ca)
+    _check_s3(s3_dir, s3_endpoint, s3_access_key_id, s3_secret_access_key)
 
     settings = Settings(
         host=host,
@@ -391,6 +422,10 @@ def serve(
         peer_secret_key=peer_credentials.partition(":")[2],
         peer_ca=peer_ca,
         s3_dir=s3_dir,
+        s3_endpoint=s3_endpoint or None,
+        s3_region=s3_region or None,
+        s3_access_key_id=s3_access_key_id or None,
+        s3_secret_access_key=s3_secret_access_key or None,
         log_level=log_level,
         workers=default_workers() if workers is None else workers,
         tls_cert=tls_cert,
@@ -445,6 +480,20 @@ def _check_tls(cert: Path | None, key: Path | None) -> None:
             server_context(cert, key)
         except TlsError as exc:
             raise click.ClickException(str(exc)) from None
+
+
+def _check_s3(directory: Path | None, endpoint: str | None, key_id: str | None, secret: str | None) -> None:
+    """Folders or an object store, not both; an endpoint that is a URL; a key with its secret."""
+    if endpoint is None:
+        return
+    if directory is not None:
+        raise click.UsageError("--s3-dir and --s3-endpoint exclude each other: give one")
+    if not endpoint.startswith(("http://", "https://")):
+        raise click.UsageError(f"--s3-endpoint must be an http:// or https:// URL, not {endpoint!r}")
+    if (key_id is None) != (secret is None):
+        raise click.UsageError(
+            "--s3-access-key-id and --s3-secret-access-key go together: give both, or neither"
+        )
 
 
 main.add_command(admin)

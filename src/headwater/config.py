@@ -51,6 +51,12 @@ class Settings:
     pitr_fold_seconds: float = 3600.0  # how often point-in-time recovery windows move forward
     # export and import: S3 buckets are the folders of this directory (None: <data_dir>/s3)
     s3_dir: Path | None = None
+    # ...or an S3-compatible object store at this URL (then S3 buckets are its buckets), its region and
+    # credentials (None: botocore's usual chain, e.g. AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)
+    s3_endpoint: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = field(default=None, repr=False)  # never in a log line
     # triggers: seconds between polls of each shard by an event source mapping (AWS: ~4 per second)
     trigger_poll_interval: float = 0.25
     # Kinesis: per-shard throughput limits (5 GetRecords/s; 1,000 records and 1 MiB written/s, provisioned)

@@ -111,15 +111,24 @@ async def disable(db: Database, table: TableSpec) -> TableSpec:
 def replay(db: Database, found: Recovery, until: float, ceiling: int, target: TableSpec) -> Iterator[Change]:
     """The item states that make `target` the source table as it was at `until`: the base, then every
     logged change after it (numbered up to `ceiling`) made at or before `until`, in commit order."""
-    assert found.base_seq is not None
     for row in db.storage.scan(found.base_id, 0):
         yield retarget(target, row), row.item
+    for made, key, item in logged(db, found, ceiling, target.table_id):
+        if made <= until:
+            yield key, item
+
+
+def logged(
+    db: Database, found: Recovery, ceiling: int, table_id: int
+) -> Iterator[tuple[float, ItemKey, bytes | None]]:
+    """Every logged change after the base, numbered up to `ceiling`, in commit order: the time it was
+    made, the item's key (in table `table_id`) and its new stored item (None: deleted)."""
+    assert found.base_seq is not None
     seq = found.base_seq + 1
     while True:
         records = db.storage.stream_records(found.log_id, LOG_SLOT, seq, ceiling, READ_CHUNK)
         for record in records:
-            if record.created_at <= until:
-                yield pitr_log.parse(record.payload, target.table_id)
+            yield (record.created_at, *pitr_log.parse(record.payload, table_id))
         if len(records) < READ_CHUNK:
             return
         seq = records[-1].seq + 1

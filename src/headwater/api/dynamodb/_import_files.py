@@ -1,27 +1,29 @@
-"""Reading an import's files: every file under the bucket folder's key prefix, in key order, GZIP or not,
-as DynamoDB JSON lines (`{"Item": {...}}`, an export's data files included), Ion lines
-(`$ion_1_0 {Item:{...}}`, model/ion.py) or CSV (a header line, or the
-request's HeaderList; key attributes typed by the table's key schemas, every other column a string).
+"""Reading an import's files: every object under the bucket's key prefix (core/object_store.py: an
+S3-compatible store or a folder), in key order, GZIP or not, as DynamoDB JSON lines (`{"Item": {...}}`,
+an export's data files included), Ion lines (`$ion_1_0 {Item:{...}}`, model/ion.py) or CSV (a header
+line, or the request's HeaderList; key attributes typed by the table's key schemas, every other column a
+string).
 
 A line that is not a valid item for the table (bad JSON, a missing or mistyped key, too large) is counted
 as an error and skipped, as DynamoDB's import does; the rest goes on. Files that are not data (an export's
-manifests and checksums, `_started`) are left alone.
+manifests and checksums, `_started`) are left alone. A bucket the store refuses to list (it does not
+exist, access is denied) fails the whole import: `Progress.failure` says why.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import gzip
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 import orjson
 
 from ...core import stored
+from ...core.object_store import Bucket, StoreError
 from ...core.restore import Change
 from ...errors import DynamoDBError
 from ...model import ion
@@ -47,6 +49,7 @@ class Progress:
     errors: int = 0
     samples: list[str] = field(default_factory=list)
     finished: bool = False
+    failure: StoreError | None = None  # the store refused the listing: the import failed
 
     def error(self, where: str, reason: str) -> None:
         self.errors += 1
@@ -56,49 +59,55 @@ class Progress:
 
 @dataclass(frozen=True)
 class Source:
-    folder: Path  # the bucket's folder
-    prefix: Path  # the key prefix inside it (a folder, or the start of file names)
-    input_format: str  # DYNAMODB_JSON or CSV
+    bucket: Bucket
+    prefix: str  # the key prefix: a folder's, or the start of the keys
+    input_format: str  # DYNAMODB_JSON, ION or CSV
     compression: str  # GZIP or NONE
     delimiter: str = ","
     header: tuple[str, ...] | None = None
 
-    def files(self) -> list[Path]:
-        """The data files whose keys start with the prefix, in key order."""
-        if self.prefix.is_file():
-            candidates = [self.prefix]
-        else:
-            parent = self.prefix if self.prefix.is_dir() else self.prefix.parent
-            start = str(self.prefix)
-            candidates = [p for p in parent.rglob("*") if p.is_file() and str(p).startswith(start)]
-        return sorted(
-            p
-            for p in candidates
-            if p.name not in SKIPPED_NAMES
-            and not p.name.startswith("manifest-")
-            and not p.name.endswith(SKIPPED_SUFFIXES)
-        )
+    def files(self) -> list[tuple[str, int]]:
+        """The data files' keys (and sizes) that start with the prefix, in key order."""
+        return [
+            (listed.key, listed.size)
+            for listed in self.bucket.listing(self.prefix)
+            if (name := listed.key.rsplit("/", 1)[-1]) not in SKIPPED_NAMES
+            and not name.startswith("manifest-")
+            and not name.endswith(SKIPPED_SUFFIXES)
+        ]
 
 
 def read(source: Source, table: TableSpec, progress: Progress) -> Iterator[Change]:
     """The items to load into `table`, file by file, line by line."""
-    for path in source.files():
-        progress.processed_bytes += path.stat().st_size
+    try:
+        files = source.files()
+    except StoreError as exc:
+        progress.failure = exc
+        raise
+    for key, size in files:
+        progress.processed_bytes += size
+        name = key.rsplit("/", 1)[-1]
         try:
-            with _open(path, source.compression) as stream:
+            with _open(source.bucket, key, source.compression) as stream:
                 if source.input_format == "CSV":
-                    yield from _csv_items(stream, path, source, table, progress)
+                    yield from _csv_items(stream, name, source, table, progress)
                 else:
-                    yield from _line_items(stream, path, source.input_format, table, progress)
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
-            progress.error(path.name, f"cannot be read: {exc}")
+                    yield from _line_items(stream, name, source.input_format, table, progress)
+        except (OSError, EOFError, gzip.BadGzipFile, StoreError) as exc:
+            progress.error(name, f"cannot be read: {exc}")
 
 
-def _open(path: Path, compression: str) -> io.BufferedIOBase:
-    return gzip.open(path, "rb") if compression == "GZIP" else path.open("rb")
+@contextlib.contextmanager
+def _open(bucket: Bucket, key: str, compression: str) -> Iterator[BinaryIO]:
+    with bucket.open(key) as raw:  # closed too when GZIP (a GzipFile leaves its file open)
+        if compression == "GZIP":
+            with gzip.GzipFile(fileobj=raw, mode="rb") as unzipped:
+                yield cast(BinaryIO, unzipped)
+        else:
+            yield raw
 
 
-def _lines(stream: io.BufferedIOBase, path: Path, progress: Progress) -> Iterator[tuple[int, bytes]]:
+def _lines(stream: BinaryIO, name: str, progress: Progress) -> Iterator[tuple[int, bytes]]:
     number = 0
     while line := stream.readline(MAX_LINE):
         number += 1
@@ -106,7 +115,7 @@ def _lines(stream: io.BufferedIOBase, path: Path, progress: Progress) -> Iterato
             while (rest := stream.readline(MAX_LINE)) and not rest.endswith(b"\n"):
                 pass
             progress.processed_items += 1
-            progress.error(f"{path.name}:{number}", "the line is longer than an item can be")
+            progress.error(f"{name}:{number}", "the line is longer than an item can be")
             continue
         if line.strip():
             yield number, line
@@ -124,35 +133,35 @@ def _ion_item(line: bytes) -> Any:
 
 
 def _line_items(
-    stream: io.BufferedIOBase, path: Path, input_format: str, table: TableSpec, progress: Progress
+    stream: BinaryIO, name: str, input_format: str, table: TableSpec, progress: Progress
 ) -> Iterator[Change]:
     """DynamoDB JSON or Ion: one item a line."""
     parse = _ion_item if input_format == "ION" else _json_item
-    for number, line in _lines(stream, path, progress):
+    for number, line in _lines(stream, name, progress):
         progress.processed_items += 1
         try:
             change = _change(table, validate_item(parse(line)))
         except (ValueError, DynamoDBError) as exc:
-            progress.error(f"{path.name}:{number}", str(exc)[:200])
+            progress.error(f"{name}:{number}", str(exc)[:200])
             continue
         progress.imported_items += 1
         yield change
 
 
-def _text_lines(stream: io.BufferedIOBase, path: Path, progress: Progress) -> Iterator[str]:
-    for number, line in _lines(stream, path, progress):
+def _text_lines(stream: BinaryIO, name: str, progress: Progress) -> Iterator[str]:
+    for number, line in _lines(stream, name, progress):
         try:
             yield line.decode("utf-8")
         except UnicodeDecodeError:
             progress.processed_items += 1
-            progress.error(f"{path.name}:{number}", "the line is not UTF-8")
+            progress.error(f"{name}:{number}", "the line is not UTF-8")
 
 
 def _csv_items(
-    stream: io.BufferedIOBase, path: Path, source: Source, table: TableSpec, progress: Progress
+    stream: BinaryIO, name: str, source: Source, table: TableSpec, progress: Progress
 ) -> Iterator[Change]:
     types = _key_types(table)
-    rows = csv.reader(_text_lines(stream, path, progress), delimiter=source.delimiter)
+    rows = csv.reader(_text_lines(stream, name, progress), delimiter=source.delimiter)
     header = list(source.header) if source.header else None
     while True:
         try:
@@ -161,7 +170,7 @@ def _csv_items(
             return
         except csv.Error as exc:  # one bad row (a field over csv's limit, a stray quote): the next goes on
             progress.processed_items += 1
-            progress.error(f"{path.name}:{rows.line_num}", f"is not CSV: {exc}")
+            progress.error(f"{name}:{rows.line_num}", f"is not CSV: {exc}")
             continue
         if header is None:
             header = row
@@ -172,7 +181,7 @@ def _csv_items(
                 raise ValueError(f"{len(row)} columns where the header has {len(header)}")
             change = _change(table, validate_item(_csv_item(header, row, types)))
         except (ValueError, DynamoDBError) as exc:
-            progress.error(f"{path.name}:{rows.line_num}", str(exc)[:200])
+            progress.error(f"{name}:{rows.line_num}", str(exc)[:200])
             continue
         progress.imported_items += 1
         yield change

@@ -1,6 +1,7 @@
-"""ExportTableToPointInTime: the table as of an instant of its recovery window, written to a bucket
-folder in AWS's export layout (core/exports.py), as DynamoDB JSON or Ion. Answers IN_PROGRESS; the files
-are written off the event loop, then the export is COMPLETED (DescribeExport)."""
+"""ExportTableToPointInTime: the table as of an instant of its recovery window (FULL_EXPORT, DynamoDB JSON
+or Ion), or what changed in it during an export period (INCREMENTAL_EXPORT, core/incremental.py), written
+to a bucket in AWS's export layout (core/exports.py). Answers IN_PROGRESS; the files are written off the
+event loop, then the export is COMPLETED, or FAILED with the store's refusal (DescribeExport)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from ...core import exports, jobs, pitr
+from ...core import exports, incremental, jobs, object_store, pitr
 from ...core.database import Database
-from ...core.pitr_log import Recovery, recovery
-from ...core.s3_folders import bucket_folder, key_path
+from ...core.object_store import Encryption, StoreError
+from ...core.pitr_log import Recovery, in_use_key, recovery
 from ...errors import (
     ExportConflictException,
     InvalidExportTimeException,
@@ -42,33 +43,38 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
                     f"ClientToken {token} was used by another export request: {earlier[0]['ExportArn']}"
                 )
             return {"ExportDescription": earlier[0]}
-    if (request.get("ExportType") or "FULL_EXPORT") != "FULL_EXPORT":
-        raise ValidationException("Headwater exports FULL_EXPORT only (INCREMENTAL_EXPORT is not supported)")
+    export_type = _export_type(request)
+    if export_type == "INCREMENTAL_EXPORT" and output_format != "DYNAMODB_JSON":
+        raise ValidationException("Headwater writes incremental exports as DYNAMODB_JSON only")
     arn = request["TableArn"]
     table = db.catalog.get(arn) if arn.startswith("arn:") else None
     if table is None:
         raise TableNotFoundException(f"Table not found: {arn}")
     found = recovery(table)
     now = db.clock.now()
-    span = pitr.window(table, now)
-    if found is None or span is None:
-        raise PointInTimeRecoveryUnavailableException(
-            f"Point in time recovery is not enabled for table '{table.name}'"
-        )
-    requested = request.get("ExportTime")
-    at = now if requested is None else float(requested)
-    if not span[0] <= at <= span[1]:
-        raise InvalidExportTimeException(
-            f"Export time {exports.iso(at)} is not within the point in time recovery window "
-            f"[{exports.iso(span[0])}, {exports.iso(span[1])}]"
-        )
+    at = now if request.get("ExportTime") is None else float(request["ExportTime"])
+    period = None
+    if export_type == "INCREMENTAL_EXPORT":
+        period = incremental.period(table, request["IncrementalExportSpecification"], now)
+    else:
+        span = pitr.window(table, now)
+        if found is None or span is None:
+            raise PointInTimeRecoveryUnavailableException(
+                f"Point in time recovery is not enabled for table '{table.name}'"
+            )
+        if not span[0] <= at <= span[1]:
+            raise InvalidExportTimeException(
+                f"Export time {exports.iso(at)} is not within the point in time recovery window "
+                f"[{exports.iso(span[0])}, {exports.iso(span[1])}]"
+            )
+    assert found is not None  # an incremental period lies in the recovery window
     if jobs.running(db, jobs.EXPORT_KIND, "ExportStatus") >= MAX_RUNNING:
         raise LimitExceededException(
             f"Too many exports in progress: this server runs at most {MAX_RUNNING} at once"
         )
     bucket, prefix = request["S3Bucket"], request.get("S3Prefix") or ""
-    folder = bucket_folder(db.settings, bucket)
-    key_path(folder, prefix)  # checked now: a bad prefix is the request's error, not a failed export
+    # checked now: a bad folder name is the request's error, not a failed export
+    object_store.check_request(db.settings, bucket, prefix)
     export_id = exports.new_id(now)
     description: dict[str, Any] = {
         "ExportArn": f"{table.arn}/export/{export_id}",
@@ -76,21 +82,52 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
         "StartTime": now,
         "TableArn": table.arn,
         "TableId": table.table_uuid,
-        "ExportTime": at,
         "S3Bucket": bucket,
         "S3Prefix": prefix,
         "S3SseAlgorithm": request.get("S3SseAlgorithm") or "AES256",
         "ExportFormat": output_format,
-        "ExportType": "FULL_EXPORT",
+        "ExportType": export_type,
     }
+    if period is None:
+        description["ExportTime"] = at
+    else:
+        description["IncrementalExportSpecification"] = period.description()
     for optional in ("ClientToken", "S3BucketOwner", "S3SseKmsKeyId"):
         if request.get(optional) is not None:
             description[optional] = request[optional]
     await exports.save(db, description, asked)
-    live = requested is None or at >= now
+    live = period is None and (request.get("ExportTime") is None or at >= now)
     ceiling = db.storage.last_sequence()
-    db.later(0, lambda: _run(db, table, found, description, live, ceiling, asked))
+    encryption = Encryption(request.get("S3SseAlgorithm"), request.get("S3SseKmsKeyId"))
+    db.later(0, lambda: _run(db, table, found, description, live, ceiling, asked, encryption, period))
     return {"ExportDescription": description}
+
+
+def _export_type(request: dict[str, Any]) -> str:
+    """ExportType and IncrementalExportSpecification checked together, as AWS does."""
+    export_type = request.get("ExportType")
+    spec = request.get("IncrementalExportSpecification")
+    if spec is not None and export_type is None:
+        raise ValidationException(
+            "Invalid Request: Export Type expected to be Incremental Export when incremental export "
+            "specification is provided"
+        )
+    if spec is not None and export_type == "FULL_EXPORT":
+        raise ValidationException(
+            "Invalid Request: When Export Type is Full Export , Incremental Export Specification should "
+            "not be provided"
+        )
+    if export_type == "INCREMENTAL_EXPORT":
+        if spec is None:
+            raise ValidationException(
+                "Invalid Request: Incremental Export Specification expected when export type is set as "
+                "Incremental Export"
+            )
+        if spec.get("ExportFromTime") is None:
+            raise ValidationException(
+                "Invalid Request: ExportFromTime must be provided in IncrementalExportSpecification"
+            )
+    return export_type or "FULL_EXPORT"
 
 
 async def _run(
@@ -101,42 +138,77 @@ async def _run(
     live: bool,
     ceiling: int,
     asked: str,
+    encryption: Encryption,
+    period: incremental.Period | None,
 ) -> None:
-    summary = {
+    summary: dict[str, Any] = {
+        "version": exports.MANIFEST_VERSION if period is None else incremental.MANIFEST_VERSION,
         "exportArn": description["ExportArn"],
         "startTime": exports.iso(description["StartTime"]),
         "tableArn": description["TableArn"],
         "tableId": description["TableId"],
-        "exportTime": exports.iso(description["ExportTime"]),
-        "s3Bucket": description["S3Bucket"],
-        "s3Prefix": description["S3Prefix"] or None,
-        "s3SseAlgorithm": description["S3SseAlgorithm"],
-        "s3SseKmsKeyId": description.get("S3SseKmsKeyId"),
-        "outputFormat": description["ExportFormat"],
-        "exportType": "FULL_EXPORT",
     }
-    folder = bucket_folder(db.settings, description["S3Bucket"])
+    if period is None:
+        summary["exportTime"] = exports.iso(description["ExportTime"])
+    else:
+        summary.update(exportFromTime=exports.iso(period.start), exportToTime=exports.iso(period.end))
+    summary.update(
+        s3Bucket=description["S3Bucket"],
+        s3Prefix=description["S3Prefix"] or None,
+        s3SseAlgorithm=description["S3SseAlgorithm"],
+        s3SseKmsKeyId=description.get("S3SseKmsKeyId"),
+        outputFormat=description["ExportFormat"],
+    )
+    if period is None:
+        summary["exportType"] = "FULL_EXPORT"
+    else:
+        summary.update(outputView=period.view, exportType="INCREMENTAL_EXPORT")
     export_id = description["ExportArn"].rsplit("/", 1)[-1]
 
     def write() -> exports.Written:
         prefix, output_format = description["S3Prefix"], description["ExportFormat"]
+        bucket = object_store.bucket(
+            db.settings, description["S3Bucket"], description.get("S3BucketOwner"), encryption
+        )
+        if period is not None:
+            changes = incremental.lines(db, table, period, ceiling)
+            return exports.write_export(
+                bucket,
+                prefix,
+                export_id,
+                changes,
+                summary,
+                db.clock.now,
+                data_folder=incremental.DATA_FOLDER,
+                min_billed=incremental.MIN_BILLED,
+            )
         if live:
             with db.storage.snapshot(table.table_id) as snap:
-                rows = (row.item for row in snap.rows)
-                return exports.write_export(folder, prefix, export_id, rows, summary, output_format)
-        items = _as_of(db, table, found, description, ceiling)
-        return exports.write_export(folder, prefix, export_id, items, summary, output_format)
+                lines, suffix = exports.item_lines((row.item for row in snap.rows), output_format)
+                return exports.write_export(
+                    bucket, prefix, export_id, lines, summary, db.clock.now, suffix=suffix
+                )
+        lines, suffix = exports.item_lines(_as_of(db, table, found, description, ceiling), output_format)
+        return exports.write_export(bucket, prefix, export_id, lines, summary, db.clock.now, suffix=suffix)
 
+    # an export that reads the recovery data keeps it from being folded or dropped meanwhile
+    in_use = None if live else in_use_key(found)
+    if in_use is not None:
+        db.backups_in_use.add(in_use)
     try:
         written = await asyncio.to_thread(write)
     except asyncio.CancelledError:
         raise
-    except Exception as exc:  # the folder is not writable, the disk is full...
-        log.exception("export %s failed", description["ExportArn"])
+    except Exception as exc:  # the store refused, the folder is not writable, the disk is full...
+        log.warning("export %s failed: %s", description["ExportArn"], exc)
+        code = exc.code if isinstance(exc, StoreError) else "S3WriteFailed"
         failed = dict(description, ExportStatus="FAILED", EndTime=db.clock.now())
-        failed.update(FailureCode="S3WriteFailed", FailureMessage=str(exc)[:1000])
+        failed.update(FailureCode=code, FailureMessage=str(exc)[:1000])
         await exports.save(db, failed, asked)
         return
+    finally:
+        if in_use is not None:
+            db.backups_in_use.discard(in_use)
     done = dict(description, ExportStatus="COMPLETED", EndTime=db.clock.now())
     done.update(
         ExportManifest=written.manifest,

@@ -1,9 +1,10 @@
-"""ImportTable: a new table (with its indexes) filled from the files of a bucket folder's key prefix
-(DYNAMODB_JSON, ION or CSV, GZIP or not). Answers IN_PROGRESS with the table CREATING; DescribeImport's
-counters move as the files are read; COMPLETED once every readable item is in (lines that are not
-valid items are counted in ErrorCount and skipped, as on AWS; AWS writes what was wrong with them to
-CloudWatch Logs, which Headwater does not have, so a COMPLETED import's FailureMessage names the first
-five)."""
+"""ImportTable: a new table (with its indexes) filled from the files under a bucket's key prefix (an
+S3-compatible store's or a folder's: core/object_store.py), DYNAMODB_JSON, ION or CSV, GZIP or not.
+Answers IN_PROGRESS with the table CREATING; DescribeImport's counters move as the files are read;
+COMPLETED once every readable item is in (lines that are not valid items are counted in ErrorCount and
+skipped, as on AWS; AWS writes what was wrong with them to CloudWatch Logs, which Headwater does not
+have, so a COMPLETED import's FailureMessage names the first five). A bucket the store refuses (it does
+not exist, access is denied) FAILS the import with S3's answer, and the table is dropped, as on AWS."""
 
 from __future__ import annotations
 
@@ -11,11 +12,10 @@ import asyncio
 from collections.abc import Iterator
 from typing import Any
 
-from ...core import jobs, table_restore
+from ...core import jobs, object_store, table_restore
 from ...core.database import Database
 from ...core.exports import new_id
 from ...core.restore import Change
-from ...core.s3_folders import bucket_folder, key_path
 from ...errors import (
     ImportConflictException,
     LimitExceededException,
@@ -53,11 +53,11 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
             f"Too many imports in progress: this server runs at most {MAX_RUNNING} at once"
         )
     bucket_source = request["S3BucketSource"]
-    folder = bucket_folder(db.settings, bucket_source["S3Bucket"])
     prefix = bucket_source.get("S3KeyPrefix") or ""
+    object_store.check_request(db.settings, bucket_source["S3Bucket"], prefix)
     source = Source(
-        folder,
-        key_path(folder, prefix),
+        object_store.bucket(db.settings, bucket_source["S3Bucket"], bucket_source.get("S3BucketOwner")),
+        prefix,
         input_format,
         compression,
         csv_options.get("Delimiter") or ",",
@@ -130,6 +130,10 @@ async def _finish(
     done["EndTime"] = db.clock.now()
     if filled:
         done["ImportStatus"] = "COMPLETED"
+    elif progress.failure is not None:  # the store refused: nothing was read
+        done["ImportStatus"] = "FAILED"
+        done["FailureCode"] = progress.failure.code
+        done["FailureMessage"] = str(progress.failure)[:1000]
     else:
         done["ImportStatus"] = "FAILED"
         done["FailureCode"] = "ItemLoadFailed"
