@@ -13,6 +13,7 @@ from typing import Any, cast
 from prometheus_client.exposition import generate_latest
 
 from .access import Access, load_access
+from .api.dax._clusters import restore as restore_dax_clusters
 from .api.registry import operations
 from .auth.sigv4 import SigV4Verifier
 from .clock import Clock, SystemClock
@@ -162,6 +163,7 @@ class Node:
         self.db.open()
         await upgrade(self.db.storage, self.db.namespace)  # data from before namespaces: the default's
         await start_workers(self.db, self.workers)
+        await restore_dax_clusters(self.db)
         await self.triggers.start()
         await self.sinks.start(declared_sinks(self.settings))
         if self.replication is not None:
@@ -176,6 +178,7 @@ class Node:
         await self.sinks.stop()
         await self.triggers.stop()
         await stop_workers(self.workers)
+        await self.db.dax_runtime.close_all()
         await self.db.close()
         log.info("Headwater stopped")
 
