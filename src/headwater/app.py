@@ -21,6 +21,8 @@ from .config import Settings
 from .core import backups, jobs, pitr, table_restore
 from .core.database import Database
 from .core.ttl import run_sweeper
+from .dax.auth import DaxAuthenticator
+from .dax.server import DaxServer
 from .http.admin_routes import AdminRoutes
 from .http.app import Calls, HeadwaterApp, Route
 from .http.authorize import Authorizer
@@ -222,7 +224,21 @@ def build_node(settings: Settings, clock: Clock | None = None) -> Node:
         counts=counts,
     )
     calls = LocalCalls(db, operations())
+    serve_dax(db, access, security.authorizer)
     return Node(settings, db, calls, control, triggers, sinks, security, counts, fronts, replication)
+
+
+def serve_dax(db: Database, access: Access, authorizer: Authorizer | None) -> None:
+    """The DAX clusters' listeners answer with the data plane, which authenticates as the HTTP gate does."""
+    verifier = SigV4Verifier(access.config.key_ring(), db.clock) if access.config is not None else None
+    server = DaxServer(
+        db,
+        operations(),
+        DaxAuthenticator(verifier, db.clock) if verifier is not None else None,
+        authorizer,
+        db.settings.dax_cache_bytes,
+    )
+    db.dax_runtime.handler = server.serve
 
 
 def build_reader_database(settings: Settings, board_path: str) -> Database:

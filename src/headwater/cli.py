@@ -297,6 +297,13 @@ def _region_endpoints(entries: tuple[str, ...], own: str) -> tuple[tuple[str, st
     is_flag=True,
     help="Answer GET /metrics unsigned even with --auth sigv4 (for a Prometheus that cannot sign).",
 )
+@click.option(
+    "--dax-cache-bytes",
+    envvar="HEADWATER_DAX_CACHE_BYTES",
+    default=None,
+    type=click.IntRange(1024, None),
+    help="The most memory each DAX cluster's caches use (default: its node type's memory).",
+)
 @click.option("--log-level", envvar="HEADWATER_LOG_LEVEL", default="info", show_default=True)
 def serve(
     host: str,
@@ -333,6 +340,7 @@ def serve(
     auth_config: Path,
     allow_insecure_auth_config: bool,
     metrics_public: bool,
+    dax_cache_bytes: int | None,
     log_level: str,
 ) -> None:
     """Run the server."""
@@ -379,6 +387,7 @@ def serve(
         auth_config=auth_config,
         allow_insecure_auth_config=allow_insecure_auth_config,
         metrics_public=metrics_public,
+        dax_cache_bytes=dax_cache_bytes,
     )
     if settings.worker_user is not None:
         # handlers run as another user: whatever the server writes is its own (the database, logs);

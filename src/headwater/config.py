@@ -85,6 +85,8 @@ class Settings:
     # GET /metrics without a signature under --auth sigv4 (off: signed, headwater:GetMetrics)
     metrics_public: bool = False
     item_collection_limit_bytes: int = field(default_factory=_item_collection_limit)
+    # DAX: the most memory a cluster's caches use (None: the node type's memory)
+    dax_cache_bytes: int | None = None
 
     @property
     def database_path(self) -> str | None:

@@ -10,6 +10,8 @@ import logging
 import socket
 from collections.abc import Awaitable, Callable
 
+from .cache import ClusterCaches
+
 log = logging.getLogger(__name__)
 
 # (cluster ARN, the connection) -> served until it ends
@@ -34,6 +36,7 @@ class DaxRuntime:
         self.lock = asyncio.Lock()
         self.handler: ConnectionHandler = _refuse  # the data plane's, once the node wires it
         self._listeners: dict[str, asyncio.Server] = {}
+        self.caches: dict[str, ClusterCaches] = {}  # by cluster ARN, made on first use
 
     @property
     def address(self) -> str:
@@ -61,6 +64,7 @@ class DaxRuntime:
         return connected
 
     async def close(self, arn: str) -> None:
+        self.caches.pop(arn, None)
         server = self._listeners.pop(arn, None)
         if server is not None:
             server.close()

@@ -210,6 +210,9 @@ async def reboot_node(db: Database, request: dict[str, Any]) -> dict[str, Any]:
         for node in doc["Nodes"]:
             if node["NodeId"] == wanted:
                 node["NodeStatus"] = REBOOTING
+                caches = db.dax_runtime.caches.get(doc["ClusterArn"])
+                if caches is not None:  # a node that restarts starts with empty caches
+                    caches.clear()
                 break
         else:
             raise NodeNotFoundFault(f"Node {wanted} not found in cluster {doc['ClusterName']}.")
