@@ -1,12 +1,15 @@
 """Under `--auth sigv4` a DAX control-plane call is authorized as `dax:<Operation>`, on the cluster's ARN
-when it names one."""
+when it names one; the data plane verifies the DAX client's signature and authorizes each operation as
+`dax:<Operation>` on the cluster."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
+from amazondax.DaxError import DaxServiceError
 
+from tests.dax.support import dax_client
 from tests.e2e.auth_support import (
     ACCOUNT,
     ADMIN,
@@ -18,6 +21,7 @@ from tests.e2e.auth_support import (
     error_of,
     user_arn,
 )
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.headwater_only
 
@@ -62,3 +66,54 @@ def test_an_unsigned_or_badly_signed_dax_call_is_refused(auth: AuthServer) -> No
     stranger = auth.client("dax", "alice", key=Key("AKIANOTAKEY000000000", "nope"))
     code, _ = error_of(stranger.describe_clusters)
     assert code == "UnrecognizedClientException"
+
+
+DAX_READER = allow(["dax:GetItem", "dax:DescribeClusters"], "*")
+
+
+@pytest.fixture(scope="module")
+def data_auth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AuthServer, str, str]]:
+    identities = [
+        Identity("alice", policies=[ADMIN]),
+        Identity("reader", policies=[DAX_READER]),
+    ]
+    server = AuthServer(tmp_path_factory.mktemp("dax-data-auth"), identities).start()
+    alice = server.client("dynamodb", "alice")
+    alice.create_table(
+        TableName="Cached",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dax = server.client("dax", "alice")
+    dax.create_cluster(ClusterName="guarded", NodeType="dax.t3.small", ReplicationFactor=1, IamRoleArn=ROLE)
+
+    def ready() -> str | None:
+        found = dax.describe_clusters(ClusterNames=["guarded"])["Clusters"][0]
+        return str(found["ClusterDiscoveryEndpoint"]["URL"]) if found["Status"] == "available" else None
+
+    yield server, wait_until(ready), f"arn:aws:dax:{REGION}:{ACCOUNT}:cache/guarded"
+    server.stop()
+
+
+def test_the_data_plane_verifies_the_client_signature_and_authorizes_dax_actions(
+    data_auth: tuple[AuthServer, str, str],
+) -> None:
+    server, url, arn = data_auth
+    alice, reader = server.keys["alice"], server.keys["reader"]
+    with dax_client(url, alice.id, alice.secret) as dax:
+        dax.put_item(TableName="Cached", Item={"pk": {"S": "a"}})
+    with dax_client(url, reader.id, reader.secret) as dax:
+        assert dax.get_item(TableName="Cached", Key={"pk": {"S": "a"}})["Item"] == {"pk": {"S": "a"}}
+        with pytest.raises(DaxServiceError) as denied_put:
+            dax.put_item(TableName="Cached", Item={"pk": {"S": "b"}})
+        assert denied_put.value.response["Error"] == {
+            "Code": "AccessDeniedException",
+            "Message": denied(user_arn("reader"), "dax:PutItem", arn),
+        }
+    with pytest.raises(DaxServiceError) as refused, dax_client(url, alice.id, "not-the-secret"):
+        pass  # the client asks for the cluster's endpoints as it starts: refused
+    assert refused.value.response["Error"] == {
+        "Code": "UnrecognizedClientException",
+        "Message": "The request signature we calculated does not match the signature you provided.",
+    }

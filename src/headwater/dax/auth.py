@@ -21,7 +21,7 @@ EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 MISMATCH = "The request signature we calculated does not match the signature you provided."
 
 
-class AuthenticationFailed(DynamoDBError):
+class UnrecognizedClientException(DynamoDBError):
     """Answered to the next request of a connection whose authentication failed."""
 
     namespace = ""
@@ -43,29 +43,29 @@ class DaxAuthenticator:
     def verify(
         self, access_key: str, signature: str, string_to_sign: bytes, token: str | None
     ) -> tuple[Principal, str]:
-        """The principal and the region signed for, or AuthenticationFailed."""
+        """The principal and the region signed for, or UnrecognizedClientException."""
         try:
             algorithm, timestamp, scope, canonical_hash = string_to_sign.decode("utf-8").split("\n")
         except (UnicodeDecodeError, ValueError):
-            raise AuthenticationFailed("Malformed string to sign") from None
+            raise UnrecognizedClientException("Malformed string to sign") from None
         date, region, service, terminator = [*scope.split("/"), "", "", "", ""][:4]
         if (algorithm, service, terminator) != (ALGORITHM, "dax", "aws4_request") or timestamp[:8] != date:
-            raise AuthenticationFailed("Credential should be scoped to the dax service")
+            raise UnrecognizedClientException("Credential should be scoped to the dax service")
         if canonical_hash != expected_canonical_hash(timestamp):
-            raise AuthenticationFailed(MISMATCH)
+            raise UnrecognizedClientException(MISMATCH)
         if abs(parse_timestamp(timestamp) - self.clock.now()) > SKEW_SECONDS:
-            raise AuthenticationFailed("Signature expired")
+            raise UnrecognizedClientException("Signature expired")
         found = self.verifier.access_key(access_key)
         if found is None:
-            raise AuthenticationFailed("The security token included in the request is invalid.")
+            raise UnrecognizedClientException("The security token included in the request is invalid.")
         if found.session_token is not None:
             expected_token = found.session_token.reveal().encode()
             if not hmac.compare_digest((token or "").encode(), expected_token):
-                raise AuthenticationFailed("The security token included in the request is invalid.")
+                raise UnrecognizedClientException("The security token included in the request is invalid.")
             if found.expires_at is not None and self.clock.now() >= found.expires_at:
-                raise AuthenticationFailed("The security token included in the request is expired")
+                raise UnrecognizedClientException("The security token included in the request is expired")
         key = self.verifier.signing_key(found.secret.reveal(), date, region, "dax")
         expected = hmac.digest(key, string_to_sign, "sha256").hex()
         if not hmac.compare_digest(expected.encode(), signature.encode("latin-1", "replace")):
-            raise AuthenticationFailed(MISMATCH)
+            raise UnrecognizedClientException(MISMATCH)
         return found.principal, region

@@ -31,7 +31,7 @@ from ..http.app import Authorization
 from ..http.gate import Caller
 from ..protocol.validate import validate_request
 from .attribute_lists import AttributeLists, TooManyLists
-from .auth import AuthenticationFailed, DaxAuthenticator
+from .auth import DaxAuthenticator, UnrecognizedClientException
 from .cache import MISSING, ClusterCaches
 from .catalog import CLUSTER_KIND, QUERY_TTL, RECORD_TTL
 from .cbor import Incomplete, Malformed, Reader, Writer
@@ -109,9 +109,8 @@ class ProtocolError(Exception):
 
 
 def error_frame(err: DynamoDBError) -> bytes:
-    codes = (
-        AUTH_ERROR if isinstance(err, AuthenticationFailed) else ERROR_CODES.get(err.type_name, OTHER_ERROR)
-    )
+    refused = isinstance(err, UnrecognizedClientException)
+    codes = AUTH_ERROR if refused else ERROR_CODES.get(err.type_name, OTHER_ERROR)
     out = Writer().array(len(codes))
     for code in codes:
         out.integer(code)
@@ -207,7 +206,7 @@ class _Connection:
         self.peer = peer
         self.buffer = bytearray()
         self.caller: Caller | None = None
-        self.refused: AuthenticationFailed | None = None
+        self.refused: UnrecognizedClientException | None = None
         self.plane = DataPlane(server.lists, self.call, self.schema, self.check)
 
     # reading ------------------------------------------------------------------------------------------
@@ -307,7 +306,7 @@ class _Connection:
             principal, _ = self.server.authenticator.verify(
                 access_key, signature, to_sign, token if isinstance(token, str) else None
             )
-        except AuthenticationFailed as refused:
+        except UnrecognizedClientException as refused:
             self.caller, self.refused = None, refused
             return
         self.caller, self.refused = Caller(self.namespace, principal, self.peer), None
@@ -316,7 +315,7 @@ class _Connection:
         if self.server.authenticator is None:
             return
         if self.caller is None:
-            raise self.refused or AuthenticationFailed("Request is missing Authentication Token")
+            raise self.refused or UnrecognizedClientException("Request is missing Authentication Token")
         operation = OPERATIONS.get(method)
         if operation is not None and self.server.authorization is not None:
             self.server.authorization.check(self.caller, "dax", operation, {"ClusterName": self.name})
