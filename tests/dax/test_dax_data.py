@@ -233,3 +233,9 @@ def test_writes_through_dax_reach_the_table_stream(dax: Any, server: Server) -> 
     iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
     records = streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
     assert [r["eventName"] for r in records] == ["INSERT", "REMOVE"]
+
+
+def test_a_large_item_arrives_in_many_reads(dax: Any, table: str) -> None:
+    big = "x" * 390_000
+    dax.put_item(TableName=table, Item={**key("big", 1), "v": {"S": big}})
+    assert dax.get_item(TableName=table, Key=key("big", 1), ConsistentRead=True)["Item"]["v"]["S"] == big

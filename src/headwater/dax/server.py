@@ -48,6 +48,7 @@ MAX_REQUEST_BYTES: Final = 17 * 1024 * 1024  # DynamoDB's 16 MB request, and roo
 READ_CHUNK: Final = 256 * 1024
 REQUEST_SECONDS: Final = 60.0
 IDLE_SECONDS: Final = 15 * 60.0
+PAUSE_SECONDS: Final = 0.2  # a pause this long in a request's bytes: try to parse what came
 PARAMETERS_EVERY: Final = 1.0  # seconds between reads of a cluster's parameter group
 
 AUTHORIZE, ENDPOINTS = 1489122155, 455855874
@@ -171,7 +172,7 @@ class DaxServer:
             if self.cache_bytes is not None:
                 memory = min(memory, self.cache_bytes)
             found = runtime.caches[arn] = ClusterCaches(clock, memory, 300.0, 300.0)
-        now = monotonic()
+        now = clock.now()
         if now - found.checked_at >= PARAMETERS_EVERY:
             found.checked_at = now
             view = self.db.scoped(_namespace(arn))
@@ -212,30 +213,45 @@ class _Connection:
     # reading ------------------------------------------------------------------------------------------
 
     async def _next(self, parse: Callable[[Reader], Any]) -> Any:
-        """The next thing `parse` reads, once enough bytes arrived; None at a clean end of the stream."""
+        """The next thing `parse` reads, once enough bytes arrived; None at a clean end of the stream.
+
+        A request arriving in many reads is parsed again only when a read came up short or no more bytes
+        came for a moment (the sender paused: likely the request's end), or the buffer doubled since the
+        last try, so a large request costs a few parses, not one per read."""
         started: float | None = None
-        tried_at = -1
+        tried_at, short = 0, True
         while True:
-            if self.buffer and len(self.buffer) != tried_at:
+            size = len(self.buffer)
+            if size and (short or size >= 2 * tried_at):
                 started = started if started is not None else monotonic()
                 reader = Reader(bytes(self.buffer))
                 try:
                     found = parse(reader)
                 except Incomplete:
-                    tried_at = len(self.buffer)
+                    tried_at = size
                 else:
                     del self.buffer[: reader.pos]
                     return found
-            if len(self.buffer) > MAX_REQUEST_BYTES:
+            if size > MAX_REQUEST_BYTES:
                 raise ProtocolError("Request too large")
             timeout = IDLE_SECONDS if started is None else REQUEST_SECONDS - (monotonic() - started)
             if timeout <= 0:
                 raise ProtocolError("Request took too long")
-            chunk = await asyncio.wait_for(self.reader.read(READ_CHUNK), timeout)
+            untried = size > tried_at
+            try:
+                chunk = await asyncio.wait_for(
+                    self.reader.read(READ_CHUNK), min(timeout, PAUSE_SECONDS) if untried else timeout
+                )
+            except TimeoutError:
+                if not untried:
+                    raise
+                short = True  # nothing more for now: try what is there
+                continue
             if not chunk:
                 if self.buffer:
                     raise ProtocolError("Connection closed inside a request")
                 return None
+            short = len(chunk) < READ_CHUNK
             self.buffer += chunk
 
     @staticmethod
