@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.dax.support import dax_client, make_table
 from tests.server import Server
 from tests.waiting import wait_until
 
@@ -299,14 +300,18 @@ def test_clusters_survive_a_restart(tmp_path: Any) -> None:
     own = Server(tmp_path).start()
     try:
         dax = own.client("dax")
+        make_table(own.client("dynamodb"), "kept")
         dax.create_cluster(ClusterName="kept", NodeType="dax.t3.small", ReplicationFactor=1, IamRoleArn=ROLE)
         before = _available(dax, "kept")["ClusterDiscoveryEndpoint"]
+        with dax_client(before["URL"]) as client:
+            client.put_item(TableName="kept", Item={"pk": {"S": "a"}, "sk": {"N": "1"}, "v": {"S": "x"}})
         own.stop()
         own.start()
         dax = own.client("dax")
         after = _available(dax, "kept")["ClusterDiscoveryEndpoint"]
         assert after["Port"] == before["Port"]
-        with socket.create_connection((after["Address"], after["Port"]), timeout=10):
-            pass
+        with dax_client(after["URL"]) as client:
+            found = client.get_item(TableName="kept", Key={"pk": {"S": "a"}, "sk": {"N": "1"}})
+            assert found["Item"]["v"] == {"S": "x"}
     finally:
         own.stop()

@@ -1,9 +1,11 @@
 """Attribute lists: DAX sends an item's non-key attribute names once, as a list the server numbers, and
 then only the number with the values. Numbers are the server's for its lifetime and shared by every
-connection (a client caches them per node); 1 is the empty list."""
+connection (a client caches them per node); 1 is the empty list. Each start numbers from a random base,
+so a number a client kept from before a restart is unknown (an error), never another list's."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Final
 
 EMPTY_ID: Final = 1
@@ -17,6 +19,7 @@ class TooManyLists(Exception):
 
 class AttributeLists:
     def __init__(self) -> None:
+        self._base = 2 + (secrets.randbits(40) << 20)  # room for 2**20 lists above it
         self._ids: dict[tuple[str, ...], int] = {(): EMPTY_ID}
         self._lists: dict[int, tuple[str, ...]] = {EMPTY_ID: ()}
 
@@ -26,7 +29,7 @@ class AttributeLists:
             return found
         if len(self._ids) >= MAX_LISTS or len(names) > MAX_NAMES:
             raise TooManyLists()
-        found = self._ids[names] = len(self._ids) + 1
+        found = self._ids[names] = self._base + len(self._ids)
         self._lists[found] = names
         return found
 
