@@ -198,9 +198,13 @@ def test_transaction_cancelled_as_the_client_raises_it(dax: Any, table: str) -> 
         "Transaction cancelled, please refer cancellation reasons for specific reasons "
         "[None, ConditionalCheckFailed]"
     )
-    assert error.cancellation_reasons == [
-        ["None", None, None],  # DynamoDB's reason for an item that did not fail
-        ["ConditionalCheckFailed", "The conditional request failed", None],
+    assert error.cancellation_reasons == [  # code, message, item: one flat list, as DAX sends it
+        "None",  # DynamoDB's reason for an action that did not fail
+        None,
+        None,
+        "ConditionalCheckFailed",
+        "The conditional request failed",
+        None,
     ]
     assert "Item" not in dax.get_item(TableName=table, Key=key("x", 2), ConsistentRead=True)
 

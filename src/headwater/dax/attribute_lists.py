@@ -1,7 +1,8 @@
 """Attribute lists: DAX sends an item's non-key attribute names once, as a list the server numbers, and
 then only the number with the values. Numbers are the server's for its lifetime and shared by every
 connection (a client caches them per node); 1 is the empty list. Each start numbers from a random base,
-so a number a client kept from before a restart is unknown (an error), never another list's."""
+so a number a client kept from before a restart is almost always unknown there (an error) rather than
+another list's."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ class TooManyLists(Exception):
 
 class AttributeLists:
     def __init__(self) -> None:
-        self._base = 2 + (secrets.randbits(40) << 20)  # room for 2**20 lists above it
+        # one of 2048 bases, room for 2**20 lists above each, every id below 2**31 (JavaScript clients
+        # refuse numbers past 2**53, other clients may keep them in 32 bits)
+        self._base = 2 + (secrets.randbits(11) << 20)
         self._ids: dict[tuple[str, ...], int] = {(): EMPTY_ID}
         self._lists: dict[int, tuple[str, ...]] = {EMPTY_ID: ()}
 

@@ -109,7 +109,9 @@ class ProtocolError(Exception):
     """The connection's bytes are not the protocol: answered, then the connection is closed."""
 
 
-def error_frame(err: DynamoDBError) -> bytes:
+def error_frame(err: DynamoDBError, item_bytes: Callable[[Item], bytes] | None = None) -> bytes:
+    """The error answer. A transaction's cancellation reasons follow as one flat array: code, message
+    and the item (ReturnValuesOnConditionCheckFailure; its attributes as an attribute list) per action."""
     refused = isinstance(err, UnrecognizedClientException)
     codes = AUTH_ERROR if refused else ERROR_CODES.get(err.type_name, OTHER_ERROR)
     out = Writer().array(len(codes))
@@ -119,16 +121,19 @@ def error_frame(err: DynamoDBError) -> bytes:
     reasons = err.extra.get("CancellationReasons")
     out.array(4 if reasons is not None else 3).text(str(uuid.uuid4())).text(err.type_name).integer(err.status)
     if reasons is not None:
-        out.array(len(reasons))
+        out.array(3 * len(reasons))
         for reason in reasons:
-            out.array(3)
             for field in ("Code", "Message"):
                 value = reason.get(field)
                 if value is None:
                     out.null()
                 else:
                     out.text(str(value))
-            out.null()
+            item = reason.get("Item")
+            if item and item_bytes is not None:
+                out.binary(item_bytes(item))
+            else:
+                out.null()
     return out.done()
 
 
@@ -300,7 +305,7 @@ class _Connection:
             self._check_caller(method)
             return SUCCESS + await self._method(method, args)
         except DynamoDBError as err:
-            return error_frame(err)
+            return error_frame(err, lambda item: self.plane.values_bytes(item, ()))
         except BadExpression as err:
             return error_frame(ValidationException(f"Invalid expression: {err}"))
         except TooManyLists:
