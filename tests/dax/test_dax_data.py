@@ -4,6 +4,7 @@ through Headwater's one write path (a stream sees them), and errors as the clien
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -243,3 +244,16 @@ def test_a_large_item_arrives_in_many_reads(dax: Any, table: str) -> None:
     big = "x" * 390_000
     dax.put_item(TableName=table, Item={**key("big", 1), "v": {"S": big}})
     assert dax.get_item(TableName=table, Key=key("big", 1), ConsistentRead=True)["Item"]["v"]["S"] == big
+
+
+def test_with_front_processes_the_core_serves_the_clusters(tmp_path: Path) -> None:
+    own = Server(tmp_path, ("--workers", "1")).start()
+    try:
+        table = make_table(own.client("dynamodb"), "fronted")
+        with dax_client(make_cluster(own, "fronted")) as client:
+            client.put_item(TableName=table, Item={**key("w", 1), "v": {"S": "x"}})
+            assert client.get_item(TableName=table, Key=key("w", 1))["Item"]["v"] == {"S": "x"}
+        found = own.client("dynamodb").get_item(TableName=table, Key=key("w", 1))  # through the front
+        assert found["Item"]["v"] == {"S": "x"}
+    finally:
+        own.stop()
