@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from headwater.dax.cbor import Incomplete, Reader, Writer
 from tests.dax.support import dax_client, make_table
 from tests.server import Server
 from tests.waiting import wait_until
@@ -296,6 +297,31 @@ def test_regions_are_namespaces(server: Server, dax: Any, cluster: str) -> None:
     assert cluster not in [c["ClusterName"] for c in elsewhere.describe_clusters()["Clusters"]]
 
 
+def _list_call(url: str, method: int, argument: Any) -> Any:
+    """One defineAttributeList(Id) request on a raw connection; its result."""
+    where = url.removeprefix("dax://").rsplit(":", 1)
+    request = b"gJ7yne5G" + Writer().integer(0).null().map(0).integer(0).integer(1).integer(method).done()
+    if isinstance(argument, int):
+        request += Writer().integer(argument).done()
+    else:
+        writer = Writer().array(len(argument))
+        for name in argument:
+            writer.text(name)
+        request += writer.done()
+    with socket.create_connection((where[0], int(where[1])), timeout=30) as sock:
+        sock.sendall(request)
+        answer = b""
+        while True:
+            answer += sock.recv(65536)
+            reader = Reader(answer)
+            try:
+                status, result = reader.value(), reader.value()
+            except Incomplete:
+                continue
+            assert status == [], f"an error answer: {status} {result}"
+            return result
+
+
 def test_clusters_survive_a_restart(tmp_path: Any) -> None:
     own = Server(tmp_path).start()
     try:
@@ -303,15 +329,17 @@ def test_clusters_survive_a_restart(tmp_path: Any) -> None:
         make_table(own.client("dynamodb"), "kept")
         dax.create_cluster(ClusterName="kept", NodeType="dax.t3.small", ReplicationFactor=1, IamRoleArn=ROLE)
         before = _available(dax, "kept")["ClusterDiscoveryEndpoint"]
+        item = {"pk": {"S": "a"}, "sk": {"N": "1"}, "v": {"S": "x"}}
         with dax_client(before["URL"]) as client:
-            client.put_item(TableName="kept", Item={"pk": {"S": "a"}, "sk": {"N": "1"}, "v": {"S": "x"}})
+            client.put_item(TableName="kept", Item=item)
+        number = _list_call(before["URL"], -1230579644, ["b", "c"])  # defineAttributeListId
         own.stop()
         own.start()
-        dax = own.client("dax")
-        after = _available(dax, "kept")["ClusterDiscoveryEndpoint"]
+        after = _available(own.client("dax"), "kept")["ClusterDiscoveryEndpoint"]
         assert after["Port"] == before["Port"]
+        # what a client numbered before the restart still means the same names after it
+        assert _list_call(after["URL"], 670678385, number) == ["b", "c"]  # defineAttributeList
         with dax_client(after["URL"]) as client:
-            found = client.get_item(TableName="kept", Key={"pk": {"S": "a"}, "sk": {"N": "1"}})
-            assert found["Item"]["v"] == {"S": "x"}
+            assert client.get_item(TableName="kept", Key={"pk": item["pk"], "sk": item["sk"]})["Item"] == item
     finally:
         own.stop()

@@ -24,6 +24,7 @@ from typing import Any, Final
 import orjson
 
 from ..api.context import Handler
+from ..core.catalog import MetaOp
 from ..core.database import Database
 from ..core.namespace import Namespace
 from ..errors import DynamoDBError, InternalServerError, ResourceNotFoundException, ValidationException
@@ -153,7 +154,7 @@ class DaxServer:
         self.authenticator = authenticator
         self.authorization = authorization
         self.cache_bytes = cache_bytes
-        self.lists = AttributeLists()
+        self.lists: dict[str, AttributeLists] = {}  # by cluster ARN
 
     async def serve(self, arn: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
@@ -213,7 +214,11 @@ class _Connection:
         self.buffer = bytearray()
         self.caller: Caller | None = None
         self.refused: UnrecognizedClientException | None = None
-        self.plane = DataPlane(server.lists, self.call, self.schema, self.check)
+        lists = server.lists.get(arn)
+        if lists is None:
+            lists = server.lists[arn] = AttributeLists(server.db.storage, arn)
+        self.lists = lists
+        self.plane = DataPlane(lists, self.call, self.schema, self.check)
 
     # reading ------------------------------------------------------------------------------------------
 
@@ -301,6 +306,13 @@ class _Connection:
         if method == AUTHORIZE:
             self._authenticate(args)
             return None
+        answer = await self._outcome(method, args)
+        pending = self.lists.take_pending()
+        if pending:  # attribute lists this answer numbered: stored before their numbers go out
+            await self.server.db.storage.write(MetaOp(tuple(pending)))
+        return answer
+
+    async def _outcome(self, method: int, args: list[Any]) -> bytes:
         try:
             self._check_caller(method)
             return SUCCESS + await self._method(method, args)
