@@ -76,6 +76,7 @@ def data_auth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AuthSe
     identities = [
         Identity("alice", policies=[ADMIN]),
         Identity("reader", policies=[DAX_READER]),
+        Identity("stranger", account="444455556666", policies=[ADMIN]),
     ]
     server = AuthServer(tmp_path_factory.mktemp("dax-data-auth"), identities).start()
     alice = server.client("dynamodb", "alice")
@@ -111,6 +112,13 @@ def test_the_data_plane_verifies_the_client_signature_and_authorizes_dax_actions
             "Code": "AccessDeniedException",
             "Message": denied(user_arn("reader"), "dax:PutItem", arn),
         }
+    stranger = server.keys["stranger"]
+    with dax_client(url, stranger.id, stranger.secret) as dax, pytest.raises(DaxServiceError) as elsewhere:
+        dax.get_item(TableName="Cached", Key={"pk": {"S": "a"}})
+    assert elsewhere.value.response["Error"] == {  # another account's principal, whatever its policies say
+        "Code": "AccessDeniedException",
+        "Message": denied(user_arn("stranger", "444455556666"), "dax:GetItem", arn, "resource"),
+    }
     with pytest.raises(DaxServiceError) as refused, dax_client(url, alice.id, "not-the-secret"):
         pass  # the client asks for the cluster's endpoints as it starts: refused
     assert refused.value.response["Error"] == {

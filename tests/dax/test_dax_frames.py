@@ -4,6 +4,7 @@ listener goes on serving."""
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,6 +13,7 @@ import pytest
 from headwater.dax.cbor import Reader, Writer
 from tests.dax.support import dax_client, make_cluster, make_table, unique
 from tests.server import Server
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.headwater_only
 
@@ -87,3 +89,33 @@ def test_the_listener_serves_on_after_bad_connections(url: str, server: Server) 
         assert dax.get_item(TableName=table, Key={"pk": {"S": "a"}, "sk": {"N": "1"}})["Item"]["pk"] == {
             "S": "a"
         }
+
+
+def _endpoints_answer(sock: socket.socket) -> bytes:
+    sock.sendall(PREAMBLE + Writer().integer(1).integer(455855874).done())  # endpoints
+    return sock.recv(65536)
+
+
+def test_connections_past_max_connections_are_closed(tmp_path: Path) -> None:
+    own = Server(tmp_path, ("--max-connections", "2")).start()
+    try:
+        where = urlsplit(make_cluster(own, "capped"))
+        assert where.hostname is not None and where.port is not None
+        address = (where.hostname, where.port)
+        with (
+            socket.create_connection(address, timeout=30) as first,
+            socket.create_connection(address, timeout=30) as second,
+        ):
+            assert _endpoints_answer(first).startswith(b"\x80") and _endpoints_answer(second).startswith(
+                b"\x80"
+            )
+            with socket.create_connection(address, timeout=30) as third:
+                assert third.recv(65536) == b""  # closed at once
+
+        def served() -> bool:
+            with socket.create_connection(address, timeout=30) as again:
+                return _endpoints_answer(again).startswith(b"\x80")
+
+        wait_until(served, what="a connection served once the others closed")
+    finally:
+        own.stop()

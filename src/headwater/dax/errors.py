@@ -76,3 +76,7 @@ class ClusterQuotaForCustomerExceededFault(DaxError):
 
 class NodeQuotaForClusterExceededFault(DaxError):
     pass
+
+
+class AccessDeniedException(DaxError):
+    pass

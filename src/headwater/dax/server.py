@@ -24,6 +24,7 @@ from typing import Any, Final
 import orjson
 
 from ..api.context import Handler
+from ..auth.policy.evaluate import Decision, Reason
 from ..core.catalog import MetaOp
 from ..core.database import Database
 from ..core.namespace import Namespace
@@ -36,6 +37,7 @@ from .auth import DaxAuthenticator, UnrecognizedClientException
 from .cache import MISSING, ClusterCaches
 from .catalog import CLUSTER_KIND, QUERY_TTL, RECORD_TTL
 from .cbor import Incomplete, Malformed, Reader, Writer
+from .errors import AccessDeniedException
 from .expressions import BadExpression
 from .methods import DataPlane, Item
 from .names import GIB, NODE_MEMORY_GIB
@@ -155,8 +157,13 @@ class DaxServer:
         self.authorization = authorization
         self.cache_bytes = cache_bytes
         self.lists: dict[str, AttributeLists] = {}  # by cluster ARN
+        self.connections = 0  # open now, at most --max-connections
 
     async def serve(self, arn: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.connections >= self.db.settings.max_connections:  # every cluster's together
+            writer.close()
+            return
+        self.connections += 1
         peer = writer.get_extra_info("peername")
         connection = _Connection(self, arn, reader, writer, peer[0] if peer else "")
         try:
@@ -166,6 +173,7 @@ class DaxServer:
         except Exception:
             log.exception("DAX connection to %s failed", arn)
         finally:
+            self.connections -= 1
             writer.close()
 
     def caches(self, arn: str, cluster: dict[str, Any]) -> ClusterCaches:
@@ -350,7 +358,13 @@ class _Connection:
         if self.caller is None:
             raise self.refused or UnrecognizedClientException("Request is missing Authentication Token")
         operation = OPERATIONS.get(method)
-        if operation is not None and self.server.authorization is not None:
+        principal = self.caller.principal
+        if operation is None or principal is None:
+            return
+        if principal.account_id != self.namespace.account:  # DAX has no resource policies to share a cluster
+            denial = Decision(False, Reason.NO_RESOURCE_ALLOW, principal.arn, f"dax:{operation}", self.arn)
+            raise AccessDeniedException(denial.message)
+        if self.server.authorization is not None:
             self.server.authorization.check(self.caller, "dax", operation, {"ClusterName": self.name})
 
     def cluster(self) -> dict[str, Any]:
