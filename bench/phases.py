@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench import kinesis, replication, triggers
+from bench import dax, kinesis, replication, triggers
 from bench.keys import KeySpace, Written
 from bench.loadgen import LoadResult, Workload, run_async, run_load
 from bench.server import Partner, RssSampler
@@ -459,6 +459,7 @@ PHASES: dict[str, Callable[[Bench, PhaseResult], None]] = {
     "bigpartition": Bench.bigpartition,
     **kinesis.PHASES,
     **replication.PHASES,
+    **dax.PHASES,
 }
 DEFAULT_PHASES = [p for p in PHASES if p != "bigpartition"]
 

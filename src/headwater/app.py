@@ -14,6 +14,7 @@ from prometheus_client.exposition import generate_latest
 
 from .access import Access, load_access
 from .api.context import Handler
+from .api.dax._clusters import restore as restore_dax_clusters
 from .api.metered import metered
 from .api.registry import operations
 from .auth.sigv4 import SigV4Verifier
@@ -26,6 +27,8 @@ from .core.database import Database
 from .core.throughput import Limiter
 from .core.ttl import run_sweeper
 from .core.usage import UsageMeter
+from .dax.auth import DaxAuthenticator
+from .dax.server import DaxServer
 from .http.admin_routes import AdminRoutes
 from .http.app import Calls, HeadwaterApp, Route
 from .http.authorize import Authorizer
@@ -196,6 +199,7 @@ class Node:
             self.own.append(asyncio.create_task(self.db.usage.run(self.db.catalog.every_table)))
         # every node answers the Lambda and admin calls; mappings and sinks run where the lease is
         self.triggers.leading = self.sinks.leading = False
+        await restore_dax_clusters(self.db)  # every node serves the DAX clusters' listeners
         await self.triggers.start()
         await self.sinks.start(declared_sinks(self.settings))
         lease = self.db.storage.background_lease()
@@ -233,6 +237,7 @@ class Node:
         await stop_workers(self.own)
         if self.db.usage is not None:
             await self.db.usage.flush(self.db.catalog.every_table())
+        await self.db.dax_runtime.close_all()
         await self.db.close()
         log.info("Headwater stopped")
 
@@ -275,7 +280,9 @@ def build_node(settings: Settings, clock: Clock | None = None) -> Node:
         metrics_public=settings.metrics_public,
         counts=counts,
     )
-    calls = LocalCalls(db, metered_handlers(db, operations()))
+    handlers = metered_handlers(db, operations())
+    calls = LocalCalls(db, handlers)
+    serve_dax(db, access, security.authorizer, handlers)  # DAX's requests are throttled and counted too
     return Node(settings, db, calls, control, triggers, sinks, security, counts, fronts, replication)
 
 
@@ -291,6 +298,21 @@ def metered_handlers(
     if limiter is None and db.usage is None:
         return handlers
     return metered(handlers, limiter, db.usage)
+
+
+def serve_dax(
+    db: Database, access: Access, authorizer: Authorizer | None, handlers: dict[tuple[str, str], Handler]
+) -> None:
+    """The DAX clusters' listeners answer with the data plane, which authenticates as the HTTP gate does."""
+    verifier = SigV4Verifier(access.config.key_ring(), db.clock) if access.config is not None else None
+    server = DaxServer(
+        db,
+        handlers,
+        DaxAuthenticator(verifier, db.clock) if verifier is not None else None,
+        authorizer,
+        db.settings.dax_cache_bytes,
+    )
+    db.dax_runtime.handler = server.serve
 
 
 def build_reader_database(settings: Settings, board_path: str) -> Database:

@@ -345,6 +345,13 @@ def _region_endpoints(entries: tuple[str, ...], own: str) -> tuple[tuple[str, st
     help="Count the capacity units, stream reads and replicated writes each table consumes, for "
     "`headwater usage`.",
 )
+@click.option(
+    "--dax-cache-bytes",
+    envvar="HEADWATER_DAX_CACHE_BYTES",
+    default=None,
+    type=click.IntRange(1024, None),
+    help="The most memory each DAX cluster's caches use (default: its node type's memory).",
+)
 @click.option("--log-level", envvar="HEADWATER_LOG_LEVEL", default="info", show_default=True)
 def serve(
     host: str,
@@ -388,6 +395,7 @@ def serve(
     metrics_public: bool,
     enforce_capacity: bool,
     meter_usage: bool,
+    dax_cache_bytes: int | None,
     log_level: str,
 ) -> None:
     """Run the server."""
@@ -443,6 +451,7 @@ def serve(
         metrics_public=metrics_public,
         enforce_capacity=enforce_capacity,
         meter_usage=meter_usage,
+        dax_cache_bytes=dax_cache_bytes,
     )
     if settings.worker_user is not None:
         # handlers run as another user: whatever the server writes is its own (the database, logs);

@@ -96,6 +96,8 @@ class Settings:
     enforce_capacity: bool = False
     # count the capacity the workload consumes, per table and hour, for `headwater usage`
     meter_usage: bool = False
+    # DAX: the most memory a cluster's caches use (None: the node type's memory)
+    dax_cache_bytes: int | None = None
 
     @property
     def database_path(self) -> str | None:

@@ -1,20 +1,17 @@
 """A smoke test with the JavaScript SDK v3 (`@aws-sdk/client-kinesis`): its own JSON 1.1 serialisation,
 blobs and error parsing against a live server (over HTTP/1.1: the client's default is HTTP/2). Installed
-with npm into tests/.node (gitignored) on first use; skipped without node, except under CI."""
+with npm into tests/.node on first use (tests/node_support.py)."""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-from pathlib import Path
 from typing import Any
 
-import pytest
+from tests.node_support import NODE_DIR, node_with
 
 PACKAGE = "@aws-sdk/client-kinesis@3.1143.0"
-NODE_DIR = Path(__file__).resolve().parent.parent / ".node"
 
 SCRIPT = r"""
 const k = require("@aws-sdk/client-kinesis");
@@ -51,25 +48,7 @@ const client = new k.KinesisClient({
 
 
 def node_with_sdk() -> str:
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        if os.environ.get("CI"):
-            pytest.fail("node and npm are needed for the JavaScript SDK test under CI")
-        pytest.skip("node is not installed")
-    if not (NODE_DIR / "node_modules" / "@aws-sdk" / "client-kinesis").exists():
-        NODE_DIR.mkdir(exist_ok=True)
-        done = subprocess.run(
-            [npm, "install", "--prefix", str(NODE_DIR), "--no-audit", "--no-fund", "--silent", PACKAGE],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        if done.returncode != 0:
-            if os.environ.get("CI"):
-                pytest.fail(f"npm install {PACKAGE} failed: {done.stderr[-2000:]}")
-            pytest.skip(f"npm install {PACKAGE} failed")
-    return node
+    return node_with(PACKAGE)
 
 
 def test_javascript_sdk_v3_kinesis(server: Any, stream_name: str) -> None:

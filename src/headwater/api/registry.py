@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from .context import Handler
+from .dax import clusters as dax_clusters
+from .dax import events as dax_events
+from .dax import parameter_groups as dax_parameter_groups
+from .dax import subnet_groups as dax_subnet_groups
+from .dax import tags as dax_tags
 from .dynamodb import (
     batch_execute_statement,
     batch_get_item,
@@ -167,10 +172,36 @@ KINESIS_OPERATIONS: dict[str, Handler] = {
 }
 
 
+DAX_OPERATIONS: dict[str, Handler] = {
+    "CreateCluster": dax_clusters.create_cluster,
+    "CreateParameterGroup": dax_parameter_groups.create_parameter_group,
+    "CreateSubnetGroup": dax_subnet_groups.create_subnet_group,
+    "DecreaseReplicationFactor": dax_clusters.decrease_replication_factor,
+    "DeleteCluster": dax_clusters.delete_cluster,
+    "DeleteParameterGroup": dax_parameter_groups.delete_parameter_group,
+    "DeleteSubnetGroup": dax_subnet_groups.delete_subnet_group,
+    "DescribeClusters": dax_clusters.describe_clusters,
+    "DescribeDefaultParameters": dax_parameter_groups.describe_default_parameters,
+    "DescribeEvents": dax_events.describe_events,
+    "DescribeParameterGroups": dax_parameter_groups.describe_parameter_groups,
+    "DescribeParameters": dax_parameter_groups.describe_parameters,
+    "DescribeSubnetGroups": dax_subnet_groups.describe_subnet_groups,
+    "IncreaseReplicationFactor": dax_clusters.increase_replication_factor,
+    "ListTags": dax_tags.list_tags,
+    "RebootNode": dax_clusters.reboot_node,
+    "TagResource": dax_tags.tag_resource,
+    "UntagResource": dax_tags.untag_resource,
+    "UpdateCluster": dax_clusters.update_cluster,
+    "UpdateParameterGroup": dax_parameter_groups.update_parameter_group,
+    "UpdateSubnetGroup": dax_subnet_groups.update_subnet_group,
+}
+
+
 def operations() -> dict[tuple[str, str], Handler]:
     table = {("dynamodb", name): handler for name, handler in DYNAMODB_OPERATIONS.items()}
     table.update({("dynamodbstreams", name): handler for name, handler in STREAMS_OPERATIONS.items()})
     table.update({("kinesis", name): handler for name, handler in KINESIS_OPERATIONS.items()})
+    table.update({("dax", name): handler for name, handler in DAX_OPERATIONS.items()})
     return table
 
 

@@ -169,6 +169,10 @@ class SigV4Verifier:
             raise InvalidSignatureException()
         return VerifiedRequest(key.principal, key.access_key_id, region, scope_service, key.temporary)
 
+    def access_key(self, access_key_id: str) -> AccessKey | None:
+        """The credentials file's key `access_key_id` (for protocols that sign otherwise: DAX)."""
+        return self._credentials.access_key(access_key_id)
+
     def secret_of(self, access_key_id: str) -> str | None:
         key = self._credentials.access_key(access_key_id)
         return key.secret.reveal() if key is not None else None

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 from ..clock import Clock
 from ..config import Settings
+from ..dax.catalog import DaxCatalog
+from ..dax.runtime import DaxRuntime
 from ..kinesis.reading import Reader as KinesisReader
 from ..kinesis.service import KinesisService
 from ..model.namespace import Namespace
@@ -42,6 +44,8 @@ class Database:
     kinesis: KinesisService = field(init=False)
     kinesis_reader: KinesisReader = field(init=False)
     namespace: Namespace = field(init=False)
+    dax: DaxCatalog = field(init=False)  # the namespace's DAX clusters, parameter and subnet groups
+    dax_runtime: DaxRuntime = field(init=False)  # every namespace's DAX listeners (shared by the views)
     # ARNs of the backups restores are reading (shared by every namespace's view, as the lock is)
     backups_in_use: set[str] = field(default_factory=set, init=False)
     # what the workload consumes, per table (`--meter-usage`, `--enforce-capacity`): shared by every view
@@ -58,6 +62,8 @@ class Database:
         )
         self.kinesis = KinesisService(self.storage, self.clock, self.settings, self.namespace)
         self.kinesis_reader = KinesisReader(self.kinesis, self.iterator_secret)
+        self.dax = DaxCatalog(self.storage, self.namespace)
+        self.dax_runtime = DaxRuntime(self.settings.host)
         self._views[self.namespace] = self
 
     def open(self) -> None:
@@ -97,6 +103,7 @@ class Database:
         view.streams = self.streams.scoped(namespace)
         view.kinesis = self.kinesis.scoped(namespace)
         view.kinesis_reader = KinesisReader(view.kinesis, self.iterator_secret)
+        view.dax = DaxCatalog(self.storage, namespace)
         views[namespace] = view
         return view
 

@@ -23,6 +23,7 @@ from typing import Any
 from ..api.kinesis.list_shards import stream_of_token
 from ..auth import requests
 from ..auth.credentials import Principal
+from ..auth.dax import dax_check
 from ..auth.kinesis import kinesis_check
 from ..auth.policy import Policy, Reason, ResourcePolicy, evaluate, parse_policy
 from ..auth.requests import TableKeys
@@ -99,8 +100,12 @@ class Authorizer:
             caller.secure,
             caller.namespace.account,
         )
-        if service == "kinesis":
-            check = kinesis_check(operation, facts, _kinesis_stream(operation, request))
+        if service in ("kinesis", "dax"):
+            check = (
+                kinesis_check(operation, facts, _kinesis_stream(operation, request))
+                if service == "kinesis"
+                else dax_check(operation, facts, request)
+            )
             try:
                 requests.authorize(principal, (check,))
             except AccessDeniedException as denied:

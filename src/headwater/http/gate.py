@@ -28,6 +28,7 @@ SIGNING_NAMES = {
     b"DynamoDB_20120810": "dynamodb",
     b"DynamoDBStreams_20120810": "dynamodb",
     b"Kinesis_20131202": "kinesis",
+    b"AmazonDAXV3": "dax",
 }
 
 

@@ -57,6 +57,7 @@ class HeadwaterCollector(Collector):
     def collect(self) -> Iterable[Metric]:
         for part in (self._requests, self._tables, self._streams, self._writer, self._triggers, self._links):
             yield from part()
+        yield from self._dax()
 
     # -- the request path (this process and the fronts)
 
@@ -241,6 +242,22 @@ class HeadwaterCollector(Collector):
             if runner.stats.latency is not None:
                 latency.add_metric(names, runner.stats.latency)
         yield from (applied, skipped, latency)
+
+    def _dax(self) -> Iterator[Metric]:
+        """Each DAX cluster's item and query caches, since the cluster's first request."""
+        labels = ["cluster", "cache"]
+        families = {
+            kind: CounterMetricFamily(f"headwater_dax_cache_{kind}", f"DAX cache {kind}", labels=labels)
+            for kind in ("hits", "misses", "evictions")
+        }
+        entries = GaugeMetricFamily("headwater_dax_cache_entries", "Entries a DAX cache holds", labels=labels)
+        for arn, caches in sorted(self.sources.db.dax_runtime.caches.items()):
+            for name, cache in (("item", caches.items), ("query", caches.queries)):
+                families["hits"].add_metric([arn, name], cache.counts.hits)
+                families["misses"].add_metric([arn, name], cache.counts.misses)
+                families["evictions"].add_metric([arn, name], cache.counts.evictions)
+                entries.add_metric([arn, name], len(cache))
+        yield from (*families.values(), entries)
 
 
 def _tables_of(db: Database) -> list[TableSpec]:

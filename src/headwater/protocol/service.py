@@ -1,4 +1,4 @@
-"""botocore's bundled service models for DynamoDB, DynamoDB Streams and Kinesis, loaded once per process."""
+"""botocore's bundled service models (DynamoDB, DynamoDB Streams, Kinesis, DAX), loaded once per process."""
 
 from __future__ import annotations
 
@@ -15,8 +15,14 @@ API_VERSION: Final = "2012-08-10"
 DYNAMODB: Final = "dynamodb"
 STREAMS: Final = "dynamodbstreams"
 KINESIS: Final = "kinesis"
-SERVICES: Final = (DYNAMODB, STREAMS, KINESIS)
-API_VERSIONS: Final = {DYNAMODB: API_VERSION, STREAMS: API_VERSION, KINESIS: "2013-12-02"}
+DAX: Final = "dax"
+SERVICES: Final = (DYNAMODB, STREAMS, KINESIS, DAX)
+API_VERSIONS: Final = {
+    DYNAMODB: API_VERSION,
+    STREAMS: API_VERSION,
+    KINESIS: "2013-12-02",
+    DAX: "2017-04-19",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +63,7 @@ def _load_raw(service: str) -> dict[str, Any]:
 
 @functools.cache
 def load_service(service: str) -> ServiceModel:
-    """The model for `dynamodb`, `dynamodbstreams` or `kinesis`; only the first call reads botocore's file."""
+    """The model of one of SERVICES; only the first call reads botocore's file."""
     if service not in SERVICES:
         raise KeyError(service)
     raw = _load_raw(service)

@@ -9,13 +9,15 @@ from headwater.errors import SerializationException, UnknownOperationException, 
 from headwater.kinesis import errors as kinesis_errors
 from headwater.protocol import extra_rules
 from headwater.protocol.compiler import Violation, render_path
-from headwater.protocol.service import KINESIS, load_service
+from headwater.protocol.service import DAX, KINESIS, load_service
+
+_BARE_TYPES = (KINESIS, DAX)  # services whose errors carry no namespace
 
 
 def validate_request(service: str, operation: str, body: dict[str, Any]) -> None:
     """Raise SerializationException (wrong JSON type) or ValidationException (constraints) for `body`.
 
-    Kinesis answers the same texts with bare error types (no namespace)."""
+    Kinesis and DAX answer the same texts with bare error types (no namespace)."""
     try:
         model = load_service(service)
         checker = model.checkers[operation]
@@ -25,11 +27,11 @@ def validate_request(service: str, operation: str, body: dict[str, Any]) -> None
     try:
         checker(body, None, errors)
     except SerializationException as err:
-        if service == KINESIS:
+        if service in _BARE_TYPES:
             raise kinesis_errors.SerializationException(err.message) from None
         raise
     if errors:
-        if service == KINESIS:
+        if service in _BARE_TYPES:
             raise kinesis_errors.ValidationException(format_violations(errors))
         raise ValidationException(format_violations(errors))
 

@@ -1,0 +1,1 @@
+"""The DAX control plane's operations (`X-Amz-Target: AmazonDAXV3.<Op>`)."""
