@@ -11,6 +11,7 @@ import psycopg
 from headwater.errors import InternalServerError
 from headwater.storage import log_trim
 from headwater.storage.base import ItemKey, Storage, TableSnapshot, WriteOperation
+from headwater.storage.group_commit import WriterLoad
 from headwater.storage.postgres.point_reads import PointReads
 from headwater.storage.postgres.pool import DEFAULT_POOL_SIZE, ReaderPool
 from headwater.storage.postgres.schema import (
@@ -136,6 +137,11 @@ class PostgresStorage(SqlReads):
     def stats(self) -> WriterStats:
         """Introspection: commits vs operations (group commit), for tests and benchmarks."""
         return self._w().stats
+
+    @property
+    def load(self) -> WriterLoad:
+        """The writer's queue and histograms, for /metrics."""
+        return self._w().load
 
     # -- writes
 

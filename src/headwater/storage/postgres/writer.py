@@ -116,6 +116,8 @@ class _Dirty(Exception):
 class Writer(GroupCommitWriter):
     """`connect` opens a ready writer connection (settings, lock); it is called again after a failure."""
 
+    backend = "postgresql"
+
     def __init__(
         self,
         conn: Connection,
