@@ -16,6 +16,7 @@ from .commands.replicas import replicas
 from .commands.sinks import sinks
 from .commands.streams import streams
 from .commands.triggers import functions, triggers
+from .commands.wait import wait
 from .config import (
     DEFAULT_ACCOUNT,
     DEFAULT_CONCURRENCY_LIMIT,
@@ -418,3 +419,4 @@ main.add_command(sinks)
 main.add_command(replicas)
 main.add_command(streams)
 main.add_command(triggers)
+main.add_command(wait)

@@ -22,6 +22,7 @@ from ..shardlog.secret import IteratorSecret
 from ..storage.base import Storage
 from ..streams import StreamService
 from .catalog import Catalog
+from .progress import Progress
 from .transactions import TokenCache
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,8 @@ class Database:
     namespace: Namespace = field(init=False)
     # ARNs of the backups restores are reading (shared by every namespace's view, as the lock is)
     backups_in_use: set[str] = field(default_factory=set, init=False)
+    # long jobs' progress for /metrics (shared by every namespace's view too)
+    progress: Progress = field(default_factory=Progress, init=False)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False)
     _views: dict[Namespace, Database] = field(default_factory=dict, init=False)
 

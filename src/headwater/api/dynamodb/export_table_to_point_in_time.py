@@ -12,6 +12,7 @@ from typing import Any
 from ...core import exports, jobs, pitr
 from ...core.database import Database
 from ...core.pitr_log import Recovery, recovery
+from ...core.progress import counted
 from ...core.s3_folders import bucket_folder, key_path
 from ...errors import (
     ExportConflictException,
@@ -117,14 +118,18 @@ async def _run(
     }
     folder = bucket_folder(db.settings, description["S3Bucket"])
     export_id = description["ExportArn"].rsplit("/", 1)[-1]
+    # progress for /metrics: the items written so far of the table's count (known in advance when live)
+    count = db.progress.exports.start(
+        description["ExportArn"], db.storage.counters(table.table_id)[0] if live else None
+    )
 
     def write() -> exports.Written:
         prefix, output_format = description["S3Prefix"], description["ExportFormat"]
         if live:
             with db.storage.snapshot(table.table_id) as snap:
-                rows = (row.item for row in snap.rows)
+                rows = counted((row.item for row in snap.rows), count)
                 return exports.write_export(folder, prefix, export_id, rows, summary, output_format)
-        items = _as_of(db, table, found, description, ceiling)
+        items = counted(_as_of(db, table, found, description, ceiling), count)
         return exports.write_export(folder, prefix, export_id, items, summary, output_format)
 
     try:
@@ -136,6 +141,7 @@ async def _run(
         failed = dict(description, ExportStatus="FAILED", EndTime=db.clock.now())
         failed.update(FailureCode="S3WriteFailed", FailureMessage=str(exc)[:1000])
         await exports.save(db, failed, asked)
+        db.progress.exports.finish(description["ExportArn"])
         return
     done = dict(description, ExportStatus="COMPLETED", EndTime=db.clock.now())
     done.update(
@@ -144,6 +150,7 @@ async def _run(
         BilledSizeBytes=written.billed_bytes,
     )
     await exports.save(db, done, asked)
+    db.progress.exports.finish(description["ExportArn"])
 
 
 def _as_of(

@@ -1,0 +1,202 @@
+"""Progress of long work: a new GSI's backfill and an export report their items on /metrics
+(`headwater_index_backfill_items_done`/`_total`, `headwater_export_items_done`/`_total`), and `headwater
+wait index` / `headwater wait export` wait for them, printing one result line (a rich bar on stderr only
+when it is a terminal)."""
+
+from __future__ import annotations
+
+import math
+import os
+import pty
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.test_metrics import scrape, value
+from tests.e2e.triggers_support import unique
+from tests.server import Server
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.headwater_only
+
+HEADWATER = str(Path(sys.executable).with_name("headwater"))
+ITEMS = 1234  # three backfill chunks (core/indexes.py CHUNK = 500)
+ACCOUNT, REGION = "000000000000", "us-east-1"
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = Server(tmp_path_factory.mktemp("progress")).start()
+    yield server
+    server.stop()
+
+
+def filled_table(ddb: Any) -> str:
+    name = unique("progress")
+    ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for start in range(0, ITEMS, 25):
+        requests = [
+            {"PutRequest": {"Item": {"pk": {"S": f"k{n:05d}"}, "g": {"S": f"g{n % 7}"}}}}
+            for n in range(start, min(start + 25, ITEMS))
+        ]
+        ddb.batch_write_item(RequestItems={name: requests})
+    return name
+
+
+def add_index(ddb: Any, table: str, index: str) -> None:
+    ddb.update_table(
+        TableName=table,
+        AttributeDefinitions=[{"AttributeName": "g", "AttributeType": "S"}],
+        GlobalSecondaryIndexUpdates=[
+            {
+                "Create": {
+                    "IndexName": index,
+                    "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "KEYS_ONLY"},
+                }
+            }
+        ],
+    )
+
+
+def headwater(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([HEADWATER, *args], capture_output=True, text=True, timeout=120, check=False)
+
+
+def on_a_terminal(*args: str) -> tuple[int, str]:
+    """Run `headwater ARGS` with stderr on a pseudo-terminal: (exit code, what the terminal showed)."""
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [HEADWATER, *args],
+        stdout=subprocess.DEVNULL,
+        stderr=follower,
+        env={**os.environ, "COLUMNS": "120", "TERM": "xterm"},
+    )
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the process has ended and closed its end
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    return process.wait(timeout=120), shown.decode(errors="replace")
+
+
+def test_a_backfill_counts_its_items_to_the_total_and_wait_index_prints_one_line(srv: Server) -> None:
+    ddb = srv.client("dynamodb")
+    table = filled_table(ddb)
+    add_index(ddb, table, "by_g")
+    out = headwater("wait", "index", table, "by_g", "--endpoint-url", srv.endpoint, "--region", REGION)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == f"index by_g of table {table} is ACTIVE ({ITEMS} items)\n"
+    assert out.stderr == ""  # no bar where stderr is not a terminal
+    labels = {"account": ACCOUNT, "region": REGION, "table": table, "index": "by_g"}
+    samples = scrape(srv.port)
+    assert value(samples, "headwater_index_backfill_items_total", **labels) == ITEMS
+    assert value(samples, "headwater_index_backfill_items_done", **labels) == ITEMS
+
+
+def test_wait_index_draws_a_bar_on_a_terminal(srv: Server) -> None:
+    ddb = srv.client("dynamodb")
+    table = filled_table(ddb)
+    add_index(ddb, table, "by_g")
+    code, shown = on_a_terminal(
+        "wait", "index", table, "by_g", "--endpoint-url", srv.endpoint, "--region", REGION
+    )
+    assert code == 0, shown
+    assert "backfilling by_g (ACTIVE)" in shown and f"{ITEMS}/{ITEMS}" in shown
+
+
+def test_wait_index_errors(srv: Server) -> None:
+    ddb = srv.client("dynamodb")
+    out = headwater(
+        "wait", "index", unique("missing"), "ix", "--endpoint-url", srv.endpoint, "--region", REGION
+    )
+    assert out.returncode == 1 and "ResourceNotFoundException" in out.stderr, out.stderr
+    table = filled_table(ddb)
+    out = headwater("wait", "index", table, "nope", "--endpoint-url", srv.endpoint, "--region", REGION)
+    assert out.returncode == 1 and f"table {table} has no global secondary index nope" in out.stderr
+    out = headwater(
+        "wait", "index", table, "nope", "--endpoint-url", "http://127.0.0.1:9", "--region", REGION
+    )
+    assert out.returncode == 1 and "Could not connect" in out.stderr, out.stderr
+
+
+def export_of(ddb: Any, table: str) -> str:
+    ddb.update_continuous_backups(
+        TableName=table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )
+    arn = ddb.describe_table(TableName=table)["Table"]["TableArn"]
+    answer = ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket="progress-bucket")
+    return str(answer["ExportDescription"]["ExportArn"])
+
+
+def test_an_export_counts_its_items_and_wait_export_prints_one_line(srv: Server) -> None:
+    ddb = srv.client("dynamodb")
+    export = export_of(ddb, filled_table(ddb))
+    out = headwater("wait", "export", export, "--endpoint-url", srv.endpoint)
+    assert out.returncode == 0, out.stderr
+    found = ddb.describe_export(ExportArn=export)["ExportDescription"]
+    assert out.stdout == (
+        f"export {export} COMPLETED: {ITEMS} items, {found['BilledSizeBytes']} bytes, "
+        f"manifest {found['ExportManifest']}\n"
+    )
+    assert out.stderr == ""
+    samples = scrape(srv.port)
+    assert value(samples, "headwater_export_items_done", export_arn=export) == ITEMS
+    assert value(samples, "headwater_export_items_total", export_arn=export) == ITEMS
+
+
+def test_wait_export_draws_a_bar_on_a_terminal(srv: Server) -> None:
+    ddb = srv.client("dynamodb")
+    export = export_of(ddb, filled_table(ddb))
+    code, shown = on_a_terminal("wait", "export", export, "--endpoint-url", srv.endpoint)
+    assert code == 0, shown
+    assert "exporting (COMPLETED)" in shown and f"{ITEMS}/{ITEMS}" in shown
+
+
+def test_wait_export_errors(srv: Server) -> None:
+    out = headwater("wait", "export", "not-an-arn", "--endpoint-url", srv.endpoint)
+    assert out.returncode == 2 and "is not an export ARN" in out.stderr
+    missing = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{unique('t')}/export/01234567890123-abcdef01"
+    out = headwater("wait", "export", missing, "--endpoint-url", srv.endpoint)
+    assert out.returncode == 1 and "ExportNotFoundException" in out.stderr, out.stderr
+
+
+def test_a_past_exports_total_is_unknown_until_done(srv: Server) -> None:
+    """An export of an earlier instant replays the log: its count is known once written, not before."""
+    ddb = srv.client("dynamodb")
+    table = filled_table(ddb)
+    ddb.update_continuous_backups(
+        TableName=table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )
+    table_arn = ddb.describe_table(TableName=table)["Table"]["TableArn"]
+    window = ddb.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"]
+    earliest = window["PointInTimeRecoveryDescription"]["EarliestRestorableDateTime"].timestamp()
+    at = math.ceil(earliest)  # the API's timestamps are whole seconds
+    wait_until(lambda: time.time() > at + 0.1, what="the export time inside the recovery window")
+    answer = ddb.export_table_to_point_in_time(
+        TableArn=table_arn, S3Bucket="progress-bucket", ExportTime=datetime.fromtimestamp(at, UTC)
+    )
+    export = answer["ExportDescription"]["ExportArn"]
+    out = headwater("wait", "export", export, "--endpoint-url", srv.endpoint)
+    assert out.returncode == 0, out.stderr
+    samples = scrape(srv.port)
+    done = ddb.describe_export(ExportArn=export)["ExportDescription"]["ItemCount"]
+    assert value(samples, "headwater_export_items_done", export_arn=export) == done
+    assert ("headwater_export_items_total", frozenset({("export_arn", export)})) not in samples
