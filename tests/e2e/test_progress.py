@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import os
 import pty
+import re
 import subprocess
 import sys
 import time
@@ -200,3 +201,35 @@ def test_a_past_exports_total_is_unknown_until_done(srv: Server) -> None:
     done = ddb.describe_export(ExportArn=export)["ExportDescription"]["ItemCount"]
     assert value(samples, "headwater_export_items_done", export_arn=export) == done
     assert ("headwater_export_items_total", frozenset({("export_arn", export)})) not in samples
+
+
+def test_backup_and_restore_say_their_stages_as_lines_where_stderr_is_not_a_terminal(
+    srv: Server, tmp_path: Path
+) -> None:
+    filled_table(srv.client("dynamodb"))
+    data, archive, again = srv.data_dir / "data", tmp_path / "b.tar", tmp_path / "again"
+    out = headwater("backup", "--to", str(archive), "--data-dir", str(data))
+    assert out.returncode == 0, out.stderr
+    assert out.stderr == f"copying {data / 'headwater.db'}\nverifying the copy\nwriting {archive}\n"
+    assert out.stdout.startswith(f"backed up {data} to {archive}: ")
+    out = headwater("restore", str(archive), "--data-dir", str(again))
+    assert out.returncode == 0, out.stderr
+    assert out.stderr == f"reading {archive}\nverifying the database\n"
+    assert out.stdout.startswith(f"restored {archive} into {again}: ")
+
+
+def test_backup_and_restore_draw_bars_of_bytes_on_a_terminal(srv: Server, tmp_path: Path) -> None:
+    filled_table(srv.client("dynamodb"))
+    data, archive = srv.data_dir / "data", tmp_path / "b.tar"
+    code, shown = on_a_terminal("backup", "--to", str(archive), "--data-dir", str(data))
+    assert code == 0, shown
+    for stage in ("copying", "verifying the copy", "writing"):  # each bar drawn full, in bytes
+        assert re.search(stage + r" .*━+ ([0-9.]+)/\1 [kM]B", without_colors(shown)), shown
+    code, shown = on_a_terminal("restore", str(archive), "--data-dir", str(tmp_path / "again"))
+    assert code == 0, shown
+    for stage in ("reading", "verifying the database"):
+        assert re.search(stage + r" .*━+ ([0-9.]+)/\1 [kM]B", without_colors(shown)), shown
+
+
+def without_colors(shown: str) -> str:
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown)
