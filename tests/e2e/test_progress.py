@@ -125,9 +125,8 @@ def test_wait_index_draws_a_bar_on_a_terminal(srv: Server) -> None:
 
 def test_wait_index_errors(srv: Server) -> None:
     ddb = srv.client("dynamodb")
-    out = headwater(
-        "wait", "index", unique("missing"), "ix", "--endpoint-url", srv.endpoint, "--region", REGION
-    )
+    # no --region: the server's own
+    out = headwater("wait", "index", unique("missing"), "ix", "--endpoint-url", srv.endpoint)
     assert out.returncode == 1 and "ResourceNotFoundException" in out.stderr, out.stderr
     table = filled_table(ddb)
     out = headwater("wait", "index", table, "nope", "--endpoint-url", srv.endpoint, "--region", REGION)
