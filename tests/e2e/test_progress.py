@@ -172,10 +172,48 @@ def test_wait_export_draws_a_bar_on_a_terminal(srv: Server) -> None:
 
 def test_wait_export_errors(srv: Server) -> None:
     out = headwater("wait", "export", "not-an-arn", "--endpoint-url", srv.endpoint)
-    assert out.returncode == 2 and "is not an export ARN" in out.stderr
+    assert out.returncode == 2 and "is not an ARN" in out.stderr
     missing = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{unique('t')}/export/01234567890123-abcdef01"
     out = headwater("wait", "export", missing, "--endpoint-url", srv.endpoint)
     assert out.returncode == 1 and "ExportNotFoundException" in out.stderr, out.stderr
+
+
+def test_wait_import_prints_one_line_and_draws_a_bar_on_a_terminal(srv: Server) -> None:
+    ddb = srv.client("dynamodb")
+    export = export_of(ddb, filled_table(ddb))
+    assert headwater("wait", "export", export, "--endpoint-url", srv.endpoint).returncode == 0
+    arns = []
+    for _ in range(2):
+        arns.append(
+            ddb.import_table(
+                S3BucketSource={
+                    "S3Bucket": "progress-bucket",
+                    "S3KeyPrefix": f"AWSDynamoDB/{export.rsplit('/', 1)[-1]}/data/",
+                },
+                InputFormat="DYNAMODB_JSON",
+                InputCompressionType="GZIP",
+                TableCreationParameters={
+                    "TableName": unique("imported"),
+                    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                    "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                    "BillingMode": "PAY_PER_REQUEST",
+                },
+            )["ImportTableDescription"]["ImportArn"]
+        )
+    out = headwater("wait", "import", arns[0], "--endpoint-url", srv.endpoint)
+    assert out.returncode == 0, out.stderr
+    found = ddb.describe_import(ImportArn=arns[0])["ImportTableDescription"]
+    assert out.stdout == (
+        f"import {arns[0]} COMPLETED: {ITEMS} items imported of {ITEMS} read (0 errors), "
+        f"{found['ProcessedSizeBytes']} bytes\n"
+    )
+    assert out.stderr == ""
+    code, shown = on_a_terminal("wait", "import", arns[1], "--endpoint-url", srv.endpoint)
+    assert code == 0, shown
+    assert "importing (COMPLETED)" in shown and f"{ITEMS}/{ITEMS}" in shown
+    missing = arns[0].rsplit("/", 1)[0] + "/01234567890123-abcdef01"
+    out = headwater("wait", "import", missing, "--endpoint-url", srv.endpoint)
+    assert out.returncode == 1 and "ImportNotFoundException" in out.stderr, out.stderr
 
 
 def test_a_past_exports_total_is_unknown_until_done(srv: Server) -> None:

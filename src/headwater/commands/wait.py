@@ -1,10 +1,11 @@
-"""`headwater wait index TABLE INDEX` and `headwater wait export ARN`: wait for long work on a running
-server to finish, with a progress bar (on a terminal) fed by the server's /metrics gauges
-(`headwater_index_backfill_items_done` / `_total`, `headwater_export_items_done` / `_total`).
+"""`headwater wait index TABLE INDEX`, `headwater wait export ARN` and `headwater wait import ARN`: wait
+for long work on a running server to finish, with a progress bar (on a terminal). A backfill's and an
+export's bar is fed by the server's /metrics gauges (`headwater_index_backfill_items_done` / `_total`,
+`headwater_export_items_done` / `_total`), an import's by DescribeImport's own counters.
 
-The state comes from the public API (DescribeTable, DescribeExport), the progress from a signed GET
-/metrics; a server that refuses the scrape (no headwater:GetMetrics under --auth sigv4) only costs the
-bar its numbers, never the wait.
+The state comes from the public API (DescribeTable, DescribeExport, DescribeImport), the progress from a
+signed GET /metrics; a server that refuses the scrape (no headwater:GetMetrics under --auth sigv4) only
+costs the bar its numbers, never the wait.
 """
 
 from __future__ import annotations
@@ -128,10 +129,7 @@ def wait_export(
     export_arn: str, endpoint_url: str, region: str | None, interval: float, timeout: float
 ) -> None:
     """Wait until export EXPORT_ARN (ExportTableToPointInTime) is COMPLETED; fails if it FAILED."""
-    parts = export_arn.split(":")
-    if len(parts) < 6 or not parts[3]:
-        raise click.BadParameter(f"{export_arn!r} is not an export ARN", param_hint="EXPORT_ARN")
-    region = region or parts[3]
+    region = region or _arn_region(export_arn, "EXPORT_ARN")
     ddb = client("dynamodb", endpoint_url, region)
     labels = {"export_arn": export_arn}
     with progress_bar("exporting") as bar:
@@ -157,6 +155,46 @@ def wait_export(
 
         line = _poll(check, interval, timeout, f"export {export_arn}")
     click.echo(line)
+
+
+@wait.command("import")
+@click.argument("import_arn")
+@ENDPOINT
+@click.option("--region", default=None, help="The import's region (default: its ARN's).")
+@INTERVAL
+@TIMEOUT
+def wait_import(
+    import_arn: str, endpoint_url: str, region: str | None, interval: float, timeout: float
+) -> None:
+    """Wait until import IMPORT_ARN (ImportTable) is COMPLETED; fails if it FAILED or was CANCELLED."""
+    ddb = client("dynamodb", endpoint_url, region or _arn_region(import_arn, "IMPORT_ARN"))
+    with progress_bar("importing") as bar:
+
+        def check() -> str | None:
+            found = _call(lambda: ddb.describe_import(ImportArn=import_arn)["ImportTableDescription"])
+            status = found["ImportStatus"]
+            if status in ("FAILED", "CANCELLED"):
+                reason = f"{found.get('FailureCode', '')}: {found.get('FailureMessage', '')}"
+                raise click.ClickException(f"import {import_arn} {status} ({reason})")
+            processed = int(found.get("ProcessedItemCount", 0))
+            bar.show(f"importing ({status})", processed, processed if status == "COMPLETED" else None)
+            if status != "COMPLETED":
+                return None
+            return (
+                f"import {import_arn} COMPLETED: {found.get('ImportedItemCount', 0)} items imported of "
+                f"{processed} read ({found.get('ErrorCount', 0)} errors), "
+                f"{found.get('ProcessedSizeBytes', 0)} bytes"
+            )
+
+        line = _poll(check, interval, timeout, f"import {import_arn}")
+    click.echo(line)
+
+
+def _arn_region(arn: str, hint: str) -> str:
+    parts = arn.split(":")
+    if len(parts) < 6 or parts[0] != "arn" or not parts[3]:
+        raise click.BadParameter(f"{arn!r} is not an ARN", param_hint=hint)
+    return parts[3]
 
 
 def _call(call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
