@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.auth_support import AuthServer, Identity, allow
 from tests.e2e.test_metrics import scrape, value
 from tests.e2e.triggers_support import unique
 from tests.server import Server
@@ -71,18 +72,25 @@ def add_index(ddb: Any, table: str, index: str) -> None:
     )
 
 
-def headwater(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([HEADWATER, *args], capture_output=True, text=True, timeout=120, check=False)
+def headwater(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [HEADWATER, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )
 
 
-def on_a_terminal(*args: str) -> tuple[int, str]:
+def on_a_terminal(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
     """Run `headwater ARGS` with stderr on a pseudo-terminal: (exit code, what the terminal showed)."""
     leader, follower = pty.openpty()
     process = subprocess.Popen(
         [HEADWATER, *args],
         stdout=subprocess.DEVNULL,
         stderr=follower,
-        env={**os.environ, "COLUMNS": "120", "TERM": "xterm"},
+        env={**os.environ, "COLUMNS": "120", "TERM": "xterm", **(env or {})},
     )
     os.close(follower)
     shown = b""
@@ -270,3 +278,29 @@ def test_backup_and_restore_draw_bars_of_bytes_on_a_terminal(srv: Server, tmp_pa
 
 def without_colors(shown: str) -> str:
     return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown)
+
+
+def test_under_sigv4_a_caller_without_get_metrics_still_waits(tmp_path: Path) -> None:
+    """The commands sign with the caller's credentials; one not allowed headwater:GetMetrics still waits
+    to the end (its bar has no numbers until the index is ACTIVE, then the table's count)."""
+    identities = [
+        Identity("reader", policies=[allow("dynamodb:*")]),
+        Identity("watcher", policies=[allow(["dynamodb:*", "headwater:GetMetrics"])]),
+    ]
+    auth = AuthServer(tmp_path, identities).start()
+    try:
+        ddb = auth.client("dynamodb", "watcher")
+        for user in ("reader", "watcher"):
+            table = filled_table(ddb)
+            add_index(ddb, table, "by_g")
+            key = auth.keys[user]
+            env = {"AWS_ACCESS_KEY_ID": key.id, "AWS_SECRET_ACCESS_KEY": key.secret}
+            args = ("wait", "index", table, "by_g", "--endpoint-url", auth.endpoint, "--region", REGION)
+            out = headwater(*args, env=env)
+            assert out.returncode == 0, out.stderr
+            assert out.stdout == f"index by_g of table {table} is ACTIVE ({ITEMS} items)\n"
+            code, shown = on_a_terminal(*args, env=env)
+            assert code == 0, shown
+            assert "backfilling by_g (ACTIVE)" in shown and f"{ITEMS}/{ITEMS}" in shown
+    finally:
+        auth.stop()

@@ -108,8 +108,8 @@ def wait_index(
             samples = scrape(endpoint_url, region, "headwater_index_backfill_items")
             done = gauge(samples, "headwater_index_backfill_items_done", labels)
             total = gauge(samples, "headwater_index_backfill_items_total", labels)
-            if status == "ACTIVE":
-                done = total = max(done or 0, total or 0)
+            if status == "ACTIVE":  # done; without the gauges (a refused scrape), the table's count
+                done = total = max(done or 0, total or 0) or int(found.get("ItemCount", 0))
             bar.show(f"backfilling {index} ({status})", done or 0, total)
             if status != "ACTIVE":
                 return None
