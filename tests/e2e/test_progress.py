@@ -139,6 +139,13 @@ def test_wait_index_errors(srv: Server) -> None:
     table = filled_table(ddb)
     out = headwater("wait", "index", table, "nope", "--endpoint-url", srv.endpoint, "--region", REGION)
     assert out.returncode == 1 and f"table {table} has no global secondary index nope" in out.stderr
+    for option, bad in (("--interval", "0"), ("--interval", "x"), ("--timeout", "-1")):
+        out = headwater("wait", "index", table, "ix", "--endpoint-url", srv.endpoint, option, bad)
+        assert out.returncode == 2 and f"Invalid value for '{option}'" in out.stderr, out.stderr
+    add_index(ddb, table, "slow")
+    out = headwater("wait", "index", table, "slow", "--endpoint-url", srv.endpoint, "--timeout", "0")
+    assert out.returncode in (0, 1), out.stderr  # done at the first look, or given up on at once
+    assert out.returncode == 0 or "gave up after 0 s waiting for index slow" in out.stderr
     out = headwater(
         "wait", "index", table, "nope", "--endpoint-url", "http://127.0.0.1:9", "--region", REGION
     )

@@ -44,10 +44,13 @@ def scrape(endpoint: str, region: str, prefix: str) -> dict[str, list[tuple[Labe
     except (urllib.error.URLError, OSError):
         return {}
     out: dict[str, list[tuple[Labels, float]]] = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name.startswith(prefix):
-                out.setdefault(sample.name, []).append((sample.labels, sample.value))
+    try:
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name.startswith(prefix):
+                    out.setdefault(sample.name, []).append((sample.labels, sample.value))
+    except ValueError:  # not Prometheus' text format: not a Headwater server's /metrics
+        return {}
     return out
 
 
@@ -67,16 +70,24 @@ ENDPOINT = click.option(
     "--endpoint-url", default=DEFAULT_ENDPOINT, show_default=True, envvar="HEADWATER_ENDPOINT_URL"
 )
 INTERVAL = click.option(
-    "--interval", default=0.5, show_default=True, type=float, help="Seconds between polls."
+    "--interval",
+    default=0.5,
+    show_default=True,
+    type=click.FloatRange(0.01, 60.0),
+    help="Seconds between polls.",
 )
 TIMEOUT = click.option(
-    "--timeout", default=3600.0, show_default=True, type=float, help="Seconds to wait before giving up."
+    "--timeout",
+    default=3600.0,
+    show_default=True,
+    type=click.FloatRange(0.0, 7 * 86400.0),
+    help="Seconds to wait before giving up.",
 )
 
 
 @click.group()
 def wait() -> None:
-    """Wait for long work (a new index's backfill, an export) to finish, showing its progress."""
+    """Wait for long work (a new index's backfill, an export, an import) to finish, showing its progress."""
 
 
 @wait.command("index")
