@@ -17,6 +17,7 @@ from .commands.sinks import sinks
 from .commands.streams import streams
 from .commands.triggers import functions, triggers
 from .commands.usage import usage
+from .commands.wait import wait
 from .config import (
     DEFAULT_ACCOUNT,
     DEFAULT_CONCURRENCY_LIMIT,
@@ -516,3 +517,4 @@ main.add_command(replicas)
 main.add_command(streams)
 main.add_command(triggers)
 main.add_command(usage)
+main.add_command(wait)

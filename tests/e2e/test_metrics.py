@@ -5,6 +5,7 @@ front processes too, and under `--auth sigv4` only a principal allowed headwater
 from __future__ import annotations
 
 import http.client
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -96,6 +97,19 @@ def test_requests_items_and_stream_records_move_with_the_traffic(server: Server)
     assert value(after, "headwater_writer_group_size_count") > value(
         before, "headwater_writer_group_size_count"
     )
+    # one put at a time: a group each (a background write may share one), timed from start to answer
+    groups, bucket = "headwater_writer_group_size_count", "headwater_writer_group_size_bucket"
+    assert value(after, bucket, le="512.0") - value(before, bucket, le="512.0") >= 7
+    assert value(after, bucket, le="+Inf") == value(after, groups)
+    assert (
+        value(after, "headwater_writer_group_size_sum") - value(before, "headwater_writer_group_size_sum")
+        >= 7
+    )
+    commits = "headwater_writer_commit_duration_seconds_count"
+    assert value(after, commits, backend="sqlite") - value(before, commits, backend="sqlite") >= 7
+    took = "headwater_writer_commit_duration_seconds_sum"
+    assert value(after, took, backend="sqlite") > value(before, took, backend="sqlite")
+    assert ("headwater_writer_queue_depth", frozenset()) in after
 
     streams = server.client("dynamodbstreams")
     arn = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
@@ -123,6 +137,10 @@ def test_kinesis_get_records_counts_its_records(server: Server) -> None:
     before = value(scrape(server.port), read, service="kinesis")
     assert len(read_shard(kinesis, stream, shards(kinesis, stream)[0]["ShardId"])) == 6
     assert value(scrape(server.port), read, service="kinesis") - before == 6
+    where = {"account": "000000000000", "region": "us-east-1", "stream": stream}
+    assert value(scrape(server.port), "headwater_kinesis_open_shards", **where) == 1
+    kinesis.update_shard_count(StreamName=stream, TargetShardCount=2, ScalingType="UNIFORM_SCALING")
+    assert value(scrape(server.port), "headwater_kinesis_open_shards", **where) == 2
     kinesis.delete_stream(StreamName=stream)
 
 
@@ -266,6 +284,56 @@ def test_on_postgresql_the_writer_and_tables_report(
     assert value(samples, "headwater_writer_group_size_sum") >= 5  # the table, then the puts
     assert ("headwater_writer_reconnects_total", frozenset()) in samples
     assert value(samples, "headwater_stream_records_written_total") >= 4
+    commits = "headwater_writer_commit_duration_seconds_count"
+    assert value(samples, commits, backend="postgresql") >= 5
+    assert value(samples, "headwater_writer_commit_duration_seconds_sum", backend="postgresql") > 0
+    assert value(samples, "headwater_writer_group_size_bucket", le="+Inf") >= 5
+    assert value(scrape(srv.port), commits, backend="postgresql") >= value(
+        samples, commits, backend="postgresql"
+    )
+    queue_depth_moves_under_load(srv)
+
+
+@pytest.mark.headwater_only
+def test_on_sqlite_the_queue_depth_and_group_sizes_move_under_load(server: Server) -> None:
+    queue_depth_moves_under_load(server)
+    assert value(scrape(server.port), "headwater_writer_commit_duration_seconds_count", backend="sqlite") > 0
+
+
+def queue_depth_moves_under_load(srv: Server) -> None:
+    """Writers that never pause: a scrape finds operations waiting for the writer's next group (and the
+    groups grow past one operation)."""
+    ddb = srv.client("dynamodb")
+    table = unique("queue")
+    create_table(ddb, table)
+    stop = threading.Event()
+
+    client = srv.client("dynamodb", max_pool_connections=8)
+
+    def hammer(worker: int) -> None:
+        n = 0
+        while not stop.is_set():
+            client.put_item(TableName=table, Item={"pk": {"S": f"w{worker}-{n}"}})
+            n += 1
+
+    def grouped() -> bool:
+        samples, bucket = scrape(srv.port), "headwater_writer_group_size_bucket"
+        return value(samples, bucket, le="+Inf") > value(samples, bucket, le="1.0")
+
+    threads = [threading.Thread(target=hammer, args=(w,)) for w in range(8)]
+    for thread in threads:
+        thread.start()
+    try:
+        wait_until(
+            lambda: value(scrape(srv.port), "headwater_writer_queue_depth") > 0,
+            what="operations waiting for the writer",
+            interval=0.001,
+        )
+        wait_until(grouped, what="a group of more than one operation")
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
 
 
 # -- under --auth sigv4

@@ -6,12 +6,13 @@ from __future__ import annotations
 import io
 import json
 import tarfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from headwater.storage.base import ItemKey, ItemWrite, WriteSet
-from headwater.storage.sqlite import SqliteStorage
+from headwater.storage.sqlite import SqliteStorage, online_backup
 from headwater.storage.sqlite.online_backup import BackupError, backup, restore
 from tests.storage.ops import Raw
 
@@ -82,3 +83,76 @@ def test_foreign_entries_are_refused(tmp_path: Path) -> None:
     (tmp_path / "junk.tar").write_bytes(b"junk")
     with pytest.raises(BackupError, match="cannot be read"):
         restore(tmp_path / "junk.tar", tmp_path / "r")
+
+
+class Recorder:
+    """A backup's or a restore's Progress, kept: each stage's message, total and advances."""
+
+    def __init__(self, on_advance: Callable[[], None] | None = None) -> None:
+        self.stages: list[tuple[str, int | None, list[int]]] = []
+        self.on_advance = on_advance
+
+    def stage(self, message: str, total: int | None = None) -> None:
+        self.stages.append((message, total, []))
+
+    def advance(self, done: int) -> None:
+        self.stages[-1][2].append(done)
+        if self.on_advance is not None:
+            self.on_advance()
+
+    def stage_named(self, prefix: str) -> tuple[int | None, list[int]]:
+        _, total, done = next(stage for stage in self.stages if stage[0].startswith(prefix))
+        return total, done
+
+
+def test_progress_is_told_bytes_up_to_each_stages_total(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(online_backup, "STEP_PAGES", 2)  # a copy of several steps
+    where = data_dir(tmp_path)
+    told = Recorder()
+    backup(where, tmp_path / "b.tar", told)
+    assert [message.split(" ")[0] for message, _, _ in told.stages] == ["copying", "verifying", "writing"]
+    total, done = told.stage_named("copying")
+    assert total == (where / "headwater.db").stat().st_size  # every page of the database
+    assert len(done) > 1 and done == sorted(done) and done[-1] == total
+    total, done = told.stage_named("verifying")
+    assert done == [total]
+    total, done = told.stage_named("writing")
+    assert total is not None and done == sorted(done) and done[-1] == (tmp_path / "b.tar").stat().st_size
+
+    told = Recorder()
+    restore(tmp_path / "b.tar", tmp_path / "again", told)
+    assert [message.split(" ")[0] for message, _, _ in told.stages] == ["reading", "verifying"]
+    total, done = told.stage_named("reading")
+    assert total is not None and total > 0 and done[-1] == total
+    total, done = told.stage_named("verifying")
+    assert done == [total]
+
+
+def test_a_copy_in_steps_is_the_database_at_one_instant_while_writes_go_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writes committed between the copy's steps are not in it, and do not start it over."""
+    monkeypatch.setattr(online_backup, "STEP_PAGES", 1)
+    where = data_dir(tmp_path)
+    storage = SqliteStorage.in_data_dir(where)
+    storage.open()
+    written = 0
+
+    def write() -> None:
+        nonlocal written
+        if written < 100:  # bounded: a copy that started over after each would still end, and be wrong
+            item = ItemWrite(ItemKey(1, 1000 + written, b"w%d" % written), b"v" * 3000)
+            storage.write_sync(Raw(WriteSet(items=[item])))
+            written += 1
+
+    told = Recorder(write)
+    try:
+        manifest = backup(where, tmp_path / "b.tar", told)
+    finally:
+        storage.close()
+    _, done = told.stage_named("copying")
+    assert written >= 2 and len(done) >= 2
+    assert manifest.counts["items"] == 10  # as when the copy began
+    assert restore(tmp_path / "b.tar", tmp_path / "again").counts["items"] == 10

@@ -11,6 +11,7 @@ import click
 from ..storage.sqlite.online_backup import BackupError, Manifest
 from ..storage.sqlite.online_backup import backup as take_backup
 from ..storage.sqlite.online_backup import restore as bring_back
+from .progress import stage_bars
 
 DATA_DIR = click.option(
     "--data-dir",
@@ -20,10 +21,6 @@ DATA_DIR = click.option(
     type=click.Path(file_okay=False, path_type=Path),
     help="The server's data directory.",
 )
-
-
-def _say(message: str) -> None:
-    click.echo(message, err=True)
 
 
 def _summary(manifest: Manifest) -> str:
@@ -47,7 +44,8 @@ def _summary(manifest: Manifest) -> str:
 def backup(target: Path, data_dir: Path) -> None:
     """Back up a data directory (its server may be running) to one verified file."""
     try:
-        manifest = take_backup(data_dir, target, _say)
+        with stage_bars() as stages:
+            manifest = take_backup(data_dir, target, stages)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"backed up {data_dir} to {target}: {_summary(manifest)}")
@@ -64,7 +62,8 @@ def backup(target: Path, data_dir: Path) -> None:
 def restore(archive: Path, data_dir: Path) -> None:
     """Restore a backup made by `headwater backup` as a new data directory, verifying it."""
     try:
-        manifest = bring_back(archive, data_dir, _say)
+        with stage_bars() as stages:
+            manifest = bring_back(archive, data_dir, stages)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"restored {archive} into {data_dir}: {_summary(manifest)}")

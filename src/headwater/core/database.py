@@ -24,6 +24,7 @@ from ..shardlog.secret import IteratorSecret
 from ..storage.base import Storage
 from ..streams import StreamService
 from .catalog import Catalog
+from .progress import Progress
 from .transactions import TokenCache
 from .usage import UsageMeter
 
@@ -50,6 +51,8 @@ class Database:
     backups_in_use: set[str] = field(default_factory=set, init=False)
     # what the workload consumes, per table (`--meter-usage`, `--enforce-capacity`): shared by every view
     usage: UsageMeter | None = field(default=None, init=False)
+    # long jobs' progress for /metrics (shared by every namespace's view too)
+    progress: Progress = field(default_factory=Progress, init=False)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False)
     _views: dict[Namespace, Database] = field(default_factory=dict, init=False)
 

@@ -22,6 +22,7 @@ from ..storage.base import CatalogView, IndexKey, IndexWrite, ItemKey, Row, Stor
 from . import stored
 from .catalog import current_table
 from .changes import index_entry, project_for_index
+from .progress import Count
 
 CHUNK = 500
 
@@ -94,7 +95,9 @@ async def _next_chunk(rows: Iterator[Row]) -> list[Row]:
     return await asyncio.to_thread(lambda: list(itertools.islice(rows, CHUNK)))
 
 
-async def backfill(storage: Storage, table: TableSpec, index: IndexSpec) -> None:
+async def backfill(storage: Storage, table: TableSpec, index: IndexSpec, count: Count | None = None) -> None:
+    """Fill `index` from the table's items, chunk by chunk; `count` (progress) counts the items gone
+    through."""
     rows = storage.scan(table.table_id, 0)
     while chunk := await _next_chunk(rows):
         keys = tuple(ItemKey(table.table_id, r.h, r.pk, r.sk) for r in chunk)
@@ -102,6 +105,8 @@ async def backfill(storage: Storage, table: TableSpec, index: IndexSpec) -> None
             await storage.write(BackfillOp(table, index, keys))
         except ResourceNotFoundException:  # the table or the index is gone: nothing left to fill
             return
+        if count is not None:
+            count.done += len(chunk)
     await recount(storage, table.table_id, index.index_id)
 
 

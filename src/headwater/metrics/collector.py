@@ -17,13 +17,13 @@ from prometheus_client.metrics_core import (
     GaugeMetricFamily,
     HistogramMetricFamily,
     Metric,
-    SummaryMetricFamily,
 )
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from ..core.database import Database
 from ..model.schema import TableSpec
 from ..replication.service import ReplicationService
+from ..storage.group_commit import COMMIT_BUCKETS, GROUP_SIZE_BUCKETS, WriterLoad
 from ..triggers.namespaces import TriggerServices
 from ..triggers.stats import DURATION_BUCKETS
 from .requests import LATENCY_BUCKETS, FrontTotals, Key, RequestCounts, added, histograms, of_kind
@@ -55,7 +55,8 @@ class HeadwaterCollector(Collector):
         self.sources = sources
 
     def collect(self) -> Iterable[Metric]:
-        for part in (self._requests, self._tables, self._streams, self._writer, self._triggers, self._links):
+        parts = (self._requests, self._tables, self._streams, self._writer, self._triggers, self._links)
+        for part in (*parts, self._progress):
             yield from part()
         yield from self._dax()
 
@@ -75,11 +76,8 @@ class HeadwaterCollector(Collector):
             labels=["service", "operation"],
         )
         for service, operation, counts, seconds in histograms(flat):
-            cumulative, running = [], 0.0
-            for bound, count in zip((*LATENCY_BUCKETS, float("inf")), counts, strict=True):
-                running += count
-                cumulative.append((_bound(bound), running))
-            total.add_metric([service, operation], running)
+            cumulative = _cumulative(LATENCY_BUCKETS, counts)
+            total.add_metric([service, operation], cumulative[-1][1])
             latency.add_metric([service, operation], cumulative, seconds)
         errors = CounterMetricFamily(
             "headwater_request_errors",
@@ -135,7 +133,15 @@ class HeadwaterCollector(Collector):
                 continue
             open_shards = sum(1 for shard in streams.shards(doc) if shard.closed_at is None)
             shards.add_metric([table.namespace.account, table.namespace.region, table.name], open_shards)
-        yield from (written, shards)
+        kinesis = GaugeMetricFamily(
+            "headwater_kinesis_open_shards",
+            "Open shards of a Kinesis data stream",
+            labels=[*NAMESPACE_LABELS, "stream"],
+        )
+        for stream in sorted(db.kinesis.every_stream(), key=lambda d: d.arn):
+            _, _, _, region, account, _ = stream.arn.split(":", 5)  # arn:aws:kinesis:REGION:ACCOUNT:...
+            kinesis.add_metric([account, region, stream.name], len(stream.open))
+        yield from (written, shards, kinesis)
 
     # -- the single writer
 
@@ -143,12 +149,9 @@ class HeadwaterCollector(Collector):
         stats: Any = getattr(self.sources.db.storage, "stats", None)  # the core's writer (SQLite, PostgreSQL)
         if stats is None:
             return
-        group = SummaryMetricFamily(
-            "headwater_writer_group_size",
-            "Operations per committed group (count: commits, sum: operations; their ratio is the mean size)",
-            count_value=stats.commits,
-            sum_value=stats.operations,
-        )
+        load: WriterLoad | None = getattr(self.sources.db.storage, "load", None)
+        if load is not None:
+            yield from _writer_load(load, stats.operations)
         largest = GaugeMetricFamily(
             "headwater_writer_largest_group",
             "The most operations one group has committed",
@@ -162,7 +165,7 @@ class HeadwaterCollector(Collector):
             "Groups run again without the operation whose writes could not be made",
             value=stats.replays,
         )
-        yield from (group, largest, failed, replays)
+        yield from (largest, failed, replays)
         reconnects = getattr(stats, "reconnects", None)  # PostgreSQL's writer
         if reconnects is not None:
             yield CounterMetricFamily(
@@ -204,16 +207,47 @@ class HeadwaterCollector(Collector):
                 invocations.add_metric([*namespace, name], stats.invocations)
                 errors.add_metric([*namespace, name], stats.errors)
                 throttles.add_metric([*namespace, name], stats.throttles)
-                cumulative, running = [], 0.0
-                for bound, count in zip((*DURATION_BUCKETS, float("inf")), stats.buckets, strict=True):
-                    running += count
-                    cumulative.append((_bound(bound), running))
+                cumulative = _cumulative(DURATION_BUCKETS, stats.buckets)
                 duration.add_metric([*namespace, name], cumulative, stats.seconds)
             for runner in service.runners():
                 if runner.iterator_age is not None:
                     config = runner.config
                     age.add_metric([*namespace, config.uuid, config.function_name], runner.iterator_age)
         yield from (invocations, errors, throttles, duration, age)
+
+    # -- long jobs (core/progress.py)
+
+    def _progress(self) -> Iterator[Metric]:
+        progress = self.sources.db.progress
+        labels = [*NAMESPACE_LABELS, "table", "index"]
+        done = GaugeMetricFamily(
+            "headwater_index_backfill_items_done",
+            "Items of the table a new global secondary index's backfill has gone through",
+            labels=labels,
+        )
+        total = GaugeMetricFamily(
+            "headwater_index_backfill_items_total",
+            "Items in the table when the backfill started",
+            labels=labels,
+        )
+        for key, count in sorted(progress.backfills.counts.items()):
+            done.add_metric(list(key), count.done)
+            if count.total is not None:
+                total.add_metric(list(key), count.total)
+        exported = GaugeMetricFamily(
+            "headwater_export_items_done", "Items an export has written", labels=["export_arn"]
+        )
+        expected = GaugeMetricFamily(
+            "headwater_export_items_total",
+            "Items in the table when an export of it as it is now started (none for an export of an "
+            "earlier instant, whose count is known only once it is done)",
+            labels=["export_arn"],
+        )
+        for arn, count in sorted(progress.exports.counts.items()):
+            exported.add_metric([arn], count.done)
+            if count.total is not None:
+                expected.add_metric([arn], count.total)
+        yield from (done, total, exported, expected)
 
     # -- global tables' replication links
 
@@ -260,13 +294,44 @@ class HeadwaterCollector(Collector):
         yield from (*families.values(), entries)
 
 
+def _writer_load(load: WriterLoad, operations: int) -> Iterator[Metric]:
+    yield GaugeMetricFamily(
+        "headwater_writer_queue_depth",
+        "Write operations submitted to the single writer and not yet in a group",
+        value=load.queued,
+    )
+    group = HistogramMetricFamily(
+        "headwater_writer_group_size",
+        "Operations per committed group (group commit: more than one is several writes in one transaction)",
+    )
+    group.add_metric([], _cumulative(GROUP_SIZE_BUCKETS, load.group_sizes), float(operations))
+    yield group
+    latency = HistogramMetricFamily(
+        "headwater_writer_commit_duration_seconds",
+        "From a group's start to its callers' answers: its transaction, COMMIT and durability (SQLite: the "
+        "WAL fsynced), by storage backend",
+        labels=["backend"],
+    )
+    latency.add_metric([load.backend], _cumulative(COMMIT_BUCKETS, load.commit_buckets), load.commit_seconds)
+    yield latency
+
+
+def _cumulative(bounds: tuple[float, ...], counts: Iterable[float]) -> list[tuple[str, float]]:
+    """Prometheus' cumulative buckets from a count per bucket (`bounds`, then +Inf)."""
+    out, running = [], 0.0
+    for bound, count in zip((*bounds, float("inf")), counts, strict=True):
+        running += count
+        out.append((_bound(bound), running))
+    return out
+
+
 def _tables_of(db: Database) -> list[TableSpec]:
     """Every namespace's tables, in (account, region, name) order."""
     return sorted(db.catalog.every_table(), key=lambda t: (t.namespace.account, t.namespace.region, t.name))
 
 
 def _bound(bound: float) -> str:
-    return "+Inf" if bound == float("inf") else repr(bound)
+    return "+Inf" if bound == float("inf") else repr(float(bound))
 
 
 def registry(sources: Sources) -> CollectorRegistry:

@@ -22,10 +22,12 @@ import concurrent.futures
 import logging
 import queue
 import threading
+import time
 from abc import ABC, abstractmethod
+from bisect import bisect_left
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from ..errors import InternalServerError
 from .base import CATALOG_KIND, WriteSet
@@ -33,6 +35,11 @@ from .base import CATALOG_KIND, WriteSet
 log = logging.getLogger(__name__)
 
 DEFAULT_GROUP_CAP = 512
+
+# /metrics' histograms of the writer (upper bounds; a last, unbounded bucket follows): operations per
+# group, and seconds from a group's start to its callers' answers (its commit made durable)
+GROUP_SIZE_BUCKETS: Final = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+COMMIT_BUCKETS: Final = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
 
 Outcome = tuple[Any, BaseException | None]
 
@@ -46,6 +53,18 @@ class Durability(Protocol):
     def request(self, done: Callable[[], None]) -> None: ...
 
     def now(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class WriterLoad:
+    """What /metrics shows of the writer beside its counts: the operations waiting for a group, and
+    histograms (a count per bucket of GROUP_SIZE_BUCKETS / COMMIT_BUCKETS, then the unbounded one)."""
+
+    backend: str
+    queued: int
+    group_sizes: tuple[int, ...]
+    commit_buckets: tuple[int, ...]
+    commit_seconds: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +120,8 @@ class GroupCommitWriter(ABC):
     """Subclasses set up their own state, then call `super().__init__`, which starts the thread (or, with
     `loop`, attaches to that running event loop)."""
 
+    backend = ""  # the label /metrics gives this writer's commit latency ("sqlite", "postgresql")
+
     def __init__(
         self,
         *,
@@ -120,6 +141,11 @@ class GroupCommitWriter(ABC):
         self._failed_commits = 0
         self._largest_group = 0
         self._replays = 0
+        # per group, on the writer's thread only (plain numbers; /metrics reads them at scrape time)
+        self._group_sizes = [0] * (len(GROUP_SIZE_BUCKETS) + 1)
+        self._commit_buckets = [0] * (len(COMMIT_BUCKETS) + 1)
+        self._commit_seconds = 0.0
+        self._group_started = 0.0
         self._loop = loop
         # thread driver
         self._queue: queue.SimpleQueue[Job | object] = queue.SimpleQueue()
@@ -306,17 +332,29 @@ class GroupCommitWriter(ABC):
         self._resolve(leftovers, [(None, internal("storage is closed")) for _ in leftovers])
         self._after_close()
 
+    @property
+    def load(self) -> WriterLoad:
+        return WriterLoad(
+            self.backend,
+            len(self._pending) + self._queue.qsize(),
+            tuple(self._group_sizes),
+            tuple(self._commit_buckets),
+            self._commit_seconds,
+        )
+
     # -- running a group (either driver)
 
     def _count_commit(self, size: int) -> None:
         self._commits += 1
         self._operations += size
         self._largest_group = max(self._largest_group, size)
+        self._group_sizes[min((size - 1).bit_length(), len(GROUP_SIZE_BUCKETS))] += 1  # bounds: 2**i
 
     def _run_group(self, batch: list[Job]) -> None:
         self._deliver(batch, self._outcomes(batch))
 
     def _outcomes(self, batch: list[Job]) -> list[Outcome]:
+        self._group_started = time.perf_counter()  # timed until `_deliver` answers it (groups never overlap)
         try:
             return self._commit_group(batch)
         except Exception:  # a bug here must not kill the writer: fail this group only
@@ -325,6 +363,9 @@ class GroupCommitWriter(ABC):
             return [(None, internal()) for _ in batch]
 
     def _deliver(self, batch: list[Job], outcomes: list[Outcome]) -> None:
+        seconds = time.perf_counter() - self._group_started
+        self._commit_buckets[bisect_left(COMMIT_BUCKETS, seconds)] += 1
+        self._commit_seconds += seconds
         try:
             self._resolve(batch, outcomes)
         except Exception:  # never let a waking problem kill the writer

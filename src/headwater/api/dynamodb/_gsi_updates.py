@@ -91,7 +91,12 @@ def _create_task(db: Database, table: TableSpec, index: IndexSpec) -> Task:
         current = db.catalog.latest(table)
         if current is None:
             return
-        await backfill(db.storage, current, index)
+        key = (current.namespace.account, current.namespace.region, current.name, index.name)
+        count = db.progress.backfills.start(key, db.storage.counters(current.table_id)[0])
+        try:
+            await backfill(db.storage, current, index, count)
+        finally:
+            db.progress.backfills.finish(key)
         await _set_index(
             db, table, index.index_id, lambda ix: dataclasses.replace(ix, status="ACTIVE", backfilling=False)
         )

@@ -14,6 +14,7 @@ from ...core import exports, incremental, jobs, object_store, pitr
 from ...core.database import Database
 from ...core.object_store import Encryption, StoreError
 from ...core.pitr_log import Recovery, in_use_key, recovery
+from ...core.progress import counted
 from ...errors import (
     ExportConflictException,
     InvalidExportTimeException,
@@ -164,6 +165,10 @@ async def _run(
     else:
         summary.update(outputView=period.view, exportType="INCREMENTAL_EXPORT")
     export_id = description["ExportArn"].rsplit("/", 1)[-1]
+    # progress for /metrics: the items written so far of the table's count (known in advance when live)
+    count = db.progress.exports.start(
+        description["ExportArn"], db.storage.counters(table.table_id)[0] if live else None
+    )
 
     def write() -> exports.Written:
         prefix, output_format = description["S3Prefix"], description["ExportFormat"]
@@ -171,7 +176,7 @@ async def _run(
             db.settings, description["S3Bucket"], description.get("S3BucketOwner"), encryption
         )
         if period is not None:
-            changes = incremental.lines(db, table, period, ceiling)
+            changes = counted(incremental.lines(db, table, period, ceiling), count)
             return exports.write_export(
                 bucket,
                 prefix,
@@ -184,11 +189,13 @@ async def _run(
             )
         if live:
             with db.storage.snapshot(table.table_id) as snap:
-                lines, suffix = exports.item_lines((row.item for row in snap.rows), output_format)
+                rows = counted((row.item for row in snap.rows), count)
+                lines, suffix = exports.item_lines(rows, output_format)
                 return exports.write_export(
                     bucket, prefix, export_id, lines, summary, db.clock.now, suffix=suffix
                 )
-        lines, suffix = exports.item_lines(_as_of(db, table, found, description, ceiling), output_format)
+        items = counted(_as_of(db, table, found, description, ceiling), count)
+        lines, suffix = exports.item_lines(items, output_format)
         return exports.write_export(bucket, prefix, export_id, lines, summary, db.clock.now, suffix=suffix)
 
     # an export that reads the recovery data keeps it from being folded or dropped meanwhile
@@ -205,6 +212,7 @@ async def _run(
         failed = dict(description, ExportStatus="FAILED", EndTime=db.clock.now())
         failed.update(FailureCode=code, FailureMessage=str(exc)[:1000])
         await exports.save(db, failed, asked)
+        db.progress.exports.finish(description["ExportArn"])
         return
     finally:
         if in_use is not None:
@@ -216,6 +224,7 @@ async def _run(
         BilledSizeBytes=written.billed_bytes,
     )
     await exports.save(db, done, asked)
+    db.progress.exports.finish(description["ExportArn"])
 
 
 def _as_of(

@@ -22,6 +22,7 @@ from headwater.storage.base import (
     WriteOperation,
     WriteSet,
 )
+from headwater.storage.group_commit import WriterLoad
 from headwater.storage.postgres.cluster import Lease as SessionLease
 from headwater.storage.postgres.cluster import SessionLocks, Watcher
 from headwater.storage.postgres.group import catalog_channel
@@ -183,6 +184,11 @@ class PostgresStorage(SqlReads):
     def stats(self) -> WriterStats:
         """Introspection: commits vs operations (group commit), for tests and benchmarks."""
         return self._w().stats
+
+    @property
+    def load(self) -> WriterLoad:
+        """The writer's queue and histograms, for /metrics."""
+        return self._w().load
 
     # -- writes
 

@@ -150,6 +150,8 @@ class Writer(GroupCommitWriter):
     """`connect` opens a ready writer connection (settings); it is called again after a failure. `schema`
     names the locks and the notification channel."""
 
+    backend = "postgresql"
+
     def __init__(
         self,
         conn: Connection,

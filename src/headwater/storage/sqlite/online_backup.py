@@ -1,9 +1,10 @@
 """The operator's backup of a SQLite data directory, taken while the server runs, and its restore.
 
-A backup is one tar file: `headwater.db` (SQLite's online backup API, one step: one read transaction,
-so the copy is the database as committed at one instant while the server's writer goes on in WAL
-mode), the `triggers/` directory (function packages and layers: immutable files the database refers
-to), and `manifest.json` (format, time, row counts per table, the SHA-256 of the database copy).
+A backup is one tar file: `headwater.db` (SQLite's online backup API, in steps within one read
+transaction held open, so the copy is the database as committed at one instant while the server's writer
+goes on in WAL mode, and the steps' progress can be shown), the `triggers/` directory (function packages
+and layers: immutable files the database refers to), and `manifest.json` (format, time, row counts per
+table, the SHA-256 of the database copy).
 
 Both directions verify what they wrote: `PRAGMA integrity_check`, the row counts and the checksum. The
 backup is written beside its target under a temporary name and renamed over it only once complete and
@@ -23,10 +24,9 @@ import sqlite3
 import tarfile
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Protocol
 
 from headwater.storage.sqlite.schema import DB_FILENAME
 
@@ -34,8 +34,17 @@ FORMAT = "headwater-backup/1"
 MANIFEST = "manifest.json"
 TRIGGERS = "triggers"
 COUNTED = ("items", "index_entries", "counters", "meta", "stream_records")
+STEP_PAGES = 1024  # pages the online copy takes per step (progress is told between steps)
 
-Progress = Callable[[str], None]
+
+class Progress(Protocol):
+    """Told what a backup or restore is doing (the command shows it)."""
+
+    def stage(self, message: str, total: int | None = None) -> None:
+        """A new stage of the work; `total`: the bytes it will go through, when known."""
+
+    def advance(self, done: int) -> None:
+        """Bytes of the current stage gone through so far."""
 
 
 class BackupError(Exception):
@@ -70,8 +79,37 @@ class Manifest:
             raise BackupError(f"the backup's manifest is unreadable: {exc}") from None
 
 
-def _quiet(message: str) -> None:
-    pass
+class _Quiet:
+    def stage(self, message: str, total: int | None = None) -> None:
+        return
+
+    def advance(self, done: int) -> None:
+        return
+
+
+class _Counting:
+    """The archive being written (tarfile's file object), telling `progress` the bytes written so far."""
+
+    def __init__(self, file: IO[bytes], progress: Progress) -> None:
+        self.file = file
+        self.progress = progress
+
+    def write(self, data: bytes, /) -> int:
+        written = self.file.write(data)
+        self.progress.advance(self.file.tell())
+        return written
+
+    def read(self, size: int, /) -> bytes:
+        return self.file.read(size)
+
+    def tell(self) -> int:
+        return self.file.tell()
+
+    def seek(self, pos: int, /) -> int:
+        return self.file.seek(pos)
+
+    def close(self) -> None:
+        self.file.close()
 
 
 def _sha256(path: Path) -> str:
@@ -106,8 +144,9 @@ def verify_database(path: Path) -> tuple[dict[str, int], int]:
         conn.close()
 
 
-def backup(data_dir: Path, target: Path, progress: Progress = _quiet) -> Manifest:
+def backup(data_dir: Path, target: Path, progress: Progress | None = None) -> Manifest:
     """Write a backup of the data directory `data_dir` (its server may be running) to `target`."""
+    progress = progress or _Quiet()
     source = data_dir / DB_FILENAME
     if not source.is_file():
         raise BackupError(f"no Headwater database in {data_dir} (expected {source})")
@@ -118,16 +157,17 @@ def backup(data_dir: Path, target: Path, progress: Progress = _quiet) -> Manifes
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
     try:
         copy = work / DB_FILENAME
-        progress(f"copying {source}")
-        _online_copy(source, copy)
-        progress("verifying the copy")
+        _online_copy(source, copy, progress)
+        progress.stage("verifying the copy", copy.stat().st_size)
         counts, sequence = verify_database(copy)
         manifest = Manifest(round(time.time(), 3), counts, sequence, _sha256(copy))
+        progress.advance(copy.stat().st_size)
         archive = work / "backup.tar"
-        progress(f"writing {target}")
-        with tarfile.open(archive, "w") as tar:
+        triggers = data_dir / TRIGGERS
+        files = [copy, *(triggers.rglob("*") if triggers.is_dir() else ())]
+        progress.stage(f"writing {target}", sum(f.stat().st_size for f in files if f.is_file()))
+        with archive.open("wb") as out, tarfile.open(fileobj=_Counting(out, progress), mode="w") as tar:
             tar.add(copy, DB_FILENAME)
-            triggers = data_dir / TRIGGERS
             if triggers.is_dir():
                 tar.add(triggers, TRIGGERS)
             info = tarfile.TarInfo(MANIFEST)
@@ -142,11 +182,23 @@ def backup(data_dir: Path, target: Path, progress: Progress = _quiet) -> Manifes
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _online_copy(source: Path, copy: Path) -> None:
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+def _online_copy(source: Path, copy: Path, progress: Progress) -> None:
+    """Copy the database as committed at one instant. The steps run inside one read transaction of the
+    source connection: SQLite restarts a stepped backup when another connection commits between two
+    steps, unless the source's read transaction (its snapshot of the WAL) stays open across them."""
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30, isolation_level=None)
     dst = sqlite3.connect(copy)
     try:
-        src.backup(dst)  # every page in one step: one read transaction, one instant
+        src.execute("BEGIN")
+        src.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the read transaction starts here
+        page_size = int(src.execute("PRAGMA page_size").fetchone()[0])
+        progress.stage(f"copying {source}", int(src.execute("PRAGMA page_count").fetchone()[0]) * page_size)
+
+        def copied(status: int, remaining: int, total: int) -> None:
+            progress.advance((total - remaining) * page_size)
+
+        src.backup(dst, pages=STEP_PAGES, progress=copied)
+        src.execute("COMMIT")
         dst.execute("PRAGMA journal_mode = DELETE")  # a self-contained file, no WAL beside it
     except sqlite3.Error as exc:
         raise BackupError(f"SQLite could not copy {source}: {exc}") from None
@@ -155,8 +207,9 @@ def _online_copy(source: Path, copy: Path) -> None:
         src.close()
 
 
-def restore(archive: Path, data_dir: Path, progress: Progress = _quiet) -> Manifest:
+def restore(archive: Path, data_dir: Path, progress: Progress | None = None) -> Manifest:
     """Bring the backup `archive` back as the data directory `data_dir` (which must not hold a database)."""
+    progress = progress or _Quiet()
     if (data_dir / DB_FILENAME).exists():
         raise BackupError(f"{data_dir} already holds a database; restore into a new directory")
     if data_dir.exists() and any(data_dir.iterdir()):
@@ -165,12 +218,13 @@ def restore(archive: Path, data_dir: Path, progress: Progress = _quiet) -> Manif
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{data_dir.name}.restoring-", dir=data_dir.parent))
     try:
-        progress(f"reading {archive}")
-        manifest = _extract(archive, work)
-        progress("verifying the database")
-        counts, sequence = verify_database(work / DB_FILENAME)
-        if _sha256(work / DB_FILENAME) != manifest.sha256:
+        manifest = _extract(archive, work, progress)
+        database = work / DB_FILENAME
+        progress.stage("verifying the database", database.stat().st_size)
+        counts, sequence = verify_database(database)
+        if _sha256(database) != manifest.sha256:
             raise BackupError("the database in the backup does not match its checksum")
+        progress.advance(database.stat().st_size)
         if counts != manifest.counts or sequence != manifest.sequence:
             raise BackupError(f"row counts {counts} differ from the backup's manifest {manifest.counts}")
         (work / MANIFEST).unlink()
@@ -184,7 +238,7 @@ def restore(archive: Path, data_dir: Path, progress: Progress = _quiet) -> Manif
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _extract(archive: Path, into: Path) -> Manifest:
+def _extract(archive: Path, into: Path, progress: Progress) -> Manifest:
     try:
         with tarfile.open(archive, "r") as tar:
             members = tar.getmembers()
@@ -195,7 +249,12 @@ def _extract(archive: Path, into: Path) -> Manifest:
                 top = member.name.split("/", 1)[0]
                 if top not in (DB_FILENAME, MANIFEST, TRIGGERS):
                     raise BackupError(f"{archive} holds an unexpected entry: {member.name}")
-            tar.extractall(into, filter="data")  # no absolute paths, no '..', no links out
+            progress.stage(f"reading {archive}", sum(m.size for m in members))
+            done = 0
+            for member in members:
+                tar.extract(member, into, filter="data")  # no absolute paths, no '..', no links out
+                done += member.size
+                progress.advance(done)
     except (tarfile.TarError, OSError) as exc:
         raise BackupError(f"{archive} cannot be read: {exc}") from None
     return Manifest.from_json((into / MANIFEST).read_bytes())

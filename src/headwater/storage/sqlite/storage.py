@@ -13,6 +13,7 @@ from typing import Any
 
 from headwater.errors import InternalServerError
 from headwater.storage.base import Lease, Storage, TableSnapshot, WriteOperation
+from headwater.storage.group_commit import WriterLoad
 from headwater.storage.sql_reads import CatalogFollower, SqlReads, table_snapshot
 from headwater.storage.sqlite import writes
 from headwater.storage.sqlite.connections import ReadConnections, SharedConnection, ThreadLocalReaders
@@ -141,6 +142,11 @@ class SqliteStorage(SqlReads):
     def stats(self) -> WriterStats:
         """SQLite-only introspection: commits vs operations (group commit), for tests and benchmarks."""
         return self._w().stats
+
+    @property
+    def load(self) -> WriterLoad:
+        """The writer's queue and histograms, for /metrics."""
+        return self._w().load
 
     # -- writes
 

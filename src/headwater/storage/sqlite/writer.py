@@ -81,6 +81,8 @@ def storage_cause(exc: BaseException) -> str | None:
 
 
 class Writer(GroupCommitWriter):
+    backend = "sqlite"
+
     def __init__(
         self,
         conn: sqlite3.Connection,
