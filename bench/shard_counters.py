@@ -11,7 +11,9 @@ has flushed its WAL, so two writers on one shard commit one after the other. A b
 counters (the same record insert, numbered by the process itself, no lock) shows what the lock costs.
 
 Reported per configuration: commits per second (all processes), mean and 99th-percentile transaction
-time, and the share of the transaction spent in round trip (1), where a lock wait shows: of the
+time, the share of the transaction spent in round trip (1), where a lock wait shows, and WAL flushes per
+commit (pg_stat_wal): commits that run together share a flush, while commits queued behind one counter
+row cannot, so this count (unlike the rates) says how much the lock serialized whatever the load. Of the
 `--repeat` rounds (every configuration once per round, so a busy moment of the machine spreads over all
 of them), the round with the median rate. The machine these numbers come from may be shared: read
 ratios between rows of one run, not absolute rates.
@@ -67,6 +69,7 @@ class Result:
     mean_ms: float
     p99_ms: float
     first_share: float  # of the transaction's time, in round trip (1)
+    flushes_per_commit: float
 
 
 def _locked(conn: psycopg.Connection[Any], shard: int) -> tuple[float, float]:
@@ -129,12 +132,22 @@ def _prepare(url: str, config: Config) -> None:
         conn.execute("CHECKPOINT")
 
 
+def _wal_flushes(url: str) -> int:
+    """WAL syncs so far (a writer's are counted when its session ends, so read this after they did)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("SELECT wal_sync FROM pg_stat_wal").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 def measure(url: str, config: Config, seconds: float) -> Result:
     _prepare(url, config)
+    flushes = _wal_flushes(url)
     start_at = time.time() + 1.0  # every process connected before the clock starts
     with multiprocessing.get_context("spawn").Pool(config.writers) as pool:
         args = [(url, config, n, start_at, seconds) for n in range(config.writers)]
         timings = pool.starmap(_writer, args)
+    flushes = _wal_flushes(url) - flushes
     total = sorted(t for one in timings for t in one.total)
     first = sum(t for one in timings for t in one.first)
     return Result(
@@ -143,19 +156,21 @@ def measure(url: str, config: Config, seconds: float) -> Result:
         mean_ms=statistics.fmean(total) * 1000,
         p99_ms=total[min(len(total) - 1, int(len(total) * 0.99))] * 1000,
         first_share=first / sum(total),
+        flushes_per_commit=flushes / len(total),
     )
 
 
 def render(results: Sequence[Result]) -> str:
     lines = [
-        "| shards | writer processes | commits/s | mean ms | p99 ms | share in lock round trip |",
-        "|---|---|---|---|---|---|",
+        "| shards | writer processes | commits/s | mean ms | p99 ms | share in lock round trip "
+        "| WAL flushes per commit |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in results:
         shards = str(r.config.shards) if r.config.shards else "none (baseline)"
         lines.append(
             f"| {shards} | {r.config.writers} | {r.commits_per_second:.0f} | {r.mean_ms:.2f} "
-            f"| {r.p99_ms:.2f} | {r.first_share:.0%} |"
+            f"| {r.p99_ms:.2f} | {r.first_share:.0%} | {r.flushes_per_commit:.2f} |"
         )
     return "\n".join(lines)
 
