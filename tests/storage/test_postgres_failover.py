@@ -16,7 +16,7 @@ import pytest
 
 from headwater.errors import InternalServerError
 from headwater.storage.base import StreamWrite
-from tests.postgres_server import PostgresPair, kill_postmaster, promote
+from tests.postgres_server import PostgresPair, PostgresServer, kill_postmaster, promote
 
 from .ops import Put, key
 
@@ -28,6 +28,7 @@ from headwater.storage.postgres.schema import (  # noqa: E402
     server_timeline,
     transaction_status,
 )
+from headwater.storage.postgres.writer import _gone  # noqa: E402
 
 DEADLINE = 30.0
 NOT_COMMITTED = "nothing was committed"
@@ -161,3 +162,15 @@ def test_a_commit_lost_in_a_failover_is_never_a_success(postgres_pair: PostgresP
         records = [(r.seq, r.payload) for r in store.stream_records(1, 0, 0, None, 10)]
         assert records[0] == (1, b"1") and records[-1][1] == b"3"
         assert [seq for seq, _ in records] == sorted({seq for seq, _ in records})  # none used twice
+
+
+def test_a_session_the_server_ended_is_gone_before_its_socket_closes(postgres_server: PostgresServer) -> None:
+    """A terminated session's FATAL (SQLSTATE 57P01) can reach psycopg before the socket's end does, and
+    the connection is not marked broken yet: the writer must still treat COMMIT's answer as lost (and ask),
+    not as a refusal ("nothing was committed")."""
+    with psycopg.connect(postgres_server.url) as conn:
+        assert not conn.broken
+        assert _gone(
+            conn, psycopg.errors.AdminShutdown("terminating connection due to administrator command")
+        )
+        assert not _gone(conn, psycopg.errors.UniqueViolation("duplicate key value"))

@@ -119,6 +119,12 @@ def _cause(exc: BaseException, conn: Connection | None) -> str | None:
     return None
 
 
+def _gone(conn: Connection, exc: psycopg.Error) -> bool:
+    """Whether the session has ended. The server may say so (an administrator's or a shutdown's FATAL,
+    SQLSTATE class 57P) before the socket closes, and psycopg marks the connection broken only then."""
+    return conn.broken or conn.closed or (exc.sqlstate or "").startswith(("57P", "08"))
+
+
 class _Dirty(Exception):
     """The transaction is spoiled; `attributable` when the operation at hand is known to be the cause."""
 
@@ -209,7 +215,10 @@ class Writer(GroupCommitWriter):
             try:
                 outcomes, careful_next = self._try_group(batch, failed, careful)
             except _StorageFailure as failure:
-                self._rollback()
+                if failure.cause == LOST:
+                    self._discard()  # the session is gone, whether or not psycopg has seen it close
+                else:
+                    self._rollback()
                 if failure.cause == LOST and failure.before_commit and not fresh_connection:
                     # the connection died while idle (PostgreSQL restarted): the group is pure and
                     # nothing of it was committed, so it runs once more on a new connection
@@ -258,7 +267,7 @@ class Writer(GroupCommitWriter):
             try:
                 pending.flush(conn, seq, commit=merged)
             except psycopg.Error as exc:
-                if not merged or xid is None or not conn.broken:
+                if not merged or xid is None or not _gone(conn, exc):
                     raise  # an open connection answered: COMMIT was skipped or refused, nothing committed
                 # the connection broke with COMMIT sent: did it commit?
                 self._committed_after_all(xid, exc)
@@ -279,8 +288,8 @@ class Writer(GroupCommitWriter):
             if not merged:
                 conn.commit()
         except psycopg.Error as exc:
-            self._rollback()
-            if pending.xid is None or not conn.broken:
+            if pending.xid is None or not _gone(conn, exc):
+                self._rollback()
                 cause = _cause(exc, conn)  # refused (not lost): certainly not committed
                 if cause is None:
                     log.exception("commit of a group of %d operations failed", len(batch))
@@ -304,6 +313,7 @@ class Writer(GroupCommitWriter):
         """After a COMMIT whose answer was lost: reconnect and ask. Returns when it committed; otherwise
         raises _StorageFailure saying what is known."""
         log.warning("lost the connection to PostgreSQL during COMMIT (%s); asking whether it committed", lost)
+        self._discard()
         timeline = self._timeline  # the transaction's
         for delay in (0.0, *_RESOLVE_DELAYS):
             time.sleep(delay)
@@ -390,6 +400,12 @@ class Writer(GroupCommitWriter):
         if conn.broken:
             raise _StorageFailure(LOST, before_commit=True)
         self._rollback()
+
+    def _discard(self) -> None:
+        """Close the write connection; the next `_connection()` opens a new one."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
 
     def _rollback(self) -> None:
         conn = self._conn
