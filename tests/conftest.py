@@ -13,7 +13,10 @@ import pytest
 from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, settings
 
-from tests.postgres_server import postgres_server  # noqa: F401 - a session fixture for every test dir
+from tests.postgres_server import (
+    postgres_pair,  # noqa: F401 - a primary and its standby, for failovers
+    postgres_server,  # noqa: F401 - a session fixture for every test dir
+)
 from tests.server import Server
 
 _names = itertools.count()

@@ -10,6 +10,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from headwater.errors import InternalServerError
 from headwater.storage.base import CATALOG_KIND
@@ -95,14 +96,19 @@ def check_schema_name(schema: str | None) -> None:
 
 
 def connect(url: str, schema: str | None, *, autocommit: bool, **settings: str) -> psycopg.Connection[Any]:
-    """A connection whose search_path is `schema` (when given) plus the given session settings."""
+    """A connection whose search_path is `schema` (when given) plus the given session settings.
+
+    `url` may list several hosts (libpq's syntax: `postgresql://h1:5432,h2:5433/db`, or `host=/a,/b` for
+    Unix sockets); they are tried in order. Headwater needs the primary (it writes, and a standby's reads
+    may lag behind an acknowledged write), so such a URL gets `target_session_attrs=read-write` unless it
+    says otherwise: after a failover, every new connection finds the promoted standby."""
     options = dict(settings)
     if schema is not None:
         options["search_path"] = schema
     # which node a session belongs to shows in pg_stat_activity (unless the URL names the application)
     node = f"headwater {os.getpid()}"
     conn: psycopg.Connection[Any] = psycopg.connect(
-        url, autocommit=autocommit, fallback_application_name=node
+        connection_target(url), autocommit=autocommit, fallback_application_name=node
     )
     try:
         for name, value in options.items():
@@ -113,6 +119,25 @@ def connect(url: str, schema: str | None, *, autocommit: bool, **settings: str) 
         conn.close()
         raise
     return conn
+
+
+def connection_target(url: str) -> str:
+    """The URL, with `target_session_attrs=read-write` when it lists several hosts and says nothing."""
+    params = conninfo_to_dict(url)
+    hosts = max(len(str(params.get(name) or "").split(",")) for name in ("host", "hostaddr"))
+    if hosts > 1 and "target_session_attrs" not in params:
+        return make_conninfo(url, target_session_attrs="read-write")
+    return url
+
+
+def server_timeline(conn: psycopg.Connection[Any]) -> int:
+    """The timeline the (primary) server writes WAL on: a promoted standby starts a new one, so a change
+    says a failover happened (transaction ids given out after it may repeat ones of the old primary)."""
+    row = conn.execute("SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)").fetchone()
+    if not conn.autocommit:
+        conn.commit()
+    assert row is not None
+    return int(row[0], 16)
 
 
 def create_schema(conn: psycopg.Connection[Any], schema: str | None) -> None:

@@ -13,12 +13,18 @@ What a caller is told when the connection breaks (a PostgreSQL restart, a termin
   (HTTP 500), which every AWS SDK retries.
 - once COMMIT was sent (alone or with the writes) and its answer is lost: the writer reconnects and asks
   PostgreSQL whether the transaction committed (`pg_xact_status` of the id it noted before COMMIT).
-  Committed: the callers get their results, as if nothing happened. Not committed: InternalServerError,
-  safe to retry. When PostgreSQL cannot be reached to ask, the outcome is unknown: InternalServerError
-  saying so. That is DynamoDB's
-  own contract for a 500 (the write may or may not have happened; a retried non-idempotent update may
-  apply twice, which ClientRequestToken prevents for transactions). A write is never reported as
-  succeeded unless it committed.
+  Committed: the writer commits an empty transaction of its own first (with synchronous replication it
+  returns once the standby has everything before it, the lost commit too: a killed session's commit may
+  not have reached it), then the callers get their results, as if nothing happened. Not committed:
+  InternalServerError, safe to retry. When PostgreSQL cannot be reached to ask, the outcome is unknown:
+  InternalServerError saying so. That is DynamoDB's own contract for a 500 (the write may or may not
+  have happened; a retried non-idempotent update may apply twice, which ClientRequestToken prevents for
+  transactions). A write is never reported as succeeded unless it committed.
+- after a failover (the new connection's server is on another timeline: a standby was promoted) the
+  answer is about the new primary's history, which holds the transaction only if its commit was
+  replicated. Aborted, unknown to it (an id "in the future") or in progress (another session's now):
+  not committed there, InternalServerError. Committed: it may be a new transaction that was given the
+  same id after the promotion, so the outcome is reported unknown rather than guessed.
 - after any reconnect, the sequence number and the catalog are read again from the database, so a
   commit whose answer was lost can never make the writer reuse sequence numbers.
 
@@ -53,7 +59,13 @@ from headwater.storage.group_commit import (
     internal,
 )
 from headwater.storage.postgres.group import Pending, begin_group, catalog_channel, item_tuple
-from headwater.storage.postgres.schema import load_catalog, load_sequence, read_catalog, transaction_status
+from headwater.storage.postgres.schema import (
+    load_catalog,
+    load_sequence,
+    read_catalog,
+    server_timeline,
+    transaction_status,
+)
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +99,10 @@ UNREACHABLE = "cannot reach PostgreSQL"
 DISK_FULL = "PostgreSQL's disk is full; writes work again once there is room"
 UNKNOWN = (
     "lost the connection to PostgreSQL during COMMIT and could not find out whether the write was committed"
+)
+FAILED_OVER = (
+    "lost the connection to PostgreSQL during COMMIT and another server took over; could not find out "
+    "whether the write was committed"
 )
 # How long an ambiguous COMMIT's outcome is looked for (reconnecting) before it is reported unknown.
 _RESOLVE_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)
@@ -137,6 +153,12 @@ def _cause(exc: BaseException, conn: Connection | None) -> str | None:
     return None
 
 
+def _gone(conn: Connection, exc: psycopg.Error) -> bool:
+    """Whether the session has ended. The server may say so (an administrator's or a shutdown's FATAL,
+    SQLSTATE class 57P) before the socket closes, and psycopg marks the connection broken only then."""
+    return conn.broken or conn.closed or (exc.sqlstate or "").startswith(("57P", "08"))
+
+
 class _Dirty(Exception):
     """The transaction is spoiled; `attributable` when the operation at hand is known to be the cause."""
 
@@ -164,6 +186,7 @@ class Writer(GroupCommitWriter):
     ) -> None:
         self._conn: Connection | None = conn
         self._connect = connect
+        self._timeline = server_timeline(conn)  # of the server the connection is on
         self._last_seq = last_seq
         self._schema = schema
         self._channel = catalog_channel(schema)
@@ -218,11 +241,15 @@ class Writer(GroupCommitWriter):
         log.info("writer connection lost; reconnecting")
         try:
             conn = self._connect()
+            timeline = server_timeline(conn)
             last_seq = load_sequence(conn)
             catalog, version = load_catalog(conn)
         except (psycopg.Error, DynamoDBError) as exc:
             raise _StorageFailure(UNREACHABLE) from exc
+        if timeline != self._timeline:
+            log.warning("PostgreSQL failed over (timeline %d, was %d)", timeline, self._timeline)
         self._conn = conn
+        self._timeline = timeline
         self._last_seq = last_seq
         self.catalog_version = version
         self._publish_catalog(catalog)
@@ -251,7 +278,10 @@ class Writer(GroupCommitWriter):
                 time.sleep(random.uniform(0, 0.002 * conflicts))
                 continue
             except _StorageFailure as failure:
-                self._rollback()
+                if failure.cause == LOST:
+                    self._discard()  # the session is gone, whether or not psycopg has seen it close
+                else:
+                    self._rollback()
                 if failure.cause == LOST and failure.before_commit and not fresh_connection:
                     # the connection died while idle (PostgreSQL restarted): the group is pure and
                     # nothing of it was committed, so it runs once more on a new connection
@@ -305,7 +335,7 @@ class Writer(GroupCommitWriter):
             try:
                 pending.flush(conn, commit=merged)
             except psycopg.Error as exc:
-                if not merged or xid is None or not conn.broken:
+                if not merged or xid is None or not _gone(conn, exc):
                     raise  # an open connection answered: COMMIT was skipped or refused, nothing committed
                 # the connection broke with COMMIT sent: did it commit?
                 self._committed_after_all(xid, exc)
@@ -328,8 +358,8 @@ class Writer(GroupCommitWriter):
             if not merged:
                 conn.commit()
         except psycopg.Error as exc:
-            self._rollback()
-            if pending.xid is None or not conn.broken:
+            if pending.xid is None or not _gone(conn, exc):
+                self._rollback()
                 cause = _cause(exc, conn)  # refused (not lost): certainly not committed
                 if cause is None:
                     log.exception("commit of a group of %d operations failed", len(batch))
@@ -358,12 +388,27 @@ class Writer(GroupCommitWriter):
         """After a COMMIT whose answer was lost: reconnect and ask. Returns when it committed; otherwise
         raises _StorageFailure saying what is known."""
         log.warning("lost the connection to PostgreSQL during COMMIT (%s); asking whether it committed", lost)
+        self._discard()
+        timeline = self._timeline  # the transaction's
         for delay in (0.0, *_RESOLVE_DELAYS):
             time.sleep(delay)
             try:
                 conn = self._connection()  # also reads the sequence number and catalog again
-                status = transaction_status(conn, xid)
-            except (_StorageFailure, psycopg.Error):
+                try:
+                    status = transaction_status(conn, xid)
+                except psycopg.errors.InvalidParameterValue:
+                    status = "unseen"  # "in the future": this server's history never had it
+                if self._timeline != timeline:
+                    if status in ("committed", None):  # maybe another transaction with the same id
+                        raise _StorageFailure(FAILED_OVER) from lost
+                    raise _StorageFailure(LOST) from lost  # not in the history that survived
+                if status == "committed":
+                    conn.execute("SELECT pg_current_xact_id()")  # returns once replicated up to here
+            except _StorageFailure as failure:
+                if failure.cause == UNREACHABLE:
+                    continue
+                raise
+            except psycopg.Error:
                 continue
             if status == "committed":
                 log.warning("the COMMIT whose answer was lost had committed; the writes stand")
@@ -435,6 +480,12 @@ class Writer(GroupCommitWriter):
         if conn.broken:
             raise _StorageFailure(LOST, before_commit=True)
         self._rollback()
+
+    def _discard(self) -> None:
+        """Close the write connection; the next `_connection()` opens a new one."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
 
     def _rollback(self) -> None:
         conn = self._conn
