@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 
 from ..errors import InvalidExportTimeException
+from ..model import ion
 from ..model.schema import TableSpec
 from ..storage.base import ItemKey
 from . import pitr, stored
@@ -84,10 +85,12 @@ def period(table: TableSpec, spec: dict[str, Any], now: float) -> Period:
     return Period(start, end, spec.get("ExportViewType") or "NEW_AND_OLD_IMAGES")
 
 
-def lines(db: Database, table: TableSpec, when: Period, ceiling: int) -> Iterator[Line]:
-    """The export's lines (and the bytes each bills): the items changed in the period, from the log
-    numbered up to `ceiling`. Reads the log twice: the changes in the period, then (for those items
-    only) their state at its start."""
+def lines(
+    db: Database, table: TableSpec, when: Period, ceiling: int, output_format: str = "DYNAMODB_JSON"
+) -> Iterator[Line]:
+    """The export's lines (and the bytes each bills), DynamoDB JSON or Ion: the items changed in the
+    period, from the log numbered up to `ceiling`. Reads the log twice: the changes in the period, then
+    (for those items only) their state at its start."""
     found = recovery(table)
     assert found is not None
     changed: dict[tuple[int, bytes, bytes], tuple[float, bytes | None]] = {}
@@ -100,7 +103,8 @@ def lines(db: Database, table: TableSpec, when: Period, ceiling: int) -> Iterato
         old = before[where]
         if old is None and new is None:
             continue  # inserted and deleted within the period
-        yield _line(made, names, old if when.view == "NEW_AND_OLD_IMAGES" else None, new, old)
+        line = _line(made, names, old if when.view == "NEW_AND_OLD_IMAGES" else None, new, old)
+        yield (_as_ion(line[0]), line[1]) if output_format == "ION" else line
 
 
 def _states_at(
@@ -116,6 +120,13 @@ def _states_at(
     for where in wanted - states.keys():
         states[where] = db.storage.get_item(ItemKey(found.base_id, *where))
     return states
+
+
+def _as_ion(json_line: bytes) -> bytes:
+    """The same line in Ion, its fields as an Ion export writes an item's attributes (Keys and the
+    images as structs, WriteTimestampMicros as a decimal)."""
+    fields = {name: {"M": value} for name, value in orjson.loads(json_line).items()}
+    return ion.struct_line(fields).encode() + b"\n"
 
 
 def _line(made: float, names: list[str], old: bytes | None, new: bytes | None, either: bytes | None) -> Line:

@@ -88,6 +88,12 @@ def item_line(item: dict[str, Any]) -> str:
     return f"{VERSION_MARKER} {{Item:{_struct(item)}}}"
 
 
+def struct_line(fields: dict[str, Any]) -> str:
+    """One line of typed fields (an incremental export's {Metadata:{...},Keys:{...},...}): the version
+    marker, then the struct, each value written as an item's attribute is (no newline)."""
+    return f"{VERSION_MARKER} {_struct(fields)}"
+
+
 # -- reading
 
 
@@ -294,6 +300,21 @@ class _Reader:
                 raise self.fail("expected ',' or '}'")
         self.at += 1
         return out
+
+
+def read_struct(line: str) -> dict[str, Any]:
+    """The fields of one line holding a struct (the version marker optional), in DynamoDB's wire form."""
+    reader = _Reader(line)
+    reader.skip()
+    if line.startswith(VERSION_MARKER, reader.at):
+        reader.at += len(VERSION_MARKER)
+    outer = reader.value(0)
+    if reader.peek():
+        raise reader.fail("more than one value on the line")
+    if "M" not in outer:
+        raise IonError("not a struct")
+    fields: dict[str, Any] = outer["M"]
+    return fields
 
 
 def read_item(line: str) -> dict[str, Any]:

@@ -45,8 +45,6 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
                 )
             return {"ExportDescription": earlier[0]}
     export_type = _export_type(request)
-    if export_type == "INCREMENTAL_EXPORT" and output_format != "DYNAMODB_JSON":
-        raise ValidationException("Headwater writes incremental exports as DYNAMODB_JSON only")
     arn = request["TableArn"]
     table = db.catalog.get(arn) if arn.startswith("arn:") else None
     if table is None:
@@ -176,7 +174,7 @@ async def _run(
             db.settings, description["S3Bucket"], description.get("S3BucketOwner"), encryption
         )
         if period is not None:
-            changes = counted(incremental.lines(db, table, period, ceiling), count)
+            changes = counted(incremental.lines(db, table, period, ceiling, output_format), count)
             return exports.write_export(
                 bucket,
                 prefix,
@@ -184,6 +182,7 @@ async def _run(
                 changes,
                 summary,
                 db.clock.now,
+                suffix=".ion.gz" if output_format == "ION" else ".json.gz",
                 data_folder=incremental.DATA_FOLDER,
                 min_billed=incremental.MIN_BILLED,
             )
