@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.e2e.test_metrics import scrape, value
 from tests.server import Server
 from tests.waiting import wait_until
 
@@ -106,6 +107,11 @@ def test_a_known_workload_is_counted_exactly_and_priced(tmp_path: Path) -> None:
         prices = tmp_path / "prices.json"
         prices.write_text(json.dumps(PRICES))
         live = usage(srv, "--prices", str(prices), "--price-region", "test-1")
+        # the same units on /metrics, as CloudWatch names them (the table's own, not its GSI's)
+        samples = scrape(srv.port)
+        where = {"account": "000000000000", "region": "us-east-1", "table": "metered"}
+        assert value(samples, "headwater_consumed_write_capacity_units_total", **where) == 15.0 + 3.0
+        assert value(samples, "headwater_consumed_read_capacity_units_total", **where) == 1 + 1 + 0.5 + 0.5
         srv.stop()  # a clean stop flushes the counters
         srv.start()
         after = usage(srv, "--prices", str(prices), "--price-region", "test-1")

@@ -59,6 +59,9 @@ class UsageMeter:
         self.clock = clock
         self._pending: dict[tuple[int, int], dict[str, Any]] = {}
         self._last_flush = clock.now()
+        # since the process started, per (account, region, table): [read units, write units], for
+        # /metrics (CloudWatch's ConsumedReadCapacityUnits / ConsumedWriteCapacityUnits)
+        self.totals: dict[tuple[str, str, str], list[float]] = {}
 
     def _row(self, table: TableSpec) -> dict[str, Any]:
         key = (table.table_id, int(self.clock.now()) // HOUR * HOUR)
@@ -69,6 +72,11 @@ class UsageMeter:
 
     def consumed(self, table: TableSpec, kind: str, units: float, index_units: Mapping[str, float]) -> None:
         row = self._row(table)
+        where = (table.namespace.account, table.namespace.region, table.name)
+        total = self.totals.get(where)
+        if total is None:
+            total = self.totals[where] = [0.0, 0.0]
+        total[kind != "read"] += units  # the table's own, as CloudWatch's table metrics count them
         if kind == "read":
             row["ReadUnits"] += units + sum(index_units.values())
             return

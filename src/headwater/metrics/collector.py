@@ -56,7 +56,7 @@ class HeadwaterCollector(Collector):
 
     def collect(self) -> Iterable[Metric]:
         parts = (self._requests, self._tables, self._streams, self._writer, self._triggers, self._links)
-        for part in (*parts, self._progress):
+        for part in (*parts, self._progress, self._consumed):
             yield from part()
         yield from self._dax()
 
@@ -276,6 +276,26 @@ class HeadwaterCollector(Collector):
             if runner.stats.latency is not None:
                 latency.add_metric(names, runner.stats.latency)
         yield from (applied, skipped, latency)
+
+    def _consumed(self) -> Iterator[Metric]:
+        """Capacity units the tables consumed (CloudWatch's ConsumedRead/WriteCapacityUnits), counted
+        only when the server meters usage (--meter-usage or --enforce-capacity: it costs per request)."""
+        usage = self.sources.db.usage
+        if usage is None:
+            return
+        labels = [*NAMESPACE_LABELS, "table"]
+        families = [
+            CounterMetricFamily(
+                f"headwater_consumed_{kind}_capacity_units",
+                f"Capacity units the table's {kind}s consumed (ConsumedCapacity's table part)",
+                labels=labels,
+            )
+            for kind in ("read", "write")
+        ]
+        for where, units in sorted(usage.totals.items()):
+            for family, value in zip(families, units, strict=True):
+                family.add_metric(list(where), value)
+        yield from families
 
     def _dax(self) -> Iterator[Metric]:
         """Each DAX cluster's item and query caches, since the cluster's first request."""

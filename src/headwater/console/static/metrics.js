@@ -120,7 +120,7 @@ async function tick() {
       draw("stream_written", rate("headwater_stream_records_written_total"));
       draw("stream_read", rate("headwater_stream_records_read_total", "service"));
       draw("iterator_age", gauge("headwater_event_source_mapping_iterator_age_seconds", "function"), "No mappings.");
-      draw("wcu", rate("headwater_consumed_write_capacity_units_total", "table"), "Not reported by this server.");
+      draw("wcu", rate("headwater_consumed_write_capacity_units_total", "table"), "Counted when the server meters usage (headwater serve --meter-usage).");
     }
   } catch (err) {
     status.textContent = "Scrape failed: " + err.message;
