@@ -170,8 +170,11 @@ class Catalog:
             namespace, name = table_named(name, self.namespace)
             key = namespace.prefix + name
         document = self._storage.catalog().get(key)
-        if document is None and self._storage.refresh_catalog():
-            # another node may have created it a moment ago (its notification still on its way)
+        if document is None:
+            # another node may have created it a moment ago (its notification still on its way). Look
+            # again whatever the refresh says: the writer may have taken the change in meanwhile, and
+            # then the versions agree although the first look missed it
+            self._storage.refresh_catalog()
             document = self._storage.catalog().get(key)
         return None if document is None else spec_of(document)
 
@@ -185,8 +188,9 @@ class Catalog:
     def require(self, name: str) -> TableSpec:
         """For item operations: DynamoDB's short message. A table still being created is not there yet."""
         spec = self.get(name)
-        if spec is not None and spec.status == "CREATING" and self._storage.refresh_catalog():
-            spec = self.get(name)  # made ACTIVE by another node a moment ago
+        if spec is not None and spec.status == "CREATING":
+            self._storage.refresh_catalog()
+            spec = self.get(name)  # made ACTIVE by another node a moment ago (or meanwhile)
         if spec is None or spec.status == "CREATING":
             raise ResourceNotFoundException("Requested resource not found")
         return spec
