@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -19,6 +17,7 @@ from headwater.storage.base import StreamWrite
 from tests.postgres_server import PostgresPair, PostgresServer, kill_postmaster, promote
 
 from .ops import Put, key
+from .test_postgres_commit_lost import Background
 
 psycopg = pytest.importorskip("psycopg")
 
@@ -94,26 +93,6 @@ def _ended(pid: int) -> bool:
 
 def _record(payload: bytes) -> StreamWrite:
     return StreamWrite(1, 0, 1000.0, payload)
-
-
-class Background:
-    """`store.write_sync(op)` on its own thread; `outcome()` is its result or the exception it raised."""
-
-    def __init__(self, store: PostgresStorage, op: Put) -> None:
-        self._result: list[Any] = []
-        self._thread = threading.Thread(target=self._run, args=(store, op))
-        self._thread.start()
-
-    def _run(self, store: PostgresStorage, op: Put) -> None:
-        try:
-            self._result.append(store.write_sync(op))
-        except Exception as exc:
-            self._result.append(exc)
-
-    def outcome(self) -> Any:
-        self._thread.join(DEADLINE)
-        assert self._result, "the write never finished"
-        return self._result[0]
 
 
 def test_a_commit_lost_in_a_failover_is_never_a_success(postgres_pair: PostgresPair) -> None:
