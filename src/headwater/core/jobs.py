@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from ..errors import DynamoDBError
 from ..model.namespace import Namespace
 from ..storage.base import MetaWrite
 from .catalog import MetaOp
@@ -51,6 +52,26 @@ def fingerprint(request: dict[str, Any]) -> str:
     """What a request asks for, its ClientToken aside."""
     asked = {k: v for k, v in request.items() if k != "ClientToken"}
     return hashlib.sha256(orjson.dumps(asked, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def repeated(
+    db: Database, kind: str, request: dict[str, Any], conflict: type[DynamoDBError]
+) -> dict[str, Any] | None:
+    """The description of the job an earlier request with this request's ClientToken started, when it
+    asked for the same (a retry); None when there is none. `conflict` (AWS's ...ConflictException) when
+    the token was used for something else."""
+    token = request.get("ClientToken")
+    if token is None:
+        return None
+    earlier = by_token(db, kind, token, db.clock.now())
+    if earlier is None:
+        return None
+    description, asked = earlier
+    if asked != fingerprint(request):
+        arn = description.get("ExportArn") or description.get("ImportArn")
+        what = "export" if "ExportArn" in description else "import"
+        raise conflict(f"ClientToken {token} was used by another {what} request: {arn}")
+    return description
 
 
 def by_token(db: Database, kind: str, token: str, now: float) -> tuple[dict[str, Any], str] | None:

@@ -35,15 +35,9 @@ MAX_RUNNING = 2
 async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
     output_format = request.get("ExportFormat") or "DYNAMODB_JSON"
     asked = jobs.fingerprint(request)
-    token = request.get("ClientToken")
-    if token is not None:
-        earlier = jobs.by_token(db, jobs.EXPORT_KIND, token, db.clock.now())
-        if earlier is not None:
-            if earlier[1] != asked:
-                raise ExportConflictException(
-                    f"ClientToken {token} was used by another export request: {earlier[0]['ExportArn']}"
-                )
-            return {"ExportDescription": earlier[0]}
+    earlier = jobs.repeated(db, jobs.EXPORT_KIND, request, ExportConflictException)
+    if earlier is not None:
+        return {"ExportDescription": earlier}
     export_type = _export_type(request)
     arn = request["TableArn"]
     table = db.catalog.get(arn) if arn.startswith("arn:") else None

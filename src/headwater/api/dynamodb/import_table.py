@@ -32,15 +32,9 @@ MAX_RUNNING = 10  # imports filling tables at once (all namespaces)
 
 async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
     asked = jobs.fingerprint(request)
-    token = request.get("ClientToken")
-    if token is not None:
-        earlier = jobs.by_token(db, jobs.IMPORT_KIND, token, db.clock.now())
-        if earlier is not None:
-            if earlier[1] != asked:
-                raise ImportConflictException(
-                    f"ClientToken {token} was used by another import request: {earlier[0]['ImportArn']}"
-                )
-            return {"ImportTableDescription": earlier[0]}
+    earlier = jobs.repeated(db, jobs.IMPORT_KIND, request, ImportConflictException)
+    if earlier is not None:
+        return {"ImportTableDescription": earlier}
     input_format = request["InputFormat"]
     compression = request.get("InputCompressionType") or "NONE"
     if compression == "ZSTD":
