@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import time
 from array import array
 from collections import Counter
 from collections.abc import Coroutine
@@ -17,6 +18,7 @@ from typing import Any, Protocol, TypeVar
 
 import uvloop
 
+from bench import cpu
 from bench.lag import percentile
 from bench.wire import UNKNOWN_OPERATION, Connection, Endpoint, error_type, now
 
@@ -58,6 +60,8 @@ class LoadResult:
     reports: list[dict[str, Any]] = field(default_factory=list)
     connects: int = 0
     unsupported: bool = False
+    generator_cpu: float = 0.0  # CPU seconds of the generator process(es) in the measured window
+    server_cpu: float | None = None  # of the server's process tree, when its pid is known
 
     def merge(self, other: LoadResult) -> None:
         self.ok += other.ok
@@ -72,6 +76,9 @@ class LoadResult:
         self.reports.extend(other.reports)
         self.connects += other.connects
         self.unsupported = self.unsupported or other.unsupported
+        self.generator_cpu += other.generator_cpu
+        if other.server_cpu is not None:
+            self.server_cpu = other.server_cpu
 
     @property
     def rate(self) -> float:
@@ -80,6 +87,9 @@ class LoadResult:
     @property
     def item_rate(self) -> float:
         return self.items / self.duration if self.duration > 0 else 0.0
+
+    def cpu_us_per_request(self, seconds: float | None) -> float | None:
+        return None if seconds is None or not self.ok else seconds / self.ok * 1e6
 
     def percentile_ms(self, q: float) -> float | None:
         value = percentile(sorted(self.latencies), q)
@@ -136,11 +146,40 @@ async def _client(
         conn.close()
 
 
+def _sample_cpu(window: Window, res: LoadResult, server_pid: int | None) -> None:
+    """At the window's start and end, read this process's CPU time and the server tree's: their
+    differences are what the measured requests cost each side."""
+    loop = asyncio.get_running_loop()
+    started: list[float] = []
+
+    def sample() -> tuple[float, float]:
+        return time.process_time(), (cpu.tree_seconds(server_pid) if server_pid is not None else 0.0)
+
+    def start() -> None:
+        started.extend(sample())
+
+    def end() -> None:
+        if not started:
+            return
+        generator, server = sample()
+        res.generator_cpu = generator - started[0]
+        if server_pid is not None:
+            res.server_cpu = server - started[1]
+
+    loop.call_later(max(0.0, window.start - now()), start)
+    loop.call_later(max(0.0, window.end - now()), end)
+
+
 async def _run_clients(
-    endpoint: Endpoint, workload: Workload, client_ids: list[int], window: Window
+    endpoint: Endpoint,
+    workload: Workload,
+    client_ids: list[int],
+    window: Window,
+    server_pid: int | None = None,
 ) -> LoadResult:
     res = LoadResult(duration=window.end - window.start)
     sessions = [workload.session(cid) for cid in client_ids]
+    _sample_cpu(window, res, server_pid)
     stop = asyncio.Event()
     tasks = [asyncio.create_task(_client(endpoint, s, window, res, stop)) for s in sessions]
     grace = max(0.0, window.end - now()) + 30.0
@@ -157,9 +196,16 @@ async def _run_clients(
     return res
 
 
-def _child(endpoint: Endpoint, workload: Workload, client_ids: list[int], window: Window, pipe: Pipe) -> None:
+def _child(
+    endpoint: Endpoint,
+    workload: Workload,
+    client_ids: list[int],
+    window: Window,
+    server_pid: int | None,
+    pipe: Pipe,
+) -> None:
     try:
-        pipe.send(uvloop.run(_run_clients(endpoint, workload, client_ids, window)))
+        pipe.send(uvloop.run(_run_clients(endpoint, workload, client_ids, window, server_pid)))
     except BaseException as exc:
         pipe.send(exc)
     finally:
@@ -167,19 +213,30 @@ def _child(endpoint: Endpoint, workload: Workload, client_ids: list[int], window
 
 
 def run_load(
-    endpoint: Endpoint, workload: Workload, *, clients: int, procs: int, warmup: float, duration: float
+    endpoint: Endpoint,
+    workload: Workload,
+    *,
+    clients: int,
+    procs: int,
+    warmup: float,
+    duration: float,
+    server_pid: int | None = None,
 ) -> LoadResult:
-    """Warm up, then measure for `duration` seconds; blocks until every client has finished."""
+    """Warm up, then measure for `duration` seconds; blocks until every client has finished. With
+    `server_pid`, the server tree's CPU time over the window is measured too (by the first generator)."""
     procs = max(1, min(procs, clients))
     window = Window(now() + 0.2 + warmup, now() + 0.2 + warmup + duration)
     groups = [list(range(p, clients, procs)) for p in range(procs)]
     if procs == 1:
-        return uvloop.run(_run_clients(endpoint, workload, groups[0], window))
+        return uvloop.run(_run_clients(endpoint, workload, groups[0], window, server_pid))
     ctx = multiprocessing.get_context("fork")  # workloads are closures over the parent's state
     children: list[tuple[Any, Pipe]] = []
-    for group in groups:
+    for n, group in enumerate(groups):
         parent_end, child_end = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_child, args=(endpoint, workload, group, window, child_end), daemon=True)
+        pid = server_pid if n == 0 else None
+        proc = ctx.Process(
+            target=_child, args=(endpoint, workload, group, window, pid, child_end), daemon=True
+        )
         proc.start()
         child_end.close()
         children.append((proc, parent_end))

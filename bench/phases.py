@@ -86,6 +86,19 @@ class PhaseResult:
             connects=load.connects,
             error_samples=load.error_samples,
         )
+        server_us = load.cpu_us_per_request(load.server_cpu)
+        if server_us is not None and load.server_cpu is not None:
+            # CPU per request, and the cores kept busy: a server near 1.0 core is its own ceiling
+            self.metrics.update(
+                server_cpu_us_per_request=round(server_us, 1),
+                server_cores=round(load.server_cpu / load.duration, 2),
+            )
+        generator_us = load.cpu_us_per_request(load.generator_cpu)
+        if generator_us is not None:
+            self.metrics.update(
+                generator_cpu_us_per_request=round(generator_us, 1),
+                generator_cores=round(load.generator_cpu / load.duration, 2),
+            )
         if load.unsupported:
             self.status = "n/a"
             self.note = "UnknownOperationException"
@@ -157,7 +170,13 @@ class Bench:
     def load(self, workload: Workload) -> LoadResult:
         s = self.settings
         return run_load(
-            self.endpoint, workload, clients=s.clients, procs=s.procs, warmup=s.warmup, duration=s.duration
+            self.endpoint,
+            workload,
+            clients=s.clients,
+            procs=s.procs,
+            warmup=s.warmup,
+            duration=s.duration,
+            server_pid=self.server_pid,
         )
 
     def bulk(self, table: str, keys: Iterable[tuple[str, int]]) -> int:

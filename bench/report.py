@@ -89,6 +89,8 @@ def render(runs: list[ServerRun], phases: list[str], header: str, console: Conso
             latency.add_row(p, *cells)
     console.print(latency)
 
+    _cpu_table(runs, phases, console)
+
     console.print("[bold]Writes that changed an item[/], all rounds (bench/README.md: how they are counted)")
     changed = Table()
     changed.add_column("phase", style="bold", no_wrap=True)
@@ -117,6 +119,36 @@ def render(runs: list[ServerRun], phases: list[str], header: str, console: Conso
         console.print(f"[bold red]FAILED: {len(failed)} of {total} checks — see above[/]")
     else:
         console.print(f"[green]✓ all {total} checks passed[/]")
+
+
+def _mean_metric(results: list[PhaseResult], name: str) -> float | None:
+    got = [float(r.metrics[name]) for r in results if r.metrics.get(name) is not None]
+    return sum(got) / len(got) if got else None
+
+
+def _cpu_table(runs: list[ServerRun], phases: list[str], console: Console) -> None:
+    """CPU per request of each server's process tree and of the generator, with the cores each kept
+    busy: on a shared machine a side near its cores' limit is the ceiling of the figure above."""
+    console.print("[bold]CPU per request[/], us (cores busy), mean over rounds: server / generator")
+    table = Table()
+    table.add_column("phase", style="bold", no_wrap=True)
+    for run in runs:
+        table.add_column(run.name, justify="right")
+    for p in phases:
+        cells = []
+        for run in runs:
+            results = run.of(p)
+            server = _mean_metric(results, "server_cpu_us_per_request")
+            cores = _mean_metric(results, "server_cores")
+            generator = _mean_metric(results, "generator_cpu_us_per_request")
+            gen_cores = _mean_metric(results, "generator_cores")
+            if server is None or cores is None or generator is None or gen_cores is None:
+                cells.append("-")
+                continue
+            cells.append(f"{server:,.0f} ({cores:.2f}) / {generator:,.0f} ({gen_cores:.2f})")
+        if any(c != "-" for c in cells):
+            table.add_row(p, *cells)
+    console.print(table)
 
 
 def _result_json(r: PhaseResult) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.cpu import children
 from bench.loadgen import run_async
 from bench.signing import Credentials
 from bench.wire import Endpoint, http_get_root
@@ -189,15 +190,6 @@ def local_server(
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _children(pid: int) -> list[int]:
-    kids: list[int] = []
-    with contextlib.suppress(OSError):
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children") as f:
-                kids.extend(int(k) for k in f.read().split())
-    return kids
-
-
 def tree_rss_kib(pid: int) -> int:
     """VmRSS of the process and all its descendants (worker processes count too)."""
     total = 0
@@ -209,7 +201,7 @@ def tree_rss_kib(pid: int) -> int:
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1])
                     break
-        todo.extend(_children(current))
+        todo.extend(children(current))
     return total
 
 
