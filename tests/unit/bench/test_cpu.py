@@ -28,9 +28,11 @@ def test_a_tree_counts_its_childrens_cpu() -> None:
         assert len(cpu.children(parent.pid)) == 1
         assert cpu.tree_seconds(parent.pid) >= 0.3 - 2 / cpu.TICKS  # counted in clock ticks
     finally:
-        parent.kill()
         subprocess.run(["pkill", "-P", str(parent.pid)], check=False)
+        parent.kill()
         parent.wait()
+        if parent.stdout is not None:
+            parent.stdout.close()
 
 
 def test_a_process_that_is_gone_counts_nothing() -> None:
