@@ -1,0 +1,88 @@
+"""WarmThroughput in CreateTable and UpdateTable (the table's and each GSI's), checked as DynamoDB checks it,
+and described as DescribeTable answers it.
+
+DynamoDB Local ignores WarmThroughput, so the texts are AWS's own answers: values below the on-demand
+initial throughput (or a provisioned table's capacity) are refused at creation, a lower value than the
+current one at UpdateTable ("decreasing WarmThroughput is not supported"), and a table's WarmThroughput
+must be the only change of its UpdateTable request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...core import warm
+from ...core.database import Database
+from ...errors import ValidationException
+from ...model.schema import IndexSpec, TableSpec
+from ._table_spec import INVALID
+
+INITIAL_PAGE = (
+    "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/on-demand-capacity-mode.html"
+    "#on-demand-capacity-mode-initial"
+)
+MEMBERS = (("ReadUnitsPerSecond", "ReadCapacityUnits"), ("WriteUnitsPerSecond", "WriteCapacityUnits"))
+
+
+def _label(index: str | None) -> str:
+    return "table" if index is None else f"index {index}"
+
+
+def requested(value: dict[str, Any] | None) -> tuple[int | None, int | None]:
+    value = value or {}
+    return value.get("ReadUnitsPerSecond"), value.get("WriteUnitsPerSecond")
+
+
+def check_initial(
+    value: dict[str, Any] | None, billing_mode: str, capacity: tuple[int, int], index: str | None
+) -> tuple[int, int] | None:
+    """A new table's (or GSI's) WarmThroughput: at least the on-demand initial values, or the provisioned
+    capacity. None when not asked for (an empty structure is accepted and means nothing)."""
+    wanted = requested(value)
+    if wanted == (None, None):
+        return None
+    floor = warm.ON_DEMAND_INITIAL if billing_mode == "PAY_PER_REQUEST" else capacity
+    for (member, capacity_member), units, least in zip(MEMBERS, wanted, floor, strict=True):
+        if units is None or units >= least:
+            continue
+        if billing_mode == "PAY_PER_REQUEST":
+            raise ValidationException(
+                INVALID + f"Requested {member} for WarmThroughput for {_label(index)} is lower than "
+                f"initial throughput for OnDemand. See: {INITIAL_PAGE}"
+            )
+        raise ValidationException(
+            INVALID + f"Requested {member} for WarmThroughput for {_label(index)} is lower than "
+            f"{capacity_member} of ProvisionedThroughput"
+        )
+    return wanted[0] or floor[0], wanted[1] or floor[1]
+
+
+def check_raise(value: dict[str, Any], table: TableSpec, index: IndexSpec | None) -> tuple[int, int]:
+    """An UpdateTable's WarmThroughput for the table or a GSI: never lower than the current value."""
+    wanted = requested(value)
+    name = None if index is None else index.name
+    if wanted == (None, None):
+        suffix = "" if index is None else f" for index: {index.name}"
+        raise ValidationException(
+            INVALID + "WarmThroughput must have at least one of ReadUnitsPerSecond or WriteUnitsPerSecond "
+            "specified" + suffix
+        )
+    current = warm.declared(table, index)
+    for (member, _), units, now in zip(MEMBERS, wanted, current, strict=True):
+        if units is not None and units < now:
+            raise ValidationException(
+                INVALID + f"Requested {member} for WarmThroughput for {_label(name)} is lower than current "
+                "WarmThroughput, decreasing WarmThroughput is not supported"
+            )
+    return wanted[0] or current[0], wanted[1] or current[1]
+
+
+def description(db: Database, table: TableSpec, index: IndexSpec | None) -> dict[str, Any]:
+    """DescribeTable's WarmThroughput: the declared value, or what traffic raised it to (on demand)."""
+    read, write = warm.declared(table, index)
+    limiter = db.limiter
+    if limiter is not None and table.billing_mode == "PAY_PER_REQUEST":
+        read = max(read, int(limiter.grown(table, index, "read")))
+        write = max(write, int(limiter.grown(table, index, "write")))
+    status = "ACTIVE" if index is None or index.status != "CREATING" else "CREATING"
+    return {"ReadUnitsPerSecond": read, "WriteUnitsPerSecond": write, "Status": status}
