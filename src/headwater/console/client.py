@@ -115,6 +115,16 @@ class ApiClient:
             raise _error_of(status, headers, payload)
         return payload.decode("utf-8", "replace")
 
+    async def admin(self, name: str, request: dict[str, Any]) -> dict[str, Any]:
+        """POST /_headwater/<name> (Headwater's admin calls), signed: each has its headwater:* action."""
+        headers = {"Content-Type": "application/json"}
+        status, answer_headers, payload = await self._send(
+            "dynamodb", "POST", f"/_headwater/{quote(name, safe='/')}", "", headers, orjson.dumps(request)
+        )
+        if status >= 300:
+            raise _error_of(status, answer_headers, payload)
+        return _json_object(payload)
+
     async def _json_call(self, prefix: str, operation: str, request: dict[str, Any]) -> dict[str, Any]:
         headers = {"Content-Type": JSON_10, "X-Amz-Target": f"{prefix}.{operation}"}
         status, answer_headers, payload = await self._send(
