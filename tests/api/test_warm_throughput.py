@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from tests.api.test_capacity import START, advance, error_of
 from tests.server import Server
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.headwater_only  # DynamoDB Local neither throttles nor keeps WarmThroughput
 
@@ -276,6 +277,29 @@ def test_update_table_refuses_bad_warm_throughput(warm: Server) -> None:
             INVALID + "WarmThroughput must be the only operation in the request",
         ),
         (
+            {
+                "WarmThroughput": {"ReadUnitsPerSecond": 13000},
+                "OnDemandThroughput": {"MaxReadRequestUnits": 9},
+            },
+            INVALID + "OnDemandThroughput can only be combined with BillingMode in an UpdateTable request",
+        ),
+        (
+            {
+                "WarmThroughput": {"ReadUnitsPerSecond": 13000},
+                "AttributeDefinitions": [{"AttributeName": "g", "AttributeType": "S"}],
+                "GlobalSecondaryIndexUpdates": [
+                    {
+                        "Create": {
+                            "IndexName": "byg",
+                            "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                            "Projection": {"ProjectionType": "KEYS_ONLY"},
+                        }
+                    }
+                ],
+            },
+            INVALID + "Create global secondary index cannot be specified when updating WarmThroughput",
+        ),
+        (
             {"WarmThroughput": {"ReadUnitsPerSecond": 11999}},
             INVALID + "Requested ReadUnitsPerSecond for WarmThroughput for table is lower than current "
             "WarmThroughput, decreasing WarmThroughput is not supported",
@@ -292,3 +316,45 @@ def test_update_table_refuses_bad_warm_throughput(warm: Server) -> None:
     # an empty WarmThroughput beside another change is dropped, as DynamoDB does
     ddb.update_table(TableName=name, WarmThroughput={}, DeletionProtectionEnabled=False)
     assert warm_of(ddb, name)["ReadUnitsPerSecond"] == 12000
+
+
+def test_a_gsi_created_by_update_table_takes_its_warm_throughput(warm: Server) -> None:
+    ddb = warm.client()
+    name = on_demand(ddb)
+
+    def create(index: dict[str, Any]) -> None:
+        ddb.update_table(
+            TableName=name,
+            AttributeDefinitions=[{"AttributeName": "g", "AttributeType": "S"}],
+            GlobalSecondaryIndexUpdates=[
+                {
+                    "Create": {
+                        "IndexName": "byg",
+                        "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                        "Projection": {"ProjectionType": "KEYS_ONLY"},
+                        **index,
+                    }
+                }
+            ],
+        )
+
+    err = error_of(create, index={"WarmThroughput": {"WriteUnitsPerSecond": 3999}})
+    assert (
+        err["Error"]["Message"]
+        == INVALID + "Requested WriteUnitsPerSecond for WarmThroughput for index byg" + INITIAL
+    )
+    create(
+        {"WarmThroughput": {"ReadUnitsPerSecond": 13000}, "OnDemandThroughput": {"MaxReadRequestUnits": 50}}
+    )
+
+    def active() -> dict[str, Any] | None:
+        index: dict[str, Any] = ddb.describe_table(TableName=name)["Table"]["GlobalSecondaryIndexes"][0]
+        return index if index["IndexStatus"] == "ACTIVE" else None
+
+    index = wait_until(active, what="index byg active")
+    assert index["WarmThroughput"] == {
+        "ReadUnitsPerSecond": 13000,
+        "WriteUnitsPerSecond": 4000,
+        "Status": "ACTIVE",
+    }
+    assert index["OnDemandThroughput"] == {"MaxReadRequestUnits": 50}

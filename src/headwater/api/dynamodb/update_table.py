@@ -50,8 +50,8 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
         raise ValidationException(
             "ReplicaUpdates cannot be combined with other changes of the table in one UpdateTable request"
         )
-    if request.get("WarmThroughput") is not None and (others or any(request.get(n) for n in lists)):
-        raise ValidationException(INVALID + "WarmThroughput must be the only operation in the request")
+    if request.get("WarmThroughput") is not None:
+        _warm_alone(request, others)
     async with db.catalog.lock:
         table = db.catalog.require_table(request["TableName"])
         if table.status != "ACTIVE":
@@ -76,6 +76,20 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
     for task in tasks:
         db.later(0, task)
     return {"TableDescription": table_description(db, table)}
+
+
+def _warm_alone(request: dict[str, Any], others: list[str]) -> None:
+    """A table's WarmThroughput is the only change of its UpdateTable request (AWS's texts per pair)."""
+    if request.get("OnDemandThroughput") is not None:
+        raise ValidationException(
+            INVALID + "OnDemandThroughput can only be combined with BillingMode in an UpdateTable request"
+        )
+    if any(update.get("Create") is not None for update in request.get("GlobalSecondaryIndexUpdates") or ()):
+        raise ValidationException(
+            INVALID + "Create global secondary index cannot be specified when updating WarmThroughput"
+        )
+    if others or request.get("GlobalSecondaryIndexUpdates") or request.get("ReplicaUpdates"):
+        raise ValidationException(INVALID + "WarmThroughput must be the only operation in the request")
 
 
 def _apply(
