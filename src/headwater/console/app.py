@@ -18,7 +18,7 @@ from urllib.parse import unquote
 
 from ..http.cross_site import CrossSiteGuard
 from ..http.server import Request, Response
-from . import items, metrics, streams, tables, triggers, usage
+from . import dax, items, metrics, streams, tables, triggers, usage
 from .client import ApiClient, ApiError, Endpoint, Principal
 from .html import ROOT, Viewer, e, error_box, html_response, page, redirect, url
 from .sessions import Session, Sessions
@@ -34,6 +34,7 @@ ROUTES: list[Route] = [
     *triggers.ROUTES,
     *metrics.ROUTES,
     *usage.ROUTES,
+    *dax.ROUTES,
 ]
 _REGION_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 OPEN_KEY = "console"  # --auth off: the key is not checked, only the region of the signature counts

@@ -22,9 +22,8 @@ SPANS = (
 )
 SPAN_SECONDS = {"1h": 3600, "24h": 86400, "7d": 7 * 86400, "30d": 30 * 86400}
 HEADINGS = (
-    "Table", "Region", "Mode", "Read units", "Write units", "GSI write units", "Replicated write units",
-    "Stream read requests", "RCU-hours", "WCU-hours", "Storage (bytes)", "On-demand / month",
-    "Provisioned / month",
+    "Table", "Mode", "Read units", "Write units", "Stream reads", "Storage", "RCU / WCU-hours",
+    "On demand / month", "Provisioned / month",
 )  # fmt: skip
 
 
@@ -54,12 +53,19 @@ async def usage_page(ask: Ask) -> Response:
     )
     summary = (
         f'<p class="hint" id="usage-summary">Over {out["Hours"]:.2f} h; the monthly cost of this workload at '
-        f"{e(out['PriceRegion'])} prices of {e(out['PricesDate'])} ({e(out['Currency'])}; prices change). "
+        f"{e(out['PriceRegion'])} prices of {e(out['PricesDate'])} (in {e(out['Currency'])}; prices change). "
         "On demand: every request unit at its price; provisioned: the table's capacity, or an on-demand "
         "table's average rate rounded up (a lower bound). Both add storage and stream reads.</p>"
     )
     rows = [_row(entry, ask.viewer.region) for entry in out["Tables"]]
-    body = form + note + summary + table(HEADINGS, rows, "No table has been counted yet.")
+    total = (
+        f'<p id="usage-total">All tables: <strong>{sum(t["OnDemandMonthly"] for t in out["Tables"]):.4f}'
+        f"</strong> a month on demand, <strong>{sum(t['ProvisionedMonthly'] for t in out['Tables']):.4f}"
+        f"</strong> provisioned ({e(out['Currency'])}).</p>"
+        if rows
+        else ""
+    )
+    body = form + note + summary + table(HEADINGS, rows, "No table has been counted yet.") + total
     return html_response(page("Usage", body, ask.viewer, section="usage"))
 
 
@@ -67,20 +73,21 @@ def _row(t: dict[str, Any], region: str) -> list[str]:
     """A table's counts and costs; its name links to its page when it is in the console's region."""
     name = e(t["TableName"]) + (" (deleted)" if t["Deleted"] else "")
     linked = not t["Deleted"] and t["Region"] == region
+    writes = (
+        f'{t["WriteUnits"]:g}<br><span class="hint">GSI {t["GsiWriteUnits"]:g} · replicated '
+        f"{t['ReplicatedWriteUnits']:g}</span>"
+    )
     return [
-        f'<a href="{url("tables", t["TableName"])}">{name}</a>' if linked else name,
-        e(t["Region"]),
+        (f'<a href="{url("tables", t["TableName"])}">{name}</a>' if linked else name)
+        + f'<br><span class="hint">{e(t["Region"])}</span>',
         "Provisioned" if t["BillingMode"] == "PROVISIONED" else "On-demand",
         f"{t['ReadUnits']:g}",
-        f"{t['WriteUnits']:g}",
-        f"{t['GsiWriteUnits']:g}",
-        f"{t['ReplicatedWriteUnits']:g}",
+        writes,
         f"{t['StreamReadRequests']:g}",
-        f"{t['ProvisionedRcuHours']:.3f}",
-        f"{t['ProvisionedWcuHours']:.3f}",
-        str(t["StorageBytes"]),
-        f"{t['OnDemandMonthly']:.4f}",
-        f"{t['ProvisionedMonthly']:.4f}",
+        f"{t['StorageBytes']} bytes",
+        f"{t['ProvisionedRcuHours']:.3f} / {t['ProvisionedWcuHours']:.3f}",
+        f'<span class="cost">{t["OnDemandMonthly"]:.4f}</span>',
+        f'<span class="cost">{t["ProvisionedMonthly"]:.4f}</span>',
     ]
 
 
