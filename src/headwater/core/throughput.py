@@ -97,12 +97,13 @@ def limit_of(table: TableSpec, index: IndexSpec | None, kind: Kind, grown: float
         units = throughput.read if kind == "read" else throughput.write
         return Limit(float(units), BURST_SECONDS, "ProvisionedThroughputExceeded")
     declared = warm.declared(table, index)
-    instant = max(float(declared[0] if kind == "read" else declared[1]), grown)
+    rate = max(float(declared[0] if kind == "read" else declared[1]), grown)
+    limit_type = "KeyRangeThroughputExceeded"
+    if rate > TABLE_QUOTA_UNITS:
+        rate, limit_type = TABLE_QUOTA_UNITS, "AccountLimitExceeded"
     maximum = on_demand_maximum(table, index, kind)
-    limits = [(instant, "KeyRangeThroughputExceeded"), (TABLE_QUOTA_UNITS, "AccountLimitExceeded")]
-    if maximum is not None:
-        limits.append((maximum, "MaxOnDemandThroughputExceeded"))
-    rate, limit_type = min(limits, key=lambda limit: limit[0])
+    if maximum is not None and maximum < rate:
+        rate, limit_type = maximum, "MaxOnDemandThroughputExceeded"
     return Limit(rate, 1.0, limit_type)
 
 
@@ -151,18 +152,25 @@ class Limiter:
         peak = self._peaks.get((table.table_id, index.index_id if index is not None else 0, kind))
         return 2.0 * peak.settled_at(self.clock.now()) if peak is not None else 0.0
 
-    def _limit(self, table: TableSpec, index: IndexSpec | None, kind: Kind) -> Limit:
-        grown = self.grown(table, index, kind) if table.billing_mode == "PAY_PER_REQUEST" else 0.0
-        return limit_of(table, index, kind, grown)
+    def _limit(self, table: TableSpec, index: IndexSpec | None, kind: Kind, now: float) -> Limit:
+        if table.billing_mode != "PAY_PER_REQUEST":
+            return limit_of(table, index, kind)
+        peak = self._peaks.get((table.table_id, index.index_id if index is not None else 0, kind))
+        return limit_of(table, index, kind, 2.0 * peak.settled_at(now) if peak is not None else 0.0)
 
     def _take(self, table: TableSpec, index: IndexSpec | None, kind: Kind, units: float) -> None:
-        self._bucket(table, index, kind, self._limit(table, index, kind)).level -= units
+        now = self.clock.now()
+        self._bucket(table, index, kind, self._limit(table, index, kind, now), now).level -= units
         if table.billing_mode == "PAY_PER_REQUEST":
             key = (table.table_id, index.index_id if index is not None else 0, kind)
-            self._peaks.setdefault(key, Peak()).add(self.clock.now(), units)
+            peak = self._peaks.get(key)
+            if peak is None:
+                peak = self._peaks[key] = Peak()
+            peak.add(now, units)
 
-    def _bucket(self, table: TableSpec, index: IndexSpec | None, kind: Kind, limit: Limit) -> Bucket:
-        now = self.clock.now()
+    def _bucket(
+        self, table: TableSpec, index: IndexSpec | None, kind: Kind, limit: Limit, now: float
+    ) -> Bucket:
         key = (table.table_id, index.index_id if index is not None else 0, kind)
         bucket = self._buckets.get(key)
         if bucket is None:
@@ -188,8 +196,9 @@ class Limiter:
                     self._admit(table, gsi, kind)
 
     def _admit(self, table: TableSpec, index: IndexSpec | None, kind: Kind) -> None:
-        limit = self._limit(table, index, kind)
-        if self._bucket(table, index, kind, limit).level > 0:
+        now = self.clock.now()
+        limit = self._limit(table, index, kind, now)
+        if self._bucket(table, index, kind, limit, now).level > 0:
             return
         resource = table.arn if index is None else f"{table.arn}/index/{index.name}"
         reason = ("Table" if index is None else "Index") + kind.title() + limit.limit_type
