@@ -358,3 +358,42 @@ def test_a_gsi_created_by_update_table_takes_its_warm_throughput(warm: Server) -
         "Status": "ACTIVE",
     }
     assert index["OnDemandThroughput"] == {"MaxReadRequestUnits": 50}
+
+
+def test_a_provisioned_gsis_update_needs_its_throughput_or_a_warm_throughput(warm: Server) -> None:
+    ddb = warm.client()
+    name = f"warm-{uuid.uuid4().hex[:10]}"
+    ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "g", "AttributeType": "S"},
+        ],
+        ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "byg",
+                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+                "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+            }
+        ],
+    )
+    index = ddb.describe_table(TableName=name)["Table"]["GlobalSecondaryIndexes"][0]
+    assert index["WarmThroughput"] == {"ReadUnitsPerSecond": 5, "WriteUnitsPerSecond": 5, "Status": "ACTIVE"}
+    err = error_of(
+        ddb.update_table, TableName=name, GlobalSecondaryIndexUpdates=[{"Update": {"IndexName": "byg"}}]
+    )
+    assert (err["Error"]["Code"], err["Error"]["Message"]) == (
+        "ValidationException",
+        "No provisioned throughput specified for the global secondary index",
+    )
+    ddb.update_table(
+        TableName=name,
+        GlobalSecondaryIndexUpdates=[
+            {"Update": {"IndexName": "byg", "WarmThroughput": {"ReadUnitsPerSecond": 50}}}
+        ],
+    )
+    index = ddb.describe_table(TableName=name)["Table"]["GlobalSecondaryIndexes"][0]
+    assert index["WarmThroughput"]["ReadUnitsPerSecond"] == 50

@@ -110,8 +110,8 @@ def _update(table: TableSpec, index: IndexSpec, body: dict[str, Any], extra: dic
                 INVALID + f"The only Updates for index: {index.name} when TableThroughputMode is "
                 "PAY_PER_REQUEST can be to OnDemandThroughput, WarmThroughput"
             )
-    elif body.get("WarmThroughput") is None:
-        raise ValidationException(INVALID + f"ProvisionedThroughput is not specified for index: {index.name}")
+    elif body.get("WarmThroughput") is None:  # DynamoDB Local's text
+        raise ValidationException("No provisioned throughput specified for the global secondary index")
     return index
 
 
