@@ -84,5 +84,8 @@ def description(db: Database, table: TableSpec, index: IndexSpec | None) -> dict
     if limiter is not None and table.billing_mode == "PAY_PER_REQUEST":
         read = max(read, int(limiter.grown(table, index, "read")))
         write = max(write, int(limiter.grown(table, index, "write")))
-    status = "ACTIVE" if index is None or index.status != "CREATING" else "CREATING"
+    # a raise applies at once (AWS's takes minutes, UPDATING meanwhile); a resource being created or
+    # deleted says so
+    state = table.status if index is None else index.status
+    status = state if state in ("CREATING", "DELETING") else "ACTIVE"
     return {"ReadUnitsPerSecond": read, "WriteUnitsPerSecond": write, "Status": status}
