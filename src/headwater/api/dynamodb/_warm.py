@@ -1,7 +1,8 @@
 """WarmThroughput in CreateTable and UpdateTable (the table's and each GSI's), checked as DynamoDB checks it,
 and described as DescribeTable answers it.
 
-DynamoDB Local ignores WarmThroughput, so the texts are AWS's own answers: values below the on-demand
+DynamoDB Local ignores WarmThroughput and AWS documents no texts, so they are AWS's answers as public
+probes of the service recorded them (2026-10): values below the on-demand
 initial throughput (or a provisioned table's capacity) are refused at creation, a lower value than the
 current one at UpdateTable ("decreasing WarmThroughput is not supported"), and a table's WarmThroughput
 must be the only change of its UpdateTable request.
