@@ -397,3 +397,58 @@ def test_a_provisioned_gsis_update_needs_its_throughput_or_a_warm_throughput(war
     )
     index = ddb.describe_table(TableName=name)["Table"]["GlobalSecondaryIndexes"][0]
     assert index["WarmThroughput"]["ReadUnitsPerSecond"] == 50
+
+
+def test_update_table_refuses_settings_above_the_per_table_quota(warm: Server) -> None:
+    ddb = warm.client()
+    name = f"warm-{uuid.uuid4().hex[:10]}"
+    ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "g", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "byg",
+                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
+    )
+    quota = (
+        "Subscriber limit exceeded: Requested {} exceeds TableMax{}CapacityUnits of the account in region "
+        "us-east-1"
+    )
+    cases: list[tuple[dict[str, Any], str]] = [
+        (
+            {"WarmThroughput": {"ReadUnitsPerSecond": 40001}},
+            quota.format("ReadUnitsPerSecond for WarmThroughput for table", "Read"),
+        ),
+        (
+            {"OnDemandThroughput": {"MaxWriteRequestUnits": 50000}},
+            quota.format("MaxWriteRequestUnits for OnDemandThroughput for table", "Write"),
+        ),
+        (
+            {
+                "GlobalSecondaryIndexUpdates": [
+                    {"Update": {"IndexName": "byg", "WarmThroughput": {"WriteUnitsPerSecond": 40001}}}
+                ]
+            },
+            quota.format("WriteUnitsPerSecond for WarmThroughput for index byg", "Write"),
+        ),
+        (
+            {
+                "GlobalSecondaryIndexUpdates": [
+                    {"Update": {"IndexName": "byg", "OnDemandThroughput": {"MaxReadRequestUnits": 40001}}}
+                ]
+            },
+            quota.format("MaxReadRequestUnits for OnDemandThroughput for index : byg", "Read"),
+        ),
+    ]
+    for request, message in cases:
+        err = error_of(ddb.update_table, TableName=name, **request)
+        assert (err["Error"]["Code"], err["Error"]["Message"]) == ("LimitExceededException", message)
+    ddb.update_table(TableName=name, WarmThroughput={"ReadUnitsPerSecond": 40000})  # the quota itself: taken

@@ -12,7 +12,7 @@ from ...core.warm import INDEX_ON_DEMAND, WARM
 from ...errors import LimitExceededException, ResourceNotFoundException, ValidationException
 from ...model.schema import IndexSpec, KeyAttribute, KeyType, TableSpec
 from ._table_spec import INVALID, MAX_GSIS, global_index, on_demand_throughput, parse_throughput
-from ._warm import check_initial, check_raise
+from ._warm import check_initial, check_quota, check_raise
 
 Task = Callable[[], Awaitable[None]]
 
@@ -95,6 +95,7 @@ def _index_settings(extra: dict[str, Any], raw: dict[str, Any], table: TableSpec
 
 def _update(table: TableSpec, index: IndexSpec, body: dict[str, Any], extra: dict[str, Any]) -> IndexSpec:
     """A GSI's Update: its provisioned throughput, or (on demand) its maximums and warm throughput."""
+    check_quota(body, table, index)
     if body.get("WarmThroughput") is not None:
         read, write = check_raise(body["WarmThroughput"], table, index)
         extra[WARM] = {**(extra.get(WARM) or {}), index.name: [read, write]}

@@ -14,7 +14,8 @@ from typing import Any
 
 from ...core import warm
 from ...core.database import Database
-from ...errors import ValidationException
+from ...core.throughput import TABLE_QUOTA_UNITS
+from ...errors import LimitExceededException, ValidationException
 from ...model.schema import IndexSpec, TableSpec
 from ._table_spec import INVALID
 
@@ -56,6 +57,27 @@ def check_initial(
             f"{capacity_member} of ProvisionedThroughput"
         )
     return wanted[0] or floor[0], wanted[1] or floor[1]
+
+
+def check_quota(request: dict[str, Any], table: TableSpec, index: IndexSpec | None) -> None:
+    """An UpdateTable's WarmThroughput and OnDemandThroughput (of the table or a GSI) within the per-table
+    quota of 40,000 read and write units a second (LimitExceededException, as AWS answers it)."""
+    region = table.namespace.region
+    kinds = (
+        ("Read", "ReadUnitsPerSecond", "MaxReadRequestUnits"),
+        ("Write", "WriteUnitsPerSecond", "MaxWriteRequestUnits"),
+    )
+    for kind, warm_member, max_member in kinds:
+        for setting, member, label in (
+            ("WarmThroughput", warm_member, "table" if index is None else f"index {index.name}"),
+            ("OnDemandThroughput", max_member, "table" if index is None else f"index : {index.name}"),
+        ):
+            units = (request.get(setting) or {}).get(member)
+            if isinstance(units, int) and units > TABLE_QUOTA_UNITS:
+                raise LimitExceededException(
+                    f"Subscriber limit exceeded: Requested {member} for {setting} for {label} exceeds "
+                    f"TableMax{kind}CapacityUnits of the account in region {region}"
+                )
 
 
 def check_raise(value: dict[str, Any], table: TableSpec, index: IndexSpec | None) -> tuple[int, int]:

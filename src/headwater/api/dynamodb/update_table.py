@@ -19,7 +19,7 @@ from ._replica_settings import pending_for_remote
 from ._replicas import apply_replica_updates
 from ._stream_spec import parse_stream_specification
 from ._table_spec import INVALID, on_demand_throughput, parse_throughput
-from ._warm import check_raise
+from ._warm import check_quota, check_raise
 
 # What an UpdateTable request can change. AttributeDefinitions alone changes nothing (they only serve a
 # GSI being created), nor does an empty list of GlobalSecondaryIndexUpdates.
@@ -100,6 +100,7 @@ def _apply(
     table = _billing(db, table, request.get("BillingMode"), request.get("ProvisionedThroughput"))
     if db.settings.enforce_capacity:
         table = _decreases(db, before, table)
+    check_quota(request, table, None)
     if request.get("OnDemandThroughput") is not None:
         on_demand = on_demand_throughput(
             request["OnDemandThroughput"], table.extra.get(ON_DEMAND) or {}, removable=True
