@@ -293,6 +293,7 @@ def metered_handlers(
     they are otherwise (no work added to a request)."""
     settings = db.settings
     limiter = Limiter(db.clock) if settings.enforce_capacity else None
+    db.limiter = limiter
     if settings.enforce_capacity or settings.meter_usage:
         db.usage = UsageMeter(db.storage, db.clock)
     if limiter is None and db.usage is None:

@@ -11,6 +11,7 @@ import click
 from .commands.admin import admin
 from .commands.auth import auth
 from .commands.backup import backup, restore
+from .commands.dax import dax
 from .commands.kinesis import kinesis
 from .commands.replicas import replicas
 from .commands.sinks import sinks
@@ -518,3 +519,4 @@ main.add_command(streams)
 main.add_command(triggers)
 main.add_command(usage)
 main.add_command(wait)
+main.add_command(dax)

@@ -42,3 +42,23 @@ def test_write_capacity_chart_of_a_metered_server(metered: Server, page: Any, sh
     expect(chart.locator("figcaption")).to_contain_text("ConsumedWriteCapacityUnits")
     expect(chart.locator(".legend")).to_contain_text(table)
     page.screenshot(path=shots / "metrics-capacity.png", full_page=True)
+
+
+def test_a_tables_page_shows_its_warm_throughput_and_maximums(metered: Server, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    ddb = metered.client("dynamodb")
+    table = unique("warm")
+    ddb.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        WarmThroughput={"ReadUnitsPerSecond": 15000},
+        OnDemandThroughput={"MaxWriteRequestUnits": 70},
+    )
+    page.goto(console_url(metered, f"tables/{table}"))
+    warm = page.locator("#overview dt:text-is('Warm throughput') + dd")
+    expect(warm).to_have_text(
+        "15000 read, 4000 write units a second (ACTIVE); at most 70 write request units a second"
+    )

@@ -109,6 +109,20 @@ def test_metrics_need_headwater_get_metrics(live: AuthServer, page: Any) -> None
     expect(page.locator(".error")).to_contain_text("AccessDeniedException")
 
 
+def test_usage_needs_headwater_get_usage(live: AuthServer, page: Any) -> None:
+    """The usage page reads POST /_headwater/usage as the principal: without headwater:GetUsage, the
+    refusal."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{live.endpoint}/console/")
+    key = live.keys["tables_only"]
+    _sign_in(page, key.id, key.secret)
+    expect(page.locator("table")).to_contain_text(OPEN_TABLE)
+    page.goto(f"{live.endpoint}/console/usage")
+    expect(page.locator(".error")).to_contain_text("AccessDeniedException")
+    expect(page.locator(".error")).to_contain_text("headwater:GetUsage")
+
+
 def test_the_admin_sees_every_table(live: AuthServer, page: Any) -> None:
     from playwright.sync_api import expect
 

@@ -4,31 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import re
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import click
 
+from .. import pricing
 from .admin import DEFAULT_ENDPOINT, _post
 
-HOURS_PER_MONTH = 730  # AWS's pricing examples' month
 _RELATIVE = re.compile(r"(\d+(?:\.\d+)?)([mhd])")
 _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400}
 
 
 def load_prices(path: Path | None) -> dict[str, Any]:
-    text = (
-        path.read_text()
-        if path is not None
-        else resources.files(__package__).joinpath("prices.json").read_text()
-    )
-    prices: dict[str, Any] = json.loads(text)
-    if not isinstance(prices.get("regions"), dict):
-        raise click.ClickException(f"{path}: a price file has a 'regions' object")
-    return prices
+    try:
+        return pricing.load_prices(path.read_text() if path is not None else None)
+    except ValueError as err:
+        raise click.ClickException(f"{path}: {err}") from None
 
 
 def parse_since(text: str | None, now: float) -> float | None:
@@ -49,37 +42,6 @@ def parse_since(text: str | None, now: float) -> float | None:
             f"{text!r}: expected 24h, 90m, 7d, an ISO 8601 time or epoch seconds"
         ) from None
     return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).timestamp()
-
-
-def monthly(entry: dict[str, Any], price: dict[str, float], hours: float) -> dict[str, float]:
-    """The month's cost of the workload `entry` counted over `hours`, under each capacity mode.
-
-    On-demand: every unit counted, at its price, scaled to a month. Provisioned: a provisioned table's
-    capacity for the whole month (what it is provisioned now); an on-demand table's average rate of
-    units per second, rounded up, provisioned for the month (no headroom: a lower bound). Both add
-    storage (with DynamoDB's 100 bytes per item) and stream reads."""
-    scale = HOURS_PER_MONTH / hours
-    writes = entry["WriteUnits"] + entry["GsiWriteUnits"]
-    shared = (
-        entry["BillableStorageBytes"] / 2**30 * price["storage_gb_month"]
-        + entry["StreamReadRequests"] / 100_000 * price["stream_read_requests_per_100000"] * scale
-    )
-    replicated = entry["ReplicatedWriteUnits"] / 1e6 * price["replicated_write_request_units_per_million"]
-    on_demand = (
-        entry["ReadUnits"] / 1e6 * price["read_request_units_per_million"]
-        + writes / 1e6 * price["write_request_units_per_million"]
-        + replicated
-    ) * scale + shared
-    if entry["BillingMode"] == "PROVISIONED":
-        rcu, wcu = entry["ProvisionedReadCapacityUnits"], entry["ProvisionedWriteCapacityUnits"]
-    else:
-        seconds = hours * 3600
-        rcu = math.ceil(entry["ReadUnits"] / seconds)
-        wcu = math.ceil((writes + entry["ReplicatedWriteUnits"]) / seconds)
-    provisioned = HOURS_PER_MONTH * (rcu * price["rcu_hour"] + wcu * price["wcu_hour"]) + shared
-    if entry["BillingMode"] == "PROVISIONED":
-        provisioned += replicated * scale  # replicated writes beside the table's own capacity
-    return {"OnDemandMonthly": round(on_demand, 6), "ProvisionedMonthly": round(provisioned, 6)}
 
 
 @click.command()
@@ -117,8 +79,7 @@ def usage(
 
     Units are counted by a server running with --meter-usage (or --enforce-capacity)."""
     prices = load_prices(prices_file)
-    price = prices["regions"].get(price_region)
-    if price is None:
+    if price_region not in prices["regions"]:
         known = ", ".join(sorted(prices["regions"]))
         raise click.BadParameter(
             f"no prices for {price_region} (the file has {known})", param_hint="--price-region"
@@ -130,22 +91,7 @@ def usage(
         body["Since"] = start
     if region is not None:
         body["Region"] = region
-    report = _post(endpoint_url, "usage", body)
-    tables: list[dict[str, Any]] = report["Tables"]  # type: ignore[assignment]
-    server_now = float(report["Now"])  # type: ignore[arg-type]
-    first = [t["FirstCounted"] for t in tables if t.get("FirstCounted") is not None]
-    began = start if start is not None else min(first, default=server_now)
-    hours = max(1.0, (server_now - began) / 3600)  # the counters' resolution is an hour
-    for entry in tables:
-        entry.update(monthly(entry, price, hours))
-    out = {
-        "Metered": report["Metered"],
-        "Hours": hours,
-        "PriceRegion": price_region,
-        "Currency": prices.get("currency", "USD"),
-        "PricesDate": prices.get("date"),
-        "Tables": tables,
-    }
+    out = pricing.priced(_post(endpoint_url, "usage", body), prices, price_region, start)
     if as_json:
         click.echo(json.dumps(out, indent=2))
         return

@@ -18,7 +18,7 @@ from urllib.parse import unquote
 
 from ..http.cross_site import CrossSiteGuard
 from ..http.server import Request, Response
-from . import items, metrics, streams, tables, triggers
+from . import dax, items, metrics, streams, tables, triggers, usage
 from .client import ApiClient, ApiError, Endpoint, Principal
 from .html import ROOT, Viewer, e, error_box, html_response, page, redirect, url
 from .sessions import Session, Sessions
@@ -27,7 +27,15 @@ from .web import Ask, BadForm, Route, parse_fields
 log = logging.getLogger(__name__)
 
 STATIC_TYPES = {".css": b"text/css; charset=utf-8", ".js": b"text/javascript; charset=utf-8"}
-ROUTES: list[Route] = [*tables.ROUTES, *items.ROUTES, *streams.ROUTES, *triggers.ROUTES, *metrics.ROUTES]
+ROUTES: list[Route] = [
+    *tables.ROUTES,
+    *items.ROUTES,
+    *streams.ROUTES,
+    *triggers.ROUTES,
+    *metrics.ROUTES,
+    *usage.ROUTES,
+    *dax.ROUTES,
+]
 _REGION_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 OPEN_KEY = "console"  # --auth off: the key is not checked, only the region of the signature counts
 

@@ -19,6 +19,7 @@ MAX_RESPONSE_BYTES = 32 * 1024 * 1024  # a Scan page is at most 1 MB of items; m
 MAX_HEADER_BYTES = 64 * 1024
 TIMEOUT_SECONDS = 30.0
 JSON_10 = "application/x-amz-json-1.0"
+JSON_11 = "application/x-amz-json-1.1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +115,26 @@ class ApiClient:
         if status >= 300:
             raise _error_of(status, headers, payload)
         return payload.decode("utf-8", "replace")
+
+    async def dax(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        """A DAX control-plane call (JSON 1.1, AmazonDAXV3.<operation>), signed for `dax`."""
+        headers = {"Content-Type": JSON_11, "X-Amz-Target": f"AmazonDAXV3.{operation}"}
+        status, answer_headers, payload = await self._send(
+            "dax", "POST", "/", "", headers, orjson.dumps(request)
+        )
+        if status >= 300:
+            raise _error_of(status, answer_headers, payload)
+        return _json_object(payload)
+
+    async def admin(self, name: str, request: dict[str, Any]) -> dict[str, Any]:
+        """POST /_headwater/<name> (Headwater's admin calls), signed: each has its headwater:* action."""
+        headers = {"Content-Type": "application/json"}
+        status, answer_headers, payload = await self._send(
+            "dynamodb", "POST", f"/_headwater/{quote(name, safe='/')}", "", headers, orjson.dumps(request)
+        )
+        if status >= 300:
+            raise _error_of(status, answer_headers, payload)
+        return _json_object(payload)
 
     async def _json_call(self, prefix: str, operation: str, request: dict[str, Any]) -> dict[str, Any]:
         headers = {"Content-Type": JSON_10, "X-Amz-Target": f"{prefix}.{operation}"}

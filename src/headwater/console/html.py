@@ -15,7 +15,13 @@ from ..http.server import Response
 from .client import ApiError
 
 ROOT = "/console"
-NAV = (("tables", "Tables"), ("triggers", "Triggers"), ("metrics", "Metrics"))
+NAV = (
+    ("tables", "Tables"),
+    ("triggers", "Triggers"),
+    ("metrics", "Metrics"),
+    ("usage", "Usage"),
+    ("dax", "DAX"),
+)
 
 # what a page may load and where it may send things: only this server, no inline script
 SECURITY_HEADERS = [

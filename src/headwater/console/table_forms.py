@@ -181,6 +181,7 @@ def summary(info: dict[str, Any], ttl: dict[str, Any]) -> str:
             else f"provisioned: {e(throughput.get('ReadCapacityUnits'))} read, "
             f"{e(throughput.get('WriteCapacityUnits'))} write units",
         ),
+        ("Warm throughput", _warm(info)),
         (
             "Stream",
             f"{e(stream.get('StreamViewType'))} <code>{e(info.get('LatestStreamArn', ''))}</code>"
@@ -192,6 +193,24 @@ def summary(info: dict[str, Any], ttl: dict[str, Any]) -> str:
     ]
     cells = "".join(f"<dt>{e(k)}</dt><dd>{v}</dd>" for k, v in rows)
     return f'<section id="overview"><h2>Overview</h2><dl class="facts">{cells}</dl></section>'
+
+
+def _warm(info: dict[str, Any]) -> str:
+    """What the table serves at once (WarmThroughput), and its on-demand maximums (OnDemandThroughput)."""
+    warm = info.get("WarmThroughput") or {}
+    text = (
+        f"{e(warm.get('ReadUnitsPerSecond'))} read, {e(warm.get('WriteUnitsPerSecond'))} write units a "
+        f"second ({e(warm.get('Status', ''))})"
+        if warm
+        else "—"
+    )
+    maximums = info.get("OnDemandThroughput") or {}
+    limits = [
+        f"{e(maximums[member])} {kind}"
+        for member, kind in (("MaxReadRequestUnits", "read"), ("MaxWriteRequestUnits", "write"))
+        if member in maximums
+    ]
+    return text + (f"; at most {', '.join(limits)} request units a second" if limits else "")
 
 
 def indexes(name: str, info: dict[str, Any], viewer: Viewer) -> str:

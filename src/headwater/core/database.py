@@ -25,6 +25,7 @@ from ..storage.base import Storage
 from ..streams import StreamService
 from .catalog import Catalog
 from .progress import Progress
+from .throughput import Limiter
 from .transactions import TokenCache
 from .usage import UsageMeter
 
@@ -51,6 +52,8 @@ class Database:
     backups_in_use: set[str] = field(default_factory=set, init=False)
     # what the workload consumes, per table (`--meter-usage`, `--enforce-capacity`): shared by every view
     usage: UsageMeter | None = field(default=None, init=False)
+    # the throughput buckets (`--enforce-capacity`): DescribeTable reads the warm throughput traffic gave
+    limiter: Limiter | None = field(default=None, init=False)
     # long jobs' progress for /metrics (shared by every namespace's view too)
     progress: Progress = field(default_factory=Progress, init=False)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False)

@@ -4,9 +4,12 @@ direction, on the database's clock.
 - Provisioned: the bucket fills at RCU/WCU per second and keeps up to 300 seconds of unused capacity
   (burst capacity, "DynamoDB currently retains up to five minutes (300 seconds) of unused read and write
   capacity"). A new bucket holds one second of capacity.
-- On-demand: no burst; the bucket holds one second of MaxReadRequestUnits/MaxWriteRequestUnits when the
-  table sets them (OnDemandThroughput), else of the per-table default quota (40,000 read and 40,000 write
-  request units, Limits.html).
+- On-demand: no burst; the bucket holds one second of the least of: the table's (or GSI's) warm throughput
+  (core/warm.py: 12,000 read and 4,000 write units a second when new, and twice each new peak from 30
+  minutes after it was reached: "DynamoDB instantly accommodates up to double the previous peak"; past it
+  the table's partitions are too few: KeyRangeThroughputExceeded), its MaxReadRequestUnits /
+  MaxWriteRequestUnits (OnDemandThroughput: MaxOnDemandThroughputExceeded), and the per-table default
+  quota (40,000 read and 40,000 write request units, Limits.html: AccountLimitExceeded).
 - Per partition key value (an item operation's key): 3,000 read and 1,000 write units a second, in both
   modes, without burst (KeyRangeThroughputExceeded).
 - A request is admitted while its buckets are above zero; what it consumed (known only after it ran: a
@@ -18,12 +21,13 @@ direction, on the database's clock.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..clock import Clock
 from ..errors import ProvisionedThroughputExceededException, ThrottlingException
 from ..model.schema import IndexSpec, TableSpec
+from . import warm
 
 Kind = Literal["read", "write"]
 BURST_SECONDS = 300.0
@@ -33,6 +37,7 @@ ON_DEMAND = "on_demand"  # the table's OnDemandThroughput in TableSpec.extra
 # 1,000 WCU per partition; burst capacity does not help a hot partition)
 KEY_RANGE_UNITS: dict[str, float] = {"read": 3000.0, "write": 1000.0}
 KEY_BUCKETS_KEPT = 10_000  # past it, buckets idle for a second (full again) are forgotten, once a second
+PEAK_SETTLES = 1800.0  # seconds before a new peak raises what on demand serves at once (to double it)
 
 TABLE_EXCEEDED = (
     "The level of configured provisioned throughput for the table was exceeded. Consider increasing your "
@@ -77,21 +82,59 @@ class Limit:
         return self.limit_type == "ProvisionedThroughputExceeded"
 
 
-def on_demand_maximum(table: TableSpec, kind: Kind) -> float | None:
-    settings: Mapping[str, Any] = table.extra.get(ON_DEMAND) or {}
+def on_demand_maximum(table: TableSpec, index: IndexSpec | None, kind: Kind) -> float | None:
+    settings: Mapping[str, Any] = (
+        table.extra.get(ON_DEMAND) or {} if index is None else warm.index_on_demand(table, index)
+    )
     value = settings.get("MaxReadRequestUnits" if kind == "read" else "MaxWriteRequestUnits")
     return float(value) if isinstance(value, int) and value > 0 else None
 
 
-def limit_of(table: TableSpec, index: IndexSpec | None, kind: Kind) -> Limit:
+def limit_of(table: TableSpec, index: IndexSpec | None, kind: Kind, grown: float = 0.0) -> Limit:
+    """`grown`: what traffic raised the on-demand resource's warm throughput to (twice a settled peak)."""
     if table.billing_mode == "PROVISIONED":
         throughput = index.throughput if index is not None else table.throughput
         units = throughput.read if kind == "read" else throughput.write
         return Limit(float(units), BURST_SECONDS, "ProvisionedThroughputExceeded")
-    maximum = on_demand_maximum(table, kind) if index is None else None
-    if maximum is not None:
-        return Limit(min(maximum, TABLE_QUOTA_UNITS), 1.0, "MaxOnDemandThroughputExceeded")
-    return Limit(TABLE_QUOTA_UNITS, 1.0, "AccountLimitExceeded")
+    declared = warm.declared(table, index)
+    rate = max(float(declared[0] if kind == "read" else declared[1]), grown)
+    limit_type = "KeyRangeThroughputExceeded"
+    if rate > TABLE_QUOTA_UNITS:
+        rate, limit_type = TABLE_QUOTA_UNITS, "AccountLimitExceeded"
+    maximum = on_demand_maximum(table, index, kind)
+    if maximum is not None and maximum < rate:
+        rate, limit_type = maximum, "MaxOnDemandThroughputExceeded"
+    return Limit(rate, 1.0, limit_type)
+
+
+@dataclass(slots=True)
+class Peak:
+    """An on-demand resource's units a second: the current second's, and its peaks (the settled one, and
+    newer ones, rising, waiting PEAK_SETTLES seconds to count)."""
+
+    second: float = float("-inf")
+    used: float = 0.0
+    settled: float = 0.0
+    rising: list[tuple[float, float]] = field(default_factory=list)
+
+    def add(self, now: float, units: float) -> None:
+        self._roll(now)
+        self.used += units
+
+    def settled_at(self, now: float) -> float:
+        self._roll(now)
+        while self.rising and self.rising[0][0] + PEAK_SETTLES <= now:
+            self.settled = max(self.settled, self.rising.pop(0)[1])
+        return self.settled
+
+    def _roll(self, now: float) -> None:
+        second = float(int(now))
+        if second == self.second:
+            return
+        highest = self.rising[-1][1] if self.rising else self.settled
+        if self.used > highest:  # the second just ended is a new peak, reached at its end
+            self.rising.append((self.second + 1.0, self.used))
+        self.second, self.used = second, 0.0
 
 
 class Limiter:
@@ -101,10 +144,33 @@ class Limiter:
         self.clock = clock
         self._buckets: dict[tuple[int, int, Kind], Bucket] = {}
         self._keys: dict[tuple[int, Kind, bytes], Bucket] = {}
+        self._peaks: dict[tuple[int, int, Kind], Peak] = {}
         self._pruned = float("-inf")
 
-    def _bucket(self, table: TableSpec, index: IndexSpec | None, kind: Kind, limit: Limit) -> Bucket:
+    def grown(self, table: TableSpec, index: IndexSpec | None, kind: Kind) -> float:
+        """What traffic raised an on-demand resource's warm throughput to: twice its settled peak."""
+        peak = self._peaks.get((table.table_id, index.index_id if index is not None else 0, kind))
+        return 2.0 * peak.settled_at(self.clock.now()) if peak is not None else 0.0
+
+    def _limit(self, table: TableSpec, index: IndexSpec | None, kind: Kind, now: float) -> Limit:
+        if table.billing_mode != "PAY_PER_REQUEST":
+            return limit_of(table, index, kind)
+        peak = self._peaks.get((table.table_id, index.index_id if index is not None else 0, kind))
+        return limit_of(table, index, kind, 2.0 * peak.settled_at(now) if peak is not None else 0.0)
+
+    def _take(self, table: TableSpec, index: IndexSpec | None, kind: Kind, units: float) -> None:
         now = self.clock.now()
+        self._bucket(table, index, kind, self._limit(table, index, kind, now), now).level -= units
+        if table.billing_mode == "PAY_PER_REQUEST":
+            key = (table.table_id, index.index_id if index is not None else 0, kind)
+            peak = self._peaks.get(key)
+            if peak is None:
+                peak = self._peaks[key] = Peak()
+            peak.add(now, units)
+
+    def _bucket(
+        self, table: TableSpec, index: IndexSpec | None, kind: Kind, limit: Limit, now: float
+    ) -> Bucket:
         key = (table.table_id, index.index_id if index is not None else 0, kind)
         bucket = self._buckets.get(key)
         if bucket is None:
@@ -130,8 +196,9 @@ class Limiter:
                     self._admit(table, gsi, kind)
 
     def _admit(self, table: TableSpec, index: IndexSpec | None, kind: Kind) -> None:
-        limit = limit_of(table, index, kind)
-        if self._bucket(table, index, kind, limit).level > 0:
+        now = self.clock.now()
+        limit = self._limit(table, index, kind, now)
+        if self._bucket(table, index, kind, limit, now).level > 0:
             return
         resource = table.arn if index is None else f"{table.arn}/index/{index.name}"
         reason = ("Table" if index is None else "Index") + kind.title() + limit.limit_type
@@ -184,6 +251,6 @@ class Limiter:
             if index is None or index.kind == "LSI":
                 table_units += used
             elif used:
-                self._bucket(table, index, kind, limit_of(table, index, kind)).level -= used
+                self._take(table, index, kind, used)
         if table_units:
-            self._bucket(table, None, kind, limit_of(table, None, kind)).level -= table_units
+            self._take(table, None, kind, table_units)

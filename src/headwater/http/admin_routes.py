@@ -19,6 +19,8 @@
                                                            table's TTL or index change
     POST /_headwater/usage             {"Since"?, "Region"?}  per table: consumed units (--meter-usage),
                                                            provisioned capacity, stream reads, storage
+    POST /_headwater/dax/status        {"ClusterName", "Region"?}  a DAX cluster's item and query cache
+                                                           counters: hits, misses, evictions, entries
     POST /_headwater/clock/advance     {"Seconds"}         move the server's clock (a test server with
                                                            HEADWATER_TEST_CLOCK only)
 
@@ -35,6 +37,7 @@ from typing import Any
 
 import orjson
 
+from ..api.dax.statistics import cache_statistics
 from ..api.dynamodb._replica_settings import apply_settings
 from ..api.dynamodb._replicas import join, membership
 from ..clock import FakeClock
@@ -79,6 +82,8 @@ class AdminRoutes:
                 return 200, orjson.dumps({"Deleted": await sweep(self.db)})
             if path == ADMIN_PREFIX + "usage":
                 return 200, orjson.dumps(usage_report(self.db, request, account))
+            if path == ADMIN_PREFIX + "dax/status":
+                return 200, orjson.dumps(cache_statistics(self._db(request, account), request))
             if path == ADMIN_PREFIX + "clock/advance" and isinstance(self.db.clock, FakeClock):
                 seconds = request.get("Seconds")
                 if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:

@@ -66,6 +66,7 @@ _ADMIN_ACTIONS = {
     "replicas/settings": "UpdateGlobalTableReplicaSettings",
     "replicas/status": "DescribeReplication",
     "usage": "GetUsage",
+    "dax/status": "GetDaxCacheStatistics",
     "clock/advance": "AdvanceClock",
 }
 _UNSCOPED = frozenset({"list_functions", "list_mappings", "create_mapping", "list_layers"})
@@ -116,6 +117,9 @@ class ControlAuth:
                 ):  # the table of that region (admin_routes.py), in the caller's account
                     caller = replace(caller, namespace=Namespace(caller.namespace.account, region))
                 resource = self._arn(caller, "dynamodb", f"table/{table}") if isinstance(table, str) else "*"
+                cluster = body.get("ClusterName")
+                if isinstance(cluster, str):  # a DAX cluster's ARN (names are lower case)
+                    resource = self._arn(caller, "dax", f"cache/{cluster.lower()}")
                 self._authorize(caller, f"headwater:{action}", resource)
         except DynamoDBError as err:
             return err.status, error_body(err)

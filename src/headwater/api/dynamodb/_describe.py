@@ -8,9 +8,11 @@ from ...core.capacity_changes import CapacityChanges, capacity_changes
 from ...core.database import Database
 from ...core.table_restore import RESTORE_SUMMARY
 from ...core.throughput import ON_DEMAND
+from ...core.warm import index_on_demand
 from ...model.schema import IndexSpec, TableSpec
 from ._legacy_global import LEGACY
 from ._replicas import GLOBAL_TABLE_VERSION, replica_descriptions
+from ._warm import description as warm_description
 
 
 def _throughput(spec_read: int, spec_write: int, changes: CapacityChanges | None = None) -> dict[str, Any]:
@@ -37,6 +39,10 @@ def _index_description(db: Database, table: TableSpec, index: IndexSpec) -> dict
             out["Backfilling"] = True
         changes = capacity_changes(table, index.name, db.clock.now())
         out["ProvisionedThroughput"] = _throughput(index.throughput.read, index.throughput.write, changes)
+        maximums = index_on_demand(table, index)
+        if maximums:
+            out["OnDemandThroughput"] = dict(maximums)
+        out["WarmThroughput"] = warm_description(db, table, index)
     count, size = db.storage.counters(table.table_id, index.index_id)
     out["IndexSizeBytes"] = size
     out["ItemCount"] = count
@@ -69,6 +75,7 @@ def table_description(db: Database, table: TableSpec) -> dict[str, Any]:
         out["BillingModeSummary"] = summary
     if table.extra.get(ON_DEMAND):
         out["OnDemandThroughput"] = dict(table.extra[ON_DEMAND])
+    out["WarmThroughput"] = warm_description(db, table, None)
     lsis = [_index_description(db, table, ix) for ix in table.indexes if ix.kind == "LSI"]
     gsis = [_index_description(db, table, ix) for ix in table.indexes if ix.kind == "GSI"]
     if lsis:

@@ -8,9 +8,11 @@ from typing import Any, cast
 
 from ...core.database import Database
 from ...core.indexes import backfill, drop_entries
+from ...core.warm import INDEX_ON_DEMAND, WARM
 from ...errors import LimitExceededException, ResourceNotFoundException, ValidationException
 from ...model.schema import IndexSpec, KeyAttribute, KeyType, TableSpec
-from ._table_spec import INVALID, MAX_GSIS, global_index, parse_throughput
+from ._table_spec import INVALID, MAX_GSIS, global_index, on_demand_throughput, parse_throughput
+from ._warm import check_initial, check_quota, check_raise
 
 Task = Callable[[], Awaitable[None]]
 
@@ -59,6 +61,7 @@ def apply_gsi_updates(
                 )
             indexes.append(index)
             extra["last_index_id"] = next_id
+            _index_settings(extra, raw, table, index)
             tasks.append(_create_task(db, table, index))
         else:
             body = update.get("Update") or update["Delete"]
@@ -67,13 +70,50 @@ def apply_gsi_updates(
                 raise ResourceNotFoundException("Requested resource not found")
             position = indexes.index(current)
             if update.get("Update") is not None:
-                throughput = parse_throughput(body["ProvisionedThroughput"])
-                indexes[position] = dataclasses.replace(current, throughput=throughput)
+                indexes[position] = _update(table, current, body, extra)
             else:
                 indexes[position] = dataclasses.replace(current, status="DELETING")
                 tasks.append(_delete_task(db, table, current))
     definitions = _used_definitions(table, types, indexes)
     return table.evolve(indexes=tuple(indexes), attribute_definitions=definitions, extra=extra), tasks
+
+
+def _index_settings(extra: dict[str, Any], raw: dict[str, Any], table: TableSpec, index: IndexSpec) -> None:
+    """A new GSI's WarmThroughput and OnDemandThroughput, replacing any of an earlier index of its name."""
+    throughput = (index.throughput.read, index.throughput.write)
+    chosen = check_initial(raw.get("WarmThroughput"), table.billing_mode, throughput, index.name)
+    warm_values = {k: v for k, v in (extra.get(WARM) or {}).items() if k != index.name}
+    if chosen is not None:
+        warm_values[index.name] = list(chosen)
+    extra[WARM] = warm_values
+    maximums = on_demand_throughput(raw.get("OnDemandThroughput"), {}, removable=False)
+    on_demand = {k: v for k, v in (extra.get(INDEX_ON_DEMAND) or {}).items() if k != index.name}
+    if maximums:
+        on_demand[index.name] = maximums
+    extra[INDEX_ON_DEMAND] = on_demand
+
+
+def _update(table: TableSpec, index: IndexSpec, body: dict[str, Any], extra: dict[str, Any]) -> IndexSpec:
+    """A GSI's Update: its provisioned throughput, or (on demand) its maximums and warm throughput."""
+    check_quota(body, table, index)
+    if body.get("WarmThroughput") is not None:
+        read, write = check_raise(body["WarmThroughput"], table, index)
+        extra[WARM] = {**(extra.get(WARM) or {}), index.name: [read, write]}
+    if body.get("OnDemandThroughput"):
+        current = (extra.get(INDEX_ON_DEMAND) or {}).get(index.name) or {}
+        maximums = on_demand_throughput(body["OnDemandThroughput"], current, removable=True)
+        extra[INDEX_ON_DEMAND] = {**(extra.get(INDEX_ON_DEMAND) or {}), index.name: maximums}
+    if body.get("ProvisionedThroughput") is not None:
+        return dataclasses.replace(index, throughput=parse_throughput(body["ProvisionedThroughput"]))
+    if table.billing_mode == "PAY_PER_REQUEST":
+        if body.get("WarmThroughput") is None and not body.get("OnDemandThroughput"):
+            raise ValidationException(
+                INVALID + f"The only Updates for index: {index.name} when TableThroughputMode is "
+                "PAY_PER_REQUEST can be to OnDemandThroughput, WarmThroughput"
+            )
+    elif body.get("WarmThroughput") is None:  # DynamoDB Local's text
+        raise ValidationException("No provisioned throughput specified for the global secondary index")
+    return index
 
 
 def _used_definitions(

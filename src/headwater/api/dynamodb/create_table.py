@@ -9,9 +9,10 @@ from ...core import resource_policies
 from ...core.database import Database
 from ...core.tables import create_table
 from ...core.throughput import ON_DEMAND
+from ...core.warm import INDEX_ON_DEMAND, WARM
 from ...errors import ResourceInUseException
 from ...model.namespace import Namespace
-from ...model.schema import KeyAttribute, StreamSpec, TableSpec
+from ...model.schema import KeyAttribute, StreamSpec, TableSpec, Throughput
 from ._describe import table_description
 from ._policy_document import checked_policy
 from ._resource_policy import stored_entry
@@ -25,6 +26,7 @@ from ._table_spec import (
     secondary_indexes,
 )
 from ._tags import check_tags
+from ._warm import check_initial
 
 
 async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
@@ -33,7 +35,10 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
         if db.catalog.get(request["TableName"]) is not None:
             raise ResourceInUseException(f"Table already exists: {spec.name}")
         created = await create_table(db, spec)
-    return {"TableDescription": table_description(db, created)}
+    described = table_description(db, created)
+    if request.get("WarmThroughput") is None:  # AWS's CreateTable answer has it only when asked for
+        described.pop("WarmThroughput")
+    return {"TableDescription": described}
 
 
 def table_spec(db: Database, request: dict[str, Any]) -> TableSpec:
@@ -57,6 +62,7 @@ def table_spec(db: Database, request: dict[str, Any]) -> TableSpec:
     on_demand = on_demand_throughput(request.get("OnDemandThroughput"), {}, removable=False)
     if on_demand:
         extra[ON_DEMAND] = on_demand
+    extra.update(warm_settings(request, billing_mode, throughput))
     return TableSpec(
         table_id=0,
         name=name,
@@ -76,6 +82,33 @@ def table_spec(db: Database, request: dict[str, Any]) -> TableSpec:
         deletion_protection=bool(request.get("DeletionProtectionEnabled", False)),
         extra=extra,
     )
+
+
+def warm_settings(request: dict[str, Any], billing_mode: str, throughput: Throughput) -> dict[str, Any]:
+    """The table's and its GSIs' WarmThroughput and the GSIs' OnDemandThroughput, for TableSpec.extra."""
+    out: dict[str, Any] = {}
+    warm: dict[str, list[int]] = {}
+    table_warm = check_initial(
+        request.get("WarmThroughput"), billing_mode, (throughput.read, throughput.write), None
+    )
+    if table_warm is not None:
+        warm[""] = list(table_warm)
+    index_on_demand: dict[str, Any] = {}
+    for raw in request.get("GlobalSecondaryIndexes") or ():
+        name = raw["IndexName"]
+        capacity = raw.get("ProvisionedThroughput") or {}
+        units = (capacity.get("ReadCapacityUnits") or 0, capacity.get("WriteCapacityUnits") or 0)
+        index_warm = check_initial(raw.get("WarmThroughput"), billing_mode, units, name)
+        if index_warm is not None:
+            warm[name] = list(index_warm)
+        maximums = on_demand_throughput(raw.get("OnDemandThroughput"), {}, removable=False)
+        if maximums:
+            index_on_demand[name] = maximums
+    if warm:
+        out[WARM] = warm
+    if index_on_demand:
+        out[INDEX_ON_DEMAND] = index_on_demand
+    return out
 
 
 def sse_description(namespace: Namespace, sse: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...core import warm
 from ...core.capacity_changes import check_decrease, recorded
 from ...core.database import Database
 from ...core.replicas import group
@@ -18,6 +19,7 @@ from ._replica_settings import pending_for_remote
 from ._replicas import apply_replica_updates
 from ._stream_spec import parse_stream_specification
 from ._table_spec import INVALID, on_demand_throughput, parse_throughput
+from ._warm import check_quota, check_raise
 
 # What an UpdateTable request can change. AttributeDefinitions alone changes nothing (they only serve a
 # GSI being created), nor does an empty list of GlobalSecondaryIndexUpdates.
@@ -29,10 +31,16 @@ UPDATABLE = (
     "TableClass",
     "SSESpecification",
     "OnDemandThroughput",
+    "WarmThroughput",
 )
 
 
 async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
+    others = [n for n in UPDATABLE if n != "WarmThroughput" and request.get(n) is not None]
+    if request.get("WarmThroughput") == {} and (
+        others or request.get("GlobalSecondaryIndexUpdates") or request.get("ReplicaUpdates")
+    ):
+        request = {k: v for k, v in request.items() if k != "WarmThroughput"}  # AWS drops it, as absent
     lists = ("GlobalSecondaryIndexUpdates", "ReplicaUpdates")
     if not any(request.get(n) for n in lists) and all(request.get(n) is None for n in UPDATABLE):
         raise ValidationException("Nothing to update")
@@ -42,6 +50,8 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
         raise ValidationException(
             "ReplicaUpdates cannot be combined with other changes of the table in one UpdateTable request"
         )
+    if request.get("WarmThroughput") is not None:
+        _warm_alone(request, others)
     async with db.catalog.lock:
         table = db.catalog.require_table(request["TableName"])
         if table.status != "ACTIVE":
@@ -68,6 +78,20 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
     return {"TableDescription": table_description(db, table)}
 
 
+def _warm_alone(request: dict[str, Any], others: list[str]) -> None:
+    """A table's WarmThroughput is the only change of its UpdateTable request (AWS's texts per pair)."""
+    if request.get("OnDemandThroughput") is not None:
+        raise ValidationException(
+            INVALID + "OnDemandThroughput can only be combined with BillingMode in an UpdateTable request"
+        )
+    if any(update.get("Create") is not None for update in request.get("GlobalSecondaryIndexUpdates") or ()):
+        raise ValidationException(
+            INVALID + "Create global secondary index cannot be specified when updating WarmThroughput"
+        )
+    if others or request.get("GlobalSecondaryIndexUpdates") or request.get("ReplicaUpdates"):
+        raise ValidationException(INVALID + "WarmThroughput must be the only operation in the request")
+
+
 def _apply(
     db: Database, table: TableSpec, request: dict[str, Any], before: TableSpec
 ) -> tuple[TableSpec, list[MetaWrite | StreamWrite]]:
@@ -76,11 +100,16 @@ def _apply(
     table = _billing(db, table, request.get("BillingMode"), request.get("ProvisionedThroughput"))
     if db.settings.enforce_capacity:
         table = _decreases(db, before, table)
+    check_quota(request, table, None)
     if request.get("OnDemandThroughput") is not None:
         on_demand = on_demand_throughput(
             request["OnDemandThroughput"], table.extra.get(ON_DEMAND) or {}, removable=True
         )
         table = table.evolve(extra={**table.extra, ON_DEMAND: on_demand})
+    if request.get("WarmThroughput") is not None:
+        read, write = check_raise(request["WarmThroughput"], table, None)
+        table = table.evolve(extra=warm.raised(table, None, read, write))
+    table = warm.kept(before, table)  # a provisioned increase or a switch to on demand raises it
     if request.get("DeletionProtectionEnabled") is not None:
         table = table.evolve(deletion_protection=bool(request["DeletionProtectionEnabled"]))
     if request.get("TableClass") is not None:
