@@ -221,21 +221,22 @@ def test_two_nodes_incrementing_one_item_lose_nothing_and_number_records_in_comm
     assert [r.seq for r in records] == list(range(1, 481))
 
 
-def test_writer_reconnects_after_losing_its_connection(store: PostgresStorage) -> None:
-    store.write_sync(Put(key(b"before"), b"v"))
-    pid = store._w()._conn.info.backend_pid  # type: ignore[union-attr]
-    with psycopg.connect(store.url, autocommit=True) as admin:
-        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
-    outcomes = []
-    for i in range(3):  # the first write may fail with the dead connection; later ones reconnect
-        try:
-            outcomes.append(store.write_sync(Put(key(b"after%d" % i), b"v")))
-        except InternalServerError as exc:
-            outcomes.append(exc)
-    assert outcomes[1:] == [None, None]
-    assert store.stats.reconnects == 1
-    assert store.get_item(key(b"after2")) == b"v"
-    assert store.last_sequence() == 0
+def test_writer_reconnects_after_losing_its_connection(url: str, schema: str) -> None:
+    with PostgresStorage(url, schema=schema, lanes=1) as store:  # one lane: one session to kill
+        store.write_sync(Put(key(b"before"), b"v"))
+        (conn,) = store._w().connections()
+        with psycopg.connect(store.url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (conn.info.backend_pid,))
+        outcomes = []
+        for i in range(3):  # the first write may fail with the dead connection; later ones reconnect
+            try:
+                outcomes.append(store.write_sync(Put(key(b"after%d" % i), b"v")))
+            except InternalServerError as exc:
+                outcomes.append(exc)
+        assert outcomes[1:] == [None, None]
+        assert store.stats.reconnects == 1
+        assert store.get_item(key(b"after2")) == b"v"
+        assert store.last_sequence() == 0
 
 
 def test_sequence_counter_row_and_schema_version(url: str, schema: str) -> None:
@@ -278,10 +279,9 @@ def test_unreachable_server_is_an_internal_error(tmp_path: Any) -> None:
 
 
 def test_synchronous_commit_is_on(store: PostgresStorage) -> None:
-    conn = store._w()._conn
-    assert conn is not None
-    assert conn.execute("SHOW synchronous_commit").fetchone() == ("on",)
-    conn.rollback()
+    for conn in store._w().connections():
+        assert conn.execute("SHOW synchronous_commit").fetchone() == ("on",)
+        conn.rollback()
 
 
 def test_read_pool_is_bounded(url: str, schema: str) -> None:
