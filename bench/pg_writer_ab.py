@@ -7,9 +7,9 @@ Starts one throwaway PostgreSQL (fsync on, unix socket); each round runs a child
 items (a stream record each, as the bench's table has a stream), then updates (read, increment, write,
 a stream record) of 512 existing items. Each request first holds the event loop for `--work-us` (the
 server's HTTP, validation and answer: ~150 us a put on this machine), so that requests arrive spread out
-as they do in the server instead of all 16 at once after each commit. Reported per phase: operations/s (wall clock: noise on a shared
-machine), the Headwater process's CPU per operation and the PostgreSQL server's (every backend of this
-cluster, from /proc), and operations per commit.
+as they do in the server instead of all 16 at once after each commit. Reported per phase: operations/s
+(wall clock: noise on a shared machine), the Headwater process's CPU per operation and the PostgreSQL
+server's (every backend of this cluster, from /proc), and operations per commit.
 """
 
 from __future__ import annotations
@@ -54,9 +54,10 @@ def child(root: str, url: str, data_dir: str, writers: int, seconds: float, work
     sys.path[:0] = [os.path.join(root, "src"), root]
     import asyncio
 
+    from tests.storage.ops import Increment, Put
+
     from headwater.storage.base import ItemKey, StreamWrite
     from headwater.storage.postgres import PostgresStorage
-    from tests.storage.ops import Increment, Put
 
     async def phase(store: Any, kind: str) -> dict[str, float]:
         done = 0
@@ -118,7 +119,8 @@ def main() -> None:
     parser.add_argument("--child", nargs=3, metavar=("ROOT", "URL", "DATA_DIR"))
     args = parser.parse_args()
     if args.child:
-        child(*args.child, args.writers, args.seconds, args.work_us)
+        root, url, data_dir = args.child
+        child(root, url, data_dir, args.writers, args.seconds, args.work_us)
         return
     sys.path[:0] = [str(HERE.parent)]
     from tests.postgres_server import start_postgres, stop_postgres

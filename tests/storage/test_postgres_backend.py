@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import time
 import tracemalloc
 from collections.abc import Iterator
 from typing import Any
@@ -196,6 +197,50 @@ def test_several_writers_per_schema(url: str, schema: str, store: PostgresStorag
         other.write_sync(Put(key(b"y"), b"elsewhere"))
         assert other.get_item(key(b"x")) is None
     assert store.get_item(key(b"y")) is None
+
+
+def _writer_sessions_waiting_on_advisory_locks(admin: Any) -> int:
+    query = "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND wait_event = 'advisory'"
+    row = admin.execute(query, (f"headwater {os.getpid()}",)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def test_the_next_group_reads_while_one_commits_and_sees_what_it_committed(store: PostgresStorage) -> None:
+    """Two lanes: while a group's COMMIT is held up (a deferred trigger waits for a lock the test holds),
+    the next group has already begun on the other lane; it waits for the first's key lock, reads the
+    item as the first committed it, and its stream record is numbered after the first's."""
+    lock = 0x4857_0018
+    with psycopg.connect(store.url, autocommit=True) as admin:
+        admin.execute(
+            f"CREATE FUNCTION {store.schema}.hold() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN PERFORM pg_advisory_xact_lock({lock}); RETURN NULL; END $$"
+        )
+        admin.execute(
+            f"CREATE CONSTRAINT TRIGGER hold AFTER INSERT OR UPDATE ON {store.schema}.items "
+            f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {store.schema}.hold()"
+        )
+        admin.execute("SELECT pg_advisory_lock(%s)", (lock,))
+        try:
+            first = store._w().submit_sync(Increment(key(b"hot"), stream_id=7))
+            _wait_until(lambda: _writer_sessions_waiting_on_advisory_locks(admin) == 1)  # at COMMIT
+            second = store._w().submit_sync(Increment(key(b"hot"), stream_id=7))
+            # the second group began on the other lane: it waits for the first's key lock
+            _wait_until(lambda: _writer_sessions_waiting_on_advisory_locks(admin) == 2)
+            assert not first.done() and not second.done()
+        finally:
+            admin.execute("SELECT pg_advisory_unlock(%s)", (lock,))
+        assert (first.result(30), second.result(30)) == (1, 2)
+        admin.execute(f"DROP TRIGGER hold ON {store.schema}.items")
+    assert store.get_item(key(b"hot")) == b"2"
+    assert [(r.seq, r.payload) for r in store.stream_records(7, 0, 0, None, 10)] == [(1, b"1"), (2, b"2")]
+    assert len(store._w().connections()) == 2
+
+
+def _wait_until(check: Any, deadline: float = 30.0) -> None:
+    end = time.monotonic() + deadline
+    while not check():
+        assert time.monotonic() < end, "gave up waiting"
+        time.sleep(0.01)
 
 
 def test_two_nodes_incrementing_one_item_lose_nothing_and_number_records_in_commit_order(

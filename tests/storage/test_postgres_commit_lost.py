@@ -133,7 +133,10 @@ def test_a_commit_whose_answer_is_lost_but_committed_succeeds(own_server: Postgr
     connection is killed (PostgreSQL says so), so the caller must get its result, and the next write
     must not reuse its sequence number."""
     url = own_server.url
-    with PostgresStorage(url, schema="lost", lanes=1) as store, psycopg.connect(url, autocommit=True) as admin:
+    with (
+        PostgresStorage(url, schema="lost", lanes=1) as store,  # one lane: one writer session
+        psycopg.connect(url, autocommit=True) as admin,
+    ):
         assert store.write_sync(Put(key(b"first"), b"1", stream=(_record(b"1"),))) is None
         pid = _writer_pid(store)
         admin.execute("CREATE TABLE IF NOT EXISTS commit_probe (n int)")
@@ -171,7 +174,10 @@ def test_a_commit_whose_outcome_cannot_be_learnt_says_so(own_server: PostgresSer
     writer cannot ask, so the caller is told the outcome is unknown (a 500, as DynamoDB's own); once the
     server is back, the writer reads the sequence number again and does not reuse the committed one."""
     url = own_server.url
-    with PostgresStorage(url, schema="gone", lanes=1) as store, psycopg.connect(url, autocommit=True) as admin:
+    with (
+        PostgresStorage(url, schema="gone", lanes=1) as store,  # one lane: one writer session
+        psycopg.connect(url, autocommit=True) as admin,
+    ):
         assert store.write_sync(Put(key(b"first"), b"1", stream=(_record(b"1"),))) is None
         pid = _writer_pid(store)
         admin.execute("CREATE TABLE IF NOT EXISTS commit_probe (n int)")
@@ -209,7 +215,10 @@ def test_a_commit_killed_before_it_committed_fails(postgres_server: PostgresServ
     is aborted, so the caller must get an InternalServerError (which SDKs retry) and nothing stays."""
     url, schema = postgres_server.url, postgres_server.new_name("abort")
     lock = 0x4857_0008
-    with PostgresStorage(url, schema=schema, lanes=1) as store, psycopg.connect(url, autocommit=True) as admin:
+    with (
+        PostgresStorage(url, schema=schema, lanes=1) as store,  # one lane: one writer session
+        psycopg.connect(url, autocommit=True) as admin,
+    ):
         admin.execute(
             f"CREATE FUNCTION {schema}.hold() RETURNS trigger LANGUAGE plpgsql AS "
             f"$$ BEGIN PERFORM pg_advisory_xact_lock({lock}); RETURN NULL; END $$"
