@@ -5,7 +5,8 @@
 Starts one throwaway PostgreSQL (fsync on, unix socket); each round runs a child process per checkout
 (A and B alternate which goes first), each on a fresh database: 16 asyncio submitters doing puts of new
 items (a stream record each, as the bench's table has a stream), then updates (read, increment, write,
-a stream record) of 512 existing items. Each request first holds the event loop for `--work-us` (the
+a stream record) of 512 existing items, then puts without a stream record (no `sequence` row: what
+groups that share no counter row could do). Each request first holds the event loop for `--work-us` (the
 server's HTTP, validation and answer: ~150 us a put on this machine), so that requests arrive spread out
 as they do in the server instead of all 16 at once after each commit. Reported per phase: operations/s
 (wall clock: noise on a shared machine), the Headwater process's CPU per operation and the PostgreSQL
@@ -44,6 +45,9 @@ def _cluster_cpu(data_dir: Path) -> float:
     return total
 
 
+PHASES = ("put", "update", "put-nostream")
+
+
 def _busy(seconds: float) -> None:
     end = time.perf_counter() + seconds
     while time.perf_counter() < end:
@@ -62,25 +66,29 @@ def child(root: str, url: str, data_dir: str, writers: int, seconds: float, work
     async def phase(store: Any, kind: str) -> dict[str, float]:
         done = 0
         stop = False
+        latencies: list[float] = []
 
         async def writer(w: int) -> None:
             nonlocal done
             i = 0
             while not stop:
                 _busy(work_us / 1e6)  # the server's own work on a request, holding the loop
-                if kind == "put":
-                    name = b"w%d-%d" % (w, i)
-                    record = (StreamWrite(1, w % 4, 1.0, name + b"x" * 100),)
-                    await store.write(Put(ItemKey(2, w, name, b""), b"x" * 200, stream=record))
-                else:
+                began = time.perf_counter()
+                if kind == "update":
                     slot = (w * 7919 + i * 31) % 512
                     await store.write(Increment(ItemKey(3, slot % 64, b"n%d" % slot, b""), stream_id=1))
+                else:
+                    name = b"w%d-%d" % (w, i)
+                    record = (StreamWrite(1, w % 4, 1.0, name + b"x" * 100),) if kind == "put" else ()
+                    await store.write(Put(ItemKey(2, w, name, b""), b"x" * 200, stream=record))
+                latencies.append(time.perf_counter() - began)
                 i += 1
                 done += 1
 
         tasks = [asyncio.ensure_future(writer(w)) for w in range(writers)]
         await asyncio.sleep(1.0)  # warm-up
         before, stats = done, store.stats
+        latencies.clear()
         cpu, server = time.process_time(), _cluster_cpu(Path(data_dir))
         start = time.perf_counter()
         await asyncio.sleep(seconds)
@@ -95,13 +103,14 @@ def child(root: str, url: str, data_dir: str, writers: int, seconds: float, work
             "cpu_us": cpu / n * 1e6,
             "server_us": server / n * 1e6,
             "group": (after.operations - stats.operations) / max(1, after.commits - stats.commits),
+            "p99_ms": sorted(latencies)[int(len(latencies) * 0.99)] * 1e3,
         }
 
     async def main() -> dict[str, dict[str, float]]:
         store = PostgresStorage(url)
         store.open()
         try:
-            return {"put": await phase(store, "put"), "update": await phase(store, "update")}
+            return {kind: await phase(store, kind) for kind in PHASES}
         finally:
             store.close()
 
@@ -140,21 +149,28 @@ def main() -> None:
                 results[label].append(result)
                 line = "  ".join(
                     f"{ph} {v['ops']:6.0f}/s cpu {v['cpu_us']:4.0f}us pg {v['server_us']:4.0f}us "
-                    f"group {v['group']:4.1f}"
+                    f"group {v['group']:4.1f} p99 {v['p99_ms']:4.1f}ms"
                     for ph, v in result.items()
                 )
                 print(f"round {r} {label}: {line}", flush=True)
     finally:
         stop_postgres(server)
     for label in ("A", "B"):
-        for ph in ("put", "update"):
+        for ph in PHASES:
             ops = [r[ph]["ops"] for r in results[label]]
             cpu = [r[ph]["cpu_us"] for r in results[label]]
             pg = [r[ph]["server_us"] for r in results[label]]
+            p99 = [r[ph]["p99_ms"] for r in results[label]]
             print(
-                f"{label} {ph:6}: {statistics.median(ops):6.0f}/s ({min(ops):.0f}-{max(ops):.0f}), "
-                f"cpu {statistics.median(cpu):.0f} us/op, pg {statistics.median(pg):.0f} us/op"
+                f"{label} {ph:12}: {statistics.median(ops):6.0f}/s ({min(ops):.0f}-{max(ops):.0f}), "
+                f"cpu {statistics.median(cpu):.0f} us/op, pg {statistics.median(pg):.0f} us/op, "
+                f"p99 {statistics.median(p99):.1f} ms"
             )
+    for ph in PHASES:  # B against A round by round: the same moment of the machine
+        ratios = sorted(b[ph]["ops"] / a[ph]["ops"] for a, b in zip(results["A"], results["B"], strict=True))
+        print(
+            f"B/A {ph:12}: median {statistics.median(ratios):.2f}x, rounds {ratios[0]:.2f}-{ratios[-1]:.2f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -304,10 +304,15 @@ class Writer(GroupCommitWriter):
         lane.conn = conn
         lane.timeline = timeline
         with self._state:
+            # the other lane may have committed more since these were read; after a failover they may
+            # go back (commits the standby never had are gone)
+            failed_over = timeline != self._timeline
             self._timeline = timeline
-            self._last_seq = last_seq
-            self.catalog_version = version
-            self._publish_catalog(catalog)
+            if failed_over or last_seq > self._last_seq:
+                self._last_seq = last_seq
+            if failed_over or version > self.catalog_version:
+                self.catalog_version = version
+                self._publish_catalog(catalog)
             if lane.opened:
                 self._reconnects += 1
         lane.opened = True
