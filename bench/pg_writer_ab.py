@@ -54,7 +54,9 @@ def _busy(seconds: float) -> None:
         pass
 
 
-def child(root: str, url: str, data_dir: str, writers: int, seconds: float, work_us: float) -> None:
+def child(
+    root: str, url: str, data_dir: str, writers: int, seconds: float, work_us: float, lanes: int | None
+) -> None:
     sys.path[:0] = [os.path.join(root, "src"), root]
     import asyncio
 
@@ -107,7 +109,7 @@ def child(root: str, url: str, data_dir: str, writers: int, seconds: float, work
         }
 
     async def main() -> dict[str, dict[str, float]]:
-        store = PostgresStorage(url)
+        store = PostgresStorage(url) if lanes is None else PostgresStorage(url, lanes=lanes)
         store.open()
         try:
             return {kind: await phase(store, kind) for kind in PHASES}
@@ -125,11 +127,14 @@ def main() -> None:
     parser.add_argument("--writers", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--work-us", type=float, default=150.0, help="loop work per request (HTTP etc.)")
+    parser.add_argument("--a-lanes", type=int, help="writer lanes for A (a checkout that has them)")
+    parser.add_argument("--b-lanes", type=int, help="writer lanes for B")
+    parser.add_argument("--lanes", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--child", nargs=3, metavar=("ROOT", "URL", "DATA_DIR"))
     args = parser.parse_args()
     if args.child:
         root, url, data_dir = args.child
-        child(root, url, data_dir, args.writers, args.seconds, args.work_us)
+        child(root, url, data_dir, args.writers, args.seconds, args.work_us, args.lanes)
         return
     sys.path[:0] = [str(HERE.parent)]
     from tests.postgres_server import start_postgres, stop_postgres
@@ -138,12 +143,13 @@ def main() -> None:
     results: dict[str, list[dict[str, dict[str, float]]]] = {"A": [], "B": []}
     try:
         for r in range(args.rounds):
-            order = [("A", args.a), ("B", args.b)]
-            for label, root in order if r % 2 == 0 else order[::-1]:
+            order = [("A", args.a, args.a_lanes), ("B", args.b, args.b_lanes)]
+            for label, root, lanes in order if r % 2 == 0 else order[::-1]:
                 url = server.create_database()
                 command = [sys.executable, __file__, "--child", os.path.abspath(root), url]
                 command += [str(server.root / "data"), "--writers", str(args.writers)]
                 command += ["--seconds", str(args.seconds), "--work-us", str(args.work_us)]
+                command += [] if lanes is None else ["--lanes", str(lanes)]
                 out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
                 result = json.loads(out.strip().splitlines()[-1])
                 results[label].append(result)
