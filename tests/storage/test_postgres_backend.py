@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import time
 import tracemalloc
 from collections.abc import Iterator
 from typing import Any
@@ -198,6 +199,50 @@ def test_several_writers_per_schema(url: str, schema: str, store: PostgresStorag
     assert store.get_item(key(b"y")) is None
 
 
+def _writer_sessions_waiting_on_advisory_locks(admin: Any) -> int:
+    query = "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND wait_event = 'advisory'"
+    row = admin.execute(query, (f"headwater {os.getpid()}",)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def test_the_next_group_reads_while_one_commits_and_sees_what_it_committed(store: PostgresStorage) -> None:
+    """Two lanes: while a group's COMMIT is held up (a deferred trigger waits for a lock the test holds),
+    the next group has already begun on the other lane; it waits for the first's key lock, reads the
+    item as the first committed it, and its stream record is numbered after the first's."""
+    lock = 0x4857_0018
+    with psycopg.connect(store.url, autocommit=True) as admin:
+        admin.execute(
+            f"CREATE FUNCTION {store.schema}.hold() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN PERFORM pg_advisory_xact_lock({lock}); RETURN NULL; END $$"
+        )
+        admin.execute(
+            f"CREATE CONSTRAINT TRIGGER hold AFTER INSERT OR UPDATE ON {store.schema}.items "
+            f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {store.schema}.hold()"
+        )
+        admin.execute("SELECT pg_advisory_lock(%s)", (lock,))
+        try:
+            first = store._w().submit_sync(Increment(key(b"hot"), stream_id=7))
+            _wait_until(lambda: _writer_sessions_waiting_on_advisory_locks(admin) == 1)  # at COMMIT
+            second = store._w().submit_sync(Increment(key(b"hot"), stream_id=7))
+            # the second group began on the other lane: it waits for the first's key lock
+            _wait_until(lambda: _writer_sessions_waiting_on_advisory_locks(admin) == 2)
+            assert not first.done() and not second.done()
+        finally:
+            admin.execute("SELECT pg_advisory_unlock(%s)", (lock,))
+        assert (first.result(30), second.result(30)) == (1, 2)
+        admin.execute(f"DROP TRIGGER hold ON {store.schema}.items")
+    assert store.get_item(key(b"hot")) == b"2"
+    assert [(r.seq, r.payload) for r in store.stream_records(7, 0, 0, None, 10)] == [(1, b"1"), (2, b"2")]
+    assert len(store._w().connections()) == 2
+
+
+def _wait_until(check: Any, deadline: float = 30.0) -> None:
+    end = time.monotonic() + deadline
+    while not check():
+        assert time.monotonic() < end, "gave up waiting"
+        time.sleep(0.01)
+
+
 def test_two_nodes_incrementing_one_item_lose_nothing_and_number_records_in_commit_order(
     url: str, schema: str, store: PostgresStorage
 ) -> None:
@@ -221,21 +266,22 @@ def test_two_nodes_incrementing_one_item_lose_nothing_and_number_records_in_comm
     assert [r.seq for r in records] == list(range(1, 481))
 
 
-def test_writer_reconnects_after_losing_its_connection(store: PostgresStorage) -> None:
-    store.write_sync(Put(key(b"before"), b"v"))
-    pid = store._w()._conn.info.backend_pid  # type: ignore[union-attr]
-    with psycopg.connect(store.url, autocommit=True) as admin:
-        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
-    outcomes = []
-    for i in range(3):  # the first write may fail with the dead connection; later ones reconnect
-        try:
-            outcomes.append(store.write_sync(Put(key(b"after%d" % i), b"v")))
-        except InternalServerError as exc:
-            outcomes.append(exc)
-    assert outcomes[1:] == [None, None]
-    assert store.stats.reconnects == 1
-    assert store.get_item(key(b"after2")) == b"v"
-    assert store.last_sequence() == 0
+def test_writer_reconnects_after_losing_its_connection(url: str, schema: str) -> None:
+    with PostgresStorage(url, schema=schema, lanes=1) as store:  # one lane: one session to kill
+        store.write_sync(Put(key(b"before"), b"v"))
+        (conn,) = store._w().connections()
+        with psycopg.connect(store.url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (conn.info.backend_pid,))
+        outcomes = []
+        for i in range(3):  # the first write may fail with the dead connection; later ones reconnect
+            try:
+                outcomes.append(store.write_sync(Put(key(b"after%d" % i), b"v")))
+            except InternalServerError as exc:
+                outcomes.append(exc)
+        assert outcomes[1:] == [None, None]
+        assert store.stats.reconnects == 1
+        assert store.get_item(key(b"after2")) == b"v"
+        assert store.last_sequence() == 0
 
 
 def test_sequence_counter_row_and_schema_version(url: str, schema: str) -> None:
@@ -278,10 +324,9 @@ def test_unreachable_server_is_an_internal_error(tmp_path: Any) -> None:
 
 
 def test_synchronous_commit_is_on(store: PostgresStorage) -> None:
-    conn = store._w()._conn
-    assert conn is not None
-    assert conn.execute("SHOW synchronous_commit").fetchone() == ("on",)
-    conn.rollback()
+    for conn in store._w().connections():
+        assert conn.execute("SHOW synchronous_commit").fetchone() == ("on",)
+        conn.rollback()
 
 
 def test_read_pool_is_bounded(url: str, schema: str) -> None:

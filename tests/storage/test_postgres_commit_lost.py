@@ -45,8 +45,8 @@ def _wait_for(what: str, check: Callable[[], bool], state: Callable[[], object] 
 
 
 def _writer_pid(store: PostgresStorage) -> int:
-    conn = store._w()._conn
-    assert conn is not None
+    """The writer's session (these tests' stores have one lane: one session commits every group)."""
+    (conn,) = store._w().connections()
     return int(conn.info.backend_pid)
 
 
@@ -133,7 +133,10 @@ def test_a_commit_whose_answer_is_lost_but_committed_succeeds(own_server: Postgr
     connection is killed (PostgreSQL says so), so the caller must get its result, and the next write
     must not reuse its sequence number."""
     url = own_server.url
-    with PostgresStorage(url, schema="lost") as store, psycopg.connect(url, autocommit=True) as admin:
+    with (
+        PostgresStorage(url, schema="lost", lanes=1) as store,  # one lane: one writer session
+        psycopg.connect(url, autocommit=True) as admin,
+    ):
         assert store.write_sync(Put(key(b"first"), b"1", stream=(_record(b"1"),))) is None
         pid = _writer_pid(store)
         admin.execute("CREATE TABLE IF NOT EXISTS commit_probe (n int)")
@@ -141,8 +144,7 @@ def test_a_commit_whose_answer_is_lost_but_committed_succeeds(own_server: Postgr
         admin.execute("SELECT pg_reload_conf()")
 
         def writer_sees_it() -> bool:  # the writer's session has read the new configuration
-            conn = store._w()._conn
-            assert conn is not None
+            (conn,) = store._w().connections()
             row = conn.execute("SHOW synchronous_standby_names").fetchone()
             conn.rollback()
             return row == ("nobody",)
@@ -172,7 +174,10 @@ def test_a_commit_whose_outcome_cannot_be_learnt_says_so(own_server: PostgresSer
     writer cannot ask, so the caller is told the outcome is unknown (a 500, as DynamoDB's own); once the
     server is back, the writer reads the sequence number again and does not reuse the committed one."""
     url = own_server.url
-    with PostgresStorage(url, schema="gone") as store, psycopg.connect(url, autocommit=True) as admin:
+    with (
+        PostgresStorage(url, schema="gone", lanes=1) as store,  # one lane: one writer session
+        psycopg.connect(url, autocommit=True) as admin,
+    ):
         assert store.write_sync(Put(key(b"first"), b"1", stream=(_record(b"1"),))) is None
         pid = _writer_pid(store)
         admin.execute("CREATE TABLE IF NOT EXISTS commit_probe (n int)")
@@ -180,8 +185,7 @@ def test_a_commit_whose_outcome_cannot_be_learnt_says_so(own_server: PostgresSer
         admin.execute("SELECT pg_reload_conf()")
 
         def writer_sees_it() -> bool:
-            conn = store._w()._conn
-            assert conn is not None
+            (conn,) = store._w().connections()
             row = conn.execute("SHOW synchronous_standby_names").fetchone()
             conn.rollback()
             return row == ("nobody",)
@@ -211,7 +215,10 @@ def test_a_commit_killed_before_it_committed_fails(postgres_server: PostgresServ
     is aborted, so the caller must get an InternalServerError (which SDKs retry) and nothing stays."""
     url, schema = postgres_server.url, postgres_server.new_name("abort")
     lock = 0x4857_0008
-    with PostgresStorage(url, schema=schema) as store, psycopg.connect(url, autocommit=True) as admin:
+    with (
+        PostgresStorage(url, schema=schema, lanes=1) as store,  # one lane: one writer session
+        psycopg.connect(url, autocommit=True) as admin,
+    ):
         admin.execute(
             f"CREATE FUNCTION {schema}.hold() RETURNS trigger LANGUAGE plpgsql AS "
             f"$$ BEGIN PERFORM pg_advisory_xact_lock({lock}); RETURN NULL; END $$"

@@ -102,13 +102,12 @@ def test_a_commit_lost_in_a_failover_is_never_a_success(postgres_pair: PostgresP
     it is not there; a success would be a guess (the id may be the new primary's own by then)."""
     pair = postgres_pair
     with (
-        PostgresStorage(pair.url(), schema="failover") as store,
+        PostgresStorage(pair.url(), schema="failover", lanes=1) as store,
         psycopg.connect(pair.primary.url, autocommit=True) as admin,
         psycopg.connect(pair.standby.url, autocommit=True) as standby,
     ):
         assert store.write_sync(Put(key(b"first"), b"1", stream=(_record(b"1"),))) is None
-        conn = store._w()._conn
-        assert conn is not None
+        (conn,) = store._w().connections()  # one lane: one session commits every group
         writer_pid = conn.info.backend_pid
         row = standby.execute("SELECT pid FROM pg_stat_wal_receiver").fetchone()
         assert row is not None

@@ -3,8 +3,12 @@ runs as one transaction, and results are delivered only after its COMMIT. A back
 `_commit_group`: run the group in one transaction.
 
 Two ways to drive it, one mechanism:
-- a thread (the default; PostgreSQL, whose commits wait on the network): it takes everything queued as
-  one group and wakes each waiting event loop once per group;
+- threads (the default; PostgreSQL, whose commits wait on the network): a thread takes everything queued
+  as one group and wakes each waiting event loop once per group. With `lanes` > 1 several threads take
+  turns: the one holding the turn gathers a group and starts it; it passes the turn on (`_pass_turn`)
+  once the group no longer needs it (PostgreSQL: its old items are read under its locks), so the next
+  group starts while this one commits. The backend's `_commit_group` must then be safe to run on several
+  threads at once;
 - an event loop (SQLite in the server, `loop=`): operations submitted during one pass of the loop form
   the group, committed at the end of that pass on the loop's own thread. No hand-off of the interpreter
   lock between two threads per group, no wake-up across threads (measured on 2 cores: puts 4.5k -> 6.1k
@@ -129,6 +133,7 @@ class GroupCommitWriter(ABC):
         name: str,
         loop: asyncio.AbstractEventLoop | None = None,
         durability: Durability | None = None,
+        lanes: int = 1,
     ) -> None:
         self.committed_catalog: Mapping[str, bytes] = self._load_catalog()
         self._listeners: list[Callable[[int], None]] = []
@@ -149,7 +154,10 @@ class GroupCommitWriter(ABC):
         self._loop = loop
         # thread driver
         self._queue: queue.SimpleQueue[Job | object] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
+        self._turn = threading.Lock()  # held by the lane that gathers and starts the next group
+        self._lane = threading.local()  # has_turn: whether this lane's thread holds the turn
+        self._stats_lock = threading.Lock()  # the counts and histograms, which several lanes update
         # loop driver
         self._pending: list[Job] = []
         self._flush_scheduled = False
@@ -162,8 +170,11 @@ class GroupCommitWriter(ABC):
         self._unsynced_seq: int | None = None
         self.durable_sequence: int | None = None  # None: whatever the backend committed last
         if loop is None:
-            self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-            self._thread.start()
+            lanes = max(1, lanes)
+            names = [name] if lanes == 1 else [f"{name}-{i}" for i in range(lanes)]
+            self._threads = [threading.Thread(target=self._run, name=n, daemon=True) for n in names]
+            for thread in self._threads:
+                thread.start()
         elif self._idle_after is not None:
             self._idle_timer = loop.call_later(self._idle_after, self._idle_tick)
 
@@ -312,14 +323,15 @@ class GroupCommitWriter(ABC):
         if self._closed:
             return
         self._closed = True
-        if self._thread is None:
+        if not self._threads:
             if self._idle_timer is not None:
                 self._idle_timer.cancel()
             self._drain_now()
             self._after_close()
             return
-        self._queue.put(_STOP)
-        self._thread.join()
+        self._queue.put(_STOP)  # each lane puts it back for the next one as it stops
+        for thread in self._threads:
+            thread.join()
         # A submission racing with close may have landed behind the stop marker.
         leftovers: list[Job] = []
         while True:
@@ -345,16 +357,19 @@ class GroupCommitWriter(ABC):
     # -- running a group (either driver)
 
     def _count_commit(self, size: int) -> None:
-        self._commits += 1
-        self._operations += size
-        self._largest_group = max(self._largest_group, size)
-        self._group_sizes[min((size - 1).bit_length(), len(GROUP_SIZE_BUCKETS))] += 1  # bounds: 2**i
+        with self._stats_lock:
+            self._commits += 1
+            self._operations += size
+            self._largest_group = max(self._largest_group, size)
+            self._group_sizes[min((size - 1).bit_length(), len(GROUP_SIZE_BUCKETS))] += 1  # bounds: 2**i
 
     def _run_group(self, batch: list[Job]) -> None:
-        self._deliver(batch, self._outcomes(batch))
+        started = time.perf_counter()
+        self._deliver(batch, self._outcomes(batch), started)
 
     def _outcomes(self, batch: list[Job]) -> list[Outcome]:
-        self._group_started = time.perf_counter()  # timed until `_deliver` answers it (groups never overlap)
+        # timed until `_deliver` answers it (the loop driver's groups never overlap; lanes time their own)
+        self._group_started = time.perf_counter()
         try:
             return self._commit_group(batch)
         except Exception:  # a bug here must not kill the writer: fail this group only
@@ -362,10 +377,11 @@ class GroupCommitWriter(ABC):
             self._after_failed_group()
             return [(None, internal()) for _ in batch]
 
-    def _deliver(self, batch: list[Job], outcomes: list[Outcome]) -> None:
-        seconds = time.perf_counter() - self._group_started
-        self._commit_buckets[bisect_left(COMMIT_BUCKETS, seconds)] += 1
-        self._commit_seconds += seconds
+    def _deliver(self, batch: list[Job], outcomes: list[Outcome], started: float | None = None) -> None:
+        seconds = time.perf_counter() - (self._group_started if started is None else started)
+        with self._stats_lock:
+            self._commit_buckets[bisect_left(COMMIT_BUCKETS, seconds)] += 1
+            self._commit_seconds += seconds
         try:
             self._resolve(batch, outcomes)
         except Exception:  # never let a waking problem kill the writer
@@ -427,6 +443,27 @@ class GroupCommitWriter(ABC):
     # -- the thread driver
 
     def _run(self) -> None:
+        stop = False
+        while not stop:
+            self._turn.acquire()
+            self._lane.has_turn = True
+            try:
+                batch, stop = self._gather()
+                if batch:
+                    self._run_group(batch)
+            finally:
+                self._pass_turn()
+        self._queue.put(_STOP)  # the next lane stops too (close() drops what is left)
+
+    def _pass_turn(self) -> None:
+        """The group of this lane's thread no longer needs to go before the next one: let the next lane
+        gather and start it (a no-op when the turn was passed already, or on the loop driver)."""
+        if getattr(self._lane, "has_turn", False):
+            self._lane.has_turn = False
+            self._turn.release()
+
+    def _gather(self) -> tuple[list[Job], bool]:
+        """The next group (waiting for its first operation) and whether the writer is stopping."""
         while True:
             try:
                 first = self._queue.get(timeout=self._idle_after)
@@ -437,22 +474,18 @@ class GroupCommitWriter(ABC):
                     log.exception("writer housekeeping failed")
                 continue
             if first is _STOP:
-                return
+                return [], True
             batch: list[Job] = [first] if isinstance(first, Job) else []
-            stop = False
             while len(batch) < self._cap:
                 try:
                     item = self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if item is _STOP:
-                    stop = True
-                    break
+                    return batch, True
                 if isinstance(item, Job):
                     batch.append(item)
-            self._run_group(batch)
-            if stop:
-                return
+            return batch, False
 
     @staticmethod
     def _resolve(batch: list[Job], outcomes: list[Outcome]) -> None:

@@ -29,7 +29,7 @@ from headwater.storage.postgres.group import catalog_channel
 from headwater.storage.postgres.point_reads import PointReads
 from headwater.storage.postgres.pool import DEFAULT_POOL_SIZE, ReaderPool
 from headwater.storage.postgres.schema import check_schema_name, connect, create_schema, load_sequence
-from headwater.storage.postgres.writer import DEFAULT_GROUP_CAP, Task, Writer, WriterStats
+from headwater.storage.postgres.writer import DEFAULT_GROUP_CAP, DEFAULT_LANES, Task, Writer, WriterStats
 from headwater.storage.sql_reads import CatalogFollower, SqlReads, table_snapshot
 
 log = logging.getLogger(__name__)
@@ -85,14 +85,16 @@ class PostgresStorage(SqlReads):
         group_cap: int = DEFAULT_GROUP_CAP,
         pool_size: int = DEFAULT_POOL_SIZE,
         catalog_version: Callable[[], int] | None = None,
+        lanes: int = DEFAULT_LANES,
     ) -> None:
         """`catalog_version`: this process only reads (a front process): no writer, and the catalog is
-        read again whenever the given version moves."""
+        read again whenever the given version moves. `lanes`: writer threads (writer.py)."""
         check_schema_name(schema)
         self.url = url
         self.schema = schema
         self._group_cap = group_cap
         self._pool_size = pool_size
+        self._lanes = lanes
         self._writer: Writer | None = None
         self._session: SessionLocks | None = None
         self._watcher: Watcher | None = None
@@ -135,7 +137,12 @@ class PostgresStorage(SqlReads):
             raise
         self._readers = ReaderPool(self._reader_connection, self._pool_size)
         writer = self._writer = Writer(
-            conn, self._writer_connection, last_seq, schema=self.schema, group_cap=self._group_cap
+            conn,
+            self._writer_connection,
+            last_seq,
+            schema=self.schema,
+            group_cap=self._group_cap,
+            lanes=self._lanes,
         )
         self._session = SessionLocks(self._plain_connection, self.schema)
         self._lease = SessionLease(self._plain_connection, self.schema)

@@ -35,12 +35,22 @@ write that raced a definition change is applied to the new definition. A group t
 definition runs again holding the catalog lock exclusively (it waits for every group of every node that
 resolved against the old catalog, and they for it), moves the version and announces it (NOTIFY). A group
 that PostgreSQL picks as a deadlock victim or serialization failure runs again (apply is pure).
+
+Two lanes: a node runs `lanes` writer threads, each with a connection of its own, that take turns like
+two nodes would. The lane holding the turn gathers a group, reads its old items under its key locks
+(the first round trip), runs `apply`, and passes the turn on before its write and COMMIT: the next group
+reads while this one commits. PostgreSQL keeps them apart as it keeps nodes apart: a key this group
+writes is locked until its COMMIT, so the next group's read waits for it and sees the committed item;
+the next group's numbering of stream records waits on the `sequence` row, so commit order stays
+sequence order. What the lanes share (the catalog and its version, the last sequence number, the
+counts) changes under `_state`; a lane publishes a catalog only when its version is newer.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -69,7 +79,11 @@ from headwater.storage.postgres.schema import (
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DEFAULT_GROUP_CAP", "Task", "Writer", "WriterStats"]
+__all__ = ["DEFAULT_GROUP_CAP", "DEFAULT_LANES", "Task", "Writer", "WriterStats"]
+
+# Writer threads (each a connection): two let a group read while the one before it commits; a third
+# measured no better (it waits for the same `sequence` and `counters` rows behind the second).
+DEFAULT_LANES = 2
 
 Connection = psycopg.Connection[Any]
 
@@ -168,9 +182,18 @@ class _Dirty(Exception):
         self.attributable = attributable
 
 
+class _Lane:
+    """One writer thread's connection and the timeline of the server it is on."""
+
+    def __init__(self, conn: Connection | None, timeline: int) -> None:
+        self.conn = conn
+        self.timeline = timeline
+        self.opened = conn is not None  # a lane's first connection is no reconnect
+
+
 class Writer(GroupCommitWriter):
-    """`connect` opens a ready writer connection (settings); it is called again after a failure. `schema`
-    names the locks and the notification channel."""
+    """`connect` opens a ready writer connection (settings); it is called again after a failure and for
+    each lane beyond the first. `schema` names the locks and the notification channel."""
 
     backend = "postgresql"
 
@@ -182,18 +205,22 @@ class Writer(GroupCommitWriter):
         *,
         schema: str | None = None,
         group_cap: int = DEFAULT_GROUP_CAP,
+        lanes: int = DEFAULT_LANES,
         name: str = "headwater-postgres-writer",
     ) -> None:
-        self._conn: Connection | None = conn
+        self._first: Connection | None = conn  # the first lane's; `_load_catalog` reads through it
         self._connect = connect
-        self._timeline = server_timeline(conn)  # of the server the connection is on
+        self._timeline = server_timeline(conn)  # of the server the first connection is on
+        self._lanes: list[_Lane] = []  # every lane's, to close them
+        self._local = threading.local()  # lane: this thread's _Lane
+        self._state = threading.Lock()
         self._last_seq = last_seq
         self._schema = schema
         self._channel = catalog_channel(schema)
         self._reconnects = 0
         self._conflicts = 0
         self.catalog_version = 0  # the version of `committed_catalog` (set by `_load_catalog`)
-        super().__init__(group_cap=group_cap, name=name)
+        super().__init__(group_cap=group_cap, name=name, lanes=lanes)
 
     @property
     def last_sequence(self) -> int:
@@ -220,25 +247,51 @@ class Writer(GroupCommitWriter):
         self._rollback()
 
     def _after_close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        with self._state:
+            lanes, self._lanes = self._lanes, []
+            first, self._first = self._first, None
+        for lane in lanes:
+            if lane.conn is not None:
+                lane.conn.close()
+                lane.conn = None
+        if first is not None:
+            first.close()
 
     def _load_catalog(self) -> Mapping[str, bytes]:
-        assert self._conn is not None
-        catalog, self.catalog_version = load_catalog(self._conn)
+        assert self._first is not None
+        catalog, self.catalog_version = load_catalog(self._first)
         return catalog
 
+    def connections(self) -> list[Connection]:
+        """The lanes' open connections (for tests: one lane's is the writer's session)."""
+        with self._state:
+            conns = [lane.conn for lane in self._lanes] + [self._first]
+        return [conn for conn in conns if conn is not None]
+
+    def _my_lane(self) -> _Lane:
+        """This thread's lane: the first takes the connection the writer was made with, the others open
+        their own when they first need it."""
+        lane: _Lane | None = getattr(self._local, "lane", None)
+        if lane is None:
+            with self._state:
+                conn, self._first = self._first, None
+                lane = _Lane(conn, self._timeline)
+                self._lanes.append(lane)
+            self._local.lane = lane
+        return lane
+
     def _connection(self) -> Connection:
-        """The write connection; after a reconnect, the sequence number and the catalog as the database
-        has them (a commit whose answer was lost may have happened)."""
-        conn = self._conn
+        """This lane's write connection; after a reconnect, the sequence number and the catalog as the
+        database has them (a commit whose answer was lost may have happened)."""
+        lane = self._my_lane()
+        conn = lane.conn
         if conn is not None and not conn.broken and not conn.closed:
             return conn
         if conn is not None:
             conn.close()
-            self._conn = None
-        log.info("writer connection lost; reconnecting")
+            lane.conn = None
+        if lane.opened:
+            log.info("writer connection lost; reconnecting")
         try:
             conn = self._connect()
             timeline = server_timeline(conn)
@@ -246,15 +299,40 @@ class Writer(GroupCommitWriter):
             catalog, version = load_catalog(conn)
         except (psycopg.Error, DynamoDBError) as exc:
             raise _StorageFailure(UNREACHABLE) from exc
-        if timeline != self._timeline:
-            log.warning("PostgreSQL failed over (timeline %d, was %d)", timeline, self._timeline)
-        self._conn = conn
-        self._timeline = timeline
-        self._last_seq = last_seq
-        self.catalog_version = version
-        self._publish_catalog(catalog)
-        self._reconnects += 1
+        if timeline != lane.timeline:
+            log.warning("PostgreSQL failed over (timeline %d, was %d)", timeline, lane.timeline)
+        lane.conn = conn
+        lane.timeline = timeline
+        with self._state:
+            # the other lane may have committed more since these were read; after a failover they may
+            # go back (commits the standby never had are gone)
+            failed_over = timeline != self._timeline
+            self._timeline = timeline
+            if failed_over or last_seq > self._last_seq:
+                self._last_seq = last_seq
+            if failed_over or version > self.catalog_version:
+                self.catalog_version = version
+                self._publish_catalog(catalog)
+            if lane.opened:
+                self._reconnects += 1
+        lane.opened = True
         return conn
+
+    def _catalog_at(self, conn: Connection, version: int) -> Mapping[str, bytes]:
+        """The committed catalog of `version` (the one this group's transaction sees): the published one
+        when it is of that version, else read in the transaction (and published when newer)."""
+        with self._state:
+            if version == self.catalog_version:
+                return self.committed_catalog
+        catalog = read_catalog(conn)  # another node (or lane) changed a table definition
+        self._publish_newer(catalog, version)
+        return catalog
+
+    def _publish_newer(self, catalog: Mapping[str, bytes], version: int) -> None:
+        with self._state:
+            if version > self.catalog_version:
+                self.catalog_version = version
+                self._publish_catalog(catalog)
 
     def _commit_group(self, batch: list[Job]) -> list[Outcome]:
         failed: dict[int, Outcome] = {}
@@ -314,11 +392,8 @@ class Writer(GroupCommitWriter):
             keys = [item_tuple(k) for op in ops if not isinstance(op, Task) for k in op.keys]
             begun = begin_group(conn, self._schema, keys, exclusive=exclusive, read=not careful)
             pending.cache, pending.xid = begun.items, begun.xid
-            if begun.catalog_version != self.catalog_version:
-                # another node changed a table definition: resolve against the catalog as it is now
-                self._publish_catalog(read_catalog(conn))
-                self.catalog_version = begun.catalog_version
-            catalog = CatalogOverlay(self.committed_catalog)
+            # resolved against the catalog as this transaction sees it (another node's or lane's change)
+            catalog = CatalogOverlay(self._catalog_at(conn, begun.catalog_version))
             for i in live:
                 try:
                     outcomes[i] = self._apply_one(conn, pending, catalog, batch[i].op, i, careful)
@@ -332,6 +407,7 @@ class Writer(GroupCommitWriter):
                 raise _RunAgain(exclusive=True)
             pending.bump_catalog = catalog.changed
             xid = pending.xid
+            self._pass_turn()  # the next group may read while this one writes and commits
             try:
                 pending.flush(conn, commit=merged)
             except psycopg.Error as exc:
@@ -367,16 +443,15 @@ class Writer(GroupCommitWriter):
             self._committed_after_all(pending.xid, exc)
         for i, result in pending.answers.items():
             outcomes[i] = (result, None)
-        seq = pending.last_seq
-        advanced = seq > self._last_seq
-        self._last_seq = max(seq, self._last_seq)
         if pending.catalog_version is not None:
-            self.catalog_version = pending.catalog_version
-        self._publish_catalog(catalog.committed())
+            self._publish_newer(catalog.committed(), pending.catalog_version)
         self._count_commit(len(batch))
         self._committed()
-        if advanced:
-            self._committed_sequence(seq)
+        seq = pending.last_seq
+        with self._state:  # listeners hear of each lane's commits in sequence order
+            if seq > self._last_seq:
+                self._last_seq = seq
+                self._committed_sequence(seq)
         return [outcomes[i] for i in range(len(batch))], False
 
     @staticmethod
@@ -389,7 +464,8 @@ class Writer(GroupCommitWriter):
         raises _StorageFailure saying what is known."""
         log.warning("lost the connection to PostgreSQL during COMMIT (%s); asking whether it committed", lost)
         self._discard()
-        timeline = self._timeline  # the transaction's
+        lane = self._my_lane()
+        timeline = lane.timeline  # the transaction's
         for delay in (0.0, *_RESOLVE_DELAYS):
             time.sleep(delay)
             try:
@@ -398,7 +474,7 @@ class Writer(GroupCommitWriter):
                     status = transaction_status(conn, xid)
                 except psycopg.errors.InvalidParameterValue:
                     status = "unseen"  # "in the future": this server's history never had it
-                if self._timeline != timeline:
+                if lane.timeline != timeline:
                     if status in ("committed", None):  # maybe another transaction with the same id
                         raise _StorageFailure(FAILED_OVER) from lost
                     raise _StorageFailure(LOST) from lost  # not in the history that survived
@@ -482,13 +558,14 @@ class Writer(GroupCommitWriter):
         self._rollback()
 
     def _discard(self) -> None:
-        """Close the write connection; the next `_connection()` opens a new one."""
-        conn, self._conn = self._conn, None
+        """Close this lane's write connection; the next `_connection()` opens a new one."""
+        lane = self._my_lane()
+        conn, lane.conn = lane.conn, None
         if conn is not None:
             conn.close()
 
     def _rollback(self) -> None:
-        conn = self._conn
+        conn = self._my_lane().conn
         if conn is None or conn.closed or conn.broken:
             return
         try:
