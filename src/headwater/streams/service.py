@@ -34,6 +34,9 @@ from .shards import Shard, layout
 
 MAX_RECORDS_BYTES = 1024 * 1024
 MAX_READERS_PER_SHARD = 2
+# a GetRecords call counts among its shard's readers until it ends, or at most this long (a call whose
+# node was killed stops counting then)
+READ_HOLD_SECONDS = 10.0
 INVALID = "One or more parameter values were invalid: "
 
 
@@ -45,7 +48,6 @@ class StreamService:
         settings: Settings,
         secret: IteratorSecret,
         namespace: Namespace,
-        readers: dict[tuple[int, int, int], int] | None = None,
         reads: ReadCount | None = None,
     ) -> None:
         self._storage = storage
@@ -55,14 +57,10 @@ class StreamService:
         self.namespace = namespace
         self._tail = constant_tail(namespace.region)
         self._arn_prefix = namespace.arn("dynamodb", "table/")
-        # GetRecords calls under way per shard, counted for every namespace's readers together
-        self._readers: dict[tuple[int, int, int], int] = {} if readers is None else readers
         self.reads = ReadCount() if reads is None else reads  # every namespace's, for the metrics
 
     def scoped(self, namespace: Namespace) -> StreamService:
-        return StreamService(
-            self._storage, self._clock, self._settings, self._secret, namespace, self._readers, self.reads
-        )
+        return StreamService(self._storage, self._clock, self._settings, self._secret, namespace, self.reads)
 
     @property
     def storage(self) -> Storage:
@@ -225,21 +223,19 @@ class StreamService:
             raise ResourceNotFoundException("Invalid ShardId in ShardIterator")
         if stamps:  # a replication link: AWS does not count its own replication among a shard's readers
             return await asyncio.to_thread(self._read, arn, position, limit, stamps)
-        shard_key = (position.stream_id, position.slot, position.lo)
-        readers = self._readers.get(shard_key, 0)
-        if readers >= MAX_READERS_PER_SHARD:
+        # counted where the storage keeps shard uses: with several nodes on one database, across them
+        shard = f"ddb/{position.stream_id}/{position.slot}/{position.lo}"
+        uses = self._storage.shard_uses()
+        now = self._clock.now()
+        ticket = await uses.take(shard, now, now + READ_HOLD_SECONDS, MAX_READERS_PER_SHARD)
+        if ticket is None:
             raise LimitExceededException(
                 "Too many concurrent GetRecords requests on this shard; at most 2 readers may poll a shard"
             )
-        self._readers[shard_key] = readers + 1
         try:
             return await asyncio.to_thread(self._read, arn, position, limit, stamps)
         finally:
-            left = self._readers[shard_key] - 1
-            if left:
-                self._readers[shard_key] = left
-            else:
-                del self._readers[shard_key]
+            await uses.give_back(shard, ticket)
 
     def _read(self, arn: str, position: Position, limit: int, stamps: bool) -> bytes:
         stream_id, slot, pos = position.stream_id, position.slot, position.pos

@@ -87,6 +87,16 @@ _DDL = (
         id integer PRIMARY KEY CHECK (id = 0),
         version bigint NOT NULL
     )""",
+    # uses of a stream shard its per-shard limits count, by every node (shard_uses.py); unlogged: they
+    # last seconds, and losing them in a crash only forgets some counting
+    """CREATE UNLOGGED TABLE IF NOT EXISTS shard_use (
+        shard text COLLATE "C" NOT NULL,
+        ticket bigint NOT NULL,
+        until double precision NOT NULL,
+        records integer NOT NULL,
+        size bigint NOT NULL,
+        PRIMARY KEY (shard, ticket)
+    )""",
 )
 
 
