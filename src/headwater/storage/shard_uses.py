@@ -9,10 +9,13 @@ uses."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
+
+T = TypeVar("T")
 
 IDLE_SHARDS_KEPT = 100_000  # past it, shards with nothing counting are forgotten
 
@@ -25,6 +28,13 @@ class ShardUses(Protocol):
 
     async def give_back(self, shard: str, ticket: int) -> None:
         """The use ends now (a call that was under way finished)."""
+        ...
+
+    async def while_held(
+        self, shard: str, now: float, until: float, at_most: int, work: Callable[[], T]
+    ) -> T | None:
+        """`work()` (blocking: run in a thread) while one more use of `shard` counts, given back when it
+        ends; None, without running it, when `at_most` uses count already."""
         ...
 
     async def take_records(
@@ -85,6 +95,17 @@ class LocalShardUses:
         uses = self._uses.get(shard)
         if uses is not None:
             self._uses[shard] = [use for use in uses if use.ticket != ticket]
+
+    async def while_held(
+        self, shard: str, now: float, until: float, at_most: int, work: Callable[[], T]
+    ) -> T | None:
+        ticket = await self.take(shard, now, until, at_most)
+        if ticket is None:
+            return None
+        try:
+            return await asyncio.to_thread(work)
+        finally:
+            await self.give_back(shard, ticket)
 
     async def take_records(
         self, shard: str, now: float, until: float, sizes: Sequence[int], records: int, size: int

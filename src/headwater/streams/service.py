@@ -9,6 +9,7 @@ records say the region they were written in (`awsRegion`). `scoped` gives anothe
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any
 
 from ..clock import Clock
@@ -225,17 +226,15 @@ class StreamService:
             return await asyncio.to_thread(self._read, arn, position, limit, stamps)
         # counted where the storage keeps shard uses: with several nodes on one database, across them
         shard = f"ddb/{position.stream_id}/{position.slot}/{position.lo}"
-        uses = self._storage.shard_uses()
         now = self._clock.now()
-        ticket = await uses.take(shard, now, now + READ_HOLD_SECONDS, MAX_READERS_PER_SHARD)
-        if ticket is None:
+        read = functools.partial(self._read, arn, position, limit, stamps)
+        held = now + READ_HOLD_SECONDS
+        out = await self._storage.shard_uses().while_held(shard, now, held, MAX_READERS_PER_SHARD, read)
+        if out is None:
             raise LimitExceededException(
                 "Too many concurrent GetRecords requests on this shard; at most 2 readers may poll a shard"
             )
-        try:
-            return await asyncio.to_thread(self._read, arn, position, limit, stamps)
-        finally:
-            await uses.give_back(shard, ticket)
+        return out
 
     def _read(self, arn: str, position: Position, limit: int, stamps: bool) -> bytes:
         stream_id, slot, pos = position.stream_id, position.slot, position.pos

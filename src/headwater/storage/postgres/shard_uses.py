@@ -7,9 +7,10 @@ only forgets some counting), taken under a transaction lock of the shard
 each sees the other's use. A use that is never given back (its node was killed) stops counting at its
 `until`. Expired rows of a shard are deleted whenever a use of it is taken.
 
-The cost on GetRecords' path: a take is one round trip (BEGIN, the lock, the count-and-insert, COMMIT
-pipelined; synchronous_commit off, nothing to flush), a give back one more (DynamoDB Streams' reads);
-a PutRecords takes two round trips per shard it writes (what counts, then its records' row)."""
+The cost on GetRecords' path: a take is one statement (`shard_take`, schema.py: the lock, the expired
+rows deleted, the count, the insert; synchronous_commit off, so its commit waits for no flush), a give
+back one more (DynamoDB Streams' reads); a PutRecords takes two round trips per shard it writes (what
+counts, then its records' row)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import asyncio
 import contextlib
 import os
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg.pq import TransactionStatus
@@ -32,11 +33,7 @@ _BEGIN = "BEGIN"
 _COMMIT = "COMMIT"
 _LOCK = f"SELECT pg_advisory_xact_lock({locks.SHARD_USE}, hashtext(%s))"
 _EXPIRED = "DELETE FROM shard_use WHERE shard = %(shard)s AND until <= %(now)s"
-_TAKE = f"""WITH expired AS ({_EXPIRED})
-INSERT INTO shard_use (shard, ticket, until, records, size)
-SELECT %(shard)s, %(ticket)s, %(until)s, 0, 0
-WHERE (SELECT count(*) FROM shard_use WHERE shard = %(shard)s AND until > %(now)s) < %(at_most)s
-RETURNING ticket"""
+_TAKE = "SELECT shard_take(%s, %s, %s, %s, %s)"  # schema.py: lock, expire, count, insert
 _USED = """SELECT count(*), coalesce(sum(records), 0), coalesce(sum(size), 0) FROM shard_use
 WHERE shard = %s AND until > %s"""
 _ADD = f"""WITH expired AS ({_EXPIRED})
@@ -45,6 +42,7 @@ VALUES (%(shard)s, %(ticket)s, %(until)s, %(records)s, %(size)s)"""
 _GIVE_BACK = "DELETE FROM shard_use WHERE shard = %s AND ticket = %s"
 
 Connection = psycopg.Connection[Any]
+T = TypeVar("T")
 
 
 def _ticket() -> int:
@@ -61,22 +59,36 @@ class SharedShardUses:
         self._pool.close()
 
     async def take(self, shard: str, now: float, until: float, at_most: int) -> int | None:
-        params = {"shard": shard, "now": now, "until": until, "at_most": at_most, "ticket": _ticket()}
+        return await asyncio.to_thread(self._take, shard, now, until, at_most)
+
+    def _take(self, shard: str, now: float, until: float, at_most: int) -> int | None:
+        params = (shard, _ticket(), now, until, at_most)
 
         def work(conn: Connection) -> int | None:
-            with _transaction(conn):
-                with conn.pipeline():
-                    conn.execute(_BEGIN, prepare=False)
-                    conn.execute(_LOCK, (shard,))
-                    taken = conn.execute(_TAKE, params)
-                    conn.execute(_COMMIT, prepare=False)
-                row = taken.fetchone()
-            return None if row is None else int(row[0])
+            row = conn.execute(_TAKE, params).fetchone()
+            return None if row is None or row[0] is None else int(row[0])
 
-        return await asyncio.to_thread(self._pool.run, work)
+        return self._pool.run(work)
+
+    def _give_back(self, shard: str, ticket: int) -> None:
+        self._pool.run(lambda conn: conn.execute(_GIVE_BACK, (shard, ticket)))
 
     async def give_back(self, shard: str, ticket: int) -> None:
-        await asyncio.to_thread(self._pool.run, lambda conn: conn.execute(_GIVE_BACK, (shard, ticket)))
+        await asyncio.to_thread(self._give_back, shard, ticket)
+
+    async def while_held(
+        self, shard: str, now: float, until: float, at_most: int, work: Callable[[], T]
+    ) -> T | None:
+        def held() -> T | None:  # one thread for the take, the work and the give back
+            ticket = self._take(shard, now, until, at_most)
+            if ticket is None:
+                return None
+            try:
+                return work()
+            finally:
+                self._give_back(shard, ticket)
+
+        return await asyncio.to_thread(held)
 
     async def take_records(
         self, shard: str, now: float, until: float, sizes: Sequence[int], records: int, size: int
