@@ -402,3 +402,51 @@ def test_a_mapping_runs_a_package_uploaded_through_another_node(cluster: Cluster
     for n in range(3):
         ddb.put_item(TableName=table, Item={"pk": {"S": f"k{n}"}})
     wait_until(lambda: len(records(out)) >= 3, what="the records delivered by the lease holder")
+
+
+LAYERED = """
+import shared
+
+def handler(event, context):
+    return {"value": shared.VALUE, "file": shared.__file__}
+"""
+
+
+def created_with_layer(node: Server, name: str, code: bytes, layer: str) -> bool:
+    """Whether the function was created through `node`; False while the node does not know the layer."""
+    lam: Any = node.client("lambda")
+    try:
+        lam.create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=ROLE,
+            Handler="app.handler",
+            Code={"ZipFile": code},
+            Layers=[layer],
+        )
+    except lam.exceptions.InvalidParameterValueException as error:
+        assert "does not exist" in error.response["Error"]["Message"]
+        return False
+    return True
+
+
+def test_a_layer_published_through_one_node_serves_functions_on_every_node(cluster: Cluster) -> None:
+    """A layer published through A is known through B within a second (a function created through B uses
+    it) and runs through C, each node with its own unpacked copy."""
+    a, b, c = cluster.nodes
+    published = a.client("lambda").publish_layer_version(
+        LayerName=unique("layer"),
+        Content={"ZipFile": zip_of("VALUE = 'from the layer'\n", "python/shared.py")},
+    )
+    for folder in (a.data_dir / "data").rglob("layers"):
+        shutil.rmtree(folder)  # A's copy is on A's disk only
+    name = unique("layered")
+    code = zip_of(LAYERED)
+    wait_until(
+        partial(created_with_layer, b, name, code, published["LayerVersionArn"]),
+        what="the layer known through B",
+    )
+    for node in (c, b):
+        answer = wait_until(partial(invoked, node, name), what="the function known through the node")
+        assert answer["value"] == "from the layer"
+        assert answer["file"].startswith(str(node.data_dir))

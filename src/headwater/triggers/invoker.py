@@ -31,7 +31,7 @@ EVENT_ATTEMPTS = 3  # an asynchronous invocation and its two retries, as in Lamb
 THROTTLED = InvocationResult("", b"", None, None, 0.0, throttled=True)
 
 Lookup = Callable[[str], FunctionConfig | None]
-Fetch = Callable[[FunctionConfig], Awaitable[bytes | None]]
+Prepare = Callable[[FunctionConfig], Awaitable[None]]
 
 
 class Invoker:
@@ -42,13 +42,12 @@ class Invoker:
         functions: Lookup,
         budget: ProcessBudget | None = None,
         roles: RoleAccess | None = None,
-        fetch: Fetch | None = None,
+        prepare: Prepare | None = None,
     ) -> None:
-        """`fetch`: a function's uploaded package from where every node finds it (None: only this node
-        runs its functions, and their packages are on its disk already)."""
+        """`prepare`: puts what a function needs on this node's disk before it runs, when another node
+        may have taken its upload (None: only this node runs its functions, and has their files)."""
         self.settings = settings
-        self._fetch = fetch
-        self._unpacking = asyncio.Lock()
+        self._prepare = prepare
         self.roles = roles  # handlers run with their function's role's credentials (None: placeholders)
         self._functions = functions
         self.concurrency = Concurrency(settings.concurrency_limit)
@@ -125,19 +124,9 @@ class Invoker:
         )
 
     async def unpacked(self, fn: FunctionConfig) -> None:
-        """`fn`'s uploaded package unpacked on this node (the first time this node runs that version,
-        when another node uploaded it)."""
-        folder = Path(fn.code_path)
-        if fn.code_kind != "zip" or self._fetch is None or folder.is_dir():
-            return
-        async with self._unpacking:  # one unpacking at a time: two would share a temporary folder
-            if folder.is_dir():
-                return
-            data = await self._fetch(fn)
-            if data is None or code_store.sha256_b64(data) != fn.code_sha256:
-                raise ServiceException(f"The code of function {fn.name} is missing")
-            found = await asyncio.to_thread(code_store.from_zip, folder.parent.parent, fn.name, data)
-            self.adopt(found.path)
+        """`fn`'s code and layers on this node's disk (see `prepare`)."""
+        if self._prepare is not None:
+            await self._prepare(fn)
 
     # invocations --------------------------------------------------------------------------------
 

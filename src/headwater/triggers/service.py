@@ -25,6 +25,7 @@ from .errors import (
     InvalidRequestContentException,
     ResourceConflictException,
     ResourceNotFoundException,
+    ServiceException,
 )
 from .esm import MappingRunner
 from .events import to_attribute_value
@@ -85,9 +86,10 @@ class TriggerService:
         # background lease (every node answers the Lambda API and invokes)
         self.leading = True
         self.packages = packages
-        fetch = self._fetch_package if packages is not None else None
-        self.invoker = Invoker(settings, clock, self.functions.get, budget, roles, fetch)
-        self.layers = LayerStore(state, settings.state_dir, settings.region, settings.account_id)
+        prepare = self._prepare if packages is not None else None
+        self.invoker = Invoker(settings, clock, self.functions.get, budget, roles, prepare)
+        self.layers = LayerStore(state, settings.state_dir, settings.region, settings.account_id, packages)
+        self._unpacking = asyncio.Lock()  # one package unpacked at a time (they share .tmp names)
 
     # lifecycle ----------------------------------------------------------------------------------
 
@@ -131,6 +133,7 @@ class TriggerService:
     async def resync(self) -> None:
         """Functions and mappings as stored (another node may have changed them), runners to match."""
         async with self._lock:
+            await self.layers.load()
             stored = await self.state.list(FUNCTION_KIND)
             functions = [self._local(FunctionConfig.from_doc(doc)) for _, doc in stored]
             names = {fn.name for fn in functions}
@@ -235,16 +238,28 @@ class TriggerService:
     def _local(self, fn: FunctionConfig) -> FunctionConfig:
         """`fn` as this node runs it: an uploaded package from this node's own folder (the stored path is
         the folder of the node that took the upload)."""
+        fn = fn.with_changes(opt_path=self.layers.opt_path(fn.layers))
         if fn.code_kind != "zip":
             return fn
         return fn.with_changes(code_path=str(code_store.package_dir(self.code_root, fn.name, fn.code_sha256)))
 
     def _package_key(self, fn: FunctionConfig) -> str:
         digest = base64.b64decode(fn.code_sha256).hex()
-        return f"{self.settings.account_id}/{self.settings.region}/{fn.name}/{digest}"
+        return f"{self.settings.account_id}/{self.settings.region}/function/{fn.name}/{digest}"
 
-    async def _fetch_package(self, fn: FunctionConfig) -> bytes | None:
-        return None if self.packages is None else await self.packages.get(self._package_key(fn))
+    async def _prepare(self, fn: FunctionConfig) -> None:
+        """What `fn` needs on this node's disk before it runs: its package unpacked and its layers
+        merged (made here the first time this node runs a version another node took)."""
+        folder = Path(fn.code_path)
+        if fn.code_kind == "zip" and not folder.is_dir():
+            async with self._unpacking:
+                if not folder.is_dir():
+                    data = None if self.packages is None else await self.packages.get(self._package_key(fn))
+                    if data is None or code_store.sha256_b64(data) != fn.code_sha256:
+                        raise ServiceException(f"The code of function {fn.name} is missing")
+                    found = await asyncio.to_thread(code_store.from_zip, self.code_root, fn.name, data)
+                    self.invoker.adopt(found.path)
+        await self.layers.merged(fn.layers)
 
     async def _keep_package(self, fn: FunctionConfig, data: bytes | None) -> None:
         """Before the function's document names it: any node that sees the function finds its code."""
@@ -320,7 +335,7 @@ class TriggerService:
                 environment=env,
                 architectures=tuple(request.get("Architectures") or ("x86_64",)),
                 layers=layers,
-                opt_path=self.layers.merged(layers),
+                opt_path=await self.layers.merged(layers),
             )
             await self._keep_package(fn, package)
             await self._save_function(fn)
@@ -378,7 +393,7 @@ class TriggerService:
             if "Layers" in request:
                 layers = self.layers.resolve(request["Layers"])
                 check_total_size(fn.code_kind, fn.code_path, layers)
-                changes.update(layers=layers, opt_path=self.layers.merged(layers))
+                changes.update(layers=layers, opt_path=await self.layers.merged(layers))
             fn = fn.with_changes(**changes, revision_id=str(uuid.uuid4()), last_modified=self.clock.now())
             await self._save_function(fn)
         return fn
