@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -26,6 +27,8 @@ from psycopg.pq import TransactionStatus
 from headwater.storage.postgres import locks
 from headwater.storage.postgres.pool import ReaderPool
 from headwater.storage.shard_uses import fitting
+
+log = logging.getLogger(__name__)
 
 POOL_SIZE = 4
 
@@ -86,7 +89,10 @@ class SharedShardUses:
             try:
                 return work()
             finally:
-                self._give_back(shard, ticket)
+                try:
+                    self._give_back(shard, ticket)
+                except Exception:  # the work's answer stands; the use stops counting at `until`
+                    log.warning("could not give back a use of shard %s", shard, exc_info=True)
 
         return await asyncio.to_thread(held)
 
