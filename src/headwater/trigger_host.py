@@ -7,6 +7,7 @@ reads its stream in the stream's namespace."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import tempfile
@@ -63,6 +64,25 @@ class MetaStateStore:
 
     async def list(self, kind: str) -> list[tuple[str, Doc]]:
         return [(key, orjson.loads(raw)) for key, raw in self._db.storage.meta_list(kind)]
+
+
+class MetaPackages:
+    """Uploaded function packages as storage metadata (kind `lambda.package`), where every node on the
+    database finds them."""
+
+    KIND = "lambda.package"
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def put(self, key: str, data: bytes) -> None:
+        await self._db.storage.write(MetaOp((MetaWrite(self.KIND, key, data),)))
+
+    async def get(self, key: str) -> bytes | None:
+        return await asyncio.to_thread(self._db.storage.meta_get, self.KIND, key)
+
+    async def delete(self, key: str) -> None:
+        await self._db.storage.write(MetaOp((MetaWrite(self.KIND, key, None),)))
 
 
 class DatabaseTables:
@@ -142,6 +162,8 @@ def build_trigger_services(db: Database, roles: RoleReaders | None = None) -> Tr
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
     poll = settings.trigger_poll_interval
     store = MetaStateStore(db)
+    # on PostgreSQL several nodes may share the database: each must run packages uploaded through another
+    packages = MetaPackages(db) if settings.storage_url is not None else None
     limits = PoolLimits(settings.max_workers, settings.worker_idle_timeout)
     budget = ProcessBudget(limits.max_workers)  # --max-workers counts every namespace's processes
 
@@ -172,6 +194,7 @@ def build_trigger_services(db: Database, roles: RoleReaders | None = None) -> Tr
             commits=db.storage,
             budget=budget,
             roles=roles.scoped(namespace) if roles is not None else None,
+            packages=packages,
         )
 
     return TriggerServices(db.namespace, make, store)

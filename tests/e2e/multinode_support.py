@@ -50,13 +50,16 @@ class Cluster:
         return found[0]
 
 
-def start_cluster(postgres: PostgresServer, root: Path, count: int, *extra: str) -> Cluster:
+def start_cluster(
+    postgres: PostgresServer, root: Path, count: int, *extra: str, env: dict[str, str] | None = None
+) -> Cluster:
+    """`env`: set in every node's environment."""
     url = postgres.create_database()
     nodes = []
     for n in range(count):
         folder = root / f"node{n}"
         folder.mkdir()
-        nodes.append(Server(folder, ("--storage-url", url, *extra)))
+        nodes.append(Server(folder, ("--storage-url", url, *extra), env=dict(env or {})))
     for node in nodes:
         node.start()
     return Cluster(url, nodes)

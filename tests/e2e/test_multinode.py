@@ -4,10 +4,13 @@ the background work moving to another node when its holder is killed."""
 
 from __future__ import annotations
 
+import json
 import random
+import shutil
 import threading
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +23,9 @@ from tests.e2e.multinode_support import (
     read_stream,
     shards_in_lineage_order,
     start_cluster,
+    unique,
 )
-from tests.e2e.triggers_support import POLL, recorder, records
+from tests.e2e.triggers_support import POLL, RECORDER, ROLE, recorder, records, zip_of
 from tests.postgres_server import PostgresServer
 from tests.server import Server
 from tests.waiting import wait_until
@@ -308,3 +312,141 @@ def test_front_processes_see_other_nodes_tables_at_once(cluster: Cluster, tmp_pa
         assert sorted(item["pk"]["S"] for item in got) == ["f0", "f1", "f2", "f3"]
     finally:
         fronted.stop()
+
+
+VERSIONED = """
+def handler(event, context):
+    return {"version": VERSION, "file": __file__}
+"""
+
+
+def versioned_zip(version: int) -> bytes:
+    return zip_of(VERSIONED.replace("VERSION", str(version)))
+
+
+def drop_unpacked(node: Server, function: str) -> None:
+    """As if `node` ran on a machine of its own: its unpacked copy of `function` is not on this disk."""
+    for folder in (node.data_dir / "data").rglob(function):
+        if folder.parent.name == "functions":
+            shutil.rmtree(folder)
+
+
+def invoked(node: Server, function: str) -> dict[str, Any] | None:
+    """The function's answer through `node`; None while that node does not know the function yet."""
+    lam: Any = node.client("lambda")
+    try:
+        response = lam.invoke(FunctionName=function, Payload=b"{}")
+    except lam.exceptions.ResourceNotFoundException:
+        return None
+    assert "FunctionError" not in response, response["Payload"].read()
+    answer: dict[str, Any] = json.loads(response["Payload"].read())
+    return answer
+
+
+def test_function_code_uploaded_through_one_node_runs_on_every_node(cluster: Cluster) -> None:
+    """A package uploaded through A is kept in the database: B and C (whose disks never saw it) unpack
+    it into their own data directories and run it; a new version uploaded through C runs on B too."""
+    a, b, c = cluster.nodes
+    name = unique("shared")
+    a.client("lambda").create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": versioned_zip(1)},
+    )
+    drop_unpacked(a, name)
+    for node in (b, c):
+        answer = wait_until(partial(invoked, node, name), what="the function known through the node")
+        assert answer["version"] == 1
+        assert answer["file"].startswith(str(node.data_dir))  # its own copy
+    c.client("lambda").update_function_code(FunctionName=name, ZipFile=versioned_zip(2))
+    drop_unpacked(c, name)
+
+    def second_version_on_b() -> dict[str, Any] | None:
+        found = invoked(b, name)
+        return found if found is not None and found["version"] == 2 else None
+
+    answer = wait_until(second_version_on_b, what="the new version running on B")
+    assert answer["file"].startswith(str(b.data_dir))
+    assert invoked(a, name) == {
+        "version": 2,
+        "file": answer["file"].replace(str(b.data_dir), str(a.data_dir)),
+    }
+    c.client("lambda").delete_function(FunctionName=name)
+    wait_until(lambda: invoked(b, name) is None, what="the deletion seen through B")
+
+
+def test_a_mapping_runs_a_package_uploaded_through_another_node(cluster: Cluster, tmp_path: Path) -> None:
+    """The lease holder runs the mapping of a function whose package was uploaded through another node
+    (and is on that node's disk only)."""
+    holder = cluster.wait_for_lease_holder()
+    other = cluster.nodes[(holder + 1) % 3]
+    ddb: Any = other.client("dynamodb")
+    lam: Any = other.client("lambda")
+    table = create_table(ddb, stream=True)
+    arn = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    out = tmp_path / "events.jsonl"
+    name = unique("mapped")
+    lam.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": zip_of(RECORDER)},
+        Environment={"Variables": {"OUT": str(out)}},
+        Timeout=60,
+    )
+    drop_unpacked(other, name)
+    lam.create_event_source_mapping(FunctionName=name, EventSourceArn=arn, StartingPosition="TRIM_HORIZON")
+    for n in range(3):
+        ddb.put_item(TableName=table, Item={"pk": {"S": f"k{n}"}})
+    wait_until(lambda: len(records(out)) >= 3, what="the records delivered by the lease holder")
+
+
+LAYERED = """
+import shared
+
+def handler(event, context):
+    return {"value": shared.VALUE, "file": shared.__file__}
+"""
+
+
+def created_with_layer(node: Server, name: str, code: bytes, layer: str) -> bool:
+    """Whether the function was created through `node`; False while the node does not know the layer."""
+    lam: Any = node.client("lambda")
+    try:
+        lam.create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=ROLE,
+            Handler="app.handler",
+            Code={"ZipFile": code},
+            Layers=[layer],
+        )
+    except lam.exceptions.InvalidParameterValueException as error:
+        assert "does not exist" in error.response["Error"]["Message"]
+        return False
+    return True
+
+
+def test_a_layer_published_through_one_node_serves_functions_on_every_node(cluster: Cluster) -> None:
+    """A layer published through A is known through B within a second (a function created through B uses
+    it) and runs through C, each node with its own unpacked copy."""
+    a, b, c = cluster.nodes
+    published = a.client("lambda").publish_layer_version(
+        LayerName=unique("layer"),
+        Content={"ZipFile": zip_of("VALUE = 'from the layer'\n", "python/shared.py")},
+    )
+    for folder in (a.data_dir / "data").rglob("layers"):
+        shutil.rmtree(folder)  # A's copy is on A's disk only
+    name = unique("layered")
+    code = zip_of(LAYERED)
+    wait_until(
+        partial(created_with_layer, b, name, code, published["LayerVersionArn"]),
+        what="the layer known through B",
+    )
+    for node in (c, b):
+        answer = wait_until(partial(invoked, node, name), what="the function known through the node")
+        assert answer["value"] == "from the layer"
+        assert answer["file"].startswith(str(node.data_dir))

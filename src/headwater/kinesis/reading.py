@@ -179,7 +179,7 @@ class Reader:
                 "does not exist"
             )
         now = service.clock.now()
-        if not service.throttle.read((doc.stream_id, position.slot), now):
+        if not await service.throttle.read((doc.stream_id, position.slot), now):
             raise ProvisionedThroughputExceededException(
                 f"Rate exceeded for shard {shard_name(position.slot)} in stream {name} under account "
                 f"{self.account}."

@@ -60,7 +60,7 @@ class KinesisService:
         self.clock = clock
         self.settings = settings
         self.namespace = namespace
-        self.throttle = throttle or Throttle(settings.kinesis_limits)
+        self.throttle = throttle or Throttle(storage.shard_uses, settings.kinesis_limits)
         self.reads = reads or ReadCount()  # GetRecords' records, every namespace's (for /metrics)
         self._key_prefix = namespace.prefix.encode()
 
@@ -187,15 +187,17 @@ class KinesisService:
         """Append records (those over a shard's write throughput are refused, as Kinesis refuses them)
         and answer each one's shard and sequence number."""
         now = self.clock.now()
-        accepted: list[int] = []
+        routes = [doc.route(put.hash_key) for put in puts]
         throttled: dict[int, int] = {}
-        for i, put in enumerate(puts):
-            slot = doc.route(put.hash_key)
-            size = len(put.data) + len(put.partition_key)
-            if doc.mode == "PROVISIONED" and not self.throttle.write((doc.stream_id, slot), size, now):
-                throttled[i] = slot
-            else:
-                accepted.append(i)
+        if doc.mode == "PROVISIONED":
+            by_slot: dict[int, list[int]] = {}
+            for i, slot in enumerate(routes):
+                by_slot.setdefault(slot, []).append(i)
+            for slot, indexes in by_slot.items():
+                sizes = [len(puts[i].data) + len(puts[i].partition_key) for i in indexes]
+                fits = await self.throttle.write((doc.stream_id, slot), sizes, now)
+                throttled.update((i, slot) for i, fit in zip(indexes, fits, strict=True) if not fit)
+        accepted = [i for i in range(len(puts)) if i not in throttled]
         out: dict[int, Appended] = {
             i: Appended(shard_name(slot), None, slot) for i, slot in throttled.items()
         }

@@ -13,6 +13,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from headwater.storage.shard_uses import ShardUses
+
 
 @dataclass(frozen=True, slots=True)
 class ItemKey:
@@ -252,6 +254,11 @@ class Storage(Protocol):
 
     def background_lease(self) -> Lease | None:
         """The background work's lease; None when this node is always the only one."""
+        ...
+
+    def shard_uses(self) -> ShardUses:
+        """Where stream shards' per-shard limits count their uses: this process, or the database when
+        several nodes share it."""
         ...
 
     def get_item(self, key: ItemKey) -> bytes | None: ...

@@ -9,6 +9,7 @@ records say the region they were written in (`awsRegion`). `scoped` gives anothe
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any
 
 from ..clock import Clock
@@ -34,6 +35,9 @@ from .shards import Shard, layout
 
 MAX_RECORDS_BYTES = 1024 * 1024
 MAX_READERS_PER_SHARD = 2
+# a GetRecords call counts among its shard's readers until it ends, or at most this long (a call whose
+# node was killed stops counting then)
+READ_HOLD_SECONDS = 10.0
 INVALID = "One or more parameter values were invalid: "
 
 
@@ -45,7 +49,6 @@ class StreamService:
         settings: Settings,
         secret: IteratorSecret,
         namespace: Namespace,
-        readers: dict[tuple[int, int, int], int] | None = None,
         reads: ReadCount | None = None,
     ) -> None:
         self._storage = storage
@@ -55,14 +58,10 @@ class StreamService:
         self.namespace = namespace
         self._tail = constant_tail(namespace.region)
         self._arn_prefix = namespace.arn("dynamodb", "table/")
-        # GetRecords calls under way per shard, counted for every namespace's readers together
-        self._readers: dict[tuple[int, int, int], int] = {} if readers is None else readers
         self.reads = ReadCount() if reads is None else reads  # every namespace's, for the metrics
 
     def scoped(self, namespace: Namespace) -> StreamService:
-        return StreamService(
-            self._storage, self._clock, self._settings, self._secret, namespace, self._readers, self.reads
-        )
+        return StreamService(self._storage, self._clock, self._settings, self._secret, namespace, self.reads)
 
     @property
     def storage(self) -> Storage:
@@ -225,21 +224,17 @@ class StreamService:
             raise ResourceNotFoundException("Invalid ShardId in ShardIterator")
         if stamps:  # a replication link: AWS does not count its own replication among a shard's readers
             return await asyncio.to_thread(self._read, arn, position, limit, stamps)
-        shard_key = (position.stream_id, position.slot, position.lo)
-        readers = self._readers.get(shard_key, 0)
-        if readers >= MAX_READERS_PER_SHARD:
+        # counted where the storage keeps shard uses: with several nodes on one database, across them
+        shard = f"ddb/{position.stream_id}/{position.slot}/{position.lo}"
+        now = self._clock.now()
+        read = functools.partial(self._read, arn, position, limit, stamps)
+        held = now + READ_HOLD_SECONDS
+        out = await self._storage.shard_uses().while_held(shard, now, held, MAX_READERS_PER_SHARD, read)
+        if out is None:
             raise LimitExceededException(
                 "Too many concurrent GetRecords requests on this shard; at most 2 readers may poll a shard"
             )
-        self._readers[shard_key] = readers + 1
-        try:
-            return await asyncio.to_thread(self._read, arn, position, limit, stamps)
-        finally:
-            left = self._readers[shard_key] - 1
-            if left:
-                self._readers[shard_key] = left
-            else:
-                del self._readers[shard_key]
+        return out
 
     def _read(self, arn: str, position: Position, limit: int, stamps: bool) -> bytes:
         stream_id, slot, pos = position.stream_id, position.slot, position.pos

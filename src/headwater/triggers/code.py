@@ -1,5 +1,6 @@
 """Function code on disk: ZIP packages extracted under the state directory (by content hash), or a
-local directory used in place (hot reload)."""
+local directory used in place (hot reload). With several nodes on one database, each uploaded package is
+kept in the database too (`Packages`), and a node unpacks it the first time it runs the function."""
 
 from __future__ import annotations
 
@@ -12,11 +13,22 @@ import shutil
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from .errors import InvalidParameterValueException
 
 HOT_RELOAD_BUCKET = "hot-reload"  # Code={"S3Bucket": "hot-reload", "S3Key": "/abs/dir"} = a local directory
 MAX_UNZIPPED = 250 * 1024 * 1024
+
+
+class Packages(Protocol):
+    """Uploaded ZIP packages where every node finds them, by key (the composition root's choice)."""
+
+    async def put(self, key: str, data: bytes) -> None: ...
+
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def delete(self, key: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,9 +43,15 @@ def sha256_b64(data: bytes) -> str:
     return base64.b64encode(hashlib.sha256(data).digest()).decode()
 
 
+def package_dir(root: Path, function_name: str, sha256: str) -> Path:
+    """Where this node unpacks the package of CodeSha256 `sha256` (the same on every node, under its own
+    `root`)."""
+    return root / function_name / base64.b64decode(sha256).hex()[:16]
+
+
 def from_zip(root: Path, function_name: str, data: bytes) -> Code:
     digest = sha256_b64(data)
-    folder = root / function_name / hashlib.sha256(data).hexdigest()[:16]
+    folder = package_dir(root, function_name, digest)
     if not folder.is_dir():
         tmp = folder.with_name(folder.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)

@@ -10,14 +10,14 @@ import logging
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 from ..clock import Clock
 from . import code as code_store
 from .concurrency import ACCOUNT_EXCEEDED, Concurrency, Lease, throttled
-from .errors import InvalidParameterValueException
+from .errors import InvalidParameterValueException, ServiceException
 from .layers import layer_environment
 from .model import FunctionConfig
 from .pool import InvocationResult, PoolFull, ProcessBudget, WorkerPool, WorkerSpec, code_fingerprint
@@ -31,6 +31,7 @@ EVENT_ATTEMPTS = 3  # an asynchronous invocation and its two retries, as in Lamb
 THROTTLED = InvocationResult("", b"", None, None, 0.0, throttled=True)
 
 Lookup = Callable[[str], FunctionConfig | None]
+Prepare = Callable[[FunctionConfig], Awaitable[None]]
 
 
 class Invoker:
@@ -41,8 +42,12 @@ class Invoker:
         functions: Lookup,
         budget: ProcessBudget | None = None,
         roles: RoleAccess | None = None,
+        prepare: Prepare | None = None,
     ) -> None:
+        """`prepare`: puts what a function needs on this node's disk before it runs, when another node
+        may have taken its upload (None: only this node runs its functions, and has their files)."""
         self.settings = settings
+        self._prepare = prepare
         self.roles = roles  # handlers run with their function's role's credentials (None: placeholders)
         self._functions = functions
         self.concurrency = Concurrency(settings.concurrency_limit)
@@ -118,10 +123,16 @@ class Invoker:
             key=key,
         )
 
+    async def unpacked(self, fn: FunctionConfig) -> None:
+        """`fn`'s code and layers on this node's disk (see `prepare`)."""
+        if self._prepare is not None:
+            await self._prepare(fn)
+
     # invocations --------------------------------------------------------------------------------
 
     async def invoke(self, fn: FunctionConfig, payload: bytes, *, tail: bool) -> InvocationResult:
         """A synchronous Invoke: throttled (TooManyRequestsException) when there is no room now."""
+        await self.unpacked(fn)
         spec = self.spec(fn)
         lease = self.concurrency.try_enter(fn.name)
         try:
@@ -157,8 +168,9 @@ class Invoker:
         if fn is None:
             return None
         try:
+            await self.unpacked(fn)
             spec = self.spec(fn)
-        except InvalidParameterValueException as err:
+        except (InvalidParameterValueException, ServiceException) as err:
             log.error("function %s cannot run: %s", name, err.message)
             return None
         return await self.pool.invoke(spec, payload, request_id=request_id, wait=True)
@@ -187,8 +199,9 @@ class Invoker:
 
     async def prewarm(self, fn: FunctionConfig) -> None:
         try:
+            await self.unpacked(fn)
             await self.pool.prewarm(self.spec(fn))
-        except (OSError, InvalidParameterValueException):
+        except (OSError, InvalidParameterValueException, ServiceException):
             log.exception("could not start a worker for %s", fn.name)
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:

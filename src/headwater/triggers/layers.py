@@ -16,7 +16,7 @@ import hashlib
 import os
 import shutil
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -101,19 +101,43 @@ class LayerStore:
     """Every layer version, in memory and in the StateStore; their files under `state_dir`/layers, the
     functions' merged directories under `state_dir`/opt."""
 
-    def __init__(self, state: StateStore, state_dir: Path, region: str, account: str) -> None:
+    def __init__(
+        self,
+        state: StateStore,
+        state_dir: Path,
+        region: str,
+        account: str,
+        packages: code_store.Packages | None = None,
+    ) -> None:
+        """`packages`: where published archives are kept for every node (several nodes on one database);
+        a node unpacks a version the first time one of its functions needs it. They stay after
+        DeleteLayerVersion: a function using the version keeps it, on whichever node it runs."""
         self._state = state
+        self._packages = packages
         self._root = state_dir / "layers"
         self._opt_root = state_dir / "opt"
         self._region = region
         self._account = account
         self._versions: dict[str, dict[int, LayerVersion]] = {}
         self._lock = asyncio.Lock()
+        self._merging = asyncio.Lock()  # one merged directory made at a time (they share .tmp names)
 
     async def load(self) -> None:
-        for _, doc in await self._state.list(LAYER_KIND):
-            layer = LayerVersion.from_doc(doc)
-            self._versions.setdefault(layer.name, {})[layer.version] = layer
+        """The versions as stored (again: another node may have published or deleted some)."""
+        async with self._lock:
+            versions: dict[str, dict[int, LayerVersion]] = {}
+            for _, doc in await self._state.list(LAYER_KIND):
+                layer = self._local(LayerVersion.from_doc(doc))
+                versions.setdefault(layer.name, {})[layer.version] = layer
+            self._versions = versions
+
+    def _local(self, layer: LayerVersion) -> LayerVersion:
+        """`layer` unpacked in this node's folder (the stored path is the publishing node's)."""
+        folder = code_store.package_dir(self._root / layer.name, str(layer.version), layer.code_sha256)
+        return replace(layer, path=str(folder))
+
+    def _package_key(self, name: str, version: int) -> str:
+        return f"{self._account}/{self._region}/layer/{name}/{version}"
 
     def wire(self, layer: LayerVersion) -> Doc:
         return layer.to_wire(self._region, self._account)
@@ -148,6 +172,8 @@ class LayerStore:
                 path=extracted.path,
                 **fields,
             )
+            if self._packages is not None:  # before any node can see the version
+                await self._packages.put(self._package_key(name, version), data)
             await self._state.put(LAYER_NUMBERS_KIND, name, {"last": version})
             await self._state.put(LAYER_KIND, _key(name, version), layer.to_doc())
             self._versions.setdefault(name, {})[version] = layer
@@ -228,25 +254,46 @@ class LayerStore:
             out.append(FunctionLayer(arn, layer.code_size, layer.unzipped_size))
         return tuple(out)
 
-    def merged(self, layers: tuple[FunctionLayer, ...]) -> str:
-        """The directory holding `layers` merged in order (made once per list of versions)."""
+    def opt_path(self, layers: tuple[FunctionLayer, ...]) -> str:
+        """Where this node keeps `layers` merged ("" for none)."""
         if not layers:
             return ""
         digest = hashlib.sha256("\n".join(layer.arn for layer in layers).encode()).hexdigest()[:16]
-        folder = self._opt_root / digest
-        if folder.is_dir():
-            return str(folder)
-        tmp = folder.with_name(digest + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        code_store.traversable(self._opt_root, self._opt_root)  # handlers' user reads their /opt
-        for ref in layers:
-            layer = self._by_arn(ref.arn)
-            if layer is None:  # deleted since: the function keeps the copy it has
-                raise InvalidParameterValueException(f"Layer version {ref.arn} does not exist.")
-            shutil.copytree(layer.path, tmp, dirs_exist_ok=True, copy_function=_link_or_copy)
-        tmp.rename(folder)
-        return str(folder)
+        return str(self._opt_root / digest)
+
+    async def merged(self, layers: tuple[FunctionLayer, ...]) -> str:
+        """The directory holding `layers` merged in order (made once per list of versions)."""
+        path = self.opt_path(layers)
+        if not path or os.path.isdir(path):
+            return path
+        async with self._merging:
+            folder = Path(path)
+            if folder.is_dir():
+                return path
+            sources = [await self._unpacked(ref) for ref in layers]
+            tmp = folder.with_name(folder.name + ".tmp")
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True)
+            code_store.traversable(self._opt_root, self._opt_root)  # handlers' user reads their /opt
+            for source in sources:
+                shutil.copytree(source, tmp, dirs_exist_ok=True, copy_function=_link_or_copy)
+            tmp.rename(folder)
+        return path
+
+    async def _unpacked(self, ref: FunctionLayer) -> str:
+        """A version's files on this node: unpacked here already, or from the package another node
+        published (also once the version is deleted: functions keep the versions they use)."""
+        layer = self._by_arn(ref.arn)
+        if layer is not None and os.path.isdir(layer.path):
+            return layer.path
+        parts = ref.arn.split(":")
+        data = None
+        if self._packages is not None and len(parts) == 8:
+            data = await self._packages.get(self._package_key(parts[6], int(parts[7])))
+        if data is None:  # deleted since, and never unpacked here
+            raise InvalidParameterValueException(f"Layer version {ref.arn} does not exist.")
+        found = await asyncio.to_thread(code_store.from_zip, self._root / parts[6], parts[7], data)
+        return found.path
 
     def sweep(self, in_use: set[str]) -> None:
         """Remove merged directories no function uses any more."""

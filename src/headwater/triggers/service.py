@@ -25,6 +25,7 @@ from .errors import (
     InvalidRequestContentException,
     ResourceConflictException,
     ResourceNotFoundException,
+    ServiceException,
 )
 from .esm import MappingRunner
 from .events import to_attribute_value
@@ -62,8 +63,11 @@ class TriggerService:
         kinesis: CallTransport | None = None,
         budget: ProcessBudget | None = None,
         roles: RoleAccess | None = None,
+        packages: code_store.Packages | None = None,
     ) -> None:
-        """`budget`: the handler processes' cap shared with the other namespaces' services."""
+        """`budget`: the handler processes' cap shared with the other namespaces' services. `packages`:
+        where uploaded packages are kept for every node (several nodes on one database); without it
+        they are only unpacked here."""
         self.settings = settings
         self.clock = clock
         self._commits = commits
@@ -81,8 +85,11 @@ class TriggerService:
         # runs its event source mappings: with several nodes on one database, only the node holding the
         # background lease (every node answers the Lambda API and invokes)
         self.leading = True
-        self.invoker = Invoker(settings, clock, self.functions.get, budget, roles)
-        self.layers = LayerStore(state, settings.state_dir, settings.region, settings.account_id)
+        self.packages = packages
+        prepare = self._prepare if packages is not None else None
+        self.invoker = Invoker(settings, clock, self.functions.get, budget, roles, prepare)
+        self.layers = LayerStore(state, settings.state_dir, settings.region, settings.account_id, packages)
+        self._unpacking = asyncio.Lock()  # one package unpacked at a time (they share .tmp names)
 
     # lifecycle ----------------------------------------------------------------------------------
 
@@ -92,7 +99,7 @@ class TriggerService:
             self._unsubscribe = self._commits.on_commit(self.notifier.changed)
         await self.layers.load()
         for _, doc in await self.state.list(FUNCTION_KIND):
-            fn = FunctionConfig.from_doc(doc)
+            fn = self._local(FunctionConfig.from_doc(doc))
             self.functions[fn.name] = fn
             self.invoker.concurrency.set_reservation(fn.name, fn.reserved_concurrency)
         # versions replaced or deleted while the server was down (or killed) are of no use now
@@ -126,14 +133,23 @@ class TriggerService:
     async def resync(self) -> None:
         """Functions and mappings as stored (another node may have changed them), runners to match."""
         async with self._lock:
-            functions = [FunctionConfig.from_doc(doc) for _, doc in await self.state.list(FUNCTION_KIND)]
+            await self.layers.load()
+            stored = await self.state.list(FUNCTION_KIND)
+            functions = [self._local(FunctionConfig.from_doc(doc)) for _, doc in stored]
             names = {fn.name for fn in functions}
             for name in [name for name in self.functions if name not in names]:
-                del self.functions[name]
+                deleted = self.functions.pop(name)  # through another node
+                self.invoker.pool.discard(name)
+                self.invoker.concurrency.forget(name)
+                self.invoker.retire(deleted)
             for fn in functions:
-                if self.functions.get(fn.name) != fn:
+                replaced = self.functions.get(fn.name)
+                if replaced != fn:
                     self.functions[fn.name] = fn
                     self.invoker.concurrency.set_reservation(fn.name, fn.reserved_concurrency)
+                if replaced is not None and replaced.code_path != fn.code_path:  # updated on another node
+                    self.invoker.pool.discard(fn.name)
+                    self.invoker.retire(replaced)
             mappings = [MappingConfig.from_doc(doc) for _, doc in await self.state.list(MAPPING_KIND)]
             uuids = {mapping.uuid for mapping in mappings}
             for gone in [u for u in self.mappings if u not in uuids]:
@@ -219,7 +235,43 @@ class TriggerService:
     def log_path(self, name: str) -> Path:
         return self.invoker.log_path(name)
 
-    def _code(self, name: str, code: Any) -> code_store.Code:
+    def _local(self, fn: FunctionConfig) -> FunctionConfig:
+        """`fn` as this node runs it: an uploaded package from this node's own folder (the stored path is
+        the folder of the node that took the upload)."""
+        fn = fn.with_changes(opt_path=self.layers.opt_path(fn.layers))
+        if fn.code_kind != "zip":
+            return fn
+        return fn.with_changes(code_path=str(code_store.package_dir(self.code_root, fn.name, fn.code_sha256)))
+
+    def _package_key(self, fn: FunctionConfig) -> str:
+        digest = base64.b64decode(fn.code_sha256).hex()
+        return f"{self.settings.account_id}/{self.settings.region}/function/{fn.name}/{digest}"
+
+    async def _prepare(self, fn: FunctionConfig) -> None:
+        """What `fn` needs on this node's disk before it runs: its package unpacked and its layers
+        merged (made here the first time this node runs a version another node took)."""
+        folder = Path(fn.code_path)
+        if fn.code_kind == "zip" and not folder.is_dir():
+            async with self._unpacking:
+                if not folder.is_dir():
+                    data = None if self.packages is None else await self.packages.get(self._package_key(fn))
+                    if data is None or code_store.sha256_b64(data) != fn.code_sha256:
+                        raise ServiceException(f"The code of function {fn.name} is missing")
+                    found = await asyncio.to_thread(code_store.from_zip, self.code_root, fn.name, data)
+                    self.invoker.adopt(found.path)
+        await self.layers.merged(fn.layers)
+
+    async def _keep_package(self, fn: FunctionConfig, data: bytes | None) -> None:
+        """Before the function's document names it: any node that sees the function finds its code."""
+        if self.packages is not None and data is not None:
+            await self.packages.put(self._package_key(fn), data)
+
+    async def _drop_package(self, fn: FunctionConfig) -> None:
+        if self.packages is not None and fn.code_kind == "zip":
+            await self.packages.delete(self._package_key(fn))
+
+    def _code(self, name: str, code: Any) -> tuple[code_store.Code, bytes | None]:
+        """The code and, for an uploaded package, its bytes."""
         if not isinstance(code, dict):
             raise InvalidParameterValueException("Code is required")
         if code.get("ZipFile") is not None:
@@ -231,7 +283,7 @@ class TriggerService:
                 ) from None
             found = code_store.from_zip(self.code_root, name, data)
             self.invoker.adopt(found.path)
-            return found
+            return found, data
         if code.get("S3Bucket") == code_store.HOT_RELOAD_BUCKET and code.get("S3Key"):
             found = code_store.from_directory(str(code["S3Key"]), self.settings.allowed_code_dirs)
             user = self.settings.worker_user
@@ -240,7 +292,7 @@ class TriggerService:
                 raise InvalidParameterValueException(
                     f"Handlers run as {user.name} (--worker-user), who cannot read the code: {problem}"
                 )
-            return found
+            return found, None
         if code.get("S3Bucket") or code.get("ImageUri"):
             raise InvalidParameterValueException(
                 "Headwater takes function code as a ZipFile, or as a local directory with "
@@ -264,7 +316,7 @@ class TriggerService:
         async with self._lock:
             if name in self.functions:
                 raise ResourceConflictException(f"Function already exist: {name}")
-            code = self._code(name, request.get("Code"))
+            code, package = self._code(name, request.get("Code"))
             check_total_size(code.kind, code.path, layers)
             fn = FunctionConfig(
                 name=name,
@@ -283,8 +335,9 @@ class TriggerService:
                 environment=env,
                 architectures=tuple(request.get("Architectures") or ("x86_64",)),
                 layers=layers,
-                opt_path=self.layers.merged(layers),
+                opt_path=await self.layers.merged(layers),
             )
+            await self._keep_package(fn, package)
             await self._save_function(fn)
         return fn
 
@@ -295,12 +348,13 @@ class TriggerService:
         self.invoker.pool.discard(fn.name)
         if replaced is not None and replaced.code_path != fn.code_path:
             self.invoker.retire(replaced)
+            await self._drop_package(replaced)
         self.layers.sweep({f.opt_path for f in self.functions.values()})
 
     async def update_code(self, name_or_arn: Any, request: dict[str, Any]) -> FunctionConfig:
         async with self._lock:
             fn = self.require_function(name_or_arn)
-            code = self._code(fn.name, request)
+            code, package = self._code(fn.name, request)
             check_total_size(code.kind, code.path, fn.layers)
             if request.get("DryRun"):
                 return fn
@@ -312,6 +366,7 @@ class TriggerService:
                 revision_id=str(uuid.uuid4()),
                 last_modified=self.clock.now(),
             )
+            await self._keep_package(fn, package)
             await self._save_function(fn)
         return fn
 
@@ -338,7 +393,7 @@ class TriggerService:
             if "Layers" in request:
                 layers = self.layers.resolve(request["Layers"])
                 check_total_size(fn.code_kind, fn.code_path, layers)
-                changes.update(layers=layers, opt_path=self.layers.merged(layers))
+                changes.update(layers=layers, opt_path=await self.layers.merged(layers))
             fn = fn.with_changes(**changes, revision_id=str(uuid.uuid4()), last_modified=self.clock.now())
             await self._save_function(fn)
         return fn
@@ -351,6 +406,7 @@ class TriggerService:
             self.invoker.pool.discard(fn.name)
             self.invoker.concurrency.forget(fn.name)
             self.invoker.retire(fn)
+            await self._drop_package(fn)
             self.layers.sweep({f.opt_path for f in self.functions.values()})
 
     def list_functions(self) -> list[FunctionConfig]:

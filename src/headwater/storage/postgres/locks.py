@@ -23,6 +23,7 @@ CATALOG = 0x48574155  # writer transactions: shared by every group, exclusive fo
 CATALOG_CHANGE = 0x48574156  # a session lock held by the node making a catalog change, from read to commit
 LEASE = 0x48574157  # the background work's lease (one node at a time)
 ALIVE = 0x48574158  # shared by every running node: exclusive only for a node that is alone
+SHARD_USE = 0x48574159  # (this, hashtext(shard)): counting a stream shard's uses (shard_uses.py)
 
 # a schema's hash as PostgreSQL computes it (the (int, int) locks' second half)
 SCHEMA_KEY = "hashtext(coalesce(%s, current_schema()))"

@@ -3,6 +3,7 @@
 Each call runs one SELECT to completion on a borrowed connection and gives it back, so no snapshot stays
 open between calls: every read sees the latest commit, and a half-consumed range iterator holds nothing.
 (psycopg_pool would do, but this is all we need and it keeps the `postgres` extra to psycopg alone.)
+shard_uses.py keeps a pool of writing connections with it too.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 
@@ -19,6 +20,7 @@ from headwater.errors import InternalServerError
 log = logging.getLogger(__name__)
 
 Params = Sequence[Any]
+T = TypeVar("T")
 Connect = Callable[[], "psycopg.Connection[Any]"]
 
 DEFAULT_POOL_SIZE = 8
@@ -42,13 +44,18 @@ class ReaderPool:
         return self._size
 
     def fetchall(self, query: str, params: Params) -> list[Any]:
-        """Run one SELECT. A connection found broken (PostgreSQL restarted since it was last used) is
-        dropped and the read runs once more on a fresh one: a read has no effect, so trying again is
-        safe, and idle connections need not be checked before every use."""
+        """Run one SELECT."""
+        return self.run(lambda conn: conn.execute(query, params, binary=True).fetchall())
+
+    def run(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
+        """`work` on a borrowed connection. A connection found broken (PostgreSQL restarted since it was
+        last used) is dropped and `work` runs once more on a fresh one: reads have no effect, so trying
+        again is safe (and `work` that writes must be safe to run again), and idle connections need not
+        be checked before every use."""
         for attempt in (1, 2):
             conn = self._borrow()
             try:
-                rows = conn.execute(query, params, binary=True).fetchall()
+                result = work(conn)
             except psycopg.OperationalError as exc:
                 self._give_back(conn, broken=True)
                 if attempt == 1:
@@ -60,7 +67,7 @@ class ReaderPool:
                 self._give_back(conn, broken=conn.broken)
                 raise
             self._give_back(conn, broken=False)
-            return rows
+            return result
         raise AssertionError("unreachable")
 
     def _borrow(self) -> psycopg.Connection[Any]:

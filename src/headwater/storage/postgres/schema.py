@@ -87,6 +87,30 @@ _DDL = (
         id integer PRIMARY KEY CHECK (id = 0),
         version bigint NOT NULL
     )""",
+    # uses of a stream shard its per-shard limits count, by every node (shard_uses.py); unlogged: they
+    # last seconds, and losing them in a crash only forgets some counting
+    """CREATE UNLOGGED TABLE IF NOT EXISTS shard_use (
+        shard text COLLATE "C" NOT NULL,
+        ticket bigint NOT NULL,
+        until double precision NOT NULL,
+        records integer NOT NULL,
+        size bigint NOT NULL,
+        PRIMARY KEY (shard, ticket)
+    )""",
+    # a GetRecords call's use, taken in one statement (each statement of the function has a snapshot of
+    # its own: the count after the lock sees every use committed before it was granted)
+    f"""CREATE OR REPLACE FUNCTION shard_take(
+        p_shard text, p_ticket bigint, p_now double precision, p_until double precision, p_at_most integer
+    ) RETURNS bigint LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_advisory_xact_lock({locks.SHARD_USE}, hashtext(p_shard));
+        DELETE FROM shard_use WHERE shard = p_shard AND until <= p_now;
+        IF (SELECT count(*) FROM shard_use WHERE shard = p_shard) >= p_at_most THEN
+            RETURN NULL;
+        END IF;
+        INSERT INTO shard_use (shard, ticket, until, records, size) VALUES (p_shard, p_ticket, p_until, 0, 0);
+        RETURN p_ticket;
+    END $$""",
 )
 
 

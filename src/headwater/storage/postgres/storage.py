@@ -29,7 +29,9 @@ from headwater.storage.postgres.group import catalog_channel
 from headwater.storage.postgres.point_reads import PointReads
 from headwater.storage.postgres.pool import DEFAULT_POOL_SIZE, ReaderPool
 from headwater.storage.postgres.schema import check_schema_name, connect, create_schema, load_sequence
+from headwater.storage.postgres.shard_uses import SharedShardUses
 from headwater.storage.postgres.writer import DEFAULT_GROUP_CAP, DEFAULT_LANES, Task, Writer, WriterStats
+from headwater.storage.shard_uses import ShardUses
 from headwater.storage.sql_reads import CatalogFollower, SqlReads, table_snapshot
 
 log = logging.getLogger(__name__)
@@ -100,6 +102,7 @@ class PostgresStorage(SqlReads):
         self._watcher: Watcher | None = None
         self._lease: SessionLease | None = None
         self._readers: ReaderPool | None = None
+        self._shard_uses: SharedShardUses | None = None
         self._point_reads = PointReads(self._fetch)
         self._follower = CatalogFollower(self, catalog_version) if catalog_version is not None else None
         self._followed_version = -1  # a front process: the catalog version it last read the catalog at
@@ -114,12 +117,17 @@ class PostgresStorage(SqlReads):
     def _plain_connection(self) -> psycopg.Connection[Any]:
         return connect(self.url, self.schema, autocommit=True)
 
+    def _shard_use_connection(self) -> psycopg.Connection[Any]:
+        # what it writes only counts uses for a few seconds: nothing to wait for a WAL flush
+        return connect(self.url, self.schema, autocommit=True, synchronous_commit="off")
+
     def _reader_connection(self) -> psycopg.Connection[Any]:
         return connect(self.url, self.schema, autocommit=True, default_transaction_read_only="on")
 
     def open(self) -> None:
         if self._writer is not None or self._readers is not None:
             return
+        self._shard_uses = SharedShardUses(self._shard_use_connection)
         if self._follower is not None:
             self._readers = ReaderPool(self._reader_connection, self._pool_size)
             return
@@ -162,6 +170,9 @@ class PostgresStorage(SqlReads):
             writer.close()
         if readers is not None:
             readers.close()
+        if self._shard_uses is not None:
+            self._shard_uses.close()
+            self._shard_uses = None
         if self._lease is not None:
             self._lease.release()
         if self._session is not None:
@@ -270,6 +281,11 @@ class PostgresStorage(SqlReads):
 
     def background_lease(self) -> Lease | None:
         return self._lease
+
+    def shard_uses(self) -> ShardUses:
+        if self._shard_uses is None:
+            raise InternalServerError("storage is not open")
+        return self._shard_uses
 
     def catalog(self) -> Mapping[str, bytes]:
         if self._follower is not None:

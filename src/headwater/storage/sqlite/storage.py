@@ -14,6 +14,7 @@ from typing import Any
 from headwater.errors import InternalServerError
 from headwater.storage.base import Lease, Storage, TableSnapshot, WriteOperation
 from headwater.storage.group_commit import WriterLoad
+from headwater.storage.shard_uses import LocalShardUses, ShardUses
 from headwater.storage.sql_reads import CatalogFollower, SqlReads, table_snapshot
 from headwater.storage.sqlite import writes
 from headwater.storage.sqlite.connections import ReadConnections, SharedConnection, ThreadLocalReaders
@@ -63,6 +64,7 @@ class SqliteStorage(SqlReads):
         self._readers: ReadConnections | None = None
         self._write_conn: sqlite3.Connection | None = None
         self._follower = CatalogFollower(self, catalog_version) if catalog_version is not None else None
+        self._shard_uses = LocalShardUses()  # one node: counted in this process
         if self._follower is not None and self.path is None:
             raise ValueError("an in-memory database cannot be read from another process")
 
@@ -190,6 +192,9 @@ class SqliteStorage(SqlReads):
 
     def background_lease(self) -> Lease | None:
         return None
+
+    def shard_uses(self) -> ShardUses:
+        return self._shard_uses
 
     def on_commit(self, listener: Callable[[int], None]) -> Callable[[], None]:
         return self._w().on_commit(listener)
