@@ -29,7 +29,7 @@ from headwater.model.schema import (
     TableSpec,
     TtlSpec,
 )
-from headwater.storage.base import ItemKey, WriteOperation, WriteSet
+from headwater.storage.base import ItemKey, MetaWrite, WriteOperation, WriteSet
 
 REGIONS = ("eu-west-1", "us-east-1", "us-west-2")
 KEYS = ("a", "b", "c")
@@ -163,3 +163,27 @@ def test_a_local_write_is_stamped_after_what_it_replaces() -> None:
     assert local_stamp(None, 5.0, "eu-west-1") == Stamp(5.0, "eu-west-1")
     assert wins(Stamp(5.0, "us-east-1"), Stamp(5.0, "eu-west-1"))
     assert not wins(Stamp(5.0, "eu-west-1"), Stamp(5.0, "eu-west-1"))  # the same change, again
+
+
+def test_a_page_commits_its_checkpoint_with_its_changes() -> None:
+    """A link's page is one operation: its checkpoint is in the same WriteSet as the changes, also when
+    every change loses (it was applied before a crash), and the result says which changes applied."""
+    target = Replica(spec("eu-west-1"))
+    key_item = {"pk": {"S": "a"}}
+    key = key_of(target.table, key_item)
+    checkpoint = MetaWrite("replication.checkpoint", "link/arn/shard", b'{"seq":"7"}')
+
+    def page(*stamps: float) -> ReplicatedPageOp:
+        changes = tuple(
+            ReplicatedChangeOp(target.table, key, {**key_item, "v": {"N": str(t)}}, Stamp(t, "us-east-1"), t)
+            for t in stamps
+        )
+        return ReplicatedPageOp(changes, (checkpoint,))
+
+    ws = target.run(page(EPOCH + 2, EPOCH + 1, EPOCH + 3))
+    assert ws.result == (True, False, True)  # the second is older than the first, in the same page
+    assert ws.meta == [checkpoint]
+    assert target.items() == {"a": {**key_item, "v": {"N": str(EPOCH + 3)}}}
+    again = target.run(page(EPOCH + 2, EPOCH + 1, EPOCH + 3))
+    assert again.result == (False, False, False)
+    assert again.meta == [checkpoint] and not again.items and not again.stream
