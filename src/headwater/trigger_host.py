@@ -212,7 +212,7 @@ def build_sink_service(db: Database) -> SinkService:
 
 def build_replication_service(db: Database) -> ReplicationService:
     """Global tables: links read other regions' streams in-process and checkpoint as metadata."""
-    return ReplicationService(db, transport=StreamsByArn(db), state=MetaStateStore(db))
+    return ReplicationService(db, transport=StreamsByArn(db))
 
 
 class RoleReaders:

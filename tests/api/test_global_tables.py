@@ -400,28 +400,35 @@ def test_an_index_added_to_a_global_table_is_every_replicas(
     wait_for("a replicated write in the index", lambda: in_home_index() == ["1", "2"])
 
 
+def raw_get_records(server: Server, table: str, **extra: Any) -> tuple[int, dict[str, Any]]:
+    """GetRecords from TRIM_HORIZON of `table`'s last shard at HOME, with Headwater's own members."""
+    streams = server.client("dynamodbstreams", HOME)
+    arn = server.client("dynamodb", HOME).describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][-1]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")[
+        "ShardIterator"
+    ]
+    body = json.dumps({"ShardIterator": iterator, **extra}).encode()
+    headers = {
+        "X-Amz-Target": "DynamoDBStreams_20120810.GetRecords",
+        "Content-Type": "application/x-amz-json-1.0",
+    }
+    status, _, answer = server.request("POST", "/", body, headers=headers, service="dynamodb")
+    answered: dict[str, Any] = json.loads(answer)
+    return status, answered
+
+
 def test_stream_records_keep_dynamodbs_shape(server: Server, global_table: str) -> None:
     """The last-writer-wins stamp a global table's records carry is for replication links only: a
     GetRecords answer has DynamoDB's members, unless the request asks for the stamps (Headwater's own
     HeadwaterReplicationStamps member, which the links send)."""
     home = server.client("dynamodb", HOME)
     home.put_item(TableName=global_table, Item={"pk": {"S": "shape"}, "v": {"N": "1"}})
-    streams = server.client("dynamodbstreams", HOME)
-    arn = home.describe_table(TableName=global_table)["Table"]["LatestStreamArn"]
-    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][-1]["ShardId"]
 
     def raw_records(**extra: Any) -> list[dict[str, Any]]:
-        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")[
-            "ShardIterator"
-        ]
-        body = json.dumps({"ShardIterator": iterator, **extra}).encode()
-        headers = {
-            "X-Amz-Target": "DynamoDBStreams_20120810.GetRecords",
-            "Content-Type": "application/x-amz-json-1.0",
-        }
-        status, _, answer = server.request("POST", "/", body, headers=headers, service="dynamodb")
+        status, answer = raw_get_records(server, global_table, **extra)
         assert status == 200, answer
-        records: list[dict[str, Any]] = json.loads(answer)["Records"]
+        records: list[dict[str, Any]] = answer["Records"]
         return [r for r in records if r["dynamodb"]["Keys"]["pk"]["S"] == "shape"]
 
     (plain,) = raw_records()
@@ -429,6 +436,48 @@ def test_stream_records_keep_dynamodbs_shape(server: Server, global_table: str) 
     (stamped,) = raw_records(HeadwaterReplicationStamps=True)
     assert stamped["replication"]["region"] == HOME
     assert {k: v for k, v in stamped.items() if k != "replication"} == plain
+
+
+def test_a_link_reads_other_origins_records_as_sequence_numbers(server: Server, global_table: str) -> None:
+    """HeadwaterReplicationOrigin (a link's member, with the stamps): records of that origin whole, every
+    other record reduced to its sequence number, so a link does not read what it would skip."""
+    home = server.client("dynamodb", HOME)
+    home.put_item(TableName=global_table, Item={"pk": {"S": "origin"}, "v": {"N": "1"}})
+    server.client("dynamodb", EU).put_item(TableName=global_table, Item={"pk": {"S": "eu"}, "v": {"N": "1"}})
+    wait_for(
+        "the EU write at home",
+        lambda: "Item" in home.get_item(TableName=global_table, Key={"pk": {"S": "eu"}}),
+    )
+
+    def records(origin: str) -> list[dict[str, Any]]:
+        status, answer = raw_get_records(
+            server, global_table, HeadwaterReplicationStamps=True, HeadwaterReplicationOrigin=origin
+        )
+        assert status == 200, answer
+        found: list[dict[str, Any]] = answer["Records"]
+        return found
+
+    everything = raw_get_records(server, global_table, HeadwaterReplicationStamps=True)[1]["Records"]
+    mine = records(HOME)
+    assert [r["dynamodb"]["SequenceNumber"] for r in mine] == [
+        r["dynamodb"]["SequenceNumber"] for r in everything
+    ]
+    whole = [r for r in mine if "eventName" in r]
+    assert {r["dynamodb"]["Keys"]["pk"]["S"] for r in whole} == {"origin"}
+    assert all(r["replication"]["region"] == HOME for r in whole)
+    skipped = [r for r in mine if "eventName" not in r]
+    assert skipped and all(
+        r == {"dynamodb": {"SequenceNumber": r["dynamodb"]["SequenceNumber"]}} for r in skipped
+    )
+    assert {r["dynamodb"]["Keys"]["pk"]["S"] for r in records(EU) if "eventName" in r} == {"eu"}
+
+    for wrong in (7, "", "x" * 65):
+        status, answer = raw_get_records(
+            server, global_table, HeadwaterReplicationStamps=True, HeadwaterReplicationOrigin=wrong
+        )
+        assert status == 400
+        assert answer["__type"].endswith("ValidationException")
+        assert "HeadwaterReplicationOrigin" in answer["message"]
 
 
 def test_a_ttl_change_is_every_replicas(server: Server, global_table: str) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from ..model.keys import item_key, partition_hash
 from ..model.schema import TableSpec
 from ..model.values import Item
-from ..storage.base import CatalogView, ItemKey, ItemWrite, WriteSet
+from ..storage.base import CatalogView, ItemKey, ItemWrite, MetaWrite, WriteSet
 from . import stored
 from .catalog import current_table
 from .changes import item_change
@@ -84,6 +84,50 @@ class ReplicatedChangeOp:
             # the same content (or no table stamps): the later stamp must still be remembered
             ws.items.append(ItemWrite(stamp_key(self.key), self.stamp.encode()))
         collections.write(ws)
+        return ws
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicatedPageOp:
+    """A page of one source's changes (`changes`, in stream order) applied as ONE operation, together
+    with the link's checkpoint (`progress`): one submission to the writer and both committed or neither,
+    so a link never applies a page without remembering it, nor remembers one it did not apply. Each
+    change decides as `ReplicatedChangeOp` does, seeing what the page's earlier changes wrote (two
+    changes of one item in a page apply in order). The result: each change's result, in order."""
+
+    changes: tuple[ReplicatedChangeOp, ...]
+    progress: tuple[MetaWrite, ...] = ()
+    keys: tuple[ItemKey, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        keys = dict.fromkeys(key for change in self.changes for key in change.keys)
+        object.__setattr__(self, "keys", tuple(keys))
+
+    def resolve(self, catalog: CatalogView) -> ReplicatedPageOp:
+        resolved = tuple(change.resolve(catalog) for change in self.changes)
+        if all(new is old for new, old in zip(resolved, self.changes, strict=True)):
+            return self
+        return ReplicatedPageOp(resolved, self.progress)
+
+    def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
+        rows = dict(zip(self.keys, old_items, strict=True))  # as the page's changes so far leave them
+        ws = WriteSet()
+        results = []
+        for change in self.changes:
+            one = change.apply([rows[key] for key in change.keys])
+            results.append(one.result)
+            if not one.result:
+                continue
+            for write in one.items:
+                rows[write.key] = write.item
+            ws.items.extend(one.items)
+            ws.indexes.extend(one.indexes)
+            ws.stream.extend(one.stream)
+            ws.meta.extend(one.meta)
+            for (table_id, index_id), (count, size) in one.counters.items():
+                ws.count(table_id, count, size, index_id)
+        ws.meta.extend(self.progress)
+        ws.result = tuple(results)
         return ws
 
 

@@ -1,9 +1,9 @@
 """One replication link: another region's replica (the source) followed into this server's replica (the
 target). The link reads the source replica's DynamoDB stream through the consumer library (in-process
 for a region of this server, HTTP for another server's: the same Streams calls either way), applies
-each change that originated in the source region as a `ReplicatedChangeOp` (last writer wins, decided
-inside the writer), and checkpoints per shard after each page, so it resumes where it stopped after a
-crash: a change applied twice is refused the second time by its own stamp.
+each page of changes that originated in the source region as one `ReplicatedPageOp` (last writer wins,
+decided inside the writer, for each change) together with the shard's checkpoint: one commit holds the
+changes and where the link got to, so it resumes exactly there after a crash.
 
 Changes the source received from other regions are not shipped: their origin ships them to every
 replica itself, and a change never goes back to where it came from.
@@ -18,6 +18,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+import orjson
+
 from ..consumer import (
     CallTransport,
     Shard,
@@ -28,22 +30,30 @@ from ..consumer import (
     ready_shards,
 )
 from ..core.capacity import write_units
+from ..core.catalog import MetaOp
 from ..core.database import Database
 from ..core.lww import Stamp
-from ..core.replicated import ReplicatedChangeOp, key_of
+from ..core.replicated import ReplicatedChangeOp, ReplicatedPageOp, key_of
 from ..errors import DynamoDBError, ResourceNotFoundException
 from ..model.namespace import Namespace
 from ..model.schema import TableSpec
 from ..model.size import item_size
-from ..streams.records import REPLICATION_STAMPS
+from ..storage.base import MetaWrite
+from ..streams.records import REPLICATION_ORIGIN, REPLICATION_STAMPS
 from ..triggers.notify import ChangeNotifier
-from ..triggers.state import StateStore
 
 log = logging.getLogger(__name__)
 
-_STAMPED = {REPLICATION_STAMPS: True}  # the records' last-writer-wins stamps, hidden from other readers
-CHECKPOINT_KIND = "replication.checkpoint"  # key: "<link>/<stream arn>/<shard id>"
+# storage metadata, written in the commit of the page it follows; key: "<link>/<stream arn>/<shard id>"
+CHECKPOINT_KIND = "replication.checkpoint"
 SHARDS_FRESH = 1.0  # seconds a source's shard list is used before it is listed again
+# seconds between checkpoints of pages with nothing to apply (the source's records of other origins):
+# one behind only means reading and skipping those records again after a restart
+SKIPPED_CHECKPOINT = 1.0
+PAGE = 1000  # records a GetRecords asks for
+# seconds a link lets changes gather before reading what woke it (or what came while it applied a
+# page): larger pages, fewer passes; each pass costs about as much as applying several changes
+GATHER = 0.01
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +90,10 @@ class LinkRunner:
         *,
         transport: CallTransport,
         stream_arn: Callable[[], Awaitable[str | None]],
-        state: StateStore,
         poll_interval: float = 0.1,
         retry_delay: float = 0.2,
         commits: ChangeNotifier | None = None,
+        gather: float = GATHER,
     ) -> None:
         """`commits`: this server's commit notifications, for a source of this server: a caught-up link
         waits for the next commit (at most `poll_interval`) instead of the whole interval."""
@@ -92,13 +102,15 @@ class LinkRunner:
         self.target_db = db.scoped(Namespace(link.account, link.target))
         self.transport = transport
         self._stream_arn = stream_arn
-        self.state = state
         self.poll_interval = poll_interval
         self.retry_delay = retry_delay
+        self.gather = gather
+        self._full = False  # the last pass read a full page: read on at once
         self.stats = LinkStats()
         self.wake = asyncio.Event()
         self.commits = commits
         self._listed: tuple[str, float, list[Shard]] | None = None  # (stream ARN, when, its shards)
+        self._saved: dict[str, float] = {}  # checkpoint key -> when it was last written (monotonic)
 
     def _target(self) -> TableSpec | None:
         table = self.target_db.catalog.get(self.link.table)
@@ -126,13 +138,17 @@ class LinkRunner:
                 self.stats.last_error = f"{err.type_name}: {err.message}"
             self.stats.passes += 1
             self.stats.caught_up = not progressed
-            if not progressed:
-                if self.commits is not None:
-                    await self.commits.wait(self.poll_interval)
-                    continue
-                self.wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), self.poll_interval)
+            if progressed:
+                if not self._full:
+                    await asyncio.sleep(self.gather)
+                continue
+            if self.commits is not None:
+                await self.commits.wait(self.poll_interval)
+                await asyncio.sleep(self.gather)
+                continue
+            self.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), self.poll_interval)
 
     async def _arn(self) -> str:
         found = await self._stream_arn()
@@ -143,8 +159,8 @@ class LinkRunner:
     async def _load(self, arn: str) -> None:
         prefix = f"{self.link}/{arn}/"
         self.stats.checkpoints = {
-            key[len(prefix) :]: ShardCheckpoint.from_json(doc)
-            for key, doc in await self.state.list(CHECKPOINT_KIND)
+            key[len(prefix) :]: ShardCheckpoint.from_json(orjson.loads(doc))
+            for key, doc in self.db.storage.meta_list(CHECKPOINT_KIND)
             if key.startswith(prefix)
         }
 
@@ -157,26 +173,28 @@ class LinkRunner:
         return listed[2]
 
     async def _pass(self, cursors: dict[str, ShardCursor], arn: str) -> bool:
-        progressed = False
+        progressed = self._full = False
         checkpoints = self.stats.checkpoints
         for shard in ready_shards(await self._shards(arn), checkpoints):
             cursor = cursors.get(shard.shard_id)
             if cursor is None:
                 start = checkpoints.get(shard.shard_id, ShardCheckpoint())
-                cursor = ShardCursor(self.transport, arn, shard.shard_id, start, extra=_STAMPED)
+                # the records' last-writer-wins stamps (hidden from other readers), and only the source's
+                # own changes in full
+                extra = {REPLICATION_STAMPS: True, REPLICATION_ORIGIN: self.link.source}
+                cursor = ShardCursor(self.transport, arn, shard.shard_id, start, extra=extra)
                 cursors[shard.shard_id] = cursor
-            page = await cursor.next_page(1000)
-            if page.records:
-                await self._apply(page.records)
+            page = await cursor.next_page(PAGE)
+            self._full = self._full or len(page.records) >= PAGE
             if page.records or page.ended:
                 progressed = True
                 checkpoint = ShardCheckpoint(cursor.last_sequence, page.ended)
+                key = f"{self.link}/{arn}/{shard.shard_id}"
+                write = MetaWrite(CHECKPOINT_KIND, key, orjson.dumps(checkpoint.to_json()))
+                await self._apply(page.records, write, must_save=page.ended)
                 checkpoints[shard.shard_id] = checkpoint
                 if page.ended:
                     self._listed = None  # its children are listed with it
-                await self.state.put(
-                    CHECKPOINT_KIND, f"{self.link}/{arn}/{shard.shard_id}", checkpoint.to_json()
-                )
         return progressed
 
     def _ops(self, table: TableSpec, records: list[dict[str, object]]) -> list[ReplicatedChangeOp]:
@@ -195,8 +213,12 @@ class LinkRunner:
             ops.append(ReplicatedChangeOp(table, key, new, stamp, now, ttl))
         return ops
 
-    async def _apply(self, records: list[dict[str, object]]) -> None:
-        """Apply a page; on a failure apply it all again (what was applied is refused by its stamp)."""
+    async def _apply(
+        self, records: list[dict[str, object]], checkpoint: MetaWrite, *, must_save: bool
+    ) -> None:
+        """Apply a page and its checkpoint in one commit; on a failure apply it all again (nothing of it
+        was committed). A page with nothing to apply saves its checkpoint only if `must_save` or
+        SKIPPED_CHECKPOINT has passed since the last."""
         delay = self.retry_delay
         while True:
             table = self._target()
@@ -204,7 +226,15 @@ class LinkRunner:
                 raise ResourceNotFoundException("the replica is gone")
             ops = self._ops(table, records)
             try:
-                results = await asyncio.gather(*(self.db.storage.write(op) for op in ops))
+                results: tuple[bool, ...] = ()
+                if ops:
+                    results = await self.db.storage.write(ReplicatedPageOp(tuple(ops), (checkpoint,)))
+                    self._saved[checkpoint.key] = time.monotonic()
+                elif (
+                    must_save or time.monotonic() - self._saved.get(checkpoint.key, 0.0) > SKIPPED_CHECKPOINT
+                ):
+                    await self.db.storage.write(MetaOp((checkpoint,)))
+                    self._saved[checkpoint.key] = time.monotonic()
             except ResourceNotFoundException:
                 raise
             except Exception as exc:  # the database refusing writes: retry, never skip a change

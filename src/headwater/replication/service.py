@@ -3,8 +3,8 @@ table, started and stopped as the catalog says, and the backfill of each new rep
 composition root (`start()` on startup, `stop()` on shutdown), like the sinks.
 
 The links are derived from the catalog, never stored: a table of this server lists the other regions'
-replicas, and each of those is a source to follow. Only checkpoints are stored (StateStore, as the
-sinks and triggers keep theirs), so a restart resumes every link where it was.
+replicas, and each of those is a source to follow. Only checkpoints are stored (as storage
+metadata, committed with the changes they follow), so a restart resumes every link where it was.
 """
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ from collections.abc import Callable
 from typing import Any
 
 from ..consumer import CallTransport
+from ..core.catalog import MetaOp
 from ..core.database import Database
 from ..core.replicas import SOURCE, group, stream_arn, with_replica
 from ..model.namespace import Namespace
 from ..model.schema import ReplicaSpec, TableSpec
+from ..storage.base import MetaWrite
 from ..triggers.notify import ChangeNotifier
-from ..triggers.state import StateStore
 from .backfill import copy_items, copy_remote_items
 from .link import CHECKPOINT_KIND, LinkId, LinkRunner
 from .peers import Peers
@@ -39,14 +40,12 @@ class ReplicationService:
         db: Database,
         *,
         transport: CallTransport,
-        state: StateStore,
         peers: Peers | None = None,
         poll_interval: float = 0.1,
     ) -> None:
         self.db = db
         self.transport = transport  # this server's streams, in-process
         self.peers = peers or Peers(db.settings)  # other servers' regions, over HTTP
-        self.state = state
         self.poll_interval = poll_interval
         self.links: dict[LinkId, tuple[LinkRunner, asyncio.Task[None]]] = {}
         self._backfills: dict[tuple[str, str, str], asyncio.Task[None]] = {}
@@ -163,7 +162,6 @@ class ReplicationService:
             self.db,
             transport=transport,
             stream_arn=arn,
-            state=self.state,
             poll_interval=self.poll_interval,
             commits=commits,
         )
@@ -172,9 +170,10 @@ class ReplicationService:
 
     async def _forget(self, link: LinkId) -> None:
         prefix = f"{link}/"
-        for key, _ in await self.state.list(CHECKPOINT_KIND):
-            if key.startswith(prefix):
-                await self.state.delete(CHECKPOINT_KIND, key)
+        stored = self.db.storage.meta_list(CHECKPOINT_KIND)
+        gone = tuple(MetaWrite(CHECKPOINT_KIND, key, None) for key, _ in stored if key.startswith(prefix))
+        if gone:
+            await self.db.storage.write(MetaOp(gone))
 
     async def _backfill(self, table: TableSpec, key: tuple[str, str, str]) -> None:
         try:

@@ -15,6 +15,9 @@ _CUT = len(PAYLOAD_PREFIX)
 # record has no such member, so GetRecords leaves it out unless a link asks (REPLICATION_STAMPS).
 STAMP_MEMBER = b',"replication":{'
 REPLICATION_STAMPS = "HeadwaterReplicationStamps"  # GetRecords request member: true keeps the stamps
+# GetRecords request member (with REPLICATION_STAMPS): a region; a record stamped by another origin (or
+# unstamped) is answered as its sequence number alone, as the link from that region skips it anyway
+REPLICATION_ORIGIN = "HeadwaterReplicationOrigin"
 
 
 def without_stamp(payload: bytes) -> bytes:
@@ -24,6 +27,16 @@ def without_stamp(payload: bytes) -> bytes:
         return payload
     at = payload.rfind(STAMP_MEMBER)
     return payload if at < 0 else payload[:at] + b"}"
+
+
+def stamped_by(payload: bytes, region: bytes) -> bool:
+    """Whether the stored record carries a stamp of `region`: its last member ends with the region."""
+    return payload.endswith(b'"region":"%s"}}' % region) and payload.rfind(STAMP_MEMBER) >= 0
+
+
+def render_skipped(seq_text: bytes) -> bytes:
+    """A record a replication link skips, reduced to what moves its checkpoint on."""
+    return b'{"dynamodb":{"SequenceNumber":"%s"}}' % seq_text
 
 
 def event_id(stream_id: int, seq: int) -> str:

@@ -29,7 +29,7 @@ from . import iterators
 from .arns import parse_stream_arn
 from .docs import STREAM_KIND, StreamDoc, stream_key
 from .iterators import Position
-from .records import constant_tail, render, without_stamp
+from .records import constant_tail, render, render_skipped, stamped_by, without_stamp
 from .sequence import OFFSET, format_seq, parse_seq
 from .shards import Shard, layout
 
@@ -214,8 +214,12 @@ class StreamService:
 
     # -- GetRecords
 
-    async def get_records(self, iterator: str, limit: int, *, stamps: bool = False) -> bytes:
-        """`stamps`: keep global tables' replication stamps in the records (replication links)."""
+    async def get_records(
+        self, iterator: str, limit: int, *, stamps: bool = False, origin: str | None = None
+    ) -> bytes:
+        """`stamps`: keep global tables' replication stamps in the records (replication links); `origin`
+        (with `stamps`): the records of other origins reduced to their sequence numbers (the link from
+        `origin` applies none of them, and reading them whole was most of a link's cost)."""
         if limit > 1000:
             raise ValidationException(INVALID + "Limit should be less than or equal to 1000")
         arn, position = iterators.decode(self.secret, iterator, self._clock.now())
@@ -223,7 +227,8 @@ class StreamService:
             # an iterator of another region's stream (DynamoDB Local's text: that shard is not here)
             raise ResourceNotFoundException("Invalid ShardId in ShardIterator")
         if stamps:  # a replication link: AWS does not count its own replication among a shard's readers
-            return await asyncio.to_thread(self._read, arn, position, limit, stamps)
+            only = origin.encode() if origin is not None else None
+            return await asyncio.to_thread(self._read, arn, position, limit, stamps, only)
         # counted where the storage keeps shard uses: with several nodes on one database, across them
         shard = f"ddb/{position.stream_id}/{position.slot}/{position.lo}"
         now = self._clock.now()
@@ -236,7 +241,9 @@ class StreamService:
             )
         return out
 
-    def _read(self, arn: str, position: Position, limit: int, stamps: bool) -> bytes:
+    def _read(
+        self, arn: str, position: Position, limit: int, stamps: bool, origin: bytes | None = None
+    ) -> bytes:
         stream_id, slot, pos = position.stream_id, position.slot, position.pos
         if self._storage.meta_get(STREAM_KIND, stream_key(stream_id)) is None:
             raise ResourceNotFoundException(f"Requested resource not found: Stream: {arn} not found")
@@ -253,8 +260,12 @@ class StreamService:
             size += len(record.payload)
             if size > MAX_RECORDS_BYTES and out:
                 break
+            seq_text = b"%d" % (OFFSET + record.seq)
+            if origin is not None and not stamped_by(record.payload, origin):
+                out.append(render_skipped(seq_text))
+                continue
             payload = record.payload if stamps else without_stamp(record.payload)
-            out.append(render(stream_id, b"%d" % (OFFSET + record.seq), record.seq, payload, tail))
+            out.append(render(stream_id, seq_text, record.seq, payload, tail))
         next_pos = stored[len(out) - 1].seq + 1 if out else pos
         body = b'{"Records":[' + b",".join(out) + b"]"
         exhausted = page.exhausted and len(out) == len(stored) and len(stored) < limit

@@ -2,8 +2,9 @@
 with clocks that disagree, and receiving each other's changes in any interleaving (in order per link,
 as a stream delivers them) end with the same items: for every key, the change with the greatest stamp.
 
-The replicas run the real operations' pure `apply` (ItemWriteOp, TtlDeleteOp, ReplicatedChangeOp) over
-dictionaries standing in for storage, and ship the stream records those operations produce."""
+The replicas run the real operations' pure `apply` (ItemWriteOp, TtlDeleteOp, and a link's page of
+changes as one ReplicatedPageOp) over dictionaries standing in for storage, and ship the stream records
+those operations produce."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from headwater.core.lww import Stamp, local_stamp, wins
-from headwater.core.replicated import ReplicatedChangeOp, key_of
+from headwater.core.replicated import ReplicatedChangeOp, ReplicatedPageOp, key_of
 from headwater.core.transactions import Action, MultiWriteOp
 from headwater.core.ttl import TtlDeleteOp
 from headwater.core.writes import ItemWriteOp
@@ -28,7 +29,7 @@ from headwater.model.schema import (
     TableSpec,
     TtlSpec,
 )
-from headwater.storage.base import ItemKey, WriteOperation, WriteSet
+from headwater.storage.base import ItemKey, MetaWrite, WriteOperation, WriteSet
 
 REGIONS = ("eu-west-1", "us-east-1", "us-west-2")
 KEYS = ("a", "b", "c")
@@ -77,7 +78,8 @@ class Replica:
 
 
 # (kind, replica, key, clock reading, value): kind is put, a transaction's put, delete, expire (a TTL
-# sweep) or deliver (the oldest change waiting on the link from `replica` to replica `value`)
+# sweep) or deliver (a page of the oldest changes waiting on the link from `replica` to replica `value`,
+# as many as the clock reading, at least one: one key may change several times in a page)
 events = st.lists(
     st.tuples(
         st.sampled_from(("put", "transact", "delete", "expire", "deliver", "deliver")),
@@ -90,13 +92,18 @@ events = st.lists(
 )
 
 
-def deliver(doc: dict[str, Any], target: Replica, now: float) -> None:
-    """What a link does with a record: a replicated change, applied if its stamp wins (never shipped on)."""
-    stamp = Stamp.from_wire(doc["replication"])
-    assert stamp is not None
-    new = None if doc["eventName"] == "REMOVE" else doc["dynamodb"]["NewImage"]
-    key = key_of(target.table, doc["dynamodb"]["Keys"])
-    target.run(ReplicatedChangeOp(target.table, key, new, stamp, now))
+def deliver(page: list[dict[str, Any]], target: Replica, now: float) -> None:
+    """What a link does with a page of records: one operation of replicated changes, each applied if its
+    stamp wins (never shipped on)."""
+    changes = []
+    for doc in page:
+        stamp = Stamp.from_wire(doc["replication"])
+        assert stamp is not None
+        new = None if doc["eventName"] == "REMOVE" else doc["dynamodb"]["NewImage"]
+        key = key_of(target.table, doc["dynamodb"]["Keys"])
+        changes.append(ReplicatedChangeOp(target.table, key, new, stamp, now))
+    ws = target.run(ReplicatedPageOp(tuple(changes)))
+    assert len(ws.result) == len(page)
 
 
 def local_write(replica: Replica, kind: str, key: str, now: float, value: int) -> WriteSet:
@@ -126,7 +133,9 @@ def test_replicas_converge_to_the_last_writer(script: list[tuple[str, int, str, 
         if kind == "deliver":
             queue = links.get((where, value))
             if queue:
-                deliver(queue.pop(0), replicas[value], EPOCH + clock)
+                size = max(1, clock)
+                page, queue[:] = queue[:size], queue[size:]
+                deliver(page, replicas[value], EPOCH + clock)
             continue
         for record in local_write(replicas[where], kind, key, EPOCH + clock, value).stream:
             doc = orjson.loads(record.payload)
@@ -139,8 +148,8 @@ def test_replicas_converge_to_the_last_writer(script: list[tuple[str, int, str, 
                     links[(where, target)].append(doc)
 
     for (_, target), queue in links.items():  # the network heals: everything is delivered
-        while queue:
-            deliver(queue.pop(0), replicas[target], EPOCH + 9)
+        if queue:
+            deliver(queue, replicas[target], EPOCH + 9)
 
     expected = {key: new for key, (_, new) in winners.items() if new is not None}
     for replica in replicas:
@@ -154,3 +163,27 @@ def test_a_local_write_is_stamped_after_what_it_replaces() -> None:
     assert local_stamp(None, 5.0, "eu-west-1") == Stamp(5.0, "eu-west-1")
     assert wins(Stamp(5.0, "us-east-1"), Stamp(5.0, "eu-west-1"))
     assert not wins(Stamp(5.0, "eu-west-1"), Stamp(5.0, "eu-west-1"))  # the same change, again
+
+
+def test_a_page_commits_its_checkpoint_with_its_changes() -> None:
+    """A link's page is one operation: its checkpoint is in the same WriteSet as the changes, also when
+    every change loses (it was applied before a crash), and the result says which changes applied."""
+    target = Replica(spec("eu-west-1"))
+    key_item = {"pk": {"S": "a"}}
+    key = key_of(target.table, key_item)
+    checkpoint = MetaWrite("replication.checkpoint", "link/arn/shard", b'{"seq":"7"}')
+
+    def page(*stamps: float) -> ReplicatedPageOp:
+        changes = tuple(
+            ReplicatedChangeOp(target.table, key, {**key_item, "v": {"N": str(t)}}, Stamp(t, "us-east-1"), t)
+            for t in stamps
+        )
+        return ReplicatedPageOp(changes, (checkpoint,))
+
+    ws = target.run(page(EPOCH + 2, EPOCH + 1, EPOCH + 3))
+    assert ws.result == (True, False, True)  # the second is older than the first, in the same page
+    assert ws.meta == [checkpoint]
+    assert target.items() == {"a": {**key_item, "v": {"N": str(EPOCH + 3)}}}
+    again = target.run(page(EPOCH + 2, EPOCH + 1, EPOCH + 3))
+    assert again.result == (False, False, False)
+    assert again.meta == [checkpoint] and not again.items and not again.stream
