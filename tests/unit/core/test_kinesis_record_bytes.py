@@ -153,3 +153,25 @@ def test_the_records_bytes_are_pinned() -> None:
     the stored payload (partition key, then the record document) of an insert, a modify (with OldImage),
     a remove, a TTL delete (userIdentity) and a record with microsecond ApproximateCreationDateTime."""
     assert records() == PINNED
+
+
+def test_each_destination_gets_its_own_precision() -> None:
+    """Two destinations (the most a table has) get the same record but for ApproximateCreationDateTime,
+    which follows each destination's precision."""
+    second = "arn:aws:kinesis:us-east-1:000000000000:stream/second"
+    table = _table("MILLISECOND")
+    table = table.evolve(
+        kinesis=(*table.kinesis, KinesisDestination(second, "second", "ACTIVE", "MICROSECOND"))
+    )
+    shards = (SlotRange(0, 0, 2**128 - 1),)
+    docs = [
+        StreamDoc("dest", ARN, 9, "ACTIVE", "ON_DEMAND", 0.0, 24, 0, shards, shards, 1).encode(),
+        StreamDoc("second", second, 10, "ACTIVE", "ON_DEMAND", 0.0, 24, 0, shards, shards, 1).encode(),
+    ]
+    ws = WriteSet()
+    item_change(ws, table, _key(OLD), None, NEW, NOW, destinations=Destinations(docs))
+    first, other = ws.stream
+    assert (first.stream_id, other.stream_id) == (9, 10)
+    assert b'"ApproximateCreationDateTime":1700000000123,' in first.payload
+    assert b'"ApproximateCreationDateTime":1700000000123456,' in other.payload
+    assert first.payload.replace(b"1700000000123,", b"1700000000123456,") == other.payload
