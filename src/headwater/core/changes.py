@@ -17,7 +17,7 @@ from ..storage.base import IndexKey, IndexWrite, ItemKey, ItemWrite, WriteSet
 from . import pitr_log, stored
 from .kinesis_capture import Destinations
 from .lww import Stamp, stamp_key
-from .stream_capture import stream_write
+from .stream_capture import OLD_VIEWS, stream_write
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +80,12 @@ def item_change(
     ws.count(table.table_id, (new is not None) - (old is not None), new_size - old_size)
     for index in table.indexes:
         _index_change(ws, table, index, key, old, new)
-    if table.stream.enabled and table.stream_id is not None:
+    streamed = table.stream.enabled and table.stream_id is not None
+    kinesis = destinations is not None and bool(table.kinesis)
+    old_json = None
+    if old is not None and streamed and kinesis and table.stream.view_type in OLD_VIEWS:
+        old_json = orjson.dumps(old)  # both records carry the old image: encoded once
+    if streamed:
         ws.stream.append(
             stream_write(
                 table,
@@ -91,6 +96,7 @@ def item_change(
                 ttl_delete=ttl_delete,
                 sizes=(old_size, new_size),
                 new_bytes=new_json,
+                old_bytes=old_json,
                 stamp=stamp,
             )
         )
@@ -98,7 +104,7 @@ def item_change(
     if recovery is not None:  # point-in-time recovery's log: kept whatever the stream (core/pitr_log.py)
         new_stored = None if new_json is None else stored.pack_json(new_json, new_size)
         ws.stream.append(pitr_log.log_write(recovery["log_id"], key, new_stored, now))
-    if destinations is not None and table.kinesis:
+    if destinations is not None and kinesis:
         destinations.append(
             ws,
             table,
@@ -109,6 +115,7 @@ def item_change(
             ttl_delete=ttl_delete,
             sizes=(old_size, new_size),
             new_json=new_json,
+            old_json=old_json,
         )
     return change
 

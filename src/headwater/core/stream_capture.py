@@ -18,8 +18,8 @@ from ..streams.records import STAMP_MEMBER
 from .lww import Stamp
 
 _TTL_IDENTITY = b',"userIdentity":{"PrincipalId":"dynamodb.amazonaws.com","Type":"Service"}'
-_NEW_VIEWS = frozenset({"NEW_IMAGE", "NEW_AND_OLD_IMAGES"})
-_OLD_VIEWS = frozenset({"OLD_IMAGE", "NEW_AND_OLD_IMAGES"})
+NEW_VIEWS = frozenset({"NEW_IMAGE", "NEW_AND_OLD_IMAGES"})
+OLD_VIEWS = frozenset({"OLD_IMAGE", "NEW_AND_OLD_IMAGES"})
 
 
 def stream_write(
@@ -32,9 +32,11 @@ def stream_write(
     ttl_delete: bool,
     sizes: tuple[int, int] | None = None,
     new_bytes: bytes | None = None,
+    old_bytes: bytes | None = None,
     stamp: Stamp | None = None,
 ) -> StreamWrite:
-    """`sizes` (old, new item sizes) and `new_bytes` (the encoded new item) save recomputing them.
+    """`sizes` (old, new item sizes), `new_bytes` and `old_bytes` (the encoded items) save recomputing
+    them.
 
     A global table's record carries the change's stamp as a last `replication` member (`writeTime`,
     `region` of origin): what the other replicas need to apply it, and to ship only their own changes.
@@ -52,11 +54,11 @@ def stream_write(
     old_size, new_size = sizes if sizes is not None else (_size(old), _size(new))
     size = item_size(keys)
     parts = [b'{"dynamodb":{"ApproximateCreationDateTime":%d,"Keys":%s' % (int(now), orjson.dumps(keys))]
-    if new is not None and view in _NEW_VIEWS:
+    if new is not None and view in NEW_VIEWS:
         parts.append(b',"NewImage":' + (new_bytes if new_bytes is not None else orjson.dumps(new)))
         size += new_size
-    if old is not None and view in _OLD_VIEWS:
-        parts.append(b',"OldImage":' + orjson.dumps(old))
+    if old is not None and view in OLD_VIEWS:
+        parts.append(b',"OldImage":' + (old_bytes if old_bytes is not None else orjson.dumps(old)))
         size += old_size
     parts.append(b',"SizeBytes":%d,"StreamViewType":"%s"},"eventName":"%s"' % (size, view.encode(), event))
     if ttl_delete:

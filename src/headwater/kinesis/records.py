@@ -14,13 +14,19 @@ import struct
 import orjson
 
 _VERSION = 2
+_VERSION_BYTE = bytes((_VERSION,))
 _KEY_SIZE = struct.Struct(">H")
 _KEY_AT = {1: 9, 2: 1}  # where the key's length is, by version (version 1: after its nonce)
 
 
 def pack(partition_key: str, data: bytes) -> bytes:
+    return header(partition_key) + data
+
+
+def header(partition_key: str) -> bytes:
+    """What a stored payload holds before its data."""
     key = orjson.dumps(partition_key)
-    return bytes((_VERSION,)) + _KEY_SIZE.pack(len(key)) + key + data
+    return _VERSION_BYTE + _KEY_SIZE.pack(len(key)) + key
 
 
 def unpack(payload: bytes) -> tuple[bytes, bytes]:

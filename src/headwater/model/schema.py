@@ -29,6 +29,11 @@ class KeySchema:
 
     hashes: tuple[KeyAttribute, ...]
     ranges: tuple[KeyAttribute, ...] = ()
+    # the attribute names, HASH first: made once (every write's stream or Kinesis record lists its keys)
+    names: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", tuple(attr.name for attr in (*self.hashes, *self.ranges)))
 
     @classmethod
     def single(cls, hash_key: KeyAttribute, range_key: KeyAttribute | None = None) -> KeySchema:
@@ -52,10 +57,6 @@ class KeySchema:
         if len(self.ranges) > 1:
             raise TypeError("a multi-attribute sort key has no single range attribute")
         return self.ranges[0] if self.ranges else None
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(attr.name for attr in (*self.hashes, *self.ranges))
 
     def to_wire(self) -> list[dict[str, str]]:
         return [{"AttributeName": a.name, "KeyType": "HASH"} for a in self.hashes] + [
