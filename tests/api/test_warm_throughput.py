@@ -49,6 +49,24 @@ def on_demand(ddb: Any, **extra: Any) -> str:
     return name
 
 
+def with_gsi(ddb: Any, index: dict[str, Any], **table: Any) -> str:
+    """A new table (key pk) with the GSI `byg` on g; `index` adds to the GSI, `table` to the table."""
+    name = f"warm-{uuid.uuid4().hex[:10]}"
+    ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "g", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {"IndexName": "byg", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}], **index}
+        ],
+        **table,
+    )
+    return name
+
+
 def big_puts_until_throttled(ddb: Any, name: str, limit: int = 100) -> tuple[int, dict[str, Any]]:
     """400-unit puts, each to its own key (one key serves 1,000 units a second), until one is throttled."""
     done = 0
@@ -134,24 +152,14 @@ def test_pre_warming_with_update_table_raises_what_is_served_at_once(warm: Serve
 
 def test_a_gsi_has_its_own_warm_throughput_and_maximum(warm: Server) -> None:
     ddb = warm.client()
-    name = f"warm-{uuid.uuid4().hex[:10]}"
-    ddb.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "g", "AttributeType": "S"},
-        ],
+    name = with_gsi(
+        ddb,
+        {
+            "Projection": {"ProjectionType": "ALL"},
+            "WarmThroughput": {"ReadUnitsPerSecond": 15000},
+            "OnDemandThroughput": {"MaxWriteRequestUnits": 800},
+        },
         BillingMode="PAY_PER_REQUEST",
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "byg",
-                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"},
-                "WarmThroughput": {"ReadUnitsPerSecond": 15000},
-                "OnDemandThroughput": {"MaxWriteRequestUnits": 800},
-            }
-        ],
     )
     index = ddb.describe_table(TableName=name)["Table"]["GlobalSecondaryIndexes"][0]
     assert index["WarmThroughput"] == {
@@ -362,23 +370,13 @@ def test_a_gsi_created_by_update_table_takes_its_warm_throughput(warm: Server) -
 
 def test_a_provisioned_gsis_update_needs_its_throughput_or_a_warm_throughput(warm: Server) -> None:
     ddb = warm.client()
-    name = f"warm-{uuid.uuid4().hex[:10]}"
-    ddb.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "g", "AttributeType": "S"},
-        ],
+    name = with_gsi(
+        ddb,
+        {
+            "Projection": {"ProjectionType": "ALL"},
+            "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+        },
         ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "byg",
-                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"},
-                "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
-            }
-        ],
     )
     index = ddb.describe_table(TableName=name)["Table"]["GlobalSecondaryIndexes"][0]
     assert index["WarmThroughput"] == {"ReadUnitsPerSecond": 5, "WriteUnitsPerSecond": 5, "Status": "ACTIVE"}
@@ -401,22 +399,10 @@ def test_a_provisioned_gsis_update_needs_its_throughput_or_a_warm_throughput(war
 
 def test_update_table_refuses_settings_above_the_per_table_quota(warm: Server) -> None:
     ddb = warm.client()
-    name = f"warm-{uuid.uuid4().hex[:10]}"
-    ddb.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "g", "AttributeType": "S"},
-        ],
+    name = with_gsi(
+        ddb,
+        {"Projection": {"ProjectionType": "KEYS_ONLY"}},
         BillingMode="PAY_PER_REQUEST",
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "byg",
-                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "KEYS_ONLY"},
-            }
-        ],
     )
     quota = (
         "Subscriber limit exceeded: Requested {} exceeds TableMax{}CapacityUnits of the account in region "

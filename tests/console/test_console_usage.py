@@ -4,16 +4,13 @@ signed-in principal."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.api.test_usage import usage
 from tests.console.browser import console_url
 from tests.e2e.triggers_support import unique
 from tests.server import Server
@@ -24,19 +21,6 @@ def metered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv = Server(tmp_path_factory.mktemp("usage"), ("--meter-usage",)).start()
     yield srv
     srv.stop()
-
-
-def command_report(srv: Server) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-m", "headwater", "usage", "--json", "--endpoint-url", srv.endpoint],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"},
-    )
-    assert done.returncode == 0, done.stderr
-    report: dict[str, Any] = json.loads(done.stdout)
-    return report
 
 
 def test_the_usage_page_shows_what_the_command_computes(metered: Server, page: Any, shots: Path) -> None:
@@ -53,7 +37,7 @@ def test_the_usage_page_shows_what_the_command_computes(metered: Server, page: A
     for n in range(5):  # 3 write units each
         ddb.put_item(TableName=name, Item={"pk": {"S": f"k{n}"}, "pad": {"S": "x" * 2500}})
     ddb.get_item(TableName=name, Key={"pk": {"S": "k0"}}, ConsistentRead=True)  # 1 read unit
-    expected = next(t for t in command_report(metered)["Tables"] if t["TableName"] == name)
+    expected = next(t for t in usage(metered)["Tables"] if t["TableName"] == name)
     assert (expected["WriteUnits"], expected["ReadUnits"]) == (15.0, 1.0)
 
     page.goto(console_url(metered, "usage?since=all"))

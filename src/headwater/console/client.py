@@ -118,13 +118,7 @@ class ApiClient:
 
     async def dax(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
         """A DAX control-plane call (JSON 1.1, AmazonDAXV3.<operation>), signed for `dax`."""
-        headers = {"Content-Type": JSON_11, "X-Amz-Target": f"AmazonDAXV3.{operation}"}
-        status, answer_headers, payload = await self._send(
-            "dax", "POST", "/", "", headers, orjson.dumps(request)
-        )
-        if status >= 300:
-            raise _error_of(status, answer_headers, payload)
-        return _json_object(payload)
+        return await self._json_call("AmazonDAXV3", operation, request, service="dax", content_type=JSON_11)
 
     async def admin(self, name: str, request: dict[str, Any]) -> dict[str, Any]:
         """POST /_headwater/<name> (Headwater's admin calls), signed: each has its headwater:* action."""
@@ -136,10 +130,18 @@ class ApiClient:
             raise _error_of(status, answer_headers, payload)
         return _json_object(payload)
 
-    async def _json_call(self, prefix: str, operation: str, request: dict[str, Any]) -> dict[str, Any]:
-        headers = {"Content-Type": JSON_10, "X-Amz-Target": f"{prefix}.{operation}"}
+    async def _json_call(
+        self,
+        prefix: str,
+        operation: str,
+        request: dict[str, Any],
+        *,
+        service: str = "dynamodb",
+        content_type: str = JSON_10,
+    ) -> dict[str, Any]:
+        headers = {"Content-Type": content_type, "X-Amz-Target": f"{prefix}.{operation}"}
         status, answer_headers, payload = await self._send(
-            "dynamodb", "POST", "/", "", headers, orjson.dumps(request)
+            service, "POST", "/", "", headers, orjson.dumps(request)
         )
         if status >= 300:
             raise _error_of(status, answer_headers, payload)
