@@ -71,7 +71,8 @@ def item_change(
     if not change.changed:
         return change
     new_json = None if new is None else orjson.dumps(new)
-    ws.items.append(ItemWrite(key, None if new_json is None else stored.pack_json(new_json, new_size)))
+    new_stored = None if new_json is None else stored.pack_json(new_json, new_size)
+    ws.items.append(ItemWrite(key, new_stored))
     if table.replicas:
         stamp = stamp or Stamp(now, table.namespace.region)
         ws.items.append(ItemWrite(stamp_key(key), stamp.encode()))
@@ -102,8 +103,7 @@ def item_change(
         )
     recovery = table.extra.get(pitr_log.PITR)
     if recovery is not None:  # point-in-time recovery's log: kept whatever the stream (core/pitr_log.py)
-        new_stored = None if new_json is None else stored.pack_json(new_json, new_size)
-        ws.stream.append(pitr_log.log_write(recovery["log_id"], key, new_stored, now))
+        ws.stream.append(pitr_log.log_write(recovery["log_id"], key, new_stored, now))  # the item's bytes
     if destinations is not None and kinesis:
         destinations.append(
             ws,
