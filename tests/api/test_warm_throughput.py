@@ -438,3 +438,27 @@ def test_update_table_refuses_settings_above_the_per_table_quota(warm: Server) -
         err = error_of(ddb.update_table, TableName=name, **request)
         assert (err["Error"]["Code"], err["Error"]["Message"]) == ("LimitExceededException", message)
     ddb.update_table(TableName=name, WarmThroughput={"ReadUnitsPerSecond": 40000})  # the quota itself: taken
+
+
+def test_turning_provisioned_drops_the_on_demand_maximums_for_good(warm: Server) -> None:
+    ddb = warm.client()
+    name = with_gsi(
+        ddb,
+        {"Projection": {"ProjectionType": "ALL"}, "OnDemandThroughput": {"MaxReadRequestUnits": 100}},
+        BillingMode="PAY_PER_REQUEST",
+        OnDemandThroughput={"MaxReadRequestUnits": 200},
+    )
+    table = ddb.describe_table(TableName=name)["Table"]
+    assert table["OnDemandThroughput"] == {"MaxReadRequestUnits": 200}
+    assert table["GlobalSecondaryIndexes"][0]["OnDemandThroughput"] == {"MaxReadRequestUnits": 100}
+    five = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+    ddb.update_table(
+        TableName=name,
+        BillingMode="PROVISIONED",
+        ProvisionedThroughput=five,
+        GlobalSecondaryIndexUpdates=[{"Update": {"IndexName": "byg", "ProvisionedThroughput": five}}],
+    )
+    ddb.update_table(TableName=name, BillingMode="PAY_PER_REQUEST")
+    table = ddb.describe_table(TableName=name)["Table"]
+    assert "OnDemandThroughput" not in table
+    assert "OnDemandThroughput" not in table["GlobalSecondaryIndexes"][0]

@@ -10,6 +10,7 @@ from ...core.database import Database
 from ...core.replicas import group
 from ...core.tables import close_stream, open_stream, update_table
 from ...core.throughput import ON_DEMAND
+from ...core.warm import INDEX_ON_DEMAND
 from ...errors import ResourceInUseException, ValidationException
 from ...model.schema import TableSpec, Throughput
 from ...storage.base import MetaWrite, StreamWrite
@@ -180,8 +181,14 @@ def _billing(
             "Developer Guide for current limits and how to request higher limits."
         )
     changed = table.billing_mode != "PROVISIONED"
+    extra = table.extra
+    if changed:
+        # the on-demand maximums of the table and its GSIs go, and do not come back when the table turns
+        # on-demand again (AWS's behaviour as a live probe recorded it, 2026-09)
+        extra = {name: value for name, value in extra.items() if name not in (ON_DEMAND, INDEX_ON_DEMAND)}
     return table.evolve(
         billing_mode="PROVISIONED",
         throughput=new,
         billing_mode_updated_at=round(db.clock.now(), 3) if changed else table.billing_mode_updated_at,
+        extra=extra,
     )
