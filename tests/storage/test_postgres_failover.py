@@ -22,12 +22,12 @@ from .test_postgres_commit_lost import Background
 psycopg = pytest.importorskip("psycopg")
 
 from headwater.storage.postgres import PostgresStorage  # noqa: E402
+from headwater.storage.postgres.failures import gone  # noqa: E402
 from headwater.storage.postgres.schema import (  # noqa: E402
     connection_target,
     server_timeline,
     transaction_status,
 )
-from headwater.storage.postgres.writer import _gone  # noqa: E402
 
 DEADLINE = 30.0
 NOT_COMMITTED = "nothing was committed"
@@ -148,7 +148,5 @@ def test_a_session_the_server_ended_is_gone_before_its_socket_closes(postgres_se
     not as a refusal ("nothing was committed")."""
     with psycopg.connect(postgres_server.url) as conn:
         assert not conn.broken
-        assert _gone(
-            conn, psycopg.errors.AdminShutdown("terminating connection due to administrator command")
-        )
-        assert not _gone(conn, psycopg.errors.UniqueViolation("duplicate key value"))
+        assert gone(conn, psycopg.errors.AdminShutdown("terminating connection due to administrator command"))
+        assert not gone(conn, psycopg.errors.UniqueViolation("duplicate key value"))

@@ -68,6 +68,21 @@ from headwater.storage.group_commit import (
     Outcome,
     internal,
 )
+from headwater.storage.postgres.failures import (
+    CONFLICT,
+    CONFLICT_RETRIES,
+    FAILED_OVER,
+    LOST,
+    RESOLVE_DELAYS,
+    UNKNOWN,
+    UNREACHABLE,
+    Dirty,
+    RunAgain,
+    StorageFailure,
+    conflict,
+    database_cause,
+    gone,
+)
 from headwater.storage.postgres.group import Pending, begin_group, catalog_channel, item_tuple
 from headwater.storage.postgres.schema import (
     load_catalog,
@@ -106,80 +121,6 @@ class Task:
     """Internal writer work that is not a WriteOperation (e.g. trimming stream records)."""
 
     run: Callable[[Connection], Any]
-
-
-LOST = "lost the connection to PostgreSQL; nothing was committed"
-UNREACHABLE = "cannot reach PostgreSQL"
-DISK_FULL = "PostgreSQL's disk is full; writes work again once there is room"
-UNKNOWN = (
-    "lost the connection to PostgreSQL during COMMIT and could not find out whether the write was committed"
-)
-FAILED_OVER = (
-    "lost the connection to PostgreSQL during COMMIT and another server took over; could not find out "
-    "whether the write was committed"
-)
-# How long an ambiguous COMMIT's outcome is looked for (reconnecting) before it is reported unknown.
-_RESOLVE_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)
-# How many times a group another node's transaction deadlocked with runs again before it fails.
-_CONFLICT_RETRIES = 20
-CONFLICT = "the write conflicted with other nodes' writes too many times; nothing was committed"
-
-
-class _RunAgain(Exception):
-    """The group's transaction was rolled back and must run again: `exclusive` when it changes a table
-    definition (it then holds the catalog lock exclusively), else it lost a deadlock."""
-
-    def __init__(self, *, exclusive: bool) -> None:
-        super().__init__()
-        self.exclusive = exclusive
-
-
-def _conflict(exc: BaseException) -> bool:
-    """A deadlock or serialization failure: the transaction was rolled back, no operation is at fault."""
-    return any(
-        isinstance(error, (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure))
-        for error in (exc, exc.__cause__)
-    )
-
-
-class _StorageFailure(Exception):
-    """The database could not take the group (connection lost, disk full): no operation's fault.
-    `before_commit`: COMMIT was never sent, so nothing of the group can have been committed."""
-
-    def __init__(self, cause: str, *, before_commit: bool = False) -> None:
-        super().__init__(cause)
-        self.cause = cause
-        self.before_commit = before_commit
-
-
-def _cause(exc: BaseException, conn: Connection | None) -> str | None:
-    """What a failure says about the database itself, or None when it may be an operation's fault (or
-    another node's: a deadlock or serialization failure, psycopg's OperationalErrors too, is neither)."""
-    if _conflict(exc) and conn is not None and not conn.broken:
-        return None
-    for error in (exc, exc.__cause__):
-        if isinstance(error, _StorageFailure):
-            return error.cause
-        if isinstance(error, psycopg.errors.DiskFull):
-            return DISK_FULL
-    if isinstance(exc, psycopg.OperationalError) or (conn is not None and conn.broken):
-        return LOST
-    return None
-
-
-def _gone(conn: Connection, exc: psycopg.Error) -> bool:
-    """Whether the session has ended. The server may say so (an administrator's or a shutdown's FATAL,
-    SQLSTATE class 57P) before the socket closes, and psycopg marks the connection broken only then."""
-    return conn.broken or conn.closed or (exc.sqlstate or "").startswith(("57P", "08"))
-
-
-class _Dirty(Exception):
-    """The transaction is spoiled; `attributable` when the operation at hand is known to be the cause."""
-
-    def __init__(self, outcome: Outcome, *, attributable: bool) -> None:
-        super().__init__()
-        self.outcome = outcome
-        self.attributable = attributable
 
 
 class _Lane:
@@ -298,7 +239,7 @@ class Writer(GroupCommitWriter):
             last_seq = load_sequence(conn)
             catalog, version = load_catalog(conn)
         except (psycopg.Error, DynamoDBError) as exc:
-            raise _StorageFailure(UNREACHABLE) from exc
+            raise StorageFailure(UNREACHABLE) from exc
         if timeline != lane.timeline:
             log.warning("PostgreSQL failed over (timeline %d, was %d)", timeline, lane.timeline)
         lane.conn = conn
@@ -343,19 +284,19 @@ class Writer(GroupCommitWriter):
         while True:
             try:
                 outcomes, careful_next = self._try_group(batch, failed, careful, exclusive)
-            except _RunAgain as again:
+            except RunAgain as again:
                 self._rollback()
                 if again.exclusive:
                     exclusive = True
                     continue
                 conflicts += 1
                 self._conflicts += 1
-                if conflicts > _CONFLICT_RETRIES:
+                if conflicts > CONFLICT_RETRIES:
                     self._failed_commits += 1
                     return [(None, internal(f"Internal server error: {CONFLICT}")) for _ in batch]
                 time.sleep(random.uniform(0, 0.002 * conflicts))
                 continue
-            except _StorageFailure as failure:
+            except StorageFailure as failure:
                 if failure.cause == LOST:
                     self._discard()  # the session is gone, whether or not psycopg has seen it close
                 else:
@@ -376,7 +317,7 @@ class Writer(GroupCommitWriter):
     def _try_group(
         self, batch: list[Job], failed: dict[int, Outcome], careful: bool, exclusive: bool
     ) -> tuple[list[Outcome] | None, bool]:
-        """One attempt: (outcomes, _) or (None, go careful) to run the group again; _RunAgain when it must
+        """One attempt: (outcomes, _) or (None, go careful) to run the group again; RunAgain when it must
         run again holding the catalog lock exclusively, or after a deadlock."""
         live = [i for i in range(len(batch)) if i not in failed]
         if not live:
@@ -397,34 +338,34 @@ class Writer(GroupCommitWriter):
             for i in live:
                 try:
                     outcomes[i] = self._apply_one(conn, pending, catalog, batch[i].op, i, careful)
-                except _Dirty as dirty:
+                except Dirty as dirty:
                     if not dirty.attributable:
                         raise
                     failed[i] = dirty.outcome
                     self._spoiled(conn)
                     return None, False
             if catalog.changed and not exclusive:
-                raise _RunAgain(exclusive=True)
+                raise RunAgain(exclusive=True)
             pending.bump_catalog = catalog.changed
             xid = pending.xid
             self._pass_turn()  # the next group may read while this one writes and commits
             try:
                 pending.flush(conn, commit=merged)
             except psycopg.Error as exc:
-                if not merged or xid is None or not _gone(conn, exc):
+                if not merged or xid is None or not gone(conn, exc):
                     raise  # an open connection answered: COMMIT was skipped or refused, nothing committed
                 # the connection broke with COMMIT sent: did it commit?
                 self._committed_after_all(xid, exc)
             if pending.xid is None and any(isinstance(batch[i].op, Task) for i in live):
                 pending.xid = self._transaction_id(conn)
-        except (_StorageFailure, _RunAgain):
+        except (StorageFailure, RunAgain):
             raise
         except Exception as exc:
-            cause = _cause(exc, conn)
+            cause = database_cause(exc, conn)
             if cause is not None:
-                raise _StorageFailure(cause, before_commit=True) from exc
-            if _conflict(exc):
-                raise _RunAgain(exclusive=False) from exc
+                raise StorageFailure(cause, before_commit=True) from exc
+            if conflict(exc):
+                raise RunAgain(exclusive=False) from exc
             if careful:
                 raise  # everything was flushed one by one: a failure here is not any one operation's
             log.info("a group of %d operations failed to write; running it again one by one", len(batch))
@@ -434,12 +375,12 @@ class Writer(GroupCommitWriter):
             if not merged:
                 conn.commit()
         except psycopg.Error as exc:
-            if pending.xid is None or not _gone(conn, exc):
+            if pending.xid is None or not gone(conn, exc):
                 self._rollback()
-                cause = _cause(exc, conn)  # refused (not lost): certainly not committed
+                cause = database_cause(exc, conn)  # refused (not lost): certainly not committed
                 if cause is None:
                     log.exception("commit of a group of %d operations failed", len(batch))
-                raise _StorageFailure(cause or "PostgreSQL refused the commit") from exc
+                raise StorageFailure(cause or "PostgreSQL refused the commit") from exc
             self._committed_after_all(pending.xid, exc)
         for i, result in pending.answers.items():
             outcomes[i] = (result, None)
@@ -461,12 +402,12 @@ class Writer(GroupCommitWriter):
 
     def _committed_after_all(self, xid: str, lost: psycopg.Error) -> None:
         """After a COMMIT whose answer was lost: reconnect and ask. Returns when it committed; otherwise
-        raises _StorageFailure saying what is known."""
+        raises StorageFailure saying what is known."""
         log.warning("lost the connection to PostgreSQL during COMMIT (%s); asking whether it committed", lost)
         self._discard()
         lane = self._my_lane()
         timeline = lane.timeline  # the transaction's
-        for delay in (0.0, *_RESOLVE_DELAYS):
+        for delay in (0.0, *RESOLVE_DELAYS):
             time.sleep(delay)
             try:
                 conn = self._connection()  # also reads the sequence number and catalog again
@@ -476,11 +417,11 @@ class Writer(GroupCommitWriter):
                     status = "unseen"  # "in the future": this server's history never had it
                 if lane.timeline != timeline:
                     if status in ("committed", None):  # maybe another transaction with the same id
-                        raise _StorageFailure(FAILED_OVER) from lost
-                    raise _StorageFailure(LOST) from lost  # not in the history that survived
+                        raise StorageFailure(FAILED_OVER) from lost
+                    raise StorageFailure(LOST) from lost  # not in the history that survived
                 if status == "committed":
                     conn.execute("SELECT pg_current_xact_id()")  # returns once replicated up to here
-            except _StorageFailure as failure:
+            except StorageFailure as failure:
                 if failure.cause == UNREACHABLE:
                     continue
                 raise
@@ -490,10 +431,10 @@ class Writer(GroupCommitWriter):
                 log.warning("the COMMIT whose answer was lost had committed; the writes stand")
                 return
             if status == "aborted":
-                raise _StorageFailure(LOST) from lost
+                raise StorageFailure(LOST) from lost
             if status is None:  # PostgreSQL no longer knows it (cannot be, so soon): say so
                 break
-        raise _StorageFailure(UNKNOWN) from lost
+        raise StorageFailure(UNKNOWN) from lost
 
     def _apply_one(
         self,
@@ -505,22 +446,22 @@ class Writer(GroupCommitWriter):
         careful: bool,
     ) -> Outcome:
         """The outcome (a successful write's answer is made by the flush that numbers its records, into
-        `pending.answers`); raises _Dirty when the transaction is spoiled."""
+        `pending.answers`); raises Dirty when the transaction is spoiled."""
         if isinstance(op, Task):
             try:
                 pending.flush(conn)
             except Exception as exc:
-                if _conflict(exc):
+                if conflict(exc):
                     raise
-                raise _Dirty((None, internal()), attributable=False) from exc
+                raise Dirty((None, internal()), attributable=False) from exc
             pending.cache = None  # the task may change anything
             try:
                 return op.run(conn), None
             except Exception as exc:
-                if _conflict(exc):
+                if conflict(exc):
                     raise
                 log.exception("writer task failed")
-                raise _Dirty((None, internal()), attributable=True) from exc
+                raise Dirty((None, internal()), attributable=True) from exc
         try:
             op = op.resolve(catalog)
         except DynamoDBError as exc:
@@ -528,10 +469,10 @@ class Writer(GroupCommitWriter):
         try:
             olds = pending.read(conn, op.keys)
         except Exception as exc:
-            if _cause(exc, conn) is not None or _conflict(exc):
+            if database_cause(exc, conn) is not None or conflict(exc):
                 raise
             log.exception("could not read the old items of %s", type(op).__name__)
-            raise _Dirty((None, internal()), attributable=True) from exc
+            raise Dirty((None, internal()), attributable=True) from exc
         try:
             ws = op.apply(olds)
         except DynamoDBError as exc:
@@ -544,17 +485,17 @@ class Writer(GroupCommitWriter):
             if careful:
                 pending.flush(conn)
         except Exception as exc:
-            if _cause(exc, conn) is not None or _conflict(exc):
+            if database_cause(exc, conn) is not None or conflict(exc):
                 raise
             log.exception("could not write the WriteSet of %s", type(op).__name__)
-            raise _Dirty((None, internal()), attributable=True) from exc
+            raise Dirty((None, internal()), attributable=True) from exc
         catalog.add(ws)
         return None, None
 
     def _spoiled(self, conn: Connection) -> None:
         """Roll back; a connection that broke fails the whole group (it is not any operation's fault)."""
         if conn.broken:
-            raise _StorageFailure(LOST, before_commit=True)
+            raise StorageFailure(LOST, before_commit=True)
         self._rollback()
 
     def _discard(self) -> None:
