@@ -25,7 +25,6 @@ from .errors import (
     InvalidRequestContentException,
     ResourceConflictException,
     ResourceNotFoundException,
-    ServiceException,
 )
 from .esm import MappingRunner
 from .events import to_attribute_value
@@ -35,6 +34,7 @@ from .model import FunctionConfig, MappingConfig
 from .notify import ChangeNotifier, CommitFeed
 from .pool import InvocationResult, ProcessBudget
 from .settings import TriggerSettings
+from .shared_code import SharedCode
 from .sources import RoleAccess, check_destination, check_source, is_kinesis
 from .state import CHECKPOINT_KIND, FAILURE_KIND, FUNCTION_KIND, MAPPING_KIND, StateStore, Tables
 from .supervise import supervise
@@ -85,11 +85,10 @@ class TriggerService:
         # runs its event source mappings: with several nodes on one database, only the node holding the
         # background lease (every node answers the Lambda API and invokes)
         self.leading = True
-        self.packages = packages
+        self.shared_code = SharedCode(packages, self.code_root, settings.account_id, settings.region)
         prepare = self._prepare if packages is not None else None
         self.invoker = Invoker(settings, clock, self.functions.get, budget, roles, prepare)
         self.layers = LayerStore(state, settings.state_dir, settings.region, settings.account_id, packages)
-        self._unpacking = asyncio.Lock()  # one package unpacked at a time (they share .tmp names)
 
     # lifecycle ----------------------------------------------------------------------------------
 
@@ -243,32 +242,13 @@ class TriggerService:
             return fn
         return fn.with_changes(code_path=str(code_store.package_dir(self.code_root, fn.name, fn.code_sha256)))
 
-    def _package_key(self, fn: FunctionConfig) -> str:
-        digest = base64.b64decode(fn.code_sha256).hex()
-        return f"{self.settings.account_id}/{self.settings.region}/function/{fn.name}/{digest}"
-
     async def _prepare(self, fn: FunctionConfig) -> None:
         """What `fn` needs on this node's disk before it runs: its package unpacked and its layers
         merged (made here the first time this node runs a version another node took)."""
-        folder = Path(fn.code_path)
-        if fn.code_kind == "zip" and not folder.is_dir():
-            async with self._unpacking:
-                if not folder.is_dir():
-                    data = None if self.packages is None else await self.packages.get(self._package_key(fn))
-                    if data is None or code_store.sha256_b64(data) != fn.code_sha256:
-                        raise ServiceException(f"The code of function {fn.name} is missing")
-                    found = await asyncio.to_thread(code_store.from_zip, self.code_root, fn.name, data)
-                    self.invoker.adopt(found.path)
+        unpacked = await self.shared_code.unpack(fn)
+        if unpacked is not None:
+            self.invoker.adopt(unpacked)
         await self.layers.merged(fn.layers)
-
-    async def _keep_package(self, fn: FunctionConfig, data: bytes | None) -> None:
-        """Before the function's document names it: any node that sees the function finds its code."""
-        if self.packages is not None and data is not None:
-            await self.packages.put(self._package_key(fn), data)
-
-    async def _drop_package(self, fn: FunctionConfig) -> None:
-        if self.packages is not None and fn.code_kind == "zip":
-            await self.packages.delete(self._package_key(fn))
 
     def _code(self, name: str, code: Any) -> tuple[code_store.Code, bytes | None]:
         """The code and, for an uploaded package, its bytes."""
@@ -337,7 +317,7 @@ class TriggerService:
                 layers=layers,
                 opt_path=await self.layers.merged(layers),
             )
-            await self._keep_package(fn, package)
+            await self.shared_code.keep(fn, package)
             await self._save_function(fn)
         return fn
 
@@ -348,7 +328,7 @@ class TriggerService:
         self.invoker.pool.discard(fn.name)
         if replaced is not None and replaced.code_path != fn.code_path:
             self.invoker.retire(replaced)
-            await self._drop_package(replaced)
+            await self.shared_code.drop(replaced)
         self.layers.sweep({f.opt_path for f in self.functions.values()})
 
     async def update_code(self, name_or_arn: Any, request: dict[str, Any]) -> FunctionConfig:
@@ -366,7 +346,7 @@ class TriggerService:
                 revision_id=str(uuid.uuid4()),
                 last_modified=self.clock.now(),
             )
-            await self._keep_package(fn, package)
+            await self.shared_code.keep(fn, package)
             await self._save_function(fn)
         return fn
 
@@ -406,7 +386,7 @@ class TriggerService:
             self.invoker.pool.discard(fn.name)
             self.invoker.concurrency.forget(fn.name)
             self.invoker.retire(fn)
-            await self._drop_package(fn)
+            await self.shared_code.drop(fn)
             self.layers.sweep({f.opt_path for f in self.functions.values()})
 
     def list_functions(self) -> list[FunctionConfig]:
