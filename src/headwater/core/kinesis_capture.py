@@ -19,8 +19,7 @@ from collections.abc import Iterable, Sequence
 import orjson
 
 from ..kinesis.docs import ACTIVE_STATES, StreamDoc, doc_key
-from ..kinesis.hashing import hash_key
-from ..kinesis.records import EVENTS, dynamodb_header
+from ..kinesis.records import DYNAMODB_HEAD, EVENTS
 from ..model.schema import TableSpec
 from ..model.size import item_size
 from ..model.values import Item
@@ -117,15 +116,16 @@ def _record(
         size += sizes[0]
     # the Kinesis partition key: the hex MD5 of the item's partition key, so an item's changes share a
     # shard
-    partition_key = hashlib.md5(key.pk).hexdigest().upper()
-    before = b"%s%s%s\0%s\0" % (
-        dynamodb_header(partition_key),
+    partition_key = hashlib.md5(key.pk).hexdigest().upper().encode()
+    before = b'%s%s"%s%s\0%s\0' % (
+        DYNAMODB_HEAD,
+        partition_key,
         _framing(table.namespace.region, table.name),
         _uuid4_text(hashlib.blake2b(seed, digest_size=16).digest()),
         event,
     )
     after = b'\0%s%s,"SizeBytes":%d' % (orjson.dumps(keys), images, size)
-    return before, after, hash_key(partition_key)
+    return before, after, int.from_bytes(hashlib.md5(partition_key).digest(), "big")  # its hash key
 
 
 def _uuid4_text(digest: bytes) -> bytes:

@@ -21,6 +21,7 @@ import struct
 import orjson
 
 _VERSION = 2
+_VERSION_BYTE = bytes((_VERSION,))
 _DYNAMODB = 3
 _KEY_SIZE = struct.Struct(">H")
 _KEY_AT = {1: 9, 2: 1, 3: 1}  # where the key's length is, by version (version 1: after its nonce)
@@ -39,14 +40,14 @@ def pack(partition_key: str, data: bytes) -> bytes:
     return header(partition_key) + data
 
 
-def header(partition_key: str, version: int = _VERSION) -> bytes:
-    """What a stored payload holds before its data (version 3: before a table's change record)."""
+def header(partition_key: str) -> bytes:
+    """What a stored payload holds before its data."""
     key = orjson.dumps(partition_key)
-    return bytes((version,)) + _KEY_SIZE.pack(len(key)) + key
+    return _VERSION_BYTE + _KEY_SIZE.pack(len(key)) + key
 
 
-def dynamodb_header(partition_key: str) -> bytes:
-    return header(partition_key, _DYNAMODB)
+# a version 3 record's header up to its partition key's text (always 32 hex digits: an MD5)
+DYNAMODB_HEAD = bytes((_DYNAMODB,)) + _KEY_SIZE.pack(34) + b'"'
 
 
 def _document(framed: bytes) -> bytes:
