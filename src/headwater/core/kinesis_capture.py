@@ -43,6 +43,12 @@ class Destinations:
         docs = (StreamDoc.decode(old) for old in olds if old is not None)
         self._docs = {doc.arn: doc for doc in docs}
 
+    @staticmethod
+    def of(olds: Sequence[bytes | None]) -> Destinations:
+        """The Destinations of these documents, made once for them: a group's writes read one bytes
+        object of each document (storage/sqlite/writes.GroupReads), and a Destinations is never changed."""
+        return _destinations(tuple(olds))
+
     def append(
         self,
         ws: WriteSet,
@@ -76,6 +82,11 @@ class Destinations:
 
 
 _EVENT_NAMES = {letter: name for letter, (name, _) in EVENTS.items()}
+
+@functools.lru_cache(maxsize=256)
+def _destinations(olds: tuple[bytes | None, ...]) -> Destinations:
+    return Destinations(olds)
+
 
 # (the stored payload up to ApproximateCreationDateTime's value: the partition key, the table's framing,
 # eventID and the event's letter; the payload after it; the partition key's hash key)
