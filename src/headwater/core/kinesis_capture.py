@@ -83,6 +83,7 @@ class Destinations:
 
 _EVENT_NAMES = {letter: name for letter, (name, _) in EVENTS.items()}
 
+
 @functools.lru_cache(maxsize=256)
 def _destinations(olds: tuple[bytes | None, ...]) -> Destinations:
     return Destinations(olds)
