@@ -12,7 +12,7 @@ from headwater.core.changes import item_change
 from headwater.core.kinesis_capture import Destinations
 from headwater.kinesis.docs import StreamDoc
 from headwater.kinesis.hashing import uniform_ranges
-from headwater.kinesis.records import pack, render, unpack
+from headwater.kinesis.records import data_size, pack, partition_key, render, unpack
 from headwater.model.keys import encode_key_value, partition_hash
 from headwater.model.schema import KeyAttribute, KeySchema, KinesisDestination, TableSpec
 from headwater.model.values import Item
@@ -188,6 +188,7 @@ def test_records_stored_before_the_framing_was_left_out_read_the_same() -> None:
         assert whole[0] == 2
         assert render(b"49", created_at, whole) == render(b"49", created_at, payload)
         assert unpack(whole) == (key, data)
+        assert (partition_key(whole), data_size(whole)) == (partition_key(payload), data_size(payload))
 
 
 def test_each_destination_gets_its_own_precision() -> None:
