@@ -19,14 +19,11 @@ from collections.abc import Iterable, Sequence
 import orjson
 
 from ..kinesis.docs import ACTIVE_STATES, StreamDoc, doc_key
-from ..kinesis.hashing import hash_key
-from ..kinesis.records import header
+from ..kinesis.records import DYNAMODB_HEAD, EVENTS
 from ..model.schema import TableSpec
 from ..model.size import item_size
 from ..model.values import Item
 from ..storage.base import ItemKey, StreamWrite, WriteSet
-
-_TTL_IDENTITY = b'{"type":"Service","principalId":"dynamodb.amazonaws.com"}'
 
 
 def destination_keys(tables: Iterable[TableSpec]) -> tuple[ItemKey, ...]:
@@ -45,6 +42,12 @@ class Destinations:
     def __init__(self, olds: Sequence[bytes | None]) -> None:
         docs = (StreamDoc.decode(old) for old in olds if old is not None)
         self._docs = {doc.arn: doc for doc in docs}
+
+    @staticmethod
+    def of(olds: Sequence[bytes | None]) -> Destinations:
+        """The Destinations of these documents, made once for them: a group's writes read one bytes
+        object of each document (storage/sqlite/writes.GroupReads), and a Destinations is never changed."""
+        return _destinations(tuple(olds))
 
     def append(
         self,
@@ -71,26 +74,30 @@ class Destinations:
                 continue  # the stream is gone: DescribeKinesisStreamingDestination says so
             if record is None:
                 record = _record(table, key, old, new, now, ttl_delete, sizes, new_json, old_json)
-            head, before, after, hashed = record
+            before, after, hashed = record
             precision = destination.precision  # the one part that may differ between destinations
             stamp = int(now * 1_000_000) if precision == "MICROSECOND" else int(now * 1000)
-            payload = b"%s%s%d%s" % (head, before, stamp, after)
+            payload = b"%s%d%s" % (before, stamp, after)
             ws.stream.append(StreamWrite(doc.stream_id, doc.route(hashed), now, payload))
 
 
-# (the stored payload's head with the partition key, the document up to ApproximateCreationDateTime's
-# value, the document after it, the partition key's hash key)
-_Record = tuple[bytes, bytes, bytes, int]
+_EVENT_NAMES = {letter: name for letter, (name, _) in EVENTS.items()}
+
+
+@functools.lru_cache(maxsize=256)
+def _destinations(olds: tuple[bytes | None, ...]) -> Destinations:
+    return Destinations(olds)
+
+
+# (the stored payload up to ApproximateCreationDateTime's value: the partition key, the table's framing,
+# eventID and the event's letter; the payload after it; the partition key's hash key)
+_Record = tuple[bytes, bytes, int]
 
 
 @functools.lru_cache(maxsize=1024)
-def _framing(region: str, table_name: str) -> tuple[bytes, bytes]:
-    """A table's records' constant parts: up to the eventID, and from recordFormat to the creation time."""
-    return (
-        b'{"awsRegion":"%s","eventID":"' % region.encode(),
-        b'"recordFormat":"application/json","tableName":%s,"dynamodb":{"ApproximateCreationDateTime":'
-        % orjson.dumps(table_name),
-    )
+def _framing(region: str, table_name: str) -> bytes:
+    """A table's records' constant fields, as a stored (version 3) record holds them."""
+    return b"%s\0%s\0" % (region.encode(), orjson.dumps(table_name))
 
 
 def _record(
@@ -105,13 +112,12 @@ def _record(
     old_json: bytes | None,
 ) -> _Record:
     """One change's record for every destination, in as few steps as it takes (a put into a table with
-    a destination builds one): the images' encodings are spliced in as they are, into the table's
-    constant framing, with one bytes formatting for each side of the creation time."""
+    a destination builds one): stored as kinesis/records.py's version 3 (the document's constant framing
+    filled in when it is read), the images' encodings spliced in as they are."""
     source = new if new is not None else old
     keys = {name: source[name] for name in table.key.names} if source is not None else {}
-    event = b"INSERT" if old is None else b"REMOVE" if new is None else b"MODIFY"
-    seed = b"%d|%d|%s|%s|%r|%s" % (table.table_id, key.h, key.pk, key.sk, now, event)
-    head, framing = _framing(table.namespace.region, table.name)
+    event = b"I" if old is None else (b"T" if ttl_delete else b"R") if new is None else b"M"
+    seed = b"%d|%d|%s|%s|%r|%s" % (table.table_id, key.h, key.pk, key.sk, now, _EVENT_NAMES[event])
     size = item_size(keys)
     images = b""
     if new is not None:
@@ -122,16 +128,16 @@ def _record(
         size += sizes[0]
     # the Kinesis partition key: the hex MD5 of the item's partition key, so an item's changes share a
     # shard
-    partition_key = hashlib.md5(key.pk).hexdigest().upper()
-    before = b'%s%s","eventName":"%s","userIdentity":%s,%s' % (
-        head,
+    partition_key = hashlib.md5(key.pk).hexdigest().upper().encode()
+    before = b'%s%s"%s%s\0%s\0' % (
+        DYNAMODB_HEAD,
+        partition_key,
+        _framing(table.namespace.region, table.name),
         _uuid4_text(hashlib.blake2b(seed, digest_size=16).digest()),
         event,
-        _TTL_IDENTITY if ttl_delete else b"null",
-        framing,
     )
-    after = b',"Keys":%s%s,"SizeBytes":%d},"eventSource":"aws:dynamodb"}' % (orjson.dumps(keys), images, size)
-    return header(partition_key), before, after, hash_key(partition_key)
+    after = b'\0%s%s,"SizeBytes":%d' % (orjson.dumps(keys), images, size)
+    return before, after, int.from_bytes(hashlib.md5(partition_key).digest(), "big")  # its hash key
 
 
 def _uuid4_text(digest: bytes) -> bytes:

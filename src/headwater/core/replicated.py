@@ -65,7 +65,7 @@ class ReplicatedChangeOp:
         end = self.collection_end
         collections = CollectionSizes(self.keys[1:end], old_items[1:end], _NO_LIMIT)
         destinations_end = len(self.keys) - 1
-        destinations = Destinations(old_items[end:destinations_end]) if end < destinations_end else None
+        destinations = Destinations.of(old_items[end:destinations_end]) if end < destinations_end else None
         ws = WriteSet(result=True)
         collections.change(self.table, self.key, old, self.new)
         change = item_change(

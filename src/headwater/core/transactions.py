@@ -122,7 +122,7 @@ class MultiWriteOp:
         end = self.collection_end
         collections = CollectionSizes(self.keys[count:end], old_items[count:end], self.collection_limit)
         start = self.stamps_start
-        destinations = Destinations(old_items[end:start]) if end < start else None
+        destinations = Destinations.of(old_items[end:start]) if end < start else None
         stored_stamps = {key: old_items[start + i] for i, key in enumerate(self.keys[start:])}
         for position, (action, (old, old_size), (_, (new, new_size))) in enumerate(
             zip(self.actions, unpacked, judged, strict=True)

@@ -80,7 +80,8 @@ class TtlDeleteOp:
             collections.change(self.table, self.key, old, None)
             stamped = self.table.is_global
             destinations_end = len(keys) - stamped
-            destinations = Destinations(old_items[end:destinations_end]) if end < destinations_end else None
+            olds = old_items[end:destinations_end]
+            destinations = Destinations.of(olds) if end < destinations_end else None
             region = self.table.namespace.region
             stamp = local_stamp(Stamp.decode(old_items[-1]), self.at, region) if stamped else None
             item_change(

@@ -100,7 +100,7 @@ class ItemWriteOp:
         collections = CollectionSizes(self.keys[1:end], old_items[1:end], self.collection_limit)
         stamped = self.table.is_global
         destinations_end = len(self.keys) - stamped
-        destinations = Destinations(old_items[end:destinations_end]) if end < destinations_end else None
+        destinations = Destinations.of(old_items[end:destinations_end]) if end < destinations_end else None
         stamp = (
             local_stamp(Stamp.decode(old_items[-1]), self.now, self.table.namespace.region)
             if stamped
