@@ -252,7 +252,7 @@ class HttpProtocol(asyncio.Protocol):
         self._raw = []
         self._body = []
         self._body_size = 0
-        if not self._busy:
+        if not self._busy and not self._write_paused:  # paused: the send timeout governs (pipelining)
             self._arm(self._limits.header_timeout)
 
     def on_url(self, url: bytes) -> None:
@@ -266,7 +266,7 @@ class HttpProtocol(asyncio.Protocol):
         self._raw.append((name.lower(), value))
 
     def on_headers_complete(self) -> None:
-        if not self._busy:
+        if not self._busy and not self._write_paused:
             self._arm(self._limits.body_timeout)
         for name, value in self._raw:
             if name == b"content-length" and value.isdigit() and int(value) > self._limits.max_body:

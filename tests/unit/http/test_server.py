@@ -410,3 +410,50 @@ def test_a_tls_handshake_that_never_completes_is_given_up(pki: Pki) -> None:
             partial[1].close()
 
     run(scenario())
+
+
+class _FullTransport(asyncio.Transport):
+    """A client that reads nothing: every write fills the buffer (the protocol is told to pause)."""
+
+    def __init__(self, protocol: asyncio.Protocol) -> None:
+        super().__init__()
+        self._protocol = protocol
+        self.aborted = False
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return ("127.0.0.1", 1) if name == "peername" else default
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self._protocol.pause_writing()
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+    def is_closing(self) -> bool:
+        return self.aborted
+
+    def abort(self) -> None:
+        self.aborted = True
+
+    def close(self) -> None:
+        pass
+
+
+def test_requests_parsed_while_answers_wait_do_not_put_off_the_send_timeout() -> None:
+    """Pipelined requests that arrive after the answers stopped being read (another TCP segment) are
+    parsed, and must not set the header or body timeout in place of the send timeout."""
+    limits = Limits(send_timeout=0.05, header_timeout=60.0, body_timeout=60.0, idle_timeout=60.0)
+
+    async def scenario() -> None:
+        protocol = protocol_factory(echo, limits)()
+        transport = _FullTransport(protocol)
+        protocol.connection_made(transport)
+        protocol.data_received(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n")  # answered: the buffer is full
+        protocol.data_received(b"GET /b HTTP/1.1\r\nHost: x\r\n\r\nGET /c HTTP/1.1\r\nHost: x\r\n\r\n")
+        await wait_until_async(lambda: transport.aborted, timeout=10, what="the client dropped")
+        protocol.connection_lost(None)
+
+    run(scenario())
