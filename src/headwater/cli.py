@@ -230,8 +230,8 @@ def _region_endpoints(entries: tuple[str, ...], own: str) -> tuple[tuple[str, st
     envvar="HEADWATER_WORKERS",
     default=None,
     type=click.IntRange(0, 64),
-    help="Front processes (HTTP and reads) beside the process that writes; 0: one process for all. "
-    "Default: one per two cores (at least one).",
+    help="Front processes beside the process that writes: connections that only read move to them; "
+    "0: one process for all. Default: 0 on up to 4 cores, else one per four cores.",
 )
 @click.option(
     "--tls-cert",

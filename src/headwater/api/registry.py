@@ -206,7 +206,9 @@ def operations() -> dict[tuple[str, str], Handler]:
 
 
 # What a front process answers on its own read connections; everything else goes to the process that owns
-# the writer. TransactGetItems is not here: it reads its items at one instant through the writer.
+# the writer. TransactGetItems is not here: it reads its items at one instant through the writer. Nor is
+# GetRecords (Streams and Kinesis): on SQLite a shard's readers are counted in that one process
+# (storage/shard_uses.py), so the 2-readers-per-shard rule and Kinesis's per-shard limits hold.
 READ_OPERATIONS: frozenset[tuple[str, str]] = frozenset(
     {
         *(
@@ -233,13 +235,12 @@ READ_OPERATIONS: frozenset[tuple[str, str]] = frozenset(
                 "Scan",
             )
         ),
-        *(("dynamodbstreams", name) for name in STREAMS_OPERATIONS),
+        *(("dynamodbstreams", name) for name in STREAMS_OPERATIONS if name != "GetRecords"),
         *(
             ("kinesis", name)
             for name in (
                 "DescribeStream",
                 "DescribeStreamSummary",
-                "GetRecords",
                 "GetShardIterator",
                 "ListShards",
                 "ListStreams",

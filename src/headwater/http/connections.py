@@ -8,13 +8,23 @@ import asyncio
 import logging
 import ssl
 import time
-from typing import Any
+from typing import Any, Protocol
 
-from .server import DateHeader, Handler, HttpProtocol, Limits, Refusal, plain
+from .server import DateHeader, Handler, HttpProtocol, Limits, Refusal, Request, plain
 
 log = logging.getLogger(__name__)
 
 WARN_EVERY = 60.0  # seconds between two warnings that the connection limit is reached
+
+
+class Placement(Protocol):
+    """Where a connection is best answered, with several serving processes (process/handoff.py):
+    `elsewhere(request)`: another process would answer it without a hop; `move(fd)`: hand the connection
+    over (False: it stays)."""
+
+    def elsewhere(self, request: Request) -> bool: ...
+
+    def move(self, fd: int) -> bool: ...
 
 
 class Connections:
@@ -26,11 +36,14 @@ class Connections:
     closed. So idle or trickling connections cannot lock clients out, nor use up the process's files.
     """
 
-    def __init__(self, handler: Handler, limits: Limits, secure: bool, refusal: Refusal) -> None:
+    def __init__(
+        self, handler: Handler, limits: Limits, secure: bool, refusal: Refusal, placement: Placement | None
+    ) -> None:
         self.handler = handler
         self.limits = limits
         self.secure = secure  # served over TLS (`Request.secure`)
         self.refusal = refusal
+        self.placement = placement  # None: one serving process, connections stay
         self.date = DateHeader()
         self.open: dict[HttpProtocol, None] = {}  # oldest first
         self._idle: dict[HttpProtocol, None] = {}  # least recently active first
@@ -86,9 +99,14 @@ class Connections:
 
 
 def protocol_factory(
-    handler: Handler, limits: Limits | None = None, *, secure: bool = False, refusal: Refusal = plain
+    handler: Handler,
+    limits: Limits | None = None,
+    *,
+    secure: bool = False,
+    refusal: Refusal = plain,
+    placement: Placement | None = None,
 ) -> Connections:
-    return Connections(handler, limits or Limits(), secure, refusal)
+    return Connections(handler, limits or Limits(), secure, refusal, None if secure else placement)
 
 
 async def listen(connections: Connections, tls: ssl.SSLContext | None = None, **where: Any) -> asyncio.Server:
@@ -106,4 +124,4 @@ async def listen(connections: Connections, tls: ssl.SSLContext | None = None, **
     )
 
 
-__all__ = ["Connections", "listen", "protocol_factory"]
+__all__ = ["Connections", "Placement", "listen", "protocol_factory"]

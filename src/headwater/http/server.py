@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 Headers = list[tuple[bytes, bytes]]
 
 DISCARD_PAUSE = 2.0  # seconds without more of a refused body before its connection is closed anyway
+# requests in a row that another serving process would answer without a hop, before the connection moves
+# there (process/handoff.py): a client mixing reads and writes stays; one that only reads moves once
+MOVE_AFTER = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +196,8 @@ class HttpProtocol(asyncio.Protocol):
         self._body: list[bytes] = []
         self._body_size = 0
         self._in_message = False
+        self._elsewhere = 0  # requests in a row another process would answer without a hop (Placement)
+        self._feeding = False  # inside `feed_data`: bytes read from the socket may still be unparsed
 
     # -- transport callbacks
 
@@ -230,6 +235,7 @@ class HttpProtocol(asyncio.Protocol):
             return
         if self._closing:
             return
+        self._feeding = True
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -241,6 +247,10 @@ class HttpProtocol(asyncio.Protocol):
                 self._fail(refused.status, refused.text)
             else:
                 self._fail(400, "Bad request")
+        finally:
+            self._feeding = False
+        if self._elsewhere >= MOVE_AFTER and not (self._busy or self._closing or self._write_paused):
+            self._move()  # not while feeding: the rest of `data` was read here and is answered here
 
     # -- parser callbacks
 
@@ -321,6 +331,9 @@ class HttpProtocol(asyncio.Protocol):
         if not self._queue or self._closing or self._write_paused:
             return
         request, keep_alive = self._queue.popleft()
+        placement = self._connections.placement
+        if placement is not None:
+            self._elsewhere = self._elsewhere + 1 if placement.elsewhere(request) else 0
         if self._paused:
             self._update_reading()
         self._busy = True
@@ -348,8 +361,24 @@ class HttpProtocol(asyncio.Protocol):
             self._close()
         elif self._write_paused:
             self._arm(self._limits.send_timeout)  # `resume_writing` goes on once the client reads
-        else:
+        elif self._elsewhere < MOVE_AFTER or self._feeding or not self._move():
             self._carry_on()
+
+    def _move(self) -> bool:
+        """Hand the connection to the process that answers its requests without a hop (process/handoff.py),
+        between two requests: nothing read and unanswered, nothing unsent. False: it stays here."""
+        transport, placement = self._transport, self._connections.placement
+        if transport is None or placement is None or self._queue or self._in_message:
+            return False
+        sock = transport.get_extra_info("socket")
+        if sock is None or transport.get_write_buffer_size() or not placement.move(sock.fileno()):
+            self._elsewhere = 0  # try again after as many more
+            return False
+        transport.pause_reading()  # what the client sends next is the new process's to read
+        self._closing = True
+        self._disarm()
+        transport.abort()  # closes this process's descriptor only: the other holds the connection
+        return True
 
     def _carry_on(self) -> None:
         """Nothing being answered: the next request, or wait for one."""

@@ -1,6 +1,6 @@
-"""A front process: HTTP on the server's listening socket (the core's, passed on: every front accepts
-from the one queue), the read operations on its own read connections, and everything that writes (and
-the Lambda and admin routes) sent to the core process.
+"""A front process: HTTP on the connections the core hands it (process/handoff.py: those that only read),
+the read operations on its own read connections, and everything that writes (and the Lambda and admin
+routes) sent to the core process; a connection that only writes goes back to the core.
 
 Started by the core with `python -m headwater.process.front`; its spec comes in the environment. It dies
 with the core: the kernel kills it when its parent goes (PR_SET_PDEATHSIG), and it exits when the channel
@@ -31,7 +31,8 @@ from ..metrics.collector import process_counts
 from ..metrics.requests import RequestCounts, encode
 from . import channel
 from .frames import CALL, HTTP, METRICS, READY, call_fields, request_fields, response_of
-from .listen import listen_http
+from .handoff import Handoff, ToCore, read_targets
+from .listen import connections_of
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ class FrontSpec:
     index: int
     core_socket: str
     board: str
-    listener: int  # the file descriptor of the listening socket the core passed on
+    handoff: int  # the file descriptor of this front's end of its socket pair with the core
 
     def to_env(self) -> str:
         return json.dumps(
@@ -54,7 +55,7 @@ class FrontSpec:
                 "index": self.index,
                 "core": self.core_socket,
                 "board": self.board,
-                "listener": self.listener,
+                "handoff": self.handoff,
             }
         )
 
@@ -66,7 +67,7 @@ class FrontSpec:
             int(doc["index"]),
             str(doc["core"]),
             str(doc["board"]),
-            int(doc["listener"]),
+            int(doc["handoff"]),
         )
 
 
@@ -100,7 +101,8 @@ class ForwardedControl:
         return response_of(status, fields)
 
 
-def _metered(settings: Settings) -> bool:
+def metered(settings: Settings) -> bool:
+    """Reads are then counted and throttled where the buckets and counters are: the core."""
     return settings.enforce_capacity or settings.meter_usage
 
 
@@ -112,11 +114,9 @@ async def run_front(spec: FrontSpec) -> None:
     # the same credentials file as the core: requests are verified and authorized here, before a write
     # is forwarded (the core trusts its fronts' calls; the Lambda and admin routes it checks itself)
     counts = RequestCounts()
+    reads = frozenset() if metered(settings) else read_operations()
     app = build_security(db).app(
-        # metered reads are counted and throttled where the buckets and counters are: the core
-        FrontCalls(
-            LocalCalls(db, operations()), core, frozenset() if _metered(settings) else read_operations()
-        ),
+        FrontCalls(LocalCalls(db, operations()), core, reads),
         ForwardedControl(core),
         f"healthy: {settings.endpoint_address} ".encode(),
         db,
@@ -124,7 +124,9 @@ async def run_front(spec: FrontSpec) -> None:
         ForwardedControl(core),  # the console: answered by the core, where its sessions are
     )
     loop = asyncio.get_running_loop()
-    server = await listen_http(app, settings, sock=socket.socket(fileno=spec.listener))
+    handoff = Handoff(socket.socket(fileno=spec.handoff))
+    connections = connections_of(app, settings, ToCore(handoff, read_targets(reads)))
+    handoff.serve(loop, connections)
     stopping = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stopping.set)
     loop.add_signal_handler(signal.SIGINT, stopping.set)
@@ -133,12 +135,13 @@ async def run_front(spec: FrontSpec) -> None:
     gone: asyncio.Future[Any] = core.closed
     stop: asyncio.Future[Any] = asyncio.ensure_future(stopping.wait())
     await asyncio.wait([gone, stop], return_when=asyncio.FIRST_COMPLETED)
-    server.close()
+    handoff.close()
     sending.cancel()
     if gone.done():
         log.error("front %d: the core process is gone; exiting", spec.index)
         os._exit(1)
-    await server.wait_closed()
+    for connection in list(connections.open):
+        connection.evict()
     db.storage.close()
 
 

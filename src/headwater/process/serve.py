@@ -1,10 +1,11 @@
 """`headwater serve`: the core process, and the front processes it starts and watches.
 
-    clients --HTTP--> front 1..N (accepting from one listening socket): HTTP, validation, reads
-                          |  Unix socket, one frame per call, batched per loop pass
-                          v
-                      core: the single writer (group commit on its event loop), catalog changes,
-                            triggers, sinks, TTL, rollover, retention; Lambda and admin routes
+    clients --HTTP--> core: accepts every connection; the single writer (group commit on its event
+                      |     loop), catalog changes, triggers, sinks, TTL, rollover, retention; Lambda and
+                      |     admin routes
+                      |  a connection that only reads moves to a front (and back once it only writes:
+                      v  process/handoff.py); a front's other calls go to the core over a Unix socket
+                  front 1..N: HTTP, validation, reads on their own read connections
 
 With `--workers 0` (and always with `--in-memory`, whose database only this process can see) the core
 serves HTTP itself and there are no fronts.
@@ -18,20 +19,22 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
 
+from ..api.registry import read_operations
 from ..app import Node, build_node
 from ..clock import clock_from_env
 from ..config import Settings
 from ..console import build_console
 from ..http.app import with_console
+from ..http.connections import Connections
 from .core import CoreEndpoint
-from .front import SPEC_VARIABLE, FrontSpec
-from .listen import listen_http
+from .front import SPEC_VARIABLE, FrontSpec, metered
+from .handoff import Handoff, ToFronts, read_targets
+from .listen import connections_of, listen_http
 from .signal_board import SignalBoard
 
 log = logging.getLogger(__name__)
@@ -101,27 +104,21 @@ async def _stop_requested() -> None:
 
 
 async def _one_process(node: Node, settings: Settings) -> None:
-    console = build_console(settings)
-    app = node.security.app(node.calls, node.control, _health(settings), node.db, node.counts, console)
-    server = await listen_http(app, settings, host=settings.host, port=settings.port, reuse_address=True)
+    app = node.security.app(
+        node.calls, node.control, _health(settings), node.db, node.counts, build_console(settings)
+    )
+    server = await _listen(connections_of(app, settings), settings)
     node.listening("one process")
     await _stop_requested()
     server.close()
     await server.wait_closed()
 
 
-def _listening_socket(host: str, port: int) -> socket.socket:
-    """The server's one listening socket, made here and passed on to every front. Not one socket per front
-    with SO_REUSEPORT: measured, each such socket has its own queue, so connections queued to a front that
-    dies are reset, and a front still starting refuses the ones the kernel hands it; with one socket the
-    port listens as long as the server lives and a new connection waits for whichever front is free."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
+async def _listen(connections: Connections, settings: Settings) -> asyncio.Server:
+    """The one listening socket, in the core: it lives as long as the server, so the port listens while a
+    front is started again, and the core hands connections on (process/handoff.py)."""
+    where = {"host": settings.host, "port": settings.port}
+    return await listen_http(connections, settings, reuse_address=True, **where)
 
 
 @dataclass
@@ -129,16 +126,30 @@ class Fronts:
     settings: Settings
     runtime: str
     endpoint: CoreEndpoint
-    listener: socket.socket
+    connections: Connections  # the core's: connections a front hands back are served with them
+    handoffs: dict[int, Handoff] = field(default_factory=dict)  # by front index (`ToFronts` reads it)
     processes: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def spawn(self, index: int) -> None:
-        fd = self.listener.fileno()
-        spec = FrontSpec(self.settings, index, os.path.join(self.runtime, "core.sock"), self.board_path, fd)
-        env = {**os.environ, SPEC_VARIABLE: spec.to_env()}
-        self.processes[index] = subprocess.Popen(
-            [sys.executable, "-m", "headwater.process.front"], env=env, pass_fds=(fd,)
-        )
+        mine, theirs = Handoff.pair()
+        try:
+            core = os.path.join(self.runtime, "core.sock")
+            spec = FrontSpec(self.settings, index, core, self.board_path, theirs.fileno())
+            env = {**os.environ, SPEC_VARIABLE: spec.to_env()}
+            self.processes[index] = subprocess.Popen(
+                [sys.executable, "-m", "headwater.process.front"], env=env, pass_fds=(theirs.fileno(),)
+            )
+        except BaseException:
+            mine.close()
+            raise
+        finally:
+            theirs.close()
+        old = self.handoffs.pop(index, None)
+        if old is not None:
+            old.close()
+        # a connection the front hands back (it writes) is served here from now on
+        mine.serve(asyncio.get_running_loop(), self.connections)
+        self.handoffs[index] = mine
 
     @property
     def board_path(self) -> str:
@@ -178,6 +189,8 @@ class Fronts:
                     log.exception("could not start front %d", index)
 
     async def stop(self) -> None:
+        for handoff in self.handoffs.values():
+            handoff.close()
         for process in self.processes.values():
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
@@ -190,28 +203,36 @@ class Fronts:
 
 
 async def _with_fronts(node: Node, settings: Settings) -> None:
-    listener = _listening_socket(settings.host, settings.port)
     parent = "/dev/shm" if os.path.isdir("/dev/shm") else None
     runtime = tempfile.mkdtemp(prefix="headwater-", dir=parent)
     board = SignalBoard(os.path.join(runtime, "board"), create=True)
-    # the fronts forward the console's requests here: its sessions live in this one process
-    endpoint = CoreEndpoint(node.calls, with_console(node.control, build_console(settings)), node.fronts)
+    # the console's sessions live in this one process: its own connections and the fronts' forwards
+    console = build_console(settings)
+    endpoint = CoreEndpoint(node.calls, with_console(node.control, console), node.fronts)
     channel_server = await endpoint.serve(os.path.join(runtime, "core.sock"))
     node.publish_to(board)
-    fronts = Fronts(settings, runtime, endpoint, listener)
+    app = node.security.app(node.calls, node.control, _health(settings), node.db, node.counts, console)
+    handoffs: dict[int, Handoff] = {}
+    # metered reads are counted where the buckets are (here): then no connection moves for its reads
+    reads = read_targets(frozenset() if metered(settings) else read_operations())
+    connections = connections_of(app, settings, ToFronts(handoffs, reads))
+    fronts = Fronts(settings, runtime, endpoint, connections, handoffs)
     watcher: asyncio.Task[None] | None = None
+    server: asyncio.Server | None = None
     try:
         for index in range(settings.workers):
             fronts.spawn(index)
         await fronts.wait_ready(settings.workers)
+        server = await _listen(connections, settings)
         node.listening(f"{settings.workers} front process(es)")
         watcher = asyncio.create_task(fronts.watch())
         await _stop_requested()
     finally:
         if watcher is not None:
             watcher.cancel()
+        if server is not None:
+            server.close()
         await fronts.stop()
         channel_server.close()
-        listener.close()
         board.close()
         shutil.rmtree(runtime, ignore_errors=True)
