@@ -264,3 +264,25 @@ def _read_answer(reader: Any) -> tuple[int, dict[str, Any]]:
         if name.lower() == b"content-length":
             length = int(value)
     return status, json.loads(reader.read(length))
+
+
+def test_the_core_keeps_a_share_of_the_connections_that_only_read(tmp_server: Any) -> None:
+    """With one front, readers are shared out in turn: one moves, the next stays in the core for good,
+    so both processes answer reads."""
+    srv = tmp_server("--workers", "1").start()
+    assert srv.process is not None
+    core = srv.process.pid
+    create(srv, "moves")
+    assert call(srv, "PutItem", _item(0))[0] == 200
+    first = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    second = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    try:
+        for _ in range(MOVE_AFTER):
+            assert on(first, srv, "GetItem", _key(0))[0] == 200
+        for _ in range(3 * MOVE_AFTER):
+            assert on(second, srv, "GetItem", _key(0))[0] == 200
+        assert holder(srv, first) in fronts_of(core)
+        assert holder(srv, second) == core
+    finally:
+        first.close()
+        second.close()

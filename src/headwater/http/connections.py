@@ -8,7 +8,7 @@ import asyncio
 import logging
 import ssl
 import time
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from .server import DateHeader, Handler, HttpProtocol, Limits, Refusal, Request, plain
 
@@ -17,14 +17,19 @@ log = logging.getLogger(__name__)
 WARN_EVERY = 60.0  # seconds between two warnings that the connection limit is reached
 
 
+# What became of a connection offered to another process: handed over; kept here for good (until its
+# requests change: a share of the reads the core keeps); or kept for now (asked again later)
+Moved = Literal["moved", "stays", "later"]
+
+
 class Placement(Protocol):
     """Where a connection is best answered, with several serving processes (process/handoff.py):
     `elsewhere(request)`: another process would answer it without a hop; `move(fd)`: hand the connection
-    over (False: it stays)."""
+    over, or say why not."""
 
     def elsewhere(self, request: Request) -> bool: ...
 
-    def move(self, fd: int) -> bool: ...
+    def move(self, fd: int) -> Moved: ...
 
 
 class Connections:
@@ -124,4 +129,4 @@ async def listen(connections: Connections, tls: ssl.SSLContext | None = None, **
     )
 
 
-__all__ = ["Connections", "Placement", "listen", "protocol_factory"]
+__all__ = ["Connections", "Moved", "Placement", "listen", "protocol_factory"]

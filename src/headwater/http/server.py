@@ -371,8 +371,11 @@ class HttpProtocol(asyncio.Protocol):
         if transport is None or placement is None or self._queue or self._in_message:
             return False
         sock = transport.get_extra_info("socket")
-        if sock is None or transport.get_write_buffer_size() or not placement.move(sock.fileno()):
-            self._elsewhere = 0  # try again after as many more
+        unsent = sock is None or transport.get_write_buffer_size()
+        moved = "later" if unsent else placement.move(sock.fileno())
+        if moved != "moved":
+            # later: offered again after as many more; stays: not again while its requests stay the same
+            self._elsewhere = 0 if moved == "later" else -(1 << 62)
             return False
         transport.pause_reading()  # what the client sends next is the new process's to read
         self._closing = True

@@ -18,7 +18,7 @@ import socket
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from ..http.connections import Connections
+from ..http.connections import Connections, Moved
 from ..http.server import Request
 from ..protocol.targets import PREFIXES
 
@@ -109,8 +109,9 @@ class Handoff:
 
 
 class ToFronts:
-    """The core's placement (http/connections.py `Placement`): a connection that only reads moves to a
-    front, the fronts taken in turn."""
+    """The core's placement (http/connections.py `Placement`): connections that only read are shared out
+    in turn among the fronts and the core itself, which keeps one share (on two cores, one front and the
+    core each answer half the readers; the core's writes come first only if it keeps none)."""
 
     def __init__(self, fronts: Mapping[int, Handoff], reads: frozenset[bytes]) -> None:
         self.fronts = fronts  # by front index; a front started again replaces its entry
@@ -120,14 +121,15 @@ class ToFronts:
     def elsewhere(self, request: Request) -> bool:
         return is_read(request, self.reads)
 
-    def move(self, fd: int) -> bool:
+    def move(self, fd: int) -> Moved:
         handoffs = list(self.fronts.values())
-        for i in range(len(handoffs)):
-            handoff = handoffs[(self._turn + i) % len(handoffs)]
-            if handoff.give(fd):
-                self._turn = (self._turn + i + 1) % len(handoffs)
-                return True
-        return False
+        turn, self._turn = self._turn, (self._turn + 1) % (len(handoffs) + 1)
+        if turn == len(handoffs):
+            return "stays"
+        for i in range(len(handoffs)):  # the next front that takes it (one may be starting again)
+            if handoffs[(turn + i) % len(handoffs)].give(fd):
+                return "moved"
+        return "later"
 
 
 class ToCore:
@@ -141,5 +143,5 @@ class ToCore:
     def elsewhere(self, request: Request) -> bool:
         return not is_read(request, self.reads)
 
-    def move(self, fd: int) -> bool:
-        return self.core.give(fd)
+    def move(self, fd: int) -> Moved:
+        return "moved" if self.core.give(fd) else "later"

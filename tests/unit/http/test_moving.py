@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from headwater.api.registry import read_operations
-from headwater.http.connections import listen, protocol_factory
+from headwater.http.connections import Moved, listen, protocol_factory
 from headwater.http.server import MOVE_AFTER, Handler, Request, Response
 from headwater.process.handoff import Handoff, ToCore, ToFronts, is_read, read_targets
 
@@ -34,11 +34,11 @@ class Recorder:
     def elsewhere(self, request: Request) -> bool:
         return request.path == "/there"
 
-    def move(self, fd: int) -> bool:
+    def move(self, fd: int) -> Moved:
         if self.refuse:
-            return False
+            return "later"
         self.moves += 1
-        return self.handoff.give(fd)
+        return "moved" if self.handoff.give(fd) else "later"
 
 
 def get(path: str) -> bytes:
@@ -154,7 +154,7 @@ def test_reads_are_told_by_their_target() -> None:
     assert not is_read(request("/_headwater/x", b"DynamoDB_20120810.GetItem"), targets)
     fronts = ToFronts({}, targets)
     assert fronts.elsewhere(request("/", b"DynamoDB_20120810.GetItem"))
-    assert not fronts.move(0)  # no front to take it
+    assert fronts.move(0) == "stays"  # no front: the core keeps every share
     here, theirs = Handoff.pair()
     assert ToCore(here, targets).elsewhere(request("/", b"DynamoDB_20120810.PutItem"))
     here.close()
@@ -167,3 +167,15 @@ def test_a_handoff_to_a_process_that_is_gone_is_refused() -> None:
     with socket.socket() as sock:
         assert not mine.give(sock.fileno())
     mine.close()
+
+
+def test_readers_are_shared_out_among_the_fronts_and_the_core() -> None:
+    ends = [Handoff.pair() for _ in range(2)]
+    fronts = ToFronts({i: mine for i, (mine, _) in enumerate(ends)}, frozenset())
+    with socket.socket() as sock:
+        assert [fronts.move(sock.fileno()) for _ in range(6)] == ["moved", "moved", "stays"] * 2
+        ends[0][1].close()  # front 0 is gone: its turn goes to the next front
+        assert fronts.move(sock.fileno()) == "moved"
+    for mine, theirs in ends:
+        mine.close()
+        theirs.close()
