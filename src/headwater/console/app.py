@@ -17,7 +17,7 @@ from importlib import resources
 from urllib.parse import unquote
 
 from ..http.cross_site import CrossSiteGuard
-from ..http.server import Request, Response
+from ..http.messages import Request, Response
 from . import dax, items, metrics, streams, tables, triggers, usage
 from .client import ApiClient, ApiError, Endpoint, Principal
 from .html import ROOT, Viewer, e, error_box, html_response, page, redirect, url

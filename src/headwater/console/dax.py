@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from ..http.server import Response
+from ..http.messages import Response
 from .client import ApiError
 from .html import csrf_field, e, error_box, html_response, notice, options, page, redirect, table, url
 from .web import Ask, attempt, bounded_int, route

@@ -11,7 +11,7 @@ from urllib.parse import quote, urlencode
 
 import orjson
 
-from ..http.server import Response
+from ..http.messages import Response
 from .client import ApiError
 
 ROOT = "/console"

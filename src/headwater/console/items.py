@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..http.server import Response
+from ..http.messages import Response
 from .client import ApiError
 from .html import (
     Viewer,

@@ -9,7 +9,7 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from ..http.server import Response
+from ..http.messages import Response
 from .client import ApiError
 from .html import e, html_response, json_response, page
 from .web import Ask, route

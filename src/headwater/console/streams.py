@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from ..http.server import Response
+from ..http.messages import Response
 from .client import ApiError
 from .html import SECURITY_HEADERS, e, error_box, html_response, page, table, url
 from .itemjson import plain_value

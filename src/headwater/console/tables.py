@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from ..http.server import Response
+from ..http.messages import Response
 from . import table_forms
 from .client import ApiError
 from .html import (

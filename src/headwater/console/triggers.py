@@ -10,7 +10,7 @@ import asyncio
 from typing import Any
 from urllib.parse import quote
 
-from ..http.server import Response
+from ..http.messages import Response
 from .client import ApiError
 from .html import (
     Viewer,

@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from .. import pricing
-from ..http.server import Response
+from ..http.messages import Response
 from .client import ApiError
 from .html import e, error_box, html_response, options, page, table, url
 from .web import Ask, route

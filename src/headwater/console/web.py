@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
-from ..http.server import Request, Response
+from ..http.messages import Request, Response
 from .client import ApiClient, ApiError
 from .html import Viewer
 

@@ -27,7 +27,7 @@ from .cors import cors_headers, is_preflight
 from .cross_site import CrossSiteGuard
 from .gate import Caller, Gate, OpenGate, signing_name
 from .lambda_routes import PREFIXES as LAMBDA_PREFIXES
-from .server import Handler, Headers, Request, Response
+from .messages import Handler, Headers, Request, Response
 
 log = logging.getLogger(__name__)
 

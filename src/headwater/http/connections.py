@@ -10,7 +10,8 @@ import ssl
 import time
 from typing import Any, Literal, Protocol
 
-from .server import DateHeader, Handler, HttpProtocol, Limits, Refusal, Request, plain
+from .messages import DateHeader, Handler, Refusal, Request, plain
+from .server import HttpProtocol, Limits
 
 log = logging.getLogger(__name__)
 

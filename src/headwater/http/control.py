@@ -13,7 +13,7 @@ from .admin_routes import AdminRoutes
 from .control_auth import ControlAuth, admin_action, lambda_action
 from .lambda_routes import PREFIXES as LAMBDA_PREFIXES
 from .lambda_routes import NamespacedLambdaRoutes, route_of
-from .server import Request, Response
+from .messages import Request, Response
 
 CONTENT_TYPE = b"application/x-amz-json-1.0"
 METRICS_PATH = "/metrics"  # Prometheus's (GET), answered here: the core's numbers cover every process

@@ -37,7 +37,7 @@ from ..triggers.errors import InvalidParameterValueException, LambdaError
 from .admin_routes import ADMIN_PREFIX
 from .gate import Caller, Gate
 from .lambda_routes import route_of
-from .server import Request, Response
+from .messages import Request, Response
 
 ROLE_NOT_ASSUMABLE = "The role defined for the function cannot be assumed by Lambda."
 # route -> IAM action where the two names differ (the others are the route's name in CamelCase)

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from .server import Request, Response
+from .messages import Request, Response
 
 SIMPLE_TYPES: Final = frozenset({"text/plain", "application/x-www-form-urlencoded", "multipart/form-data"})
 CROSS_SITE_FETCH: Final = frozenset({b"cross-site", b"same-site"})

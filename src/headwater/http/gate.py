@@ -19,7 +19,7 @@ from ..clock import Clock
 from ..core.namespace import Namespace
 from ..errors import MissingAuthenticationTokenException
 from .identity import Namespaces
-from .server import Request
+from .messages import Request
 
 LAMBDA_SKEW_SECONDS = 5 * 60  # Lambda and Kinesis: "Signature expired: ... (... - 5 min.)"
 SKEW = {"dynamodb": MAX_SKEW_SECONDS, "kinesis": LAMBDA_SKEW_SECONDS, "lambda": LAMBDA_SKEW_SECONDS}

@@ -14,23 +14,21 @@ Task: most requests finish without ever waiting (a GetItem), or wait on one futu
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
-import time
 from collections import deque
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
-from http import HTTPStatus
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 import httptools
+
+from .messages import Handler, Headers, Request, Response, plain, render
 
 if TYPE_CHECKING:
     from .connections import Connections
 
 log = logging.getLogger(__name__)
 
-Headers = list[tuple[bytes, bytes]]
 
 DISCARD_PAUSE = 2.0  # seconds without more of a refused body before its connection is closed anyway
 # requests in a row that another serving process would answer without a hop, before the connection moves
@@ -57,27 +55,6 @@ class Limits:
     # or their answer); a body that does not fit is refused with 503, which SDKs retry
     max_held_bodies: int = 256 * 1024 * 1024
 
-
-@dataclass(frozen=True, slots=True)
-class Request:
-    method: str
-    path: str  # percent-encoded, as sent
-    query: bytes  # after "?", percent-encoded, as sent
-    headers: dict[bytes, bytes]  # lowercase names; repeated headers joined with ","
-    raw_headers: Headers  # as sent (names lowercased), in order: request signing needs them all
-    body: bytes
-    client: str  # the peer's address ("" for a Unix socket)
-    secure: bool = False  # arrived over TLS
-
-
-@dataclass(frozen=True, slots=True)
-class Response:
-    status: int
-    body: bytes = b""
-    headers: Headers = field(default_factory=list)  # content-length and date are added by the server
-
-
-Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 # -- driving a coroutine without a Task
 
@@ -119,48 +96,6 @@ class _Driver:
 
     def _wake(self, _future: asyncio.Future[Any]) -> None:
         self.step()  # the coroutine's `await` reads the future's result itself
-
-
-# -- responses
-
-
-_REASONS = {status.value: status.phrase.encode() for status in HTTPStatus}
-
-
-class DateHeader:
-    """The `date` header, formatted at most once a second."""
-
-    def __init__(self) -> None:
-        self._second = -1
-        self._value = b""
-
-    def get(self) -> bytes:
-        now = int(time.time())
-        if now != self._second:
-            self._second = now
-            self._value = email.utils.formatdate(now, usegmt=True).encode()
-        return self._value
-
-
-def render(response: Response, date: bytes, *, keep_alive: bool, head: bool) -> bytes:
-    status = response.status
-    parts = [b"HTTP/1.1 %d %s\r\n" % (status, _REASONS.get(status, b"Unknown"))]
-    for name, value in response.headers:
-        parts.append(b"%s: %s\r\n" % (name, value))
-    parts.append(b"content-length: %d\r\ndate: %s\r\n" % (len(response.body), date))
-    if not keep_alive:
-        parts.append(b"connection: close\r\n")
-    parts.append(b"\r\n")
-    if not head:
-        parts.append(response.body)
-    return b"".join(parts)
-
-
-def plain(status: int, text: str) -> Response:
-    return Response(status, text.encode(), [(b"content-type", b"text/plain")])
-
-
-Refusal = Callable[[int, str], Response]  # the answer to a request the server refuses (status, reason)
 
 
 # -- the connection
@@ -524,15 +459,4 @@ async def call(handler: Handler, request: Request) -> Response:
     return await future
 
 
-__all__ = [
-    "DateHeader",
-    "Handler",
-    "HttpProtocol",
-    "Limits",
-    "Refusal",
-    "Request",
-    "Response",
-    "call",
-    "drive",
-    "plain",
-]
+__all__ = ["MOVE_AFTER", "HttpProtocol", "Limits", "call", "drive"]

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from ..core.namespace import Namespace
 from ..http.calls import LocalCalls
-from ..http.server import Handler
+from ..http.messages import Handler
 from ..metrics.requests import FrontTotals, decode
 from ..protocol.wire import parse_json
 from . import channel

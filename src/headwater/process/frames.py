@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Final
 
 from ..core.namespace import Namespace
-from ..http.server import Headers, Request, Response
+from ..http.messages import Headers, Request, Response
 
 CALL: Final = 1  # account, region, service, operation, JSON body -> status, JSON body
 HTTP: Final = 2  # a Request -> a Response (the Lambda and admin routes)

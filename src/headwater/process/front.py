@@ -26,7 +26,7 @@ from ..config import Settings
 from ..core.database import Database
 from ..core.namespace import Namespace
 from ..http.calls import LocalCalls
-from ..http.server import Request, Response
+from ..http.messages import Request, Response
 from ..metrics.collector import process_counts
 from ..metrics.requests import RequestCounts, encode
 from . import channel

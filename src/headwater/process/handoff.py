@@ -19,7 +19,7 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from ..http.connections import Connections, Moved
-from ..http.server import Request
+from ..http.messages import Request
 from ..protocol.targets import PREFIXES
 
 log = logging.getLogger(__name__)

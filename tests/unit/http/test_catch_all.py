@@ -16,7 +16,7 @@ from headwater.clock import FakeClock
 from headwater.config import Settings
 from headwater.core.database import Database
 from headwater.core.namespace import Namespace
-from headwater.http import server
+from headwater.http import messages, server
 from headwater.http.app import HeadwaterApp
 from headwater.http.calls import LocalCalls
 from headwater.storage.sqlite import SqliteStorage
@@ -42,8 +42,8 @@ def app_with(operations: dict[tuple[str, str], Handler]) -> HeadwaterApp:
     return HeadwaterApp(LocalCalls(db, operations), None, b"healthy", Namespace("000000000000", "us-east-1"))
 
 
-def call(app: HeadwaterApp) -> server.Response:
-    request = server.Request(
+def call(app: HeadwaterApp) -> messages.Response:
+    request = messages.Request(
         "POST",
         "/",
         b"",
@@ -55,7 +55,7 @@ def call(app: HeadwaterApp) -> server.Response:
     return asyncio.run(server.call(app, request))
 
 
-def assert_internal_server_error(response: server.Response) -> None:
+def assert_internal_server_error(response: messages.Response) -> None:
     assert response.status == 500
     headers = dict(response.headers)
     assert headers[b"content-type"] == b"application/x-amz-json-1.0"

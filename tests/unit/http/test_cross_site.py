@@ -7,7 +7,7 @@ import orjson
 import pytest
 
 from headwater.http.cross_site import CrossSiteGuard
-from headwater.http.server import Request
+from headwater.http.messages import Request
 
 SIGNED = (
     b"AWS4-HMAC-SHA256 Credential=k/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=x"

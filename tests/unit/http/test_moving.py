@@ -12,7 +12,8 @@ from contextlib import asynccontextmanager
 
 from headwater.api.registry import read_operations
 from headwater.http.connections import Moved, listen, protocol_factory
-from headwater.http.server import MOVE_AFTER, Handler, Request, Response
+from headwater.http.messages import Handler, Request, Response
+from headwater.http.server import MOVE_AFTER
 from headwater.process.handoff import Handoff, ToCore, ToFronts, is_read, read_targets
 
 

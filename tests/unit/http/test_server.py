@@ -14,7 +14,8 @@ from contextlib import asynccontextmanager
 import pytest
 
 from headwater.http.connections import Connections, listen, protocol_factory
-from headwater.http.server import Limits, Request, Response
+from headwater.http.messages import Request, Response
+from headwater.http.server import Limits
 from headwater.http.tls import server_context
 from tests.tls_support import Pki, make_pki
 from tests.waiting import wait_until_async
