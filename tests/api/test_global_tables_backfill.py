@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -229,3 +229,27 @@ def test_a_stamped_scan_refuses_what_it_cannot_do(
     assert status == 400
     assert answer["__type"].endswith("#ValidationException")
     assert answer["message"] == message
+
+
+def test_front_processes_answer_a_stamped_scan(tmp_server: Callable[..., Server]) -> None:
+    """With --workers 2 a front answers Scan on its read connections: the stamped Scan is one read too
+    (no writer), so whichever process answers, the stamps are there."""
+    srv = tmp_server("--workers", "2").start()
+    east = srv.client("dynamodb", EAST)
+    east.create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    east.update_table(TableName=TABLE, ReplicaUpdates=[{"Create": {"RegionName": EU}}])
+    wait_for("the eu-west-1 replica", lambda: replica_status(east, TABLE) == {EU: "ACTIVE"})
+    east.put_item(TableName=TABLE, Item=pk("a"))
+    east.put_item(TableName=TABLE, Item=pk("b"))
+    east.delete_item(TableName=TABLE, Key=pk("b"))  # b's tombstone
+    for _ in range(6):  # new connections: the kernel hands them to either front
+        status, page = raw_scan(srv, EAST, HeadwaterReplicationStamps=True)
+        assert status == 200, page
+        assert page["Items"] == [pk("a")]
+        assert [stamp["region"] for stamp in page["HeadwaterReplicationStamps"]] == [EAST]
+        assert [t["Keys"] for t in page["HeadwaterReplicationTombstones"]] == [pk("b")]
