@@ -253,3 +253,27 @@ def test_front_processes_answer_a_stamped_scan(tmp_server: Callable[..., Server]
         assert page["Items"] == [pk("a")]
         assert [stamp["region"] for stamp in page["HeadwaterReplicationStamps"]] == [EAST]
         assert [t["Keys"] for t in page["HeadwaterReplicationTombstones"]] == [pk("b")]
+
+
+def test_a_stamped_scan_page_ends_after_a_megabyte(tmp_server: Callable[..., Server]) -> None:
+    """Like a Scan's, a stamped Scan's page ends once 1 MB of items is read, Limit or not."""
+    srv = tmp_server().start()
+    east = srv.client("dynamodb", EAST)
+    east.create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for i in range(4):
+        east.put_item(TableName=TABLE, Item={**pk(f"big{i}"), "v": {"S": "x" * 350_000}})
+    seen: list[int] = []
+    request: dict[str, Any] = {"HeadwaterReplicationStamps": True, "Limit": 100}
+    while True:
+        status, page = raw_scan(srv, EAST, **request)
+        assert status == 200
+        seen.append(len(page["Items"]))
+        if "LastEvaluatedKey" not in page:
+            break
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    assert seen == [3, 1]
