@@ -17,15 +17,16 @@ from tests.api.test_global_tables import items, replica_status, wait_for
 from tests.api.test_streams import all_records
 from tests.server import Server, free_port
 
-EAST, EU, AP = "us-east-1", "eu-west-1", "ap-southeast-1"
+EAST, WEST, EU, AP = "us-east-1", "us-west-2", "eu-west-1", "ap-southeast-1"
 START = float(int(time.time()))
 TABLE = "orders"
 
 
 @pytest.fixture
 def servers(tmp_path: Path) -> Iterator[tuple[Server, Server]]:
-    """us-east-1 on one server, keeping its stream records 1 s of its test clock; eu-west-1 and
-    ap-southeast-1 on the other. Both on test clocks that stand still unless a test moves them."""
+    """us-east-1 and us-west-2 on one server, keeping their stream records 1 s of its test clock;
+    eu-west-1 and ap-southeast-1 on the other. Both on test clocks that stand still unless a test
+    moves them."""
     east_port, other_port = free_port(), free_port()
     (tmp_path / "east").mkdir()
     (tmp_path / "other").mkdir()
@@ -46,7 +47,14 @@ def servers(tmp_path: Path) -> Iterator[tuple[Server, Server]]:
     )
     other = Server(
         tmp_path / "other",
-        ("--region", EU, "--region-endpoint", f"{EAST}=http://127.0.0.1:{east_port}"),
+        (
+            "--region",
+            EU,
+            "--region-endpoint",
+            f"{EAST}=http://127.0.0.1:{east_port}",
+            "--region-endpoint",
+            f"{WEST}=http://127.0.0.1:{east_port}",
+        ),
         port=other_port,
     )
     for server in (east, other):
@@ -99,10 +107,15 @@ def pk(name: str) -> dict[str, Any]:
     return {"pk": {"S": name}}
 
 
+@pytest.mark.parametrize("new", [EU, WEST], ids=["on-another-server", "on-the-origins-server"])
 def test_an_older_change_loses_in_a_new_replica_after_the_origins_stream_is_trimmed(
-    servers: tuple[Server, Server],
+    servers: tuple[Server, Server], new: str
 ) -> None:
+    """x's last change (us-east-1's put) and y's (us-east-1's delete) are no longer in us-east-1's
+    stream, older changes of both still are in ap-southeast-1's: a new replica copied from us-east-1
+    (Scan with stamps from another server, ReplicaCopyOp on the same one) keeps x and y as they are."""
     east_server, other = servers
+    new_server = other if new == EU else east_server
     east, ap = east_server.client("dynamodb", EAST), other.client("dynamodb", AP)
     east.create_table(
         TableName=TABLE,
@@ -130,25 +143,24 @@ def test_an_older_change_loses_in_a_new_replica_after_the_origins_stream_is_trim
     wait_for("us-east-1's stream trimmed", lambda: not {"x", "y"} & stream_keys(east_server, EAST))
     assert {"x", "y"} <= stream_keys(other, AP)
 
-    # a new replica on the other server: copied from us-east-1, and it follows ap-southeast-1's stream
-    # from its trim horizon, where the older changes are
-    east.update_table(TableName=TABLE, ReplicaUpdates=[{"Create": {"RegionName": EU}}])
-    wait_for("the eu-west-1 replica", lambda: replica_status(east, TABLE) == {AP: "ACTIVE", EU: "ACTIVE"})
+    # a new replica: copied from us-east-1, and it follows ap-southeast-1's stream from its trim
+    # horizon, where the older changes are
+    east.update_table(TableName=TABLE, ReplicaUpdates=[{"Create": {"RegionName": new}}])
+    wait_for("the new replica", lambda: replica_status(east, TABLE) == {AP: "ACTIVE", new: "ACTIVE"})
     wait_for(
         "the link from ap-southeast-1 to read its stream",
         lambda: (
-            (entry := link(other, AP, EU)).get("Applied", 0) + entry.get("Skipped", 0) >= 2
+            (entry := link(new_server, AP, new)).get("Applied", 0) + entry.get("Skipped", 0) >= 2
             and entry["CaughtUp"]
         ),
     )
-    eu = other.client("dynamodb", EU)
     final = items(east, TABLE)
     assert final == {
         "before": {**pk("before"), "v": {"S": "pre-global"}},
         "x": {**pk("x"), "v": {"S": "later"}},
     }
     assert items(ap, TABLE) == final
-    assert items(eu, TABLE) == final
+    assert items(new_server.client("dynamodb", new), TABLE) == final
 
 
 def test_a_scan_shows_stamps_only_to_who_asks(servers: tuple[Server, Server]) -> None:

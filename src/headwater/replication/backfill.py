@@ -1,21 +1,20 @@
-"""A new replica's first copy of the items, each with its last-writer-wins stamp. Same server: the source
-replica's table scanned in chunks, each item copied by a `ReplicaCopyOp` (item and stamp read and applied
-inside the writer). Another server: its Scan with Headwater's stamps member, each page's items and
-tombstones applied as replicated changes. Writes go on in every region meanwhile; the links' streams
-bring what changed, and last writer wins settles each item."""
+"""A new replica's first copy of the items, each with its last-writer-wins stamp, and of the deleted
+items' stamps (tombstones). Same server: the source replica's items and stamp rows scanned in chunks,
+each key copied by a `ReplicaCopyOp` (item and stamp read and applied inside the writer). Another
+server: its Scan with Headwater's stamps member, each page's items and tombstones applied as replicated
+changes. Writes go on in every region meanwhile; the links' streams bring what changed, and last writer
+wins settles each item."""
 
 from __future__ import annotations
 
 import asyncio
-import itertools
-from collections.abc import Iterator
 from typing import Any
 
 from ..core.database import Database
-from ..core.lww import Stamp
+from ..core.lww import Stamp, stamp_table_id
 from ..core.replicated import ReplicaCopyOp, ReplicatedChangeOp, ReplicatedPageOp, key_of
 from ..model.schema import TableSpec
-from ..storage.base import ItemKey, Row
+from ..storage.base import ItemKey
 from ..streams.records import REPLICATION_STAMPS, REPLICATION_TOMBSTONES
 from .peers import Peers
 
@@ -23,23 +22,19 @@ CHUNK = 256
 
 
 async def copy_items(db: Database, source: TableSpec, target: TableSpec) -> int:
-    """Copy every item of `source` into `target` (both tables of this server); how many were copied."""
-    rows = db.storage.scan(source.table_id, 0)
+    """Copy every item of `source` into `target` (both tables of this server), and the stamps of its
+    deleted items (tombstones, why: `copy_remote_items`); how many were copied."""
+    stamps_id = stamp_table_id(source.table_id)
+    after: tuple[int, bytes, bytes] | None = None
     copied = 0
-    while chunk := await asyncio.to_thread(_take, rows):
-        ops = [
-            ReplicaCopyOp(
-                target, ItemKey(source.table_id, r.h, r.pk, r.sk), source.namespace.region, db.clock.now()
-            )
-            for r in chunk
-        ]
+    while rows := await asyncio.to_thread(db.storage.scan_paired, source.table_id, stamps_id, after, CHUNK):
+        now = db.clock.now()
+        origin = source.namespace.region
+        ops = [ReplicaCopyOp(target, ItemKey(source.table_id, r.h, r.pk, r.sk), origin, now) for r in rows]
         results = await asyncio.gather(*(db.storage.write(op) for op in ops))
         copied += sum(1 for result in results if result)
+        after = (rows[-1].h, rows[-1].pk, rows[-1].sk)
     return copied
-
-
-def _take(rows: Iterator[Row]) -> list[Row]:
-    return list(itertools.islice(rows, CHUNK))
 
 
 async def copy_remote_items(db: Database, peers: Peers, origin: str, target: TableSpec) -> int:
@@ -50,7 +45,7 @@ async def copy_remote_items(db: Database, peers: Peers, origin: str, target: Tab
     the origin's stream no longer holds the last change (retention). An item written before the table
     became global has no stamp: it is copied as the earliest possible change of its origin, so any
     change of it the streams bring replaces it. Each page is applied as one operation."""
-    copied = 0
+    copied = 0  # items and tombstones
     request: dict[str, Any] = {
         "TableName": target.name,
         "ConsistentRead": True,
@@ -74,7 +69,7 @@ async def copy_remote_items(db: Database, peers: Peers, origin: str, target: Tab
                 ops.append(ReplicatedChangeOp(table, key_of(table, tombstone["Keys"]), None, stamp, now))
         if ops:
             results = await db.storage.write(ReplicatedPageOp(tuple(ops)))
-            copied += sum(1 for result, op in zip(results, ops, strict=True) if result and op.new is not None)
+            copied += sum(1 for result in results if result)
         last = page.get("LastEvaluatedKey")
         if not last:
             return copied
