@@ -3,6 +3,7 @@ PostgreSQL's integer column holds, replicas converge, and deleting the table dro
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -50,3 +51,44 @@ def test_replicas_converge_on_postgres(
     with psycopg.connect(url) as conn:
         stamps = conn.execute("SELECT count(*) FROM items WHERE table_id < -1073741824").fetchone()
     assert stamps is not None and stamps[0] == 0
+
+
+def test_a_stamped_scan_on_postgres(
+    postgres_server: PostgresServer, tmp_server: Callable[..., Server]
+) -> None:
+    """The backfill's read for another server (a Scan with HeadwaterReplicationStamps: items with their
+    stamps and the tombstones, one statement a page) on PostgreSQL, paged by Limit."""
+    server = tmp_server("--storage-url", postgres_server.create_database()).start()
+    home = server.client("dynamodb", HOME)
+    home.create_table(
+        TableName="orders",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    home.put_item(TableName="orders", Item={"pk": {"S": "before"}})
+    add_replica(home, "orders", WEST)
+    wait_for("the replica", lambda: replica_status(home, "orders") == {WEST: "ACTIVE"})
+    for i in range(6):
+        home.put_item(TableName="orders", Item={"pk": {"S": f"k{i}"}})
+    for i in range(3):
+        home.delete_item(TableName="orders", Key={"pk": {"S": f"k{i}"}})
+    stamps: dict[str, Any] = {}
+    tombstones: set[str] = set()
+    request: dict[str, Any] = {"TableName": "orders", "HeadwaterReplicationStamps": True, "Limit": 2}
+    headers = {"X-Amz-Target": "DynamoDB_20120810.Scan", "Content-Type": "application/x-amz-json-1.0"}
+    while True:
+        status, _, body = server.request(
+            "POST", "/", json.dumps(request).encode(), headers=headers, service="dynamodb"
+        )
+        assert status == 200, body
+        page = json.loads(body)
+        for item, stamp in zip(page["Items"], page["HeadwaterReplicationStamps"], strict=True):
+            stamps[item["pk"]["S"]] = stamp
+        tombstones |= {t["Keys"]["pk"]["S"] for t in page["HeadwaterReplicationTombstones"]}
+        if "LastEvaluatedKey" not in page:
+            break
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    assert tombstones == {"k0", "k1", "k2"}
+    assert set(stamps) == {"before", "k3", "k4", "k5"} and stamps["before"] is None
+    assert all(stamps[f"k{i}"]["region"] == HOME for i in range(3, 6))

@@ -4,16 +4,22 @@ other's credentials file, verified and authorized there like any client's."""
 
 from __future__ import annotations
 
+import json
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 
-from tests.e2e.auth_support import ACCOUNT, ADMIN, AuthServer, Identity, allow
+from tests.e2e.auth_support import ACCOUNT, ADMIN, AuthServer, Identity, Key, allow, denied, user_arn
 from tests.server import Server, free_port
 
 EAST, EU = "us-east-1", "eu-west-1"
@@ -29,6 +35,17 @@ PEER = allow(
         "headwater:JoinGlobalTable",
         "headwater:UpdateGlobalTableMembership",
         "headwater:UpdateGlobalTableReplicaSettings",
+        "headwater:ReadReplicationStamps",  # Scan and GetRecords with HeadwaterReplicationStamps
+    ]
+)
+# a client that may read the table and its stream as any AWS client does, but is not a peer
+READER = allow(
+    [
+        "dynamodb:Scan",
+        "dynamodb:DescribeTable",
+        "dynamodb:DescribeStream",
+        "dynamodb:GetShardIterator",
+        "dynamodb:GetRecords",
     ]
 )
 
@@ -42,8 +59,12 @@ def wait_for(what: str, check: Any, deadline: float = 60.0) -> None:
 
 
 @pytest.fixture
-def servers(tmp_path: Path) -> Iterator[tuple[Server, Server, Any]]:
-    identities = [Identity("alice", policies=[ADMIN]), Identity("peer", policies=[PEER])]
+def servers(tmp_path: Path) -> Iterator[tuple[Server, Server, dict[str, Key]]]:
+    identities = [
+        Identity("alice", policies=[ADMIN]),
+        Identity("peer", policies=[PEER]),
+        Identity("reader", policies=[READER]),
+    ]
     east_port, eu_port = free_port(), free_port()
     config = AuthServer(tmp_path, identities)
     config.write_config()
@@ -62,7 +83,7 @@ def servers(tmp_path: Path) -> Iterator[tuple[Server, Server, Any]]:
         )
     for server in made:
         server.start()
-    yield made[0], made[1], config.keys["alice"]
+    yield made[0], made[1], config.keys
     for server in made:
         if server.process is not None:
             server.stop()
@@ -83,8 +104,9 @@ def scan(ddb: Any, table: str) -> dict[str, Any]:
     return {item["pk"]["S"]: item for item in ddb.scan(TableName=table, ConsistentRead=True)["Items"]}
 
 
-def test_signed_replication_between_two_servers(servers: tuple[Server, Server, Any]) -> None:
-    east_server, eu_server, alice = servers
+def test_signed_replication_between_two_servers(servers: tuple[Server, Server, dict[str, Key]]) -> None:
+    east_server, eu_server, keys = servers
+    alice = keys["alice"]
     east, eu = client(east_server, EAST, alice), client(eu_server, EU, alice)
     east.create_table(
         TableName="orders",
@@ -104,3 +126,66 @@ def test_signed_replication_between_two_servers(servers: tuple[Server, Server, A
     east.put_item(TableName="orders", Item={"pk": {"S": "from-east"}})
     wait_for("both servers to converge", lambda: scan(east, "orders") == scan(eu, "orders"))
     assert set(scan(eu, "orders")) == {"before", "from-eu", "from-east"}
+
+
+def signed(server: Server, key: Key, target: str, request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """A DynamoDB (or Streams) call signed with `key`, with members boto3 would not send."""
+    body = json.dumps(request).encode()
+    headers = {"X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.0"}
+    aws = AWSRequest("POST", server.endpoint + "/", data=body, headers=headers)
+    SigV4Auth(Credentials(key.id, key.secret), "dynamodb", EAST).add_auth(aws)
+    prepared = urllib.request.Request(
+        server.endpoint + "/", data=body, headers=dict(aws.headers), method="POST"
+    )
+    try:
+        with urllib.request.urlopen(prepared, timeout=30) as response:
+            return int(response.status), json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return int(err.code), json.loads(err.read())
+
+
+def test_only_a_peer_reads_the_stamps(servers: tuple[Server, Server, dict[str, Key]]) -> None:
+    """HeadwaterReplicationStamps (Scan, GetRecords) needs headwater:ReadReplicationStamps: a client
+    allowed to scan and read the stream is refused it with AWS's AccessDeniedException, and its plain
+    calls answer as before."""
+    east_server, _, keys = servers
+    east = client(east_server, EAST, keys["alice"])
+    east.create_table(
+        TableName="orders",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    east.put_item(TableName="orders", Item={"pk": {"S": "a"}})
+    reader, peer = keys["reader"], keys["peer"]
+    table = f"arn:aws:dynamodb:{EAST}:{ACCOUNT}:table/orders"
+    refusal = denied(user_arn("reader"), "headwater:ReadReplicationStamps", table)
+
+    scan = {"TableName": "orders", "ConsistentRead": True}
+    status, answer = signed(east_server, reader, "DynamoDB_20120810.Scan", scan)
+    assert (status, answer) == (200, {"Items": [{"pk": {"S": "a"}}], "Count": 1, "ScannedCount": 1})
+    stamped = {**scan, "HeadwaterReplicationStamps": True}
+    status, answer = signed(east_server, reader, "DynamoDB_20120810.Scan", stamped)
+    assert status == 400
+    assert answer["__type"] == "com.amazon.coral.service#AccessDeniedException"
+    assert answer["Message"] == refusal
+    status, answer = signed(east_server, peer, "DynamoDB_20120810.Scan", stamped)
+    assert status == 200 and answer["HeadwaterReplicationStamps"] == [None]  # not a global table
+
+    streams = boto3.client(
+        "dynamodbstreams",
+        endpoint_url=east_server.endpoint,
+        region_name=EAST,
+        aws_access_key_id=reader.id,
+        aws_secret_access_key=reader.secret,
+    )
+    arn = east.describe_table(TableName="orders")["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    records = {"ShardIterator": iterator["ShardIterator"]}
+    status, answer = signed(east_server, reader, "DynamoDBStreams_20120810.GetRecords", records)
+    assert status == 200 and len(answer["Records"]) == 1
+    records["HeadwaterReplicationStamps"] = True
+    status, answer = signed(east_server, reader, "DynamoDBStreams_20120810.GetRecords", records)
+    assert status == 400 and answer["Message"] == refusal

@@ -341,3 +341,27 @@ def test_meta_put_get_list_delete(storage: Storage) -> None:
     storage.write_sync(Raw(WriteSet(meta=[MetaWrite("table", "b", None), MetaWrite("table", "a", b"v2")])))
     assert storage.meta_list("table") == [("a", b"v2"), ("c", b"{c}")]
     assert storage.meta_list("stream") == [("a", b"s")]
+
+
+def test_scan_paired_reads_two_tables_side_by_side(storage: Storage) -> None:
+    """scan_paired: the first keys either table has after a point, in key order, each with its row in
+    both (a global table's items and their stamp rows: an item without a stamp, a stamp without an
+    item); pages of `limit` keys read the whole union once."""
+    items = {(h, b"p%d" % p, b"") for h in (0, 5, 0xFFFFFFFF) for p in range(6)}
+    others = {(h, b"p%d" % p, b"") for h in (0, 5, 9) for p in range(3, 9)}
+    put_all(storage, [ItemWrite(ItemKey(11, *k), b"item" + k[1]) for k in items])
+    put_all(storage, [ItemWrite(ItemKey(-12, *k), b"other" + k[1]) for k in others])
+    put_all(storage, [ItemWrite(ItemKey(13, 5, b"p4", b""), b"a third table")])
+    expected = [
+        (*k, b"item" + k[1] if k in items else None, b"other" + k[1] if k in others else None)
+        for k in sorted(items | others)
+    ]
+    for limit in (1, 4, 7, 100):
+        seen: list[tuple[int, bytes, bytes, bytes | None, bytes | None]] = []
+        after: tuple[int, bytes, bytes] | None = None
+        while page := storage.scan_paired(11, -12, after, limit):
+            assert len(page) <= limit
+            seen.extend((r.h, r.pk, r.sk, r.item, r.other) for r in page)
+            after = (page[-1].h, page[-1].pk, page[-1].sk)
+        assert seen == expected
+    assert storage.scan_paired(14, -15, None, 10) == []

@@ -106,6 +106,12 @@ class Check:
     context: Mapping[str, ContextValue]
 
 
+# Headwater's own request member of Scan and GetRecords that asks for global tables' last-writer-wins
+# stamps (streams/records.py; its name repeated here: auth imports no storage or streams module)
+REPLICATION_STAMPS = "HeadwaterReplicationStamps"
+READ_REPLICATION_STAMPS = "headwater:ReadReplicationStamps"
+
+
 def table_arn(region: str, account: str, table: str) -> str:
     return f"arn:aws:dynamodb:{region}:{account}:table/{table}"
 
@@ -230,10 +236,14 @@ class _Builder:
         elif operation in _STREAM_OPERATIONS:
             arn = stream_arn if operation == "GetRecords" else request.get("StreamArn")
             yield self.check(operation, str(arn or "*"))
+            if operation == "GetRecords" and REPLICATION_STAMPS in request:
+                yield self.replication(str(arn or "*").partition("/stream/")[0])
         elif operation in _ITEM_OPERATIONS:
             yield self.item(operation, request["TableName"], request)
         elif operation in ("Query", "Scan"):
             yield self.read(operation, request)
+            if operation == "Scan" and REPLICATION_STAMPS in request:
+                yield self.replication(self.arn(request["TableName"]))
         elif operation == "BatchGetItem":
             yield from self.batch_get(request)
         elif operation == "BatchWriteItem":
@@ -256,6 +266,11 @@ class _Builder:
             if operation == "CreateTable" and request.get("ResourcePolicy") is not None:
                 # a table created with its resource policy: both permissions, as AWS documents
                 yield self.check("PutResourcePolicy", table)
+
+    def replication(self, table: str) -> Check:
+        """What Headwater's own REPLICATION_STAMPS member needs besides the operation's permission: it
+        is for the peers replicating a global table (their `--peer-credentials`), no other client."""
+        return Check(READ_REPLICATION_STAMPS, table, self.base)
 
     def item(
         self, action: str, table: str, request: Mapping[str, Any], enclosing: str | None = None

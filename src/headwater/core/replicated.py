@@ -134,9 +134,9 @@ class ReplicatedPageOp:
 @dataclass(frozen=True, slots=True)
 class ReplicaCopyOp:
     """A new replica's backfill, one item: read the source replica's item and stamp (same server) and
-    apply them to the new replica as a replicated change, all inside the writer. A change of the item
-    made meanwhile, in any region, reaches the new replica through the streams with a later stamp, so
-    whichever arrives first, the later one stays."""
+    apply them to the new replica as a replicated change, all inside the writer; a deleted item's stamp
+    (its tombstone) as a delete. A change of the item made meanwhile, in any region, reaches the new
+    replica through the streams with a later stamp, so whichever arrives first, the later one stays."""
 
     table: TableSpec  # the new replica
     source: ItemKey  # the item in the source replica's table
@@ -157,7 +157,9 @@ class ReplicaCopyOp:
 
     def apply(self, old_items: Sequence[bytes | None]) -> WriteSet:
         item, _ = stored.unpack_optional(old_items[0])
-        if item is None:  # deleted since the scan: the delete comes through the stream
+        stamp = Stamp.decode(old_items[1])
+        if item is None and stamp is None:  # no item, and no delete of one to remember
             return WriteSet(result=False)
-        stamp = Stamp.decode(old_items[1]) or Stamp(0.0, self.origin)
-        return self._change(item, stamp).apply(old_items[2:])
+        # an item without a stamp was written before the table was global; no item but a stamp: a
+        # delete's (a tombstone), copied so that an older change of the item a stream brings loses
+        return self._change(item, stamp or Stamp(0.0, self.origin)).apply(old_items[2:])

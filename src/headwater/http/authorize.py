@@ -156,7 +156,17 @@ class Authorizer:
             return None
         if text is not None and not self._policy_context_free(_parsed(text)):
             return None
-        return (principal.arn, namespace.account, namespace.region, service, operation, *resource, text)
+        stamps = requests.REPLICATION_STAMPS in request  # one more check (a peer's)
+        return (
+            principal.arn,
+            namespace.account,
+            namespace.region,
+            service,
+            operation,
+            *resource,
+            text,
+            stamps,
+        )
 
     def _context_free(self, principal: Principal) -> bool:
         """Whether none of the principal's identity policies reads the request's context."""

@@ -206,7 +206,7 @@ class ReplicationService:
             await asyncio.sleep(self.poll_interval)
         await self._activate(table)
         log.info(
-            "replication: replica of %s in %s is ACTIVE (%d items copied in %.1f s)",
+            "replication: replica of %s in %s is ACTIVE (%d items and deletes copied in %.1f s)",
             table.name,
             table.namespace.region,
             copied,

@@ -168,6 +168,17 @@ class Row:
 
 
 @dataclass(frozen=True, slots=True)
+class PairedRow:
+    """One key of `Storage.scan_paired`: its row in each of the two tables (None where it has none)."""
+
+    h: int
+    pk: bytes
+    sk: bytes
+    item: bytes | None
+    other: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
 class SortBound:
     value: bytes
     inclusive: bool
@@ -299,6 +310,14 @@ class Storage(Protocol):
         expected: int | None = None,
     ) -> Iterator[Row]:
         """Rows with h_from <= h <= h_to in (h, pk, sk, base_pk, base_sk) order, after `start_after`."""
+        ...
+
+    def scan_paired(
+        self, table_id: int, other_id: int, start_after: tuple[int, bytes, bytes] | None, limit: int
+    ) -> list[PairedRow]:
+        """The first `limit` keys (h, pk, sk) after `start_after` that either table's items have (a table's
+        items and the rows kept beside them under another table id, such as a global table's stamps),
+        each with both rows, read at one instant."""
         ...
 
     def snapshot(self, table_id: int) -> AbstractContextManager[TableSnapshot]:

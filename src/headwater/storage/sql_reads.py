@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
-from .base import CATALOG_KIND, ItemKey, Row, SortBound, StoredRecord, TableSnapshot
+from .base import CATALOG_KIND, ItemKey, PairedRow, Row, SortBound, StoredRecord, TableSnapshot
 
 FIRST_CHUNK = 32
 MAX_CHUNK = 1024
@@ -62,6 +62,25 @@ def scan_sql(index: bool, cursor: bool, mark: str) -> str:
         order = " ORDER BY h, pk, sk"
     sql += after if cursor else f" AND h >= {mark}"
     return sql + f" AND h <= {mark}" + order + f" LIMIT {mark}"
+
+
+@functools.lru_cache(maxsize=4)
+def paired_sql(mark: str) -> str:
+    """The first keys after a cursor of two tables' items taken together (the first `limit` of each
+    suffice: a key among the first `limit` of both is among the first `limit` of either), each with its
+    row in both, as ONE statement: one snapshot, so the two rows of a key are from one instant."""
+    m = mark
+    after = f"(h, pk, sk) > ({m}, {m}, {m})"
+    first = f"SELECT h, pk, sk, item FROM items WHERE table_id = {m} AND {after} ORDER BY h, pk, sk LIMIT {m}"
+    same = "o.h = a.h AND o.pk = a.pk AND o.sk = a.sk"
+    return (
+        "SELECT h, pk, sk, item, other FROM ("
+        f"SELECT a.h AS h, a.pk AS pk, a.sk AS sk, a.item AS item, o.item AS other FROM ({first}) a"
+        f" LEFT JOIN items o ON o.table_id = {m} AND {same}"
+        f" UNION ALL SELECT a.h, a.pk, a.sk, NULL, a.item FROM ({first}) a"
+        f" WHERE NOT EXISTS (SELECT 1 FROM items o WHERE o.table_id = {m} AND {same})"
+        f") paired ORDER BY h, pk, sk LIMIT {m}"
+    )
 
 
 def _bound_code(bound: SortBound | None) -> int:
@@ -233,6 +252,13 @@ class SqlReads(ABC):
         expected: int | None = None,
     ) -> Iterator[Row]:
         return scan(self._fetch, self._mark, table_id, index_id, h_from, h_to, start_after, expected)
+
+    def scan_paired(
+        self, table_id: int, other_id: int, start_after: tuple[int, bytes, bytes] | None, limit: int
+    ) -> list[PairedRow]:
+        h, pk, sk = start_after or (-1, b"", b"")
+        params = (table_id, h, pk, sk, limit, other_id, other_id, h, pk, sk, limit, table_id, limit)
+        return [PairedRow(r[0], r[1], r[2], r[3], r[4]) for r in self._fetch(paired_sql(self._mark), params)]
 
     def counters(self, table_id: int, index_id: int = 0) -> tuple[int, int]:
         rows = self._fetch(_statements(self._mark)["counters"], (table_id, index_id))

@@ -18,6 +18,10 @@ REPLICATION_STAMPS = "HeadwaterReplicationStamps"  # GetRecords request member: 
 # GetRecords request member (with REPLICATION_STAMPS): a region; a record stamped by another origin (or
 # unstamped) is answered as its sequence number alone, as the link from that region skips it anyway
 REPLICATION_ORIGIN = "HeadwaterReplicationOrigin"
+# Scan with REPLICATION_STAMPS (a new replica's backfill from another server): the answer's
+# REPLICATION_STAMPS lists each item's stamp (null: written before the table was global), and
+# REPLICATION_TOMBSTONES the stamps of the deleted items in the page's keys
+REPLICATION_TOMBSTONES = "HeadwaterReplicationTombstones"
 
 
 def without_stamp(payload: bytes) -> bytes:

@@ -417,3 +417,20 @@ def test_leading_keys_hold_for_partiql() -> None:
     assert not allowed(own, "ExecuteStatement", {"Statement": "INSERT INTO Orders VALUE {'customer': 'eve'}"})
     assert not allowed(own, "ExecuteStatement", {"Statement": "DELETE FROM Orders WHERE customer = 'alice'"})
     assert not allowed(own, "GetItem", {"TableName": "Orders", "Key": {"customer": s("bob")}})
+
+
+def test_the_replication_stamps_member_needs_a_peers_permission() -> None:
+    """Headwater's HeadwaterReplicationStamps (Scan, GetRecords) is one more check on the table:
+    headwater:ReadReplicationStamps, which only the peers replicating a global table are granted."""
+    member = {"HeadwaterReplicationStamps": True}
+    scan = checks("Scan", {"TableName": "Orders", **member}, caller(), KEYS)
+    assert [(c.action, c.resource) for c in scan] == [
+        ("dynamodb:Scan", ORDERS),
+        ("headwater:ReadReplicationStamps", ORDERS),
+    ]
+    records = checks("GetRecords", {"ShardIterator": "x", **member}, caller(), KEYS, stream_arn=STREAM)
+    assert [(c.action, c.resource) for c in records] == [
+        ("dynamodb:GetRecords", STREAM),
+        ("headwater:ReadReplicationStamps", ORDERS),
+    ]
+    assert len(checks("Scan", {"TableName": "Orders"}, caller(), KEYS)) == 1

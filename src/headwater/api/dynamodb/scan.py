@@ -8,6 +8,8 @@ from ...core.database import Database
 from ...core.reads import read_page, segment_range
 from ...errors import ValidationException
 from ...expressions import compile_request
+from ...streams.records import REPLICATION_STAMPS
+from . import _stamped_scan
 from ._reads import base_fetcher, page_response, resolve_target, run_page, start_position
 
 
@@ -34,6 +36,8 @@ def _segments(request: dict[str, Any]) -> tuple[int, int]:
 
 
 async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any] | bytes:
+    if REPLICATION_STAMPS in request:  # a peer's backfill (Headwater's own member)
+        return await _stamped_scan.handle(db, request)
     compiled = compile_request(request, operation="Scan")
     segment, total = _segments(request)
     table = db.catalog.require(request["TableName"])
