@@ -101,11 +101,21 @@ _CATALOG_VERSION = "SELECT version FROM catalog_version WHERE id = 0"
 _KEY_LOCKS = "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k"
 
 
-def counter_slot(conn: psycopg.Connection[Any]) -> int:
-    """The counters row slot of the groups of this connection: its server process's id spreads the
-    writers (lanes, nodes) of one schema over COUNTER_SLOTS rows per table, and one connection's groups,
-    which commit one after another, always take the same one."""
-    return conn.info.backend_pid % COUNTER_SLOTS
+# the lowest slot no other session of the schema holds, held for the session's life (the WHERE is tried
+# row by row until LIMIT is met, so at most one is taken)
+_CLAIM_COUNTER_SLOT = (
+    f"SELECT s FROM generate_series(0, {COUNTER_SLOTS - 1}) AS s "
+    f"WHERE pg_try_advisory_lock({locks.COUNTER_SLOT} + s, {locks.SCHEMA_KEY}) LIMIT 1"
+)
+
+
+def claim_counter_slot(conn: psycopg.Connection[Any], schema: str | None) -> int:
+    """The counters row slot the groups of this (autocommit) connection add to, one no other writer
+    connection of the schema holds while this one lives: writers (lanes, nodes) never take each other's
+    counters rows, and one connection's groups, which commit one after another, always take the same
+    one. Past COUNTER_SLOTS writers, some share a slot (and then wait for each other's COMMIT)."""
+    row = conn.execute(_CLAIM_COUNTER_SLOT, (schema,)).fetchone()
+    return int(row[0]) if row is not None else conn.info.backend_pid % COUNTER_SLOTS
 
 
 def catalog_channel(schema: str | None) -> str:
@@ -220,7 +230,7 @@ class Pending:
         self.bump_catalog = False  # the next flush moves the catalog version and announces it
         self.catalog_version: int | None = None  # the version it moved to
         self._channel = channel
-        self._counter_slot = counter_slot
+        self.counter_slot = counter_slot  # the counters rows this transaction adds to
         # (where its answer goes, the WriteSet, how many records of this flush came before its own):
         # answered once the flush has learnt where its numbers start
         self._unanswered: list[tuple[int, WriteSet, int]] = []
@@ -309,7 +319,7 @@ class Pending:
         if x_puts:
             writes.append((_PUT_INDEX, _columns(x_puts, 8)))
         # rows several nodes' transactions update: always in the same order, so they cannot deadlock
-        counters = sorted((*k, self._counter_slot, *v) for k, v in self.counters.items())
+        counters = sorted((*k, self.counter_slot, *v) for k, v in self.counters.items())
         if counters:
             writes.append((_ADD_COUNTERS, _columns(counters, 5)))
         m_puts = sorted((*k, v) for k, v in self.meta.items() if v is not None)

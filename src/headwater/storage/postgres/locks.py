@@ -29,6 +29,9 @@ SHARD_USE = 0x48574159  # (this, hashtext(shard)): counting a stream shard's use
 # stream id has the whole second half): nodes on other schemas only wait when one writes a marker.
 STREAM_ORDER = 0x4857415A
 STREAM_ORDER_KEY = str(STREAM_ORDER)
+# (this + slot, schema hash), slot < schema.COUNTER_SLOTS: a session lock a writer connection holds on
+# the counters rows slot its groups add to (group.claim_counter_slot)
+COUNTER_SLOT = 0x48575000
 
 # a schema's hash as PostgreSQL computes it (the (int, int) locks' second half)
 SCHEMA_KEY = "hashtext(coalesce(%s, current_schema()))"

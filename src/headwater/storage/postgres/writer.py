@@ -85,7 +85,13 @@ from headwater.storage.postgres.failures import (
     database_cause,
     gone,
 )
-from headwater.storage.postgres.group import Pending, begin_group, catalog_channel, counter_slot, item_tuple
+from headwater.storage.postgres.group import (
+    Pending,
+    begin_group,
+    catalog_channel,
+    claim_counter_slot,
+    item_tuple,
+)
 from headwater.storage.postgres.schema import (
     load_catalog,
     load_sequence,
@@ -132,6 +138,7 @@ class _Lane:
         self.conn = conn
         self.timeline = timeline
         self.opened = conn is not None  # a lane's first connection is no reconnect
+        self.counter_slot: int | None = None  # claimed by the connection on its first group
 
 
 class Writer(GroupCommitWriter):
@@ -245,6 +252,7 @@ class Writer(GroupCommitWriter):
         if timeline != lane.timeline:
             log.warning("PostgreSQL failed over (timeline %d, was %d)", timeline, lane.timeline)
         lane.conn = conn
+        lane.counter_slot = None
         lane.timeline = timeline
         with self._state:
             # the other lane may have committed more since these were read; after a failover they may
@@ -325,12 +333,16 @@ class Writer(GroupCommitWriter):
         if not live:
             return [failed[i] for i in range(len(batch))], False
         conn = self._connection()
-        pending = Pending(None, self._last_seq, self._channel, counter_slot(conn))
+        lane = self._my_lane()
+        pending = Pending(None, self._last_seq, self._channel)
         outcomes = dict(failed)
         # the fast path sends COMMIT with the writes (one round trip less a group); tasks and the careful
         # path commit on their own
         merged = not careful and not any(isinstance(batch[i].op, Task) for i in live)
         try:
+            if lane.counter_slot is None:
+                lane.counter_slot = claim_counter_slot(conn, self._schema)
+            pending.counter_slot = lane.counter_slot
             ops = [batch[i].op for i in live]
             keys = [item_tuple(k) for op in ops if not isinstance(op, Task) for k in op.keys]
             begun = begin_group(conn, self._schema, keys, exclusive=exclusive, read=not careful)
