@@ -323,7 +323,8 @@ def test_a_version_3_schema_numbers_on_per_shard_after_its_one_counter(url: str,
         conn.execute("ALTER TABLE counters ADD PRIMARY KEY (table_id, index_id)")
         conn.execute("INSERT INTO counters VALUES (1, 0, 5, 50)")
         conn.execute(
-            "INSERT INTO stream_records SELECT 1, s % 2, s, 1000.0, s::text::bytea FROM generate_series(1, 5) s"
+            "INSERT INTO stream_records "
+            "SELECT 1, s % 2, s, 1000.0, s::text::bytea FROM generate_series(1, 5) s"
         )
         conn.execute("UPDATE sequence SET last = 5")
         conn.execute("UPDATE schema_version SET version = 3")
