@@ -291,11 +291,11 @@ def test_sequence_counter_row_and_schema_version(url: str, schema: str) -> None:
 
         store.write_sync(Raw(WriteSet(stream=[record(b"a"), record(b"b")])))
     with psycopg.connect(url) as conn:
-        # numbered per shard: the shard's row holds its last number; the version 3 row stays the floor
+        # numbered per shard: the shard's row holds its last number (no upgrade: the floor is 0)
         assert conn.execute(f"SELECT stream_id, slot, last FROM {schema}.shard_sequence").fetchall() == [
             (1, 0, 2)
         ]
-        assert conn.execute(f"SELECT last FROM {schema}.sequence").fetchall() == [(0,)]
+        assert conn.execute(f"SELECT last FROM {schema}.sequence_floor").fetchall() == [(0,)]
         assert conn.execute(f"SELECT version FROM {schema}.schema_version").fetchall() == [(SCHEMA_VERSION,)]
         conn.execute(f"UPDATE {schema}.schema_version SET version = %s", (SCHEMA_VERSION + 1,))
     with pytest.raises(InternalServerError, match="newer"):
@@ -319,6 +319,7 @@ def test_a_version_3_schema_numbers_on_per_shard_after_its_one_counter(url: str,
         conn.execute("DROP TABLE shard_sequence")
         conn.execute("DROP FUNCTION append_records")
         conn.execute("DROP SEQUENCE stream_seq")
+        conn.execute("ALTER TABLE sequence_floor RENAME TO sequence")
         conn.execute("ALTER TABLE counters DROP COLUMN slot")
         conn.execute("ALTER TABLE counters ADD PRIMARY KEY (table_id, index_id)")
         conn.execute("INSERT INTO counters VALUES (1, 0, 5, 50)")
@@ -338,6 +339,8 @@ def test_a_version_3_schema_numbers_on_per_shard_after_its_one_counter(url: str,
         assert store.counters(1) == (6, 60)
     with psycopg.connect(url) as conn:
         assert conn.execute(f"SELECT version FROM {schema}.schema_version").fetchall() == [(SCHEMA_VERSION,)]
+        # gone, so that a version 3 node still running cannot number records from it
+        assert conn.execute("SELECT to_regclass(%s)", (f"{schema}.sequence",)).fetchone() == (None,)
 
 
 def test_a_version_1_schema_loses_its_created_at_index(url: str, schema: str) -> None:

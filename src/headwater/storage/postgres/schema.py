@@ -84,9 +84,10 @@ _DDL = (
         PRIMARY KEY (stream_id, slot, seq)
     )""",
     "DROP INDEX IF EXISTS stream_records_created_at",
-    # Version 3's one counter of every stream record; since version 4 never moved: every record numbered
-    # at or below it was committed before the upgrade (the floor of every shard's ceiling)
-    """CREATE TABLE IF NOT EXISTS sequence (
+    # Every record numbered at or below it committed before the upgrade from version 3 (whose one
+    # counter of every stream record, `sequence`, it took over; 0 in a database made by version 4): the
+    # floor of every shard's ceiling
+    """CREATE TABLE IF NOT EXISTS sequence_floor (
         id integer PRIMARY KEY CHECK (id = 0),
         last bigint NOT NULL
     )""",
@@ -256,7 +257,7 @@ def create_schema(conn: psycopg.Connection[Any], schema: str | None) -> None:
             if row[0] < 4:
                 _numbered_per_shard(conn)
             conn.execute("UPDATE schema_version SET version = %s", (SCHEMA_VERSION,))
-        conn.execute("INSERT INTO sequence (id, last) VALUES (0, 0) ON CONFLICT (id) DO NOTHING")
+        conn.execute("INSERT INTO sequence_floor (id, last) VALUES (0, 0) ON CONFLICT (id) DO NOTHING")
         conn.execute("INSERT INTO catalog_version (id, version) VALUES (0, 0) ON CONFLICT (id) DO NOTHING")
         conn.execute(
             "INSERT INTO meta (kind, key, value) VALUES (%s, %s, %s) ON CONFLICT (kind, key) DO NOTHING",
@@ -270,13 +271,21 @@ def create_schema(conn: psycopg.Connection[Any], schema: str | None) -> None:
 
 
 def _numbered_per_shard(conn: psycopg.Connection[Any]) -> None:
-    """From version 3: numbers continue after the one `sequence` row's (which stays as every shard's
-    floor), and the counters table gets its slot column. Every node must run version 4 from now on (a
-    version 3 node would go on numbering from the old row)."""
-    conn.execute(
-        "SELECT setval('stream_seq', greatest(last, 1), last > 0) FROM sequence WHERE id = 0 "
-        "AND last > (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM stream_seq)"
-    )
+    """From version 3: numbers continue after the one `sequence` row's, which becomes every shard's
+    floor, and the counters table gets its slot column. The old table goes, so that a version 3 node
+    still running fails its writes (and a version 3 node starts no more: the version is newer) instead
+    of numbering records from the old row."""
+    found = conn.execute("SELECT to_regclass('sequence') IS NOT NULL").fetchone()
+    if found is not None and found[0]:
+        conn.execute(
+            "INSERT INTO sequence_floor (id, last) SELECT 0, last FROM sequence WHERE id = 0 "
+            "ON CONFLICT (id) DO UPDATE SET last = excluded.last"
+        )
+        conn.execute(
+            "SELECT setval('stream_seq', last, true) FROM sequence_floor WHERE id = 0 "
+            "AND last > (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM stream_seq)"
+        )
+        conn.execute("DROP TABLE sequence")
     conn.execute("ALTER TABLE counters ADD COLUMN IF NOT EXISTS slot integer NOT NULL DEFAULT 0")
     conn.execute("ALTER TABLE counters DROP CONSTRAINT IF EXISTS counters_pkey")
     conn.execute("ALTER TABLE counters ADD PRIMARY KEY (table_id, index_id, slot)")

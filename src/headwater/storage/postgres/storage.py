@@ -45,14 +45,14 @@ log = logging.getLogger(__name__)
 
 _CATALOG_VERSION = "SELECT version FROM catalog_version WHERE id = 0"
 # A shard's ceiling: the highest number committed in its slot or in its stream's control slot, and never
-# below the version 3 counter (every number up to it committed before the upgrade). Why every record of
+# below the floor (every number up to it committed before the upgrade from version 3). Why every record of
 # the slot and every marker numbered up to it has committed: schema.py, append_records.
 _SHARD_CEILING = (
-    "SELECT greatest((SELECT last FROM sequence WHERE id = 0), "
+    "SELECT greatest((SELECT last FROM sequence_floor WHERE id = 0), "
     "(SELECT max(last) FROM shard_sequence WHERE stream_id = %s AND slot IN (%s, %s)))"
 )
 _HIGHEST_COMMITTED = (
-    "SELECT greatest((SELECT last FROM sequence WHERE id = 0), (SELECT max(last) FROM shard_sequence))"
+    "SELECT greatest((SELECT last FROM sequence_floor WHERE id = 0), (SELECT max(last) FROM shard_sequence))"
 )
 # the totals of a table (or index): the sums of its rows, one per writer connection's slot
 _COUNTERS = (
