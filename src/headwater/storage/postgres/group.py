@@ -13,7 +13,7 @@ its COMMIT. Stream records are numbered by the database, per shard: the flush ap
 `append_records` (schema.py), which locks the row of each shard they go to until COMMIT and only then
 draws their numbers from one sequence, so within a shard sequence order is commit order whichever node
 commits, and groups writing different shards do not wait for each other. Counter deltas go to the rows
-of this connection's slot (`counter_slot`), not to one row per table that every writer would take.
+of this connection's slot (`claim_counter_slot`), not to one row per table that every writer would take.
 """
 
 from __future__ import annotations
