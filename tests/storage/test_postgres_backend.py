@@ -291,7 +291,11 @@ def test_sequence_counter_row_and_schema_version(url: str, schema: str) -> None:
 
         store.write_sync(Raw(WriteSet(stream=[record(b"a"), record(b"b")])))
     with psycopg.connect(url) as conn:
-        assert conn.execute(f"SELECT last FROM {schema}.sequence").fetchall() == [(2,)]
+        # numbered per shard: the shard's row holds its last number (no upgrade: the floor is 0)
+        assert conn.execute(f"SELECT stream_id, slot, last FROM {schema}.shard_sequence").fetchall() == [
+            (1, 0, 2)
+        ]
+        assert conn.execute(f"SELECT last FROM {schema}.sequence_floor").fetchall() == [(0,)]
         assert conn.execute(f"SELECT version FROM {schema}.schema_version").fetchall() == [(SCHEMA_VERSION,)]
         conn.execute(f"UPDATE {schema}.schema_version SET version = %s", (SCHEMA_VERSION + 1,))
     with pytest.raises(InternalServerError, match="newer"):
@@ -300,6 +304,43 @@ def test_sequence_counter_row_and_schema_version(url: str, schema: str) -> None:
         PostgresStorage(url, schema="bad; DROP TABLE items")
     with pytest.raises(ValueError):
         PostgresStorage(url, schema="pg_catalog")
+
+
+def test_a_version_3_schema_numbers_on_per_shard_after_its_one_counter(url: str, schema: str) -> None:
+    """A database of version 3 (one `sequence` row numbering every record, one counters row per table)
+    opened by this version: the records it holds stay readable (the old counter is every shard's floor),
+    new numbers follow the old ones, and the counters keep their totals."""
+    from .test_contract_writes import record
+
+    with PostgresStorage(url, schema=schema):
+        pass
+    with psycopg.connect(url) as conn:  # back to version 3's shape, holding five records and a count
+        conn.execute(f"SET search_path = {schema}")
+        conn.execute("DROP TABLE shard_sequence")
+        conn.execute("DROP FUNCTION append_records")
+        conn.execute("DROP SEQUENCE stream_seq")
+        conn.execute("ALTER TABLE sequence_floor RENAME TO sequence")
+        conn.execute("ALTER TABLE counters DROP COLUMN slot")
+        conn.execute("ALTER TABLE counters ADD PRIMARY KEY (table_id, index_id)")
+        conn.execute("INSERT INTO counters VALUES (1, 0, 5, 50)")
+        conn.execute(
+            "INSERT INTO stream_records "
+            "SELECT 1, s % 2, s, 1000.0, s::text::bytea FROM generate_series(1, 5) s"
+        )
+        conn.execute("UPDATE sequence SET last = 5")
+        conn.execute("UPDATE schema_version SET version = 3")
+    with PostgresStorage(url, schema=schema) as store:
+        assert store.shard_ceiling(1, 0) == store.shard_ceiling(1, 1) == store.last_sequence() == 5
+        assert [r.seq for r in store.stream_records(1, 1, 0, 5, 10)] == [1, 3, 5]
+        assert store.counters(1) == (5, 50)
+        store.write_sync(Raw(WriteSet(stream=[record(b"new", slot=1)], counters={(1, 0): (1, 10)})))
+        assert [r.seq for r in store.stream_records(1, 1, 0, None, 10)] == [1, 3, 5, 6]
+        assert store.shard_ceiling(1, 1) == 6 and store.shard_ceiling(1, 0) == 5
+        assert store.counters(1) == (6, 60)
+    with psycopg.connect(url) as conn:
+        assert conn.execute(f"SELECT version FROM {schema}.schema_version").fetchall() == [(SCHEMA_VERSION,)]
+        # gone, so that a version 3 node still running cannot number records from it
+        assert conn.execute("SELECT to_regclass(%s)", (f"{schema}.sequence",)).fetchone() == (None,)
 
 
 def test_a_version_1_schema_loses_its_created_at_index(url: str, schema: str) -> None:

@@ -73,7 +73,7 @@ async def make_base(db: Database, table: TableSpec) -> TableSpec | None:
     base's sequence number. None if recovery was turned off (or the table deleted) meanwhile."""
     found = recovery(table)
     assert found is not None
-    context = db.storage.snapshot(table.table_id)
+    context = db.storage.snapshot(table.table_id, (found.log_id, LOG_SLOT))  # seq: the log's ceiling
     snapshot = await asyncio.to_thread(context.__enter__)
     # every change in the snapshot was made before now: the earliest instant the base stands for exactly
     opened = db.clock.now()

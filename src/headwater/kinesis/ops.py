@@ -87,8 +87,8 @@ class DeleteStreamOp:
 @dataclass(frozen=True, slots=True)
 class PutRecordsOp:
     """Append records, each routed by its hash key to the shard open for it when the write commits.
-    Result: ((the stream's document, each record's slot), the first record's sequence number): the
-    records are numbered consecutively in their order."""
+    Result: ((the stream's document, each record's slot), the records' sequence numbers in their
+    order)."""
 
     name: str
     namespace: Namespace

@@ -131,7 +131,7 @@ class Reader:
             )
         storage = self.service.storage
         trimmed = self.service.trim_mark(doc.stream_id, shard.slot)
-        beyond = shard.hi if shard.hi is not None else storage.last_sequence() + 1
+        beyond = shard.hi if shard.hi is not None else storage.shard_ceiling(doc.stream_id, shard.slot) + 1
         if kind == "TRIM_HORIZON":
             pos = max(shard.starting, trimmed + 1)
         elif kind == "LATEST":

@@ -203,9 +203,9 @@ class KinesisService:
         }
         if accepted:
             payloads = tuple((puts[i].hash_key, pack(puts[i].partition_key, puts[i].data)) for i in accepted)
-            (_, slots), first = await self.storage.write(
+            (_, slots), numbers = await self.storage.write(
                 PutRecordsOp(doc.name, self.namespace, payloads, now)
             )
-            for seq, (i, slot) in enumerate(zip(accepted, slots, strict=True), first):
+            for seq, i, slot in zip(numbers, accepted, slots, strict=True):
                 out[i] = Appended(shard_name(slot), format_seq(seq, slot), slot)
         return [out[i] for i in range(len(puts))]

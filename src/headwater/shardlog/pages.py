@@ -1,8 +1,9 @@
 """Reading one shard: the records of a slot between a position and the shard's end, as committed.
 
-The commit ceiling is read first: a marker committed after it (and the next shard's records behind it)
-may already be visible to the reads that follow, so neither the marker nor a record past the ceiling may
-count. Everything at or below the ceiling was committed before it was read.
+The shard's commit ceiling is read first (`Storage.shard_ceiling`): a marker committed after it (and the
+next shard's records behind it) may already be visible to the reads that follow, so neither the marker
+nor a record past the ceiling may count. Every record of the slot and every marker at or below the
+ceiling was committed before it was read, and nothing numbered at or below it can commit later.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class ReadCount:
 class Page:
     records: list[StoredRecord]
     hi: int | None  # the shard's end, when it closed at or below the ceiling
-    ceiling: int  # the last committed sequence number when the read began
+    ceiling: int  # the shard's commit ceiling when the read began
 
     @property
     def exhausted(self) -> bool:
@@ -57,7 +58,7 @@ def shard_end(storage: Storage, stream_id: int, slot: int, lo: int, ceiling: int
 
 def read(storage: Storage, stream_id: int, slot: int, lo: int, pos: int, limit: int) -> Page:
     """Up to `limit` records of the shard (slot, lo) from sequence number `pos` on."""
-    ceiling = storage.last_sequence()
+    ceiling = storage.shard_ceiling(stream_id, slot)
     hi = shard_end(storage, stream_id, slot, lo, ceiling)
     upto = ceiling if hi is None else hi - 1
     return Page(storage.stream_records(stream_id, slot, pos, upto, limit), hi, ceiling)

@@ -124,15 +124,16 @@ class WriteSet:
 @dataclass(frozen=True, slots=True)
 class Numbered:
     """A WriteSet result that wants to know the sequence numbers its stream records got: the writer
-    answers `(value, first)`, the records having been numbered first, first + 1, ... in WriteSet order."""
+    answers `(value, numbers)`, a tuple of the records' numbers in WriteSet order (increasing; on SQLite
+    consecutive, on PostgreSQL maybe not: groups writing other shards draw numbers at the same time)."""
 
     value: Any
 
 
-def answer(ws: WriteSet, last_seq: int) -> Any:
-    """What the caller of `write` receives for `ws`, committed after sequence number `last_seq`."""
+def answer(ws: WriteSet, numbers: Sequence[int]) -> Any:
+    """What the caller of `write` receives for `ws`, whose stream records were given `numbers`."""
     result = ws.result
-    return (result.value, last_seq + 1) if type(result) is Numbered else result
+    return (result.value, tuple(numbers)) if type(result) is Numbered else result
 
 
 class WriteOperation(Protocol):
@@ -194,8 +195,9 @@ class StoredRecord:
 @dataclass(frozen=True, slots=True)
 class TableSnapshot:
     """One table's items as committed at one instant, read while writes go on (backups, point-in-time
-    recovery): `seq` is the last sequence number committed at that instant, so the table's changes
-    numbered after it are exactly those the rows do not show."""
+    recovery): `seq` is the commit ceiling at that instant of the shard the snapshot was asked about
+    (`Storage.snapshot`'s `log`), so that shard's records numbered after it are exactly those whose
+    changes the rows do not show; without one, the highest number committed by then."""
 
     seq: int
     rows: Iterator[Row]  # the table's items in (h, pk, sk) order, read lazily in chunks
@@ -320,9 +322,12 @@ class Storage(Protocol):
         each with both rows, read at one instant."""
         ...
 
-    def snapshot(self, table_id: int) -> AbstractContextManager[TableSnapshot]:
+    def snapshot(
+        self, table_id: int, log: tuple[int, int] | None = None
+    ) -> AbstractContextManager[TableSnapshot]:
         """A consistent read of one table's items at one commit, for as long as the context is open,
-        that never holds up the writer (a read transaction of its own). Use it off the event loop."""
+        that never holds up the writer (a read transaction of its own). Use it off the event loop.
+        `log`: the (stream id, slot) whose ceiling `seq` is (point-in-time recovery's change log)."""
         ...
 
     def counters(self, table_id: int, index_id: int = 0) -> tuple[int, int]:
@@ -351,7 +356,16 @@ class Storage(Protocol):
         ...
 
     def last_sequence(self) -> int:
-        """The highest sequence number ever assigned (0 if none)."""
+        """The highest sequence number ever assigned (0 if none): every number assigned later is
+        greater. Not a commit ceiling where several writers number records at once (PostgreSQL): a
+        smaller number may still commit in some shard; readers of a shard use `shard_ceiling`."""
+        ...
+
+    def shard_ceiling(self, stream_id: int, slot: int) -> int:
+        """The commit ceiling of one shard's slot: every record of the slot, and of the stream's control
+        slot (shard boundary markers), numbered at or below it has committed, and every record of the
+        slot committed later gets a greater number. What a reader of the slot may read up to
+        (shardlog/pages.py). With one writer (SQLite) it is `last_sequence()`."""
         ...
 
     def trim_stream_records(self, stream_id: int, created_before: float) -> int:

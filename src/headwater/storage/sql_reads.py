@@ -200,12 +200,15 @@ def _statements(mark: str) -> dict[str, str]:
     }
 
 
-def table_snapshot(fetch: Fetch, mark: str, table_id: int) -> TableSnapshot:
+def table_snapshot(
+    fetch: Fetch, mark: str, table_id: int, seq: tuple[str, Sequence[Any]] | None = None
+) -> TableSnapshot:
     """A table's snapshot read through `fetch`, which must run every statement in one read transaction:
-    the sequence number first (the transaction's snapshot is fixed by its first read), then the rows."""
-    found = fetch(_statements(mark)["committed_seq"], ())
-    seq = int(found[0][0]) if found else 0
-    return TableSnapshot(seq, scan(fetch, mark, table_id, 0, 0, 0xFFFFFFFF, None, MAX_CHUNK))
+    the sequence number first (the transaction's snapshot is fixed by its first read; `seq`: the
+    statement that reads it, else the one committed sequence number's), then the rows."""
+    found = fetch(*(seq or (_statements(mark)["committed_seq"], ())))
+    at = int(found[0][0]) if found and found[0][0] is not None else 0
+    return TableSnapshot(at, scan(fetch, mark, table_id, 0, 0, 0xFFFFFFFF, None, MAX_CHUNK))
 
 
 class SqlReads(ABC):

@@ -196,10 +196,10 @@ class StreamService:
         if kind == "TRIM_HORIZON":
             pos = max(shard.lo + 1, trimmed + 1)
         elif kind == "LATEST":
-            pos = shard.hi if shard.hi is not None else self._storage.last_sequence() + 1
+            pos = shard.hi if shard.hi is not None else self._beyond(doc.stream_id, shard.slot)
         else:
             seq = parse_seq(sequence_number or "")
-            beyond = shard.hi if shard.hi is not None else self._storage.last_sequence() + 1
+            beyond = shard.hi if shard.hi is not None else self._beyond(doc.stream_id, shard.slot)
             # outside the shard, or not assigned yet; the shard's own StartingSequenceNumber (as
             # DescribeStream reports it) is a valid position even before any record has it
             if seq <= shard.lo or (seq >= beyond and seq != shard.starting):
@@ -211,6 +211,11 @@ class StreamService:
             pos = seq if kind == "AT_SEQUENCE_NUMBER" else seq + 1
         position = Position(doc.stream_id, shard.slot, shard.lo, pos, int(self._clock.now() * 1000))
         return {"ShardIterator": iterators.encode(self.secret, doc.arn, position)}
+
+    def _beyond(self, stream_id: int, slot: int) -> int:
+        """The first number an open shard of `slot` has not committed (records may commit in other
+        shards with smaller numbers meanwhile: only this shard's ceiling counts)."""
+        return self._storage.shard_ceiling(stream_id, slot) + 1
 
     # -- GetRecords
 

@@ -13,7 +13,7 @@ from typing import Any
 from ...core import exports, incremental, jobs, object_store, pitr
 from ...core.database import Database
 from ...core.object_store import Encryption, StoreError
-from ...core.pitr_log import Recovery, in_use_key, recovery
+from ...core.pitr_log import LOG_SLOT, Recovery, in_use_key, recovery
 from ...core.progress import counted
 from ...errors import (
     ExportConflictException,
@@ -90,7 +90,7 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
             description[optional] = request[optional]
     await exports.save(db, description, asked)
     live = period is None and (request.get("ExportTime") is None or at >= now)
-    ceiling = db.storage.last_sequence()
+    ceiling = db.storage.shard_ceiling(found.log_id, LOG_SLOT)  # the change log's
     encryption = Encryption(request.get("S3SseAlgorithm"), request.get("S3SseKmsKeyId"))
     db.later(0, lambda: _run(db, table, found, description, live, ceiling, asked, encryption, period))
     return {"ExportDescription": description}

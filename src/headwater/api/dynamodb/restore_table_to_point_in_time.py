@@ -9,7 +9,7 @@ from typing import Any
 from ...core import pitr, table_restore
 from ...core.database import Database
 from ...core.exports import iso
-from ...core.pitr_log import in_use_key, recovery
+from ...core.pitr_log import LOG_SLOT, in_use_key, recovery
 from ...core.restore import Change
 from ...errors import (
     InvalidRestoreTimeException,
@@ -66,7 +66,8 @@ async def handle(db: Database, request: dict[str, Any]) -> dict[str, Any]:
         now = db.clock.now()
         summary = table_restore.summary(backup_arn=None, table_arn=source.arn, when=until)
         spec = restored_spec(source, request, namespace, name, now, summary)
-        ceiling = db.storage.last_sequence()  # every change up to `until` has committed by now
+        # every change up to `until` has committed by now
+        ceiling = db.storage.shard_ceiling(found.log_id, LOG_SLOT)
         in_use, key = db.backups_in_use, in_use_key(found)
         in_use.add(key)
 

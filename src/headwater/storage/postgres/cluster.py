@@ -15,6 +15,7 @@ from typing import Any
 import psycopg
 
 from headwater.storage.postgres import locks
+from headwater.storage.postgres.schema import LAST_DRAWN
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,9 @@ _SESSION_LOCK = f"SELECT pg_advisory_lock(%s, {locks.SCHEMA_KEY})"
 _SESSION_TRY = f"SELECT pg_try_advisory_lock(%s, {locks.SCHEMA_KEY})"
 _SESSION_UNLOCK = f"SELECT pg_advisory_unlock(%s, {locks.SCHEMA_KEY})"
 _SHARED_LOCK = f"SELECT pg_advisory_lock_shared(%s, {locks.SCHEMA_KEY})"
-_LAST_SEQUENCE = "SELECT last FROM sequence WHERE id = 0"
+# Moves with every commit that numbers stream records (it raises some shard's row), whatever the order
+# in which shards commit; and the highest number drawn, which never goes back, for the listeners.
+_COMMITS = f"SELECT (SELECT coalesce(sum(last), 0) FROM shard_sequence)::text, ({LAST_DRAWN})"
 _CATALOG_VERSION = "SELECT version FROM catalog_version WHERE id = 0"
 
 
@@ -154,8 +157,9 @@ class Lease:
 class Watcher:
     """A thread that learns of other nodes' work: `catalog_moved(version)` on a catalog change (LISTEN,
     and a look at the version every `check_every` seconds, so a missed notification is made up for), and
-    `sequence_moved(last)` when the committed sequence number moved (polled every `poll` seconds: a
-    NOTIFY per commit would serialise every node's commits on PostgreSQL's notification queue)."""
+    `sequence_moved(last)` when some shard's committed sequence number moved (polled every `poll`
+    seconds: a NOTIFY per commit would serialise every node's commits on PostgreSQL's notification
+    queue); `last` is the highest number drawn so far."""
 
     def __init__(
         self,
@@ -179,7 +183,7 @@ class Watcher:
         self._thread.start()
 
     def _run(self) -> None:
-        last_seq = -1
+        moved: str | None = None
         version = -1
         since_check = self._check_every
         while not self._stop.is_set():
@@ -199,11 +203,11 @@ class Watcher:
                     if row is not None and int(row[0]) != version:
                         version = int(row[0])
                         self._catalog_moved(version)
-                row = conn.execute(_LAST_SEQUENCE).fetchone()
-                if row is not None and int(row[0]) > last_seq:
-                    if last_seq >= 0:
-                        self._sequence_moved(int(row[0]))
-                    last_seq = int(row[0])
+                row = conn.execute(_COMMITS).fetchone()
+                if row is not None and row[0] != moved:
+                    if moved is not None:
+                        self._sequence_moved(int(row[1]))
+                    moved = row[0]
             except psycopg.Error as exc:
                 if self._stop.is_set():
                     return

@@ -9,9 +9,11 @@ per kind) followed by COMMIT, in a second round trip.
 Several nodes may write the same schema (storage/postgres/locks.py): a group's first round trip takes
 the catalog lock (shared; exclusive for a group that changes a table definition) and the item key locks
 of every key it will read, before reading them, so the old items an operation sees stay as read until
-its COMMIT. Stream records are numbered by the database: the flush adds their count to the `sequence`
-row (locking it until COMMIT) and numbers them from the value it had, so sequence order is commit order
-whichever node commits.
+its COMMIT. Stream records are numbered by the database, per shard: the flush appends them through
+`append_records` (schema.py), which locks the row of each shard they go to until COMMIT and only then
+draws their numbers from one sequence, so within a shard sequence order is commit order whichever node
+commits, and groups writing different shards do not wait for each other. Counter deltas go to the rows
+of this connection's slot (`claim_counter_slot`), not to one row per table that every writer would take.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import psycopg
 from headwater.storage.base import TRIM_MARK_KIND, ItemKey, WriteSet, answer
 from headwater.storage.postgres import locks
 from headwater.storage.postgres.locks import ItemTuple
+from headwater.storage.postgres.schema import COUNTER_SLOTS
 
 IndexTuple = tuple[int, int, int, bytes, bytes, bytes, bytes]
 
@@ -43,6 +46,7 @@ _DROP = (
 )
 _DROP_STREAMS = (
     "DELETE FROM stream_records WHERE stream_id = ANY(%s::integer[])",
+    "DELETE FROM shard_sequence WHERE stream_id = ANY(%s::integer[])",
     # the trim marks of those streams: keys "<stream_id:012d>:<slot>" (meta keys compare bytewise)
     "DELETE FROM meta m USING unnest(%s::text[]) AS s (prefix) "
     "WHERE m.kind = %s AND m.key >= s.prefix || ':' AND m.key < s.prefix || ';'",
@@ -70,9 +74,9 @@ _DELETE_INDEX = (
     "AND x.sk = k.sk AND x.base_pk = k.base_pk AND x.base_sk = k.base_sk"
 )
 _ADD_COUNTERS = (
-    "INSERT INTO counters AS c (table_id, index_id, item_count, size_bytes) "
-    "SELECT * FROM unnest(%s::integer[], %s::integer[], %s::bigint[], %s::bigint[]) "
-    "ON CONFLICT (table_id, index_id) DO UPDATE SET item_count = c.item_count + excluded.item_count, "
+    "INSERT INTO counters AS c (table_id, index_id, slot, item_count, size_bytes) "
+    "SELECT * FROM unnest(%s::integer[], %s::integer[], %s::integer[], %s::bigint[], %s::bigint[]) "
+    "ON CONFLICT (table_id, index_id, slot) DO UPDATE SET item_count = c.item_count + excluded.item_count, "
     "size_bytes = c.size_bytes + excluded.size_bytes"
 )
 _PUT_META = (
@@ -83,15 +87,9 @@ _DELETE_META = (
     "DELETE FROM meta m USING unnest(%s::text[], %s::text[]) AS k (kind, key) "
     "WHERE m.kind = k.kind AND m.key = k.key"
 )
-# numbered from the value the sequence row had before this flush took its numbers (the statement before)
-_PUT_RECORDS = (
-    "INSERT INTO stream_records (stream_id, slot, seq, created_at, payload) "
-    "SELECT r.stream_id, r.slot, (SELECT last FROM sequence WHERE id = 0) - %s + r.n, r.created_at, "
-    "r.payload FROM unnest(%s::integer[], %s::integer[], %s::bigint[], %s::float8[], %b::bytea[]) "
-    "AS r (stream_id, slot, n, created_at, payload)"
-)
-# the row lock it takes is held to COMMIT: the next transaction to number records waits for this one
-_TAKE_SEQUENCE = "UPDATE sequence SET last = last + %s WHERE id = 0 RETURNING last"
+# the shard row locks it takes are held to COMMIT: the next transaction appending to one of those
+# shards waits for this one (schema.py says why the numbers then follow commit order per shard)
+_APPEND_RECORDS = "SELECT append_records(%s::integer[], %s::integer[], %s::float8[], %b::bytea[])"
 _BUMP_CATALOG = "UPDATE catalog_version SET version = version + 1 WHERE id = 0 RETURNING version"
 _NOTIFY = "SELECT pg_notify(%s, %s)"
 _XACT_ID = "SELECT pg_current_xact_id()::text"
@@ -101,6 +99,23 @@ _CATALOG_LOCK_EXCLUSIVE = f"SELECT pg_advisory_xact_lock(%s, {locks.SCHEMA_KEY})
 _CATALOG_VERSION = "SELECT version FROM catalog_version WHERE id = 0"
 # in the array's order (ascending): see locks.key_lock_ids
 _KEY_LOCKS = "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k"
+
+
+# the lowest slot no other session of the schema holds, held for the session's life (the WHERE is tried
+# row by row until LIMIT is met, so at most one is taken)
+_CLAIM_COUNTER_SLOT = (
+    f"SELECT s FROM generate_series(0, {COUNTER_SLOTS - 1}) AS s "
+    f"WHERE pg_try_advisory_lock({locks.COUNTER_SLOT} + s, {locks.SCHEMA_KEY}) LIMIT 1"
+)
+
+
+def claim_counter_slot(conn: psycopg.Connection[Any], schema: str | None) -> int:
+    """The counters row slot the groups of this (autocommit) connection add to, one no other writer
+    connection of the schema holds while this one lives: writers (lanes, nodes) never take each other's
+    counters rows, and one connection's groups, which commit one after another, always take the same
+    one. Past COUNTER_SLOTS writers, some share a slot (and then wait for each other's COMMIT)."""
+    row = conn.execute(_CLAIM_COUNTER_SLOT, (schema,)).fetchone()
+    return int(row[0]) if row is not None else conn.info.backend_pid % COUNTER_SLOTS
 
 
 def catalog_channel(schema: str | None) -> str:
@@ -193,7 +208,13 @@ def item_tuple(key: ItemKey) -> ItemTuple:
 class Pending:
     """The writes of a group not yet sent to the database, plus what it knows of the stored items."""
 
-    def __init__(self, cache: dict[ItemTuple, bytes | None] | None, last_seq: int, channel: str = "") -> None:
+    def __init__(
+        self,
+        cache: dict[ItemTuple, bytes | None] | None,
+        last_seq: int,
+        channel: str = "",
+        counter_slot: int = 0,
+    ) -> None:
         # stored items as of the last flush (None entries: known missing); None: ask the database
         self.cache = cache
         self.drops: list[int] = []
@@ -202,12 +223,14 @@ class Pending:
         self.indexes: dict[IndexTuple, bytes | None] = {}
         self.meta: dict[tuple[str, str], bytes | None] = {}
         self.counters: dict[tuple[int, int], tuple[int, int]] = {}
-        self.records: list[tuple[int, int, int, float, bytes]] = []  # numbered 1, 2, ... in this flush
-        self.last_seq = last_seq  # the last sequence number this transaction knows to be taken
+        self.records: list[tuple[int, int, float, bytes]] = []  # (stream_id, slot, created_at, payload)
+        self.last_seq = last_seq  # the highest sequence number this transaction knows to be taken
+        self.numbered = False  # some flush of this transaction numbered records
         self.xid: str | None = None  # the transaction's id, once it has written something
         self.bump_catalog = False  # the next flush moves the catalog version and announces it
         self.catalog_version: int | None = None  # the version it moved to
         self._channel = channel
+        self.counter_slot = counter_slot  # the counters rows this transaction adds to
         # (where its answer goes, the WriteSet, how many records of this flush came before its own):
         # answered once the flush has learnt where its numbers start
         self._unanswered: list[tuple[int, WriteSet, int]] = []
@@ -263,7 +286,7 @@ class Pending:
             self.meta[(mw.kind, mw.key)] = mw.value
         self._unanswered.append((index, ws, len(self.records)))
         for sw in ws.stream:
-            self.records.append((sw.stream_id, sw.slot, len(self.records) + 1, sw.created_at, sw.payload))
+            self.records.append((sw.stream_id, sw.slot, sw.created_at, sw.payload))
 
     def flush(self, conn: psycopg.Connection[Any], *, commit: bool = False) -> None:
         """Send everything pending in one round trip, its records numbered by the database; then start
@@ -280,7 +303,8 @@ class Pending:
         if self.dropped_streams:
             prefixes = [f"{stream_id:012d}" for stream_id in self.dropped_streams]
             drops.append((_DROP_STREAMS[0], [self.dropped_streams]))
-            drops.append((_DROP_STREAMS[1], [prefixes, TRIM_MARK_KIND]))
+            drops.append((_DROP_STREAMS[1], [self.dropped_streams]))
+            drops.append((_DROP_STREAMS[2], [prefixes, TRIM_MARK_KIND]))
         writes: list[tuple[str, Sequence[Any]]] = []
         puts = [(*k, v) for k, v in self.items.items() if v is not None]
         deletes = [k for k, v in self.items.items() if v is None]
@@ -295,9 +319,9 @@ class Pending:
         if x_puts:
             writes.append((_PUT_INDEX, _columns(x_puts, 8)))
         # rows several nodes' transactions update: always in the same order, so they cannot deadlock
-        counters = sorted((*k, *v) for k, v in self.counters.items())
+        counters = sorted((*k, self.counter_slot, *v) for k, v in self.counters.items())
         if counters:
-            writes.append((_ADD_COUNTERS, _columns(counters, 4)))
+            writes.append((_ADD_COUNTERS, _columns(counters, 5)))
         m_puts = sorted((*k, v) for k, v in self.meta.items() if v is not None)
         m_deletes = sorted(k for k, v in self.meta.items() if v is None)
         if m_deletes:
@@ -305,8 +329,7 @@ class Pending:
         if m_puts:
             writes.append((_PUT_META, _columns(m_puts, 3)))
         count = len(self.records)
-        if count:
-            writes.append((_PUT_RECORDS, [count, *_columns(self.records, 5)]))
+        numbers: list[int] = []
         bump = self.bump_catalog
         if drops or writes or commit or bump:
             # the transaction's id, so that a COMMIT whose answer is lost can be looked up afterwards
@@ -317,8 +340,8 @@ class Pending:
             with conn.pipeline():
                 for drop in drops:
                     conn.execute(*drop)
-                if count:
-                    taken = conn.execute(_TAKE_SEQUENCE, (count,))
+                if count:  # before every other row of the flush: shard rows come first in the lock order
+                    taken = conn.execute(_APPEND_RECORDS, _columns(self.records, 4))
                 if bump:
                     version = conn.execute(_BUMP_CATALOG)
                     conn.execute(_NOTIFY, (self._channel, ""))
@@ -330,15 +353,16 @@ class Pending:
             if taken is not None:
                 taken_row = taken.fetchone()
                 assert taken_row is not None
-                self.last_seq = int(taken_row[0])
+                numbers = taken_row[0]
+                self.last_seq = max(self.last_seq, numbers[-1])
+                self.numbered = True
             if version is not None:
                 version_row = version.fetchone()
                 assert version_row is not None
                 self.catalog_version = int(version_row[0])
                 self.bump_catalog = False
-        first = self.last_seq - count  # the number before this flush's first record
         for index, ws, before in self._unanswered:
-            self.answers[index] = answer(ws, first + before)
+            self.answers[index] = answer(ws, numbers[before : before + len(ws.stream)])
         self._unanswered = []
         self._flushed()
 

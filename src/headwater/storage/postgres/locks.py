@@ -24,6 +24,14 @@ CATALOG_CHANGE = 0x48574156  # a session lock held by the node making a catalog 
 LEASE = 0x48574157  # the background work's lease (one node at a time)
 ALIVE = 0x48574158  # shared by every running node: exclusive only for a node that is alone
 SHARD_USE = 0x48574159  # (this, hashtext(shard)): counting a stream shard's uses (shard_uses.py)
+# (this, stream id) held to COMMIT by a transaction appending stream records (schema.append_records):
+# shared for records in data slots, exclusive for a shard boundary marker. Not schema-qualified (a
+# stream id has the whole second half): nodes on other schemas only wait when one writes a marker.
+STREAM_ORDER = 0x4857415A
+STREAM_ORDER_KEY = str(STREAM_ORDER)
+# (this + slot, schema hash), slot < schema.COUNTER_SLOTS: a session lock a writer connection holds on
+# the counters rows slot its groups add to (group.claim_counter_slot)
+COUNTER_SLOT = 0x48575000
 
 # a schema's hash as PostgreSQL computes it (the (int, int) locks' second half)
 SCHEMA_KEY = "hashtext(coalesce(%s, current_schema()))"

@@ -18,8 +18,13 @@ from headwater.storage.postgres import locks
 
 log = logging.getLogger(__name__)
 
-# 2: no index on stream_records.created_at; 3: catalog_version (several nodes on one schema)
-SCHEMA_VERSION = 3
+# 2: no index on stream_records.created_at; 3: catalog_version (several nodes on one schema); 4: stream
+# records numbered per shard (`shard_sequence`, `stream_seq`, `append_records`), counters spread by slot
+SCHEMA_VERSION = 4
+
+# How many rows a table's (or index's) counters are spread over: a group adds to the row of its
+# connection's slot (group.counter_slot), so two writers of one table rarely take the same row.
+COUNTER_SLOTS = 64
 
 # The iterator secret (shardlog/secret.py: meta streams/iterator_secret) is made with the schema, so
 # nodes starting together cannot each make one of their own.
@@ -52,13 +57,15 @@ _DDL = (
         item bytea NOT NULL,
         PRIMARY KEY (table_id, index_id, h, pk, sk, base_pk, base_sk)
     )""",
-    # index_id 0 is the table itself
+    # index_id 0 is the table itself; a table's totals are the sums over its slots (deltas added by
+    # writers on different connections to different rows: version 3 had one row, every writer's)
     """CREATE TABLE IF NOT EXISTS counters (
         table_id integer NOT NULL,
         index_id integer NOT NULL,
+        slot integer NOT NULL DEFAULT 0,
         item_count bigint NOT NULL,
         size_bytes bigint NOT NULL,
-        PRIMARY KEY (table_id, index_id)
+        PRIMARY KEY (table_id, index_id, slot)
     )""",
     """CREATE TABLE IF NOT EXISTS meta (
         kind text COLLATE "C" NOT NULL,
@@ -77,10 +84,76 @@ _DDL = (
         PRIMARY KEY (stream_id, slot, seq)
     )""",
     "DROP INDEX IF EXISTS stream_records_created_at",
-    """CREATE TABLE IF NOT EXISTS sequence (
+    # Every record numbered at or below it committed before the upgrade from version 3 (whose one
+    # counter of every stream record, `sequence`, it took over; 0 in a database made by version 4): the
+    # floor of every shard's ceiling
+    """CREATE TABLE IF NOT EXISTS sequence_floor (
         id integer PRIMARY KEY CHECK (id = 0),
         last bigint NOT NULL
     )""",
+    # Stream record numbers (unique: one sequence; in commit order per shard: append_records below).
+    # CACHE 1 (the default): a number drawn after another, by any session, is greater.
+    "CREATE SEQUENCE IF NOT EXISTS stream_seq AS bigint",
+    # One row per stream shard (stream_id, slot; the control slot's too): the highest number committed
+    # in it. A transaction appending to a shard locks its row before drawing numbers and keeps it until
+    # COMMIT, so the shard's numbers grow in commit order and its committed row is its ceiling.
+    """CREATE TABLE IF NOT EXISTS shard_sequence (
+        stream_id integer NOT NULL,
+        slot integer NOT NULL,
+        last bigint NOT NULL,
+        PRIMARY KEY (stream_id, slot)
+    )""",
+    # Append a group's stream records (in array order) and return their numbers. Each statement of a
+    # function runs after the one before, so the numbers are drawn only once every lock is held:
+    # 1. each stream's order lock, ascending: shared when only its data slots are written, exclusive
+    #    when a record goes to a control slot (a shard boundary marker), so a marker is numbered after
+    #    every record of the stream committed before it and before every record committed after it;
+    # 2. each shard's row, locked in (stream_id, slot) order, created first if missing (no deadlock
+    #    between groups: every group takes its locks in the one order);
+    # 3. the numbers (nextval, in array order), the records, and each shard row moved to its last number.
+    # One primary-key lookup per shard, not a join with the arrays: the planner's join over a small,
+    # often updated table cost the writer's backend ~40% more CPU a group (bench/shard_overlap.py).
+    f"""CREATE OR REPLACE FUNCTION append_records(
+        p_stream integer[], p_slot integer[], p_created double precision[], p_payload bytea[]
+    ) RETURNS bigint[] LANGUAGE plpgsql AS $$
+    DECLARE
+        v_stream integer;
+        v_slot integer;
+        v_last bigint;
+        v_marker boolean;
+        numbers bigint[];
+    BEGIN
+        FOR v_stream, v_marker IN
+            SELECT r.s, bool_or(r.slot < 0) FROM unnest(p_stream, p_slot) AS r (s, slot)
+            GROUP BY r.s ORDER BY r.s
+        LOOP
+            IF v_marker THEN
+                PERFORM pg_advisory_xact_lock({locks.STREAM_ORDER_KEY}, v_stream);
+            ELSE
+                PERFORM pg_advisory_xact_lock_shared({locks.STREAM_ORDER_KEY}, v_stream);
+            END IF;
+        END LOOP;
+        FOR v_stream, v_slot IN
+            SELECT DISTINCT r.s, r.slot FROM unnest(p_stream, p_slot) AS r (s, slot) ORDER BY 1, 2
+        LOOP
+            PERFORM FROM shard_sequence WHERE stream_id = v_stream AND slot = v_slot FOR UPDATE;
+            IF NOT FOUND THEN  -- (a concurrent insert of the row makes this wait for its transaction)
+                INSERT INTO shard_sequence (stream_id, slot, last) VALUES (v_stream, v_slot, 0)
+                    ON CONFLICT (stream_id, slot) DO NOTHING;
+                PERFORM FROM shard_sequence WHERE stream_id = v_stream AND slot = v_slot FOR UPDATE;
+            END IF;
+        END LOOP;
+        numbers := ARRAY(SELECT nextval('stream_seq') FROM generate_series(1, cardinality(p_stream)));
+        INSERT INTO stream_records (stream_id, slot, seq, created_at, payload)
+            SELECT * FROM unnest(p_stream, p_slot, numbers, p_created, p_payload);
+        FOR v_stream, v_slot, v_last IN
+            SELECT r.s, r.slot, max(r.n) FROM unnest(p_stream, p_slot, numbers) AS r (s, slot, n)
+            GROUP BY r.s, r.slot
+        LOOP
+            UPDATE shard_sequence SET last = v_last WHERE stream_id = v_stream AND slot = v_slot;
+        END LOOP;
+        RETURN numbers;
+    END $$""",
     # moved by every commit that changes a table definition: a node whose copy of the catalog is of
     # another version reads it again (a missed notification cannot leave a node stale)
     """CREATE TABLE IF NOT EXISTS catalog_version (
@@ -181,8 +254,10 @@ def create_schema(conn: psycopg.Connection[Any], schema: str | None) -> None:
                 f"database schema version {row[0]} is newer than this Headwater ({SCHEMA_VERSION})"
             )
         elif row[0] < SCHEMA_VERSION:
+            if row[0] < 4:
+                _numbered_per_shard(conn)
             conn.execute("UPDATE schema_version SET version = %s", (SCHEMA_VERSION,))
-        conn.execute("INSERT INTO sequence (id, last) VALUES (0, 0) ON CONFLICT (id) DO NOTHING")
+        conn.execute("INSERT INTO sequence_floor (id, last) VALUES (0, 0) ON CONFLICT (id) DO NOTHING")
         conn.execute("INSERT INTO catalog_version (id, version) VALUES (0, 0) ON CONFLICT (id) DO NOTHING")
         conn.execute(
             "INSERT INTO meta (kind, key, value) VALUES (%s, %s, %s) ON CONFLICT (kind, key) DO NOTHING",
@@ -195,8 +270,33 @@ def create_schema(conn: psycopg.Connection[Any], schema: str | None) -> None:
         raise
 
 
+def _numbered_per_shard(conn: psycopg.Connection[Any]) -> None:
+    """From version 3: numbers continue after the one `sequence` row's, which becomes every shard's
+    floor, and the counters table gets its slot column. The old table goes, so that a version 3 node
+    still running fails its writes (and a version 3 node starts no more: the version is newer) instead
+    of numbering records from the old row."""
+    found = conn.execute("SELECT to_regclass('sequence') IS NOT NULL").fetchone()
+    if found is not None and found[0]:
+        conn.execute(
+            "INSERT INTO sequence_floor (id, last) SELECT 0, last FROM sequence WHERE id = 0 "
+            "ON CONFLICT (id) DO UPDATE SET last = excluded.last"
+        )
+        conn.execute(
+            "SELECT setval('stream_seq', last, true) FROM sequence_floor WHERE id = 0 "
+            "AND last > (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM stream_seq)"
+        )
+        conn.execute("DROP TABLE sequence")
+    conn.execute("ALTER TABLE counters ADD COLUMN IF NOT EXISTS slot integer NOT NULL DEFAULT 0")
+    conn.execute("ALTER TABLE counters DROP CONSTRAINT IF EXISTS counters_pkey")
+    conn.execute("ALTER TABLE counters ADD PRIMARY KEY (table_id, index_id, slot)")
+
+
+# The highest stream record number drawn so far (committed or not): every number drawn later is greater.
+LAST_DRAWN = "SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM stream_seq"
+
+
 def load_sequence(conn: psycopg.Connection[Any]) -> int:
-    row = conn.execute("SELECT last FROM sequence WHERE id = 0").fetchone()
+    row = conn.execute(LAST_DRAWN).fetchone()
     conn.commit()
     return 0 if row is None else int(row[0])
 

@@ -14,6 +14,7 @@ import psycopg
 from headwater.errors import InternalServerError
 from headwater.storage import log_trim
 from headwater.storage.base import (
+    CONTROL_SLOT,
     CatalogView,
     ItemKey,
     Lease,
@@ -28,7 +29,13 @@ from headwater.storage.postgres.cluster import SessionLocks, Watcher
 from headwater.storage.postgres.group import catalog_channel
 from headwater.storage.postgres.point_reads import PointReads
 from headwater.storage.postgres.pool import DEFAULT_POOL_SIZE, ReaderPool
-from headwater.storage.postgres.schema import check_schema_name, connect, create_schema, load_sequence
+from headwater.storage.postgres.schema import (
+    LAST_DRAWN,
+    check_schema_name,
+    connect,
+    create_schema,
+    load_sequence,
+)
 from headwater.storage.postgres.shard_uses import SharedShardUses
 from headwater.storage.postgres.writer import DEFAULT_GROUP_CAP, DEFAULT_LANES, Task, Writer, WriterStats
 from headwater.storage.shard_uses import ShardUses
@@ -37,6 +44,21 @@ from headwater.storage.sql_reads import CatalogFollower, SqlReads, table_snapsho
 log = logging.getLogger(__name__)
 
 _CATALOG_VERSION = "SELECT version FROM catalog_version WHERE id = 0"
+# A shard's ceiling: the highest number committed in its slot or in its stream's control slot, and never
+# below the floor (every number up to it committed before the upgrade from version 3). Why every record of
+# the slot and every marker numbered up to it has committed: schema.py, append_records.
+_SHARD_CEILING = (
+    "SELECT greatest((SELECT last FROM sequence_floor WHERE id = 0), "
+    "(SELECT max(last) FROM shard_sequence WHERE stream_id = %s AND slot IN (%s, %s)))"
+)
+_HIGHEST_COMMITTED = (
+    "SELECT greatest((SELECT last FROM sequence_floor WHERE id = 0), (SELECT max(last) FROM shard_sequence))"
+)
+# the totals of a table (or index): the sums of its rows, one per writer connection's slot
+_COUNTERS = (
+    "SELECT coalesce(sum(item_count), 0)::bigint, coalesce(sum(size_bytes), 0)::bigint FROM counters "
+    "WHERE table_id = %s AND index_id = %s"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,9 +246,17 @@ class PostgresStorage(SqlReads):
         return result
 
     def last_sequence(self) -> int:
-        # as the database has it: other nodes commit too (the `sequence` row is locked by each
-        # transaction that numbers records, so every number up to it is committed)
-        return self.committed_sequence()
+        # as the database has it: other nodes draw numbers too
+        rows = self._fetch(LAST_DRAWN, ())
+        return int(rows[0][0]) if rows else 0
+
+    def shard_ceiling(self, stream_id: int, slot: int) -> int:
+        rows = self._fetch(_SHARD_CEILING, (stream_id, slot, CONTROL_SLOT))
+        return int(rows[0][0]) if rows and rows[0][0] is not None else 0
+
+    def counters(self, table_id: int, index_id: int = 0) -> tuple[int, int]:
+        rows = self._fetch(_COUNTERS, (table_id, index_id))
+        return (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
 
     # -- other nodes
 
@@ -307,7 +337,7 @@ class PostgresStorage(SqlReads):
         return await self._point_reads.get(key)
 
     @contextlib.contextmanager
-    def snapshot(self, table_id: int) -> Iterator[TableSnapshot]:
+    def snapshot(self, table_id: int, log: tuple[int, int] | None = None) -> Iterator[TableSnapshot]:
         # a connection of its own, one REPEATABLE READ transaction: every statement sees one snapshot
         try:
             conn = self._reader_connection()
@@ -315,8 +345,9 @@ class PostgresStorage(SqlReads):
             raise InternalServerError(f"cannot connect to PostgreSQL: {exc}") from exc
         try:
             conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            seq = (_HIGHEST_COMMITTED, ()) if log is None else (_SHARD_CEILING, (*log, CONTROL_SLOT))
             yield table_snapshot(
-                lambda sql, params: conn.execute(sql, params).fetchall(), self._mark, table_id
+                lambda sql, params: conn.execute(sql, params).fetchall(), self._mark, table_id, seq
             )
         finally:
             conn.close()

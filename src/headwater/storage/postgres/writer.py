@@ -41,9 +41,11 @@ two nodes would. The lane holding the turn gathers a group, reads its old items 
 (the first round trip), runs `apply`, and passes the turn on before its write and COMMIT: the next group
 reads while this one commits. PostgreSQL keeps them apart as it keeps nodes apart: a key this group
 writes is locked until its COMMIT, so the next group's read waits for it and sees the committed item;
-the next group's numbering of stream records waits on the `sequence` row, so commit order stays
-sequence order. What the lanes share (the catalog and its version, the last sequence number, the
-counts) changes under `_state`; a lane publishes a catalog only when its version is newer.
+the next group's numbering of stream records waits on the row of each shard both append to, so commit
+order stays sequence order within every shard (groups appending to different shards, and their
+counters, which go to each connection's own rows, do not wait for each other). What the lanes share
+(the catalog and its version, the last sequence number, the counts) changes under `_state`; a lane
+publishes a catalog only when its version is newer.
 """
 
 from __future__ import annotations
@@ -83,7 +85,13 @@ from headwater.storage.postgres.failures import (
     database_cause,
     gone,
 )
-from headwater.storage.postgres.group import Pending, begin_group, catalog_channel, item_tuple
+from headwater.storage.postgres.group import (
+    Pending,
+    begin_group,
+    catalog_channel,
+    claim_counter_slot,
+    item_tuple,
+)
 from headwater.storage.postgres.schema import (
     load_catalog,
     load_sequence,
@@ -97,7 +105,7 @@ log = logging.getLogger(__name__)
 __all__ = ["DEFAULT_GROUP_CAP", "DEFAULT_LANES", "Task", "Writer", "WriterStats"]
 
 # Writer threads (each a connection): two let a group read while the one before it commits; a third
-# measured no better (it waits for the same `sequence` and `counters` rows behind the second).
+# measured no better (measured when every group took one `sequence` row and its table's `counters` row).
 DEFAULT_LANES = 2
 
 Connection = psycopg.Connection[Any]
@@ -130,6 +138,7 @@ class _Lane:
         self.conn = conn
         self.timeline = timeline
         self.opened = conn is not None  # a lane's first connection is no reconnect
+        self.counter_slot: int | None = None  # claimed by the connection on its first group
 
 
 class Writer(GroupCommitWriter):
@@ -243,6 +252,7 @@ class Writer(GroupCommitWriter):
         if timeline != lane.timeline:
             log.warning("PostgreSQL failed over (timeline %d, was %d)", timeline, lane.timeline)
         lane.conn = conn
+        lane.counter_slot = None
         lane.timeline = timeline
         with self._state:
             # the other lane may have committed more since these were read; after a failover they may
@@ -323,12 +333,16 @@ class Writer(GroupCommitWriter):
         if not live:
             return [failed[i] for i in range(len(batch))], False
         conn = self._connection()
+        lane = self._my_lane()
         pending = Pending(None, self._last_seq, self._channel)
         outcomes = dict(failed)
         # the fast path sends COMMIT with the writes (one round trip less a group); tasks and the careful
         # path commit on their own
         merged = not careful and not any(isinstance(batch[i].op, Task) for i in live)
         try:
+            if lane.counter_slot is None:
+                lane.counter_slot = claim_counter_slot(conn, self._schema)
+            pending.counter_slot = lane.counter_slot
             ops = [batch[i].op for i in live]
             keys = [item_tuple(k) for op in ops if not isinstance(op, Task) for k in op.keys]
             begun = begin_group(conn, self._schema, keys, exclusive=exclusive, read=not careful)
@@ -388,11 +402,13 @@ class Writer(GroupCommitWriter):
             self._publish_newer(catalog.committed(), pending.catalog_version)
         self._count_commit(len(batch))
         self._committed()
-        seq = pending.last_seq
-        with self._state:  # listeners hear of each lane's commits in sequence order
-            if seq > self._last_seq:
-                self._last_seq = seq
-                self._committed_sequence(seq)
+        if pending.numbered:
+            with self._state:
+                # every commit that numbered records is told (the other lane's may have committed a
+                # greater number first, in another shard), with the highest number known, which never
+                # goes back
+                self._last_seq = max(self._last_seq, pending.last_seq)
+                self._committed_sequence(self._last_seq)
         return [outcomes[i] for i in range(len(batch))], False
 
     @staticmethod

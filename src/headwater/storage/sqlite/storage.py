@@ -204,8 +204,11 @@ class SqliteStorage(SqlReads):
     def _fetch(self, sql: str, params: Sequence[Any]) -> list[Any]:
         return self._r().fetchall(sql, params)
 
+    def shard_ceiling(self, stream_id: int, slot: int) -> int:
+        return self.last_sequence()  # one writer: every number up to it has committed
+
     @contextlib.contextmanager
-    def snapshot(self, table_id: int) -> Iterator[TableSnapshot]:
+    def snapshot(self, table_id: int, log: tuple[int, int] | None = None) -> Iterator[TableSnapshot]:
         readers = self._r()
         if self.path is None:
             # the writer's own connection: read the rows whole under its lock (between two groups)

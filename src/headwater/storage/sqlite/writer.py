@@ -271,7 +271,7 @@ class Writer(GroupCommitWriter):
             return (None, internal("Internal server error")), seq, True
         catalog.add(ws)
         reads.wrote(ws)
-        return (answer(ws, seq), None), new_seq, False
+        return (answer(ws, range(seq + 1, new_seq + 1)), None), new_seq, False
 
     def _rollback(self) -> None:
         if self._conn.in_transaction:
