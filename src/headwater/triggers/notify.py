@@ -15,12 +15,21 @@ class CommitFeed(Protocol):
     def on_commit(self, listener: Callable[[int], None]) -> Callable[[], None]: ...
 
 
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
 class ChangeNotifier:
     """Wakes idle shard pollers as soon as the database commits something new (no polling while idle;
     pollers still poll at least every `poll_interval` without it).
 
     `changed` may be called from any thread (the storage writer's): it hops into the loop at most once
-    per loop turn, however many commits happen meanwhile."""
+    per loop turn, however many commits happen meanwhile; from the loop's own thread (the server's
+    writer commits on it) without waking the loop through its self-pipe, a system call or two per
+    commit that adds stream records."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -31,6 +40,9 @@ class ChangeNotifier:
         if self._scheduled:
             return
         self._scheduled = True
+        if _running_loop() is self._loop:
+            self._loop.call_soon(self._wake)
+            return
         with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is waiting any more
             self._loop.call_soon_threadsafe(self._wake)
 
