@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 import orjson
 
 from ..kinesis.docs import ACTIVE_STATES, StreamDoc, doc_key
+from ..kinesis.hashing import hash_key_of, hex_digest
 from ..kinesis.records import DYNAMODB_HEAD, EVENTS
 from ..model.schema import TableSpec
 from ..model.size import item_size
@@ -143,7 +144,7 @@ def _record(
         parts = (keys_json, size)
     # the Kinesis partition key: the hex MD5 of the item's partition key, so an item's changes share a
     # shard
-    partition_key = hashlib.md5(key.pk).hexdigest().upper().encode()
+    partition_key = hex_digest(key.pk)
     head = b'%s%s"%s%s\0%s\0' % (
         DYNAMODB_HEAD,
         partition_key,
@@ -151,7 +152,7 @@ def _record(
         _uuid4_text(hashlib.blake2b(seed, digest_size=16).digest()),
         event,
     )
-    return form, head, parts, int.from_bytes(hashlib.md5(partition_key).digest(), "big")  # its hash key
+    return form, head, parts, hash_key_of(partition_key)
 
 
 def _uuid4_text(digest: bytes) -> bytes:

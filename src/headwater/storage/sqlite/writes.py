@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from typing import Any
 
 from headwater.storage import log_trim
 from headwater.storage.base import CATALOG_KIND, TRIM_MARK_KIND, ItemKey, WriteSet
@@ -42,6 +43,7 @@ def load_catalog(conn: sqlite3.Connection) -> dict[str, bytes]:
     return {key: bytes(value) for key, value in rows}
 
 
+_UNREAD: Any = object()
 KEPT_ROWS = 1024  # table id 0 rows the writer keeps between groups (beyond: it starts over)
 
 
@@ -65,12 +67,13 @@ class GroupReads:
         shared = self._shared
         for key in keys:
             table_id = key.table_id
-            if table_id <= 0:
-                if key in shared:
-                    olds.append(shared[key])
-                    continue
-                if table_id == 0 and key in self._kept:
-                    old = shared[key] = self._kept[key]
+            if table_id <= 0:  # (one look-up each: an ItemKey hashes its fields every time)
+                old = shared.get(key, _UNREAD)
+                if old is _UNREAD and table_id == 0:
+                    old = self._kept.get(key, _UNREAD)
+                    if old is not _UNREAD:
+                        shared[key] = old
+                if old is not _UNREAD:
                     olds.append(old)
                     continue
             row = self._conn.execute(_GET_ITEM, (table_id, key.h, key.pk, key.sk)).fetchone()
