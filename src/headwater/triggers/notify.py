@@ -35,6 +35,7 @@ class ChangeNotifier:
         self._loop = loop
         self._event = asyncio.Event()
         self._scheduled = False
+        self._waiting = 0  # calls of `wait` under way (on the loop)
 
     def changed(self, _last_sequence: int = 0) -> None:
         if self._scheduled:
@@ -48,13 +49,18 @@ class ChangeNotifier:
 
     def _wake(self) -> None:
         self._scheduled = False
+        if not self._waiting:
+            return  # nobody to wake: the event stays as it is (most commits, under steady writes)
         event, self._event = self._event, asyncio.Event()
         event.set()
 
     async def wait(self, timeout: float) -> bool:
         """True when woken by a commit, False after `timeout` seconds."""
+        self._waiting += 1
         try:
             await asyncio.wait_for(self._event.wait(), timeout)
         except TimeoutError:
             return False
+        finally:
+            self._waiting -= 1
         return True
