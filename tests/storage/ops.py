@@ -105,6 +105,7 @@ class Raw:
             meta=list(self.ws.meta),
             counters=dict(self.ws.counters),
             drop_tables=list(self.ws.drop_tables),
+            drop_streams=list(self.ws.drop_streams),
             result=self.ws.result,
         )
 

@@ -88,6 +88,55 @@ def test_unstorable_write_set_fails_alone_and_leaves_nothing(storage: Storage) -
     assert storage.get_item(key(b"a")) == b"1" and storage.get_item(key(b"b")) == b"2"
 
 
+def test_a_bad_record_fails_only_its_operation_among_others_with_records(storage: Storage) -> None:
+    """A backend may insert a group's records in one statement: the one it refuses still fails alone,
+    and the others' records are numbered and stored in order."""
+    bad = WriteSet(items=[ItemWrite(key(b"bad"), b"item")], stream=[record(object())])  # type: ignore[arg-type]
+    ops: list[Any] = [Put(key(b"p%d" % i), b"v", stream=(record(b"r%d" % i),)) for i in range(6)]
+    ops.insert(3, Raw(bad))
+
+    async def main() -> list[Any]:
+        return await gather_outcomes(storage, ops)
+
+    outcomes = asyncio.run(main())
+    assert isinstance(outcomes[3], InternalServerError)
+    assert all(outcome is None for i, outcome in enumerate(outcomes) if i != 3)
+    assert storage.get_item(key(b"bad")) is None
+    payloads = [r.payload for r in storage.stream_records(1, 0, 0, None, 10)]
+    assert payloads == [b"r%d" % i for i in range(6)]
+    assert [r.seq for r in storage.stream_records(1, 0, 0, None, 10)] == list(range(1, 7))
+
+
+def test_a_stream_dropped_takes_the_records_its_group_wrote_before(storage: Storage) -> None:
+    """Records written earlier in the same group as the WriteSet that drops their stream go with it."""
+    ops: list[Any] = [
+        Put(key(b"a"), b"v", stream=(record(b"gone", stream_id=5), record(b"kept", stream_id=6))),
+        Raw(WriteSet(drop_streams=[5])),
+        Put(key(b"b"), b"v", stream=(record(b"after", stream_id=5),)),
+    ]
+    assert asyncio.run(gather_outcomes(storage, ops)) == [None, None, None]
+    assert [r.payload for r in storage.stream_records(5, 0, 0, None, 10)] == [b"after"]
+    assert [r.payload for r in storage.stream_records(6, 0, 0, None, 10)] == [b"kept"]
+
+
+@pytest.mark.parametrize("table_id", [0, -3], ids=["stream-document", "collection-size"])
+def test_a_group_run_again_reads_rows_outside_tables_as_committed(storage: Storage, table_id: int) -> None:
+    """A backend may keep rows outside tables between groups: a group that is rolled back and run again
+    (here: without an operation it could not store) must read them as committed, not as it left them."""
+    k = key(b"counter", table_id=table_id)
+    storage.write_sync(Increment(k))
+    bad = WriteSet(items=[ItemWrite(key(b"bad"), b"item")], stream=[record(object())])  # type: ignore[arg-type]
+
+    async def main() -> list[Any]:
+        return await gather_outcomes(storage, [Increment(k), Raw(bad), Increment(k)])
+
+    first, failed, last = asyncio.run(main())
+    assert (first, last) == (2, 3)
+    assert isinstance(failed, InternalServerError)
+    assert storage.get_item(k) == b"3"
+    assert storage.write_sync(Increment(k)) == 4
+
+
 def test_write_set_result_and_non_dynamodb_errors(storage: Storage) -> None:
     assert storage.write_sync(Raw(WriteSet(result={"answer": 42}))) == {"answer": 42}
     with pytest.raises(InternalServerError):

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 import orjson
 
 from ..kinesis.docs import ACTIVE_STATES, StreamDoc, doc_key
+from ..kinesis.hashing import hash_key_of, hex_digest
 from ..kinesis.records import DYNAMODB_HEAD, EVENTS
 from ..model.schema import TableSpec
 from ..model.size import item_size
@@ -67,18 +68,17 @@ class Destinations:
         bytes, the DynamoDB stream record's): no image is encoded twice for one change."""
         record: _Record | None = None
         for destination in table.kinesis:
-            if not destination.capturing:
+            if destination.status not in ACTIVE_STATES:  # not capturing
                 continue
             doc = self._docs.get(destination.stream_arn)
             if doc is None or doc.status not in ACTIVE_STATES:
                 continue  # the stream is gone: DescribeKinesisStreamingDestination says so
             if record is None:
                 record = _record(table, key, old, new, now, ttl_delete, sizes, new_json, old_json)
-            before, after, hashed = record
-            precision = destination.precision  # the one part that may differ between destinations
-            stamp = int(now * 1_000_000) if precision == "MICROSECOND" else int(now * 1000)
-            payload = b"%s%d%s" % (before, stamp, after)
-            ws.stream.append(StreamWrite(doc.stream_id, doc.route(hashed), now, payload))
+            form, head, parts, hashed = record
+            # ApproximateCreationDateTime: the one part that may differ between destinations
+            stamp = int(now * 1_000_000) if destination.precision == "MICROSECOND" else int(now * 1000)
+            ws.stream.append(StreamWrite(doc.stream_id, doc.route(hashed), now, form % (head, stamp, *parts)))
 
 
 _EVENT_NAMES = {letter: name for letter, (name, _) in EVENTS.items()}
@@ -89,9 +89,16 @@ def _destinations(olds: tuple[bytes | None, ...]) -> Destinations:
     return Destinations(olds)
 
 
-# (the stored payload up to ApproximateCreationDateTime's value: the partition key, the table's framing,
-# eventID and the event's letter; the payload after it; the partition key's hash key)
-_Record = tuple[bytes, bytes, int]
+# a change's record for every destination: the stored payload's form (by which images it has), its parts
+# before ApproximateCreationDateTime's value and after it, and the partition key's hash key
+_Record = tuple[bytes, bytes, tuple[bytes | int, ...], int]
+
+# the stored (version 3) payload after ApproximateCreationDateTime's value: Keys' value, the images,
+# SizeBytes' value
+_INSERT = b'%s%d\0%s,"NewImage":%s,"SizeBytes":%d'
+_MODIFY = b'%s%d\0%s,"NewImage":%s,"OldImage":%s,"SizeBytes":%d'
+_REMOVE = b'%s%d\0%s,"OldImage":%s,"SizeBytes":%d'
+_NEITHER = b'%s%d\0%s,"SizeBytes":%d'  # (no change has neither image; kept total)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -113,31 +120,39 @@ def _record(
 ) -> _Record:
     """One change's record for every destination, in as few steps as it takes (a put into a table with
     a destination builds one): stored as kinesis/records.py's version 3 (the document's constant framing
-    filled in when it is read), the images' encodings spliced in as they are."""
+    filled in when it is read), the images' encodings spliced in as they are, each destination's payload
+    made by one formatting."""
     source = new if new is not None else old
     keys = {name: source[name] for name in table.key.names} if source is not None else {}
     event = b"I" if old is None else (b"T" if ttl_delete else b"R") if new is None else b"M"
     seed = b"%d|%d|%s|%s|%r|%s" % (table.table_id, key.h, key.pk, key.sk, now, _EVENT_NAMES[event])
     size = item_size(keys)
-    images = b""
+    keys_json = orjson.dumps(keys)
+    form = _NEITHER
+    parts: tuple[bytes | int, ...]
     if new is not None:
-        images = b',"NewImage":' + (new_json if new_json is not None else orjson.dumps(new))
-        size += sizes[1]
-    if old is not None:
-        images += b',"OldImage":' + (old_json if old_json is not None else orjson.dumps(old))
-        size += sizes[0]
+        new_image = new_json if new_json is not None else orjson.dumps(new)
+        if old is not None:
+            old_image = old_json if old_json is not None else orjson.dumps(old)
+            form, parts = _MODIFY, (keys_json, new_image, old_image, size + sizes[0] + sizes[1])
+        else:
+            form, parts = _INSERT, (keys_json, new_image, size + sizes[1])
+    elif old is not None:
+        old_image = old_json if old_json is not None else orjson.dumps(old)
+        form, parts = _REMOVE, (keys_json, old_image, size + sizes[0])
+    else:
+        parts = (keys_json, size)
     # the Kinesis partition key: the hex MD5 of the item's partition key, so an item's changes share a
     # shard
-    partition_key = hashlib.md5(key.pk).hexdigest().upper().encode()
-    before = b'%s%s"%s%s\0%s\0' % (
+    partition_key = hex_digest(key.pk)
+    head = b'%s%s"%s%s\0%s\0' % (
         DYNAMODB_HEAD,
         partition_key,
         _framing(table.namespace.region, table.name),
         _uuid4_text(hashlib.blake2b(seed, digest_size=16).digest()),
         event,
     )
-    after = b'\0%s%s,"SizeBytes":%d' % (orjson.dumps(keys), images, size)
-    return before, after, int.from_bytes(hashlib.md5(partition_key).digest(), "big")  # its hash key
+    return form, head, parts, hash_key_of(partition_key)
 
 
 def _uuid4_text(digest: bytes) -> bytes:

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from headwater.storage.base import StreamWrite, WriteSet
 from headwater.storage.sqlite import SqliteStorage
 from headwater.triggers.notify import ChangeNotifier
 from tests.storage.ops import Raw
 
 
-def test_a_commit_with_stream_records_wakes_the_waiters() -> None:
+@pytest.mark.parametrize("on_loop", [False, True], ids=["writer-thread", "writer-on-the-loop"])
+def test_a_commit_with_stream_records_wakes_the_waiters(on_loop: bool) -> None:
+    """From the writer's thread, or from the loop itself (the server's writer commits on its loop)."""
+
     async def scenario() -> None:
-        storage = SqliteStorage(None)
+        storage = SqliteStorage(None, on_loop=on_loop)
         storage.open()
         try:
             notifier = ChangeNotifier(asyncio.get_running_loop())

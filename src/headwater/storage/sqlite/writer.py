@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from headwater.errors import DynamoDBError
-from headwater.storage.base import WriteOperation, answer
+from headwater.storage.base import ItemKey, WriteOperation, answer
 from headwater.storage.group_commit import (
     DEFAULT_GROUP_CAP,
     CatalogOverlay,
@@ -58,6 +58,11 @@ class Task:
     """Internal writer work that is not a WriteOperation (e.g. trimming stream records)."""
 
     run: Callable[[sqlite3.Connection], Any]
+
+
+class _RecordsRefused(Exception):
+    """The database refused a group's stream records, for no storage reason (a bug): the group runs again
+    writing each operation's records with it, so that it is that operation that fails."""
 
 
 class _StorageFailure(Exception):
@@ -96,6 +101,7 @@ class Writer(GroupCommitWriter):
         self._conn = conn
         self._lock = lock
         self._last_seq = writes.load_sequence(conn)
+        self._kept_rows: dict[ItemKey, bytes | None] = {}  # see writes.GroupReads
         self._wal = str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal"
         self._wal_dirty = False  # committed since the WAL was last truncated
         if self._wal:
@@ -161,19 +167,25 @@ class Writer(GroupCommitWriter):
         operation's WriteSet fails half way, roll the whole transaction back and run the group again
         without it (`apply` is pure, so running it again gives the same WriteSet)."""
         failed: dict[int, Outcome] = {}
+        batched = True  # the group's stream records in one statement
         while True:
             with self._lock:
-                outcomes = self._try_group(batch, failed)
+                try:
+                    outcomes = self._try_group(batch, failed, batched)
+                except _RecordsRefused:
+                    log.exception("the database refused a group's stream records")
+                    self._rollback()
+                    batched, outcomes = False, None
             if outcomes is not None:
                 return outcomes
             self._replays += 1
 
-    def _try_group(self, batch: list[Job], failed: dict[int, Outcome]) -> list[Outcome] | None:
+    def _try_group(self, batch: list[Job], failed: dict[int, Outcome], batched: bool) -> list[Outcome] | None:
         """One attempt; None means an operation failed while writing and was added to `failed`."""
         if len(failed) == len(batch):
             return [failed[i] for i in range(len(batch))]
         try:
-            result = self._attempt(batch, failed)
+            result = self._attempt(batch, failed, batched)
         except _StorageFailure as failure:
             self._rollback()
             self._failed_commits += 1
@@ -193,7 +205,7 @@ class Writer(GroupCommitWriter):
         return outcomes
 
     def _attempt(
-        self, batch: list[Job], failed: dict[int, Outcome]
+        self, batch: list[Job], failed: dict[int, Outcome], batched: bool
     ) -> tuple[list[Outcome], int, CatalogOverlay] | None:
         """Run and commit the group; None after rolling back for an operation that failed half-written."""
         conn = self._conn
@@ -203,19 +215,23 @@ class Writer(GroupCommitWriter):
             raise self._failure(exc, "could not begin a transaction") from exc
         seq = self._last_seq
         catalog = CatalogOverlay(self.committed_catalog)
-        reads = writes.GroupReads(conn)
+        reads = writes.GroupReads(conn, self._kept_rows)
         counters: writes.Counters = {}
+        records: writes.Records = []
         outcomes: list[Outcome] = []
         for i, job in enumerate(batch):
             if i in failed:
                 outcomes.append(failed[i])
                 continue
-            outcome, seq, dirty = self._apply_one(conn, job.op, seq, catalog, reads, counters)
+            outcome, seq, dirty = self._apply_one(
+                conn, job.op, seq, catalog, reads, counters, records, batched
+            )
             if dirty:
                 failed[i] = outcome
                 self._rollback()
                 return None
             outcomes.append(outcome)
+        self._write_records(conn, records)
         try:
             writes.write_counters(conn, counters)
             if seq != self._last_seq:
@@ -223,7 +239,16 @@ class Writer(GroupCommitWriter):
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             raise self._failure(exc, f"commit of a group of {len(batch)} operations failed") from exc
+        reads.committed()
         return outcomes, seq, catalog
+
+    def _write_records(self, conn: sqlite3.Connection, records: writes.Records) -> None:
+        try:
+            writes.write_records(conn, records)
+        except Exception as exc:
+            if storage_cause(exc) is not None:
+                raise self._failure(exc, "could not write stream records") from exc
+            raise _RecordsRefused from exc
 
     @staticmethod
     def _failure(exc: Exception, what: str) -> _StorageFailure:
@@ -241,10 +266,17 @@ class Writer(GroupCommitWriter):
         catalog: CatalogOverlay,
         reads: writes.GroupReads,
         counters: writes.Counters,
+        records: writes.Records,
+        batched: bool,
     ) -> tuple[Outcome, int, bool]:
-        """(outcome, last sequence number, dirty): dirty means it failed after writing part of itself."""
+        """(outcome, last sequence number, dirty): dirty means it failed after writing part of itself.
+        The group's records waiting to be written are written before a task (which may trim them) or a
+        WriteSet that drops streams; not `batched`, each WriteSet's records are written with it."""
+        if isinstance(op, Task):
+            self._write_records(conn, records)
         try:
             if isinstance(op, Task):
+                reads.forget()  # a task may change any row
                 try:
                     return (op.run(conn), None), seq, False
                 except Exception as exc:
@@ -262,8 +294,12 @@ class Writer(GroupCommitWriter):
         except Exception:
             log.exception("write operation %s failed unexpectedly", type(op).__name__)
             return (None, internal("Internal server error")), seq, False
+        if ws.drop_streams:
+            self._write_records(conn, records)
         try:
-            new_seq = writes.write_set(conn, ws, seq, counters)
+            new_seq = writes.write_set(conn, ws, seq, counters, records)
+            if not batched:
+                writes.write_records(conn, records)
         except Exception as exc:
             if storage_cause(exc) is not None:
                 raise self._failure(exc, "could not write") from exc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from typing import Any
 
 from headwater.storage import log_trim
 from headwater.storage.base import CATALOG_KIND, TRIM_MARK_KIND, ItemKey, WriteSet
@@ -42,26 +43,42 @@ def load_catalog(conn: sqlite3.Connection) -> dict[str, bytes]:
     return {key: bytes(value) for key, value in rows}
 
 
+_UNREAD: Any = object()
+KEPT_ROWS = 1024  # table id 0 rows the writer keeps between groups (beyond: it starts over)
+
+
 class GroupReads:
     """The old values a group's operations read, in its transaction. Rows outside tables (ids <= 0: a
     Kinesis stream's document, an item collection's size) are read by many operations of a group (every
     put into a table with a Kinesis destination reads its stream's document): each is read once and
-    then kept as the group's own writes leave it. Items are read every time (rarely twice a group)."""
+    then kept as the group's own writes leave it. Items are read every time (rarely twice a group).
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    The rows of table id 0 (Kinesis streams' documents: few, small, read by every group of puts into a
+    table with a destination) are kept between groups too, in the writer's `kept`: as the last commit
+    left them (`committed`), so a group rolled back leaves it as it was."""
+
+    def __init__(self, conn: sqlite3.Connection, kept: dict[ItemKey, bytes | None]) -> None:
         self._conn = conn
+        self._kept = kept
         self._shared: dict[ItemKey, bytes | None] = {}
 
     def read(self, keys: Sequence[ItemKey]) -> list[bytes | None]:
         olds: list[bytes | None] = []
         shared = self._shared
         for key in keys:
-            if key.table_id <= 0 and key in shared:
-                olds.append(shared[key])
-                continue
-            row = self._conn.execute(_GET_ITEM, (key.table_id, key.h, key.pk, key.sk)).fetchone()
+            table_id = key.table_id
+            if table_id <= 0:  # (one look-up each: an ItemKey hashes its fields every time)
+                old = shared.get(key, _UNREAD)
+                if old is _UNREAD and table_id == 0:
+                    old = self._kept.get(key, _UNREAD)
+                    if old is not _UNREAD:
+                        shared[key] = old
+                if old is not _UNREAD:
+                    olds.append(old)
+                    continue
+            row = self._conn.execute(_GET_ITEM, (table_id, key.h, key.pk, key.sk)).fetchone()
             old = None if row is None else row[0]
-            if key.table_id <= 0:
+            if table_id <= 0:
                 shared[key] = old
             olds.append(old)
         return olds
@@ -73,16 +90,34 @@ class GroupReads:
             if iw.key.table_id <= 0:
                 shared[iw.key] = iw.item
         if ws.drop_tables:
-            shared.clear()  # a dropped table's collection sizes go with it
+            self.forget()  # a dropped table's collection sizes go with it
+
+    def forget(self) -> None:
+        """Read every row from the database again (a writer task may change any)."""
+        self._shared.clear()
+        self._kept.clear()
+
+    def committed(self) -> None:
+        """After the group's COMMIT: the table id 0 rows it read or wrote are as it left them."""
+        kept = self._kept
+        for key, value in self._shared.items():
+            if key.table_id == 0:
+                kept[key] = value
+        if len(kept) > KEPT_ROWS:
+            kept.clear()
 
 
 Counters = dict[tuple[int, int], list[int]]
+Records = list[tuple[int, int, int, float, bytes]]  # (stream_id, slot, seq, created_at, payload)
 
 
-def write_set(conn: sqlite3.Connection, ws: WriteSet, last_seq: int, counters: Counters) -> int:
+def write_set(
+    conn: sqlite3.Connection, ws: WriteSet, last_seq: int, counters: Counters, records: Records
+) -> int:
     """Write everything of `ws`; returns the last sequence number used (stream records get the next ones).
     Counter deltas are added to `counters`, written once per group by `write_counters` (one statement per
-    table instead of one per operation).
+    table instead of one per operation); stream records, numbered here, are added to `records`, inserted
+    by `write_records` (once per group, before anything that deletes records: see the writer).
 
     Dropped tables go first, so a WriteSet may drop a table and write a fresh one with the same id.
     """
@@ -125,8 +160,16 @@ def write_set(conn: sqlite3.Connection, ws: WriteSet, last_seq: int, counters: C
             conn.execute(_PUT_META, (mw.kind, mw.key, mw.value))
     for sw in ws.stream:
         last_seq += 1
-        conn.execute(_PUT_RECORD, (sw.stream_id, sw.slot, last_seq, sw.created_at, sw.payload))
+        records.append((sw.stream_id, sw.slot, last_seq, sw.created_at, sw.payload))
     return last_seq
+
+
+def write_records(conn: sqlite3.Connection, records: Records) -> None:
+    """Insert (and forget) the stream records numbered so far: one statement for a group's records
+    instead of one per record (a put into a table with a Kinesis destination writes one)."""
+    if records:
+        conn.executemany(_PUT_RECORD, records)
+        records.clear()
 
 
 def write_counters(conn: sqlite3.Connection, counters: Counters) -> None:
