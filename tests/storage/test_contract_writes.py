@@ -104,7 +104,9 @@ def test_a_bad_record_fails_only_its_operation_among_others_with_records(storage
     assert storage.get_item(key(b"bad")) is None
     payloads = [r.payload for r in storage.stream_records(1, 0, 0, None, 10)]
     assert payloads == [b"r%d" % i for i in range(6)]
-    assert [r.seq for r in storage.stream_records(1, 0, 0, None, 10)] == list(range(1, 7))
+    seqs = [r.seq for r in storage.stream_records(1, 0, 0, None, 10)]
+    # in order; PostgreSQL's sequence may leave a gap where the refused group drew numbers
+    assert seqs == sorted(set(seqs)) and len(seqs) == 6
 
 
 def test_a_stream_dropped_takes_the_records_its_group_wrote_before(storage: Storage) -> None:
