@@ -136,7 +136,10 @@ class Settings:
 
 
 def default_workers() -> int:
-    """One process unless the machine has cores to spare: on 2 cores every split measured slower (the
-    hops between processes cost more than the second core gave; docs/architecture.md has the figures)."""
+    """One front beside the core from 2 cores on: connections that only read move to it (and the core
+    keeps a share), so reads use the second core while writes stay where the writer is, without a hop
+    (docs/architecture.md has the figures); one per four cores on larger machines."""
     cores = os.cpu_count() or 1
-    return 0 if cores <= 4 else cores // 4
+    if cores < 2:
+        return 0
+    return max(1, cores // 4)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.api.test_global_tables import items, replica_status, wait_for
 from tests.api.test_streams import all_records
@@ -80,6 +81,17 @@ def stream_keys(server: Server, region: str) -> set[str]:
     return {record["dynamodb"]["Keys"]["pk"]["S"] for record in records}
 
 
+def trimmed_keys(server: Server, region: str) -> set[str]:
+    """`stream_keys` while retention trims the stream: an iterator taken just before a trim points at
+    trimmed records (TrimmedDataAccessException, as on AWS); then the keys are not known yet."""
+    try:
+        return stream_keys(server, region)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "TrimmedDataAccessException":
+            raise
+        return {"x", "y"}
+
+
 def link(server: Server, source: str, target: str) -> dict[str, Any]:
     status, _, body = server.request(
         "POST", "/_headwater/replicas/status", json.dumps({"TableName": TABLE}).encode(), service="dynamodb"
@@ -140,7 +152,7 @@ def test_an_older_change_loses_in_a_new_replica_after_the_origins_stream_is_trim
     # us-east-1's stream passes its retention: it no longer holds x's and y's last changes, while
     # ap-southeast-1's stream (the other server's clock stands still) still holds its older ones
     advance(east_server, 10)
-    wait_for("us-east-1's stream trimmed", lambda: not {"x", "y"} & stream_keys(east_server, EAST))
+    wait_for("us-east-1's stream trimmed", lambda: not {"x", "y"} & trimmed_keys(east_server, EAST))
     assert {"x", "y"} <= stream_keys(other, AP)
 
     # a new replica: copied from us-east-1, and it follows ap-southeast-1's stream from its trim
