@@ -5,7 +5,8 @@ dicts, receive/send coroutines, a Task per request) measured ~30 us per request 
 What it does: keep-alive and pipelining (answers in order), chunked request bodies, `Expect:
 100-continue`, HEAD, bounded headers and bodies, timeouts for idle, slow and stalled connections, a bound
 on open connections and backpressure on a client that does not read its answers (with
-http/connections.py: the connections' register, TLS and the listening server).
+http/connections.py: the connections' register, TLS and the listening server), and, with several serving
+processes, handing a connection between two requests to the process that answers them without a hop.
 
 A handler is a coroutine function `Request -> Response`. It is driven by `drive` below rather than a
 Task: most requests finish without ever waiting (a GetItem), or wait on one future (a write's commit).
@@ -31,8 +32,8 @@ log = logging.getLogger(__name__)
 
 
 DISCARD_PAUSE = 2.0  # seconds without more of a refused body before its connection is closed anyway
-# requests in a row that another serving process would answer without a hop, before the connection moves
-# there (process/handoff.py): a client mixing reads and writes stays; one that only reads moves once
+# requests in a row that another serving process would answer without a hop, before the connection is
+# offered to it (process/handoff.py): a client mixing reads and writes stays where it is
 MOVE_AFTER = 16
 
 
