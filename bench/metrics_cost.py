@@ -25,7 +25,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from headwater.core.namespace import Namespace
 from headwater.http.app import HeadwaterApp
-from headwater.http.server import Request
+from headwater.http.messages import Request
 from headwater.metrics.requests import LATENCY_BUCKETS, RequestCounts
 
 RUNS, NUMBER = 5, 200_000

@@ -49,7 +49,7 @@ from headwater.config import Settings
 from headwater.core.namespace import Namespace
 from headwater.http.authorize import Authorizer
 from headwater.http.gate import Caller, SigV4Gate
-from headwater.http.server import Request
+from headwater.http.messages import Request
 
 ACCOUNT = "000000000000"
 KEY_ID, SECRET = "AKIABENCHBENCHBENCH2", "benchbenchbenchbenchbenchbenchbenchbench"

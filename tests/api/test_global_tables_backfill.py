@@ -5,6 +5,7 @@ stream no longer holds the item's last change. A plain Scan is DynamoDB's, stamp
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -14,8 +15,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from headwater.http.server import MOVE_AFTER
 from tests.api.test_global_tables import items, replica_status, wait_for
 from tests.api.test_streams import all_records
+from tests.e2e.test_workers import fronts_of, holder, on
 from tests.server import Server, free_port
 
 EAST, WEST, EU, AP = "us-east-1", "us-west-2", "eu-west-1", "ap-southeast-1"
@@ -257,7 +260,7 @@ def test_a_stamped_scan_refuses_what_it_cannot_do(
 
 def test_front_processes_answer_a_stamped_scan(tmp_server: Callable[..., Server]) -> None:
     """With --workers 2 a front answers Scan on its read connections: the stamped Scan is one read too
-    (no writer), so whichever process answers, the stamps are there."""
+    (no writer), so whichever process answers, the stamps are there (here the core, then a front)."""
     srv = tmp_server("--workers", "2").start()
     east = srv.client("dynamodb", EAST)
     east.create_table(
@@ -271,12 +274,19 @@ def test_front_processes_answer_a_stamped_scan(tmp_server: Callable[..., Server]
     east.put_item(TableName=TABLE, Item=pk("a"))
     east.put_item(TableName=TABLE, Item=pk("b"))
     east.delete_item(TableName=TABLE, Key=pk("b"))  # b's tombstone
-    for _ in range(6):  # new connections: the kernel hands them to either front
-        status, page = raw_scan(srv, EAST, HeadwaterReplicationStamps=True)
-        assert status == 200, page
-        assert page["Items"] == [pk("a")]
-        assert [stamp["region"] for stamp in page["HeadwaterReplicationStamps"]] == [EAST]
-        assert [t["Keys"] for t in page["HeadwaterReplicationTombstones"]] == [pk("b")]
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    try:
+        for i in range(MOVE_AFTER + 3):  # a connection that only reads moves to a front on the way
+            stamped = {"HeadwaterReplicationStamps": True} if i % 2 else {}
+            status, page = on(conn, srv, "Scan", {"TableName": TABLE, **stamped})
+            assert status == 200, page
+            assert page["Items"] == [pk("a")]
+            if stamped:
+                assert [stamp["region"] for stamp in page["HeadwaterReplicationStamps"]] == [EAST]
+                assert [t["Keys"] for t in page["HeadwaterReplicationTombstones"]] == [pk("b")]
+        assert srv.process is not None and holder(srv, conn) in fronts_of(srv.process.pid)
+    finally:
+        conn.close()
 
 
 def test_a_stamped_scan_page_ends_after_a_megabyte(tmp_server: Callable[..., Server]) -> None:
