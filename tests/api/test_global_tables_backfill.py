@@ -118,6 +118,16 @@ def raw_scan(server: Server, region: str, **request: Any) -> tuple[int, dict[str
     return status, answered
 
 
+def create(client: Any) -> None:
+    """The tests' table: a string partition key, on demand."""
+    client.create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
 def pk(name: str) -> dict[str, Any]:
     return {"pk": {"S": name}}
 
@@ -132,12 +142,7 @@ def test_an_older_change_loses_in_a_new_replica_after_the_origins_stream_is_trim
     east_server, other = servers
     new_server = other if new == EU else east_server
     east, ap = east_server.client("dynamodb", EAST), other.client("dynamodb", AP)
-    east.create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create(east)
     east.put_item(TableName=TABLE, Item={**pk("before"), "v": {"S": "pre-global"}})
     east.update_table(TableName=TABLE, ReplicaUpdates=[{"Create": {"RegionName": AP}}])
     wait_for("the ap-southeast-1 replica", lambda: replica_status(east, TABLE) == {AP: "ACTIVE"})
@@ -183,12 +188,7 @@ def test_a_scan_shows_stamps_only_to_who_asks(servers: tuple[Server, Server]) ->
     it gives each item's stamp and the deleted items' tombstones, in pages bounded by Limit."""
     east_server, _ = servers
     east = east_server.client("dynamodb", EAST)
-    east.create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create(east)
     east.put_item(TableName=TABLE, Item=pk("before"))
     east.update_table(TableName=TABLE, ReplicaUpdates=[{"Create": {"RegionName": AP}}])
     wait_for("the ap-southeast-1 replica", lambda: replica_status(east, TABLE) == {AP: "ACTIVE"})
@@ -246,12 +246,7 @@ def test_a_stamped_scan_refuses_what_it_cannot_do(
     servers: tuple[Server, Server], extra: dict[str, Any], message: str
 ) -> None:
     east_server, _ = servers
-    east_server.client("dynamodb", EAST).create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create(east_server.client("dynamodb", EAST))
     status, answer = raw_scan(east_server, EAST, **extra)
     assert status == 400
     assert answer["__type"].endswith("#ValidationException")
@@ -263,12 +258,7 @@ def test_front_processes_answer_a_stamped_scan(tmp_server: Callable[..., Server]
     (no writer), so whichever process answers, the stamps are there (here the core, then a front)."""
     srv = tmp_server("--workers", "2").start()
     east = srv.client("dynamodb", EAST)
-    east.create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create(east)
     east.update_table(TableName=TABLE, ReplicaUpdates=[{"Create": {"RegionName": EU}}])
     wait_for("the eu-west-1 replica", lambda: replica_status(east, TABLE) == {EU: "ACTIVE"})
     east.put_item(TableName=TABLE, Item=pk("a"))
@@ -293,12 +283,7 @@ def test_a_stamped_scan_page_ends_after_a_megabyte(tmp_server: Callable[..., Ser
     """Like a Scan's, a stamped Scan's page ends once 1 MB of items is read, Limit or not."""
     srv = tmp_server().start()
     east = srv.client("dynamodb", EAST)
-    east.create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create(east)
     for i in range(4):
         east.put_item(TableName=TABLE, Item={**pk(f"big{i}"), "v": {"S": "x" * 350_000}})
     seen: list[int] = []
