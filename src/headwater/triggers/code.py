@@ -13,9 +13,10 @@ import shutil
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from .errors import InvalidParameterValueException
+from .worker_user import WorkerUser
 
 HOT_RELOAD_BUCKET = "hot-reload"  # Code={"S3Bucket": "hot-reload", "S3Key": "/abs/dir"} = a local directory
 MAX_UNZIPPED = 250 * 1024 * 1024
@@ -118,6 +119,37 @@ def from_directory(path: str, allowed: tuple[Path, ...]) -> Code:
             f"Hot-reload code must be an absolute path to an existing directory: {path}"
         )
     return Code("dir", str(real), sha256_b64(str(real).encode()), 0)
+
+
+def from_request(
+    root: Path, function_name: str, code: Any, allowed: tuple[Path, ...], worker_user: WorkerUser | None
+) -> tuple[Code, bytes | None]:
+    """A request's `Code` (CreateFunction) or UpdateFunctionCode's members -> the code and, for an uploaded
+    package, its bytes."""
+    if not isinstance(code, dict):
+        raise InvalidParameterValueException("Code is required")
+    if code.get("ZipFile") is not None:
+        try:
+            data = base64.b64decode(code["ZipFile"], validate=False)
+        except (ValueError, TypeError):
+            raise InvalidParameterValueException(
+                "Could not unzip uploaded file. Please check your file, then try to upload again."
+            ) from None
+        return from_zip(root, function_name, data), data
+    if code.get("S3Bucket") == HOT_RELOAD_BUCKET and code.get("S3Key"):
+        found = from_directory(str(code["S3Key"]), allowed)
+        problem = worker_user.cannot_read(Path(found.path)) if worker_user is not None else None
+        if worker_user is not None and problem is not None:
+            raise InvalidParameterValueException(
+                f"Handlers run as {worker_user.name} (--worker-user), who cannot read the code: {problem}"
+            )
+        return found, None
+    if code.get("S3Bucket") or code.get("ImageUri"):
+        raise InvalidParameterValueException(
+            "Headwater takes function code as a ZipFile, or as a local directory with "
+            f'S3Bucket "{HOT_RELOAD_BUCKET}" and S3Key set to its absolute path.'
+        )
+    raise InvalidParameterValueException("Please provide a source for function code.")
 
 
 def check_allowed(real: Path, allowed: tuple[Path, ...], shown: str | None = None) -> None:

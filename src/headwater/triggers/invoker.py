@@ -95,6 +95,19 @@ class Invoker:
     def log_path(self, name: str) -> Path:
         return self.settings.state_dir / "logs" / f"{name}.log"
 
+    def read_log(self, name: str, offset: int) -> tuple[bytes, int]:
+        """Up to 1 MB of the function's log from `offset` (from the end when negative), and where the next
+        read starts."""
+        try:
+            with open(self.log_path(name), "rb") as handle:
+                size = handle.seek(0, 2)
+                start = offset if 0 <= offset <= size else max(0, size + offset) if offset < 0 else size
+                handle.seek(start)
+                data = handle.read(1024 * 1024)
+                return data, start + len(data)
+        except FileNotFoundError:
+            return b"", 0
+
     def spec(self, fn: FunctionConfig) -> WorkerSpec:
         key = fn.revision_id
         env = dict(fn.environment)

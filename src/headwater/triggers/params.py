@@ -6,7 +6,14 @@ import json
 import re
 from typing import Any, NoReturn
 
-from .errors import InvalidParameterValueException, InvalidRequestContentException, ValidationException
+import orjson
+
+from .errors import (
+    InvalidParameterValueException,
+    InvalidRequestContentException,
+    RequestTooLargeException,
+    ValidationException,
+)
 from .filters import MAX_FILTERS, PatternError, parse_patterns
 
 NAME_PATTERN = re.compile(
@@ -40,6 +47,7 @@ RESERVED_ENV = frozenset(
     }
 )
 STARTING_POSITIONS = ("TRIM_HORIZON", "LATEST")
+MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
 
 
 def function_name(value: Any, field: str = "functionName") -> str:
@@ -57,6 +65,21 @@ def function_name(value: Any, field: str = "functionName") -> str:
             "Member must have length less than or equal to 64"
         )
     return name
+
+
+def invoke_payload(payload: bytes) -> None:
+    """An Invoke's payload: at most 6 MB, and JSON unless empty."""
+    if len(payload) > MAX_SYNC_PAYLOAD:
+        raise RequestTooLargeException(
+            f"Request must be smaller than {MAX_SYNC_PAYLOAD} bytes for the InvokeFunction operation"
+        )
+    if payload.strip():
+        try:
+            orjson.loads(payload)
+        except orjson.JSONDecodeError as exc:
+            raise InvalidRequestContentException(
+                f"Could not parse request body into json: Could not parse payload into json: {exc}"
+            ) from None
 
 
 def int_range(value: Any, field: str, low: int, high: int, default: int) -> int:

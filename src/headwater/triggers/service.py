@@ -1,20 +1,17 @@
 """The trigger service: functions, invocations and event source mappings, with their runners.
 
-Owned by the composition root: `start()` on server startup, `stop()` on shutdown.
+Owned by the composition root: `start()` on server startup, `stop()` on shutdown. Kept elsewhere: a request's
+code (code.py `from_request`), the payload check (params.py), the runners' tasks (supervise.py `Supervised`),
+discarded records (failures.py), the function logs (invoker.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import contextlib
-import logging
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import orjson
 
 from ..clock import Clock
 from ..consumer import CallTransport, ShardCheckpoint, resolve_latest
@@ -22,12 +19,11 @@ from . import code as code_store
 from . import params
 from .errors import (
     InvalidParameterValueException,
-    InvalidRequestContentException,
     ResourceConflictException,
     ResourceNotFoundException,
 )
 from .esm import MappingRunner
-from .events import to_attribute_value
+from .failures import FailureLog
 from .invoker import Invoker
 from .layers import LayerStore, check_total_size
 from .model import FunctionConfig, MappingConfig
@@ -36,13 +32,9 @@ from .pool import InvocationResult, ProcessBudget
 from .settings import TriggerSettings
 from .shared_code import SharedCode
 from .sources import RoleAccess, check_destination, check_source, is_kinesis
-from .state import CHECKPOINT_KIND, FAILURE_KIND, FUNCTION_KIND, MAPPING_KIND, StateStore, Tables
-from .supervise import supervise
+from .state import CHECKPOINT_KIND, FUNCTION_KIND, MAPPING_KIND, StateStore, Tables
+from .supervise import Supervised
 
-log = logging.getLogger(__name__)
-
-MAX_FAILURES_KEPT = 100
-MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
 TOTAL_CODE_SIZE = 75 * 1024**3  # Lambda's code storage per account and region
 MAX_ZIPPED = 50 * 1024 * 1024  # a package uploaded directly
 THROTTLE_PATIENCE = 1.0  # seconds a mapping's invocation waits for concurrency before looking again
@@ -80,7 +72,7 @@ class TriggerService:
         self.tables = tables
         self.functions: dict[str, FunctionConfig] = {}
         self.mappings: dict[str, MappingConfig] = {}
-        self._runners: dict[str, tuple[MappingRunner, asyncio.Task[None]]] = {}
+        self._runners: Supervised[MappingRunner] = Supervised("mapping")
         self._lock = asyncio.Lock()
         # runs its event source mappings: with several nodes on one database, only the node holding the
         # background lease (every node answers the Lambda API and invokes)
@@ -89,6 +81,7 @@ class TriggerService:
         prepare = self._prepare if packages is not None else None
         self.invoker = Invoker(settings, clock, self.functions.get, budget, roles, prepare)
         self.layers = LayerStore(state, settings.state_dir, settings.region, settings.account_id, packages)
+        self.failure_log = FailureLog(state, tables, clock)
 
     # lifecycle ----------------------------------------------------------------------------------
 
@@ -111,8 +104,7 @@ class TriggerService:
                 self._start_runner(mapping)
 
     async def stop(self) -> None:
-        for runner_uuid in list(self._runners):
-            await self._stop_runner(runner_uuid)
+        await self._runners.stop_all()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -126,8 +118,7 @@ class TriggerService:
     async def follow(self) -> None:
         """Another node runs the mappings."""
         self.leading = False
-        for runner_uuid in list(self._runners):
-            await self._stop_runner(runner_uuid)
+        await self._runners.stop_all()
 
     async def resync(self) -> None:
         """Functions and mappings as stored (another node may have changed them), runners to match."""
@@ -152,18 +143,18 @@ class TriggerService:
             mappings = [MappingConfig.from_doc(doc) for _, doc in await self.state.list(MAPPING_KIND)]
             uuids = {mapping.uuid for mapping in mappings}
             for gone in [u for u in self.mappings if u not in uuids]:
-                await self._stop_runner(gone)
+                await self._runners.stop(gone)
                 del self.mappings[gone]
             for mapping in mappings:
                 changed = self.mappings.get(mapping.uuid) != mapping
                 self.mappings[mapping.uuid] = mapping
-                entry = self._runners.get(mapping.uuid)
+                running = self._runners.get(mapping.uuid)
                 if not mapping.enabled or not self.leading:
-                    await self._stop_runner(mapping.uuid)
-                elif entry is None:
+                    await self._runners.stop(mapping.uuid)
+                elif running is None:
                     self._start_runner(mapping)
                 elif changed:
-                    entry[0].update(mapping)
+                    running.update(mapping)
 
     def _start_runner(self, mapping: MappingConfig) -> None:
         if not self.leading:
@@ -173,29 +164,20 @@ class TriggerService:
             transport=self._reader(mapping),
             state=self.state,
             invoke=self._invoke_for_mapping,
-            discard=self._record_failure,
+            discard=self.failure_log.record,
             function_arn=self.function_arn,
             settings=self.settings.runner,
             clock=self.clock,
             notifier=self.notifier,
         )
-        task = asyncio.get_running_loop().create_task(supervise(runner), name=f"mapping-{mapping.uuid}")
-        self._runners[mapping.uuid] = (runner, task)
+        self._runners.start(mapping.uuid, runner)
         fn = self.functions.get(mapping.function_name)
         if fn is not None:
             self.invoker.spawn(self.invoker.prewarm(fn))
 
-    async def _stop_runner(self, mapping_uuid: str) -> None:
-        entry = self._runners.pop(mapping_uuid, None)
-        if entry is None:
-            return
-        entry[1].cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await entry[1]
-
     def runners(self) -> list[MappingRunner]:
         """The running event source mappings (the metrics collector reads their iterator age)."""
-        return [runner for runner, _ in self._runners.values()]
+        return self._runners.runners()
 
     def transport_for(self, arn: str) -> CallTransport:
         if is_kinesis(arn) and self.kinesis is not None:
@@ -251,34 +233,13 @@ class TriggerService:
         await self.layers.merged(fn.layers)
 
     def _code(self, name: str, code: Any) -> tuple[code_store.Code, bytes | None]:
-        """The code and, for an uploaded package, its bytes."""
-        if not isinstance(code, dict):
-            raise InvalidParameterValueException("Code is required")
-        if code.get("ZipFile") is not None:
-            try:
-                data = base64.b64decode(code["ZipFile"], validate=False)
-            except (ValueError, TypeError):
-                raise InvalidParameterValueException(
-                    "Could not unzip uploaded file. Please check your file, then try to upload again."
-                ) from None
-            found = code_store.from_zip(self.code_root, name, data)
+        """The code and, for an uploaded package, its bytes (unpacked here: the pool keeps it)."""
+        found, package = code_store.from_request(
+            self.code_root, name, code, self.settings.allowed_code_dirs, self.settings.worker_user
+        )
+        if package is not None:
             self.invoker.adopt(found.path)
-            return found, data
-        if code.get("S3Bucket") == code_store.HOT_RELOAD_BUCKET and code.get("S3Key"):
-            found = code_store.from_directory(str(code["S3Key"]), self.settings.allowed_code_dirs)
-            user = self.settings.worker_user
-            problem = user.cannot_read(Path(found.path)) if user is not None else None
-            if user is not None and problem is not None:
-                raise InvalidParameterValueException(
-                    f"Handlers run as {user.name} (--worker-user), who cannot read the code: {problem}"
-                )
-            return found, None
-        if code.get("S3Bucket") or code.get("ImageUri"):
-            raise InvalidParameterValueException(
-                "Headwater takes function code as a ZipFile, or as a local directory with "
-                f'S3Bucket "{code_store.HOT_RELOAD_BUCKET}" and S3Key set to its absolute path.'
-            )
-        raise InvalidParameterValueException("Please provide a source for function code.")
+        return found, package
 
     async def create_function(self, request: dict[str, Any]) -> FunctionConfig:
         name = params.function_name(request.get("FunctionName"))
@@ -394,31 +355,15 @@ class TriggerService:
 
     # invocation ---------------------------------------------------------------------------------
 
-    @staticmethod
-    def check_payload(payload: bytes) -> None:
-        if len(payload) > MAX_SYNC_PAYLOAD:
-            from .errors import RequestTooLargeException
-
-            raise RequestTooLargeException(
-                f"Request must be smaller than {MAX_SYNC_PAYLOAD} bytes for the InvokeFunction operation"
-            )
-        if payload.strip():
-            try:
-                orjson.loads(payload)
-            except orjson.JSONDecodeError as exc:
-                raise InvalidRequestContentException(
-                    f"Could not parse request body into json: Could not parse payload into json: {exc}"
-                ) from None
-
     async def invoke(self, name_or_arn: Any, payload: bytes, *, tail: bool = False) -> InvocationResult:
         fn = self.require_function(name_or_arn)
-        self.check_payload(payload)
+        params.invoke_payload(payload)
         return await self.invoker.invoke(fn, payload or b"{}", tail=tail)
 
     def invoke_event(self, name_or_arn: Any, payload: bytes) -> str:
         """Asynchronous invocation: accepted now, run in the background (retried twice on error)."""
         fn = self.require_function(name_or_arn)
-        self.check_payload(payload)
+        params.invoke_payload(payload)
         return self.invoker.invoke_event(fn, payload or b"{}")
 
     async def _invoke_for_mapping(self, function_name: str, payload: bytes) -> InvocationResult | None:
@@ -473,7 +418,7 @@ class TriggerService:
 
     def last_result(self, mapping: MappingConfig) -> MappingConfig:
         runner = self._runners.get(mapping.uuid)
-        return mapping.with_changes(last_processing_result=runner[0].last_result) if runner else mapping
+        return mapping if runner is None else mapping.with_changes(last_processing_result=runner.last_result)
 
     async def create_mapping(self, request: dict[str, Any]) -> MappingConfig:
         fn = self.require_function(request.get("FunctionName"))
@@ -532,19 +477,19 @@ class TriggerService:
             mapping = mapping.with_changes(**changes, last_modified=self.clock.now())
             await self.state.put(MAPPING_KIND, mapping.uuid, mapping.to_doc())
             self.mappings[mapping.uuid] = mapping
-            entry = self._runners.get(mapping.uuid)
+            running = self._runners.get(mapping.uuid)
             if not mapping.enabled:
-                await self._stop_runner(mapping.uuid)
-            elif entry is None:
+                await self._runners.stop(mapping.uuid)
+            elif running is None:
                 self._start_runner(mapping)
             else:
-                entry[0].update(mapping)
+                running.update(mapping)
         return mapping
 
     async def delete_mapping(self, mapping_uuid: str) -> MappingConfig:
         async with self._lock:
             mapping = self.require_mapping(mapping_uuid)
-            await self._stop_runner(mapping.uuid)
+            await self._runners.stop(mapping.uuid)
             await self.state.delete(MAPPING_KIND, mapping.uuid)
             for key, _ in await self.state.list(CHECKPOINT_KIND):
                 if key.startswith(mapping.uuid + "/"):
@@ -561,40 +506,11 @@ class TriggerService:
         ]
         return sorted(out, key=lambda m: m.last_modified)
 
-    # failures -----------------------------------------------------------------------------------
-
-    async def _record_failure(self, mapping: MappingConfig, record: dict[str, Any]) -> None:
-        request_id = record["requestContext"]["requestId"]
-        key = f"{mapping.uuid}/{int(self.clock.now() * 1000):015d}-{request_id}"
-        await self.state.put(FAILURE_KIND, key, record)
-        kept = [k for k, _ in await self.state.list(FAILURE_KIND) if k.startswith(mapping.uuid + "/")]
-        for old in sorted(kept)[:-MAX_FAILURES_KEPT]:
-            await self.state.delete(FAILURE_KIND, old)
-        if mapping.on_failure:
-            table = mapping.on_failure  # the destination's ARN: found in its own namespace
-            description = await self.tables.describe_table(table)
-            if description is None:
-                log.error("on-failure destination table %s is gone", table)
-                return
-            hash_key = description["KeySchema"][0]["AttributeName"]
-            item = {name: to_attribute_value(value) for name, value in record.items()}
-            item[hash_key] = {"S": request_id}
-            await self.tables.put_item({"TableName": table, "Item": item})
+    # failures ---------------------------------------------------------------------------------
 
     async def failures(self, mapping_uuid: str) -> list[dict[str, Any]]:
         self.require_mapping(mapping_uuid)
-        prefix = mapping_uuid + "/"
-        return [doc for key, doc in sorted(await self.state.list(FAILURE_KIND)) if key.startswith(prefix)]
+        return await self.failure_log.of(mapping_uuid)
 
     def read_log(self, name_or_arn: Any, offset: int) -> tuple[bytes, int]:
-        fn = self.require_function(name_or_arn)
-        path = self.log_path(fn.name)
-        try:
-            with open(path, "rb") as handle:
-                size = handle.seek(0, 2)
-                start = offset if 0 <= offset <= size else max(0, size + offset) if offset < 0 else size
-                handle.seek(start)
-                data = handle.read(1024 * 1024)
-                return data, start + len(data)
-        except FileNotFoundError:
-            return b"", 0
+        return self.invoker.read_log(self.require_function(name_or_arn).name, offset)

@@ -1,14 +1,16 @@
 """Keeps an event source mapping's runner alive. A runner that stops on an unexpected error would leave
 its mapping "Enabled" and idle; instead the error is logged, the mapping's LastProcessingResult says
-so, and the runner starts again after a delay that doubles while it keeps failing."""
+so, and the runner starts again after a delay that doubles while it keeps failing. `Supervised` holds the
+running ones by key, each in its task."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from ..clock import Clock, SystemClock
 
@@ -54,3 +56,37 @@ async def supervise(
             log.exception("event source mapping %s failed; restarting it in %.1f s", runner.name, delay)
             runner.last_result = f"PROBLEM: Internal error: {exc or type(exc).__name__}. Restarting."
         await sleep(delay)
+
+
+R = TypeVar("R", bound=Runner)
+
+
+class Supervised(Generic[R]):
+    """Runners by key, each run by `supervise` in a task named `<kind>-<key>`."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._running: dict[str, tuple[R, asyncio.Task[None]]] = {}
+
+    def start(self, key: str, runner: R) -> None:
+        task = asyncio.get_running_loop().create_task(supervise(runner), name=f"{self.kind}-{key}")
+        self._running[key] = (runner, task)
+
+    def get(self, key: str) -> R | None:
+        entry = self._running.get(key)
+        return entry[0] if entry is not None else None
+
+    def runners(self) -> list[R]:
+        return [runner for runner, _ in self._running.values()]
+
+    async def stop(self, key: str) -> None:
+        entry = self._running.pop(key, None)
+        if entry is None:
+            return
+        entry[1].cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await entry[1]
+
+    async def stop_all(self) -> None:
+        for key in list(self._running):
+            await self.stop(key)
