@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..expressions.ast import Item
-from .parser import conjuncts, equality
 from .statements import Exists, Insert, Statement, StatementKind, kind_of, table_of
+from .terms import conjuncts, equality
 
 # The IAM action each kind of statement needs (DynamoDB's PartiQL actions; EXISTS reads).
 ACTIONS: dict[StatementKind, str] = {

@@ -1,7 +1,8 @@
 """One recursive-descent parser for the PartiQL statements DynamoDB runs.
 
 Conditions and paths come out as the expression AST (`expressions/ast.py`), so they are evaluated by the
-one evaluator; `?` parameters are bound while parsing, so the tree holds only `Value`s.
+one evaluator; `?` parameters are bound while parsing, so the tree holds only `Value`s. What the planner
+reads in a parsed WHERE clause (its top-level AND terms) is in terms.py.
 """
 
 from __future__ import annotations
@@ -46,7 +47,6 @@ PARAMETER_COUNT = "Number of parameters in request and statement don't match."
 # (a value deeper than 32 levels is refused anyway).
 MAX_NESTING = 100
 _COMPARISONS = {"=": "=", "<>": "<>", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
-_FLIPPED = {"=": "=", "<>": "<>", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _CONDITION_FUNCTIONS = {"begins_with": 2, "contains": 2, "attribute_type": 2}
 _VALUE_FUNCTIONS = {"size": 1}
 _UPDATE_FUNCTIONS = {"list_append": 2, "if_not_exists": 2, "set_add": 2, "set_delete": 2}
@@ -517,38 +517,3 @@ class _Parser:
         raise ValidationException(
             "Unsupported data type in Bag. DynamoDB only supports either numbers or strings in bags"
         )
-
-
-def conjuncts(condition: Condition | None) -> list[Condition]:
-    """The terms of a condition's top-level ANDs, in order."""
-    if condition is None:
-        return []
-    if isinstance(condition, And):
-        return [*conjuncts(condition.left), *conjuncts(condition.right)]
-    return [condition]
-
-
-def join(terms: Sequence[Condition]) -> Condition | None:
-    """The AND of `terms` (None: no terms)."""
-    result: Condition | None = None
-    for term in terms:
-        result = term if result is None else And(result, term)
-    return result
-
-
-def equality(term: Condition) -> tuple[str, AttributeValue] | None:
-    """`name = value` (either way round) on a top-level attribute, else None."""
-    if not isinstance(term, Compare) or term.op != "=":
-        return None
-    left, right = term.left, term.right
-    if isinstance(right, Path) and isinstance(left, Value):
-        left, right = right, left
-    if isinstance(left, Path) and isinstance(right, Value) and len(left.elements) == 1:
-        first = left.elements[0]
-        if isinstance(first, str):
-            return first, right.value
-    return None
-
-
-def flipped(op: str) -> str:
-    return _FLIPPED[op]

@@ -12,7 +12,7 @@ from ..errors import ValidationException
 from ..expressions.ast import AttributeValue, Between, Call, Compare, Condition, Item, KeyTerm, Path, Value
 from ..model.keys import empty_key_message
 from ..model.schema import KeyAttribute, KeySchema
-from .parser import conjuncts, equality, flipped, join
+from .terms import conjuncts, equality, flipped, join
 
 NO_KEY_EQUALITY = "Where clause does not contain a mandatory equality on all key attributes"
 SAME_KEY_TWICE = "Multiple conditions on same key {name}. Only single item Update/Insert/Delete are supported"

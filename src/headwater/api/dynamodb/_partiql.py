@@ -25,8 +25,8 @@ from ...model.keys import encode_key_values, partition_hash
 from ...model.schema import TableSpec
 from ...model.values import validate_value
 from ...partiql import Delete, Exists, Insert, Select, Statement, UpdateStatement, parse
-from ...partiql.parser import join
 from ...partiql.plan import ReadPlan, check_order, exists, item_key, not_exists, read_plan, write_target
+from ...partiql.terms import join
 from ...storage.base import Row
 from ._items import put_target, resolve_key, write_response
 from ._reads import (
