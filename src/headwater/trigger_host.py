@@ -112,7 +112,7 @@ def prepare_worker_user(settings: Settings, state_dir: Path | None = None) -> Wo
     """`--worker-user`, before the server starts: ValueError unless the user exists and can reach what
     handlers need. The trigger state directory (and the data directory above it) can then be passed
     through by that user, never listed; the server's own files (the database, logs) are private, as the
-    server runs with umask 077 (`cli.serve`), and unpacked code is made readable (code.share)."""
+    server runs with umask 077 (`commands/serve.py`), and unpacked code is made readable (code.share)."""
     if settings.worker_user is None:
         return None
     WorkerUser.resolve(settings.worker_user)  # a user that cannot be used changes nothing on disk

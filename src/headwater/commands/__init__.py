@@ -1,1 +1,1 @@
-"""Subcommands of `headwater` that talk to a running server."""
+"""Subcommands of `headwater`: `serve` runs the server, most of the others talk to a running one."""
