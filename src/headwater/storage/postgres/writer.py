@@ -12,19 +12,8 @@ What a caller is told when the connection breaks (a PostgreSQL restart, a termin
 - before COMMIT was sent: nothing was committed; every operation of the group gets InternalServerError
   (HTTP 500), which every AWS SDK retries.
 - once COMMIT was sent (alone or with the writes) and its answer is lost: the writer reconnects and asks
-  PostgreSQL whether the transaction committed (`pg_xact_status` of the id it noted before COMMIT).
-  Committed: the writer commits an empty transaction of its own first (with synchronous replication it
-  returns once the standby has everything before it, the lost commit too: a killed session's commit may
-  not have reached it), then the callers get their results, as if nothing happened. Not committed:
-  InternalServerError, safe to retry. When PostgreSQL cannot be reached to ask, the outcome is unknown:
-  InternalServerError saying so. That is DynamoDB's own contract for a 500 (the write may or may not
-  have happened; a retried non-idempotent update may apply twice, which ClientRequestToken prevents for
-  transactions). A write is never reported as succeeded unless it committed.
-- after a failover (the new connection's server is on another timeline: a standby was promoted) the
-  answer is about the new primary's history, which holds the transaction only if its commit was
-  replicated. Aborted, unknown to it (an id "in the future") or in progress (another session's now):
-  not committed there, InternalServerError. Committed: it may be a new transaction that was given the
-  same id after the promotion, so the outcome is reported unknown rather than guessed.
+  PostgreSQL whether the transaction committed (lost_commit.py, failovers included); the callers get
+  their results only if it did. A write is never reported as succeeded unless it committed.
 - after any reconnect, the sequence number and the catalog are read again from the database, so a
   commit whose answer was lost can never make the writer reuse sequence numbers.
 
@@ -73,10 +62,7 @@ from headwater.storage.group_commit import (
 from headwater.storage.postgres.failures import (
     CONFLICT,
     CONFLICT_RETRIES,
-    FAILED_OVER,
     LOST,
-    RESOLVE_DELAYS,
-    UNKNOWN,
     UNREACHABLE,
     Dirty,
     RunAgain,
@@ -92,13 +78,8 @@ from headwater.storage.postgres.group import (
     claim_counter_slot,
     item_tuple,
 )
-from headwater.storage.postgres.schema import (
-    load_catalog,
-    load_sequence,
-    read_catalog,
-    server_timeline,
-    transaction_status,
-)
+from headwater.storage.postgres.lost_commit import confirm_committed
+from headwater.storage.postgres.schema import load_catalog, load_sequence, read_catalog, server_timeline
 
 log = logging.getLogger(__name__)
 
@@ -416,42 +397,6 @@ class Writer(GroupCommitWriter):
         row = conn.execute("SELECT pg_current_xact_id()::text").fetchone()
         return None if row is None else str(row[0])
 
-    def _committed_after_all(self, xid: str, lost: psycopg.Error) -> None:
-        """After a COMMIT whose answer was lost: reconnect and ask. Returns when it committed; otherwise
-        raises StorageFailure saying what is known."""
-        log.warning("lost the connection to PostgreSQL during COMMIT (%s); asking whether it committed", lost)
-        self._discard()
-        lane = self._my_lane()
-        timeline = lane.timeline  # the transaction's
-        for delay in (0.0, *RESOLVE_DELAYS):
-            time.sleep(delay)
-            try:
-                conn = self._connection()  # also reads the sequence number and catalog again
-                try:
-                    status = transaction_status(conn, xid)
-                except psycopg.errors.InvalidParameterValue:
-                    status = "unseen"  # "in the future": this server's history never had it
-                if lane.timeline != timeline:
-                    if status in ("committed", None):  # maybe another transaction with the same id
-                        raise StorageFailure(FAILED_OVER) from lost
-                    raise StorageFailure(LOST) from lost  # not in the history that survived
-                if status == "committed":
-                    conn.execute("SELECT pg_current_xact_id()")  # returns once replicated up to here
-            except StorageFailure as failure:
-                if failure.cause == UNREACHABLE:
-                    continue
-                raise
-            except psycopg.Error:
-                continue
-            if status == "committed":
-                log.warning("the COMMIT whose answer was lost had committed; the writes stand")
-                return
-            if status == "aborted":
-                raise StorageFailure(LOST) from lost
-            if status is None:  # PostgreSQL no longer knows it (cannot be, so soon): say so
-                break
-        raise StorageFailure(UNKNOWN) from lost
-
     def _apply_one(
         self,
         conn: Connection,
@@ -507,6 +452,13 @@ class Writer(GroupCommitWriter):
             raise Dirty((None, internal()), attributable=True) from exc
         catalog.add(ws)
         return None, None
+
+    def _committed_after_all(self, xid: str, lost: psycopg.Error) -> None:
+        """After a COMMIT whose answer was lost: reconnect and ask (lost_commit.py)."""
+        log.warning("lost the connection to PostgreSQL during COMMIT (%s); asking whether it committed", lost)
+        self._discard()
+        lane = self._my_lane()
+        confirm_committed(xid, lost, lambda: (self._connection(), lane.timeline), lane.timeline)
 
     def _spoiled(self, conn: Connection) -> None:
         """Roll back; a connection that broke fails the whole group (it is not any operation's fault)."""
