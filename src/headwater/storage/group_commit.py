@@ -15,8 +15,8 @@ Two ways to drive it, one mechanism:
   per second with the rest of the server the same).
 
 The writer also owns the committed catalog (storage.base.CATALOG_KIND): each group's operations are
-resolved against it plus the group's own earlier catalog changes (`CatalogOverlay`), and the new state is
-published in the same step that commits it, before any caller is woken.
+resolved against it plus the group's own earlier catalog changes (`CatalogOverlay`, catalog_overlay.py),
+and the new state is published in the same step that commits it, before any caller is woken.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 from ..errors import InternalServerError
-from .base import CATALOG_KIND, WriteSet
+from .catalog_overlay import CatalogOverlay as CatalogOverlay  # storage/sqlite/writer.py imports it from here
 
 log = logging.getLogger(__name__)
 
@@ -83,41 +83,6 @@ _STOP = object()
 
 def internal(message: str = "Internal server error") -> InternalServerError:
     return InternalServerError(message)
-
-
-class CatalogOverlay:
-    """The catalog as one group has left it so far: the committed entries plus the group's changes."""
-
-    def __init__(self, committed: Mapping[str, bytes]) -> None:
-        self._committed = committed
-        self._changes: dict[str, bytes | None] = {}
-
-    def get(self, name: str, /) -> bytes | None:
-        if name in self._changes:
-            return self._changes[name]
-        return self._committed.get(name)
-
-    def add(self, ws: WriteSet) -> None:
-        for mw in ws.meta:
-            if mw.kind == CATALOG_KIND:
-                self._changes[mw.key] = mw.value
-
-    @property
-    def changed(self) -> bool:
-        """Whether the group changes a table definition."""
-        return bool(self._changes)
-
-    def committed(self) -> Mapping[str, bytes]:
-        """The catalog once the group has committed (a new mapping if it changed anything)."""
-        if not self._changes:
-            return self._committed
-        merged = dict(self._committed)
-        for name, value in self._changes.items():
-            if value is None:
-                merged.pop(name, None)
-            else:
-                merged[name] = value
-        return merged
 
 
 class GroupCommitWriter(ABC):

@@ -51,14 +51,8 @@ import psycopg
 
 from headwater.errors import DynamoDBError
 from headwater.storage.base import WriteOperation
-from headwater.storage.group_commit import (
-    DEFAULT_GROUP_CAP,
-    CatalogOverlay,
-    GroupCommitWriter,
-    Job,
-    Outcome,
-    internal,
-)
+from headwater.storage.catalog_overlay import CatalogOverlay
+from headwater.storage.group_commit import DEFAULT_GROUP_CAP, GroupCommitWriter, Job, Outcome, internal
 from headwater.storage.postgres.failures import (
     CONFLICT,
     CONFLICT_RETRIES,
