@@ -110,8 +110,9 @@ class Handoff:
 
 class ToFronts:
     """The core's placement (http/connections.py `Placement`): connections that only read are shared out
-    in turn among the fronts and the core itself, which keeps one share (on two cores, one front and the
-    core each answer half the readers; the core's writes come first only if it keeps none)."""
+    in turn among the fronts and the core itself, which keeps one share: on two cores, one front and the
+    core each answer half the readers. (Keeping none, a load of reads alone would keep the fronts busy
+    and the core idle.)"""
 
     def __init__(self, fronts: Mapping[int, Handoff], reads: frozenset[bytes]) -> None:
         self.fronts = fronts  # by front index; a front started again replaces its entry
