@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 from ..errors import InternalServerError
-from .catalog_overlay import CatalogOverlay as CatalogOverlay  # storage/sqlite/writer.py imports it from here
 
 log = logging.getLogger(__name__)
 

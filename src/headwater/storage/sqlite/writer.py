@@ -23,9 +23,9 @@ from typing import Any
 
 from headwater.errors import DynamoDBError
 from headwater.storage.base import ItemKey, WriteOperation, answer
+from headwater.storage.catalog_overlay import CatalogOverlay
 from headwater.storage.group_commit import (
     DEFAULT_GROUP_CAP,
-    CatalogOverlay,
     GroupCommitWriter,
     Job,
     Outcome,
