@@ -215,7 +215,7 @@ def _region_endpoints(entries: tuple[str, ...], own: str) -> tuple[tuple[str, st
     default=None,
     type=click.IntRange(0, 64),
     help="Front processes beside the process that writes: connections that only read move to them; "
-    "0: one process for all. Default: 1 from 2 cores on, one per four cores past 8.",
+    "0: one process for all. Default: 1 from 2 cores on, one per four cores from 8.",
 )
 @click.option(
     "--tls-cert",

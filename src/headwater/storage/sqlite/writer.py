@@ -116,10 +116,11 @@ class Writer(GroupCommitWriter):
             # When the WAL starts over (after the syncer's catch-up) its file keeps up to the limit's
             # length, so the next commits overwrite blocks the file already has instead of appending:
             # ~5% less CPU a put on the loop (docs/architecture.md). Idle, it is truncated to nothing.
-            conn.execute(f"PRAGMA journal_size_limit = {wal_limit_mb * 1024 * 1024}")
+            wal_limit = wal_limit_mb * 1024 * 1024
+            conn.execute(f"PRAGMA journal_size_limit = {wal_limit}")
             path = str(conn.execute("PRAGMA database_list").fetchone()[2])
             page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
-            self._syncer = Syncer(path, wal_limit_mb * 1024 * 1024 // page_size)
+            self._syncer = Syncer(path, wal_limit // page_size)
             loop.create_task(self._syncer.start())
         super().__init__(group_cap=group_cap, name=name, loop=loop, durability=self._syncer)
         if self._syncer is not None:
